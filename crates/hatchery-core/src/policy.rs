@@ -1,0 +1,330 @@
+//! The permission policy: every authorization decision in Hatchery is made by
+//! [`authorize`]. Handlers gather the facts (who the actor is, their relation to the
+//! resource) and never compare roles themselves.
+
+use crate::roles::{AccessLevel, OrgRole};
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Anonymous,
+    User { id: i64, site_admin: bool },
+}
+
+impl Actor {
+    pub fn user_id(self) -> Option<i64> {
+        match self {
+            Actor::Anonymous => None,
+            Actor::User { id, .. } => Some(id),
+        }
+    }
+
+    fn is_site_admin(self) -> bool {
+        matches!(
+            self,
+            Actor::User {
+                site_admin: true,
+                ..
+            }
+        )
+    }
+}
+
+/// The actor's relation to an organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrgFacts {
+    pub role: Option<OrgRole>,
+}
+
+/// The actor's relation to a repository, gathered by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RepoFacts {
+    pub private: bool,
+    /// Read-only repositories (e.g. a retired incubator project) refuse every write.
+    pub read_only: bool,
+    /// The repository belongs to the actor's own account.
+    pub actor_is_owner: bool,
+    /// When the owner is an organization: the actor's role in it.
+    pub org_role: Option<OrgRole>,
+    /// The highest level any of the actor's teams grants on this repository.
+    pub team_level: Option<AccessLevel>,
+    /// The level the actor has as a collaborator.
+    pub collaborator_level: Option<AccessLevel>,
+}
+
+impl RepoFacts {
+    /// The access level the actor holds, before visibility is considered.
+    fn granted(&self) -> Option<AccessLevel> {
+        if self.actor_is_owner || self.org_role == Some(OrgRole::Owner) {
+            return Some(AccessLevel::Admin);
+        }
+        self.team_level.max(self.collaborator_level)
+    }
+}
+
+/// What is being acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Site,
+    /// A user account; `id` is that user's id.
+    User {
+        id: i64,
+    },
+    Org(OrgFacts),
+    Repo(RepoFacts),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Site: open the site administration.
+    AdminSite,
+    /// Site: create an organization.
+    CreateOrg,
+    /// User or org: see the profile page.
+    ViewProfile,
+    /// User: change settings, password, tokens. Org: change profile settings.
+    EditSettings,
+    /// User or org: create a repository owned by it.
+    CreateRepo,
+    /// Org: add/remove members and change their roles.
+    ManageMembers,
+    /// Org: create/delete teams, change their members and levels.
+    ManageTeams,
+    /// Org: delete the organization.
+    Delete,
+    /// Repo: read code, clone, see issues.
+    Read,
+    /// Repo: push, triage.
+    Write,
+    /// Repo: settings, collaborators, deletion.
+    Administer,
+}
+
+/// Why an action was refused. `NotFound` is used where admitting that the resource
+/// exists would leak it (private repositories).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// Signing in might help: the web answers with a sign-in redirect, git with a 401.
+    SignInRequired,
+    Forbidden,
+    NotFound,
+    /// The resource exists and is readable but refuses all changes.
+    ReadOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(Denial),
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        self == Decision::Allow
+    }
+}
+
+fn allow_if(cond: bool, actor: Actor) -> Decision {
+    match (cond, actor) {
+        (true, _) => Decision::Allow,
+        (false, Actor::Anonymous) => Decision::Deny(Denial::SignInRequired),
+        (false, Actor::User { .. }) => Decision::Deny(Denial::Forbidden),
+    }
+}
+
+/// The one place that decides whether `actor` may do `action` to `resource`.
+pub fn authorize(actor: Actor, action: Action, resource: Resource) -> Decision {
+    let admin = actor.is_site_admin();
+    match (resource, action) {
+        (_, Action::ViewProfile) if !matches!(resource, Resource::Repo(_)) => Decision::Allow,
+        (Resource::Site, Action::AdminSite) => allow_if(admin, actor),
+        (Resource::Site, Action::CreateOrg) => allow_if(actor.user_id().is_some(), actor),
+        (Resource::User { id }, Action::EditSettings | Action::CreateRepo) => {
+            allow_if(admin || actor.user_id() == Some(id), actor)
+        }
+        (
+            Resource::Org(org),
+            Action::EditSettings
+            | Action::ManageMembers
+            | Action::ManageTeams
+            | Action::Delete
+            | Action::CreateRepo,
+        ) => allow_if(admin || org.role == Some(OrgRole::Owner), actor),
+        (Resource::Repo(repo), Action::Read | Action::Write | Action::Administer) => {
+            authorize_repo(actor, action, repo)
+        }
+        _ => allow_if(false, actor),
+    }
+}
+
+fn authorize_repo(actor: Actor, action: Action, repo: RepoFacts) -> Decision {
+    let level = if actor.is_site_admin() {
+        Some(AccessLevel::Admin)
+    } else {
+        repo.granted()
+    };
+    let can_read = !repo.private || level.is_some();
+    if !can_read {
+        // A private repository the actor cannot read looks exactly like a missing one.
+        return Decision::Deny(match actor {
+            Actor::Anonymous => Denial::SignInRequired,
+            Actor::User { .. } => Denial::NotFound,
+        });
+    }
+    let needed = match action {
+        Action::Read => return Decision::Allow,
+        Action::Write => AccessLevel::Write,
+        _ => AccessLevel::Admin,
+    };
+    if level.is_some_and(|l| l >= needed) {
+        if repo.read_only && action == Action::Write {
+            Decision::Deny(Denial::ReadOnly)
+        } else {
+            Decision::Allow
+        }
+    } else {
+        allow_if(false, actor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use Decision::{Allow, Deny};
+    use Denial::*;
+
+    const ANON: Actor = Actor::Anonymous;
+    const USER: Actor = Actor::User {
+        id: 1,
+        site_admin: false,
+    };
+    const ADMIN: Actor = Actor::User {
+        id: 9,
+        site_admin: true,
+    };
+
+    fn org(role: Option<OrgRole>) -> Resource {
+        Resource::Org(OrgFacts { role })
+    }
+
+    #[test]
+    fn site_and_account_table() {
+        let other = Resource::User { id: 2 };
+        let me = Resource::User { id: 1 };
+        let owner = org(Some(OrgRole::Owner));
+        let member = org(Some(OrgRole::Member));
+        let outsider = org(None);
+        #[rustfmt::skip]
+        let table: &[(Actor, Action, Resource, Decision)] = &[
+            (ANON,  AdminSite,     Resource::Site, Deny(SignInRequired)),
+            (USER,  AdminSite,     Resource::Site, Deny(Forbidden)),
+            (ADMIN, AdminSite,     Resource::Site, Allow),
+            (ANON,  CreateOrg,     Resource::Site, Deny(SignInRequired)),
+            (USER,  CreateOrg,     Resource::Site, Allow),
+            (ANON,  ViewProfile,   other,          Allow),
+            (ANON,  ViewProfile,   outsider,       Allow),
+            (ANON,  EditSettings,  me,             Deny(SignInRequired)),
+            (USER,  EditSettings,  me,             Allow),
+            (USER,  EditSettings,  other,          Deny(Forbidden)),
+            (ADMIN, EditSettings,  other,          Allow),
+            (USER,  CreateRepo,    me,             Allow),
+            (USER,  CreateRepo,    other,          Deny(Forbidden)),
+            (ANON,  ManageMembers, outsider,       Deny(SignInRequired)),
+            (USER,  ManageMembers, outsider,       Deny(Forbidden)),
+            (USER,  ManageMembers, member,         Deny(Forbidden)),
+            (USER,  ManageMembers, owner,          Allow),
+            (ADMIN, ManageMembers, outsider,       Allow),
+            (USER,  ManageTeams,   member,         Deny(Forbidden)),
+            (USER,  ManageTeams,   owner,          Allow),
+            (USER,  EditSettings,  owner,          Allow),
+            (USER,  EditSettings,  member,         Deny(Forbidden)),
+            (USER,  Delete,        owner,          Allow),
+            (USER,  Delete,        member,         Deny(Forbidden)),
+            (USER,  CreateRepo,    owner,          Allow),
+            (USER,  CreateRepo,    member,         Deny(Forbidden)),
+            (ADMIN, Delete,        outsider,       Allow),
+            (USER,  Read,          Resource::Site, Deny(Forbidden)),
+            (ANON,  Write,         other,          Deny(SignInRequired)),
+        ];
+        for (i, (actor, action, resource, want)) in table.iter().enumerate() {
+            assert_eq!(
+                authorize(*actor, *action, *resource),
+                *want,
+                "row {i}: {actor:?} {action:?} {resource:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn repository_table() {
+        let public = RepoFacts::default();
+        let private = RepoFacts {
+            private: true,
+            ..RepoFacts::default()
+        };
+        let mine = RepoFacts {
+            private: true,
+            actor_is_owner: true,
+            ..RepoFacts::default()
+        };
+        let org_owner = RepoFacts {
+            private: true,
+            org_role: Some(OrgRole::Owner),
+            ..RepoFacts::default()
+        };
+        let org_member = RepoFacts {
+            private: true,
+            org_role: Some(OrgRole::Member),
+            ..RepoFacts::default()
+        };
+        let team_read = RepoFacts {
+            team_level: Some(AccessLevel::Read),
+            ..org_member
+        };
+        let team_write = RepoFacts {
+            team_level: Some(AccessLevel::Write),
+            ..org_member
+        };
+        let collab_admin = RepoFacts {
+            private: true,
+            collaborator_level: Some(AccessLevel::Admin),
+            ..RepoFacts::default()
+        };
+        let retired = RepoFacts {
+            read_only: true,
+            ..team_write
+        };
+        let r = Resource::Repo;
+        #[rustfmt::skip]
+        let table: &[(Actor, Action, RepoFacts, Decision)] = &[
+            (ANON,  Read,       public,       Allow),
+            (ANON,  Write,      public,       Deny(SignInRequired)),
+            (USER,  Read,       public,       Allow),
+            (USER,  Write,      public,       Deny(Forbidden)),
+            (ANON,  Read,       private,      Deny(SignInRequired)),
+            (USER,  Read,       private,      Deny(NotFound)),
+            (USER,  Write,      private,      Deny(NotFound)),
+            (USER,  Administer, private,      Deny(NotFound)),
+            (ADMIN, Administer, private,      Allow),
+            (USER,  Administer, mine,         Allow),
+            (USER,  Administer, org_owner,    Allow),
+            (USER,  Read,       org_member,   Deny(NotFound)),
+            (USER,  Read,       team_read,    Allow),
+            (USER,  Write,      team_read,    Deny(Forbidden)),
+            (USER,  Write,      team_write,   Allow),
+            (USER,  Administer, team_write,   Deny(Forbidden)),
+            (USER,  Administer, collab_admin, Allow),
+            (USER,  Read,       retired,      Allow),
+            (USER,  Write,      retired,      Deny(ReadOnly)),
+            (ADMIN, Write,      RepoFacts { read_only: true, ..public }, Deny(ReadOnly)),
+        ];
+        for (i, (actor, action, facts, want)) in table.iter().enumerate() {
+            assert_eq!(
+                authorize(*actor, *action, r(*facts)),
+                *want,
+                "row {i}: {actor:?} {action:?} {facts:?}"
+            );
+        }
+    }
+}
