@@ -92,6 +92,10 @@ pub enum Action {
     ManageTeams,
     /// Org: delete the organization.
     Delete,
+    /// Org: see its teams and their members.
+    ViewTeams,
+    /// Org: leave it (members themselves).
+    Leave,
     /// Repo: read code, clone, see issues.
     Read,
     /// Repo: push, triage.
@@ -150,6 +154,8 @@ pub fn authorize(actor: Actor, action: Action, resource: Resource) -> Decision {
             | Action::Delete
             | Action::CreateRepo,
         ) => allow_if(admin || org.role == Some(OrgRole::Owner), actor),
+        (Resource::Org(org), Action::ViewTeams) => allow_if(admin || org.role.is_some(), actor),
+        (Resource::Org(org), Action::Leave) => allow_if(org.role.is_some(), actor),
         (Resource::Repo(repo), Action::Read | Action::Write | Action::Administer) => {
             authorize_repo(actor, action, repo)
         }
@@ -244,6 +250,14 @@ mod tests {
             (USER,  CreateRepo,    owner,          Allow),
             (USER,  CreateRepo,    member,         Deny(Forbidden)),
             (ADMIN, Delete,        outsider,       Allow),
+            (ANON,  ViewTeams,     outsider,       Deny(SignInRequired)),
+            (USER,  ViewTeams,     outsider,       Deny(Forbidden)),
+            (USER,  ViewTeams,     member,         Allow),
+            (ADMIN, ViewTeams,     outsider,       Allow),
+            (USER,  Leave,         member,         Allow),
+            (USER,  Leave,         owner,          Allow),
+            (USER,  Leave,         outsider,       Deny(Forbidden)),
+            (ADMIN, Leave,         outsider,       Deny(Forbidden)),
             (USER,  Read,          Resource::Site, Deny(Forbidden)),
             (ANON,  Write,         other,          Deny(SignInRequired)),
         ];

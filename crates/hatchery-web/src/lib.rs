@@ -1,1 +1,166 @@
-//! hatchery-web
+//! The HTTP surface of Hatchery: routes, sessions, CSRF, the maud views, embedded assets,
+//! message catalogs, and (later) the git smart-HTTP endpoints and `/api/v1`. Handlers
+//! authenticate through middleware and authorize through `hatchery_core::authorize`.
+
+pub mod assets;
+mod cookies;
+pub mod csrf;
+pub mod ctx;
+pub mod error;
+pub mod form;
+pub mod i18n;
+pub mod pages;
+pub mod password;
+pub mod state;
+pub mod views;
+
+pub use state::{AppState, WebConfig};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use pages::auth::ClientAddr;
+use sha2::{Digest, Sha512};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_sessions::cookie::{Key, SameSite};
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub const SESSION_COOKIE: &str = "hatchery_session";
+
+/// The whole application as a router, ready to serve or to drive in tests.
+pub fn router(state: AppState) -> Router {
+    let cfg = &state.cfg;
+    let key = Key::from(&Sha512::digest(format!("session-cookie:{}", cfg.secret).as_bytes())[..]);
+    let sessions = SessionManagerLayer::new(state.store.session_store())
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(cfg.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(i64::from(
+            cfg.session_days,
+        ))))
+        .with_signed(key);
+
+    let html = Router::new()
+        .route("/", get(pages::home::home))
+        .route("/user/sign_up", get(pages::auth::sign_up_form).post(pages::auth::sign_up))
+        .route("/user/login", get(pages::auth::login_form).post(pages::auth::login))
+        .route("/user/logout", post(pages::auth::logout))
+        .route("/user/settings", get(pages::settings::show).post(pages::settings::save_profile))
+        .route("/user/settings/password", post(pages::settings::change_password))
+        .route("/language", post(pages::language::switch))
+        .route("/org/create", get(pages::org::create_form).post(pages::org::create))
+        .route("/org/{org}/members", get(pages::org::members).post(pages::org::add_member))
+        .route("/org/{org}/members/{user}/role", post(pages::org::change_role))
+        .route("/org/{org}/members/{user}/remove", post(pages::org::remove_member))
+        .route("/org/{org}/teams", get(pages::org::teams))
+        .route("/org/{org}/teams/new", get(pages::org::new_team_form).post(pages::org::create_team))
+        .route("/org/{org}/teams/{team}", get(pages::org::team))
+        .route("/org/{org}/teams/{team}/edit", post(pages::org::edit_team))
+        .route("/org/{org}/teams/{team}/delete", post(pages::org::delete_team))
+        .route("/org/{org}/teams/{team}/members", post(pages::org::add_team_member))
+        .route("/org/{org}/teams/{team}/members/{user}/remove", post(pages::org::remove_team_member))
+        .route("/org/{org}/settings", get(pages::org::settings).post(pages::org::save_settings))
+        .route("/org/{org}/delete", post(pages::org::delete))
+        .route("/{name}", get(pages::profile::profile))
+        .fallback(|| async { error::WebError::NotFound })
+        .layer(middleware::from_fn(csrf::enforce))
+        .layer(middleware::from_fn(ctx::render_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), ctx::load))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::check))
+        .layer(sessions)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                 script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ));
+
+    let timeout = cfg.request_timeout;
+    Router::new()
+        .route("/api/healthz", get(pages::health::healthz))
+        .route("/assets/{file}", get(assets::serve))
+        .merge(html)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(middleware::from_fn(client_addr))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One log line per request: method, route pattern (never the raw path, which may carry
+/// secrets in its query), status and latency.
+async fn log_request(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "<unmatched>".to_owned(), |m| m.as_str().to_owned());
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(target: "hatchery::http", %method, %route, status, latency_ms, "request");
+    response
+}
+
+async fn client_addr(mut req: Request, next: Next) -> Response {
+    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        req.extensions_mut()
+            .insert(ClientAddr(addr.ip().to_string()));
+    }
+    next.run(req).await
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// Periodic housekeeping: expired sessions are deleted. Safe with several servers on one
+/// database (each deletion is idempotent).
+pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
+    use tower_sessions::ExpiredDeletion;
+    let store = state.store.session_store();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = store.delete_expired().await {
+                tracing::warn!(error = %e, "deleting expired sessions failed");
+            }
+        }
+    })
+}

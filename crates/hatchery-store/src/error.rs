@@ -1,0 +1,89 @@
+//! What can go wrong in the store, sorted by what a caller does about it: tell the person
+//! (conflict, not found, last owner), answer 503 (unavailable), or log and answer 500.
+
+use std::fmt;
+
+use sqlx::error::{DatabaseError, ErrorKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique name or email is already taken.
+    #[error("{0} is already taken")]
+    Conflict(ConflictField),
+    #[error("not found")]
+    NotFound,
+    /// The change would leave an organization without an owner, and nobody could manage it.
+    #[error("an organization must keep at least one owner")]
+    LastOwner,
+    /// The database cannot be reached (refused, pool timed out, connection lost). Callers
+    /// answer 503 rather than 500: nothing is wrong with the request.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+/// Which unique field a [`StoreError::Conflict`] is about, so a form can show the message
+/// next to the right input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictField {
+    Name,
+    Email,
+}
+
+impl fmt::Display for ConflictField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConflictField::Name => "name",
+            ConflictField::Email => "email",
+        })
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        match &e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e),
+            sqlx::Error::Database(db) => {
+                if let Some(field) = conflict_field(db.as_ref()) {
+                    StoreError::Conflict(field)
+                } else if is_connection_failure(db.as_ref()) {
+                    StoreError::Unavailable(e)
+                } else {
+                    StoreError::Database(e)
+                }
+            }
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// The unique indexes that stand for a field carry its column in their name
+/// (`accounts_lower_name_key`, `teams_org_id_lower_name_key`, `accounts_lower_email_key`).
+/// PostgreSQL reports the index name; SQLite reports the columns in the message
+/// ("UNIQUE constraint failed: accounts.lower_name"), which contain the same words.
+fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
+    if db.kind() != ErrorKind::UniqueViolation {
+        return None;
+    }
+    let what = db.constraint().unwrap_or_else(|| db.message());
+    if what.contains("lower_email") {
+        Some(ConflictField::Email)
+    } else if what.contains("lower_name") {
+        Some(ConflictField::Name)
+    } else {
+        None
+    }
+}
+
+/// PostgreSQL's SQLSTATEs for "the server is not there for you right now": class 08
+/// (connection exception), admin/crash shutdown, starting up, too many connections.
+fn is_connection_failure(db: &dyn DatabaseError) -> bool {
+    let Some(code) = db.code() else {
+        return false;
+    };
+    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+}

@@ -1,0 +1,1074 @@
+//! The store conformance suite: every test runs against every store from
+//! `testing::stores()`, which is SQLite always and PostgreSQL too when
+//! `HATCHERY_TEST_PG_URL` is set. A query that works on one database only fails here.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hatchery_core::{AccessLevel, Name, NameKind, OrgRole};
+use hatchery_store::testing::{TestStore, stores};
+use hatchery_store::{Account, ConflictField, NewUser, Org, Store, StoreError, User};
+use time::OffsetDateTime;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
+
+fn account(name: &str) -> Name {
+    Name::parse(NameKind::Account, name).expect("valid account name")
+}
+
+fn team_name(name: &str) -> Name {
+    Name::parse(NameKind::Team, name).expect("valid team name")
+}
+
+fn new_user(name: &str, email: &str) -> NewUser {
+    NewUser {
+        name: account(name),
+        email: email.to_owned(),
+        password_hash: format!("hash-of-{name}"),
+        display_name: format!("{name} display"),
+        is_admin: false,
+    }
+}
+
+async fn user(s: &Store, name: &str) -> User {
+    s.create_user(new_user(name, &format!("{name}@example.org")))
+        .await
+        .expect("create user")
+}
+
+async fn org(s: &Store, creator: &User, name: &str) -> Org {
+    s.create_org(creator.id, &account(name), &format!("{name} Inc."), "")
+        .await
+        .expect("create org")
+}
+
+fn names(users: &[User]) -> Vec<&str> {
+    users.iter().map(|u| u.name.as_str()).collect()
+}
+
+fn is_conflict(r: &Result<impl std::fmt::Debug, StoreError>, field: ConflictField) -> bool {
+    matches!(r, Err(StoreError::Conflict(f)) if *f == field)
+}
+
+#[tokio::test]
+async fn first_user_becomes_admin_and_later_ones_do_not() {
+    for s in stores().await {
+        let l = s.label();
+        assert_eq!(s.count_users().await.unwrap(), 0, "{l}");
+        let first = user(&s, "first").await;
+        assert!(
+            first.is_admin,
+            "{l}: the first account administers the site"
+        );
+        let second = user(&s, "second").await;
+        assert!(!second.is_admin, "{l}");
+        let mut asked = new_user("third", "third@example.org");
+        asked.is_admin = true;
+        let third = s.create_user(asked).await.unwrap();
+        assert!(third.is_admin, "{l}: an explicit admin stays admin");
+        assert_eq!(s.count_users().await.unwrap(), 3, "{l}");
+
+        s.set_admin(second.id, true).await.unwrap();
+        assert!(
+            s.user_by_id(second.id).await.unwrap().unwrap().is_admin,
+            "{l}"
+        );
+        s.set_admin(second.id, false).await.unwrap();
+        assert!(
+            !s.user_by_id(second.id).await.unwrap().unwrap().is_admin,
+            "{l}"
+        );
+        assert!(
+            matches!(s.set_admin(9999, true).await, Err(StoreError::NotFound)),
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn organizations_do_not_count_as_first_user() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        org(&s, &alice, "acme").await;
+        assert_eq!(s.count_users().await.unwrap(), 1, "{l}: orgs are not users");
+        assert!(!user(&s, "bob").await.is_admin, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn names_conflict_case_insensitively_between_users_and_orgs() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "Alice").await;
+        assert_eq!(alice.name, "Alice", "{l}: case is kept as typed");
+
+        let r = s.create_user(new_user("aLiCe", "other@example.org")).await;
+        assert!(is_conflict(&r, ConflictField::Name), "{l}: {r:?}");
+        let r = s.create_org(alice.id, &account("ALICE"), "", "").await;
+        assert!(is_conflict(&r, ConflictField::Name), "{l}: {r:?}");
+
+        org(&s, &alice, "Acme").await;
+        let r = s.create_user(new_user("acme", "acme@example.org")).await;
+        assert!(is_conflict(&r, ConflictField::Name), "{l}: {r:?}");
+        let r = s.create_org(alice.id, &account("ACME"), "", "").await;
+        assert!(is_conflict(&r, ConflictField::Name), "{l}: {r:?}");
+
+        assert_eq!(
+            s.user_by_name("ALICE").await.unwrap(),
+            Some(alice.clone()),
+            "{l}"
+        );
+        assert_eq!(
+            s.user_by_name("acme").await.unwrap(),
+            None,
+            "{l}: an org is not a user"
+        );
+        assert_eq!(
+            s.org_by_name("alice").await.unwrap(),
+            None,
+            "{l}: a user is not an org"
+        );
+        match s.account_by_name("aCmE").await.unwrap() {
+            Some(Account::Org(o)) => assert_eq!(o.name, "Acme", "{l}"),
+            other => panic!("{l}: expected the org, got {other:?}"),
+        }
+        match s.account_by_name("alice").await.unwrap() {
+            Some(Account::User(u)) => assert_eq!(u, alice, "{l}"),
+            other => panic!("{l}: expected the user, got {other:?}"),
+        }
+        assert!(s.account_by_name("nobody").await.unwrap().is_none(), "{l}");
+        assert_eq!(
+            s.count_users().await.unwrap(),
+            1,
+            "{l}: failed inserts left nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn emails_conflict_case_insensitively() {
+    for s in stores().await {
+        let l = s.label();
+        let a = s
+            .create_user(new_user("a", "Same@Example.org"))
+            .await
+            .unwrap();
+        let r = s.create_user(new_user("b", "same@EXAMPLE.ORG")).await;
+        assert!(is_conflict(&r, ConflictField::Email), "{l}: {r:?}");
+        let r = s.create_user(new_user("A", "SAME@example.org")).await;
+        assert!(
+            is_conflict(&r, ConflictField::Name),
+            "{l}: name is reported first: {r:?}"
+        );
+
+        let b = s.create_user(new_user("b", "b@example.org")).await.unwrap();
+        let r = s
+            .update_user_profile(b.id, "B", "same@example.ORG", None)
+            .await;
+        assert!(is_conflict(&r, ConflictField::Email), "{l}: {r:?}");
+        // Keeping one's own address in another case is no conflict.
+        let a2 = s
+            .update_user_profile(a.id, "A", "SAME@example.org", None)
+            .await
+            .unwrap();
+        assert_eq!(a2.email, "SAME@example.org", "{l}");
+
+        // Organizations have no email: any number of them coexist.
+        org(&s, &a, "org1").await;
+        org(&s, &a, "org2").await;
+    }
+}
+
+#[tokio::test]
+async fn login_by_name_or_email() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = s
+            .create_user(new_user("Alice", "Alice@Example.org"))
+            .await
+            .unwrap();
+        user(&s, "bob").await;
+        for login in [
+            "alice",
+            "ALICE",
+            "alice@example.org",
+            "ALICE@EXAMPLE.ORG",
+            " alice ",
+        ] {
+            let creds = s.credentials_by_login(login).await.unwrap();
+            let creds = creds.unwrap_or_else(|| panic!("{l}: no credentials for {login:?}"));
+            assert_eq!(creds.user, alice, "{l}: {login}");
+            assert_eq!(creds.password_hash, "hash-of-Alice", "{l}");
+            let debug = format!("{creds:?}");
+            assert!(
+                !debug.contains("hash-of") && debug.contains("[redacted]"),
+                "{l}: {debug}"
+            );
+        }
+        assert!(
+            s.credentials_by_login("carol").await.unwrap().is_none(),
+            "{l}"
+        );
+        assert!(s.credentials_by_login("").await.unwrap().is_none(), "{l}");
+
+        s.set_password_hash(alice.id, "new-hash").await.unwrap();
+        let creds = s.credentials_by_login("alice").await.unwrap().unwrap();
+        assert_eq!(creds.password_hash, "new-hash", "{l}");
+        let r = s.set_password_hash(9999, "x").await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+
+        // An organization cannot sign in, even by its name.
+        org(&s, &alice, "acme").await;
+        assert!(
+            s.credentials_by_login("acme").await.unwrap().is_none(),
+            "{l}"
+        );
+        let r = s
+            .set_password_hash(s.org_by_name("acme").await.unwrap().unwrap().id, "x")
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn new_user_debug_redacts_the_hash() {
+    let debug = format!("{:?}", new_user("dave", "dave@example.org"));
+    assert!(
+        !debug.contains("hash-of-dave") && debug.contains("[redacted]"),
+        "{debug}"
+    );
+}
+
+#[tokio::test]
+async fn profile_update() {
+    for s in stores().await {
+        let l = s.label();
+        let u = user(&s, "carol").await;
+        assert_eq!(u.language, None, "{l}");
+        let updated = s
+            .update_user_profile(u.id, "Carol C.", "Carol@New.example", Some("zh-CN"))
+            .await
+            .unwrap();
+        assert_eq!(updated.display_name, "Carol C.", "{l}");
+        assert_eq!(updated.email, "Carol@New.example", "{l}");
+        assert_eq!(updated.language.as_deref(), Some("zh-CN"), "{l}");
+        assert_eq!(
+            (updated.id, updated.created_at),
+            (u.id, u.created_at),
+            "{l}"
+        );
+        assert_eq!(
+            s.user_by_id(u.id).await.unwrap(),
+            Some(updated.clone()),
+            "{l}"
+        );
+        let by_new_email = s.credentials_by_login("carol@new.example").await.unwrap();
+        assert_eq!(by_new_email.map(|c| c.user), Some(updated), "{l}");
+        assert!(
+            s.credentials_by_login("carol@example.org")
+                .await
+                .unwrap()
+                .is_none(),
+            "{l}"
+        );
+
+        let cleared = s
+            .update_user_profile(u.id, "", "carol@new.example", None)
+            .await
+            .unwrap();
+        assert_eq!(cleared.language, None, "{l}");
+
+        let r = s
+            .update_user_profile(9999, "x", "x@example.org", None)
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        assert_eq!(s.user_by_id(9999).await.unwrap(), None, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn search_users_by_prefix() {
+    for s in stores().await {
+        let l = s.label();
+        for name in ["bob", "Bobby", "bo.b", "bo_x", "boax", "carl", "BO"] {
+            user(&s, name).await;
+        }
+        let admin = s.user_by_name("bob").await.unwrap().unwrap();
+        org(&s, &admin, "bobcorp").await;
+
+        let found = s.search_users("Bo", 50).await.unwrap();
+        assert_eq!(
+            names(&found),
+            ["BO", "bo.b", "bo_x", "boax", "bob", "Bobby"],
+            "{l}: users only, in byte order of the lowercase name"
+        );
+        let found = s.search_users("bo_", 50).await.unwrap();
+        assert_eq!(names(&found), ["bo_x"], "{l}: `_` is no wildcard");
+        let found = s.search_users("bob", 1).await.unwrap();
+        assert_eq!(names(&found), ["bob"], "{l}: limit");
+        assert_eq!(s.search_users("", 100).await.unwrap().len(), 7, "{l}");
+        assert!(s.search_users("zz", 10).await.unwrap().is_empty(), "{l}");
+        assert!(s.search_users("bö", 10).await.unwrap().is_empty(), "{l}");
+        assert!(s.search_users("%", 10).await.unwrap().is_empty(), "{l}");
+        assert!(s.search_users("b", 0).await.unwrap().is_empty(), "{l}");
+    }
+}
+
+#[tokio::test]
+async fn org_creation_makes_the_creator_owner() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let acme = s
+            .create_org(alice.id, &account("Acme"), "Acme Inc.", "Makes everything")
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                acme.name.as_str(),
+                acme.display_name.as_str(),
+                acme.description.as_str()
+            ),
+            ("Acme", "Acme Inc.", "Makes everything"),
+            "{l}"
+        );
+        assert_eq!(
+            s.org_by_name("ACME").await.unwrap(),
+            Some(acme.clone()),
+            "{l}"
+        );
+        assert_eq!(
+            s.org_by_id(acme.id).await.unwrap(),
+            Some(acme.clone()),
+            "{l}"
+        );
+        assert_eq!(
+            s.org_role(acme.id, alice.id).await.unwrap(),
+            Some(OrgRole::Owner),
+            "{l}"
+        );
+        let members = s.org_members(acme.id).await.unwrap();
+        assert_eq!(members.len(), 1, "{l}");
+        assert_eq!(
+            (&members[0].user, members[0].role),
+            (&alice, OrgRole::Owner),
+            "{l}"
+        );
+        assert_eq!(members[0].since, acme.created_at, "{l}");
+        assert_eq!(
+            s.orgs_of_user(alice.id).await.unwrap(),
+            vec![(acme.clone(), OrgRole::Owner)],
+            "{l}"
+        );
+
+        let updated = s
+            .update_org(acme.id, "ACME Corp", "New text")
+            .await
+            .unwrap();
+        assert_eq!(
+            (updated.display_name.as_str(), updated.description.as_str()),
+            ("ACME Corp", "New text"),
+            "{l}"
+        );
+        assert_eq!(updated.created_at, acme.created_at, "{l}");
+        assert!(
+            matches!(
+                s.update_org(alice.id, "x", "y").await,
+                Err(StoreError::NotFound)
+            ),
+            "{l}"
+        );
+
+        // Only users create organizations, and a failed creation leaves nothing behind.
+        let r = s.create_org(acme.id, &account("sub"), "", "").await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        let r = s.create_org(9999, &account("ghost2"), "", "").await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        assert!(s.org_by_name("ghost2").await.unwrap().is_none(), "{l}");
+
+        let beta = org(&s, &alice, "beta").await;
+        let orgs: Vec<String> = s
+            .orgs_of_user(alice.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(o, _)| o.name)
+            .collect();
+        assert_eq!(orgs, ["Acme", "beta"], "{l}: by name");
+        assert_eq!(s.org_role(beta.id, 9999).await.unwrap(), None, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn last_owner_cannot_be_removed_or_demoted() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let carol = user(&s, "carol").await;
+        let acme = org(&s, &alice, "acme").await;
+
+        let r = s.set_org_member(acme.id, alice.id, OrgRole::Member).await;
+        assert!(matches!(r, Err(StoreError::LastOwner)), "{l}: {r:?}");
+        let r = s.remove_org_member(acme.id, alice.id).await;
+        assert!(matches!(r, Err(StoreError::LastOwner)), "{l}: {r:?}");
+        // Re-affirming the owner role is no demotion.
+        s.set_org_member(acme.id, alice.id, OrgRole::Owner)
+            .await
+            .unwrap();
+
+        s.set_org_member(acme.id, carol.id, OrgRole::Member)
+            .await
+            .unwrap();
+        s.set_org_member(acme.id, bob.id, OrgRole::Owner)
+            .await
+            .unwrap();
+        let listed = s.org_members(acme.id).await.unwrap();
+        let listed: Vec<(&str, OrgRole)> = listed
+            .iter()
+            .map(|m| (m.user.name.as_str(), m.role))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("alice", OrgRole::Owner),
+                ("bob", OrgRole::Owner),
+                ("carol", OrgRole::Member)
+            ],
+            "{l}: owners first, then by name"
+        );
+
+        s.set_org_member(acme.id, alice.id, OrgRole::Member)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.org_role(acme.id, alice.id).await.unwrap(),
+            Some(OrgRole::Member),
+            "{l}"
+        );
+        let r = s.remove_org_member(acme.id, bob.id).await;
+        assert!(matches!(r, Err(StoreError::LastOwner)), "{l}: {r:?}");
+        s.remove_org_member(acme.id, alice.id).await.unwrap();
+        assert_eq!(s.org_role(acme.id, alice.id).await.unwrap(), None, "{l}");
+        let r = s.remove_org_member(acme.id, alice.id).await;
+        assert!(
+            matches!(r, Err(StoreError::NotFound)),
+            "{l}: not a member: {r:?}"
+        );
+
+        let r = s.set_org_member(acme.id, 9999, OrgRole::Member).await;
+        assert!(
+            matches!(r, Err(StoreError::NotFound)),
+            "{l}: no such user: {r:?}"
+        );
+        let r = s.set_org_member(alice.id, bob.id, OrgRole::Member).await;
+        assert!(
+            matches!(r, Err(StoreError::NotFound)),
+            "{l}: a user is no org: {r:?}"
+        );
+        let other = org(&s, &bob, "other").await;
+        let r = s.set_org_member(acme.id, other.id, OrgRole::Member).await;
+        assert!(
+            matches!(r, Err(StoreError::NotFound)),
+            "{l}: an org is no member: {r:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_owner_removals_keep_an_owner() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        s.set_org_member(acme.id, bob.id, OrgRole::Owner)
+            .await
+            .unwrap();
+        let (a, b) = tokio::join!(
+            s.remove_org_member(acme.id, alice.id),
+            s.set_org_member(acme.id, bob.id, OrgRole::Member)
+        );
+        assert!(
+            a.is_ok() != b.is_ok(),
+            "{l}: exactly one may win: {a:?} {b:?}"
+        );
+        let owners = s
+            .org_members(acme.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|m| m.role == OrgRole::Owner)
+            .count();
+        assert_eq!(owners, 1, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn teams_and_auto_org_membership() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+
+        let devs = s
+            .create_team(
+                acme.id,
+                &team_name("Devs"),
+                "Developers",
+                AccessLevel::Write,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                devs.org_id,
+                devs.name.as_str(),
+                devs.permission,
+                devs.member_count
+            ),
+            (acme.id, "Devs", AccessLevel::Write, 0),
+            "{l}"
+        );
+        let r = s
+            .create_team(acme.id, &team_name("DEVS"), "", AccessLevel::Read)
+            .await;
+        assert!(is_conflict(&r, ConflictField::Name), "{l}: {r:?}");
+        let r = s
+            .create_team(alice.id, &team_name("x"), "", AccessLevel::Read)
+            .await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        // Team names are per organization; and team names may be words reserved for accounts.
+        let beta = org(&s, &alice, "beta").await;
+        s.create_team(beta.id, &team_name("devs"), "", AccessLevel::Read)
+            .await
+            .unwrap();
+        let admins = s
+            .create_team(acme.id, &team_name("admin"), "", AccessLevel::Admin)
+            .await
+            .unwrap();
+
+        assert_eq!(s.org_role(acme.id, bob.id).await.unwrap(), None, "{l}");
+        s.add_team_member(devs.id, bob.id).await.unwrap();
+        assert_eq!(
+            s.org_role(acme.id, bob.id).await.unwrap(),
+            Some(OrgRole::Member),
+            "{l}: joined the org"
+        );
+        s.add_team_member(devs.id, bob.id).await.unwrap();
+        s.add_team_member(devs.id, alice.id).await.unwrap();
+        assert_eq!(
+            s.org_role(acme.id, alice.id).await.unwrap(),
+            Some(OrgRole::Owner),
+            "{l}: role kept"
+        );
+        assert_eq!(
+            names(&s.team_members(devs.id).await.unwrap()),
+            ["alice", "bob"],
+            "{l}"
+        );
+
+        let teams = s.teams_of_org(acme.id).await.unwrap();
+        let summary: Vec<(&str, i64)> = teams
+            .iter()
+            .map(|t| (t.name.as_str(), t.member_count))
+            .collect();
+        assert_eq!(
+            summary,
+            [("admin", 0), ("Devs", 2)],
+            "{l}: by name, with member counts"
+        );
+        assert_eq!(teams[0], admins, "{l}");
+
+        let found = s.team_by_name(acme.id, "dEvS").await.unwrap().unwrap();
+        assert_eq!((found.id, found.member_count), (devs.id, 2), "{l}");
+        assert!(
+            s.team_by_name(acme.id, "nope").await.unwrap().is_none(),
+            "{l}"
+        );
+
+        let updated = s
+            .update_team(devs.id, "All developers", AccessLevel::Admin)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                updated.description.as_str(),
+                updated.permission,
+                updated.member_count,
+                updated.name.as_str()
+            ),
+            ("All developers", AccessLevel::Admin, 2, "Devs"),
+            "{l}"
+        );
+        assert!(
+            matches!(
+                s.update_team(9999, "", AccessLevel::Read).await,
+                Err(StoreError::NotFound)
+            ),
+            "{l}"
+        );
+
+        let r = s.add_team_member(devs.id, beta.id).await;
+        assert!(
+            matches!(r, Err(StoreError::NotFound)),
+            "{l}: an org is no team member: {r:?}"
+        );
+        let r = s.add_team_member(9999, bob.id).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+
+        s.remove_team_member(devs.id, bob.id).await.unwrap();
+        s.remove_team_member(devs.id, bob.id).await.unwrap();
+        assert_eq!(
+            names(&s.team_members(devs.id).await.unwrap()),
+            ["alice"],
+            "{l}"
+        );
+        assert_eq!(
+            s.org_role(acme.id, bob.id).await.unwrap(),
+            Some(OrgRole::Member),
+            "{l}: still in the org"
+        );
+        let r = s.remove_team_member(9999, bob.id).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+
+        s.delete_team(admins.id).await.unwrap();
+        assert!(s.team_by_id(admins.id).await.unwrap().is_none(), "{l}");
+        assert!(
+            matches!(s.delete_team(admins.id).await, Err(StoreError::NotFound)),
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn removing_an_org_member_removes_them_from_its_teams() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        let beta = org(&s, &alice, "beta").await;
+        let devs = s
+            .create_team(acme.id, &team_name("devs"), "", AccessLevel::Write)
+            .await
+            .unwrap();
+        let ops = s
+            .create_team(acme.id, &team_name("ops"), "", AccessLevel::Read)
+            .await
+            .unwrap();
+        let other = s
+            .create_team(beta.id, &team_name("devs"), "", AccessLevel::Read)
+            .await
+            .unwrap();
+        for team in [devs.id, ops.id, other.id] {
+            s.add_team_member(team, bob.id).await.unwrap();
+        }
+
+        s.remove_org_member(acme.id, bob.id).await.unwrap();
+        assert!(s.team_members(devs.id).await.unwrap().is_empty(), "{l}");
+        assert!(s.team_members(ops.id).await.unwrap().is_empty(), "{l}");
+        assert_eq!(
+            names(&s.team_members(other.id).await.unwrap()),
+            ["bob"],
+            "{l}: other orgs untouched"
+        );
+        assert_eq!(
+            s.org_role(beta.id, bob.id).await.unwrap(),
+            Some(OrgRole::Member),
+            "{l}"
+        );
+        let orgs: Vec<String> = s
+            .orgs_of_user(bob.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(o, _)| o.name)
+            .collect();
+        assert_eq!(orgs, ["beta"], "{l}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_org_cascades() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        let devs = s
+            .create_team(acme.id, &team_name("devs"), "", AccessLevel::Write)
+            .await
+            .unwrap();
+        s.add_team_member(devs.id, bob.id).await.unwrap();
+
+        s.delete_org(acme.id).await.unwrap();
+        assert!(s.org_by_name("acme").await.unwrap().is_none(), "{l}");
+        assert!(s.org_members(acme.id).await.unwrap().is_empty(), "{l}");
+        assert_eq!(s.org_role(acme.id, alice.id).await.unwrap(), None, "{l}");
+        assert!(s.teams_of_org(acme.id).await.unwrap().is_empty(), "{l}");
+        assert!(s.team_by_id(devs.id).await.unwrap().is_none(), "{l}");
+        assert!(s.team_members(devs.id).await.unwrap().is_empty(), "{l}");
+        assert!(s.orgs_of_user(bob.id).await.unwrap().is_empty(), "{l}");
+        assert!(
+            s.user_by_id(bob.id).await.unwrap().is_some(),
+            "{l}: users stay"
+        );
+
+        assert!(
+            matches!(s.delete_org(acme.id).await, Err(StoreError::NotFound)),
+            "{l}"
+        );
+        assert!(
+            matches!(s.delete_org(alice.id).await, Err(StoreError::NotFound)),
+            "{l}: not an org"
+        );
+        // The name is free again, for a user as well as an org.
+        user(&s, "ACME").await;
+    }
+}
+
+#[tokio::test]
+async fn throttle_window() {
+    for s in stores().await {
+        let l = s.label();
+        let (t, w) = (1_000_000, 60_000);
+        assert_eq!(s.throttle_count("k", t, w).await.unwrap(), 0, "{l}");
+        assert_eq!(s.throttle_hit("k", t, w).await.unwrap(), 1, "{l}");
+        assert_eq!(s.throttle_hit("k", t + 10, w).await.unwrap(), 2, "{l}");
+        assert_eq!(
+            s.throttle_hit("k", t + w - 1, w).await.unwrap(),
+            3,
+            "{l}: window counts from its first failure"
+        );
+        assert_eq!(s.throttle_count("k", t + w - 1, w).await.unwrap(), 3, "{l}");
+        assert_eq!(
+            s.throttle_count("other", t, w).await.unwrap(),
+            0,
+            "{l}: keys are separate"
+        );
+        assert_eq!(
+            s.throttle_count("k", t + w, w).await.unwrap(),
+            0,
+            "{l}: expired"
+        );
+        assert_eq!(
+            s.throttle_hit("k", t + w, w).await.unwrap(),
+            1,
+            "{l}: a new window"
+        );
+        assert_eq!(
+            s.throttle_hit("k", t + 2 * w - 1, w).await.unwrap(),
+            2,
+            "{l}"
+        );
+        assert_eq!(
+            s.throttle_count("k", t + 2 * w - 1, w).await.unwrap(),
+            2,
+            "{l}"
+        );
+        s.throttle_clear("k").await.unwrap();
+        assert_eq!(s.throttle_count("k", t + w, w).await.unwrap(), 0, "{l}");
+        assert_eq!(s.throttle_hit("k", t + w, w).await.unwrap(), 1, "{l}");
+
+        assert_eq!(s.throttle_prune(t + w + 1).await.unwrap(), 1, "{l}");
+        assert_eq!(s.throttle_count("k", t + w, w).await.unwrap(), 0, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_throttle_hits_count_exactly() {
+    for s in stores().await {
+        let l = s.label();
+        let now = hatchery_store::now_ms();
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let s = Store::clone(&s);
+                tokio::spawn(async move { s.throttle_hit("ip:192.0.2.1", now, 60_000).await })
+            })
+            .collect();
+        let mut counts = Vec::new();
+        for task in tasks {
+            counts.push(task.await.unwrap().unwrap_or_else(|e| panic!("{l}: {e}")));
+        }
+        counts.sort_unstable();
+        assert_eq!(
+            counts,
+            (1..=20).collect::<Vec<i64>>(),
+            "{l}: every hit saw its own count"
+        );
+        assert_eq!(
+            s.throttle_count("ip:192.0.2.1", now, 60_000).await.unwrap(),
+            20,
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn settings_and_setting_init_race() {
+    for s in stores().await {
+        let l = s.label();
+        assert_eq!(s.setting("secret").await.unwrap(), None, "{l}");
+        let (a, b) = tokio::join!(
+            s.setting_init("secret", "from-a"),
+            s.setting_init("secret", "from-b")
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a, b, "{l}: both starters agree");
+        assert!(a == "from-a" || a == "from-b", "{l}: {a}");
+        assert_eq!(s.setting("secret").await.unwrap(), Some(a.clone()), "{l}");
+        assert_eq!(
+            s.setting_init("secret", "later").await.unwrap(),
+            a,
+            "{l}: never replaced"
+        );
+
+        // Many at once, from separate tasks and connections.
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let s = Store::clone(&s);
+                tokio::spawn(async move { s.setting_init("race", &format!("v{i}")).await })
+            })
+            .collect();
+        let mut values = Vec::new();
+        for task in tasks {
+            values.push(task.await.unwrap().unwrap());
+        }
+        values.dedup();
+        assert_eq!(values.len(), 1, "{l}: {values:?}");
+
+        s.set_setting("secret", "rotated").await.unwrap();
+        assert_eq!(
+            s.setting("secret").await.unwrap().as_deref(),
+            Some("rotated"),
+            "{l}"
+        );
+    }
+}
+
+fn record(expiry: OffsetDateTime) -> Record {
+    let mut data = HashMap::new();
+    data.insert("user_id".to_owned(), serde_json::json!(42));
+    data.insert(
+        "flash".to_owned(),
+        serde_json::json!({"kind": "ok", "text": "你好"}),
+    );
+    Record {
+        id: Id::default(),
+        data,
+        expiry_date: expiry,
+    }
+}
+
+/// Session expiry is stored in milliseconds.
+fn ms_precision(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn session_store_round_trip() {
+    for s in stores().await {
+        let l = s.label();
+        let sessions = s.session_store();
+        let expiry = ms_precision(OffsetDateTime::now_utc() + Duration::from_secs(3600));
+        let mut rec = record(expiry);
+        let requested = rec.id;
+        sessions.create(&mut rec).await.unwrap();
+        assert_eq!(rec.id, requested, "{l}: a free id is kept");
+        let loaded = sessions.load(&rec.id).await.unwrap().expect("loaded");
+        assert_eq!(
+            (loaded.id, &loaded.data, loaded.expiry_date),
+            (rec.id, &rec.data, expiry),
+            "{l}"
+        );
+
+        // save is an upsert: it updates, and it also writes a session not yet stored.
+        rec.data.insert("user_id".to_owned(), serde_json::json!(7));
+        sessions.save(&rec).await.unwrap();
+        let loaded = sessions.load(&rec.id).await.unwrap().unwrap();
+        assert_eq!(loaded.data["user_id"], serde_json::json!(7), "{l}");
+        let fresh = record(expiry);
+        sessions.save(&fresh).await.unwrap();
+        assert!(sessions.load(&fresh.id).await.unwrap().is_some(), "{l}");
+
+        // create never overwrites: a taken id is replaced by a new one.
+        let mut clash = record(expiry);
+        clash.id = rec.id;
+        clash.data.clear();
+        sessions.create(&mut clash).await.unwrap();
+        assert_ne!(clash.id, rec.id, "{l}");
+        assert_eq!(
+            sessions.load(&rec.id).await.unwrap().unwrap().data,
+            rec.data,
+            "{l}: untouched"
+        );
+        assert!(
+            sessions
+                .load(&clash.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .data
+                .is_empty(),
+            "{l}"
+        );
+
+        sessions.delete(&rec.id).await.unwrap();
+        assert!(sessions.load(&rec.id).await.unwrap().is_none(), "{l}");
+        sessions.delete(&rec.id).await.unwrap();
+        assert!(
+            sessions.load(&Id::default()).await.unwrap().is_none(),
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn session_store_expiry() {
+    for s in stores().await {
+        let l = s.label();
+        let sessions = s.session_store();
+        let now = OffsetDateTime::now_utc();
+        let mut expired = record(now - Duration::from_secs(1));
+        let mut live = record(now + Duration::from_secs(3600));
+        sessions.create(&mut expired).await.unwrap();
+        sessions.create(&mut live).await.unwrap();
+        assert!(
+            sessions.load(&expired.id).await.unwrap().is_none(),
+            "{l}: expired means gone"
+        );
+
+        // Before deletion the expired row still holds its id: create must pick another.
+        let mut reuse = record(now + Duration::from_secs(60));
+        reuse.id = expired.id;
+        sessions.create(&mut reuse).await.unwrap();
+        assert_ne!(reuse.id, expired.id, "{l}: the expired row is still there");
+
+        sessions.delete_expired().await.unwrap();
+        assert!(
+            sessions.load(&live.id).await.unwrap().is_some(),
+            "{l}: live sessions stay"
+        );
+        assert!(sessions.load(&reuse.id).await.unwrap().is_some(), "{l}");
+        // After deletion the id is free: create keeps it.
+        let mut again = record(now + Duration::from_secs(60));
+        again.id = expired.id;
+        sessions.create(&mut again).await.unwrap();
+        assert_eq!(again.id, expired.id, "{l}: delete_expired removed the row");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_user_creation_never_sees_a_locked_database() {
+    for s in stores().await {
+        let l = s.label();
+        let tasks: Vec<_> = (0..40)
+            .map(|i| {
+                let s = Store::clone(&s);
+                tokio::spawn(async move {
+                    s.create_user(new_user(
+                        &format!("user{i}"),
+                        &format!("user{i}@example.org"),
+                    ))
+                    .await
+                })
+            })
+            .collect();
+        let mut admins = 0;
+        for task in tasks {
+            let created = task.await.unwrap().unwrap_or_else(|e| panic!("{l}: {e}"));
+            admins += usize::from(created.is_admin);
+        }
+        assert_eq!(s.count_users().await.unwrap(), 40, "{l}");
+        assert_eq!(admins, 1, "{l}: exactly one first user");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_duplicate_names_conflict_cleanly() {
+    for s in stores().await {
+        let l = s.label();
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let s = Store::clone(&s);
+                tokio::spawn(async move {
+                    s.create_user(new_user(
+                        if i % 2 == 0 { "Same" } else { "same" },
+                        &format!("u{i}@example.org"),
+                    ))
+                    .await
+                })
+            })
+            .collect();
+        let mut ok = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(ConflictField::Name)) => {}
+                Err(e) => panic!("{l}: {e}"),
+            }
+        }
+        assert_eq!(ok, 1, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn url_reaches_the_same_database_and_migrate_is_idempotent() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let other = Store::connect(&s.url(), 2)
+            .await
+            .unwrap_or_else(|e| panic!("{l}: {e}"));
+        assert_eq!(other.backend(), s.backend(), "{l}");
+        other.migrate().await.unwrap();
+        assert_eq!(
+            other.user_by_name("alice").await.unwrap(),
+            Some(alice),
+            "{l}"
+        );
+        other.close().await;
+        s.migrate().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn ping_and_closed_pool() {
+    for s in stores().await {
+        let l = s.label();
+        s.ping().await.unwrap_or_else(|e| panic!("{l}: {e}"));
+        let copy = Store::clone(&s);
+        copy.close().await;
+        let r = s.ping().await;
+        assert!(matches!(r, Err(StoreError::Unavailable(_))), "{l}: {r:?}");
+        let r = s.user_by_name("x").await;
+        assert!(matches!(r, Err(StoreError::Unavailable(_))), "{l}: {r:?}");
+    }
+}
+
+#[tokio::test]
+async fn test_stores_are_isolated() {
+    let a = stores().await;
+    let b = stores().await;
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.label(), y.label());
+        assert_ne!(x.url(), y.url());
+        user(x, "alice").await;
+        assert!(
+            y.user_by_name("alice").await.unwrap().is_none(),
+            "{}",
+            x.label()
+        );
+    }
+    let labels: Vec<&str> = a.iter().map(TestStore::label).collect();
+    let expected: &[&str] = if hatchery_store::testing::pg_url().is_some() {
+        &["sqlite", "postgres"]
+    } else {
+        &["sqlite"]
+    };
+    assert_eq!(labels, expected);
+}

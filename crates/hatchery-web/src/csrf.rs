@@ -1,0 +1,164 @@
+//! CSRF protection for every state-changing form: a signed double-submit token. The
+//! token lives in an HttpOnly cookie and is repeated in each form as `_csrf`; a POST is
+//! accepted only when both agree and the signature (HMAC-SHA256 with the site secret) is
+//! valid. Anonymous visitors need no server-side session for this, which keeps pages for
+//! visitors free of database writes.
+
+use crate::cookies;
+use crate::error::WebError;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use sha2::Sha256;
+
+pub const COOKIE: &str = "hatchery_csrf";
+pub const FIELD: &str = "_csrf";
+pub const HEADER: &str = "x-csrf-token";
+
+/// The request's token, for forms to embed.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+/// What the check found, enforced later by [`enforce`] so that a refusal is rendered as
+/// a page in the visitor's language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    NotNeeded,
+    Valid,
+    Invalid,
+    TooLarge,
+}
+
+fn mac(secret: &str, nonce: &str) -> String {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes any key length");
+    m.update(b"csrf:");
+    m.update(nonce.as_bytes());
+    hex::encode(m.finalize().into_bytes())
+}
+
+fn new_token(secret: &str) -> String {
+    let mut nonce = [0u8; 18];
+    rand::rng().fill_bytes(&mut nonce);
+    let nonce = hex::encode(nonce);
+    let sig = mac(secret, &nonce);
+    format!("{nonce}.{sig}")
+}
+
+fn is_valid(secret: &str, token: &str) -> bool {
+    let Some((nonce, sig)) = token.split_once('.') else {
+        return false;
+    };
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .expect("HMAC takes any key length");
+    m.update(b"csrf:");
+    m.update(nonce.as_bytes());
+    match hex::decode(sig) {
+        Ok(sig) => m.verify_slice(&sig).is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded_pairs(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+fn serde_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
+    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned()))
+}
+
+/// Issues the token cookie and checks unsafe requests. The body of a form POST is read
+/// here (bounded by `max_form_bytes`) and handed on unchanged.
+pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let secret = &state.cfg.secret;
+    let existing = cookies::read(req.headers(), COOKIE).filter(|t| is_valid(secret, t));
+    let fresh = existing.is_none();
+    let token = existing.unwrap_or_else(|| new_token(secret));
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+
+    let (mut req, verdict) = if !unsafe_method {
+        (req, Verdict::NotNeeded)
+    } else {
+        let (parts, body) = req.into_parts();
+        match axum::body::to_bytes(body, state.cfg.max_form_bytes).await {
+            Err(_) => (Request::from_parts(parts, Body::empty()), Verdict::TooLarge),
+            Ok(bytes) => {
+                let submitted = parts
+                    .headers
+                    .get(HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+                    .or_else(|| form_field(&bytes, FIELD));
+                let ok = !fresh
+                    && submitted.is_some_and(|s| constant_time_eq(s.as_bytes(), token.as_bytes()));
+                let verdict = if ok { Verdict::Valid } else { Verdict::Invalid };
+                (Request::from_parts(parts, Body::from(bytes)), verdict)
+            }
+        }
+    };
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    req.extensions_mut().insert(verdict);
+    let mut response = next.run(req).await;
+    if fresh {
+        let value: HeaderValue = cookies::set(COOKIE, &token, None, state.cfg.secure_cookies());
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// Refuses a state-changing request whose token did not check out. Runs inside the
+/// error-page renderer.
+pub async fn enforce(req: Request, next: Next) -> Response {
+    match req
+        .extensions()
+        .get::<Verdict>()
+        .copied()
+        .unwrap_or(Verdict::Invalid)
+    {
+        Verdict::NotNeeded | Verdict::Valid => next.run(req).await,
+        Verdict::TooLarge => WebError::PayloadTooLarge.into_response(),
+        Verdict::Invalid => {
+            tracing::warn!(path = %req.uri().path(), "refused a request with a missing or wrong CSRF token");
+            WebError::Csrf.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_signed() {
+        let t = new_token("s3cret");
+        assert!(is_valid("s3cret", &t));
+        assert!(!is_valid("other", &t));
+        assert!(!is_valid("s3cret", "abc.def"));
+        assert!(!is_valid("s3cret", "nodot"));
+        let (nonce, _) = t.split_once('.').unwrap_or_default();
+        assert!(!is_valid(
+            "s3cret",
+            &format!("{nonce}x.{}", mac("s3cret", nonce))
+        ));
+    }
+
+    #[test]
+    fn reads_form_fields() {
+        assert_eq!(
+            form_field(b"a=1&_csrf=x%2Ey&b=2", "_csrf").as_deref(),
+            Some("x.y")
+        );
+        assert_eq!(form_field(b"a=1", "_csrf"), None);
+    }
+}

@@ -1,0 +1,272 @@
+//! The per-request context every page needs: who is signed in, the language, the CSRF
+//! token and a pending flash message. Built once per request by [`load`] and taken by
+//! handlers as an extractor.
+
+use crate::cookies;
+use crate::csrf::CsrfToken;
+use crate::error::{ErrorPage, WebError};
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::views;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use hatchery_core::Actor;
+use hatchery_store::User;
+use tower_sessions::Session;
+
+/// Session key holding the signed-in user's id.
+pub const SESSION_USER: &str = "uid";
+pub const LANG_COOKIE: &str = "hatchery_lang";
+pub const FLASH_COOKIE: &str = "hatchery_flash";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlashKind {
+    Success,
+    Error,
+    Info,
+}
+
+impl FlashKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            FlashKind::Success => "success",
+            FlashKind::Error => "error",
+            FlashKind::Info => "info",
+        }
+    }
+}
+
+/// A one-time message shown on the next page. Only a catalog key travels in the cookie,
+/// so nothing a visitor sees can be injected through it.
+#[derive(Debug, Clone)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub key: String,
+}
+
+impl Flash {
+    fn parse(raw: &str) -> Option<Flash> {
+        let (kind, key) = raw.split_once(':')?;
+        let kind = match kind {
+            "success" => FlashKind::Success,
+            "error" => FlashKind::Error,
+            "info" => FlashKind::Info,
+            _ => return None,
+        };
+        let valid = !key.is_empty()
+            && key.len() < 100
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_');
+        valid.then(|| Flash {
+            kind,
+            key: key.to_owned(),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub user: Option<User>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    /// Path and query of this request, for "come back here" links.
+    pub path: String,
+    pub allow_signup: bool,
+    pub public_url: String,
+    pub session: Option<Session>,
+}
+
+impl Ctx {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    pub fn tf(&self, key: &'static str, args: &[(&str, &str)]) -> String {
+        self.lang.tf(key, args)
+    }
+
+    pub fn actor(&self) -> Actor {
+        match &self.user {
+            None => Actor::Anonymous,
+            Some(u) => Actor::User {
+                id: u.id,
+                site_admin: u.is_admin,
+            },
+        }
+    }
+
+    /// The signed-in user, or a redirect to the sign-in page.
+    pub fn require_user(&self) -> Result<&User, WebError> {
+        self.user.as_ref().ok_or_else(|| WebError::SignInRequired {
+            next: self.path.clone(),
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Ctx, WebError> {
+        parts
+            .extensions
+            .get::<Ctx>()
+            .cloned()
+            .ok_or_else(|| WebError::internal("request context missing"))
+    }
+}
+
+/// Builds the [`Ctx`]. A database that is down leaves the visitor signed out for this
+/// request rather than failing every page.
+pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let session = req.extensions().get::<Session>().cloned();
+    let mut user = None;
+    let mut db_down = false;
+    if let Some(session) = &session {
+        match session.get::<i64>(SESSION_USER).await {
+            Ok(Some(uid)) => match state.store.user_by_id(uid).await {
+                Ok(Some(u)) => user = Some(u),
+                Ok(None) => {
+                    // The account is gone: end the session.
+                    let _ = session.flush().await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "loading the signed-in user failed");
+                    db_down = true;
+                }
+            },
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "loading the session failed");
+                db_down = true;
+            }
+        }
+    }
+    let headers = req.headers();
+    let lang = user
+        .as_ref()
+        .and_then(|u| u.language.as_deref())
+        .and_then(Lang::from_tag)
+        .or_else(|| {
+            cookies::read(headers, LANG_COOKIE)
+                .as_deref()
+                .and_then(Lang::from_tag)
+        })
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default();
+    let flash_raw = cookies::read(headers, FLASH_COOKIE);
+    let ctx = Ctx {
+        lang,
+        user,
+        csrf: req
+            .extensions()
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default(),
+        flash: flash_raw.as_deref().and_then(Flash::parse),
+        path: req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
+        allow_signup: state.cfg.allow_signup,
+        public_url: state.cfg.public_url.clone(),
+        session,
+    };
+    req.extensions_mut().insert(ctx.clone());
+    if db_down {
+        return render_error(
+            &ctx,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorPage {
+                title_key: "error.503.title",
+                message_key: "error.503.message",
+            },
+        );
+    }
+    let mut response = next.run(req).await;
+    let sets_flash = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .any(|v| v.as_bytes().starts_with(FLASH_COOKIE.as_bytes()));
+    // A flash is shown once: the page that displayed it clears it, unless it is a
+    // redirect carrying a new one.
+    if flash_raw.is_some() && !sets_flash && ctx.flash.is_some() == response.status().is_success() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            cookies::set(FLASH_COOKIE, "", Some(0), state.cfg.secure_cookies()),
+        );
+    }
+    response
+}
+
+/// Turns error responses from handlers (and unknown routes) into full pages.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let ctx = req.extensions().get::<Ctx>().cloned();
+    let response = next.run(req).await;
+    let Some(ctx) = ctx else { return response };
+    if let Some(page) = response.extensions().get::<ErrorPage>().copied() {
+        return render_error(&ctx, response.status(), page);
+    }
+    let plain_error = response.status().is_client_error() || response.status().is_server_error();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if plain_error && !is_html {
+        // Rejections from extractors and layers (405, 413, 415, 408...) get a page too.
+        let key = match response.status() {
+            StatusCode::NOT_FOUND => ("error.404.title", "error.404.message"),
+            StatusCode::PAYLOAD_TOO_LARGE => ("error.413.title", "error.413.message"),
+            StatusCode::METHOD_NOT_ALLOWED => ("error.405.title", "error.405.message"),
+            StatusCode::REQUEST_TIMEOUT => ("error.408.title", "error.408.message"),
+            s if s.is_server_error() => ("error.500.title", "error.500.message"),
+            _ => ("error.400.title", "error.400.message"),
+        };
+        return render_error(
+            &ctx,
+            response.status(),
+            ErrorPage {
+                title_key: key.0,
+                message_key: key.1,
+            },
+        );
+    }
+    response
+}
+
+fn render_error(ctx: &Ctx, status: StatusCode, page: ErrorPage) -> Response {
+    (status, views::error_page(ctx, status, page)).into_response()
+}
+
+/// Redirects with a one-time message for the next page.
+pub fn flash_redirect(ctx: &Ctx, kind: FlashKind, key: &'static str, to: &str) -> Response {
+    let secure = ctx.public_url.starts_with("https://");
+    let mut response = Redirect::to(to).into_response();
+    let value = format!("{}:{key}", kind.as_str());
+    let cookie: HeaderValue = cookies::set(FLASH_COOKIE, &value, Some(60), secure);
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flash_cookie_values() {
+        assert!(Flash::parse("success:flash.saved").is_some_and(|f| f.kind == FlashKind::Success));
+        assert!(Flash::parse("evil:flash.saved").is_none());
+        assert!(Flash::parse("error:<script>").is_none());
+        assert!(Flash::parse("info:").is_none());
+    }
+}

@@ -1,0 +1,346 @@
+//! Sign up, sign in, sign out.
+
+use crate::ctx::{Ctx, FlashKind, SESSION_USER, flash_redirect};
+use crate::error::{WebError, WebResult};
+use crate::form::{Field, Form, FormErrors, Input, csrf_input};
+use crate::password;
+use crate::state::AppState;
+use crate::views::page;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hatchery_core::validate;
+use hatchery_core::{Name, NameKind};
+use hatchery_store::{ConflictField, NewUser, StoreError, now_ms};
+use maud::html;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+/// The sign-in page, returning to `next` afterwards.
+pub fn login_url(next: &str) -> String {
+    if next == "/" || next.is_empty() || next.starts_with("/user/login") {
+        "/user/login".to_owned()
+    } else {
+        let encoded: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+        format!("/user/login?next={encoded}")
+    }
+}
+
+/// Only paths on this site: `/x` but not `//evil.example` or `/\evil`.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && !n.contains(['\r', '\n']) =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn session(ctx: &Ctx) -> WebResult<&Session> {
+    ctx.session
+        .as_ref()
+        .ok_or_else(|| WebError::internal("session layer missing"))
+}
+
+/// Starts a signed-in session under a new id (no fixation).
+async fn sign_in(ctx: &Ctx, user_id: i64) -> WebResult<()> {
+    let s = session(ctx)?;
+    s.cycle_id().await.map_err(WebError::internal)?;
+    s.insert(SESSION_USER, user_id)
+        .await
+        .map_err(WebError::internal)?;
+    Ok(())
+}
+
+// ---- sign up ----
+
+#[derive(Deserialize, Default)]
+pub struct SignUpForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+fn sign_up_page(ctx: &Ctx, form: &SignUpForm, errors: &FormErrors) -> maud::Markup {
+    page(
+        ctx,
+        ctx.t("signup.title"),
+        html! {
+            h1 { (ctx.t("signup.title")) }
+            form.stack method="post" action="/user/sign_up" id="signup-form" novalidate {
+                (csrf_input(ctx))
+                (Field::new("username", ctx.t("field.username"), &form.username).required().autocomplete("username").hint(ctx.t("hint.username")).render(ctx, errors))
+                (Field::new("email", ctx.t("field.email"), &form.email).input(Input::Email).required().autocomplete("email").render(ctx, errors))
+                (Field::new("password", ctx.t("field.password"), "").input(Input::Password).required().autocomplete("new-password").hint(ctx.t("hint.password")).render(ctx, errors))
+                (Field::new("password_confirm", ctx.t("field.password_confirm"), "").input(Input::Password).required().autocomplete("new-password").render(ctx, errors))
+                div { button.btn.btn-primary type="submit" id="signup-submit" { (ctx.t("signup.submit")) } }
+                p.muted { (ctx.t("signup.have_account")) " " a href="/user/login" { (ctx.t("nav.sign_in")) } }
+            }
+        },
+    )
+}
+
+pub async fn sign_up_form(ctx: Ctx) -> WebResult<Response> {
+    if !ctx.allow_signup {
+        return Err(WebError::BadRequest("error.signup_disabled"));
+    }
+    if ctx.user.is_some() {
+        return Ok(axum::response::Redirect::to("/").into_response());
+    }
+    Ok(sign_up_page(&ctx, &SignUpForm::default(), &FormErrors::default()).into_response())
+}
+
+pub async fn sign_up(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<SignUpForm>,
+) -> WebResult<Response> {
+    if !ctx.allow_signup {
+        return Err(WebError::BadRequest("error.signup_disabled"));
+    }
+    let mut errors = FormErrors::default();
+    let name = Name::parse(NameKind::Account, &form.username);
+    if let Err(e) = &name {
+        errors.name("username", e);
+    }
+    let email = validate::email(&form.email);
+    if let Err(e) = &email {
+        errors.field("email", e);
+    }
+    if let Err(e) = validate::password(&form.password) {
+        errors.field("password", &e);
+    } else if form.password != form.password_confirm {
+        errors.add("password_confirm", "error.password.mismatch");
+    }
+    let (Ok(name), Ok(email), true) = (name, email, errors.is_empty()) else {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            sign_up_page(&ctx, &form, &errors),
+        )
+            .into_response());
+    };
+    let hash = password::hash(&state, form.password.clone()).await?;
+    let created = state
+        .store
+        .create_user(NewUser {
+            display_name: String::new(),
+            name,
+            email,
+            password_hash: hash,
+            is_admin: false,
+        })
+        .await;
+    match created {
+        Ok(user) => {
+            sign_in(&ctx, user.id).await?;
+            tracing::info!(user = %user.name, admin = user.is_admin, "account created");
+            let key = if user.is_admin {
+                "flash.welcome_admin"
+            } else {
+                "flash.welcome"
+            };
+            Ok(flash_redirect(&ctx, FlashKind::Success, key, "/"))
+        }
+        Err(StoreError::Conflict(field)) => {
+            match field {
+                ConflictField::Name => errors.add("username", "error.name.taken"),
+                ConflictField::Email => errors.add("email", "error.email.taken"),
+            }
+            Ok((StatusCode::CONFLICT, sign_up_page(&ctx, &form, &errors)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- sign in ----
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+fn login_page(
+    ctx: &Ctx,
+    form: &LoginForm,
+    errors: &FormErrors,
+    general: Option<String>,
+) -> maud::Markup {
+    page(
+        ctx,
+        ctx.t("login.title"),
+        html! {
+            h1 { (ctx.t("login.title")) }
+            @if let Some(msg) = general { div.flash.flash-error role="alert" id="login-error" { (msg) } }
+            form.stack method="post" action="/user/login" id="login-form" novalidate {
+                (csrf_input(ctx))
+                input type="hidden" name="next" value=(form.next);
+                (Field::new("login", ctx.t("field.login"), &form.login).required().autocomplete("username").render(ctx, errors))
+                (Field::new("password", ctx.t("field.password"), "").input(Input::Password).required().autocomplete("current-password").render(ctx, errors))
+                div { button.btn.btn-primary type="submit" id="login-submit" { (ctx.t("login.submit")) } }
+                @if ctx.allow_signup {
+                    p.muted { (ctx.t("login.no_account")) " " a href="/user/sign_up" { (ctx.t("nav.sign_up")) } }
+                }
+            }
+        },
+    )
+}
+
+pub async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
+    if ctx.user.is_some() {
+        return axum::response::Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
+    let form = LoginForm {
+        next: safe_next(q.next.as_deref()),
+        ..LoginForm::default()
+    };
+    login_page(&ctx, &form, &FormErrors::default(), None).into_response()
+}
+
+/// Client address for throttling; absent when the request did not come over TCP (tests).
+#[derive(Clone, Debug)]
+pub struct ClientAddr(pub String);
+
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    client: Option<axum::Extension<ClientAddr>>,
+    Form(mut form): Form<LoginForm>,
+) -> WebResult<Response> {
+    form.next = safe_next(Some(&form.next));
+    let mut errors = FormErrors::default();
+    if form.login.trim().is_empty() {
+        errors.add("login", "error.field.required");
+    }
+    if form.password.is_empty() {
+        errors.add("password", "error.field.required");
+    }
+    if !errors.is_empty() {
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            login_page(&ctx, &form, &errors, None),
+        )
+            .into_response());
+    }
+    if form.password.len() > validate::PASSWORD_MAX_BYTES {
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            login_page(
+                &ctx,
+                &form,
+                &errors,
+                Some(ctx.t("error.login.invalid").to_owned()),
+            ),
+        )
+            .into_response());
+    }
+
+    let now = now_ms();
+    let window = i64::from(state.cfg.lockout_minutes) * 60_000;
+    let account_limit = i64::from(state.cfg.max_failed_logins);
+    // Many people share an address behind an institute's NAT: allow more per address.
+    let address_limit = account_limit * 10;
+    let account_key = format!("login:account:{}", form.login.trim().to_lowercase());
+    let address_key = client.as_ref().map(|c| format!("login:addr:{}", c.0.0));
+    let mut throttled = state
+        .store
+        .throttle_count(&account_key, now, window)
+        .await?
+        >= account_limit;
+    if let Some(key) = &address_key {
+        throttled |= state.store.throttle_count(key, now, window).await? >= address_limit;
+    }
+    if throttled {
+        let msg = ctx.tf(
+            "error.login.throttled",
+            &[("minutes", &state.cfg.lockout_minutes.to_string())],
+        );
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(&ctx, &form, &errors, Some(msg)),
+        )
+            .into_response());
+    }
+
+    let creds = state.store.credentials_by_login(form.login.trim()).await?;
+    let stored = creds.as_ref().map(|c| c.password_hash.clone());
+    let ok = password::verify(&state, form.password.clone(), stored).await?;
+    match creds {
+        Some(creds) if ok => {
+            state.store.throttle_clear(&account_key).await?;
+            sign_in(&ctx, creds.user.id).await?;
+            tracing::info!(user = %creds.user.name, "signed in");
+            Ok(flash_redirect(
+                &ctx,
+                FlashKind::Success,
+                "flash.signed_in",
+                &form.next,
+            ))
+        }
+        _ => {
+            state.store.throttle_hit(&account_key, now, window).await?;
+            if let Some(key) = &address_key {
+                state.store.throttle_hit(key, now, window).await?;
+            }
+            tracing::info!(login = %form.login.trim(), "failed sign-in");
+            Ok((
+                StatusCode::UNAUTHORIZED,
+                login_page(
+                    &ctx,
+                    &form,
+                    &errors,
+                    Some(ctx.t("error.login.invalid").to_owned()),
+                ),
+            )
+                .into_response())
+        }
+    }
+}
+
+pub async fn logout(ctx: Ctx) -> WebResult<Response> {
+    if let Some(s) = &ctx.session {
+        // Deletes the session row: the old cookie is worthless from now on.
+        s.flush().await.map_err(WebError::internal)?;
+    }
+    Ok(flash_redirect(
+        &ctx,
+        FlashKind::Info,
+        "flash.signed_out",
+        "/",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_kept_on_site() {
+        assert_eq!(safe_next(Some("/org/x")), "/org/x");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+        assert_eq!(login_url("/a b?c=d"), "/user/login?next=%2Fa+b%3Fc%3Dd");
+        assert_eq!(login_url("/"), "/user/login");
+    }
+}

@@ -1,0 +1,61 @@
+//! The front page: a welcome for visitors, a dashboard for people signed in.
+
+use crate::ctx::Ctx;
+use crate::error::WebResult;
+use crate::state::AppState;
+use crate::views::page;
+use axum::extract::State;
+use hatchery_core::OrgRole;
+use maud::{Markup, html};
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> WebResult<Markup> {
+    let Some(user) = &ctx.user else {
+        return Ok(page(
+            &ctx,
+            ctx.t("home.title"),
+            html! {
+                section.hero {
+                    h1 { (ctx.t("home.headline")) }
+                    p { (ctx.t("home.tagline")) }
+                    p {
+                        @if ctx.allow_signup { a.btn.btn-primary href="/user/sign_up" { (ctx.t("nav.sign_up")) } " " }
+                        a.btn href="/user/login" { (ctx.t("nav.sign_in")) }
+                    }
+                }
+            },
+        ));
+    };
+    let orgs = state.store.orgs_of_user(user.id).await?;
+    Ok(page(
+        &ctx,
+        ctx.t("home.dashboard"),
+        html! {
+            h1 { (ctx.tf("home.hello", &[("name", if user.display_name.is_empty() { &user.name } else { &user.display_name })])) }
+            @if user.is_admin { p.muted id="admin-note" { (ctx.t("home.you_are_admin")) } }
+            div.two-col {
+                section {
+                    h2 { (ctx.t("home.your_orgs")) }
+                    @if orgs.is_empty() {
+                        div.empty { (ctx.t("home.no_orgs")) }
+                    } @else {
+                        ul.list id="dashboard-orgs" {
+                            @for (org, role) in &orgs {
+                                li {
+                                    a href=(format!("/{}", org.name)) { (org.name) }
+                                    span.badge { (ctx.t(if *role == OrgRole::Owner { "role.owner" } else { "role.member" })) }
+                                }
+                            }
+                        }
+                    }
+                    p { a.btn.btn-primary href="/org/create" { (ctx.t("nav.new_org")) } }
+                }
+                section {
+                    h2 { (ctx.t("home.getting_started")) }
+                    div.card {
+                        p { (ctx.t("home.getting_started_text")) }
+                    }
+                }
+            }
+        },
+    ))
+}

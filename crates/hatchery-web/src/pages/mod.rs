@@ -1,0 +1,9 @@
+//! Handlers of the HTML pages, one module per area.
+
+pub mod auth;
+pub mod health;
+pub mod home;
+pub mod language;
+pub mod org;
+pub mod profile;
+pub mod settings;

@@ -1,0 +1,86 @@
+//! Shared application state: one `Arc` cloned into every handler.
+
+use hatchery_store::Store;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// The settings the web layer needs, taken from the server configuration.
+#[derive(Clone)]
+pub struct WebConfig {
+    /// Absolute, with a trailing slash; used in links and clone URLs.
+    pub public_url: String,
+    pub allow_signup: bool,
+    /// Signs the CSRF cookie and the session cookie.
+    pub secret: String,
+    pub session_days: u32,
+    pub max_failed_logins: u32,
+    pub lockout_minutes: u32,
+    pub max_form_bytes: usize,
+    pub request_timeout: Duration,
+}
+
+impl WebConfig {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// Settings for tests and examples: signup on, a fixed secret.
+    pub fn for_tests() -> WebConfig {
+        WebConfig {
+            public_url: "http://127.0.0.1:3000/".into(),
+            allow_signup: true,
+            secret: "test-secret-test-secret-test-secret-0123".into(),
+            session_days: 30,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            max_form_bytes: 1 << 20,
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("public_url", &self.public_url)
+            .field("allow_signup", &self.allow_signup)
+            .field("secret", &"[redacted]")
+            .field("session_days", &self.session_days)
+            .field("max_failed_logins", &self.max_failed_logins)
+            .field("lockout_minutes", &self.lockout_minutes)
+            .field("max_form_bytes", &self.max_form_bytes)
+            .field("request_timeout", &self.request_timeout)
+            .finish()
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub cfg: WebConfig,
+    /// Password hashing is CPU- and memory-heavy (19 MiB each); at most this many run at
+    /// once, on blocking threads, so a burst of sign-ins cannot starve the server.
+    pub hash_permits: Semaphore,
+}
+
+impl AppState {
+    pub fn new(store: Store, cfg: WebConfig) -> AppState {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        AppState(Arc::new(Inner {
+            store,
+            cfg,
+            hash_permits: Semaphore::new(cores),
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

@@ -1,0 +1,58 @@
+//! Views: plain functions returning `Markup`. Every string a person reads comes from the
+//! message catalogs through `ctx.t`.
+
+mod layout;
+
+pub use layout::{error_page, page};
+
+use crate::ctx::Ctx;
+use maud::{Markup, html};
+
+/// A square with the account's initial, standing in for an avatar without loading images
+/// from anywhere.
+pub fn avatar(name: &str, is_org: bool) -> Markup {
+    let initial = name
+        .chars()
+        .next()
+        .map(|c| c.to_uppercase().to_string())
+        .unwrap_or_default();
+    html! { div.avatar.org[is_org] aria-hidden="true" { (initial) } }
+}
+
+/// A date as `YYYY-MM-DD` (UTC) from unix milliseconds.
+pub fn date(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+        .unwrap_or_default()
+}
+
+/// Tabs with the current one marked.
+pub fn tabs(items: &[(&str, String, bool)]) -> Markup {
+    html! {
+        nav.tabs {
+            @for (label, href, active) in items {
+                a.active[*active] href=(href) aria-current=[active.then_some("page")] { (label) }
+            }
+        }
+    }
+}
+
+/// A POST form with only a button (remove, delete...), carrying the CSRF token.
+pub fn button_form(ctx: &Ctx, action: &str, label: &str, class: &str) -> Markup {
+    html! {
+        form.inline-form method="post" action=(action) {
+            (crate::form::csrf_input(ctx))
+            button type="submit" class=(format!("btn btn-small {class}")) { (label) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(super::date(0), "1970-01-01");
+        assert_eq!(super::date(1_764_288_000_000), "2025-11-28");
+    }
+}

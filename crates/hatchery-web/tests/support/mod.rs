@@ -1,0 +1,234 @@
+//! A small test client over the real router: a cookie jar, CSRF tokens filled in the way
+//! a browser's form would, and one app per database backend.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use hatchery_store::testing::{TestStore, stores};
+use hatchery_web::{AppState, WebConfig};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Arc<TestStore>,
+    pub cfg: WebConfig,
+    jar: BTreeMap<String, String>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) {
+        assert!(
+            self.body.contains(needle),
+            "expected {needle:?} in body ({}):\n{}",
+            self.status,
+            self.body
+        );
+    }
+}
+
+impl TestApp {
+    /// One app per backend (SQLite always, PostgreSQL when configured).
+    pub async fn all() -> Vec<TestApp> {
+        Self::all_with(|_| {}).await
+    }
+
+    pub async fn all_with(configure: impl Fn(&mut WebConfig)) -> Vec<TestApp> {
+        let mut apps = vec![];
+        for store in stores().await {
+            let mut cfg = WebConfig::for_tests();
+            configure(&mut cfg);
+            let state = AppState::new(store.store().clone(), cfg.clone());
+            apps.push(TestApp {
+                router: hatchery_web::router(state),
+                store: Arc::new(store),
+                cfg,
+                jar: BTreeMap::new(),
+            });
+        }
+        apps
+    }
+
+    pub fn label(&self) -> &str {
+        self.store.label()
+    }
+
+    /// Another browser on the same site: same server, empty cookie jar.
+    pub fn new_client(&self) -> TestApp {
+        TestApp {
+            router: self.router.clone(),
+            store: self.store.clone(),
+            cfg: self.cfg.clone(),
+            jar: BTreeMap::new(),
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&String> {
+        self.jar.get(name)
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.jar.insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn clear_cookies(&mut self) {
+        self.jar.clear();
+    }
+
+    pub async fn send(&mut self, mut req: Request<Body>) -> Resp {
+        if !self.jar.is_empty() && !req.headers().contains_key(header::COOKIE) {
+            let cookie = self
+                .jar
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req.headers_mut()
+                .insert(header::COOKIE, cookie.parse().expect("cookie header"));
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        for raw in headers.get_all(header::SET_COOKIE) {
+            let raw = raw.to_str().expect("ascii cookie");
+            let first = raw.split(';').next().unwrap_or("");
+            let (name, value) = first.split_once('=').unwrap_or((first, ""));
+            let deleted = raw.contains("Max-Age=0")
+                || raw
+                    .to_ascii_lowercase()
+                    .contains("expires=thu, 01 jan 1970");
+            if deleted || value.is_empty() {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req.body(Body::empty()).expect("request")).await
+    }
+
+    /// Submits a form the way a browser would after loading a page: with the CSRF token
+    /// from the cookie (fetched first if this client has none yet).
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        if !self.jar.contains_key("hatchery_csrf") {
+            self.get("/").await;
+        }
+        let token = self.jar.get("hatchery_csrf").cloned().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &encode(&all)).await
+    }
+
+    /// A form POST exactly as given: no token added.
+    pub async fn post_raw(&mut self, path: &str, body: &str) -> Resp {
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_owned()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// Signs up `name` with [`PASSWORD`]; asserts it worked.
+    pub async fn sign_up(&mut self, name: &str) -> Resp {
+        let email = format!("{name}@example.edu.cn");
+        let r = self
+            .post_form(
+                "/user/sign_up",
+                &[
+                    ("username", name),
+                    ("email", &email),
+                    ("password", PASSWORD),
+                    ("password_confirm", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "[{}] sign up {name}: {}",
+            self.label(),
+            r.body
+        );
+        r
+    }
+
+    pub async fn login(&mut self, login: &str, password: &str) -> Resp {
+        self.post_form("/user/login", &[("login", login), ("password", password)])
+            .await
+    }
+
+    pub async fn logout(&mut self) -> Resp {
+        self.post_form("/user/logout", &[]).await
+    }
+}
+
+pub fn encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

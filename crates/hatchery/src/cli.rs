@@ -1,0 +1,213 @@
+//! The command line: `serve`, `migrate`, `default-config` and `admin ...`.
+// The CLI's output is meant for the person at the terminal.
+#![allow(clippy::print_stdout)]
+
+use crate::config::{self, Config};
+use crate::{logging, server};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use hatchery_core::{Name, NameKind, validate};
+use hatchery_store::{ConflictField, NewUser, StoreError};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hatchery",
+    version,
+    about = "A self-hostable code forge with a built-in incubator"
+)]
+pub struct Cli {
+    /// Configuration file (default: DATA_DIR/hatchery.toml when it exists).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web, git and API server.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print an annotated example configuration file.
+    DefaultConfig,
+    /// Administration tasks for scripts.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Admin {
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(AdminUser),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminUser {
+    /// Create an account.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordSource,
+        /// Make the account a site administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Set an account's password.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct PasswordSource {
+    /// The password (visible in the process list; prefer --password-file).
+    #[arg(long)]
+    password: Option<String>,
+    /// Read the password from this file (its first line).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+}
+
+impl PasswordSource {
+    fn read(&self) -> anyhow::Result<String> {
+        let password = match (&self.password, &self.password_file) {
+            (Some(p), _) => p.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the password file {}", path.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned(),
+            (None, None) => bail!("give --password or --password-file"),
+        };
+        if let Err(e) = validate::password(&password) {
+            bail!("the password is not acceptable: {e}");
+        }
+        Ok(password)
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::DefaultConfig = cli.command {
+        print!("{}", config::default_config_toml());
+        return Ok(());
+    }
+    let cfg = Config::load(cli.config.as_deref())?;
+    logging::init(&cfg.log);
+    match cli.command {
+        Command::DefaultConfig => Ok(()),
+        Command::Serve => serve(cfg).await,
+        Command::Migrate => {
+            let store = server::open_store(&cfg).await?;
+            store.close().await;
+            println!(
+                "The database at {} is up to date.",
+                cfg.database.url_redacted()
+            );
+            Ok(())
+        }
+        Command::Admin(Admin::User(cmd)) => admin_user(&cfg, cmd).await,
+    }
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let state = server::prepare(&cfg).await?;
+    let listener = tokio::net::TcpListener::bind(cfg.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (server.listen)", cfg.server.listen))?;
+    let users = state.store.count_users().await?;
+    println!(
+        "Hatchery {} is running at {}",
+        env!("CARGO_PKG_VERSION"),
+        cfg.server.public_url
+    );
+    if users == 0 {
+        if cfg.auth.allow_signup {
+            println!(
+                "No accounts yet: the first account to sign up at {}user/sign_up becomes the site administrator.",
+                cfg.server.public_url
+            );
+        } else {
+            println!("No accounts yet and sign-up is off: create the administrator with");
+            println!(
+                "  hatchery admin user create --admin --username NAME --email EMAIL --password-file FILE"
+            );
+        }
+    }
+    tracing::info!(listen = %cfg.server.listen, database = %cfg.database.url_redacted(), "server started");
+    server::run(state, listener, server::shutdown_signal()).await
+}
+
+async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
+    let store = server::open_store(cfg).await?;
+    let result = match cmd {
+        AdminUser::Create {
+            username,
+            email,
+            password,
+            admin,
+        } => {
+            let name = Name::parse(NameKind::Account, &username)
+                .map_err(|e| anyhow::anyhow!("--username: {e}"))?;
+            let email = validate::email(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            let password = password.read()?;
+            let hash = tokio::task::spawn_blocking(move || {
+                hatchery_web::password::hash_blocking(&password)
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))?;
+            let new = NewUser {
+                name,
+                email,
+                password_hash: hash,
+                display_name: String::new(),
+                is_admin: admin,
+            };
+            match store.create_user(new).await {
+                Ok(user) => {
+                    let role = if user.is_admin {
+                        "site administrator"
+                    } else {
+                        "user"
+                    };
+                    println!("Created {role} {} (id {}).", user.name, user.id);
+                    Ok(())
+                }
+                Err(StoreError::Conflict(ConflictField::Name)) => {
+                    Err(anyhow::anyhow!("the name {username} is already taken"))
+                }
+                Err(StoreError::Conflict(ConflictField::Email)) => {
+                    Err(anyhow::anyhow!("that email address is already used"))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        AdminUser::SetPassword { username, password } => {
+            let user = store
+                .user_by_name(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no user named {username}"))?;
+            let password = password.read()?;
+            let hash = tokio::task::spawn_blocking(move || {
+                hatchery_web::password::hash_blocking(&password)
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))?;
+            store.set_password_hash(user.id, &hash).await?;
+            println!("The password of {} has been changed.", user.name);
+            Ok(())
+        }
+    };
+    store.close().await;
+    result
+}

@@ -1,0 +1,4 @@
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod server;

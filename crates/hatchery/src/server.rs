@@ -1,0 +1,112 @@
+//! Starting the server: connect and migrate the database, settle the signing secret,
+//! build the router and serve until asked to stop.
+
+use crate::config::Config;
+use anyhow::Context;
+use hatchery_store::Store;
+use hatchery_web::{AppState, WebConfig};
+use std::future::Future;
+
+/// Site-settings key of the generated signing secret.
+const SECRET_SETTING: &str = "auth.secret";
+
+/// Connects to the configured database (creating the data directory for SQLite) and
+/// applies pending migrations.
+pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            cfg.data_dir.display()
+        )
+    })?;
+    let store = Store::connect(&cfg.database.url, cfg.database.max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                cfg.database.url_redacted()
+            )
+        })?;
+    store
+        .migrate()
+        .await
+        .context("applying database migrations failed")?;
+    Ok(store)
+}
+
+/// The configured secret, or the one generated and stored on first start. Kept in the
+/// database so that several servers on one database agree on it.
+pub async fn signing_secret(cfg: &Config, store: &Store) -> anyhow::Result<String> {
+    if let Some(secret) = &cfg.auth.secret {
+        return Ok(secret.expose().to_owned());
+    }
+    let stored = store
+        .setting_init(SECRET_SETTING, crate::config::Secret::generate().expose())
+        .await
+        .context("storing the generated signing secret failed")?;
+    Ok(stored)
+}
+
+pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
+    WebConfig {
+        public_url: cfg.server.public_url.clone(),
+        allow_signup: cfg.auth.allow_signup,
+        secret,
+        session_days: cfg.auth.session_days,
+        max_failed_logins: cfg.auth.max_failed_logins,
+        lockout_minutes: cfg.auth.lockout_minutes,
+        max_form_bytes: cfg.server.max_form_bytes,
+        request_timeout: cfg.server.request_timeout(),
+    }
+}
+
+/// Everything up to a ready application state.
+pub async fn prepare(cfg: &Config) -> anyhow::Result<AppState> {
+    let store = open_store(cfg).await?;
+    let secret = signing_secret(cfg, &store).await?;
+    Ok(AppState::new(store, web_config(cfg, secret)))
+}
+
+/// Serves on an already bound listener until `shutdown` resolves; in-flight requests
+/// finish first. Tests call this with port 0.
+pub async fn run(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let background = hatchery_web::spawn_background(&state);
+    let app = hatchery_web::router(state.clone());
+    let result = hatchery_web::serve(listener, app, shutdown).await;
+    background.abort();
+    state.store.close().await;
+    result.context("the HTTP server failed")
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
