@@ -1229,8 +1229,9 @@ const KEYS: &[KeySpec] = &[
         "auth.max_failed_logins",
         Int,
         Literal("5"),
-        "Failed sign-ins, for one account or from one client address, after which further \
-         attempts are refused for lockout_minutes.",
+        "Failed sign-ins for one account after which further attempts are refused for \
+         lockout_minutes. One client address may fail ten times as often, since many people \
+         can share an address behind a NAT.",
     ),
     key(
         "auth.lockout_minutes",
