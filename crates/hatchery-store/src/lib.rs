@@ -269,6 +269,43 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn every_sqlite_connection_gets_the_pragmas() {
+        let dir =
+            std::env::temp_dir().join(format!("hatchery-store-pragmas-{}", std::process::id()));
+        let url = format!("sqlite://{}", dir.join("h.db").display());
+        let store = Store::connect(&url, 3)
+            .await
+            .map_err(|e| e.to_string())
+            .unwrap();
+        // Hold three connections at once, so they are three distinct connections.
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.pool().acquire().await.unwrap());
+        }
+        for conn in &mut conns {
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!(mode, "wal");
+            for (pragma, expected) in [
+                ("PRAGMA foreign_keys", 1_i64),
+                ("PRAGMA synchronous", 1),
+                ("PRAGMA busy_timeout", 5000),
+            ] {
+                let value: i64 = sqlx::query_scalar(pragma)
+                    .fetch_one(&mut **conn)
+                    .await
+                    .unwrap();
+                assert_eq!(value, expected, "{pragma}");
+            }
+        }
+        drop(conns);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn percent_decoding() {
         assert_eq!(percent_decode("a%20b%3F"), Some("a b?".to_owned()));

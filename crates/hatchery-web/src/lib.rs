@@ -149,17 +149,23 @@ pub async fn serve(
     .await
 }
 
-/// Periodic housekeeping: expired sessions are deleted. Safe with several servers on one
-/// database (each deletion is idempotent).
+/// Periodic housekeeping: expired sessions and stale sign-in counters are deleted. Safe
+/// with several servers on one database (each deletion is idempotent).
 pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
     use tower_sessions::ExpiredDeletion;
-    let store = state.store.session_store();
+    let sessions = state.store.session_store();
+    let store = state.store.clone();
+    let window_ms = i64::from(state.cfg.lockout_minutes) * 60_000;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            if let Err(e) = store.delete_expired().await {
+            if let Err(e) = sessions.delete_expired().await {
                 tracing::warn!(error = %e, "deleting expired sessions failed");
+            }
+            let before = hatchery_store::now_ms() - window_ms;
+            if let Err(e) = store.throttle_prune(before).await {
+                tracing::warn!(error = %e, "pruning sign-in counters failed");
             }
         }
     })
