@@ -50,6 +50,11 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) => {
                 if let Some(field) = conflict_field(db.as_ref()) {
                     StoreError::Conflict(field)
+                } else if db.kind() == ErrorKind::ForeignKeyViolation {
+                    // Every foreign key cascades on delete, so only an insert or update that
+                    // names a missing row (a repository, an owner, a team deleted meanwhile)
+                    // violates one: the thing asked for is not there.
+                    StoreError::NotFound
                 } else if is_connection_failure(db.as_ref()) {
                     StoreError::Unavailable(e)
                 } else {

@@ -9,10 +9,12 @@
 mod accounts;
 mod error;
 mod orgs;
+mod repos;
 mod sessions;
 mod site;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
 
 use std::path::PathBuf;
 use std::sync::Once;
@@ -25,7 +27,9 @@ use sqlx::{Any, AnyPool, Connection, Executor};
 pub use accounts::{Account, Credentials, NewUser, User};
 pub use error::{ConflictField, StoreError};
 pub use orgs::{Org, OrgMember, Team};
+pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use sessions::DbSessionStore;
+pub use tokens::{AccessToken, NewToken};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");

@@ -75,8 +75,9 @@ macro_rules! team_cols {
          (SELECT COUNT(*) FROM team_members tm WHERE tm.team_id = t.id)"
     };
 }
+pub(crate) use team_cols;
 
-fn team_at(row: &AnyRow) -> Result<Team, sqlx::Error> {
+pub(crate) fn team_at(row: &AnyRow) -> Result<Team, sqlx::Error> {
     Ok(Team {
         id: row.try_get(0)?,
         org_id: row.try_get(1)?,
@@ -90,7 +91,7 @@ fn team_at(row: &AnyRow) -> Result<Team, sqlx::Error> {
 
 /// Roles and permissions are stored as their `as_str` spelling; anything else in the column
 /// is a corrupted row, reported as a decode error.
-fn parse_stored<T: std::str::FromStr>(s: &str) -> Result<T, sqlx::Error>
+pub(crate) fn parse_stored<T: std::str::FromStr>(s: &str) -> Result<T, sqlx::Error>
 where
     T::Err: std::error::Error + Send + Sync + 'static,
 {
@@ -188,7 +189,9 @@ impl Store {
         }
     }
 
-    /// Members, teams and team memberships go with it (foreign keys cascade).
+    /// Members, teams, team memberships and the organization's repositories' rows go with it
+    /// (foreign keys cascade). Repositories also live on disk: callers check
+    /// [`Store::count_repos_of_owner`] first and refuse while it is not zero.
     pub async fn delete_org(&self, org_id: i64) -> Result<(), StoreError> {
         let done = sqlx::query("DELETE FROM accounts WHERE id = $1 AND kind = 1")
             .bind(org_id)

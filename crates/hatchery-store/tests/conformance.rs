@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use hatchery_core::{AccessLevel, Name, NameKind, OrgRole};
 use hatchery_store::testing::{TestStore, stores};
-use hatchery_store::{Account, ConflictField, NewUser, Org, Store, StoreError, User};
+use hatchery_store::{
+    AccessToken, Account, ConflictField, NewRepo, NewToken, NewUser, Org, Repo, RepoAccess, Store,
+    StoreError, Team, User,
+};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
@@ -1071,4 +1074,1065 @@ async fn test_stores_are_isolated() {
         &["sqlite"]
     };
     assert_eq!(labels, expected);
+}
+
+// ---- Repositories ----
+
+fn repo_name(name: &str) -> Name {
+    Name::parse(NameKind::Repository, name).expect("valid repository name")
+}
+
+async fn repo(s: &Store, owner_id: i64, name: &str, is_private: bool) -> Repo {
+    s.create_repo(NewRepo {
+        owner_id,
+        name: &repo_name(name),
+        description: "",
+        is_private,
+        default_branch: "main",
+    })
+    .await
+    .expect("create repo")
+}
+
+async fn team(s: &Store, org_id: i64, name: &str, level: AccessLevel) -> Team {
+    s.create_team(org_id, &team_name(name), "", level)
+        .await
+        .expect("create team")
+}
+
+fn access(
+    collaborator: Option<AccessLevel>,
+    team: Option<AccessLevel>,
+    org_role: Option<OrgRole>,
+) -> RepoAccess {
+    RepoAccess {
+        collaborator,
+        team,
+        org_role,
+    }
+}
+
+#[tokio::test]
+async fn repo_creation_and_names_unique_per_owner() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let acme = org(&s, &alice, "Acme").await;
+        assert_eq!(s.count_repos().await.unwrap(), 0, "{l}");
+
+        let before = hatchery_store::now_ms();
+        let hello = s
+            .create_repo(NewRepo {
+                owner_id: alice.id,
+                name: &repo_name("Hello.World"),
+                description: "My first",
+                is_private: true,
+                default_branch: "trunk",
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                hello.owner_id,
+                hello.owner_name.as_str(),
+                hello.owner_is_org,
+                hello.name.as_str(),
+                hello.description.as_str(),
+                hello.is_private,
+                hello.default_branch.as_str(),
+                hello.read_only,
+                hello.pushed_at
+            ),
+            (
+                alice.id,
+                "alice",
+                false,
+                "Hello.World",
+                "My first",
+                true,
+                "trunk",
+                false,
+                None
+            ),
+            "{l}"
+        );
+        assert!(hello.created_at >= before, "{l}");
+        assert_eq!(hello.updated_at, hello.created_at, "{l}");
+        assert_eq!(
+            s.repo_by_id(hello.id).await.unwrap(),
+            Some(hello.clone()),
+            "{l}"
+        );
+
+        for dup in ["hello.world", "HELLO.WORLD", "Hello.World"] {
+            let r = s
+                .create_repo(NewRepo {
+                    owner_id: alice.id,
+                    name: &repo_name(dup),
+                    description: "",
+                    is_private: false,
+                    default_branch: "main",
+                })
+                .await;
+            assert!(is_conflict(&r, ConflictField::Name), "{l}: {dup}: {r:?}");
+        }
+        // The same name under another owner, user or organization, is fine.
+        let bob = user(&s, "bob").await;
+        let bobs = repo(&s, bob.id, "hello.world", false).await;
+        let acmes = repo(&s, acme.id, "HELLO.world", false).await;
+        assert_eq!(
+            (acmes.owner_name.as_str(), acmes.owner_is_org),
+            ("Acme", true),
+            "{l}"
+        );
+        assert_ne!(bobs.id, acmes.id, "{l}");
+
+        let r = s
+            .create_repo(NewRepo {
+                owner_id: 9999,
+                name: &repo_name("ghost"),
+                description: "",
+                is_private: false,
+                default_branch: "main",
+            })
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::NotFound)),
+            "{l}: no owner: {r:?}"
+        );
+        assert_eq!(
+            s.count_repos().await.unwrap(),
+            3,
+            "{l}: failed inserts left nothing"
+        );
+        assert_eq!(s.count_repos_of_owner(alice.id).await.unwrap(), 1, "{l}");
+        assert_eq!(s.count_repos_of_owner(acme.id).await.unwrap(), 1, "{l}");
+        assert_eq!(s.count_repos_of_owner(9999).await.unwrap(), 0, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn repo_lookup_is_case_insensitive() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "Alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "Acme").await;
+        let mine = repo(&s, alice.id, "Tools", false).await;
+        let theirs = repo(&s, acme.id, "tools", true).await;
+        repo(&s, bob.id, "other", false).await;
+
+        for (owner, name) in [("alice", "tools"), ("ALICE", "TOOLS"), ("Alice", "Tools")] {
+            assert_eq!(
+                s.repo_by_name(owner, name).await.unwrap(),
+                Some(mine.clone()),
+                "{l}: {owner}/{name}"
+            );
+        }
+        assert_eq!(
+            s.repo_by_name("aCmE", "Tools").await.unwrap(),
+            Some(theirs.clone()),
+            "{l}"
+        );
+        assert_eq!(s.repo_by_name("bob", "tools").await.unwrap(), None, "{l}");
+        assert_eq!(s.repo_by_name("alice", "other").await.unwrap(), None, "{l}");
+        assert_eq!(
+            s.repo_by_name("nobody", "tools").await.unwrap(),
+            None,
+            "{l}"
+        );
+        assert_eq!(s.repo_by_id(9999).await.unwrap(), None, "{l}");
+    }
+}
+
+#[tokio::test]
+async fn repos_of_owner_newest_update_first_then_by_name() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let later = hatchery_store::now_ms() + 60_000;
+        let c = repo(&s, alice.id, "c", false).await;
+        let a = repo(&s, alice.id, "A", true).await;
+        let b = repo(&s, alice.id, "b", false).await;
+        repo(&s, bob.id, "bobs", false).await;
+        // Equal update times fall back to the name; here all are pushed to make them equal.
+        for r in [&a, &b, &c] {
+            s.touch_repo_pushed(r.id, later).await.unwrap();
+        }
+        let names_of = |repos: Vec<Repo>| repos.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        assert_eq!(
+            names_of(s.repos_of_owner(alice.id).await.unwrap()),
+            ["A", "b", "c"],
+            "{l}: private included; ties by name"
+        );
+        s.touch_repo_pushed(c.id, later + 1).await.unwrap();
+        s.touch_repo_pushed(b.id, later + 2).await.unwrap();
+        assert_eq!(
+            names_of(s.repos_of_owner(alice.id).await.unwrap()),
+            ["b", "c", "A"],
+            "{l}: most recently updated first"
+        );
+        assert!(s.repos_of_owner(9999).await.unwrap().is_empty(), "{l}");
+    }
+}
+
+#[tokio::test]
+async fn repo_update_read_only_and_push_times() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let r = repo(&s, alice.id, "site", false).await;
+
+        let updated = s
+            .update_repo(r.id, "The web site", true, "develop")
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                updated.description.as_str(),
+                updated.is_private,
+                updated.default_branch.as_str()
+            ),
+            ("The web site", true, "develop"),
+            "{l}"
+        );
+        assert_eq!(
+            (
+                updated.id,
+                updated.name.as_str(),
+                updated.owner_name.as_str(),
+                updated.created_at
+            ),
+            (r.id, "site", "alice", r.created_at),
+            "{l}"
+        );
+        assert!(updated.updated_at >= r.updated_at, "{l}");
+        assert_eq!(
+            s.repo_by_id(r.id).await.unwrap(),
+            Some(updated.clone()),
+            "{l}"
+        );
+        let r2 = s.update_repo(r.id, "", false, "main").await.unwrap();
+        assert!(!r2.is_private, "{l}");
+        let missing = s.update_repo(9999, "", false, "main").await;
+        assert!(
+            matches!(missing, Err(StoreError::NotFound)),
+            "{l}: {missing:?}"
+        );
+
+        s.set_repo_read_only(r.id, true).await.unwrap();
+        assert!(s.repo_by_id(r.id).await.unwrap().unwrap().read_only, "{l}");
+        s.set_repo_read_only(r.id, false).await.unwrap();
+        assert!(!s.repo_by_id(r.id).await.unwrap().unwrap().read_only, "{l}");
+        assert!(
+            matches!(
+                s.set_repo_read_only(9999, true).await,
+                Err(StoreError::NotFound)
+            ),
+            "{l}"
+        );
+
+        let t = hatchery_store::now_ms() + 60_000;
+        s.touch_repo_pushed(r.id, t).await.unwrap();
+        let pushed = s.repo_by_id(r.id).await.unwrap().unwrap();
+        assert_eq!((pushed.pushed_at, pushed.updated_at), (Some(t), t), "{l}");
+        // A push that finishes later but started earlier does not move the times back.
+        s.touch_repo_pushed(r.id, t - 5).await.unwrap();
+        let pushed = s.repo_by_id(r.id).await.unwrap().unwrap();
+        assert_eq!((pushed.pushed_at, pushed.updated_at), (Some(t), t), "{l}");
+        assert!(
+            matches!(
+                s.touch_repo_pushed(9999, t).await,
+                Err(StoreError::NotFound)
+            ),
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_repo_cascades() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        let devs = team(&s, acme.id, "devs", AccessLevel::Write).await;
+        s.add_team_member(devs.id, bob.id).await.unwrap();
+        let doomed = repo(&s, acme.id, "doomed", false).await;
+        let kept = repo(&s, acme.id, "kept", false).await;
+        for r in [&doomed, &kept] {
+            s.set_collaborator(r.id, bob.id, AccessLevel::Read)
+                .await
+                .unwrap();
+            s.add_repo_team(r.id, devs.id).await.unwrap();
+        }
+
+        s.delete_repo(doomed.id).await.unwrap();
+        assert_eq!(s.repo_by_id(doomed.id).await.unwrap(), None, "{l}");
+        assert!(s.collaborators(doomed.id).await.unwrap().is_empty(), "{l}");
+        assert!(s.repo_teams(doomed.id).await.unwrap().is_empty(), "{l}");
+        let r = s.repo_access(doomed.id, bob.id).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        assert!(
+            matches!(s.delete_repo(doomed.id).await, Err(StoreError::NotFound)),
+            "{l}"
+        );
+
+        // The rest is untouched.
+        assert_eq!(s.collaborators(kept.id).await.unwrap().len(), 1, "{l}");
+        let linked: Vec<i64> = s
+            .repo_teams(kept.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(linked, [devs.id], "{l}");
+        assert!(s.team_by_id(devs.id).await.unwrap().is_some(), "{l}");
+        assert!(s.user_by_id(bob.id).await.unwrap().is_some(), "{l}");
+        assert_eq!(s.count_repos().await.unwrap(), 1, "{l}");
+        // The name is free again.
+        repo(&s, acme.id, "DOOMED", false).await;
+    }
+}
+
+#[tokio::test]
+async fn repo_access_from_org_roles_collaborators_and_teams() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await; // owns acme
+        let bob = user(&s, "bob").await; // member of acme, in several teams
+        let carol = user(&s, "carol").await; // collaborator only
+        let dave = user(&s, "dave").await; // nothing
+        let erin = user(&s, "erin").await; // in a team not linked to the repository
+        let acme = org(&s, &alice, "acme").await;
+        let r = repo(&s, acme.id, "r", true).await;
+        let personal = repo(&s, carol.id, "notes", false).await;
+
+        assert_eq!(
+            s.repo_access(r.id, alice.id).await.unwrap(),
+            access(None, None, Some(OrgRole::Owner)),
+            "{l}"
+        );
+        assert_eq!(
+            s.repo_access(r.id, dave.id).await.unwrap(),
+            RepoAccess::default(),
+            "{l}"
+        );
+        assert_eq!(
+            s.repo_access(personal.id, carol.id).await.unwrap(),
+            RepoAccess::default(),
+            "{l}: a user's own repository: no org role, ownership is Repo::owner_id"
+        );
+        let r_missing = s.repo_access(9999, alice.id).await;
+        assert!(
+            matches!(r_missing, Err(StoreError::NotFound)),
+            "{l}: {r_missing:?}"
+        );
+
+        for level in [AccessLevel::Read, AccessLevel::Write, AccessLevel::Admin] {
+            s.set_collaborator(r.id, carol.id, level).await.unwrap();
+            assert_eq!(
+                s.repo_access(r.id, carol.id).await.unwrap(),
+                access(Some(level), None, None),
+                "{l}: collaborator {level}"
+            );
+        }
+        s.set_collaborator(personal.id, dave.id, AccessLevel::Write)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.repo_access(personal.id, dave.id).await.unwrap(),
+            access(Some(AccessLevel::Write), None, None),
+            "{l}: collaborators on a user's repository"
+        );
+
+        // Teams: the highest permission among the user's linked teams counts.
+        let readers = team(&s, acme.id, "readers", AccessLevel::Read).await;
+        let writers = team(&s, acme.id, "writers", AccessLevel::Write).await;
+        let admins = team(&s, acme.id, "admins", AccessLevel::Admin).await;
+        let unlinked = team(&s, acme.id, "unlinked", AccessLevel::Admin).await;
+        s.add_team_member(readers.id, bob.id).await.unwrap();
+        s.add_team_member(unlinked.id, erin.id).await.unwrap();
+        s.add_team_member(unlinked.id, bob.id).await.unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            access(None, None, Some(OrgRole::Member)),
+            "{l}: no linked team yet"
+        );
+        s.add_repo_team(r.id, readers.id).await.unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            access(None, Some(AccessLevel::Read), Some(OrgRole::Member)),
+            "{l}"
+        );
+        s.add_repo_team(r.id, writers.id).await.unwrap();
+        s.add_repo_team(r.id, admins.id).await.unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            access(None, Some(AccessLevel::Read), Some(OrgRole::Member)),
+            "{l}: teams bob is not in grant him nothing"
+        );
+        s.add_team_member(writers.id, bob.id).await.unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            access(None, Some(AccessLevel::Write), Some(OrgRole::Member)),
+            "{l}: highest of read and write"
+        );
+        s.add_team_member(admins.id, bob.id).await.unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            access(None, Some(AccessLevel::Admin), Some(OrgRole::Member)),
+            "{l}: highest of three"
+        );
+        s.remove_team_member(admins.id, bob.id).await.unwrap();
+        s.set_collaborator(r.id, bob.id, AccessLevel::Read)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            access(
+                Some(AccessLevel::Read),
+                Some(AccessLevel::Write),
+                Some(OrgRole::Member)
+            ),
+            "{l}: each source reported on its own"
+        );
+        // A team's permission change applies at once.
+        s.update_team(writers.id, "", AccessLevel::Read)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap().team,
+            Some(AccessLevel::Read),
+            "{l}"
+        );
+        assert_eq!(
+            s.repo_access(r.id, erin.id).await.unwrap(),
+            access(None, None, Some(OrgRole::Member)),
+            "{l}: a team not linked to the repository grants nothing"
+        );
+        assert_eq!(
+            s.repo_access(r.id, dave.id).await.unwrap(),
+            RepoAccess::default(),
+            "{l}: non-members still have nothing"
+        );
+
+        // The facts the policy reads.
+        let facts = r.facts(Some(bob.id), s.repo_access(r.id, bob.id).await.unwrap());
+        assert_eq!(
+            (
+                facts.private,
+                facts.actor_is_owner,
+                facts.org_role,
+                facts.team_level,
+                facts.collaborator_level
+            ),
+            (
+                true,
+                false,
+                Some(OrgRole::Member),
+                Some(AccessLevel::Read),
+                Some(AccessLevel::Read)
+            ),
+            "{l}"
+        );
+        assert!(
+            personal
+                .facts(Some(carol.id), RepoAccess::default())
+                .actor_is_owner,
+            "{l}"
+        );
+        assert!(
+            !personal.facts(None, RepoAccess::default()).actor_is_owner,
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn repo_access_many_matches_repo_access() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let carol = user(&s, "carol").await;
+        let acme = org(&s, &alice, "acme").await;
+        let beta = org(&s, &bob, "beta").await;
+        s.set_org_member(acme.id, bob.id, OrgRole::Member)
+            .await
+            .unwrap();
+        let devs = team(&s, acme.id, "devs", AccessLevel::Write).await;
+        let ops = team(&s, acme.id, "ops", AccessLevel::Admin).await;
+        s.add_team_member(devs.id, bob.id).await.unwrap();
+        s.add_team_member(ops.id, carol.id).await.unwrap();
+        let mut repos = Vec::new();
+        for (i, owner) in [acme.id, acme.id, acme.id, beta.id, alice.id, carol.id]
+            .into_iter()
+            .enumerate()
+        {
+            repos.push(repo(&s, owner, &format!("r{i}"), i % 2 == 0).await);
+        }
+        s.add_repo_team(repos[0].id, devs.id).await.unwrap();
+        s.add_repo_team(repos[1].id, devs.id).await.unwrap();
+        s.add_repo_team(repos[1].id, ops.id).await.unwrap();
+        s.set_collaborator(repos[2].id, carol.id, AccessLevel::Read)
+            .await
+            .unwrap();
+        s.set_collaborator(repos[3].id, alice.id, AccessLevel::Admin)
+            .await
+            .unwrap();
+        s.set_collaborator(repos[4].id, bob.id, AccessLevel::Write)
+            .await
+            .unwrap();
+
+        let mut ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+        ids.push(9999); // missing: left out of the answer
+        ids.push(repos[0].id); // repeated: answered once
+        for u in [&alice, &bob, &carol] {
+            let many = s.repo_access_many(&ids, u.id).await.unwrap();
+            assert_eq!(many.len(), repos.len(), "{l}: {}", u.name);
+            for r in &repos {
+                assert_eq!(
+                    many.get(&r.id),
+                    Some(&s.repo_access(r.id, u.id).await.unwrap()),
+                    "{l}: {} on {}",
+                    u.name,
+                    r.name
+                );
+            }
+        }
+        // Spot checks, so that agreeing on wrong answers would not pass.
+        let bobs = s.repo_access_many(&ids, bob.id).await.unwrap();
+        assert_eq!(bobs[&repos[1].id].team, Some(AccessLevel::Write), "{l}");
+        assert_eq!(bobs[&repos[3].id].org_role, Some(OrgRole::Owner), "{l}");
+        let carols = s.repo_access_many(&ids, carol.id).await.unwrap();
+        assert_eq!(carols[&repos[1].id].team, Some(AccessLevel::Admin), "{l}");
+        assert_eq!(
+            carols[&repos[0].id],
+            access(None, None, Some(OrgRole::Member)),
+            "{l}: in acme through her team, and devs is not hers"
+        );
+        assert_eq!(carols[&repos[3].id], RepoAccess::default(), "{l}");
+
+        assert!(
+            s.repo_access_many(&[], bob.id).await.unwrap().is_empty(),
+            "{l}"
+        );
+        // Longer than one batch, with ids of every list length's padding.
+        let mut long: Vec<i64> = (100_000..101_000).collect();
+        long.extend(&ids);
+        let many = s.repo_access_many(&long, bob.id).await.unwrap();
+        assert_eq!(many, bobs, "{l}");
+        for n in 1..=repos.len() {
+            let some = s.repo_access_many(&ids[..n], bob.id).await.unwrap();
+            assert_eq!(some.len(), n, "{l}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn collaborators_upsert_and_removal() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let carol = user(&s, "carol").await;
+        let bob = user(&s, "Bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        let r = repo(&s, alice.id, "r", false).await;
+        assert!(s.collaborators(r.id).await.unwrap().is_empty(), "{l}");
+
+        s.set_collaborator(r.id, carol.id, AccessLevel::Write)
+            .await
+            .unwrap();
+        s.set_collaborator(r.id, bob.id, AccessLevel::Read)
+            .await
+            .unwrap();
+        let listed = s.collaborators(r.id).await.unwrap();
+        let summary: Vec<(&str, AccessLevel)> = listed
+            .iter()
+            .map(|c| (c.user.name.as_str(), c.level))
+            .collect();
+        assert_eq!(
+            summary,
+            [("Bob", AccessLevel::Read), ("carol", AccessLevel::Write)],
+            "{l}: by name"
+        );
+        assert_eq!(listed[1].user, carol, "{l}");
+        let since = listed[1].since;
+
+        s.set_collaborator(r.id, carol.id, AccessLevel::Admin)
+            .await
+            .unwrap();
+        let listed = s.collaborators(r.id).await.unwrap();
+        assert_eq!(listed.len(), 2, "{l}: an upsert, not a second row");
+        assert_eq!(
+            (listed[1].level, listed[1].since),
+            (AccessLevel::Admin, since),
+            "{l}: level changed, since kept"
+        );
+
+        let refused = s.set_collaborator(r.id, acme.id, AccessLevel::Read).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound)),
+            "{l}: an org is no collaborator: {refused:?}"
+        );
+        let refused = s.set_collaborator(r.id, 9999, AccessLevel::Read).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound)),
+            "{l}: {refused:?}"
+        );
+        let refused = s.set_collaborator(9999, bob.id, AccessLevel::Read).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound)),
+            "{l}: no such repository: {refused:?}"
+        );
+        assert_eq!(s.collaborators(r.id).await.unwrap().len(), 2, "{l}");
+
+        s.remove_collaborator(r.id, bob.id).await.unwrap();
+        let listed = s.collaborators(r.id).await.unwrap();
+        assert_eq!(listed.len(), 1, "{l}");
+        assert_eq!(listed[0].user.id, carol.id, "{l}");
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            RepoAccess::default(),
+            "{l}"
+        );
+        let again = s.remove_collaborator(r.id, bob.id).await;
+        assert!(matches!(again, Err(StoreError::NotFound)), "{l}: {again:?}");
+        assert!(s.user_by_id(bob.id).await.unwrap().is_some(), "{l}");
+    }
+}
+
+#[tokio::test]
+async fn repo_teams_only_from_the_owning_org() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        let beta = org(&s, &alice, "beta").await;
+        let r = repo(&s, acme.id, "r", false).await;
+        let personal = repo(&s, alice.id, "personal", false).await;
+        let writers = team(&s, acme.id, "Writers", AccessLevel::Write).await;
+        let admins = team(&s, acme.id, "admins", AccessLevel::Admin).await;
+        let foreign = team(&s, beta.id, "devs", AccessLevel::Admin).await;
+        s.add_team_member(writers.id, bob.id).await.unwrap();
+        s.add_team_member(foreign.id, bob.id).await.unwrap();
+        assert!(s.repo_teams(r.id).await.unwrap().is_empty(), "{l}");
+
+        s.add_repo_team(r.id, writers.id).await.unwrap();
+        s.add_repo_team(r.id, writers.id).await.unwrap();
+        s.add_repo_team(r.id, admins.id).await.unwrap();
+        let teams = s.repo_teams(r.id).await.unwrap();
+        let summary: Vec<(&str, AccessLevel, i64)> = teams
+            .iter()
+            .map(|t| (t.name.as_str(), t.permission, t.member_count))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("admins", AccessLevel::Admin, 0),
+                ("Writers", AccessLevel::Write, 1)
+            ],
+            "{l}: by name, once each, with member counts"
+        );
+
+        let refused = s.add_repo_team(r.id, foreign.id).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound)),
+            "{l}: another org's team: {refused:?}"
+        );
+        let refused = s.add_repo_team(personal.id, writers.id).await;
+        assert!(
+            matches!(refused, Err(StoreError::NotFound)),
+            "{l}: a user's repository has no teams: {refused:?}"
+        );
+        for (repo_id, team_id) in [(9999, writers.id), (r.id, 9999)] {
+            let refused = s.add_repo_team(repo_id, team_id).await;
+            assert!(
+                matches!(refused, Err(StoreError::NotFound)),
+                "{l}: {refused:?}"
+            );
+        }
+        assert_eq!(s.repo_teams(r.id).await.unwrap().len(), 2, "{l}");
+        assert!(s.repo_teams(personal.id).await.unwrap().is_empty(), "{l}");
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap().team,
+            Some(AccessLevel::Write),
+            "{l}: the foreign admin team counts for nothing"
+        );
+
+        s.remove_repo_team(r.id, writers.id).await.unwrap();
+        assert_eq!(
+            s.repo_teams(r.id).await.unwrap(),
+            std::slice::from_ref(&admins),
+            "{l}"
+        );
+        assert_eq!(s.repo_access(r.id, bob.id).await.unwrap().team, None, "{l}");
+        let again = s.remove_repo_team(r.id, writers.id).await;
+        assert!(matches!(again, Err(StoreError::NotFound)), "{l}: {again:?}");
+        assert!(
+            s.team_by_id(writers.id).await.unwrap().is_some(),
+            "{l}: the team stays"
+        );
+    }
+}
+
+#[tokio::test]
+async fn deleting_an_org_cascades_its_repositories() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        let beta = org(&s, &alice, "beta").await;
+        let devs = team(&s, acme.id, "devs", AccessLevel::Write).await;
+        s.add_team_member(devs.id, bob.id).await.unwrap();
+        let a1 = repo(&s, acme.id, "one", false).await;
+        let a2 = repo(&s, acme.id, "two", true).await;
+        let kept = repo(&s, beta.id, "one", false).await;
+        let own = repo(&s, bob.id, "one", false).await;
+        s.add_repo_team(a1.id, devs.id).await.unwrap();
+        s.set_collaborator(a2.id, bob.id, AccessLevel::Admin)
+            .await
+            .unwrap();
+        s.set_collaborator(kept.id, bob.id, AccessLevel::Read)
+            .await
+            .unwrap();
+        assert_eq!(s.count_repos_of_owner(acme.id).await.unwrap(), 2, "{l}");
+        assert_eq!(s.count_repos().await.unwrap(), 4, "{l}");
+
+        s.delete_org(acme.id).await.unwrap();
+        assert_eq!(s.count_repos_of_owner(acme.id).await.unwrap(), 0, "{l}");
+        assert_eq!(s.count_repos().await.unwrap(), 2, "{l}");
+        for r in [&a1, &a2] {
+            assert_eq!(s.repo_by_id(r.id).await.unwrap(), None, "{l}");
+            assert!(s.collaborators(r.id).await.unwrap().is_empty(), "{l}");
+            assert!(s.repo_teams(r.id).await.unwrap().is_empty(), "{l}");
+        }
+        assert_eq!(s.repo_by_name("acme", "one").await.unwrap(), None, "{l}");
+        assert_eq!(
+            s.repo_by_name("beta", "one").await.unwrap(),
+            Some(kept.clone()),
+            "{l}"
+        );
+        assert_eq!(
+            s.repo_by_id(own.id).await.unwrap(),
+            Some(own.clone()),
+            "{l}"
+        );
+        assert_eq!(s.collaborators(kept.id).await.unwrap().len(), 1, "{l}");
+        assert!(s.user_by_id(bob.id).await.unwrap().is_some(), "{l}");
+        let many = s
+            .repo_access_many(&[a1.id, a2.id, kept.id], bob.id)
+            .await
+            .unwrap();
+        assert_eq!(many.keys().copied().collect::<Vec<_>>(), [kept.id], "{l}");
+    }
+}
+
+#[tokio::test]
+async fn deleting_a_team_unlinks_it_from_repositories() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+        let devs = team(&s, acme.id, "devs", AccessLevel::Write).await;
+        let ops = team(&s, acme.id, "ops", AccessLevel::Read).await;
+        s.add_team_member(devs.id, bob.id).await.unwrap();
+        s.add_team_member(ops.id, bob.id).await.unwrap();
+        let r = repo(&s, acme.id, "r", false).await;
+        s.add_repo_team(r.id, devs.id).await.unwrap();
+        s.add_repo_team(r.id, ops.id).await.unwrap();
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap().team,
+            Some(AccessLevel::Write),
+            "{l}"
+        );
+
+        s.delete_team(devs.id).await.unwrap();
+        let teams: Vec<String> = s
+            .repo_teams(r.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(teams, ["ops"], "{l}");
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap().team,
+            Some(AccessLevel::Read),
+            "{l}"
+        );
+        s.delete_team(ops.id).await.unwrap();
+        assert!(s.repo_teams(r.id).await.unwrap().is_empty(), "{l}");
+        assert_eq!(
+            s.repo_access(r.id, bob.id).await.unwrap(),
+            access(None, None, Some(OrgRole::Member)),
+            "{l}"
+        );
+        assert!(
+            s.repo_by_id(r.id).await.unwrap().is_some(),
+            "{l}: the repository stays"
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_repo_creation_conflicts_cleanly() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let s = Store::clone(&s);
+                tokio::spawn(async move {
+                    let name = repo_name(if i % 2 == 0 { "Same" } else { "same" });
+                    s.create_repo(NewRepo {
+                        owner_id: alice.id,
+                        name: &name,
+                        description: "",
+                        is_private: false,
+                        default_branch: "main",
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut ok = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(ConflictField::Name)) => {}
+                Err(e) => panic!("{l}: {e}"),
+            }
+        }
+        assert_eq!(ok, 1, "{l}");
+        assert_eq!(s.count_repos().await.unwrap(), 1, "{l}");
+    }
+}
+
+// ---- Personal access tokens ----
+
+/// A stand-in for the SHA-256 hex of a secret.
+fn token_hash(n: u64) -> String {
+    format!("{n:064x}")
+}
+
+fn scopes(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+async fn token(s: &Store, user_id: i64, name: &str, n: u64, scope_list: &[&str]) -> AccessToken {
+    let hash = token_hash(n);
+    let scope_list = scopes(scope_list);
+    s.create_token(NewToken {
+        user_id,
+        name,
+        token_hash: &hash,
+        token_last_eight: &hash[56..],
+        scopes: &scope_list,
+    })
+    .await
+    .expect("create token")
+}
+
+#[tokio::test]
+async fn tokens_create_list_and_find_by_hash() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let acme = org(&s, &alice, "acme").await;
+
+        let before = hatchery_store::now_ms();
+        let ci = token(
+            &s,
+            alice.id,
+            "CI",
+            0xc1,
+            &["read:repository", "write:issue"],
+        )
+        .await;
+        assert_eq!(
+            (
+                ci.user_id,
+                ci.name.as_str(),
+                ci.token_last_eight.as_str(),
+                ci.last_used_at
+            ),
+            (alice.id, "CI", "000000c1", None),
+            "{l}"
+        );
+        assert_eq!(
+            ci.scopes,
+            scopes(&["read:repository", "write:issue"]),
+            "{l}"
+        );
+        assert!(ci.created_at >= before, "{l}");
+        let laptop = token(&s, alice.id, "laptop", 2, &[]).await;
+        assert!(laptop.scopes.is_empty(), "{l}: no scopes round-trips");
+        let deploy = token(&s, alice.id, "deploy", 3, &["all"]).await;
+
+        // Names are unique per user in any case; another user may reuse one.
+        let hash = token_hash(4);
+        let r = s
+            .create_token(NewToken {
+                user_id: alice.id,
+                name: "ci",
+                token_hash: &hash,
+                token_last_eight: &hash[56..],
+                scopes: &[],
+            })
+            .await;
+        assert!(is_conflict(&r, ConflictField::Name), "{l}: {r:?}");
+        let bobs = token(&s, bob.id, "ci", 5, &["read:user"]).await;
+        // Only users have tokens.
+        for user_id in [acme.id, 9999] {
+            let hash = token_hash(6);
+            let r = s
+                .create_token(NewToken {
+                    user_id,
+                    name: "x",
+                    token_hash: &hash,
+                    token_last_eight: &hash[56..],
+                    scopes: &[],
+                })
+                .await;
+            assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        }
+        // Scopes must survive the space-separated column.
+        let hash = token_hash(7);
+        let bad = scopes(&["read:repository write:repository"]);
+        let r = s
+            .create_token(NewToken {
+                user_id: alice.id,
+                name: "bad",
+                token_hash: &hash,
+                token_last_eight: &hash[56..],
+                scopes: &bad,
+            })
+            .await;
+        assert!(matches!(r, Err(StoreError::Database(_))), "{l}: {r:?}");
+
+        assert_eq!(
+            s.tokens_of_user(alice.id).await.unwrap(),
+            [deploy.clone(), laptop.clone(), ci.clone()],
+            "{l}: newest first"
+        );
+        assert_eq!(
+            s.tokens_of_user(bob.id).await.unwrap(),
+            std::slice::from_ref(&bobs),
+            "{l}"
+        );
+        assert!(s.tokens_of_user(acme.id).await.unwrap().is_empty(), "{l}");
+
+        assert_eq!(
+            s.user_by_token_hash(&token_hash(0xc1)).await.unwrap(),
+            Some((alice.clone(), ci.clone())),
+            "{l}"
+        );
+        assert_eq!(
+            s.user_by_token_hash(&token_hash(5)).await.unwrap(),
+            Some((bob.clone(), bobs.clone())),
+            "{l}"
+        );
+        for unknown in [
+            token_hash(4),
+            token_hash(0xc1).to_uppercase(),
+            String::new(),
+        ] {
+            assert_eq!(
+                s.user_by_token_hash(&unknown).await.unwrap(),
+                None,
+                "{l}: {unknown:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_deleted_only_by_their_user() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let bob = user(&s, "bob").await;
+        let t = token(&s, alice.id, "ci", 1, &["read:repository"]).await;
+
+        let r = s.delete_token(bob.id, t.id).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        assert!(
+            s.user_by_token_hash(&token_hash(1))
+                .await
+                .unwrap()
+                .is_some(),
+            "{l}: still valid"
+        );
+
+        s.delete_token(alice.id, t.id).await.unwrap();
+        assert!(
+            s.user_by_token_hash(&token_hash(1))
+                .await
+                .unwrap()
+                .is_none(),
+            "{l}: revoked"
+        );
+        assert!(s.tokens_of_user(alice.id).await.unwrap().is_empty(), "{l}");
+        let r = s.delete_token(alice.id, t.id).await;
+        assert!(matches!(r, Err(StoreError::NotFound)), "{l}: {r:?}");
+        // The name is free again.
+        token(&s, alice.id, "CI", 2, &[]).await;
+    }
+}
+
+#[tokio::test]
+async fn touching_a_token_records_its_last_use() {
+    for s in stores().await {
+        let l = s.label();
+        let alice = user(&s, "alice").await;
+        let t = token(&s, alice.id, "ci", 1, &[]).await;
+        let other = token(&s, alice.id, "other", 2, &[]).await;
+        let now = hatchery_store::now_ms();
+
+        s.touch_token(t.id, now).await.unwrap();
+        let (_, found) = s.user_by_token_hash(&token_hash(1)).await.unwrap().unwrap();
+        assert_eq!(found.last_used_at, Some(now), "{l}");
+        s.touch_token(t.id, now - 1000).await.unwrap();
+        let (_, found) = s.user_by_token_hash(&token_hash(1)).await.unwrap().unwrap();
+        assert_eq!(found.last_used_at, Some(now), "{l}: never moves back");
+        s.touch_token(t.id, now + 1000).await.unwrap();
+        let listed = s.tokens_of_user(alice.id).await.unwrap();
+        let last_used: Vec<(i64, Option<i64>)> =
+            listed.iter().map(|t| (t.id, t.last_used_at)).collect();
+        assert_eq!(
+            last_used,
+            [(other.id, None), (t.id, Some(now + 1000))],
+            "{l}: other tokens untouched"
+        );
+        s.touch_token(9999, now)
+            .await
+            .unwrap_or_else(|e| panic!("{l}: a vanished token is no error: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn new_token_debug_redacts_the_hash() {
+    let hash = token_hash(0xdead_beef);
+    let scope_list = scopes(&["read:repository"]);
+    let new = NewToken {
+        user_id: 1,
+        name: "ci",
+        token_hash: &hash,
+        token_last_eight: &hash[56..],
+        scopes: &scope_list,
+    };
+    let debug = format!("{new:?}");
+    assert!(
+        !debug.contains(&hash) && debug.contains("[redacted]") && debug.contains("ci"),
+        "{debug}"
+    );
 }

@@ -107,6 +107,21 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<hatchery_service::ServiceError> for WebError {
+    fn from(e: hatchery_service::ServiceError) -> WebError {
+        match e {
+            hatchery_service::ServiceError::Store(e) => e.into(),
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<hatchery_service::password::HashError> for WebError {
+    fn from(e: hatchery_service::password::HashError) -> WebError {
+        WebError::Internal(e.to_string())
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if let WebError::SignInRequired { next } = &self {

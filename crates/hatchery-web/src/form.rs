@@ -112,6 +112,8 @@ pub enum Input<'a> {
     Password,
     TextArea,
     Select(&'a [(&'a str, &'a str)]),
+    /// A checkbox, checked when `value` is "on".
+    Checkbox,
 }
 
 pub struct Field<'a> {
@@ -157,6 +159,18 @@ impl<'a> Field<'a> {
         let error = errors.message(ctx, self.name);
         let id = format!("f-{}", self.name);
         let err_id = format!("{id}-error");
+        if let Input::Checkbox = self.input {
+            return html! {
+                div.field.checkbox.has-error[error.is_some()] {
+                    label for=(id) {
+                        input id=(id) type="checkbox" name=(self.name) value="on" checked[self.value == "on"];
+                        " " (self.label)
+                    }
+                    @if let Some(e) = &error { div.error role="alert" { (e) } }
+                    @if let Some(h) = self.hint { div.hint { (h) } }
+                }
+            };
+        }
         html! {
             div.field.has-error[error.is_some()] {
                 label for=(id) { (self.label) }
@@ -172,6 +186,7 @@ impl<'a> Field<'a> {
                             }
                         }
                     }
+                    Input::Checkbox => {}
                     other => {
                         @let kind = match other { Input::Email => "email", Input::Password => "password", _ => "text" };
                         // Passwords are never echoed back into the page.

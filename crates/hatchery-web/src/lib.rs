@@ -10,7 +10,6 @@ pub mod error;
 pub mod form;
 pub mod i18n;
 pub mod pages;
-pub mod password;
 pub mod state;
 pub mod views;
 
@@ -55,7 +54,10 @@ pub fn router(state: AppState) -> Router {
         .route("/user/logout", post(pages::auth::logout))
         .route("/user/settings", get(pages::settings::show).post(pages::settings::save_profile))
         .route("/user/settings/password", post(pages::settings::change_password))
+        .route("/user/settings/tokens", get(pages::tokens::show).post(pages::tokens::create))
+        .route("/user/settings/tokens/{id}/delete", post(pages::tokens::delete))
         .route("/language", post(pages::language::switch))
+        .route("/repo/create", get(pages::repo::create_form).post(pages::repo::create))
         .route("/org/create", get(pages::org::create_form).post(pages::org::create))
         .route("/org/{org}/members", get(pages::org::members).post(pages::org::add_member))
         .route("/org/{org}/members/{user}/role", post(pages::org::change_role))
@@ -70,6 +72,14 @@ pub fn router(state: AppState) -> Router {
         .route("/org/{org}/settings", get(pages::org::settings).post(pages::org::save_settings))
         .route("/org/{org}/delete", post(pages::org::delete))
         .route("/{name}", get(pages::profile::profile))
+        .route("/{owner}/{repo}", get(pages::repo::home))
+        .route("/{owner}/{repo}/settings", get(pages::repo::settings).post(pages::repo::save_settings))
+        .route("/{owner}/{repo}/settings/collaborators", post(pages::repo::add_collaborator))
+        .route("/{owner}/{repo}/settings/collaborators/{user}/level", post(pages::repo::change_collaborator))
+        .route("/{owner}/{repo}/settings/collaborators/{user}/remove", post(pages::repo::remove_collaborator))
+        .route("/{owner}/{repo}/settings/teams", post(pages::repo::add_team))
+        .route("/{owner}/{repo}/settings/teams/{team}/remove", post(pages::repo::remove_team))
+        .route("/{owner}/{repo}/settings/delete", post(pages::repo::delete))
         .fallback(|| async { error::WebError::NotFound })
         .layer(middleware::from_fn(csrf::enforce))
         .layer(middleware::from_fn(ctx::render_errors))

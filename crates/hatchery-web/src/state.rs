@@ -1,10 +1,11 @@
 //! Shared application state: one `Arc` cloned into every handler.
 
+use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::Store;
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Semaphore;
 
 /// The settings the web layer needs, taken from the server configuration.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct WebConfig {
     pub lockout_minutes: u32,
     pub max_form_bytes: usize,
     pub request_timeout: Duration,
+    /// Where the bare repositories live (`data_dir/repositories`).
+    pub repositories_dir: PathBuf,
 }
 
 impl WebConfig {
@@ -37,6 +40,7 @@ impl WebConfig {
             lockout_minutes: 15,
             max_form_bytes: 1 << 20,
             request_timeout: Duration::from_secs(60),
+            repositories_dir: std::env::temp_dir().join("hatchery-test-repositories"),
         }
     }
 }
@@ -52,6 +56,7 @@ impl fmt::Debug for WebConfig {
             .field("lockout_minutes", &self.lockout_minutes)
             .field("max_form_bytes", &self.max_form_bytes)
             .field("request_timeout", &self.request_timeout)
+            .field("repositories_dir", &self.repositories_dir)
             .finish()
     }
 }
@@ -61,20 +66,16 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Store,
+    /// The use cases shared with the CLI and the other surfaces.
+    pub forge: Forge,
     pub cfg: WebConfig,
-    /// Password hashing is CPU- and memory-heavy (19 MiB each); at most this many run at
-    /// once, on blocking threads, so a burst of sign-ins cannot starve the server.
-    pub hash_permits: Semaphore,
 }
 
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> AppState {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        AppState(Arc::new(Inner {
-            store,
-            cfg,
-            hash_permits: Semaphore::new(cores),
-        }))
+        let signin = SignInPolicy::new(cfg.max_failed_logins, cfg.lockout_minutes);
+        let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin);
+        AppState(Arc::new(Inner { store, forge, cfg }))
     }
 }
 

@@ -33,7 +33,8 @@ async fn sign_up_refuses_bad_input_and_keeps_what_was_typed() {
     for mut app in TestApp::all().await {
         app.sign_up("taken").await;
         let mut c = app.new_client();
-        let cases: &[(&[(&str, &str)], StatusCode, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], StatusCode, &'a str);
+        let cases: &[Case] = &[
             (
                 &[
                     ("username", "admin"),

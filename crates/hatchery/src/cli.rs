@@ -6,8 +6,10 @@ use crate::config::{self, Config};
 use crate::{logging, server};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
-use hatchery_core::{Name, NameKind, validate};
+use hatchery_core::validate::{self, FieldError};
+use hatchery_core::{Name, NameKind};
 use hatchery_store::{ConflictField, NewUser, StoreError};
+use hatchery_web::AppState;
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -42,6 +44,23 @@ pub enum Admin {
     /// Manage user accounts.
     #[command(subcommand)]
     User(AdminUser),
+    /// Manage repositories.
+    #[command(subcommand)]
+    Repo(AdminRepo),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminRepo {
+    /// Create a repository for a user or an organization.
+    Create {
+        /// OWNER/NAME
+        full_name: String,
+        /// Visible only to those given access.
+        #[arg(long)]
+        private: bool,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -90,8 +109,15 @@ impl PasswordSource {
                 .to_owned(),
             (None, None) => bail!("give --password or --password-file"),
         };
-        if let Err(e) = validate::password(&password) {
-            bail!("the password is not acceptable: {e}");
+        match validate::password(&password) {
+            Ok(()) => {}
+            Err(FieldError::PasswordTooShort { min }) => {
+                bail!("the password is too short: it must have at least {min} characters")
+            }
+            Err(FieldError::PasswordTooLong { max }) => {
+                bail!("the password is too long: it may have at most {max} bytes")
+            }
+            Err(e) => bail!("the password is not acceptable: {e}"),
         }
         Ok(password)
     }
@@ -117,25 +143,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(Admin::User(cmd)) => admin_user(&cfg, cmd).await,
+        Command::Admin(Admin::Repo(cmd)) => admin_repo(&cfg, cmd).await,
     }
 }
 
-async fn serve(cfg: Config) -> anyhow::Result<()> {
-    let state = server::prepare(&cfg).await?;
+async fn serve(mut cfg: Config) -> anyhow::Result<()> {
+    let store = server::open_store(&cfg).await?;
+    let secret = server::signing_secret(&cfg, &store).await?;
     let listener = tokio::net::TcpListener::bind(cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {} (server.listen)", cfg.server.listen))?;
+    let local = listener
+        .local_addr()
+        .context("cannot read the address the server listens on")?;
+    // `server.listen` with port 0 asks for any free port; a public URL derived from it
+    // must name the port actually bound, or every link and clone URL would be wrong.
+    if cfg.server.listen.port() == 0
+        && cfg.server.public_url == format!("http://{}/", cfg.server.listen)
+    {
+        cfg.server.public_url = format!("http://{local}/");
+    }
+    let state = AppState::new(store, server::web_config(&cfg, secret));
     let users = state.store.count_users().await?;
-    println!(
-        "Hatchery {} is running at {}",
-        env!("CARGO_PKG_VERSION"),
-        cfg.server.public_url
-    );
+    let version = env!("CARGO_PKG_VERSION");
+    let public_url = &cfg.server.public_url;
+    if *public_url == format!("http://{local}/") {
+        println!("Hatchery {version} is running at {public_url}");
+    } else {
+        println!("Hatchery {version} is listening on {local}; people reach it at {public_url}");
+    }
     if users == 0 {
         if cfg.auth.allow_signup {
             println!(
-                "No accounts yet: the first account to sign up at {}user/sign_up becomes the site administrator.",
-                cfg.server.public_url
+                "No accounts yet: the first account to sign up at {public_url}user/sign_up becomes the site administrator."
             );
         } else {
             println!("No accounts yet and sign-up is off: create the administrator with");
@@ -144,7 +184,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
             );
         }
     }
-    tracing::info!(listen = %cfg.server.listen, database = %cfg.database.url_redacted(), "server started");
+    tracing::info!(listen = %local, public_url = %public_url, database = %cfg.database.url_redacted(), "server started");
     server::run(state, listener, server::shutdown_signal()).await
 }
 
@@ -162,7 +202,7 @@ async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
             let email = validate::email(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
             let password = password.read()?;
             let hash = tokio::task::spawn_blocking(move || {
-                hatchery_web::password::hash_blocking(&password)
+                hatchery_service::password::hash_blocking(&password)
             })
             .await?
             .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))?;
@@ -199,7 +239,7 @@ async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("there is no user named {username}"))?;
             let password = password.read()?;
             let hash = tokio::task::spawn_blocking(move || {
-                hatchery_web::password::hash_blocking(&password)
+                hatchery_service::password::hash_blocking(&password)
             })
             .await?
             .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))?;
@@ -208,6 +248,60 @@ async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
             Ok(())
         }
     };
+    store.close().await;
+    result
+}
+
+async fn admin_repo(cfg: &Config, cmd: AdminRepo) -> anyhow::Result<()> {
+    let AdminRepo::Create {
+        full_name,
+        private,
+        description,
+    } = cmd;
+    let Some((owner, name)) = full_name.split_once('/') else {
+        bail!("give the repository as OWNER/NAME, for example lab/analysis");
+    };
+    let name = Name::parse(NameKind::Repository, name)
+        .map_err(|e| anyhow::anyhow!("repository name: {e}"))?;
+    let description = validate::text(&description, validate::DESCRIPTION_MAX)
+        .map_err(|e| anyhow::anyhow!("--description: {e}"))?;
+    let store = server::open_store(cfg).await?;
+    let forge = server::forge(cfg, store.clone());
+    let result = async {
+        let account = store
+            .account_by_name(owner)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("there is no user or organization named {owner}"))?;
+        let (owner_id, owner_name) = match account {
+            hatchery_store::Account::User(u) => (u.id, u.name),
+            hatchery_store::Account::Org(o) => (o.id, o.name),
+        };
+        let request = hatchery_service::repos::CreateRepo {
+            owner_id,
+            owner_name: &owner_name,
+            name: &name,
+            description: &description,
+            is_private: private,
+            init_readme: None,
+        };
+        match forge.create_repo(request).await {
+            Ok(repo) => {
+                let visibility = if repo.is_private { "private" } else { "public" };
+                println!(
+                    "Created {visibility} repository {}/{} at {}",
+                    repo.owner_name,
+                    repo.name,
+                    forge.repos.path_of(&repo.owner_name, &repo.name).display()
+                );
+                Ok(())
+            }
+            Err(hatchery_service::repos::CreateRepoError::NameTaken) => Err(anyhow::anyhow!(
+                "{owner_name} already has a repository named {name}"
+            )),
+            Err(e) => Err(anyhow::anyhow!(e)),
+        }
+    }
+    .await;
     store.close().await;
     result
 }

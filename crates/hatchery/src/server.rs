@@ -57,7 +57,15 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         lockout_minutes: cfg.auth.lockout_minutes,
         max_form_bytes: cfg.server.max_form_bytes,
         request_timeout: cfg.server.request_timeout(),
+        repositories_dir: cfg.data_dir.join("repositories"),
     }
+}
+
+/// The use cases over `store`, configured as the server would configure them.
+pub fn forge(cfg: &Config, store: Store) -> hatchery_service::Forge {
+    let signin =
+        hatchery_service::SignInPolicy::new(cfg.auth.max_failed_logins, cfg.auth.lockout_minutes);
+    hatchery_service::Forge::new(store, cfg.data_dir.join("repositories"), signin)
 }
 
 /// Everything up to a ready application state.

@@ -3,7 +3,6 @@
 use crate::ctx::{Ctx, FlashKind, SESSION_USER, flash_redirect};
 use crate::error::{WebError, WebResult};
 use crate::form::{Field, Form, FormErrors, Input, csrf_input};
-use crate::password;
 use crate::state::AppState;
 use crate::views::page;
 use axum::extract::{Query, State};
@@ -11,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hatchery_core::validate;
 use hatchery_core::{Name, NameKind};
-use hatchery_store::{ConflictField, NewUser, StoreError, now_ms};
+use hatchery_service::signin::SignIn;
+use hatchery_store::{ConflictField, NewUser, StoreError};
 use maud::html;
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -129,7 +129,7 @@ pub async fn sign_up(
         )
             .into_response());
     };
-    let hash = password::hash(&state, form.password.clone()).await?;
+    let hash = state.forge.passwords.hash(form.password.clone()).await?;
     let created = state
         .store
         .create_user(NewUser {
@@ -241,54 +241,15 @@ pub async fn login(
         )
             .into_response());
     }
-    if form.password.len() > validate::PASSWORD_MAX_BYTES {
-        return Ok((
-            StatusCode::UNAUTHORIZED,
-            login_page(
-                &ctx,
-                &form,
-                &errors,
-                Some(ctx.t("error.login.invalid").to_owned()),
-            ),
-        )
-            .into_response());
-    }
-
-    let now = now_ms();
-    let window = i64::from(state.cfg.lockout_minutes) * 60_000;
-    let account_limit = i64::from(state.cfg.max_failed_logins);
-    // Many people share an address behind an institute's NAT: allow more per address.
-    let address_limit = account_limit * 10;
-    let account_key = format!("login:account:{}", form.login.trim().to_lowercase());
-    let address_key = client.as_ref().map(|c| format!("login:addr:{}", c.0.0));
-    let mut throttled = state
-        .store
-        .throttle_count(&account_key, now, window)
+    let addr = client.as_ref().map(|c| c.0.0.as_str());
+    match state
+        .forge
+        .sign_in(&form.login, &form.password, addr)
         .await?
-        >= account_limit;
-    if let Some(key) = &address_key {
-        throttled |= state.store.throttle_count(key, now, window).await? >= address_limit;
-    }
-    if throttled {
-        let msg = ctx.tf(
-            "error.login.throttled",
-            &[("minutes", &state.cfg.lockout_minutes.to_string())],
-        );
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            login_page(&ctx, &form, &errors, Some(msg)),
-        )
-            .into_response());
-    }
-
-    let creds = state.store.credentials_by_login(form.login.trim()).await?;
-    let stored = creds.as_ref().map(|c| c.password_hash.clone());
-    let ok = password::verify(&state, form.password.clone(), stored).await?;
-    match creds {
-        Some(creds) if ok => {
-            state.store.throttle_clear(&account_key).await?;
-            sign_in(&ctx, creds.user.id).await?;
-            tracing::info!(user = %creds.user.name, "signed in");
+    {
+        SignIn::Ok(user) => {
+            sign_in(&ctx, user.id).await?;
+            tracing::info!(user = %user.name, "signed in");
             Ok(flash_redirect(
                 &ctx,
                 FlashKind::Success,
@@ -296,20 +257,22 @@ pub async fn login(
                 &form.next,
             ))
         }
-        _ => {
-            state.store.throttle_hit(&account_key, now, window).await?;
-            if let Some(key) = &address_key {
-                state.store.throttle_hit(key, now, window).await?;
-            }
-            tracing::info!(login = %form.login.trim(), "failed sign-in");
+        SignIn::Invalid => {
+            let msg = ctx.t("error.login.invalid").to_owned();
             Ok((
                 StatusCode::UNAUTHORIZED,
-                login_page(
-                    &ctx,
-                    &form,
-                    &errors,
-                    Some(ctx.t("error.login.invalid").to_owned()),
-                ),
+                login_page(&ctx, &form, &errors, Some(msg)),
+            )
+                .into_response())
+        }
+        SignIn::Throttled => {
+            let msg = ctx.tf(
+                "error.login.throttled",
+                &[("minutes", &state.cfg.lockout_minutes.to_string())],
+            );
+            Ok((
+                StatusCode::TOO_MANY_REQUESTS,
+                login_page(&ctx, &form, &errors, Some(msg)),
             )
                 .into_response())
         }

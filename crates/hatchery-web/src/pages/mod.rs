@@ -6,4 +6,6 @@ pub mod home;
 pub mod language;
 pub mod org;
 pub mod profile;
+pub mod repo;
 pub mod settings;
+pub mod tokens;

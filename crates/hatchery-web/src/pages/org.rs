@@ -186,11 +186,16 @@ pub async fn create(
 
 pub async fn overview(state: &AppState, ctx: &Ctx, l: Loaded) -> WebResult<Markup> {
     let members = state.store.org_members(l.org.id).await?;
+    let repos = crate::pages::repo::list_for(state, ctx.actor(), l.org.id).await?;
+    let may_create = crate::pages::repo::may_create_in_org(ctx, l.facts.role);
     Ok(page(
         ctx,
         &l.org.name,
         html! {
             (org_header(ctx, &l, OrgTab::Overview))
+            h2 { (ctx.t("profile.repositories")) " " span.badge { (repos.len()) } }
+            @if may_create { p { a.btn.btn-primary.btn-small href=(format!("/repo/create?owner={}", l.org.name)) id="org-new-repo" { (ctx.t("nav.new_repo")) } } }
+            (crate::pages::repo::repo_list(ctx, &repos))
             div.two-col {
                 div {
                     h2 { (ctx.t("org.people")) " " span.badge { (members.len()) } }
@@ -892,6 +897,19 @@ pub async fn delete(
         };
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
+            settings_page(&ctx, &l, &settings, &FormErrors::default(), &errors),
+        )
+            .into_response());
+    }
+    if state.store.count_repos_of_owner(l.org.id).await? > 0 {
+        let mut errors = FormErrors::default();
+        errors.add("confirm", "error.org.has_repos");
+        let settings = SettingsForm {
+            display_name: l.org.display_name.clone(),
+            description: l.org.description.clone(),
+        };
+        return Ok((
+            StatusCode::CONFLICT,
             settings_page(&ctx, &l, &settings, &FormErrors::default(), &errors),
         )
             .into_response());

@@ -36,6 +36,7 @@ pub async fn profile(
                 return Err(WebError::NotFound);
             }
             let orgs = state.store.orgs_of_user(user.id).await?;
+            let repos = crate::pages::repo::list_for(&state, ctx.actor(), user.id).await?;
             let is_me = ctx.user.as_ref().is_some_and(|u| u.id == user.id);
             Ok(page(
                 &ctx,
@@ -51,6 +52,9 @@ pub async fn profile(
                             @if is_me { p { a.btn href="/user/settings" { (ctx.t("profile.edit")) } } }
                         }
                         section {
+                            h2 { (ctx.t("profile.repositories")) " " span.badge { (repos.len()) } }
+                            @if is_me { p { a.btn.btn-primary.btn-small href="/repo/create" { (ctx.t("nav.new_repo")) } } }
+                            (crate::pages::repo::repo_list(&ctx, &repos))
                             h2 { (ctx.t("profile.organizations")) }
                             @if orgs.is_empty() {
                                 div.empty { (ctx.t("profile.no_orgs")) }

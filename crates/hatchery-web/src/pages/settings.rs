@@ -4,7 +4,6 @@ use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
 use crate::form::{Field, Form, FormErrors, Input, csrf_input};
 use crate::i18n::Lang;
-use crate::password;
 use crate::state::AppState;
 use crate::views::{page, tabs};
 use axum::extract::State;
@@ -50,7 +49,7 @@ fn settings_page(
         ctx.t("settings.title"),
         html! {
             h1 { (ctx.t("settings.title")) }
-            (tabs(&[(ctx.t("settings.profile"), "/user/settings".into(), true)]))
+            (settings_tabs(ctx, SettingsTab::Profile))
             section.card {
                 h2 { (ctx.t("settings.profile")) }
                 form.stack method="post" action="/user/settings" id="profile-form" novalidate {
@@ -73,6 +72,27 @@ fn settings_page(
             }
         },
     )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SettingsTab {
+    Profile,
+    Tokens,
+}
+
+pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
+    tabs(&[
+        (
+            ctx.t("settings.profile"),
+            "/user/settings".into(),
+            active == SettingsTab::Profile,
+        ),
+        (
+            ctx.t("tokens.title"),
+            "/user/settings/tokens".into(),
+            active == SettingsTab::Tokens,
+        ),
+    ])
 }
 
 fn current(ctx: &Ctx) -> WebResult<User> {
@@ -167,12 +187,14 @@ pub async fn change_password(
         errors.add("new_password_confirm", "error.password.mismatch");
     }
     let creds = state.store.credentials_by_login(&user.name).await?;
-    let current_ok = password::verify(
-        &state,
-        form.current_password.clone(),
-        creds.map(|c| c.password_hash),
-    )
-    .await?;
+    let current_ok = state
+        .forge
+        .passwords
+        .verify(
+            form.current_password.clone(),
+            creds.map(|c| c.password_hash),
+        )
+        .await?;
     if !current_ok {
         errors.add("current_password", "error.password.wrong");
     }
@@ -188,7 +210,11 @@ pub async fn change_password(
         )
             .into_response());
     }
-    let hash = password::hash(&state, form.new_password.clone()).await?;
+    let hash = state
+        .forge
+        .passwords
+        .hash(form.new_password.clone())
+        .await?;
     state.store.set_password_hash(user.id, &hash).await?;
     if let Some(s) = &ctx.session {
         s.cycle_id().await.map_err(WebError::internal)?;

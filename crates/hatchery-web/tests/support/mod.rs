@@ -16,6 +16,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub router: Router,
     pub store: Arc<TestStore>,
+    /// Holds the repositories of this app; removed when the last client is dropped.
+    pub repos_dir: Arc<tempfile::TempDir>,
     pub cfg: WebConfig,
     jar: BTreeMap<String, String>,
 }
@@ -62,12 +64,15 @@ impl TestApp {
     pub async fn all_with(configure: impl Fn(&mut WebConfig)) -> Vec<TestApp> {
         let mut apps = vec![];
         for store in stores().await {
+            let repos_dir = tempfile::tempdir().expect("temporary directory");
             let mut cfg = WebConfig::for_tests();
+            cfg.repositories_dir = repos_dir.path().to_path_buf();
             configure(&mut cfg);
             let state = AppState::new(store.store().clone(), cfg.clone());
             apps.push(TestApp {
                 router: hatchery_web::router(state),
                 store: Arc::new(store),
+                repos_dir: Arc::new(repos_dir),
                 cfg,
                 jar: BTreeMap::new(),
             });
@@ -84,6 +89,7 @@ impl TestApp {
         TestApp {
             router: self.router.clone(),
             store: self.store.clone(),
+            repos_dir: self.repos_dir.clone(),
             cfg: self.cfg.clone(),
             jar: BTreeMap::new(),
         }

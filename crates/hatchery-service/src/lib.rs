@@ -1,0 +1,59 @@
+//! Use cases that span more than one store call, or the store and the disk, or that carry
+//! a rule every surface must apply the same way: throttled sign-in, access tokens,
+//! repository creation and deletion, and gathering the facts the permission policy needs.
+//! The web pages, the git endpoints, the API and the CLI all call these, so each rule is
+//! written once.
+
+pub mod access;
+pub mod password;
+pub mod repos;
+pub mod signin;
+pub mod tokens;
+
+use hatchery_store::{Store, StoreError};
+use std::path::PathBuf;
+
+pub use password::Passwords;
+pub use repos::RepoRoot;
+pub use signin::SignInPolicy;
+
+/// What can go wrong in a use case.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("git: {0}")]
+    Git(#[from] hatchery_git::Error),
+    #[error("file system: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Hash(#[from] password::HashError),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl From<tokio::task::JoinError> for ServiceError {
+    fn from(e: tokio::task::JoinError) -> ServiceError {
+        ServiceError::Task(e.to_string())
+    }
+}
+
+/// The pieces every use case needs, shared by all surfaces.
+#[derive(Debug)]
+pub struct Forge {
+    pub store: Store,
+    pub passwords: Passwords,
+    pub repos: RepoRoot,
+    pub signin: SignInPolicy,
+}
+
+impl Forge {
+    pub fn new(store: Store, repositories_dir: PathBuf, signin: SignInPolicy) -> Forge {
+        Forge {
+            store,
+            passwords: Passwords::default(),
+            repos: RepoRoot::new(repositories_dir),
+            signin,
+        }
+    }
+}

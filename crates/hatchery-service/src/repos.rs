@@ -1,0 +1,178 @@
+//! Creating and deleting repositories: a row in the database and a bare repository on
+//! disk, kept in step — a failure on either side leaves neither behind.
+
+use crate::{Forge, ServiceError};
+use hatchery_core::Name;
+use hatchery_git::{InitialCommit, Repository, Signature};
+use hatchery_store::{NewRepo, Repo, StoreError, now_ms};
+use std::path::{Path, PathBuf};
+
+/// The branch new repositories start with.
+pub const DEFAULT_BRANCH: &str = "main";
+
+/// Where repositories live on disk: `<root>/<owner>/<name>.git`, lower-cased so that names
+/// differing only in case (which the database refuses) never meet on a case-insensitive
+/// file system either.
+#[derive(Debug, Clone)]
+pub struct RepoRoot(PathBuf);
+
+impl RepoRoot {
+    pub fn new(root: PathBuf) -> RepoRoot {
+        RepoRoot(root)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.0
+    }
+
+    /// Names reaching here were validated (`Name::parse`), so they hold no `/` or `..`.
+    pub fn path_of(&self, owner: &str, name: &str) -> PathBuf {
+        self.0
+            .join(owner.to_ascii_lowercase())
+            .join(format!("{}.git", name.to_ascii_lowercase()))
+    }
+
+    fn trash(&self) -> PathBuf {
+        self.0.join(".trash")
+    }
+}
+
+/// What a person asks for when creating a repository.
+#[derive(Debug)]
+pub struct CreateRepo<'a> {
+    pub owner_id: i64,
+    pub owner_name: &'a str,
+    pub name: &'a Name,
+    pub description: &'a str,
+    pub is_private: bool,
+    /// Commit a README.md so the repository can be cloned and browsed at once.
+    pub init_readme: Option<Signature>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateRepoError {
+    #[error("a repository with this name already exists")]
+    NameTaken,
+    #[error("the owner does not exist")]
+    NoSuchOwner,
+    #[error(transparent)]
+    Other(#[from] ServiceError),
+}
+
+fn readme(name: &str, description: &str) -> Vec<u8> {
+    let mut text = format!("# {name}\n");
+    if !description.is_empty() {
+        text.push('\n');
+        text.push_str(description);
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+impl Forge {
+    pub async fn create_repo(&self, req: CreateRepo<'_>) -> Result<Repo, CreateRepoError> {
+        let repo = match self
+            .store
+            .create_repo(NewRepo {
+                owner_id: req.owner_id,
+                name: req.name,
+                description: req.description,
+                is_private: req.is_private,
+                default_branch: DEFAULT_BRANCH,
+            })
+            .await
+        {
+            Ok(repo) => repo,
+            Err(StoreError::Conflict(_)) => return Err(CreateRepoError::NameTaken),
+            Err(StoreError::NotFound) => return Err(CreateRepoError::NoSuchOwner),
+            Err(e) => return Err(ServiceError::from(e).into()),
+        };
+        let path = self.repos.path_of(req.owner_name, req.name.as_str());
+        let with_readme = req.init_readme.is_some();
+        let initial = req.init_readme.map(|author| InitialCommit {
+            branch: DEFAULT_BRANCH.to_owned(),
+            files: vec![(
+                "README.md".to_owned(),
+                readme(req.name.as_str(), req.description),
+            )],
+            message: "Initial commit".to_owned(),
+            author,
+        });
+        let made = tokio::task::spawn_blocking(move || -> Result<(), ServiceError> {
+            if path.exists() {
+                // A leftover from a repository whose row is gone (a crash between the two
+                // steps of a deletion): it belongs to nobody, so it may be replaced.
+                tracing::warn!(path = %path.display(), "replacing a leftover repository directory");
+                std::fs::remove_dir_all(&path)?;
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            let git = Repository::init_bare(&path, DEFAULT_BRANCH)?;
+            if let Some(initial) = initial {
+                git.create_initial_commit(&initial)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(ServiceError::from)
+        .and_then(|r| r);
+        if let Err(e) = made {
+            tracing::error!(error = %e, repo = %repo.name, "creating the repository on disk failed");
+            if let Err(cleanup) = self.store.delete_repo(repo.id).await {
+                tracing::error!(error = %cleanup, "removing the row of a repository that could not be created failed");
+            }
+            return Err(e.into());
+        }
+        if with_readme {
+            self.store
+                .touch_repo_pushed(repo.id, now_ms())
+                .await
+                .map_err(ServiceError::from)?;
+        }
+        Ok(repo)
+    }
+
+    /// Removes the row first (the repository disappears for everyone at once), then moves
+    /// the directory aside and deletes it.
+    pub async fn delete_repo(&self, repo: &Repo) -> Result<(), ServiceError> {
+        self.store.delete_repo(repo.id).await?;
+        let path = self.repos.path_of(&repo.owner_name, &repo.name);
+        let trash = self.repos.trash().join(format!("{}-{}", repo.id, now_ms()));
+        tokio::task::spawn_blocking(move || -> Result<(), std::io::Error> {
+            if !path.exists() {
+                return Ok(());
+            }
+            if let Some(parent) = trash.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::rename(&path, &trash)?;
+            std::fs::remove_dir_all(&trash)
+        })
+        .await??;
+        Ok(())
+    }
+
+    /// Opens the repository's git storage. Blocking: call from a blocking task.
+    pub fn open_git_blocking(&self, repo: &Repo) -> Result<Repository, ServiceError> {
+        Ok(Repository::open(
+            &self.repos.path_of(&repo.owner_name, &repo.name),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_lower_case_and_inside_the_root() {
+        let root = RepoRoot::new(PathBuf::from("/data/repositories"));
+        assert_eq!(
+            root.path_of("ASF", "Hatchery"),
+            PathBuf::from("/data/repositories/asf/hatchery.git")
+        );
+        assert_eq!(readme("x", ""), b"# x\n");
+        assert_eq!(readme("x", "d"), b"# x\n\nd\n");
+    }
+}
