@@ -8,6 +8,7 @@ pub mod csrf;
 pub mod ctx;
 pub mod error;
 pub mod form;
+pub mod git_http;
 pub mod i18n;
 pub mod pages;
 pub mod state;
@@ -86,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), ctx::load))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::check))
         .layer(sessions)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.request_timeout))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -98,10 +100,23 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("DENY"),
         ));
 
-    let timeout = cfg.request_timeout;
+    // Clones and pushes may take as long as they need: no timeout here, and the bodies
+    // are streamed, never buffered.
+    let git = Router::new()
+        .route("/{owner}/{repo}/info/refs", get(git_http::info_refs))
+        .route(
+            "/{owner}/{repo}/git-upload-pack",
+            post(git_http::upload_pack),
+        )
+        .route(
+            "/{owner}/{repo}/git-receive-pack",
+            post(git_http::receive_pack),
+        );
+
     Router::new()
         .route("/api/healthz", get(pages::health::healthz))
         .route("/assets/{file}", get(assets::serve))
+        .merge(git)
         .merge(html)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -110,10 +125,6 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
         ))
         .layer(middleware::from_fn(client_addr))
         .layer(middleware::from_fn(log_request))

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// The settings the web layer needs, taken from the server configuration.
 #[derive(Clone)]
@@ -22,6 +23,10 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Where the bare repositories live (`data_dir/repositories`).
     pub repositories_dir: PathBuf,
+    /// Largest accepted push, in bytes.
+    pub max_push_bytes: u64,
+    /// Packs generated or received at once; more wait their turn.
+    pub max_concurrent_packs: usize,
 }
 
 impl WebConfig {
@@ -41,6 +46,8 @@ impl WebConfig {
             max_form_bytes: 1 << 20,
             request_timeout: Duration::from_secs(60),
             repositories_dir: std::env::temp_dir().join("hatchery-test-repositories"),
+            max_push_bytes: 1 << 30,
+            max_concurrent_packs: 4,
         }
     }
 }
@@ -57,6 +64,8 @@ impl fmt::Debug for WebConfig {
             .field("max_form_bytes", &self.max_form_bytes)
             .field("request_timeout", &self.request_timeout)
             .field("repositories_dir", &self.repositories_dir)
+            .field("max_push_bytes", &self.max_push_bytes)
+            .field("max_concurrent_packs", &self.max_concurrent_packs)
             .finish()
     }
 }
@@ -69,13 +78,22 @@ pub struct Inner {
     /// The use cases shared with the CLI and the other surfaces.
     pub forge: Forge,
     pub cfg: WebConfig,
+    /// Bounds the pack generations and receptions running at once (each is CPU and
+    /// memory heavy); shared so that a permit can move into the blocking task.
+    pub pack_permits: Arc<Semaphore>,
 }
 
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> AppState {
         let signin = SignInPolicy::new(cfg.max_failed_logins, cfg.lockout_minutes);
         let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin);
-        AppState(Arc::new(Inner { store, forge, cfg }))
+        let pack_permits = Arc::new(Semaphore::new(cfg.max_concurrent_packs.max(1)));
+        AppState(Arc::new(Inner {
+            store,
+            forge,
+            cfg,
+            pack_permits,
+        }))
     }
 }
 

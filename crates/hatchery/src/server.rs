@@ -58,6 +58,8 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         max_form_bytes: cfg.server.max_form_bytes,
         request_timeout: cfg.server.request_timeout(),
         repositories_dir: cfg.data_dir.join("repositories"),
+        max_push_bytes: cfg.git.max_push_bytes,
+        max_concurrent_packs: cfg.git.max_concurrent_packs,
     }
 }
 

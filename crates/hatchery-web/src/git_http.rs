@@ -1,0 +1,536 @@
+//! Git's smart HTTP protocol: `info/refs`, `git-upload-pack` and `git-receive-pack` under
+//! `/<owner>/<repo>[.git]/`. Thin adapters onto `hatchery-protocol`: authenticate (HTTP
+//! Basic with a password or an access token), authorize through the policy, then run the
+//! protocol on a blocking thread that reads the request body through a channel and streams
+//! its answer back through another, so no pack is ever held in memory whole.
+
+use crate::i18n::Lang;
+use crate::pages::auth::ClientAddr;
+use crate::state::AppState;
+use axum::Extension;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use hatchery_core::{Action, Actor, Denial};
+use hatchery_protocol::{
+    ProposedUpdate, ProtocolVersion, ReceiveHook, ReceivePackOptions, Service, UploadPackOptions,
+};
+use hatchery_service::access::RepoLookup;
+use hatchery_service::signin::SignIn;
+use hatchery_service::tokens;
+use hatchery_store::{Repo, now_ms};
+use http_body_util::BodyExt;
+use serde::Deserialize;
+use std::io::{Read, Write};
+
+/// More packs than this after a push and they are merged in the background.
+const CONSOLIDATE_AT_PACKS: usize = 8;
+
+#[derive(Deserialize)]
+pub struct ServiceQuery {
+    service: Option<String>,
+}
+
+/// Who the request authenticated as, and what the token (if one was used) allows.
+struct Caller {
+    actor: Actor,
+    token_scopes: Option<Vec<String>>,
+}
+
+fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+fn plain(status: StatusCode, text: String) -> Response {
+    let mut response = (status, format!("{text}\n")).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// 401 with a challenge, so the git client asks for credentials.
+fn challenge(lang: Lang) -> Response {
+    let mut response = plain(
+        StatusCode::UNAUTHORIZED,
+        lang.t("git.auth_required").to_owned(),
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"Hatchery\", charset=\"UTF-8\""),
+    );
+    response
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, pass) = text.split_once(':')?;
+    Some((user.to_owned(), pass.to_owned()))
+}
+
+/// `Ok(None)` for anonymous requests; `Err(response)` when credentials were given but are
+/// wrong (or throttled).
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    addr: Option<&str>,
+    lang: Lang,
+) -> Result<Caller, Response> {
+    let Some((username, password)) = basic_credentials(headers) else {
+        return Ok(Caller {
+            actor: Actor::Anonymous,
+            token_scopes: None,
+        });
+    };
+    let actor_of = |u: &hatchery_store::User| Actor::User {
+        id: u.id,
+        site_admin: u.is_admin,
+    };
+    if tokens::looks_like_token(&password) {
+        match state.forge.authenticate_token(&password).await {
+            Ok(Some((user, token))) => {
+                return Ok(Caller {
+                    actor: actor_of(&user),
+                    token_scopes: Some(token.scopes),
+                });
+            }
+            Ok(None) => {}
+            Err(e) => return Err(internal(lang, &e)),
+        }
+    }
+    match state.forge.sign_in(&username, &password, addr).await {
+        Ok(SignIn::Ok(user)) => Ok(Caller {
+            actor: actor_of(&user),
+            token_scopes: None,
+        }),
+        Ok(SignIn::Invalid) => Err(challenge(lang)),
+        Ok(SignIn::Throttled) => Err(plain(
+            StatusCode::TOO_MANY_REQUESTS,
+            lang.t("git.throttled").to_owned(),
+        )),
+        Err(e) => Err(internal(lang, &e)),
+    }
+}
+
+fn internal(lang: Lang, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "git request failed");
+    plain(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        lang.t("git.internal").to_owned(),
+    )
+}
+
+/// What the push hook must refuse, decided before the protocol runs.
+#[derive(Clone)]
+enum PushGate {
+    Open,
+    ReadOnly(String),
+}
+
+/// Resolves the repository for `service`, or the response that refuses it. A missing
+/// repository and a private one the caller may not read get the same answer: a challenge
+/// for anonymous callers (so git asks who they are), 404 for signed-in ones.
+async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    owner: &str,
+    repo: &str,
+    service: Service,
+    lang: Lang,
+) -> Result<(Repo, PushGate), Response> {
+    let name = repo.strip_suffix(".git").unwrap_or(repo);
+    let (action, scope) = match service {
+        Service::UploadPack => (Action::Read, "read:repository"),
+        Service::ReceivePack => (Action::Write, "write:repository"),
+    };
+    let not_found = || match caller.actor {
+        Actor::Anonymous => challenge(lang),
+        Actor::User { .. } => plain(StatusCode::NOT_FOUND, lang.t("git.not_found").to_owned()),
+    };
+    let lookup = state
+        .forge
+        .find_repo(caller.actor, owner, name, action)
+        .await
+        .map_err(|e| internal(lang, &e))?;
+    let (repo, gate) = match lookup {
+        RepoLookup::Hidden => return Err(not_found()),
+        RepoLookup::Found { repo, .. } => (repo, PushGate::Open),
+        RepoLookup::Denied {
+            repo,
+            denial: Denial::ReadOnly,
+        } => (repo, PushGate::ReadOnly(lang.t("git.read_only").to_owned())),
+        RepoLookup::Denied {
+            denial: Denial::SignInRequired,
+            ..
+        } => return Err(challenge(lang)),
+        RepoLookup::Denied { .. } => {
+            return Err(plain(
+                StatusCode::FORBIDDEN,
+                lang.t("git.no_write").to_owned(),
+            ));
+        }
+    };
+    if let Some(scopes) = &caller.token_scopes {
+        // A token reads only what its scopes say, even where its owner could do more.
+        if !tokens::allows(scopes, scope) {
+            return Err(plain(
+                StatusCode::FORBIDDEN,
+                lang.tf("git.token_scope", &[("scope", scope)]),
+            ));
+        }
+    }
+    Ok((repo, gate))
+}
+
+pub async fn info_refs(
+    State(state): State<AppState>,
+    Path((owner, repo)): Path<(String, String)>,
+    Query(q): Query<ServiceQuery>,
+    addr: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Some(service) = q.service.as_deref().and_then(Service::from_name) else {
+        return plain(StatusCode::FORBIDDEN, lang.t("git.smart_only").to_owned());
+    };
+    let caller = match authenticate(
+        &state,
+        &headers,
+        addr.as_ref().map(|a| a.0.0.as_str()),
+        lang,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (repo, _gate) = match resolve(&state, &caller, &owner, &repo, service, lang).await {
+        Ok(r) => r,
+        Err(r) => return r,
+    };
+    let version = protocol_version(&headers);
+    let forge_state = state.clone();
+    stream_response(service.advertisement_content_type(), move |out| {
+        let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
+            hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string()))
+        })?;
+        hatchery_protocol::advertise_refs(&git, service, version, out)
+    })
+}
+
+fn protocol_version(headers: &HeaderMap) -> ProtocolVersion {
+    ProtocolVersion::from_git_protocol_header(
+        headers.get("git-protocol").and_then(|v| v.to_str().ok()),
+    )
+}
+
+pub async fn upload_pack(
+    State(state): State<AppState>,
+    Path((owner, repo)): Path<(String, String)>,
+    addr: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let lang = lang_of(&headers);
+    let caller = match authenticate(
+        &state,
+        &headers,
+        addr.as_ref().map(|a| a.0.0.as_str()),
+        lang,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (repo, _gate) =
+        match resolve(&state, &caller, &owner, &repo, Service::UploadPack, lang).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
+    let Ok(permit) = state.pack_permits.clone().acquire_owned().await else {
+        return internal(lang, &"pack semaphore closed");
+    };
+    let version = protocol_version(&headers);
+    let mut input = request_reader(&headers, body);
+    let forge_state = state.clone();
+    stream_response(Service::UploadPack.result_content_type(), move |out| {
+        let _permit = permit;
+        let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
+            hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string()))
+        })?;
+        let outcome = hatchery_protocol::upload_pack(
+            &git,
+            version,
+            &mut input,
+            out,
+            &UploadPackOptions::default(),
+        )?;
+        if let Some(pack) = &outcome.pack {
+            tracing::debug!(repo = %repo.name, objects = pack.objects, "pack sent");
+        }
+        Ok(())
+    })
+}
+
+/// The forge's say over each ref a push wants to move.
+struct Hook {
+    gate: PushGate,
+}
+
+impl ReceiveHook for Hook {
+    fn check_update(&mut self, _update: &ProposedUpdate<'_>) -> Result<(), String> {
+        match &self.gate {
+            PushGate::Open => Ok(()),
+            PushGate::ReadOnly(reason) => Err(reason.clone()),
+        }
+    }
+}
+
+pub async fn receive_pack(
+    State(state): State<AppState>,
+    Path((owner, repo)): Path<(String, String)>,
+    addr: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let lang = lang_of(&headers);
+    let caller = match authenticate(
+        &state,
+        &headers,
+        addr.as_ref().map(|a| a.0.0.as_str()),
+        lang,
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let (repo, gate) =
+        match resolve(&state, &caller, &owner, &repo, Service::ReceivePack, lang).await {
+            Ok(r) => r,
+            Err(r) => return r,
+        };
+    let Ok(permit) = state.pack_permits.clone().acquire_owned().await else {
+        return internal(lang, &"pack semaphore closed");
+    };
+    let mut input = request_reader(&headers, body);
+    let options = ReceivePackOptions {
+        max_pack_bytes: Some(state.cfg.max_push_bytes),
+        ..ReceivePackOptions::default()
+    };
+    let forge_state = state.clone();
+    let handle = tokio::runtime::Handle::current();
+    stream_response(Service::ReceivePack.result_content_type(), move |out| {
+        let _permit = permit;
+        let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
+            hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string()))
+        })?;
+        let mut hook = Hook { gate };
+        let outcome = hatchery_protocol::receive_pack(&git, &mut input, out, &mut hook, &options)?;
+        // Drain what is left so the client is not cut off mid-send.
+        let _ = std::io::copy(&mut input, &mut std::io::sink());
+        if outcome.applied().next().is_some() {
+            // Recorded before the response ends, so whoever pushed sees it at once.
+            handle.block_on(record_push(
+                &forge_state,
+                &repo,
+                outcome.head_set_to.as_deref(),
+            ));
+            handle.spawn(consolidate(forge_state, repo));
+        }
+        Ok(())
+    })
+}
+
+/// Records an accepted push and keeps the stored default branch in step with HEAD.
+async fn record_push(state: &AppState, repo: &Repo, head_set_to: Option<&str>) {
+    if let Err(e) = state.store.touch_repo_pushed(repo.id, now_ms()).await {
+        tracing::warn!(error = %e, repo = %repo.name, "recording the push failed");
+    }
+    if let Some(branch) = head_set_to {
+        let short = branch.trim_start_matches("refs/heads/");
+        if short != repo.default_branch
+            && let Err(e) = state
+                .store
+                .update_repo(repo.id, &repo.description, repo.is_private, short)
+                .await
+        {
+            tracing::warn!(error = %e, repo = %repo.name, "recording the default branch failed");
+        }
+    }
+}
+
+/// Merges packs when pushes have piled them up, outside the client's request.
+async fn consolidate(state: AppState, repo: Repo) {
+    let forge_state = state.clone();
+    let result = tokio::task::spawn_blocking(
+        move || -> Result<Option<usize>, hatchery_service::ServiceError> {
+            let git = forge_state.forge.open_git_blocking(&repo)?;
+            if git.pack_count()? < CONSOLIDATE_AT_PACKS {
+                return Ok(None);
+            }
+            let outcome = git.consolidate_packs(&hatchery_git::ConsolidateOptions {
+                min_packs: CONSOLIDATE_AT_PACKS,
+            })?;
+            Ok(Some(outcome.packs_merged))
+        },
+    )
+    .await;
+    match result {
+        Ok(Ok(Some(merged))) => tracing::info!(merged, "merged packs after a push"),
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "merging packs failed"),
+        Err(e) => tracing::warn!(error = %e, "merging packs panicked"),
+    }
+}
+
+/// A blocking reader over the request body, gzip-decoded when the client compressed it
+/// (git does for large negotiation requests).
+fn request_reader(headers: &HeaderMap, body: Body) -> Box<dyn Read + Send> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
+    tokio::spawn(async move {
+        let mut body = body;
+        while let Some(frame) = body.frame().await {
+            let item = match frame {
+                Ok(f) => match f.into_data() {
+                    Ok(d) => Ok(d),
+                    Err(_) => continue,
+                },
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                break;
+            }
+        }
+    });
+    let reader = BodyReader {
+        rx,
+        current: Bytes::new(),
+    };
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip") || v.eq_ignore_ascii_case("x-gzip"));
+    if gzip {
+        // The decoder reads the gzip header when created: do that in the blocking task.
+        Box::new(LazyGunzip::Pending(Some(reader)))
+    } else {
+        Box::new(reader)
+    }
+}
+
+enum LazyGunzip {
+    Pending(Option<BodyReader>),
+    Ready(Box<flate2::read::MultiGzDecoder<BodyReader>>),
+}
+
+impl Read for LazyGunzip {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let LazyGunzip::Pending(reader) = self {
+            let Some(reader) = reader.take() else {
+                return Ok(0);
+            };
+            *self = LazyGunzip::Ready(Box::new(flate2::read::MultiGzDecoder::new(reader)));
+        }
+        match self {
+            LazyGunzip::Ready(d) => d.read(buf),
+            LazyGunzip::Pending(_) => Ok(0),
+        }
+    }
+}
+
+struct BodyReader {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.current = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+/// Runs `produce` on a blocking thread; what it writes is streamed as the response body
+/// through a bounded channel, so memory stays flat however large the pack.
+fn stream_response<F>(content_type: &'static str, produce: F) -> Response
+where
+    F: FnOnce(&mut dyn Write) -> Result<(), hatchery_protocol::ProtocolError> + Send + 'static,
+{
+    let (tx, channel) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(8);
+    let handle = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut writer = ChannelWriter {
+            tx,
+            handle,
+            buf: Vec::with_capacity(CHUNK),
+        };
+        if let Err(e) = produce(&mut writer) {
+            // The client has been told (ERR packet or report-status); this is for the log.
+            tracing::info!(error = %e, "git request ended with an error");
+        }
+        let _ = writer.flush();
+    });
+    let mut response = Response::new(Body::new(channel));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, max-age=0, must-revalidate"),
+    );
+    response
+}
+
+const CHUNK: usize = 64 * 1024;
+
+struct ChannelWriter {
+    tx: http_body_util::channel::Sender<Bytes, std::io::Error>,
+    handle: tokio::runtime::Handle,
+    buf: Vec<u8>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.handle
+            .block_on(self.tx.send_data(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}

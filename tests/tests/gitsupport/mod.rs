@@ -1,0 +1,189 @@
+//! The real server on a free port, with accounts and repositories made through the same
+//! use cases the web uses, and the real `git` client to talk to it.
+#![allow(dead_code)]
+
+use hatchery_core::{Name, NameKind};
+use hatchery_service::repos::CreateRepo;
+use hatchery_store::testing::TestStore;
+use hatchery_store::{NewUser, Repo, User};
+use hatchery_web::{AppState, WebConfig};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _store: TestStore,
+}
+
+impl Server {
+    pub async fn start(store: TestStore, configure: impl FnOnce(&mut WebConfig)) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let mut cfg = WebConfig::for_tests();
+        cfg.public_url = format!("http://{addr}/");
+        cfg.repositories_dir = dir.path().join("repositories");
+        configure(&mut cfg);
+        let state = AppState::new(store.store().clone(), cfg);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let run_state = state.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.await;
+            };
+            if let Err(e) = hatchery::server::run(run_state, listener, shutdown).await {
+                panic!("server failed: {e:#}");
+            }
+        });
+        Server {
+            addr,
+            state,
+            dir,
+            shutdown: Some(tx),
+            task: Some(task),
+            _store: store,
+        }
+    }
+
+    pub fn label(&self) -> &str {
+        self._store.label()
+    }
+
+    pub async fn user(&self, name: &str) -> User {
+        let hash = hatchery_service::password::hash_blocking(PASSWORD).expect("hash");
+        self.state
+            .store
+            .create_user(NewUser {
+                name: Name::parse(NameKind::Account, name).expect("name"),
+                email: format!("{name}@example.org"),
+                password_hash: hash,
+                display_name: String::new(),
+                is_admin: false,
+            })
+            .await
+            .expect("create user")
+    }
+
+    pub async fn repo(&self, owner: &User, name: &str, private: bool) -> Repo {
+        let name = Name::parse(NameKind::Repository, name).expect("repo name");
+        self.state
+            .forge
+            .create_repo(CreateRepo {
+                owner_id: owner.id,
+                owner_name: &owner.name,
+                name: &name,
+                description: "",
+                is_private: private,
+                init_readme: None,
+            })
+            .await
+            .expect("create repo")
+    }
+
+    /// `http://[user:secret@]addr/owner/name.git`
+    pub fn url(&self, path: &str, credentials: Option<(&str, &str)>) -> String {
+        match credentials {
+            Some((u, p)) => format!("http://{}:{}@{}/{path}", encode(u), encode(p), self.addr),
+            None => format!("http://{}/{path}", self.addr),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Runs git with no prompts, no system or global configuration, and a fixed identity.
+pub async fn git(dir: &Path, args: &[&str]) -> Output {
+    tokio::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.org")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.org")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .env_remove("GIT_ASKPASS")
+        .env_remove("SSH_ASKPASS")
+        .output()
+        .await
+        .expect("run git")
+}
+
+#[track_caller]
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "git failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A working repository with `commits` commits on main, a `dev` branch and an annotated tag.
+pub async fn make_work_repo(root: &Path, commits: usize) -> PathBuf {
+    let work = root.join(format!("work-{}", rand_suffix()));
+    std::fs::create_dir_all(&work).expect("mkdir");
+    ok(&git(&work, &["init", "-q", "-b", "main"]).await);
+    for i in 0..commits {
+        std::fs::write(
+            work.join(format!("file{}.txt", i % 5)),
+            format!("line {i}\n").repeat(i + 1),
+        )
+        .expect("write");
+        ok(&git(&work, &["add", "-A"]).await);
+        ok(&git(&work, &["commit", "-q", "-m", &format!("commit {i}")]).await);
+    }
+    ok(&git(&work, &["branch", "dev"]).await);
+    ok(&git(&work, &["tag", "-a", "v1.0", "-m", "release 1.0"]).await);
+    work
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+pub async fn fsck(dir: &Path) {
+    ok(&git(dir, &["fsck", "--strict", "--no-progress"]).await);
+}
