@@ -534,3 +534,61 @@ async fn oversized_pushes_are_refused_and_leave_nothing_behind() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_pushes_to_one_branch_exactly_one_wins() {
+    for store in stores().await {
+        let server = Server::start(store, |_| {}).await;
+        let hu = server.user("hu").await;
+        server.repo(&hu, "race", false).await;
+        let root = server.dir.path().to_path_buf();
+        let url = server.url("hu/race.git", Some(("hu", PASSWORD)));
+        let base = make_work_repo(&root, 2).await;
+        ok(&git(&base, &["push", "-q", &url, "main"]).await);
+        // Two clones each make a different commit on main and push at the same time.
+        let mut clones = vec![];
+        for i in 0..2 {
+            let dir = root.join(format!("racer-{i}"));
+            ok(&git(
+                &root,
+                &["clone", "-q", &url, dir.to_str().unwrap_or_default()],
+            )
+            .await);
+            std::fs::write(dir.join(format!("racer-{i}.txt")), format!("{i}\n"))
+                .unwrap_or_default();
+            ok(&git(&dir, &["add", "-A"]).await);
+            ok(&git(&dir, &["commit", "-q", "-m", &format!("racer {i}")]).await);
+            clones.push(dir);
+        }
+        let (a, b) = tokio::join!(
+            git(&clones[0], &["push", "origin", "main"]),
+            git(&clones[1], &["push", "origin", "main"])
+        );
+        let wins = [&a, &b].iter().filter(|o| o.status.success()).count();
+        assert_eq!(
+            wins,
+            1,
+            "[{}] exactly one push wins:\n{}\n{}",
+            server.label(),
+            stderr(&a),
+            stderr(&b)
+        );
+        let loser = if a.status.success() { &b } else { &a };
+        let winner_dir = if a.status.success() {
+            &clones[0]
+        } else {
+            &clones[1]
+        };
+        assert!(
+            stderr(loser).contains("rejected") || stderr(loser).contains("failed"),
+            "{}",
+            stderr(loser)
+        );
+        // The acknowledged update is the one on the server.
+        let head = ok(&git(winner_dir, &["rev-parse", "HEAD"]).await);
+        let remote = ok(&git(&root, &["ls-remote", &url, "refs/heads/main"]).await);
+        assert!(remote.starts_with(head.trim()), "{remote} vs {head}");
+        fsck(&server.dir.path().join("repositories/hu/race.git")).await;
+        server.stop().await;
+    }
+}
