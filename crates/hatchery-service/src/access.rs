@@ -24,9 +24,7 @@ pub enum RepoLookup {
 impl Forge {
     pub async fn repo_facts(&self, actor: Actor, repo: &Repo) -> Result<RepoFacts, ServiceError> {
         let access = match actor.user_id() {
-            Some(uid) if repo.owner_id != uid => {
-                self.store.repo_access(repo.id, uid).await?
-            }
+            Some(uid) if repo.owner_id != uid => self.store.repo_access(repo.id, uid).await?,
             _ => RepoAccess::default(),
         };
         Ok(repo.facts(actor.user_id(), access))

@@ -548,6 +548,8 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
     let listen = listen.unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 3000)));
 
     let public_url = match &raw.server.public_url {
+        // An unspecified address (0.0.0.0, ::) is not one anybody can open: say localhost.
+        None if listen.ip().is_unspecified() => format!("http://localhost:{}/", listen.port()),
         None => format!("http://{listen}/"),
         Some(url) => normalize_public_url(url).unwrap_or_else(|| {
             bad(
@@ -1161,7 +1163,7 @@ const KEYS: &[KeySpec] = &[
         "server.public_url",
         Str,
         Derived {
-            text: "http://<server.listen>/, e.g. http://127.0.0.1:3000/",
+            text: "http://<server.listen>/, e.g. http://127.0.0.1:3000/ (localhost when listening on all addresses)",
             example: r#""https://git.example.com/""#,
         },
         "The URL people reach this site at, used in clone URLs and links; set it when \
@@ -1456,7 +1458,7 @@ mod tests {
         );
         let cfg = load_in(dir.path(), &[]).unwrap();
         assert_eq!(cfg.server.listen, "0.0.0.0:8080".parse().unwrap());
-        assert_eq!(cfg.server.public_url, "http://0.0.0.0:8080/");
+        assert_eq!(cfg.server.public_url, "http://localhost:8080/");
         assert!(!cfg.auth.allow_signup);
         // untouched keys keep their defaults; derived ones follow data_dir
         assert_eq!(cfg.auth.session_days, 30);

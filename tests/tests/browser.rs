@@ -1,0 +1,670 @@
+//! End to end in a real browser: headless Chromium, driven over WebDriver (chromedriver)
+//! with fantoccini, against the real server started in-process.
+//!
+//! The journey: sign up (the first account, which becomes site admin), see the
+//! dashboard, create an organization, sign out and sign up a second person, sign the
+//! first one back in, add the second one to the organization and to a new team, switch
+//! the interface to Chinese with the footer selector and back to English, sign out.
+//! Screenshots of the main steps go to `target/screenshots/`.
+//!
+//! It runs on SQLite, and a second time on PostgreSQL when `HATCHERY_TEST_PG_URL` is set.
+//! When `/usr/bin/chromium` or `chromedriver` is missing it prints a `SKIPPED:` notice and
+//! passes, unless `HATCHERY_TEST_REQUIRE_BROWSER=1` (CI sets it) makes that a failure.
+//! Install them with `apt-get install chromium chromium-driver`.
+//!
+//! Every wait polls the page with a deadline; nothing sleeps for a fixed time.
+
+use anyhow::{Context, Result, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hatchery_web::i18n::Lang;
+use std::fs::File;
+use std::net::TcpListener as StdListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// How long any one condition (an element, a URL, a text) may take to appear.
+const WAIT: Duration = Duration::from_secs(30);
+/// How often a condition is checked while waiting.
+const POLL: Duration = Duration::from_millis(100);
+const PASSWORD: &str = "correct horse battery staple";
+/// Set to `1` to make a missing browser a failure instead of a skip.
+const REQUIRE_VAR: &str = "HATCHERY_TEST_REQUIRE_BROWSER";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_journey_sign_up_org_team_language_sign_out() {
+    let Some(chromedriver) = find_tools() else {
+        let require = std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1");
+        assert!(
+            !require,
+            "{REQUIRE_VAR}=1 but {CHROMIUM} or chromedriver is not installed \
+             (apt-get install chromium chromium-driver)"
+        );
+        eprintln!(
+            "SKIPPED: chromium/chromedriver not installed; the browser end-to-end test did \
+             not run. Install Debian's chromium and chromium-driver packages \
+             ({CHROMIUM} and chromedriver on PATH) to run it."
+        );
+        return;
+    };
+    let started = Instant::now();
+    let driver = ChromeDriver::start(&chromedriver)
+        .await
+        .expect("chromedriver starts");
+    let shots = screenshot_dir();
+
+    let mut backends = vec![Backend::Sqlite];
+    if let Some(url) = hatchery_store::testing::pg_url() {
+        backends.push(Backend::Postgres(url));
+    }
+    for backend in backends {
+        let label = backend.label();
+        let server = TestServer::start(backend)
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] the server starts: {e:#}"));
+        let browser = driver
+            .session()
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] a browser session starts: {e:#}"));
+        let mut journey = Journey {
+            client: &browser,
+            base: &server.base,
+            label,
+            shots: &shots,
+            shot_no: 0,
+        };
+        let result = journey.run().await;
+        if let Err(e) = &result {
+            journey.report_failure(e).await;
+        }
+        // Close the session (and with it the browser) before judging; the driver guard
+        // still cleans up should anything below panic.
+        let _ = browser.close().await;
+        server.stop().await;
+        if let Err(e) = result {
+            panic!("[{label}] browser journey failed: {e:#}");
+        }
+        eprintln!(
+            "[{label}] browser journey passed; screenshots in {}",
+            shots.display()
+        );
+    }
+    eprintln!("browser test took {:.1}s", started.elapsed().as_secs_f64());
+}
+
+/// The steps, one person after another in the same browser.
+struct Journey<'a> {
+    client: &'a Client,
+    /// `http://127.0.0.1:PORT` without the trailing slash.
+    base: &'a str,
+    label: &'static str,
+    shots: &'a Path,
+    shot_no: u32,
+}
+
+impl Journey<'_> {
+    async fn run(&mut self) -> Result<()> {
+        let en = Lang::En;
+        let zh = Lang::ZhCn;
+        let org = "physics-lab";
+        let team = "maintainers";
+
+        // --- The first account: sign up, land on the dashboard as site admin.
+        self.client
+            .goto(&format!("{}/", self.base))
+            .await
+            .context("opening the front page")?;
+        self.wait_css("#nav-signup").await?.click().await?;
+        self.wait_css("#signup-form").await?;
+        self.fill("#f-username", "alice").await?;
+        self.fill("#f-email", "alice@example.org").await?;
+        self.fill("#f-password", PASSWORD).await?;
+        self.fill("#f-password_confirm", PASSWORD).await?;
+        self.click("#signup-submit").await?;
+        self.wait_css("#admin-note")
+            .await
+            .context("the first account should see the dashboard as site admin")?;
+        self.wait_text(".flash-success", en.t("flash.welcome_admin"))
+            .await?;
+        self.wait_text("h1", &en.tf("home.hello", &[("name", "alice")]))
+            .await?;
+        self.wait_text("h2", en.t("home.your_orgs")).await?;
+        self.html_lang("en").await?;
+        self.screenshot("dashboard").await?;
+
+        // --- Create an organization from the navigation.
+        self.click("#nav-new-org").await?;
+        self.wait_css("#org-create-form").await?;
+        self.fill("#f-name", org).await?;
+        self.fill("#f-display_name", "Physics Lab").await?;
+        self.fill(
+            "#f-description",
+            "Particles, waves and the people who study them.",
+        )
+        .await?;
+        self.click("#org-create-submit").await?;
+        self.wait_path(&format!("/{org}")).await?;
+        self.wait_text(".flash-success", en.t("flash.org_created"))
+            .await?;
+        self.wait_text("h1", "Physics Lab").await?;
+        self.screenshot("organization").await?;
+
+        // --- Sign out; a second person signs up in the same browser, then signs out.
+        self.sign_out().await?;
+        self.click("#nav-signup").await?;
+        self.wait_css("#signup-form").await?;
+        self.fill("#f-username", "bob").await?;
+        self.fill("#f-email", "bob@example.org").await?;
+        self.fill("#f-password", PASSWORD).await?;
+        self.fill("#f-password_confirm", PASSWORD).await?;
+        self.click("#signup-submit").await?;
+        self.wait_text(".flash-success", en.t("flash.welcome"))
+            .await?;
+        self.wait_text("#nav-profile", "bob").await?;
+        if self.exists("#admin-note").await? {
+            bail!("the second account must not be a site admin");
+        }
+        self.sign_out().await?;
+
+        // --- The first person signs back in.
+        self.click("#nav-login").await?;
+        self.wait_css("#login-form").await?;
+        self.fill("#f-login", "alice").await?;
+        self.fill("#f-password", PASSWORD).await?;
+        self.click("#login-submit").await?;
+        self.wait_css("#admin-note").await?;
+        self.wait_css(&format!("#dashboard-orgs a[href='/{org}']"))
+            .await?
+            .click()
+            .await?;
+        self.wait_path(&format!("/{org}")).await?;
+
+        // --- Add bob as a member of the organization.
+        self.click(&format!("nav.tabs a[href='/org/{org}/members']"))
+            .await?;
+        self.wait_css("#member-add-form").await?;
+        self.fill("#member-add-form #f-username", "bob").await?;
+        self.click("#member-add-submit").await?;
+        self.wait_text(".flash-success", en.t("flash.member_added"))
+            .await?;
+        self.wait_css("#member-list a[href='/bob']").await?;
+
+        // --- Create a team and add bob to it.
+        self.click(&format!("nav.tabs a[href='/org/{org}/teams']"))
+            .await?;
+        self.click("#team-new").await?;
+        self.wait_css("#team-create-form").await?;
+        self.fill("#team-create-form #f-name", team).await?;
+        self.fill("#team-create-form #f-description", "Review and merge")
+            .await?;
+        self.find("#team-create-form #f-permission")
+            .await?
+            .select_by_value("write")
+            .await
+            .context("choosing the write permission")?;
+        self.click("#team-create-submit").await?;
+        self.wait_path(&format!("/org/{org}/teams/{team}")).await?;
+        self.wait_text(".flash-success", en.t("flash.team_created"))
+            .await?;
+        self.wait_text("h2", en.t("level.write")).await?;
+        self.fill("#team-member-add-form #f-username", "bob")
+            .await?;
+        self.click("#team-member-add-submit").await?;
+        self.wait_text(".flash-success", en.t("flash.member_added"))
+            .await?;
+        self.wait_css("#team-member-list a[href='/bob']").await?;
+        self.screenshot("team").await?;
+
+        // --- Switch to Chinese with the footer selector (it submits itself on change).
+        self.find("#language-select")
+            .await?
+            .select_by_value(zh.tag())
+            .await
+            .context("choosing 简体中文 in the language selector")?;
+        self.html_lang(zh.tag()).await?;
+        // The switch returns to the page it was made on.
+        self.wait_path(&format!("/org/{org}/teams/{team}")).await?;
+        self.wait_text("#nav-logout", zh.t("nav.sign_out")).await?;
+        self.wait_text("label[for='language-select']", zh.t("footer.language"))
+            .await?;
+        self.wait_text("#team-member-add-submit", zh.t("team.add_member_submit"))
+            .await?;
+        self.screenshot("team-zh").await?;
+        self.click("a.brand").await?;
+        self.wait_path("/").await?;
+        self.html_lang(zh.tag()).await?;
+        self.wait_text("h2", zh.t("home.your_orgs")).await?;
+        self.wait_text("#admin-note", zh.t("home.you_are_admin"))
+            .await?;
+        self.wait_css(&format!("#dashboard-orgs a[href='/{org}']"))
+            .await?;
+        self.screenshot("dashboard-zh").await?;
+
+        // --- And back to English.
+        self.find("#language-select")
+            .await?
+            .select_by_value(en.tag())
+            .await
+            .context("choosing English in the language selector")?;
+        self.html_lang(en.tag()).await?;
+        self.wait_text("#nav-logout", en.t("nav.sign_out")).await?;
+        self.wait_text("h2", en.t("home.your_orgs")).await?;
+
+        // --- Sign out.
+        self.sign_out().await?;
+        self.html_lang(en.tag()).await?;
+        self.screenshot("signed-out").await?;
+        Ok(())
+    }
+
+    async fn sign_out(&mut self) -> Result<()> {
+        self.click("#nav-logout").await?;
+        self.wait_css("#nav-signup")
+            .await
+            .context("after signing out the sign-up link should show")?;
+        self.wait_text(".flash-info", Lang::En.t("flash.signed_out"))
+            .await?;
+        if self.exists("#nav-logout").await? {
+            bail!("still signed in after signing out");
+        }
+        Ok(())
+    }
+
+    async fn find(&self, css: &str) -> Result<Element> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => Ok(element),
+            Err(e) => {
+                let url = self.url().await;
+                Err(anyhow::Error::new(e).context(format!("no element {css:?} on {url}")))
+            }
+        }
+    }
+
+    async fn exists(&self, css: &str) -> Result<bool> {
+        Ok(!self.client.find_all(Locator::Css(css)).await?.is_empty())
+    }
+
+    /// Waits until an element matching `css` is on the page.
+    async fn wait_css(&self, css: &str) -> Result<Element> {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .every(POLL)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => Ok(element),
+            Err(e) => Err(anyhow::Error::new(e).context(format!(
+                "waited {WAIT:?} for {css:?} on {}",
+                self.url().await
+            ))),
+        }
+    }
+
+    /// Waits until some element matching `css` contains `text`.
+    async fn wait_text(&self, css: &str, text: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        loop {
+            seen.clear();
+            for element in self.client.find_all(Locator::Css(css)).await? {
+                // An element can go stale when the page changes under us: poll again.
+                if let Ok(t) = element.text().await {
+                    if t.contains(text) {
+                        return Ok(());
+                    }
+                    seen.push(t);
+                }
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "waited {WAIT:?} for {css:?} to contain {text:?} on {}; found {seen:?}",
+                    self.url().await
+                );
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until the browser is at `path` on the site.
+    async fn wait_path(&self, path: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let url = self.client.current_url().await?;
+            if url.path() == path {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("waited {WAIT:?} for the path {path:?}; the browser is at {url}");
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Waits until the document is `<html lang="...">`.
+    async fn html_lang(&self, lang: &str) -> Result<()> {
+        self.wait_css(&format!("html[lang='{lang}']"))
+            .await
+            .with_context(|| format!("the page should be in {lang}"))?;
+        Ok(())
+    }
+
+    async fn fill(&self, css: &str, value: &str) -> Result<()> {
+        let input = self.wait_css(css).await?;
+        input.clear().await?;
+        input
+            .send_keys(value)
+            .await
+            .with_context(|| format!("typing into {css:?}"))?;
+        Ok(())
+    }
+
+    async fn click(&self, css: &str) -> Result<()> {
+        let element = self.wait_css(css).await?;
+        if let Err(e) = element.click().await {
+            let url = self.url().await;
+            return Err(anyhow::Error::new(e).context(format!("clicking {css:?} on {url}")));
+        }
+        Ok(())
+    }
+
+    async fn url(&self) -> String {
+        match self.client.current_url().await {
+            Ok(url) => url.to_string(),
+            Err(e) => format!("<unknown page: {e}>"),
+        }
+    }
+
+    async fn screenshot(&mut self, name: &str) -> Result<PathBuf> {
+        self.shot_no += 1;
+        let path = self.shots.join(format!(
+            "browser-{}-{:02}-{name}.png",
+            self.label, self.shot_no
+        ));
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .context("taking a screenshot")?;
+        if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+            bail!("the screenshot {name} is not a PNG");
+        }
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// What the browser showed when a step failed: a screenshot, the URL and the page.
+    async fn report_failure(&mut self, error: &anyhow::Error) {
+        eprintln!("[{}] step failed: {error:#}", self.label);
+        eprintln!("[{}] browser at {}", self.label, self.url().await);
+        match self.screenshot("FAILED").await {
+            Ok(path) => eprintln!("[{}] screenshot: {}", self.label, path.display()),
+            Err(e) => eprintln!("[{}] no screenshot: {e:#}", self.label),
+        }
+        if let Ok(source) = self.client.source().await {
+            let head: String = source.chars().take(4000).collect();
+            eprintln!("[{}] page source (start):\n{head}", self.label);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server under test.
+
+enum Backend {
+    Sqlite,
+    /// `HATCHERY_TEST_PG_URL`: each run gets a fresh schema in it.
+    Postgres(String),
+}
+
+impl Backend {
+    fn label(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// The real server, in this process, on 127.0.0.1 and a port of its own.
+struct TestServer {
+    base: String,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    // Dropped after the server has stopped: the PostgreSQL schema, the data directory.
+    _pg: Option<hatchery_store::testing::TestStore>,
+    _data: TempDir,
+}
+
+impl TestServer {
+    async fn start(backend: Backend) -> Result<TestServer> {
+        let data = tempfile::Builder::new()
+            .prefix("hatchery-browser-")
+            .tempdir()?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let base = format!("http://{addr}");
+        let mut env = vec![
+            ("HATCHERY__DATA_DIR".to_owned(), path_str(data.path())?),
+            ("HATCHERY__SERVER__LISTEN".to_owned(), addr.to_string()),
+            (
+                "HATCHERY__SERVER__PUBLIC_URL".to_owned(),
+                format!("{base}/"),
+            ),
+        ];
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres(url) => {
+                let store = hatchery_store::testing::postgres(&url).await;
+                env.push(("HATCHERY__DATABASE__URL".to_owned(), store.url()));
+                Some(store)
+            }
+        };
+        let cfg = hatchery::config::Config::load_from(None, &env)?;
+        let state = hatchery::server::prepare(&cfg).await?;
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(hatchery::server::run(state, listener, async move {
+            let _ = stopped.await;
+        }));
+        Ok(TestServer {
+            base,
+            shutdown,
+            task,
+            _pg: pg,
+            _data: data,
+        })
+    }
+
+    async fn stop(self) {
+        let _ = self.shutdown.send(());
+        match tokio::time::timeout(WAIT, self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => panic!("the server failed: {e:#}"),
+            Ok(Err(e)) => panic!("the server task panicked: {e}"),
+            Err(_) => panic!("the server did not stop within {WAIT:?}"),
+        }
+    }
+}
+
+fn path_str(path: &Path) -> Result<String> {
+    path.to_str()
+        .map(str::to_owned)
+        .with_context(|| format!("{} is not UTF-8", path.display()))
+}
+
+// ---------------------------------------------------------------------------------------
+// chromedriver and Chromium.
+
+/// chromedriver's path when both it and Chromium are installed.
+fn find_tools() -> Option<PathBuf> {
+    if !Path::new(CHROMIUM).is_file() {
+        return None;
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin")])
+        .map(|dir| dir.join("chromedriver"))
+        .find(|p| p.is_file())
+}
+
+/// A running chromedriver with a scratch directory for browser profiles and its log.
+struct ChromeDriver {
+    // Declared first, so the processes are gone before their profiles are removed.
+    process: DriverProcess,
+    url: String,
+    /// Parent of each session's fresh `--user-data-dir`, and chromedriver's log.
+    scratch: TempDir,
+    sessions: AtomicU32,
+}
+
+/// Dropping it (also while a test panics) kills chromedriver and every browser it started:
+/// they share the process group chromedriver was started in.
+struct DriverProcess {
+    child: Child,
+    reaped: bool,
+}
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        if self.reaped {
+            return;
+        }
+        // The negative pid names the process group; the group still exists while its
+        // leader is unreaped, so this cannot hit a recycled id.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.reaped = true;
+    }
+}
+
+impl ChromeDriver {
+    async fn start(program: &Path) -> Result<ChromeDriver> {
+        let scratch = tempfile::Builder::new()
+            .prefix("hatchery-chromedriver-")
+            .tempdir()?;
+        let log_path = scratch.path().join("chromedriver.log");
+        // A port can be taken between asking for a free one and chromedriver binding it.
+        let mut last_error = anyhow::anyhow!("chromedriver did not start");
+        for _ in 0..3 {
+            let port = StdListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let log = File::create(&log_path)?;
+            let child = Command::new(program)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .process_group(0)
+                .spawn()
+                .with_context(|| format!("starting {}", program.display()))?;
+            let mut process = DriverProcess {
+                child,
+                reaped: false,
+            };
+            let url = format!("http://127.0.0.1:{port}");
+            match wait_ready(&mut process.child, &url).await {
+                Ok(()) => {
+                    return Ok(ChromeDriver {
+                        process,
+                        url,
+                        scratch,
+                        sessions: AtomicU32::new(0),
+                    });
+                }
+                Err(e) => {
+                    drop(process);
+                    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                    last_error = e.context(format!("chromedriver's output:\n{log}"));
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    /// A new browser with a fresh, empty profile.
+    async fn session(&self) -> Result<Client> {
+        let n = self.sessions.fetch_add(1, Ordering::SeqCst);
+        let profile = self.scratch.path().join(format!("profile-{n}"));
+        std::fs::create_dir(&profile)?;
+        let args = [
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--lang=en-US".to_owned(),
+            "--window-size=1280,900".to_owned(),
+            format!("--user-data-dir={}", path_str(&profile)?),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), "chrome".into());
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": { "intl.accept_languages": "en-US,en" },
+            }),
+        );
+        // Plain HTTP to chromedriver on loopback: no TLS connector needed.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .with_context(|| {
+                let log = std::fs::read_to_string(self.scratch.path().join("chromedriver.log"))
+                    .unwrap_or_default();
+                format!(
+                    "opening a WebDriver session at {} (pid {}); chromedriver's output:\n{log}",
+                    self.url,
+                    self.process.child.id()
+                )
+            })
+    }
+}
+
+/// Polls chromedriver's `/status` until it says it is ready.
+async fn wait_ready(child: &mut Child, url: &str) -> Result<()> {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("chromedriver exited at start ({status})");
+        }
+        if let Ok(response) = http.get(format!("{url}/status")).send().await
+            && let Ok(body) = response.text().await
+            && let Ok(json) = serde_json::from_str::<serde_json::Value>(&body)
+            && json["value"]["ready"] == serde_json::Value::Bool(true)
+        {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("chromedriver was not ready within {WAIT:?}");
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// `target/screenshots/` of the workspace, created when missing.
+fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    dir.canonicalize().unwrap_or(dir)
+}
