@@ -16,3 +16,32 @@ document.addEventListener("click", (event) => {
 document.addEventListener("change", (event) => {
   if (event.target.matches("select[data-autosubmit]")) event.target.form.submit();
 });
+// Line ranges in file views: #L10-L20 marks lines 10 to 20; shift-click extends.
+(() => {
+  const mark = () => {
+    document.querySelectorAll("tr.selected").forEach((r) => r.classList.remove("selected"));
+    const m = location.hash.match(/^#L(\d+)(?:-L(\d+))?$/);
+    if (!m) return;
+    const a = Number(m[1]);
+    const b = Number(m[2] || m[1]);
+    for (let i = Math.min(a, b); i <= Math.max(a, b); i++) {
+      const row = document.getElementById("L" + i);
+      if (row) row.classList.add("selected");
+    }
+  };
+  let anchor = null;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a[data-line]");
+    if (!link) return;
+    const line = Number(link.getAttribute("data-line"));
+    if (event.shiftKey && anchor !== null) {
+      event.preventDefault();
+      history.replaceState(null, "", `#L${Math.min(anchor, line)}-L${Math.max(anchor, line)}`);
+      mark();
+    } else {
+      anchor = line;
+    }
+  });
+  window.addEventListener("hashchange", mark);
+  document.addEventListener("DOMContentLoaded", mark);
+})();

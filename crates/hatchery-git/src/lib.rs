@@ -5,11 +5,29 @@
 //! with compare-and-swap semantics, computing which objects a fetch must send and streaming
 //! them as a pack, receiving pushed packs into a quarantine, and merging packs.
 //!
+//! The read API of the browsing pages (all blocking; run them on blocking threads):
+//! resolving `<ref>/<path>` ([`Repository::resolve_tree_path`]), trees, blobs and raw
+//! streams, history ([`Repository::log`], [`LogWalk`], [`Repository::last_commits`]),
+//! commit details, diffs, `.patch`/`.diff` text and comparisons, blame, branch and tag
+//! lists, and streamed archives. History walks use git's commit-graph file and its
+//! changed-path Bloom filters, which [`Repository::write_commit_graph`] writes (gix only
+//! reads commit-graphs); call it after pushes. Missing refs, paths or objects give
+//! `Ok(None)` (or an empty result), never a panic.
+//!
 //! The public API only exposes this crate's own types (never gix types), so callers do not
 //! depend on gitoxide's versioning.
 
+mod archive;
+mod blame;
+mod blobio;
+mod bloom;
+mod browse;
+mod commitgraph;
 mod consolidate;
+mod diff;
 mod error;
+mod history;
+mod objects;
 mod oid;
 mod pack;
 mod receive;
@@ -18,8 +36,19 @@ mod repo;
 mod shallow;
 mod walk;
 
+pub use archive::ArchiveFormat;
+pub use blame::{Blame, BlameHunk};
+pub use browse::{
+    Annotation, BINARY_CHECK_BYTES, BlobReader, BlobStream, BlobView, EntryKind, MIN_ABBREV,
+    Person, RefSummary, Resolved, RevKind, TagSummary, TreeEntry, is_binary,
+};
+pub use commitgraph::CommitGraphStats;
 pub use consolidate::{ConsolidateOptions, ConsolidateOutcome};
+pub use diff::{
+    ChangeKind, CommitDetail, Comparison, Diff, DiffLine, DiffOptions, FileDiff, Hunk, LineKind,
+};
 pub use error::{Error, Result};
+pub use history::{CommitSummary, LAST_COMMITS_MAX_VISITS, LogWalk};
 pub use oid::{InvalidOid, Oid};
 pub use pack::{
     Deepen, Filter, FilterParseError, Negotiation, PackOptions, PackPlan, PackStats, Progress,

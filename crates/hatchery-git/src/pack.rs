@@ -229,6 +229,8 @@ pub struct PackStats {
 /// The objects a fetch will send, counted and checked; write it with [`PackPlan::write`].
 pub struct PackPlan {
     repo: gix::Repository,
+    /// Pack tables read while planning, reused to name the bases of offset deltas.
+    locator: Option<Locator>,
     /// Objects in output order with their pack location, if packed.
     entries: Vec<(ObjectId, Option<gix_pack::data::entry::Location>)>,
     thin_bases: HashSet<ObjectId>,
@@ -393,6 +395,140 @@ impl Counter<'_> {
                 header.size < limit
             }
         })
+    }
+}
+
+/// Finds where objects lie in packs without decompressing them.
+///
+/// gix's `location_by_oid` inflates every entry it locates, only to learn its compressed
+/// size; for a clone that is a second decompression of every blob in the repository. This
+/// reads a pack's index once instead (object ids in order, with offsets) and takes an
+/// entry's size from the offset of the entry that follows it in the pack. Objects in packs
+/// not seen yet, the last entry of a pack and repositories with a multi-pack index (whose
+/// per-pack lists can omit entries, which would make sizes wrong) fall back to gix.
+pub(crate) struct Locator {
+    tables: Vec<PackTable>,
+    /// Pack ids whose table could not be read; gix locates their objects.
+    untabled: Vec<u32>,
+    enabled: bool,
+    buf: Vec<u8>,
+}
+
+struct PackTable {
+    pack_id: u32,
+    /// Sorted by object id: (offset, entry size or 0 when unknown, id).
+    by_oid: Vec<(u64, u64, ObjectId)>,
+    /// `fanout[b]`: entries whose first id byte is below `b`.
+    fanout: Vec<u32>,
+    /// Positions in `by_oid`, sorted by offset.
+    by_offset: Vec<u32>,
+}
+
+impl PackTable {
+    fn load(db: &gix::odb::Handle, pack_id: u32) -> Option<Self> {
+        let mut entries = db.pack_offsets_and_oid(pack_id).ok().flatten()?;
+        if !entries.is_sorted_by(|a, b| a.1 <= b.1) {
+            entries.sort_by_key(|e| e.1);
+        }
+        let mut by_oid: Vec<(u64, u64, ObjectId)> =
+            entries.into_iter().map(|(off, id)| (off, 0, id)).collect();
+        let count = u32::try_from(by_oid.len()).ok()?;
+        let mut by_offset: Vec<u32> = (0..count).collect();
+        by_offset.sort_unstable_by_key(|&i| by_oid[i as usize].0);
+        for pair in by_offset.windows(2) {
+            let (this, next) = (pair[0] as usize, pair[1] as usize);
+            by_oid[this].1 = by_oid[next].0.saturating_sub(by_oid[this].0);
+        }
+        let mut fanout = vec![0u32; 257];
+        for (_, _, id) in &by_oid {
+            fanout[usize::from(id.as_bytes()[0]) + 1] += 1;
+        }
+        for b in 1..257 {
+            fanout[b] += fanout[b - 1];
+        }
+        Some(PackTable {
+            pack_id,
+            by_oid,
+            fanout,
+            by_offset,
+        })
+    }
+
+    fn find(&self, id: &ObjectId) -> Option<&(u64, u64, ObjectId)> {
+        let first = usize::from(id.as_bytes()[0]);
+        let range = self.fanout[first] as usize..self.fanout[first + 1] as usize;
+        let slice = &self.by_oid[range];
+        slice
+            .binary_search_by(|e| e.2.cmp(id))
+            .ok()
+            .map(|i| &slice[i])
+    }
+
+    fn id_at(&self, offset: u64) -> Option<ObjectId> {
+        self.by_offset
+            .binary_search_by_key(&offset, |&i| self.by_oid[i as usize].0)
+            .ok()
+            .map(|i| self.by_oid[self.by_offset[i] as usize].2)
+    }
+}
+
+impl Locator {
+    pub(crate) fn new(repo: &gix::Repository) -> Self {
+        let objects = repo.objects.store_ref().path();
+        // Only this repository's own, single-index packs are tabled.
+        let enabled = !objects.join("pack").join("multi-pack-index").exists()
+            && !objects.join("info").join("alternates").exists();
+        Locator {
+            tables: Vec::new(),
+            untabled: Vec::new(),
+            enabled,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Where `id` is stored in a pack, or `None` if it is not packed.
+    pub(crate) fn locate(
+        &mut self,
+        db: &gix::odb::Handle,
+        id: &ObjectId,
+    ) -> Result<Option<gix_pack::data::entry::Location>> {
+        for t in &self.tables {
+            if let Some(&(offset, size, _)) = t.find(id) {
+                if size == 0 {
+                    break;
+                }
+                if let Ok(entry_size) = usize::try_from(size) {
+                    return Ok(Some(gix_pack::data::entry::Location {
+                        pack_id: t.pack_id,
+                        entry_size,
+                        pack_offset: offset,
+                    }));
+                }
+                break;
+            }
+        }
+        let loc = db
+            .location_by_oid(id, &mut self.buf)
+            .map_err(git("locating an object"))?;
+        if self.enabled
+            && let Some(loc) = &loc
+            && !self.untabled.contains(&loc.pack_id)
+            && !self.tables.iter().any(|t| t.pack_id == loc.pack_id)
+        {
+            match PackTable::load(db, loc.pack_id) {
+                Some(t) => self.tables.push(t),
+                None => self.untabled.push(loc.pack_id),
+            }
+        }
+        Ok(loc)
+    }
+
+    /// The id of the object at `offset` in pack `pack_id`, if that pack's table is loaded.
+    fn id_at(&self, pack_id: u32, offset: u64) -> Option<Option<ObjectId>> {
+        self.tables
+            .iter()
+            .find(|t| t.pack_id == pack_id)
+            .map(|t| t.id_at(offset))
     }
 }
 
@@ -579,13 +715,11 @@ impl Repository {
         } = counter;
         // Locate every object; anything missing fails now, before a header is written.
         let db: &gix::odb::Handle = &repo.objects;
+        let mut locator = Locator::new(&repo);
         let mut loose = Vec::new();
         let mut packed = Vec::new();
         for id in order {
-            match db
-                .location_by_oid(&id, &mut buf)
-                .map_err(git("locating an object"))?
-            {
+            match locator.locate(db, &id)? {
                 Some(loc) => packed.push((id, Some(loc))),
                 None => {
                     if !PackFind::contains(db, &id) {
@@ -603,6 +737,7 @@ impl Repository {
         loose.extend(packed);
         Ok(PackPlan {
             repo,
+            locator: Some(locator),
             entries: loose,
             thin_bases: if options.thin_pack {
                 thin_bases
@@ -642,6 +777,7 @@ impl PackPlan {
     ) -> Self {
         PackPlan {
             repo,
+            locator: None,
             entries,
             thin_bases: HashSet::default(),
             options: options.clone(),
@@ -678,12 +814,9 @@ impl PackPlan {
         ))?;
 
         let mut position_of: HashMap<ObjectId, usize> = HashMap::default();
-        let mut position_at: std::collections::HashMap<(u32, u64), usize> = Default::default();
-        for (i, (id, loc)) in self.entries.iter().enumerate() {
+        position_of.reserve(total);
+        for (i, (id, _)) in self.entries.iter().enumerate() {
             position_of.insert(*id, i);
-            if let Some(loc) = loc {
-                position_at.insert((loc.pack_id, loc.pack_offset), i);
-            }
         }
         let mut out_offsets: Vec<u64> = Vec::with_capacity(total);
         let mut offsets_by_pack: std::collections::HashMap<u32, Vec<(u64, ObjectId)>> =
@@ -728,15 +861,18 @@ impl PackPlan {
                         let base =
                             Header::verified_base_pack_offset(loc.pack_offset, base_distance)
                                 .and_then(|base_offset| {
-                                    if let Some(p) = position_at.get(&(loc.pack_id, base_offset)) {
-                                        Some(self.entries[*p].0)
-                                    } else {
-                                        base_id_at(
+                                    match self
+                                        .locator
+                                        .as_ref()
+                                        .and_then(|l| l.id_at(loc.pack_id, base_offset))
+                                    {
+                                        Some(found) => found,
+                                        None => base_id_at(
                                             db,
                                             &mut offsets_by_pack,
                                             loc.pack_id,
                                             base_offset,
-                                        )
+                                        ),
                                     }
                                 });
                         base.and_then(|b| {
@@ -847,4 +983,138 @@ fn base_id_at(
         .binary_search_by_key(&offset, |e| e.0)
         .ok()
         .map(|i| offsets[i].1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir)
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn commits(work: &Path, range: std::ops::Range<usize>) {
+        for i in range {
+            let body: String = (0..40)
+                .map(|l| format!("line {l} of {}\n", i % 7))
+                .collect();
+            std::fs::write(
+                work.join(format!("f{}.txt", i % 5)),
+                body + &format!("{i}\n"),
+            )
+            .unwrap();
+            git(work, &["add", "-A"]);
+            git(work, &["commit", "-q", "-m", &format!("c{i}")]);
+        }
+    }
+
+    /// The locations the locator derives from pack indexes are exactly those gix finds by
+    /// decompressing, for every object of a repository with two packs (deltas included)
+    /// and loose objects.
+    #[test]
+    fn locator_agrees_with_gix() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("w");
+        std::fs::create_dir(&work).unwrap();
+        git(&work, &["init", "-q", "-b", "main"]);
+        commits(&work, 0..30);
+        git(&work, &["gc", "-q"]);
+        commits(&work, 30..45);
+        git(&work, &["repack", "-q", "-d"]);
+        commits(&work, 45..50);
+        let bare = dir.path().join("r.git");
+        std::fs::create_dir(&bare).unwrap();
+        git(&bare, &["init", "-q", "--bare"]);
+        std::fs::remove_dir_all(bare.join("objects")).unwrap();
+        copy_dir(&work.join(".git").join("objects"), &bare.join("objects"));
+        let packs = std::fs::read_dir(bare.join("objects/pack"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "pack")
+            })
+            .count();
+        assert_eq!(packs, 2);
+
+        let repo = crate::Repository::open(&bare).unwrap().pack_local();
+        let ids: Vec<ObjectId> = git(
+            &bare,
+            &[
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objectname)",
+            ],
+        )
+        .lines()
+        .map(|l| ObjectId::from_hex(l.as_bytes()).unwrap())
+        .collect();
+        assert!(ids.len() > 100);
+        let db: &gix::odb::Handle = &repo.objects;
+        let mut locator = Locator::new(&repo);
+        assert!(locator.enabled);
+        let mut buf = Vec::new();
+        let (mut packed, mut loose) = (0, 0);
+        // Twice: the first pass loads the tables, the second uses them throughout.
+        for _ in 0..2 {
+            for id in &ids {
+                let expected = db.location_by_oid(id, &mut buf).unwrap();
+                let found = locator.locate(db, id).unwrap();
+                assert_eq!(
+                    found
+                        .as_ref()
+                        .map(|l| (l.pack_id, l.pack_offset, l.entry_size)),
+                    expected
+                        .as_ref()
+                        .map(|l| (l.pack_id, l.pack_offset, l.entry_size)),
+                    "{id}"
+                );
+                if found.is_some() {
+                    packed += 1
+                } else {
+                    loose += 1
+                }
+            }
+        }
+        assert_eq!(locator.tables.len(), 2);
+        assert!(packed > 0 && loose > 0);
+        for t in &locator.tables {
+            for &(offset, _, id) in &t.by_oid {
+                assert_eq!(t.id_at(offset), Some(id));
+            }
+        }
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
 }

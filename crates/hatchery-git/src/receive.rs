@@ -174,7 +174,15 @@ impl Quarantine {
     fn view(&self) -> Result<gix::Repository> {
         let mut repo = self.repo.local();
         let odb = gix::odb::at(&self.dir, gix::hash::Kind::Sha1)?;
-        repo.objects = gix::OdbHandle::from(odb).with_write_passthrough();
+        let mut objects = gix::OdbHandle::from(odb).with_write_passthrough();
+        // Without a delta cache, every tree of a pushed history is rebuilt from the start
+        // of its delta chain when the connectivity check reads it.
+        objects.set_pack_cache(|| {
+            Box::new(gix_pack::cache::lru::MemoryCappedHashmap::new(
+                crate::repo::PACK_DELTA_CACHE_BYTES,
+            ))
+        });
+        repo.objects = objects;
         Ok(repo)
     }
 
@@ -191,7 +199,17 @@ impl Quarantine {
     /// For each tip: `None` if everything reachable from it is present (walking stops at
     /// objects the repository already had), or the first missing object.
     pub fn check_connectivity(&self, tips: &[Oid]) -> Result<Vec<Option<Oid>>> {
-        let main = self.repo.local();
+        // Most pushed objects are not in the repository, and with gix's default refresh mode
+        // every such miss rescans the pack directory (readdir, stat, realpath of alternates):
+        // once per pushed object. A store that reads the directory once, now, and never
+        // again sees everything the client may rely on: that was on disk before this push.
+        let mut main = self.repo.local();
+        let mut objects = gix::OdbHandle::from(gix::odb::at(
+            self.repo.objects_dir(),
+            gix::hash::Kind::Sha1,
+        )?);
+        objects.refresh_never();
+        main.objects = objects;
         let view = self.view()?;
         let mut visited = HashSet::default();
         let mut any_missing = false;

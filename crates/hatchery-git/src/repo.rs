@@ -8,6 +8,8 @@ use crate::{Error, Oid, Result};
 
 /// Bytes of decoded objects gix may cache per thread-local handle.
 const OBJECT_CACHE_BYTES: usize = 8 * 1024 * 1024;
+/// Bytes of decoded delta bases a pack generation may cache.
+pub(crate) const PACK_DELTA_CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 /// A bare repository on disk.
 ///
@@ -17,6 +19,8 @@ const OBJECT_CACHE_BYTES: usize = 8 * 1024 * 1024;
 pub struct Repository {
     inner: gix::ThreadSafeRepository,
     path: PathBuf,
+    /// Changed-path Bloom filters of the commit-graph, shared by clones.
+    bloom: std::sync::Arc<crate::bloom::BloomCache>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -181,6 +185,7 @@ impl Repository {
         let repo = Repository {
             inner: repo,
             path: path.to_owned(),
+            bloom: Default::default(),
         };
         repo.set_head(&head)?;
         Ok(repo)
@@ -198,6 +203,7 @@ impl Repository {
         Ok(Repository {
             inner,
             path: path.to_owned(),
+            bloom: Default::default(),
         })
     }
 
@@ -209,6 +215,16 @@ impl Repository {
     /// The `objects` directory.
     pub(crate) fn objects_dir(&self) -> PathBuf {
         self.path.join("objects")
+    }
+
+    /// The commit-graph's changed-path Bloom filters, if it has them.
+    pub(crate) fn bloom_filters(&self) -> Option<std::sync::Arc<crate::bloom::BloomFile>> {
+        self.bloom.get(&self.objects_dir())
+    }
+
+    /// Forget the cached Bloom filters (after writing a new commit-graph).
+    pub(crate) fn forget_bloom_filters(&self) {
+        self.bloom.clear();
     }
 
     /// A thread-local gix handle with an object cache.
@@ -223,6 +239,16 @@ impl Repository {
         let mut repo = self.local();
         repo.objects.prevent_pack_unload();
         repo.objects.ignore_replacements = true;
+        // Pack generation reads each object once, newest first: the decoded-object cache
+        // only costs time and memory there. Each tree delta is resolved against the tree
+        // decoded just before, which a hash-map delta cache finds in O(1); gix's default
+        // is a 64-slot list searched linearly at every step of every delta chain.
+        repo.objects.unset_object_cache();
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix_pack::cache::lru::MemoryCappedHashmap::new(
+                PACK_DELTA_CACHE_BYTES,
+            ))
+        });
         repo
     }
 

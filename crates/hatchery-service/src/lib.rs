@@ -39,13 +39,28 @@ impl From<tokio::task::JoinError> for ServiceError {
 }
 
 /// The pieces every use case needs, shared by all surfaces.
-#[derive(Debug)]
 pub struct Forge {
     pub store: Store,
     pub passwords: Passwords,
     pub repos: RepoRoot,
     pub signin: SignInPolicy,
+    /// Opened repositories by repository id. Opening reads config files and pack indexes;
+    /// a handle stays correct across pushes (refs are read from disk, new packs are found on
+    /// a miss), so it is kept.
+    git_handles: quick_cache::sync::Cache<i64, hatchery_git::Repository>,
 }
+
+impl std::fmt::Debug for Forge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forge")
+            .field("repos", &self.repos)
+            .field("signin", &self.signin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Repositories kept open at once.
+const OPEN_REPOSITORIES: usize = 512;
 
 impl Forge {
     pub fn new(store: Store, repositories_dir: PathBuf, signin: SignInPolicy) -> Forge {
@@ -54,6 +69,7 @@ impl Forge {
             passwords: Passwords::default(),
             repos: RepoRoot::new(repositories_dir),
             signin,
+            git_handles: quick_cache::sync::Cache::new(OPEN_REPOSITORIES),
         }
     }
 }

@@ -137,6 +137,7 @@ impl Forge {
     /// the directory aside and deletes it.
     pub async fn delete_repo(&self, repo: &Repo) -> Result<(), ServiceError> {
         self.store.delete_repo(repo.id).await?;
+        self.git_handles.remove(&repo.id);
         let path = self.repos.path_of(&repo.owner_name, &repo.name);
         let trash = self.repos.trash().join(format!("{}-{}", repo.id, now_ms()));
         tokio::task::spawn_blocking(move || -> Result<(), std::io::Error> {

@@ -35,7 +35,17 @@ const ASSETS: &[Asset] = &[
 struct Hashed {
     /// `app.3f2a9c0d1e.css`
     file: String,
-    asset: &'static Asset,
+    asset: Asset,
+}
+
+/// The syntax-highlighting stylesheet is generated from the highlighter's themes once,
+/// at first use, so it always matches the classes the highlighter emits.
+fn generated() -> Vec<Asset> {
+    vec![Asset {
+        name: "highlight.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: hatchery_render::highlight_css().leak().as_bytes(),
+    }]
 }
 
 fn hashed() -> &'static [Hashed] {
@@ -43,6 +53,12 @@ fn hashed() -> &'static [Hashed] {
     HASHED.get_or_init(|| {
         ASSETS
             .iter()
+            .map(|a| Asset {
+                name: a.name,
+                content_type: a.content_type,
+                bytes: a.bytes,
+            })
+            .chain(generated())
             .map(|asset| {
                 let digest = hex::encode(Sha256::digest(asset.bytes));
                 let (stem, ext) = asset.name.rsplit_once('.').unwrap_or((asset.name, ""));

@@ -509,10 +509,24 @@ where
 
 const CHUNK: usize = 64 * 1024;
 
-struct ChannelWriter {
+/// A blocking `Write` that feeds a streaming response body in chunks.
+pub struct ChannelWriter {
     tx: http_body_util::channel::Sender<Bytes, std::io::Error>,
     handle: tokio::runtime::Handle,
     buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    pub fn new(
+        tx: http_body_util::channel::Sender<Bytes, std::io::Error>,
+        handle: tokio::runtime::Handle,
+    ) -> ChannelWriter {
+        ChannelWriter {
+            tx,
+            handle,
+            buf: Vec::with_capacity(CHUNK),
+        }
+    }
 }
 
 impl Write for ChannelWriter {

@@ -3,6 +3,7 @@
 //! authenticate through middleware and authorize through `hatchery_core::authorize`.
 
 pub mod assets;
+pub mod cache;
 mod cookies;
 pub mod csrf;
 pub mod ctx;
@@ -73,7 +74,19 @@ pub fn router(state: AppState) -> Router {
         .route("/org/{org}/settings", get(pages::org::settings).post(pages::org::save_settings))
         .route("/org/{org}/delete", post(pages::org::delete))
         .route("/{name}", get(pages::profile::profile))
-        .route("/{owner}/{repo}", get(pages::repo::home))
+        .route("/{owner}/{repo}", get(pages::code::home))
+        .route("/{owner}/{repo}/tree/{*rest}", get(pages::code::tree))
+        .route("/{owner}/{repo}/blob/{*rest}", get(pages::code::blob))
+        .route("/{owner}/{repo}/raw/{*rest}", get(pages::code::raw))
+        .route("/{owner}/{repo}/branches", get(pages::code::branches))
+        .route("/{owner}/{repo}/tags", get(pages::code::tags))
+        .route("/{owner}/{repo}/archive/{*file}", get(pages::code::archive))
+        .route("/{owner}/{repo}/commits", get(pages::history::commits_default))
+        .route("/{owner}/{repo}/commits/{*rest}", get(pages::history::commits))
+        .route("/{owner}/{repo}/commit/{id}", get(pages::history::commit))
+        .route("/{owner}/{repo}/compare", get(pages::history::compare_form))
+        .route("/{owner}/{repo}/compare/{*spec}", get(pages::history::compare))
+        .route("/{owner}/{repo}/blame/{*rest}", get(pages::history::blame))
         .route("/{owner}/{repo}/settings", get(pages::repo::settings).post(pages::repo::save_settings))
         .route("/{owner}/{repo}/settings/collaborators", post(pages::repo::add_collaborator))
         .route("/{owner}/{repo}/settings/collaborators/{user}/level", post(pages::repo::change_collaborator))

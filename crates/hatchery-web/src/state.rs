@@ -81,6 +81,8 @@ pub struct Inner {
     /// Bounds the pack generations and receptions running at once (each is CPU and
     /// memory heavy); shared so that a permit can move into the blocking task.
     pub pack_permits: Arc<Semaphore>,
+    /// Content-addressed caches for code browsing.
+    pub caches: crate::cache::Caches,
 }
 
 impl AppState {
@@ -93,6 +95,7 @@ impl AppState {
             forge,
             cfg,
             pack_permits,
+            caches: crate::cache::Caches::default(),
         }))
     }
 }

@@ -33,8 +33,9 @@ async fn create_repositories_with_and_without_a_readme() {
         let page = app.get("/ada/engine").await;
         assert_eq!(page.status, StatusCode::OK);
         page.assert_contains("http://127.0.0.1:3000/ada/Engine.git");
-        page.assert_contains("id=\"branch-list\"");
-        page.assert_contains("<span>main <span class=\"badge\">default</span>");
+        page.assert_contains("id=\"file-list\"");
+        page.assert_contains("href=\"/ada/Engine/blob/main/README.md\"");
+        page.assert_contains("id=\"readme\"");
         assert!(app.repos_dir.path().join("ada/engine.git/HEAD").exists());
 
         let r = app

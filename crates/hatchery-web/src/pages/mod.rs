@@ -1,7 +1,9 @@
 //! Handlers of the HTML pages, one module per area.
 
 pub mod auth;
+pub mod code;
 pub mod health;
+pub mod history;
 pub mod home;
 pub mod language;
 pub mod org;

@@ -51,6 +51,9 @@ pub fn clone_url(ctx: &Ctx, repo: &Repo) -> String {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum RepoTab {
     Code,
+    Commits,
+    Branches,
+    Tags,
     Settings,
 }
 
@@ -63,11 +66,32 @@ pub async fn repo_header(
 ) -> WebResult<Markup> {
     let facts = state.forge.repo_facts(ctx.actor(), repo).await?;
     let base = format!("/{}/{}", repo.owner_name, repo.name);
-    let mut items = vec![(
-        ctx.t("repo.tab.code"),
-        base.clone(),
-        active == RepoTab::Code,
-    )];
+    let commits = format!(
+        "{base}/commits/{}",
+        crate::pages::code::enc(&repo.default_branch)
+    );
+    let mut items = vec![
+        (
+            ctx.t("repo.tab.code"),
+            base.clone(),
+            active == RepoTab::Code,
+        ),
+        (
+            ctx.t("repo.tab.commits"),
+            commits,
+            active == RepoTab::Commits,
+        ),
+        (
+            ctx.t("repo.branches"),
+            format!("{base}/branches"),
+            active == RepoTab::Branches,
+        ),
+        (
+            ctx.t("repo.tags"),
+            format!("{base}/tags"),
+            active == RepoTab::Tags,
+        ),
+    ];
     if can(facts, ctx, Action::Administer) {
         items.push((
             ctx.t("repo.tab.settings"),
@@ -246,7 +270,6 @@ struct RefSummary {
     head_branch: Option<String>,
     empty: bool,
     branches: Vec<(String, String)>,
-    tags: Vec<(String, String)>,
 }
 
 async fn summarize(state: &AppState, repo: &Repo) -> WebResult<RefSummary> {
@@ -259,15 +282,14 @@ async fn summarize(state: &AppState, repo: &Repo) -> WebResult<RefSummary> {
                 let head = git.head()?;
                 let refs = git.refs()?;
                 let short = |s: &str| s.chars().take(10).collect::<String>();
-                let mut branches = vec![];
-                let mut tags = vec![];
-                for r in refs {
-                    if let Some(b) = r.name.strip_prefix("refs/heads/") {
-                        branches.push((b.to_owned(), short(&r.target.to_hex())));
-                    } else if let Some(t) = r.name.strip_prefix("refs/tags/") {
-                        tags.push((t.to_owned(), short(&r.peeled.unwrap_or(r.target).to_hex())));
-                    }
-                }
+                let mut branches: Vec<(String, String)> = refs
+                    .iter()
+                    .filter_map(|r| {
+                        r.name
+                            .strip_prefix("refs/heads/")
+                            .map(|b| (b.to_owned(), short(&r.target.to_hex())))
+                    })
+                    .collect();
                 let head_branch = head
                     .branch()
                     .map(|b| b.trim_start_matches("refs/heads/").to_owned());
@@ -280,7 +302,6 @@ async fn summarize(state: &AppState, repo: &Repo) -> WebResult<RefSummary> {
                     empty: matches!(head, Head::Unborn { .. }) && branches.is_empty(),
                     head_branch,
                     branches,
-                    tags,
                 })
             },
         )
@@ -288,17 +309,12 @@ async fn summarize(state: &AppState, repo: &Repo) -> WebResult<RefSummary> {
     Ok(git.await.map_err(WebError::internal)??)
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path((owner, name)): Path<(String, String)>,
-) -> WebResult<Markup> {
-    let repo = load(&state, &ctx, &owner, &name, Action::Read).await?;
-    let summary = summarize(&state, &repo).await?;
-    let url = clone_url(&ctx, &repo);
-    let header = repo_header(&state, &ctx, &repo, RepoTab::Code).await?;
+/// The page of a repository with no commits yet: how to push to it.
+pub async fn empty_page(state: &AppState, ctx: &Ctx, repo: &Repo) -> WebResult<Markup> {
+    let url = clone_url(ctx, repo);
+    let header = repo_header(state, ctx, repo, RepoTab::Code).await?;
     Ok(page(
-        &ctx,
+        ctx,
         &format!("{}/{}", repo.owner_name, repo.name),
         html! {
             (header)
@@ -309,27 +325,12 @@ pub async fn home(
                     button.btn.btn-small type="button" data-copy=(url) data-copied=(ctx.t("repo.copied")) { (ctx.t("repo.copy")) }
                 }
             }
-            @if summary.empty {
-                section.card id="empty-repo" {
-                    h2 style="margin-top:0" { (ctx.t("repo.empty.title")) }
-                    p { (ctx.t("repo.empty.new")) }
-                    pre.instructions { code { "git init\ngit add .\ngit commit -m \"first commit\"\ngit branch -M " (repo.default_branch) "\ngit remote add origin " (url) "\ngit push -u origin " (repo.default_branch) } }
-                    p { (ctx.t("repo.empty.existing")) }
-                    pre.instructions { code { "git remote add origin " (url) "\ngit push -u origin --all\ngit push origin --tags" } }
-                }
-            } @else {
-                h2 { (ctx.t("repo.branches")) " " span.badge { (summary.branches.len()) } }
-                ul.list id="branch-list" {
-                    @for (b, sha) in &summary.branches {
-                        li { span { (b) @if Some(b) == summary.head_branch.as_ref() { " " span.badge { (ctx.t("repo.default_branch")) } } } code.sha { (sha) } }
-                    }
-                }
-                @if !summary.tags.is_empty() {
-                    h2 { (ctx.t("repo.tags")) " " span.badge { (summary.tags.len()) } }
-                    ul.list id="tag-list" {
-                        @for (t, sha) in &summary.tags { li { span { (t) } code.sha { (sha) } } }
-                    }
-                }
+            section.card id="empty-repo" {
+                h2 style="margin-top:0" { (ctx.t("repo.empty.title")) }
+                p { (ctx.t("repo.empty.new")) }
+                pre.instructions { code { "git init\ngit add .\ngit commit -m \"first commit\"\ngit branch -M " (repo.default_branch) "\ngit remote add origin " (url) "\ngit push -u origin " (repo.default_branch) } }
+                p { (ctx.t("repo.empty.existing")) }
+                pre.instructions { code { "git remote add origin " (url) "\ngit push -u origin --all\ngit push origin --tags" } }
             }
         },
     ))

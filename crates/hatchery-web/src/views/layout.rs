@@ -19,6 +19,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 title { (title) " · " (ctx.t("brand.name")) }
                 link rel="icon" type="image/svg+xml" href=(asset_url("favicon.svg"));
                 link rel="stylesheet" href=(asset_url("app.css"));
+                link rel="stylesheet" href=(asset_url("highlight.css"));
                 script src=(asset_url("app.js")) defer {}
             }
             body {
