@@ -88,15 +88,15 @@ pub fn url(repo: &Repo, kind: &str, rev: &str, path: &str) -> String {
 pub fn ago(ctx: &Ctx, unix_secs: i64) -> String {
     let now = hatchery_store::now_ms() / 1000;
     let d = (now - unix_secs).max(0);
-    let (key, n) = match d {
-        0..60 => ("time.seconds", d),
-        60..3600 => ("time.minutes", d / 60),
-        3600..86_400 => ("time.hours", d / 3600),
-        86_400..2_592_000 => ("time.days", d / 86_400),
-        2_592_000..31_536_000 => ("time.months", d / 2_592_000),
-        _ => ("time.years", d / 31_536_000),
+    let (one, many, n) = match d {
+        0..60 => ("time.seconds", "time.seconds", d),
+        60..3600 => ("time.minute", "time.minutes", d / 60),
+        3600..86_400 => ("time.hour", "time.hours", d / 3600),
+        86_400..2_592_000 => ("time.day", "time.days", d / 86_400),
+        2_592_000..31_536_000 => ("time.month", "time.months", d / 2_592_000),
+        _ => ("time.year", "time.years", d / 31_536_000),
     };
-    ctx.tf(key, &[("n", &n.to_string())])
+    ctx.tf(if n == 1 { one } else { many }, &[("n", &n.to_string())])
 }
 
 /// A machine-readable time for `<time datetime>`: `2026-11-28T21:30:00Z`.
@@ -217,12 +217,18 @@ async fn last_commits(
     Ok(found)
 }
 
-fn entry_icon(kind: EntryKind) -> &'static str {
-    match kind {
-        EntryKind::Dir => "📁",
-        EntryKind::Submodule => "📦",
-        EntryKind::Symlink => "🔗",
-        _ => "📄",
+/// Small inline SVG icons: no image requests, no font that might lack the glyph.
+fn entry_icon(kind: EntryKind) -> Markup {
+    let path = match kind {
+        EntryKind::Dir => "M1.5 3h4l1.5 1.5h7.5v8.5h-13z",
+        EntryKind::Submodule => "M2 2.5h12v11h-12zM2 6h12M6 2.5v3.5",
+        EntryKind::Symlink => "M3 1.5h7l3 3v10h-10zM6 11l4-4M7 7h3v3",
+        _ => "M3 1.5h7l3 3v10h-10zM10 1.5v3h3",
+    };
+    html! {
+        svg.icon width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" {
+            path d=(path) fill="none" stroke="currentColor" stroke-width="1.2" stroke-linejoin="round" {}
+        }
     }
 }
 
@@ -245,7 +251,7 @@ fn listing(
                     @let href = match e.kind { EntryKind::Dir => url(repo, "tree", rev, &e.path), EntryKind::Submodule => String::new(), _ => url(repo, "blob", rev, &e.path) };
                     tr {
                         td.name {
-                            span aria-hidden="true" { (entry_icon(e.kind)) } " "
+                            (entry_icon(e.kind)) " "
                             @if href.is_empty() { (e.name) " @ " code.sha { (&e.oid.to_hex()[..10]) } } @else { a href=(href) { (e.name) } }
                         }
                         @if let Some(c) = last.get(&e.name) {
