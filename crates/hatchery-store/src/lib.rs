@@ -102,7 +102,16 @@ impl Store {
             .max_connections(max_connections.max(1))
             .acquire_timeout(ACQUIRE_TIMEOUT);
         let pool = match backend {
-            Backend::Postgres => options.connect(url).await?,
+            Backend::Postgres => {
+                // One direct connection first: a pool that cannot connect reports only that
+                // it timed out, hiding why (refused, bad password, no such database).
+                let connect_options: AnyConnectOptions = url.parse()?;
+                sqlx::AnyConnection::connect_with(&connect_options)
+                    .await?
+                    .close()
+                    .await?;
+                options.connect_with(connect_options).await?
+            }
             Backend::Sqlite => {
                 let url = prepare_sqlite(url)?;
                 // Switching a database into WAL needs an exclusive lock that the busy timeout

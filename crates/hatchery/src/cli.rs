@@ -150,6 +150,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn serve(mut cfg: Config) -> anyhow::Result<()> {
     let store = server::open_store(&cfg).await?;
     let secret = server::signing_secret(&cfg, &store).await?;
+    // Before anyone can reach the server, so that from the first request on a signal
+    // means a graceful shutdown.
+    let shutdown = server::shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(cfg.server.listen)
         .await
         .with_context(|| format!("cannot listen on {} (server.listen)", cfg.server.listen))?;
@@ -158,10 +161,13 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         .context("cannot read the address the server listens on")?;
     // `server.listen` with port 0 asks for any free port; a public URL derived from it
     // must name the port actually bound, or every link and clone URL would be wrong.
-    if cfg.server.listen.port() == 0
-        && cfg.server.public_url == format!("http://{}/", cfg.server.listen)
-    {
-        cfg.server.public_url = format!("http://{local}/");
+    let listen = cfg.server.listen;
+    if listen.port() == 0 {
+        if cfg.server.public_url == format!("http://{listen}/") {
+            cfg.server.public_url = format!("http://{local}/");
+        } else if listen.ip().is_unspecified() && cfg.server.public_url == "http://localhost:0/" {
+            cfg.server.public_url = format!("http://localhost:{}/", local.port());
+        }
     }
     let state = AppState::new(store, server::web_config(&cfg, secret));
     let users = state.store.count_users().await?;
@@ -185,7 +191,7 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
         }
     }
     tracing::info!(listen = %local, public_url = %public_url, database = %cfg.database.url_redacted(), "server started");
-    server::run(state, listener, server::shutdown_signal()).await
+    server::run(state, listener, shutdown).await
 }
 
 async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {

@@ -33,10 +33,13 @@ pub fn init(cfg: &LogConfig) {
 /// is the error when `rust_log` was given but does not parse. A `level` that does not parse
 /// (validation normally prevents it) falls back to `info`.
 fn filter(level: &str, rust_log: Option<&str>) -> (EnvFilter, Option<String>) {
+    // PostgreSQL reports "relation already exists, skipping" as a NOTICE at every start;
+    // that is not news for an operator.
+    let quiet = "sqlx::postgres::notice=warn";
     let from_level = || {
         EnvFilter::builder()
-            .parse(level)
-            .unwrap_or_else(|_| EnvFilter::new("info"))
+            .parse(format!("{level},{quiet}"))
+            .unwrap_or_else(|_| EnvFilter::new(format!("info,{quiet}")))
     };
     match rust_log.map(str::trim).filter(|s| !s.is_empty()) {
         None => (from_level(), None),
@@ -155,11 +158,11 @@ mod tests {
 
         let (f, error) = filter("warn", Some("  "));
         assert!(error.is_none());
-        assert_eq!(f.to_string(), "warn");
+        assert_eq!(f.to_string(), "sqlx::postgres::notice=warn,warn");
 
         let (f, error) = filter("warn", Some("hatchery=loud"));
         assert!(error.is_some());
-        assert_eq!(f.to_string(), "warn");
+        assert_eq!(f.to_string(), "sqlx::postgres::notice=warn,warn");
     }
 
     #[test]
