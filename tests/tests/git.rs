@@ -106,6 +106,20 @@ async fn push_then_clone_and_fetch_on_both_protocols() {
             .flatten()
             .expect("repo");
         assert!(repo.pushed_at.is_some());
+        // The server's copy is sound, and upkeep (run after every push in the background;
+        // here directly) writes a commit-graph that git itself accepts.
+        let server_repo = server.dir.path().join("repositories/ada/engine.git");
+        fsck(&server_repo).await;
+        let forge_state = server.state.clone();
+        let done = tokio::task::spawn_blocking(move || forge_state.forge.maintain_blocking(&repo))
+            .await
+            .expect("join")
+            .expect("maintain");
+        if done.ran {
+            assert!(done.graph_commits >= 12, "{done:?}");
+        }
+        assert!(server_repo.join("objects/info/commit-graph").exists());
+        ok(&git(&server_repo, &["commit-graph", "verify"]).await);
         server.stop().await;
     }
 }
@@ -231,6 +245,7 @@ async fn pushes_delete_force_and_non_fast_forward() {
         )
         .await);
         fsck(&check).await;
+        fsck(&server.dir.path().join("repositories/cy/p.git")).await;
         server.stop().await;
     }
 }

@@ -43,7 +43,7 @@ impl Repository {
     /// trees from this file instead of decoding commits; a stale file is still correct (new
     /// commits are just decoded).
     pub fn write_commit_graph(&self) -> Result<CommitGraphStats> {
-        let repo = self.local();
+        let repo = self.walk_local();
         let mut src = CommitSource::new(repo.clone());
         let mut tips = Vec::new();
         for r in self.refs()? {

@@ -1212,6 +1212,9 @@ impl Repository {
     /// Compare `base...head`: the commits in head that are not in base (newest first, at
     /// most `max_commits`) and the diff from their merge base to head (from the empty tree
     /// when the histories are unrelated). `Ok(None)` if either is not a commit.
+    ///
+    /// The list is bounded, the walk that finds it is not: it stops where the two histories
+    /// meet, so unrelated histories are walked whole.
     pub fn compare(
         &self,
         base: Oid,

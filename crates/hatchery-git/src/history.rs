@@ -206,13 +206,15 @@ impl LogWalk {
                             same_parent = Some(node.parents[0]);
                             self.bloom_skips += 1;
                         }
-                        for p in node.parents.iter().filter(|_| same_parent.is_none()) {
-                            let Some(pnode) = self.src.get(p)? else {
-                                continue;
-                            };
-                            if pc.same(&self.src.repo, node.tree, pnode.tree)? {
-                                same_parent = Some(*p);
-                                break;
+                        if same_parent.is_none() {
+                            for p in &node.parents {
+                                let Some(pnode) = self.src.get(p)? else {
+                                    continue;
+                                };
+                                if pc.same(&self.src.repo, node.tree, pnode.tree)? {
+                                    same_parent = Some(*p);
+                                    break;
+                                }
                             }
                         }
                         match same_parent {
@@ -334,17 +336,22 @@ impl DirEntries<'_> {
 }
 
 impl Repository {
-    /// A commit source for walks: commit-graph and its Bloom filters when present.
-    pub(crate) fn commit_source(&self) -> CommitSource {
+    /// A thread-local handle for walks, which decode many trees whose deltas chain through
+    /// each other: a hash-map delta base cache finds bases in O(1) (gix's default cache is
+    /// a small list searched linearly).
+    pub(crate) fn walk_local(&self) -> gix::Repository {
         let mut repo = self.local();
-        // Walks decode many trees whose deltas chain through each other: a hash-map delta
-        // base cache finds bases in O(1) (gix's default cache is a small list).
         repo.objects.set_pack_cache(|| {
             Box::new(gix_pack::cache::lru::MemoryCappedHashmap::new(
                 WALK_DELTA_CACHE_BYTES,
             ))
         });
-        let mut src = CommitSource::new(repo);
+        repo
+    }
+
+    /// A commit source for walks: commit-graph and its Bloom filters when present.
+    pub(crate) fn commit_source(&self) -> CommitSource {
+        let mut src = CommitSource::new(self.walk_local());
         if src.has_graph() {
             src.bloom = self.bloom_filters();
         }

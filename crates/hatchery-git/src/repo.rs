@@ -8,7 +8,7 @@ use crate::{Error, Oid, Result};
 
 /// Bytes of decoded objects gix may cache per thread-local handle.
 const OBJECT_CACHE_BYTES: usize = 8 * 1024 * 1024;
-/// Bytes of decoded delta bases a pack generation may cache.
+/// Bytes of decoded delta bases a pack generation or a push's connectivity check may cache.
 pub(crate) const PACK_DELTA_CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 /// A bare repository on disk.

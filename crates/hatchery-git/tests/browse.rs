@@ -1530,3 +1530,12 @@ fn timing_on_synthetic_history() {
     git(&path, &["log", "--format=%H", "main", "--", &file]);
     eprintln!("git log -- {file} (for reference): {:?}", t.elapsed());
 }
+
+#[test]
+fn handles_cross_threads() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<hatchery_git::LogWalk>();
+    send::<hatchery_git::BlobStream>();
+    send_sync::<Repository>();
+}

@@ -5,6 +5,7 @@
 //! written once.
 
 pub mod access;
+pub mod maintenance;
 pub mod password;
 pub mod repos;
 pub mod signin;
@@ -48,6 +49,7 @@ pub struct Forge {
     /// a handle stays correct across pushes (refs are read from disk, new packs are found on
     /// a miss), so it is kept.
     git_handles: quick_cache::sync::Cache<i64, hatchery_git::Repository>,
+    maintaining: maintenance::InProgress,
 }
 
 impl std::fmt::Debug for Forge {
@@ -70,6 +72,7 @@ impl Forge {
             repos: RepoRoot::new(repositories_dir),
             signin,
             git_handles: quick_cache::sync::Cache::new(OPEN_REPOSITORIES),
+            maintaining: maintenance::InProgress::default(),
         }
     }
 }

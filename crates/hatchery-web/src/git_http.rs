@@ -25,9 +25,6 @@ use http_body_util::BodyExt;
 use serde::Deserialize;
 use std::io::{Read, Write};
 
-/// More packs than this after a push and they are merged in the background.
-const CONSOLIDATE_AT_PACKS: usize = 8;
-
 #[derive(Deserialize)]
 pub struct ServiceQuery {
     service: Option<String>,
@@ -352,7 +349,7 @@ pub async fn receive_pack(
                 &repo,
                 outcome.head_set_to.as_deref(),
             ));
-            handle.spawn(consolidate(forge_state, repo));
+            handle.spawn(maintain(forge_state, repo));
         }
         Ok(())
     })
@@ -376,27 +373,17 @@ async fn record_push(state: &AppState, repo: &Repo, head_set_to: Option<&str>) {
     }
 }
 
-/// Merges packs when pushes have piled them up, outside the client's request.
-async fn consolidate(state: AppState, repo: Repo) {
+/// Repository upkeep after a push, outside the client's request.
+pub async fn maintain(state: AppState, repo: Repo) {
     let forge_state = state.clone();
-    let result = tokio::task::spawn_blocking(
-        move || -> Result<Option<usize>, hatchery_service::ServiceError> {
-            let git = forge_state.forge.open_git_blocking(&repo)?;
-            if git.pack_count()? < CONSOLIDATE_AT_PACKS {
-                return Ok(None);
-            }
-            let outcome = git.consolidate_packs(&hatchery_git::ConsolidateOptions {
-                min_packs: CONSOLIDATE_AT_PACKS,
-            })?;
-            Ok(Some(outcome.packs_merged))
-        },
-    )
-    .await;
-    match result {
-        Ok(Ok(Some(merged))) => tracing::info!(merged, "merged packs after a push"),
-        Ok(Ok(None)) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "merging packs failed"),
-        Err(e) => tracing::warn!(error = %e, "merging packs panicked"),
+    let name = format!("{}/{}", repo.owner_name, repo.name);
+    match tokio::task::spawn_blocking(move || forge_state.forge.maintain_blocking(&repo)).await {
+        Ok(Ok(done)) if done.ran => {
+            tracing::info!(repo = %name, packs_merged = done.packs_merged, graph_commits = done.graph_commits, "repository maintained")
+        }
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(repo = %name, error = %e, "repository maintenance failed"),
+        Err(e) => tracing::warn!(repo = %name, error = %e, "repository maintenance panicked"),
     }
 }
 

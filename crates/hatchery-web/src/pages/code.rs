@@ -35,6 +35,11 @@ pub async fn blocking<T: Send + 'static>(
 /// The repository and its git handle, after the read check.
 pub async fn open(state: &AppState, ctx: &Ctx, owner: &str, name: &str) -> WebResult<(Repo, Git)> {
     let repo = load(state, ctx, owner, name, Action::Read).await?;
+    // A repository that arrived without a push (copied in, or from before the commit-graph
+    // was kept) gets one in the background; history and blame are much faster with it.
+    if state.forge.needs_commit_graph(&repo) {
+        tokio::spawn(crate::git_http::maintain(state.clone(), repo.clone()));
+    }
     let (st, r) = (state.clone(), repo.clone());
     let git = blocking(move || st.forge.open_git_blocking(&r)).await?;
     Ok((repo, git))

@@ -1,0 +1,80 @@
+//! Keeping repositories fast to read: merge packs when pushes pile them up, and refresh the
+//! commit-graph file (parents, dates and changed-path Bloom filters) that history walks,
+//! blame and last-commit listings read instead of decoding commits.
+
+use crate::{Forge, ServiceError};
+use hatchery_store::Repo;
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+/// More packs than this and they are merged.
+pub const CONSOLIDATE_AT_PACKS: usize = 8;
+
+/// Repositories being maintained right now, so that a burst of pushes or page views runs
+/// one maintenance per repository, not one each.
+#[derive(Debug, Default)]
+pub struct InProgress(Mutex<HashSet<i64>>);
+
+struct Claim<'a> {
+    set: &'a InProgress,
+    id: i64,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.set.0.lock() {
+            set.remove(&self.id);
+        }
+    }
+}
+
+impl InProgress {
+    fn claim(&self, id: i64) -> Option<Claim<'_>> {
+        let mut set = self.0.lock().ok()?;
+        set.insert(id).then_some(Claim { set: self, id })
+    }
+}
+
+/// What a maintenance run did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Maintained {
+    /// False when another run was already busy with this repository.
+    pub ran: bool,
+    pub packs_merged: usize,
+    pub graph_commits: usize,
+}
+
+impl Forge {
+    /// Whether the repository lacks a commit-graph file (reads are slower without one).
+    pub fn needs_commit_graph(&self, repo: &Repo) -> bool {
+        !self
+            .repos
+            .path_of(&repo.owner_name, &repo.name)
+            .join("objects/info/commit-graph")
+            .exists()
+    }
+
+    /// Blocking: merges packs when there are many, then refreshes the commit-graph (only
+    /// new commits are decoded). Skips when another run holds this repository.
+    pub fn maintain_blocking(&self, repo: &Repo) -> Result<Maintained, ServiceError> {
+        let Some(_claim) = self.maintaining.claim(repo.id) else {
+            return Ok(Maintained::default());
+        };
+        let git = self.open_git_blocking(repo)?;
+        let mut done = Maintained {
+            ran: true,
+            ..Maintained::default()
+        };
+        if git.pack_count()? >= CONSOLIDATE_AT_PACKS {
+            let outcome = git.consolidate_packs(&hatchery_git::ConsolidateOptions {
+                min_packs: CONSOLIDATE_AT_PACKS,
+            })?;
+            done.packs_merged = outcome.packs_merged;
+        }
+        if git.is_empty()? {
+            return Ok(done);
+        }
+        done.graph_commits = git.write_commit_graph()?.commits;
+        Ok(done)
+    }
+}
