@@ -222,6 +222,13 @@ impl Repository {
         self.bloom.get(&self.objects_dir())
     }
 
+    /// Whether the commit-graph carries changed-path Bloom filters. Without them (no
+    /// commit-graph, or one written by `git gc`) the history and blame of a path walk every
+    /// commit's trees: the server writes its own in the background.
+    pub fn has_changed_path_filters(&self) -> bool {
+        self.bloom_filters().is_some()
+    }
+
     /// Forget the cached Bloom filters (after writing a new commit-graph).
     pub(crate) fn forget_bloom_filters(&self) {
         self.bloom.clear();

@@ -30,8 +30,14 @@ impl Drop for Claim<'_> {
 
 impl InProgress {
     fn claim(&self, id: i64) -> Option<Claim<'_>> {
-        let mut set = self.0.lock().ok()?;
-        set.insert(id).then_some(Claim { set: self, id })
+        // The guard must be gone before a `Claim` can be dropped (its drop takes the lock),
+        // and no `Claim` may exist for a repository another run holds.
+        let inserted = self.0.lock().ok()?.insert(id);
+        if inserted {
+            Some(Claim { set: self, id })
+        } else {
+            None
+        }
     }
 }
 
@@ -45,15 +51,6 @@ pub struct Maintained {
 }
 
 impl Forge {
-    /// Whether the repository lacks a commit-graph file (reads are slower without one).
-    pub fn needs_commit_graph(&self, repo: &Repo) -> bool {
-        !self
-            .repos
-            .path_of(&repo.owner_name, &repo.name)
-            .join("objects/info/commit-graph")
-            .exists()
-    }
-
     /// Blocking: merges packs when there are many, then refreshes the commit-graph (only
     /// new commits are decoded). Skips when another run holds this repository.
     pub fn maintain_blocking(&self, repo: &Repo) -> Result<Maintained, ServiceError> {
@@ -76,5 +73,24 @@ impl Forge {
         }
         done.graph_commits = git.write_commit_graph()?.commits;
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_claim_per_repository_at_a_time() {
+        let set = InProgress::default();
+        let first = set.claim(1);
+        assert!(first.is_some());
+        assert!(
+            set.claim(1).is_none(),
+            "a second claim is refused, without deadlock"
+        );
+        assert!(set.claim(2).is_some(), "other repositories are independent");
+        drop(first);
+        assert!(set.claim(1).is_some(), "released on drop");
     }
 }
