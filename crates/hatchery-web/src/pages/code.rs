@@ -516,7 +516,8 @@ fn human_size(ctx: &Ctx, bytes: u64) -> String {
     ctx.tf(key, &[("n", &n)])
 }
 
-async fn highlighted(
+/// Highlighted lines of a blob, cached by blob id (the file view and blame share them).
+pub async fn highlighted(
     state: &AppState,
     name: &str,
     oid: hatchery_git::Oid,

@@ -894,31 +894,6 @@ fn render_blame(lang: Lang, repo: &Repo, blame: &Blame, lines: &[String]) -> Str
     .into_string()
 }
 
-/// Highlighted lines of a blob, shared with the file view's cache entry.
-async fn highlighted(
-    state: &AppState,
-    name: &str,
-    oid: Oid,
-    text: String,
-) -> WebResult<Arc<Vec<String>>> {
-    let key = format!(
-        "hl:{}:{}",
-        oid.to_hex(),
-        name.rsplit_once('.').map_or(name, |(_, e)| e)
-    );
-    if let Some(hit) = state.caches.html.get(&key) {
-        return Ok(hit);
-    }
-    let n = name.to_owned();
-    let lines = Arc::new(
-        tokio::task::spawn_blocking(move || hatchery_render::highlight_lines(&n, &text))
-            .await
-            .map_err(WebError::internal)?,
-    );
-    state.caches.html.insert(key, lines.clone());
-    Ok(lines)
-}
-
 /// `/<owner>/<repo>/blame/<rev>/<path>`
 pub async fn blame(
     State(state): State<AppState>,
@@ -976,7 +951,8 @@ pub async fn blame(
             Some(hit) => hit,
             None => {
                 let text = String::from_utf8_lossy(&blob.data).into_owned();
-                let lines = highlighted(&state, &file_name, blob.oid, text).await?;
+                let lines =
+                    crate::pages::code::highlighted(&state, &file_name, blob.oid, text).await?;
                 let (g, p, lang, r) = (git.clone(), resolved.path.clone(), ctx.lang, repo.clone());
                 let rendered = blocking(move || {
                     Ok(g.blame(commit, &p)?
