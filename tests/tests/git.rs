@@ -607,3 +607,58 @@ async fn concurrent_pushes_to_one_branch_exactly_one_wins() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_pushes_then_pack_merging_keep_the_repository_readable() {
+    for store in stores().await {
+        let server = Server::start(store, |_| {}).await;
+        let ivy = server.user("ivy").await;
+        let repo = server.repo(&ivy, "busy", false).await;
+        let root = server.dir.path().to_path_buf();
+        let url = server.url("ivy/busy.git", Some(("ivy", PASSWORD)));
+        let work = make_work_repo(&root, 1).await;
+        // Each push adds a pack; read in between so the server's cached handle has seen them.
+        for i in 0..10 {
+            std::fs::write(work.join(format!("push-{i}.txt")), format!("{i}\n"))
+                .unwrap_or_default();
+            ok(&git(&work, &["add", "-A"]).await);
+            ok(&git(&work, &["commit", "-q", "-m", &format!("push {i}")]).await);
+            ok(&git(&work, &["push", "-q", &url, "main"]).await);
+            ok(&git(&root, &["ls-remote", &url]).await);
+        }
+        let server_repo = server.dir.path().join("repositories/ivy/busy.git");
+        // Merge the packs (as the background upkeep does), then read through the same
+        // cached handle: a clone must still find every object.
+        let forge_state = server.state.clone();
+        let r = repo.clone();
+        tokio::task::spawn_blocking(move || forge_state.forge.maintain_blocking(&r))
+            .await
+            .expect("join")
+            .expect("maintain");
+        let packs = std::fs::read_dir(server_repo.join("objects/pack"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+                    .count()
+            })
+            .unwrap_or(0);
+        assert!(packs < 8, "[{}] packs merged: {packs}", server.label());
+        let clone = root.join("after-merge");
+        ok(&git(
+            &root,
+            &["clone", "-q", &url, clone.to_str().unwrap_or_default()],
+        )
+        .await);
+        assert!(clone.join("push-9.txt").exists());
+        fsck(&clone).await;
+        fsck(&server_repo).await;
+        // And a push after the merge still works.
+        std::fs::write(work.join("after.txt"), "after\n").unwrap_or_default();
+        ok(&git(&work, &["add", "-A"]).await);
+        ok(&git(&work, &["commit", "-q", "-m", "after merge"]).await);
+        ok(&git(&work, &["push", "-q", &url, "main"]).await);
+        ok(&git(&clone, &["pull", "-q", "--ff-only"]).await);
+        assert!(clone.join("after.txt").exists());
+        server.stop().await;
+    }
+}

@@ -154,11 +154,19 @@ impl Forge {
         Ok(())
     }
 
-    /// Opens the repository's git storage. Blocking: call from a blocking task.
+    /// Opens the repository's git storage, or hands out the handle already open (it stays
+    /// correct across pushes and pack merges: refs are read from disk, packs found on a
+    /// miss). Blocking: call from a blocking task.
     pub fn open_git_blocking(&self, repo: &Repo) -> Result<Repository, ServiceError> {
-        Ok(Repository::open(
-            &self.repos.path_of(&repo.owner_name, &repo.name),
-        )?)
+        let path = self.repos.path_of(&repo.owner_name, &repo.name);
+        if let Some(handle) = self.git_handles.get(&repo.id)
+            && handle.path() == path
+        {
+            return Ok(handle);
+        }
+        let handle = Repository::open(&path)?;
+        self.git_handles.insert(repo.id, handle.clone());
+        Ok(handle)
     }
 }
 
