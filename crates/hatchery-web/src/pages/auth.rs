@@ -27,7 +27,7 @@ pub fn login_url(next: &str) -> String {
 }
 
 /// Only paths on this site: `/x` but not `//evil.example` or `/\evil`.
-fn safe_next(next: Option<&str>) -> String {
+pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with('/')

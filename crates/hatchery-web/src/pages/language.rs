@@ -32,15 +32,8 @@ pub async fn switch(
             .update_user_profile(user.id, &user.display_name, &user.email, Some(lang.tag()))
             .await?;
     }
-    let next = if form.next.starts_with('/')
-        && !form.next.starts_with("//")
-        && !form.next.starts_with("/\\")
-    {
-        form.next.as_str()
-    } else {
-        "/"
-    };
-    let mut response = Redirect::to(next).into_response();
+    let next = crate::pages::auth::safe_next(Some(&form.next));
+    let mut response = Redirect::to(&next).into_response();
     let year = 365 * 24 * 3600;
     response.headers_mut().append(
         header::SET_COOKIE,

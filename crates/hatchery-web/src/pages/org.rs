@@ -436,14 +436,15 @@ pub async fn remove_member(
 
 // ---- teams ----
 
-fn level_options(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
+/// Access levels for a select, labelled in the visitor's language.
+pub fn level_options(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
     AccessLevel::ALL
         .iter()
         .map(|l| (l.as_str(), level_label(ctx, *l)))
         .collect()
 }
 
-fn level_label(ctx: &Ctx, level: AccessLevel) -> &'static str {
+pub fn level_label(ctx: &Ctx, level: AccessLevel) -> &'static str {
     match level {
         AccessLevel::Read => ctx.t("level.read"),
         AccessLevel::Write => ctx.t("level.write"),

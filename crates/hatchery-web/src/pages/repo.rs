@@ -4,6 +4,7 @@
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
 use crate::form::{Field, Form, FormErrors, Input, csrf_input};
+use crate::pages::org::{level_label, level_options};
 use crate::state::AppState;
 use crate::views::{button_form, page, tabs};
 use axum::extract::{Path, State};
@@ -381,20 +382,6 @@ struct SettingsErrors {
     delete: FormErrors,
 }
 
-fn level_options(ctx: &Ctx) -> Vec<(&'static str, &'static str)> {
-    AccessLevel::ALL
-        .iter()
-        .map(|l| {
-            let label = match l {
-                AccessLevel::Read => ctx.t("level.read"),
-                AccessLevel::Write => ctx.t("level.write"),
-                AccessLevel::Admin => ctx.t("level.admin"),
-            };
-            (l.as_str(), label)
-        })
-        .collect()
-}
-
 async fn settings_page(
     state: &AppState,
     ctx: &Ctx,
@@ -482,7 +469,7 @@ async fn settings_page(
                         ul.list id="repo-team-list" style="margin-bottom:16px" {
                             @for t in &linked {
                                 li {
-                                    span { (t.name) " " span.badge { (ctx.t(match t.permission { AccessLevel::Read => "level.read", AccessLevel::Write => "level.write", AccessLevel::Admin => "level.admin" })) } }
+                                    span { (t.name) " " span.badge { (level_label(ctx, t.permission)) } }
                                     (button_form(ctx, &format!("{base}/teams/{}/remove", t.name), ctx.t("action.remove"), "btn-danger"))
                                 }
                             }
