@@ -1,11 +1,17 @@
 //! Domain types and rules of Hatchery. Pure: no IO, no async, no SQL, HTTP or git objects,
 //! so every rule here can be unit-tested without a runtime.
 
+pub mod issues;
 pub mod names;
 pub mod policy;
+pub mod references;
 pub mod roles;
 pub mod validate;
 
 pub use names::{Name, NameError, NameKind};
-pub use policy::{Action, Actor, Decision, Denial, OrgFacts, RepoFacts, Resource, authorize};
+pub use policy::{
+    Action, Actor, CommentFacts, Decision, Denial, IssueFacts, OrgFacts, RepoFacts, Resource,
+    authorize,
+};
+pub use references::{Found, Reference, closing_issues, scan};
 pub use roles::{AccessLevel, OrgRole};

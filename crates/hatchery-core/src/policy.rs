@@ -72,6 +72,26 @@ pub enum Resource {
     },
     Org(OrgFacts),
     Repo(RepoFacts),
+    Issue(IssueFacts),
+    Comment(CommentFacts),
+}
+
+/// The actor's relation to an issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IssueFacts {
+    pub repo: RepoFacts,
+    /// The actor opened the issue.
+    pub actor_is_author: bool,
+    /// Locked conversations take comments and edits from writers only.
+    pub locked: bool,
+}
+
+/// The actor's relation to a comment on an issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CommentFacts {
+    pub issue: IssueFacts,
+    /// The actor wrote the comment.
+    pub actor_is_author: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +122,16 @@ pub enum Action {
     Write,
     /// Repo: settings, collaborators, deletion.
     Administer,
+    /// Repo: open an issue.
+    OpenIssue,
+    /// Issue: add a comment.
+    Comment,
+    /// Issue: change its title and body, close or reopen it. Comment: change its text.
+    Edit,
+    /// Issue: labels, milestone, assignees, locking, closing anyone's issue.
+    Triage,
+    /// Comment: remove it.
+    Remove,
 }
 
 /// Why an action was refused. `NotFound` is used where admitting that the resource
@@ -159,7 +189,55 @@ pub fn authorize(actor: Actor, action: Action, resource: Resource) -> Decision {
         (Resource::Repo(repo), Action::Read | Action::Write | Action::Administer) => {
             authorize_repo(actor, action, repo)
         }
+        (Resource::Repo(repo), Action::OpenIssue) => participate(actor, repo, false),
+        (Resource::Issue(issue), Action::Read) => authorize_repo(actor, Action::Read, issue.repo),
+        (Resource::Issue(issue), Action::Comment) => participate(actor, issue.repo, issue.locked),
+        (Resource::Issue(issue), Action::Edit) => {
+            if issue.actor_is_author {
+                participate(actor, issue.repo, issue.locked)
+            } else {
+                authorize_repo(actor, Action::Write, issue.repo)
+            }
+        }
+        (Resource::Issue(issue), Action::Triage) => {
+            authorize_repo(actor, Action::Write, issue.repo)
+        }
+        (Resource::Comment(c), Action::Edit) => {
+            if c.actor_is_author {
+                participate(actor, c.issue.repo, c.issue.locked)
+            } else {
+                deny_unless_readable(actor, c.issue.repo)
+            }
+        }
+        (Resource::Comment(c), Action::Remove) => {
+            if c.actor_is_author {
+                participate(actor, c.issue.repo, c.issue.locked)
+            } else {
+                authorize_repo(actor, Action::Write, c.issue.repo)
+            }
+        }
         _ => allow_if(false, actor),
+    }
+}
+
+/// Taking part in a repository's conversations: anyone signed in who can read it, unless
+/// it is read-only; when the conversation is `locked`, only its writers.
+fn participate(actor: Actor, repo: RepoFacts, locked: bool) -> Decision {
+    if locked {
+        return authorize_repo(actor, Action::Write, repo);
+    }
+    match authorize_repo(actor, Action::Read, repo) {
+        Decision::Allow if actor.user_id().is_none() => Decision::Deny(Denial::SignInRequired),
+        Decision::Allow if repo.read_only => Decision::Deny(Denial::ReadOnly),
+        other => other,
+    }
+}
+
+/// Refused, without revealing a repository the actor cannot read.
+fn deny_unless_readable(actor: Actor, repo: RepoFacts) -> Decision {
+    match authorize_repo(actor, Action::Read, repo) {
+        Decision::Allow => allow_if(false, actor),
+        other => other,
     }
 }
 
@@ -338,6 +416,89 @@ mod tests {
                 authorize(*actor, *action, r(*facts)),
                 *want,
                 "row {i}: {actor:?} {action:?} {facts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn issue_table() {
+        let public = RepoFacts::default();
+        let writer = RepoFacts {
+            collaborator_level: Some(AccessLevel::Write),
+            ..public
+        };
+        let reader_private = RepoFacts {
+            private: true,
+            collaborator_level: Some(AccessLevel::Read),
+            ..public
+        };
+        let private = RepoFacts {
+            private: true,
+            ..public
+        };
+        let retired = RepoFacts {
+            read_only: true,
+            ..writer
+        };
+        let issue = |repo, author, locked| {
+            Resource::Issue(IssueFacts {
+                repo,
+                actor_is_author: author,
+                locked,
+            })
+        };
+        let comment = |repo, author, locked| {
+            Resource::Comment(CommentFacts {
+                issue: IssueFacts {
+                    repo,
+                    actor_is_author: false,
+                    locked,
+                },
+                actor_is_author: author,
+            })
+        };
+        #[rustfmt::skip]
+        let table: &[(Actor, Action, Resource, Decision)] = &[
+            (ANON,  OpenIssue, Resource::Repo(public),          Deny(SignInRequired)),
+            (USER,  OpenIssue, Resource::Repo(public),          Allow),
+            (USER,  OpenIssue, Resource::Repo(private),         Deny(NotFound)),
+            (ANON,  OpenIssue, Resource::Repo(private),         Deny(SignInRequired)),
+            (USER,  OpenIssue, Resource::Repo(reader_private),  Allow),
+            (USER,  OpenIssue, Resource::Repo(retired),         Deny(ReadOnly)),
+            (ANON,  Read,      issue(public, false, false),     Allow),
+            (USER,  Read,      issue(private, false, false),    Deny(NotFound)),
+            (ANON,  Comment,   issue(public, false, false),     Deny(SignInRequired)),
+            (USER,  Comment,   issue(public, false, false),     Allow),
+            (USER,  Comment,   issue(public, true, true),       Deny(Forbidden)),
+            (USER,  Comment,   issue(writer, false, true),      Allow),
+            (USER,  Comment,   issue(private, false, false),    Deny(NotFound)),
+            (USER,  Comment,   issue(retired, false, false),    Deny(ReadOnly)),
+            (USER,  Edit,      issue(public, true, false),      Allow),
+            (USER,  Edit,      issue(public, false, false),     Deny(Forbidden)),
+            (USER,  Edit,      issue(public, true, true),       Deny(Forbidden)),
+            (USER,  Edit,      issue(writer, false, false),     Allow),
+            (USER,  Edit,      issue(retired, true, false),     Deny(ReadOnly)),
+            (ADMIN, Edit,      issue(private, false, false),    Allow),
+            (USER,  Triage,    issue(public, true, false),      Deny(Forbidden)),
+            (USER,  Triage,    issue(writer, false, false),     Allow),
+            (USER,  Triage,    issue(reader_private, true, false), Deny(Forbidden)),
+            (USER,  Triage,    issue(private, false, false),    Deny(NotFound)),
+            (USER,  Edit,      comment(public, true, false),    Allow),
+            (USER,  Edit,      comment(public, false, false),   Deny(Forbidden)),
+            (USER,  Edit,      comment(writer, false, false),   Deny(Forbidden)),
+            (USER,  Edit,      comment(public, true, true),     Deny(Forbidden)),
+            (USER,  Edit,      comment(private, true, false),   Deny(NotFound)),
+            (USER,  Remove,    comment(public, true, false),    Allow),
+            (USER,  Remove,    comment(public, false, false),   Deny(Forbidden)),
+            (USER,  Remove,    comment(writer, false, false),   Allow),
+            (ANON,  Remove,    comment(public, false, false),   Deny(SignInRequired)),
+            (USER,  Remove,    comment(retired, false, false),  Deny(ReadOnly)),
+        ];
+        for (i, (actor, action, resource, want)) in table.iter().enumerate() {
+            assert_eq!(
+                authorize(*actor, *action, *resource),
+                *want,
+                "row {i}: {actor:?} {action:?} {resource:?}"
             );
         }
     }

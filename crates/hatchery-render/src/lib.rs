@@ -1,5 +1,6 @@
 //! Rendering for Hatchery's web pages, with no IO: GitHub-flavoured Markdown to
-//! sanitized HTML ([`markdown`]), syntax highlighting by CSS classes for file views
+//! sanitized HTML ([`markdown`], or [`markdown_with_refs`] to link issue references,
+//! mentions and commit ids), syntax highlighting by CSS classes for file views
 //! ([`highlight_lines`]) and diffs ([`highlight_diff_lines`]), the matching stylesheet
 //! ([`highlight_css`]) and language names ([`language_name`]).
 //!
@@ -11,6 +12,7 @@
 mod highlight;
 mod links;
 mod markdown;
+mod refs;
 
 pub use highlight::{
     CLASS_PREFIX, DARK_THEME, HighlightLimits, LIGHT_THEME, highlight_css, highlight_diff_lines,
@@ -19,3 +21,4 @@ pub use highlight::{
 };
 pub use links::RepoLinks;
 pub use markdown::{DropRelative, ID_PREFIX, KeepRelative, LINK_REL, LinkResolver, markdown};
+pub use refs::{RefLink, RefResolver, markdown_references, markdown_with_refs};

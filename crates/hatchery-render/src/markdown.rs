@@ -4,13 +4,15 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ammonia::Url;
 use ammonia::url::ParseError;
 use comrak::adapters::SyntaxHighlighterAdapter;
+use comrak::nodes::AstNode;
 use comrak::options::Plugins;
-use comrak::{Options, markdown_to_html_with_plugins};
+use comrak::{Arena, Options, format_html_with_plugins, parse_document};
 
 use crate::highlight::{escape_into, highlight_block, syntax_for_token};
 
@@ -76,27 +78,37 @@ impl LinkResolver for DropRelative {
 /// Cost is roughly linear in the input; callers should cap the size they render
 /// and cache the result by blob id.
 pub fn markdown(src: &str, links: &dyn LinkResolver) -> String {
-    let html = render_unsanitized(src);
+    let arena = Arena::new();
+    let root = parse_document(&arena, src, &options());
+    sanitize(&render_unsanitized(root), links, RefHrefs::none())
+}
 
+/// Sanitizes the output of [`render_unsanitized`], resolving relative URLs with `links`
+/// and putting in the URLs of the reference links of `refs`.
+pub(crate) fn sanitize(html: &str, links: &dyn LinkResolver, refs: RefHrefs) -> String {
     // ammonia's attribute filter must be `'static`, so it cannot borrow `links`. First
     // sanitize while collecting the relative URLs, resolve them here, then run the
     // (idempotent) sanitizer again with the owned answers. The second pass is skipped
     // when there is nothing to resolve.
+    // Reference links keep their stand-in hrefs through the first pass, so that `links`
+    // never sees them, and get their URLs in the second.
+    let refs = Arc::new(refs);
     let collected = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&collected);
+    let first_refs = Arc::clone(&refs);
     let first = sanitizer(move |kind, url| {
-        if is_relative(url) {
+        if is_relative(url) && first_refs.url(kind, url).is_none() {
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push((kind, url.to_owned()));
         }
         UrlAction::Keep
     })
-    .clean(&html)
+    .clean(html)
     .to_string();
 
     let collected = std::mem::take(&mut *collected.lock().unwrap_or_else(PoisonError::into_inner));
-    if collected.is_empty() {
+    if collected.is_empty() && refs.is_empty() {
         return first;
     }
     let mut resolved: HashMap<(UrlKind, String), Option<String>> = HashMap::new();
@@ -111,6 +123,9 @@ pub fn markdown(src: &str, links: &dyn LinkResolver) -> String {
         }
     }
     sanitizer(move |kind, url| {
+        if let Some(url) = refs.url(kind, url) {
+            return UrlAction::Replace(url.to_owned());
+        }
         if !is_relative(url) {
             return UrlAction::Keep;
         }
@@ -124,7 +139,65 @@ pub fn markdown(src: &str, links: &dyn LinkResolver) -> String {
     .to_string()
 }
 
-fn render_unsanitized(src: &str) -> String {
+/// The links [`crate::markdown_with_refs`] makes for references. Their `href`s are
+/// stand-ins until the last sanitizer pass puts in the resolver's URLs: a `RefResolver`
+/// gives site-relative URLs (`/o/r/issues/3`) that must not go through the
+/// [`LinkResolver`], which would read them as paths inside the repository.
+///
+/// A stand-in is a relative URL made of a random marker and an index. The marker is
+/// fresh for every document, so Markdown cannot guess it to borrow a reference's URL.
+#[derive(Debug)]
+pub(crate) struct RefHrefs {
+    marker: String,
+    urls: Vec<String>,
+}
+
+impl RefHrefs {
+    /// No reference links: [`markdown`].
+    fn none() -> Self {
+        Self {
+            marker: String::new(),
+            urls: Vec::new(),
+        }
+    }
+
+    pub(crate) fn new() -> Self {
+        // `RandomState` keys are random per thread and change with every instance: the
+        // hash of a constant is an unpredictable number.
+        let nonce = RandomState::new().hash_one(0u8);
+        Self {
+            marker: format!("hatchery-ref-{nonce:016x}-"),
+            urls: Vec::new(),
+        }
+    }
+
+    /// The stand-in `href` of a link to `url`, which [`is_safe_url`] accepted.
+    pub(crate) fn push(&mut self, url: String) -> String {
+        self.urls.push(url);
+        format!("{}{}", self.marker, self.urls.len() - 1)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.urls.is_empty()
+    }
+
+    /// The URL that `href`, if it is a stand-in, stands for.
+    fn url(&self, kind: UrlKind, href: &str) -> Option<&str> {
+        if kind != UrlKind::Link || self.urls.is_empty() {
+            return None;
+        }
+        let index = href.strip_prefix(self.marker.as_str())?;
+        if !index.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        self.urls
+            .get(index.parse::<usize>().ok()?)
+            .map(String::as_str)
+    }
+}
+
+/// The comrak options of every Markdown rendering: parsing and HTML output.
+pub(crate) fn options() -> Options<'static> {
     let mut options = Options::default();
     let ext = &mut options.extension;
     ext.strikethrough = true;
@@ -139,11 +212,18 @@ fn render_unsanitized(src: &str) -> String {
     // Raw HTML is kept here and sanitized afterwards, as GitHub does.
     render.r#unsafe = true;
     render.tasklist_classes = true;
+    options
+}
 
-    let highlighter = FenceHighlighter;
+/// HTML of a parsed document, to be sanitized.
+pub(crate) fn render_unsanitized<'a>(root: &'a AstNode<'a>) -> String {
     let mut plugins = Plugins::default();
-    plugins.render.codefence_syntax_highlighter = Some(&highlighter);
-    markdown_to_html_with_plugins(src, &options, &plugins)
+    plugins.render.codefence_syntax_highlighter = Some(&FenceHighlighter);
+    let mut html = String::new();
+    // Writing to a `String` cannot fail and neither does the highlighter; on an error
+    // the HTML so far is still sanitized like any other.
+    let _ = format_html_with_plugins(root, &options(), &mut html, &plugins);
+    html
 }
 
 /// Highlights fenced code blocks with the crate's highlighter.
@@ -249,7 +329,7 @@ fn is_relative(url: &str) -> bool {
 }
 
 /// A URL a resolver may return: relative, or absolute `http`, `https` or `mailto`.
-fn is_safe_url(url: &str) -> bool {
+pub(crate) fn is_safe_url(url: &str) -> bool {
     if url.chars().any(|c| c.is_ascii_control()) {
         return false;
     }
@@ -282,6 +362,8 @@ fn class_allowed(element: &str, class: &str) -> bool {
         "span" => class.starts_with(crate::highlight::CLASS_PREFIX) && class.len() > 3,
         "code" => class.starts_with("language-") && class.len() > 9,
         "pre" => class == "hl-code",
+        // The references linked by `markdown_with_refs`.
+        "a" => class == "ref" || ALLOWED_CLASSES.contains(&class),
         _ => ALLOWED_CLASSES.contains(&class),
     }
 }
@@ -318,6 +400,11 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
     }
 }
 
+/// Elements removed with their content, besides ammonia's `script` and `style`.
+pub(crate) const CLEAN_CONTENT_TAGS: [&str; 7] = [
+    "iframe", "noscript", "noembed", "noframes", "template", "object", "embed",
+];
+
 /// The sanitizer policy: ammonia's defaults (a conservative set of formatting tags,
 /// no scripts, styles, frames, forms, SVG or MathML, no event handlers) plus what
 /// GFM output needs, with `urls` deciding the `a href` and `img src` values.
@@ -327,9 +414,7 @@ where
 {
     let mut b = ammonia::Builder::default();
     b.add_tags(["input", "section"])
-        .add_clean_content_tags([
-            "iframe", "noscript", "noembed", "noframes", "template", "object", "embed",
-        ])
+        .add_clean_content_tags(CLEAN_CONTENT_TAGS)
         .url_schemes(
             ["http", "https", "mailto"]
                 .into_iter()

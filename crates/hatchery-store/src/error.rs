@@ -12,6 +12,10 @@ pub enum StoreError {
     Conflict(ConflictField),
     #[error("not found")]
     NotFound,
+    /// The row changed since the caller read it (an edit made from a stale page): nothing
+    /// was written, and the person should look at the new version first.
+    #[error("changed since it was read")]
+    Stale,
     /// The change would leave an organization without an owner, and nobody could manage it.
     #[error("an organization must keep at least one owner")]
     LastOwner,

@@ -8,6 +8,8 @@
 
 mod accounts;
 mod error;
+mod issues;
+mod labels;
 mod orgs;
 mod repos;
 mod sessions;
@@ -26,6 +28,11 @@ use sqlx::{Any, AnyPool, Connection, Executor};
 
 pub use accounts::{Account, Credentials, NewUser, User};
 pub use error::{ConflictField, StoreError};
+pub use issues::{
+    Comment, Issue, IssueEvent, IssuePage, IssueQuery, IssueRef, NewIssue, Person, RepoRef,
+    Revision, Who,
+};
+pub use labels::{Label, LabelUse, Milestone};
 pub use orgs::{Org, OrgMember, Team};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use sessions::DbSessionStore;

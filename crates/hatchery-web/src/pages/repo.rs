@@ -52,6 +52,7 @@ pub fn clone_url(ctx: &Ctx, repo: &Repo) -> String {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum RepoTab {
     Code,
+    Issues,
     Commits,
     Branches,
     Tags,
@@ -71,11 +72,19 @@ pub async fn repo_header(
         "{base}/commits/{}",
         crate::pages::code::enc(&repo.default_branch)
     );
+    let (open_issues, _) = state.store.issue_counts(repo.id).await?;
+    let issues_tab = format!("{} {open_issues}", ctx.t("repo.tab.issues"));
+    let issues_tab = issues_tab.as_str();
     let mut items = vec![
         (
             ctx.t("repo.tab.code"),
             base.clone(),
             active == RepoTab::Code,
+        ),
+        (
+            issues_tab,
+            format!("{base}/issues"),
+            active == RepoTab::Issues,
         ),
         (
             ctx.t("repo.tab.commits"),
