@@ -37,8 +37,8 @@ CREATE TABLE labels (
 CREATE UNIQUE INDEX labels_repo_id_lower_name_key ON labels (repo_id, lower_name);
 
 -- author_id is NULL once the author's account is gone (shown as a ghost, as Gitea does).
--- version grows by one with every change of title, body, state or lock, so a save made from
--- a stale page is refused instead of overwriting what someone else saved meanwhile.
+-- version grows by one with every edit of the title or body, so an edit made from a stale
+-- page is refused instead of overwriting what someone else saved meanwhile.
 CREATE TABLE issues (
     id            INTEGER PRIMARY KEY,
     repo_id       INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,

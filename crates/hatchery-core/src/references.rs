@@ -442,7 +442,8 @@ mod tests {
     #[test]
     fn closing_keywords() {
         let none = |n: i64| (None, n);
-        let cases: &[(&str, &[(Option<(String, String)>, i64)])] = &[
+        type Closing = (Option<(String, String)>, i64);
+        let cases: &[(&str, &[Closing])] = &[
             ("fixes #12", &[none(12)]),
             (
                 "Closes: owner/repo#3",

@@ -30,6 +30,7 @@ mod history;
 mod objects;
 mod oid;
 mod pack;
+mod pushed;
 mod receive;
 mod refs;
 mod repo;
@@ -54,6 +55,7 @@ pub use pack::{
     Deepen, Filter, FilterParseError, Negotiation, PackOptions, PackPlan, PackStats, Progress,
     ShallowUpdate,
 };
+pub use pushed::PushedCommit;
 pub use receive::{MigratedPack, Quarantine, ReceiveOptions, ReceivedPack};
 pub use refs::{RefUpdate, RefUpdateError, validate_ref_name};
 pub use repo::{Head, InitialCommit, Object, ObjectKind, Ref, Repository, Signature};

@@ -88,10 +88,10 @@ pub fn markdown(src: &str, links: &dyn LinkResolver) -> String {
 pub(crate) fn sanitize(html: &str, links: &dyn LinkResolver, refs: RefHrefs) -> String {
     // ammonia's attribute filter must be `'static`, so it cannot borrow `links`. First
     // sanitize while collecting the relative URLs, resolve them here, then run the
-    // (idempotent) sanitizer again with the owned answers. The second pass is skipped
-    // when there is nothing to resolve.
-    // Reference links keep their stand-in hrefs through the first pass, so that `links`
-    // never sees them, and get their URLs in the second.
+    // (idempotent) sanitizer again with the owned answers. Reference links keep their
+    // stand-in hrefs through the first pass, so that `links` never sees them, and get
+    // their URLs in the second. The second pass is skipped when there is nothing to
+    // resolve and no reference link.
     let refs = Arc::new(refs);
     let collected = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&collected);

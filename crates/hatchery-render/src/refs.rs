@@ -63,11 +63,11 @@ pub fn markdown_references(src: &str) -> Vec<Reference> {
     out
 }
 
-/// Like [`crate::markdown`], and references in text become links when `refs` knows them:
+/// Like [`crate::markdown()`], and references in text become links when `refs` knows them:
 /// `<a class="ref" href="…" title="…" rel="nofollow noopener">#3</a>`, with the text as
 /// written (a commit id is not shortened). Where references are looked for is described
 /// at [`markdown_references`] and what counts as one at [`hatchery_core::references::scan`].
-/// The output is sanitized exactly as [`crate::markdown`]'s.
+/// The output is sanitized exactly as [`crate::markdown()`]'s.
 pub fn markdown_with_refs(src: &str, links: &dyn LinkResolver, refs: &dyn RefResolver) -> String {
     let arena = Arena::new();
     let root = parse_document(&arena, src, &options());

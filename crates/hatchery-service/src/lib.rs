@@ -5,6 +5,7 @@
 //! written once.
 
 pub mod access;
+pub mod issues;
 pub mod maintenance;
 pub mod password;
 pub mod repos;

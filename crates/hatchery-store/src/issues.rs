@@ -294,6 +294,16 @@ pub(crate) fn search_terms(text: &str) -> Vec<String> {
 }
 
 impl Store {
+    /// `FOR UPDATE` (with `of`, e.g. `" OF i"`) on PostgreSQL, where a SELECT in a
+    /// transaction locks nothing by itself; nothing on SQLite, which has no row locks and
+    /// whose write transactions ([`Store::write_tx`]) already exclude each other.
+    fn row_lock(&self, of: &str) -> String {
+        match self.backend() {
+            Backend::Postgres => format!(" FOR UPDATE{of}"),
+            Backend::Sqlite => String::new(),
+        }
+    }
+
     /// The condition that one search term matches issue `i`, on this backend.
     fn term_condition(&self, binds: &mut Binds, term: &str) -> String {
         let chars = term.chars().count();
@@ -309,14 +319,19 @@ impl Store {
                                                    WHERE issue_comments_fts MATCH {p})))"
                 )
             }
-            Backend::Postgres if term.is_ascii() => {
+            // Words of letters and digits only: PostgreSQL's parser drops or splits on
+            // anything else ("%" alone would match nothing, "100%" would match "100"), so
+            // such terms scan with ILIKE and are taken literally, as on SQLite. A quoted
+            // phrase must keep its words' order and adjacency: phraseto_tsquery, not
+            // plainto_tsquery (which only ANDs them).
+            Backend::Postgres if term.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ') => {
                 let p = binds.text(term.to_owned());
                 format!(
                     "(to_tsvector('simple', i.title || ' ' || i.body)
-                          @@ plainto_tsquery('simple', {p})
+                          @@ phraseto_tsquery('simple', {p})
                       OR EXISTS (SELECT 1 FROM issue_comments c WHERE c.issue_id = i.id
                                    AND to_tsvector('simple', c.body)
-                                       @@ plainto_tsquery('simple', {p})))"
+                                       @@ phraseto_tsquery('simple', {p})))"
                 )
             }
             backend => {
@@ -720,7 +735,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let closed: i64 = sqlx::query_scalar("SELECT is_closed FROM issues WHERE id = $1")
+        // Locked on PostgreSQL until the commit, or two concurrent closes would both see it
+        // open and both record a closing (SQLite's write transaction is exclusive already).
+        let sql = format!(
+            "SELECT is_closed FROM issues WHERE id = $1{}",
+            self.row_lock("")
+        );
+        let closed: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(issue_id)
             .fetch_optional(&mut *tx)
             .await?
@@ -864,14 +885,17 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(
+        // Locked on PostgreSQL for the same reason as in `set_issue_state`.
+        let sql = format!(
             "SELECT i.repo_id, i.milestone_id, m.title FROM issues i
-               LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.id = $1",
-        )
-        .bind(issue_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+               LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.id = $1{}",
+            self.row_lock(" OF i")
+        );
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(issue_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let (repo_id, current, current_title): (i64, Option<i64>, Option<String>) =
             (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
         if current == milestone_id {
@@ -1027,15 +1051,22 @@ impl Store {
             return Err(StoreError::Stale);
         }
         if old_body != body {
-            sqlx::query(
+            // The version check again in the UPDATE: on PostgreSQL a concurrent edit may
+            // have committed since the SELECT above (which takes no lock), and this
+            // statement, after waiting for that edit's row lock, sees the new version.
+            let done = sqlx::query(
                 "UPDATE issue_comments SET body = $2, version = version + 1, updated_at = $3
-                  WHERE id = $1",
+                  WHERE id = $1 AND version = $4",
             )
             .bind(id)
             .bind(body)
             .bind(now)
+            .bind(version)
             .execute(&mut *tx)
             .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::Stale);
+            }
             sqlx::query(
                 "INSERT INTO issue_revisions (issue_id, comment_id, editor_id, body, created_at)
                  VALUES ($1, $2, $3, $4, $5)",
@@ -1250,6 +1281,32 @@ impl Store {
                JOIN accounts p ON p.id = m.user_id WHERE m.issue_id = $1 ORDER BY p.lower_name",
         )
         .bind(issue_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .filter_map(|r| person_at(r, 0).transpose())
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Users related to a repository in any way that can grant access: its owner, its
+    /// collaborators, members of its teams and owners of its organization. The caller asks
+    /// the policy which of them may do what.
+    pub async fn repo_people(&self, repo_id: i64) -> Result<Vec<Person>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.name, p.display_name FROM accounts p
+              WHERE p.kind = 0 AND (
+                    p.id = (SELECT r.owner_id FROM repositories r WHERE r.id = $1)
+                 OR p.id IN (SELECT c.user_id FROM repo_collaborators c WHERE c.repo_id = $1)
+                 OR p.id IN (SELECT tm.user_id FROM repo_teams rt
+                               JOIN team_members tm ON tm.team_id = rt.team_id
+                              WHERE rt.repo_id = $1)
+                 OR p.id IN (SELECT m.user_id FROM org_members m
+                               JOIN repositories r ON r.owner_id = m.org_id
+                              WHERE r.id = $1 AND m.role = 'owner'))
+              ORDER BY p.lower_name",
+        )
+        .bind(repo_id)
         .fetch_all(self.pool())
         .await?;
         rows.iter()

@@ -333,6 +333,7 @@ pub async fn receive_pack(
     };
     let forge_state = state.clone();
     let handle = tokio::runtime::Handle::current();
+    let pusher = caller.actor;
     stream_response(Service::ReceivePack.result_content_type(), move |out| {
         let _permit = permit;
         let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
@@ -349,6 +350,24 @@ pub async fn receive_pack(
                 &repo,
                 outcome.head_set_to.as_deref(),
             ));
+            // Also before the response ends, so the pusher sees closed issues at once.
+            let updates = outcome
+                .applied()
+                .filter_map(|u| u.new.map(|new| (u.name.clone(), u.old, new)))
+                .collect();
+            // The first push to an empty repository may have just made another branch the
+            // default one (see `record_push`): closing keywords follow the new default.
+            let mut pushed_repo = repo.clone();
+            if let Some(branch) = outcome.head_set_to.as_deref() {
+                pushed_repo.default_branch = branch.trim_start_matches("refs/heads/").to_owned();
+            }
+            if let Err(e) = handle.block_on(forge_state.forge.issues_after_push(
+                &pushed_repo,
+                pusher,
+                updates,
+            )) {
+                tracing::warn!(error = %e, repo = %repo.name, "issue references of a push failed");
+            }
             handle.spawn(maintain(forge_state, repo));
         }
         Ok(())

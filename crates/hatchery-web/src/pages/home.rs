@@ -26,12 +26,14 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> WebResult<Markup> 
         ));
     };
     let orgs = state.store.orgs_of_user(user.id).await?;
+    let issues = crate::pages::dashboard::home_section(&state, &ctx).await?;
     Ok(page(
         &ctx,
         ctx.t("home.dashboard"),
         html! {
             h1 { (ctx.tf("home.hello", &[("name", if user.display_name.is_empty() { &user.name } else { &user.display_name })])) }
             @if user.is_admin { p.muted id="admin-note" { (ctx.t("home.you_are_admin")) } }
+            (issues)
             div.two-col {
                 section {
                     h2 { (ctx.t("home.your_orgs")) }

@@ -2,9 +2,12 @@
 
 pub mod auth;
 pub mod code;
+pub mod dashboard;
 pub mod health;
 pub mod history;
 pub mod home;
+pub mod issues;
+pub mod labels;
 pub mod language;
 pub mod org;
 pub mod profile;

@@ -137,6 +137,8 @@ pub struct CreateForm {
     private: String,
     #[serde(default)]
     init_readme: String,
+    #[serde(default)]
+    default_labels: String,
 }
 
 /// Accounts the signed-in person may create repositories for: themselves and the
@@ -180,6 +182,7 @@ fn create_page(
                 (Field::new("description", ctx.t("field.description"), &form.description).render(ctx, errors))
                 (Field::new("private", ctx.t("field.private"), &form.private).input(Input::Checkbox).hint(ctx.t("hint.private")).render(ctx, errors))
                 (Field::new("init_readme", ctx.t("field.init_readme"), &form.init_readme).input(Input::Checkbox).render(ctx, errors))
+                (Field::new("default_labels", ctx.t("labels.add_defaults_field"), &form.default_labels).input(Input::Checkbox).hint(ctx.t("labels.add_defaults_hint")).render(ctx, errors))
                 div { button.btn.btn-primary type="submit" id="repo-create-submit" { (ctx.t("repo.create.submit")) } }
             }
         },
@@ -194,6 +197,7 @@ pub async fn create_form(
     let owners = owner_choices(&state, &ctx).await?;
     let form = CreateForm {
         owner: q.owner.unwrap_or_default(),
+        default_labels: "on".into(),
         ..CreateForm::default()
     };
     Ok(create_page(&ctx, &owners, &form, &FormErrors::default()))
@@ -254,6 +258,14 @@ pub async fn create(
     match created {
         Ok(repo) => {
             tracing::info!(repo = %format!("{}/{}", repo.owner_name, repo.name), "repository created");
+            if form.default_labels == "on" {
+                let labels = crate::pages::labels::default_labels(&ctx);
+                // The repository exists now: a failure here costs only the labels, which
+                // the labels page can still add.
+                if let Err(e) = state.store.add_labels(repo.id, &labels).await {
+                    tracing::warn!(error = %e, "adding the default labels failed");
+                }
+            }
             Ok(flash_redirect(
                 &ctx,
                 FlashKind::Success,

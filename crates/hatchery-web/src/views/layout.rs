@@ -47,6 +47,7 @@ fn header(ctx: &Ctx) -> Markup {
                 }
                 nav.nav aria-label=(ctx.t("nav.label")) {
                     @if let Some(user) = &ctx.user {
+                        a href="/issues" id="nav-issues" { (ctx.t("dashboard.nav")) }
                         a href="/repo/create" id="nav-new-repo" { (ctx.t("nav.new_repo")) }
                         a href="/org/create" id="nav-new-org" { (ctx.t("nav.new_org")) }
                         a href=(format!("/{}", user.name)) id="nav-profile" { (user.name) }

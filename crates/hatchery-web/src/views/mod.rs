@@ -56,3 +56,20 @@ mod tests {
         assert_eq!(super::date(1_764_288_000_000), "2025-11-28");
     }
 }
+
+/// A label as a coloured badge. The colour is checked again here, so that a bad stored
+/// value can never inject into the style attribute.
+pub fn label_badge(label: &hatchery_store::Label) -> Markup {
+    let bg = hatchery_core::issues::color(&label.color).unwrap_or_else(|| "#cfd3d7".to_owned());
+    let fg = if hatchery_core::issues::label_text_is_dark(&bg) {
+        "#1f2328"
+    } else {
+        "#ffffff"
+    };
+    html! {
+        span.label style=(format!("background-color:{bg};color:{fg}"))
+            title=[(!label.description.is_empty()).then_some(label.description.as_str())] {
+            (label.name)
+        }
+    }
+}
