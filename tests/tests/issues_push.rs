@@ -98,6 +98,8 @@ async fn pushed_commits_reference_and_close_issues_once() {
     for store in stores().await {
         let server = Server::start(store, |_| {}).await;
         let label = server.label().to_owned();
+        // The first account is the site's administrator, who may do anything.
+        server.user("sysop").await;
         let ada = server.user("ada").await;
         let repo = server.repo(&ada, "parser", false).await;
         for title in ["Parser crashes", "Parser is slow", "Parser docs"] {
@@ -223,6 +225,8 @@ async fn pushes_reach_only_issues_the_pusher_may_read_and_triage() {
     for store in stores().await {
         let server = Server::start(store, |_| {}).await;
         let label = server.label().to_owned();
+        // The first account is the site's administrator, who may do anything.
+        server.user("sysop").await;
         let ada = server.user("ada").await;
         let olga = server.user("olga").await;
         let repo = server.repo(&ada, "parser", false).await;
@@ -313,6 +317,8 @@ async fn the_first_push_of_another_branch_closes_as_the_default() {
     for store in stores().await {
         let server = Server::start(store, |_| {}).await;
         let label = server.label().to_owned();
+        // The first account is the site's administrator, who may do anything.
+        server.user("sysop").await;
         let ada = server.user("ada").await;
         let repo = server.repo(&ada, "fresh", false).await;
         assert_eq!(repo.default_branch, "main");

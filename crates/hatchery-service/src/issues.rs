@@ -756,20 +756,24 @@ impl Forge {
         let mut readable: HashMap<i64, Option<Repo>> = HashMap::new();
         let mut out = Vec::new();
         for issue in issues {
-            if !readable.contains_key(&issue.repo_id) {
-                let repo = match self.store.repo_by_id(issue.repo_id).await? {
-                    Some(repo) => {
-                        let facts = self.repo_facts(viewer, &repo).await?;
-                        authorize(viewer, Action::Read, Resource::Repo(facts))
-                            .is_allowed()
-                            .then_some(repo)
-                    }
-                    None => None,
-                };
-                readable.insert(issue.repo_id, repo);
-            }
-            if let Some(Some(repo)) = readable.get(&issue.repo_id) {
-                out.push((repo.clone(), issue));
+            let repo = match readable.get(&issue.repo_id) {
+                Some(known) => known.clone(),
+                None => {
+                    let repo = match self.store.repo_by_id(issue.repo_id).await? {
+                        Some(repo) => {
+                            let facts = self.repo_facts(viewer, &repo).await?;
+                            authorize(viewer, Action::Read, Resource::Repo(facts))
+                                .is_allowed()
+                                .then_some(repo)
+                        }
+                        None => None,
+                    };
+                    readable.insert(issue.repo_id, repo.clone());
+                    repo
+                }
+            };
+            if let Some(repo) = repo {
+                out.push((repo, issue));
                 if out.len() >= limit {
                     break;
                 }

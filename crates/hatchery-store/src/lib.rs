@@ -12,6 +12,7 @@ mod issues;
 mod labels;
 mod orgs;
 mod repos;
+mod repo_search;
 mod sessions;
 mod site;
 #[cfg(feature = "testing")]
@@ -35,6 +36,7 @@ pub use issues::{
 pub use labels::{Label, LabelUse, Milestone};
 pub use orgs::{Org, OrgMember, Team};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
+pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use sessions::DbSessionStore;
 pub use tokens::{AccessToken, NewToken};
 

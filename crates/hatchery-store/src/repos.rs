@@ -114,6 +114,8 @@ macro_rules! select_repo {
         )
     };
 }
+/// [`select_repo!`] for statements built at run time.
+pub(crate) const SELECT_REPO: &str = select_repo!();
 
 /// The RETURNING clause of an INSERT or UPDATE of `repositories`, in [`repo_at`]'s order.
 /// Nothing can be joined there, so the owner's columns come from subqueries; and the table
@@ -129,7 +131,7 @@ macro_rules! returning_repo {
     };
 }
 
-fn repo_at(row: &AnyRow) -> Result<Repo, sqlx::Error> {
+pub(crate) fn repo_at(row: &AnyRow) -> Result<Repo, sqlx::Error> {
     Ok(Repo {
         id: row.try_get(0)?,
         owner_id: row.try_get(1)?,

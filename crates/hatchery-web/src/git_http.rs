@@ -4,6 +4,7 @@
 //! protocol on a blocking thread that reads the request body through a channel and streams
 //! its answer back through another, so no pack is ever held in memory whole.
 
+use crate::credentials::{self, AuthFailure, Caller};
 use crate::i18n::Lang;
 use crate::pages::auth::ClientAddr;
 use crate::state::AppState;
@@ -12,13 +13,11 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use hatchery_core::{Action, Actor, Denial};
 use hatchery_protocol::{
     ProposedUpdate, ProtocolVersion, ReceiveHook, ReceivePackOptions, Service, UploadPackOptions,
 };
 use hatchery_service::access::RepoLookup;
-use hatchery_service::signin::SignIn;
 use hatchery_service::tokens;
 use hatchery_store::{Repo, now_ms};
 use http_body_util::BodyExt;
@@ -28,12 +27,6 @@ use std::io::{Read, Write};
 #[derive(Deserialize)]
 pub struct ServiceQuery {
     service: Option<String>,
-}
-
-/// Who the request authenticated as, and what the token (if one was used) allows.
-struct Caller {
-    actor: Actor,
-    token_scopes: Option<Vec<String>>,
 }
 
 fn lang_of(headers: &HeaderMap) -> Lang {
@@ -66,61 +59,21 @@ fn challenge(lang: Lang) -> Response {
     response
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, rest) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_owned(), pass.to_owned()))
-}
-
-/// `Ok(None)` for anonymous requests; `Err(response)` when credentials were given but are
-/// wrong (or throttled).
+/// `Err(response)` when credentials were given but are wrong (or throttled).
 async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     addr: Option<&str>,
     lang: Lang,
 ) -> Result<Caller, Response> {
-    let Some((username, password)) = basic_credentials(headers) else {
-        return Ok(Caller {
-            actor: Actor::Anonymous,
-            token_scopes: None,
-        });
-    };
-    let actor_of = |u: &hatchery_store::User| Actor::User {
-        id: u.id,
-        site_admin: u.is_admin,
-    };
-    if tokens::looks_like_token(&password) {
-        match state.forge.authenticate_token(&password).await {
-            Ok(Some((user, token))) => {
-                return Ok(Caller {
-                    actor: actor_of(&user),
-                    token_scopes: Some(token.scopes),
-                });
-            }
-            Ok(None) => {}
-            Err(e) => return Err(internal(lang, &e)),
-        }
-    }
-    match state.forge.sign_in(&username, &password, addr).await {
-        Ok(SignIn::Ok(user)) => Ok(Caller {
-            actor: actor_of(&user),
-            token_scopes: None,
-        }),
-        Ok(SignIn::Invalid) => Err(challenge(lang)),
-        Ok(SignIn::Throttled) => Err(plain(
+    match credentials::authenticate(state, headers, addr).await {
+        Ok(c) => Ok(c),
+        Err(AuthFailure::Invalid) => Err(challenge(lang)),
+        Err(AuthFailure::Throttled) => Err(plain(
             StatusCode::TOO_MANY_REQUESTS,
             lang.t("git.throttled").to_owned(),
         )),
-        Err(e) => Err(internal(lang, &e)),
+        Err(AuthFailure::Internal(e)) => Err(internal(lang, &e)),
     }
 }
 

@@ -2,9 +2,11 @@
 //! message catalogs, and (later) the git smart-HTTP endpoints and `/api/v1`. Handlers
 //! authenticate through middleware and authorize through `hatchery_core::authorize`.
 
+pub mod api;
 pub mod assets;
 pub mod cache;
 mod cookies;
+pub mod credentials;
 pub mod csrf;
 pub mod ctx;
 pub mod error;
@@ -155,6 +157,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/healthz", get(pages::health::healthz))
         .route("/assets/{file}", get(assets::serve))
         .merge(git)
+        .merge(api::router().layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            cfg.request_timeout,
+        )))
         .merge(html)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

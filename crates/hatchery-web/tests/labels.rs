@@ -89,6 +89,7 @@ async fn writers_create_edit_and_delete_labels() {
         page.assert_contains("The label has been created.");
         page.assert_contains("background-color:#d73a4a");
         page.assert_contains("Someone should look");
+        page.assert_contains(">1 label<");
         page.assert_contains("0 open issues");
         page.assert_contains(&format!("href=\"/ana/proj/issues?labels={}\"", label.id));
         page.assert_contains(&format!("id=\"label-edit-form-{}\"", label.id));

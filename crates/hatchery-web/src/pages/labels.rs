@@ -93,8 +93,7 @@ fn refused(body: Markup) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, body).into_response()
 }
 
-/// A hand-written field for the forms that appear several times on one page (one per
-/// label), where [`Field`]'s fixed ids would repeat.
+/// The message of a refused field, with the id its input's `aria-describedby` names.
 fn field_error(ctx: &Ctx, errors: &FormErrors, field: &str, id: &str) -> Markup {
     html! {
         @if let Some(e) = errors.message(ctx, field) {
@@ -153,7 +152,8 @@ enum LabelRefusal<'a> {
     Edit(i64, &'a LabelForm, &'a FormErrors),
 }
 
-/// Name, colour and description inputs; `prefix` keeps ids unique on the page.
+/// Name, colour and description inputs. Written out rather than with [`Field`], whose
+/// fixed ids would repeat: the page has one such form per label; `prefix` keeps ids unique.
 fn label_fields(
     ctx: &Ctx,
     prefix: &str,
@@ -214,7 +214,10 @@ async fn labels_page(
     let create_picker = create_form
         .chosen_color()
         .unwrap_or_else(|| PALETTE[labels.len() % PALETTE.len()].to_owned());
-    let count = labels.len().to_string();
+    let count = match labels.len() {
+        1 => ctx.t("labels.count_one").to_owned(),
+        n => ctx.tf("labels.count", &[("n", &n.to_string())]),
+    };
     Ok(page(
         ctx,
         &format!(
@@ -226,7 +229,7 @@ async fn labels_page(
         html! {
             (header)
             (issues_subnav(ctx, repo, IssuesNav::Labels))
-            h2.section-title { (ctx.tf("labels.count", &[("n", &count)])) }
+            h2.section-title { (count) }
             @if labels.is_empty() {
                 div.empty id="label-empty" {
                     p { (ctx.t("labels.none")) }
@@ -488,7 +491,7 @@ fn milestone_item(ctx: &Ctx, repo: &Repo, m: &Milestone, writer: bool, now: i64)
     html! {
         li.milestone id=(format!("milestone-{}", m.id)) {
             div.milestone-main {
-                h3.milestone-title { a href=(format!("{issues}&state=open")) { (m.title) } }
+                h2.milestone-title { a href=(format!("{issues}&state=open")) { (m.title) } }
                 div.milestone-meta.muted {
                     @if let Some(closed) = m.closed_at.filter(|_| m.is_closed) {
                         span { (ctx.tf("milestones.closed_on", &[("date", &date(closed))])) }

@@ -48,15 +48,6 @@ pub fn button_form(ctx: &Ctx, action: &str, label: &str, class: &str) -> Markup 
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates() {
-        assert_eq!(super::date(0), "1970-01-01");
-        assert_eq!(super::date(1_764_288_000_000), "2025-11-28");
-    }
-}
-
 /// A label as a coloured badge. The colour is checked again here, so that a bad stored
 /// value can never inject into the style attribute.
 pub fn label_badge(label: &hatchery_store::Label) -> Markup {
@@ -71,5 +62,14 @@ pub fn label_badge(label: &hatchery_store::Label) -> Markup {
             title=[(!label.description.is_empty()).then_some(label.description.as_str())] {
             (label.name)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(super::date(0), "1970-01-01");
+        assert_eq!(super::date(1_764_288_000_000), "2025-11-28");
     }
 }

@@ -1,0 +1,224 @@
+//! The REST API under `/api/v1`, compatible with Gitea's for the routes it implements:
+//! same paths, parameters, JSON field names, pagination headers and error shape, so
+//! existing clients and scripts work unchanged.
+//!
+//! Every route is registered through `utoipa_axum::routes!`, which adds the handler and its
+//! `#[utoipa::path]` description together: the OpenAPI document served at
+//! `/swagger.v1.json` is generated from the same registrations as the router and cannot
+//! drift from it.
+
+pub mod docs;
+pub mod error;
+pub mod extract;
+pub mod misc;
+pub mod paging;
+pub mod types;
+
+use axum::Router;
+use axum::routing::get;
+use hatchery_core::Action;
+use hatchery_service::access::RepoLookup;
+use hatchery_service::issues::RepoView;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+use error::{ApiError, ApiResult};
+use extract::ApiCaller;
+use types::{ApiPermission, Urls};
+
+/// The document's fixed parts; the paths come from the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Hatchery API",
+        description = "The REST API of Hatchery, compatible with Gitea's `/api/v1` for the routes listed here.",
+        license(name = "Apache-2.0")
+    ),
+    servers((url = "/api/v1")),
+    components(schemas(error::ApiErrorBody)),
+    modifiers(&Security),
+    tags(
+        (name = "miscellaneous"), (name = "user"), (name = "organization"),
+        (name = "repository"), (name = "issue"), (name = "incubator")
+    )
+)]
+struct ApiDoc;
+
+/// The authentication schemes Gitea documents: HTTP Basic (password or token),
+/// `Authorization: token <t>` and `Authorization: Bearer <t>`.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "BasicAuth",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        components.add_security_scheme(
+            "AuthorizationHeaderToken",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "API tokens must be prepended with \"token\" followed by a space.",
+            ))),
+        );
+        components.add_security_scheme(
+            "Bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every API route with its description, relative to `/api/v1`.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(misc::routes())
+}
+
+/// The generated document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// `/api/v1/...`, `/swagger.v1.json` and the readable `/api/swagger`.
+pub fn router() -> Router<AppState> {
+    let (api, doc) = routes().split_for_parts();
+    let json: Arc<String> = Arc::new(doc.to_pretty_json().unwrap_or_default());
+    let page_doc = Arc::new(doc);
+    Router::new()
+        .nest(
+            "/api/v1",
+            api.fallback(|| async { ApiError::not_found() }),
+        )
+        .route(
+            "/swagger.v1.json",
+            get(move || {
+                let json = Arc::clone(&json);
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        json.as_str().to_owned(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/api/swagger",
+            get(move |headers: axum::http::HeaderMap| {
+                let doc = Arc::clone(&page_doc);
+                async move { docs::page(&doc, &headers) }
+            }),
+        )
+}
+
+pub fn urls(state: &AppState) -> Urls {
+    Urls {
+        public: state.cfg.public_url.clone(),
+    }
+}
+
+/// The repository `owner/name` if the caller may do `action` to it, having checked that
+/// the caller's token carries `scope`. Missing and unreadable private repositories are the
+/// same 404.
+pub async fn repo_for(
+    state: &AppState,
+    caller: &ApiCaller,
+    owner: &str,
+    name: &str,
+    action: Action,
+    scope: &str,
+) -> ApiResult<RepoView> {
+    caller.need(scope)?;
+    match state
+        .forge
+        .find_repo(caller.actor(), owner, name, action)
+        .await?
+    {
+        RepoLookup::Found { repo, facts } => Ok(RepoView {
+            repo,
+            facts,
+            actor: caller.actor(),
+        }),
+        RepoLookup::Hidden => Err(ApiError::not_found()),
+        RepoLookup::Denied { denial, .. } => Err(ApiError::from_denial(denial)),
+    }
+}
+
+/// What the view's actor may do to its repository, in Gitea's terms.
+pub fn permission(view: &RepoView) -> ApiPermission {
+    use hatchery_core::{Resource, authorize};
+    let may = |a| authorize(view.actor, a, Resource::Repo(view.facts)).is_allowed();
+    ApiPermission {
+        admin: may(Action::Administer),
+        push: may(Action::Write),
+        pull: may(Action::Read),
+    }
+}
+
+/// The routes Hatchery promises Gitea clients (method, path under `/api/v1`). A test
+/// checks each is in the generated document, and that every documented route is routed.
+pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
+    &[
+        ("get", "/version"),
+        ("get", "/user"),
+        ("get", "/user/repos"),
+        ("post", "/user/repos"),
+        ("get", "/users/{username}"),
+        ("get", "/users/{username}/repos"),
+        ("get", "/users/{username}/tokens"),
+        ("post", "/users/{username}/tokens"),
+        ("delete", "/users/{username}/tokens/{token}"),
+        ("post", "/orgs"),
+        ("get", "/orgs/{org}"),
+        ("get", "/orgs/{org}/repos"),
+        ("post", "/orgs/{org}/repos"),
+        ("get", "/orgs/{org}/members"),
+        ("get", "/orgs/{org}/teams"),
+        ("get", "/repos/search"),
+        ("get", "/repos/{owner}/{repo}"),
+        ("patch", "/repos/{owner}/{repo}"),
+        ("delete", "/repos/{owner}/{repo}"),
+        ("get", "/repos/{owner}/{repo}/branches"),
+        ("get", "/repos/{owner}/{repo}/branches/{branch}"),
+        ("get", "/repos/{owner}/{repo}/tags"),
+        ("get", "/repos/{owner}/{repo}/commits"),
+        ("get", "/repos/{owner}/{repo}/git/commits/{sha}"),
+        ("get", "/repos/{owner}/{repo}/contents"),
+        ("get", "/repos/{owner}/{repo}/contents/{filepath}"),
+        ("get", "/repos/{owner}/{repo}/raw/{filepath}"),
+        ("get", "/repos/{owner}/{repo}/collaborators/{collaborator}"),
+        ("put", "/repos/{owner}/{repo}/collaborators/{collaborator}"),
+        ("delete", "/repos/{owner}/{repo}/collaborators/{collaborator}"),
+        ("get", "/repos/{owner}/{repo}/issues"),
+        ("post", "/repos/{owner}/{repo}/issues"),
+        ("get", "/repos/{owner}/{repo}/issues/{index}"),
+        ("patch", "/repos/{owner}/{repo}/issues/{index}"),
+        ("get", "/repos/{owner}/{repo}/issues/{index}/comments"),
+        ("post", "/repos/{owner}/{repo}/issues/{index}/comments"),
+        ("patch", "/repos/{owner}/{repo}/issues/comments/{id}"),
+        ("delete", "/repos/{owner}/{repo}/issues/comments/{id}"),
+        ("get", "/repos/{owner}/{repo}/labels"),
+        ("post", "/repos/{owner}/{repo}/labels"),
+        ("get", "/repos/{owner}/{repo}/issues/{index}/labels"),
+        ("post", "/repos/{owner}/{repo}/issues/{index}/labels"),
+        ("put", "/repos/{owner}/{repo}/issues/{index}/labels"),
+        ("delete", "/repos/{owner}/{repo}/issues/{index}/labels/{id}"),
+        ("get", "/repos/{owner}/{repo}/milestones"),
+        ("post", "/repos/{owner}/{repo}/milestones"),
+        ("get", "/repos/{owner}/{repo}/hooks"),
+        ("post", "/repos/{owner}/{repo}/hooks"),
+        ("get", "/repos/{owner}/{repo}/hooks/{id}"),
+        ("patch", "/repos/{owner}/{repo}/hooks/{id}"),
+        ("delete", "/repos/{owner}/{repo}/hooks/{id}"),
+        ("post", "/repos/{owner}/{repo}/hooks/{id}/tests"),
+        ("get", "/orgs/{org}/hooks"),
+        ("post", "/orgs/{org}/hooks"),
+        ("get", "/orgs/{org}/hooks/{id}"),
+        ("patch", "/orgs/{org}/hooks/{id}"),
+        ("delete", "/orgs/{org}/hooks/{id}"),
+    ]
+}
