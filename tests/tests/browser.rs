@@ -256,6 +256,44 @@ impl Journey<'_> {
         self.wait_text("#nav-logout", en.t("nav.sign_out")).await?;
         self.wait_text("h2", en.t("home.your_orgs")).await?;
 
+        // --- A repository of the organization, with the default labels, and an issue.
+        self.click("#nav-new-repo").await?;
+        self.wait_css("#repo-create-form").await?;
+        self.find("#repo-create-form #f-owner")
+            .await?
+            .select_by_value(org)
+            .await
+            .context("choosing the organization as owner")?;
+        self.fill("#repo-create-form #f-name", "detector").await?;
+        self.click("#repo-create-submit").await?;
+        self.wait_path(&format!("/{org}/detector")).await?;
+        self.click(&format!("nav.tabs a[href='/{org}/detector/issues']"))
+            .await?;
+        self.wait_css("#no-issues").await?;
+        self.click("#new-issue").await?;
+        self.wait_css("#issue-new-form").await?;
+        self.fill("#issue-new-form #f-title", "Calibration drifts after an hour")
+            .await?;
+        self.fill(
+            "#issue-new-form #f-body",
+            "Readings drift by **2 %**.\n\n@bob could you look?",
+        )
+        .await?;
+        self.click("#issue-new-form input[name='labels'][value]").await?;
+        self.click("#issue-submit").await?;
+        self.wait_path(&format!("/{org}/detector/issues/1")).await?;
+        self.wait_text("#issue-title", "Calibration drifts after an hour")
+            .await?;
+        self.wait_css("#issue-body a[href='/bob']").await?;
+        self.wait_css("#side-labels .label").await?;
+        self.fill("#comment-form #f-body", "Reproduced with the spare sensor.")
+            .await?;
+        self.click("#comment-close").await?;
+        self.wait_text(".state-closed", en.t("issue.state.closed"))
+            .await?;
+        self.wait_css(".event[data-kind='closed']").await?;
+        self.screenshot("issue").await?;
+
         // --- Sign out.
         self.sign_out().await?;
         self.html_lang(en.tag()).await?;

@@ -709,7 +709,7 @@ async fn issue_page(
                     (state_badge(ctx, issue)) " "
                     (person_link(issue.author.as_ref(), ctx)) " "
                     (ctx.t("issue.opened")) " " (ms_ago(ctx, issue.created_at))
-                    " · " (ctx.tf("issue.comment_count", &[("n", &issue.comment_count.to_string())]))
+                    " · " (ctx.tf(if issue.comment_count == 1 { "issue.comment_count_one" } else { "issue.comment_count" }, &[("n", &issue.comment_count.to_string())]))
                     @if may_edit { " · " a href=(format!("{url}/edit")) id="edit-issue" { (ctx.t("issue.edit")) } }
                 }
             }
