@@ -2,6 +2,9 @@
 //! store's rows. Fields Hatchery has no notion of (stars, forks, mirrors) are present with
 //! neutral values, so that clients decoding into Gitea's structs keep working.
 
+pub mod hooks;
+pub mod incubator;
+
 use hatchery_store::{Comment, Issue, Label, Milestone, Org, Person, Repo, Team, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -467,6 +470,6 @@ mod tests {
     #[test]
     fn times_are_rfc3339_utc() {
         assert_eq!(super::time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(super::time(1_795_000_000_123), "2026-11-18T08:26:40Z");
+        assert_eq!(super::time(1_795_000_000_123), "2026-11-18T11:06:40Z");
     }
 }

@@ -1,12 +1,15 @@
 //! Domain types and rules of Hatchery. Pure: no IO, no async, no SQL, HTTP or git objects,
 //! so every rule here can be unit-tested without a runtime.
 
+pub mod incubator;
 pub mod issues;
 pub mod names;
+pub mod netpolicy;
 pub mod policy;
 pub mod references;
 pub mod roles;
 pub mod validate;
+pub mod webhooks;
 
 pub use names::{Name, NameError, NameKind};
 pub use policy::{

@@ -74,6 +74,26 @@ pub enum Resource {
     Repo(RepoFacts),
     Issue(IssueFacts),
     Comment(CommentFacts),
+    /// An incubation program of an organization, or one of its proposals, votes, projects
+    /// or reports: what the actor is to it.
+    Program(ProgramFacts),
+}
+
+/// The actor's relation to an incubation program and, where the action is about one, to a
+/// proposal, vote or project of it. Unset fields are "no".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProgramFacts {
+    /// The actor's role in the organization that runs the program.
+    pub org_role: Option<OrgRole>,
+    /// A member of the program's committee. For a ballot: a member of the electorate frozen
+    /// when the vote opened, whatever the committee is now.
+    pub committee_member: bool,
+    /// A mentor on the roster of the project in question.
+    pub mentor: bool,
+    /// On the roster of the project in question, in any role (champion, mentor, committer).
+    pub project_member: bool,
+    /// Wrote the proposal in question.
+    pub proposal_author: bool,
 }
 
 /// The actor's relation to an issue.
@@ -132,6 +152,31 @@ pub enum Action {
     Triage,
     /// Comment: remove it.
     Remove,
+    /// Program: change its settings, template and committee (organization owners).
+    ManageProgram,
+    /// Program: draft a proposal (anyone signed in). Proposals are discussed with
+    /// `Comment`, changed with `Edit` (authors, the committee, organization owners).
+    ProposeToProgram,
+    /// Proposal: ask its authors for more information (the committee).
+    ReviewProposal,
+    /// Program: open a vote on a proposal or a project's transition (the committee).
+    OpenVote,
+    /// Vote: cast a ballot, binding or not (anyone signed in).
+    CastVote,
+    /// Vote: cast a ballot that counts (the electorate frozen when it opened).
+    CastBindingVote,
+    /// Project: record a stage change decided elsewhere, with a reference (organization
+    /// owners).
+    RecordDecision,
+    /// Report: write, prefill and submit it (the project's roster and the committee).
+    EditReport,
+    /// Report: sign it off (the project's mentors and the committee).
+    SignOffReport,
+    /// Checklist: set a manually judged item or override one (mentors and the committee).
+    SetManualChecklist,
+    /// Project: add people to its roster or end their role (the committee and
+    /// organization owners).
+    ManageRoster,
 }
 
 /// Why an action was refused. `NotFound` is used where admitting that the resource
@@ -216,8 +261,28 @@ pub fn authorize(actor: Actor, action: Action, resource: Resource) -> Decision {
                 authorize_repo(actor, Action::Write, c.issue.repo)
             }
         }
+        (Resource::Program(p), action) => authorize_program(actor, action, p),
         _ => allow_if(false, actor),
     }
+}
+
+fn authorize_program(actor: Actor, action: Action, p: ProgramFacts) -> Decision {
+    let signed_in = actor.user_id().is_some();
+    let owner = actor.is_site_admin() || p.org_role == Some(OrgRole::Owner);
+    let allowed = signed_in
+        && match action {
+            Action::ManageProgram | Action::RecordDecision => owner,
+            Action::ProposeToProgram | Action::Comment | Action::CastVote => true,
+            Action::Edit => p.proposal_author || p.committee_member || owner,
+            Action::ReviewProposal | Action::OpenVote | Action::CastBindingVote => {
+                p.committee_member
+            }
+            Action::EditReport => p.project_member || p.committee_member,
+            Action::SignOffReport | Action::SetManualChecklist => p.mentor || p.committee_member,
+            Action::ManageRoster => p.committee_member || owner,
+            _ => false,
+        };
+    allow_if(allowed, actor)
 }
 
 /// Taking part in a repository's conversations: anyone signed in who can read it, unless
@@ -416,6 +481,80 @@ mod tests {
                 authorize(*actor, *action, r(*facts)),
                 *want,
                 "row {i}: {actor:?} {action:?} {facts:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn program_table() {
+        let p = |f: fn(&mut ProgramFacts)| {
+            let mut facts = ProgramFacts::default();
+            f(&mut facts);
+            Resource::Program(facts)
+        };
+        let outsider = p(|_| {});
+        let owner = p(|f| f.org_role = Some(OrgRole::Owner));
+        let member = p(|f| f.org_role = Some(OrgRole::Member));
+        let committee = p(|f| f.committee_member = true);
+        let mentor = p(|f| {
+            f.mentor = true;
+            f.project_member = true;
+        });
+        let committer = p(|f| f.project_member = true);
+        let author = p(|f| f.proposal_author = true);
+        #[rustfmt::skip]
+        let table: &[(Actor, Action, Resource, Decision)] = &[
+            (USER,  ManageProgram,      owner,     Allow),
+            (USER,  ManageProgram,      member,    Deny(Forbidden)),
+            (USER,  ManageProgram,      committee, Deny(Forbidden)),
+            (ADMIN, ManageProgram,      outsider,  Allow),
+            (ANON,  ManageProgram,      outsider,  Deny(SignInRequired)),
+            (USER,  RecordDecision,     owner,     Allow),
+            (USER,  RecordDecision,     committee, Deny(Forbidden)),
+            (ADMIN, RecordDecision,     outsider,  Allow),
+            (USER,  ProposeToProgram,   outsider,  Allow),
+            (ANON,  ProposeToProgram,   outsider,  Deny(SignInRequired)),
+            (USER,  Comment,            outsider,  Allow),
+            (ANON,  Comment,            outsider,  Deny(SignInRequired)),
+            (USER,  Edit,               author,    Allow),
+            (USER,  Edit,               committee, Allow),
+            (USER,  Edit,               owner,     Allow),
+            (USER,  Edit,               outsider,  Deny(Forbidden)),
+            (ANON,  Edit,               author,    Deny(SignInRequired)),
+            (USER,  ReviewProposal,     committee, Allow),
+            (USER,  ReviewProposal,     author,    Deny(Forbidden)),
+            (USER,  OpenVote,           committee, Allow),
+            (USER,  OpenVote,           owner,     Deny(Forbidden)),
+            (ADMIN, OpenVote,           outsider,  Deny(Forbidden)),
+            (USER,  OpenVote,           mentor,    Deny(Forbidden)),
+            (USER,  CastVote,           outsider,  Allow),
+            (ANON,  CastVote,           committee, Deny(SignInRequired)),
+            (USER,  CastBindingVote,    committee, Allow),
+            (USER,  CastBindingVote,    owner,     Deny(Forbidden)),
+            (ADMIN, CastBindingVote,    outsider,  Deny(Forbidden)),
+            (USER,  EditReport,         committer, Allow),
+            (USER,  EditReport,         committee, Allow),
+            (USER,  EditReport,         outsider,  Deny(Forbidden)),
+            (USER,  SignOffReport,      mentor,    Allow),
+            (USER,  SignOffReport,      committee, Allow),
+            (USER,  SignOffReport,      committer, Deny(Forbidden)),
+            (USER,  SignOffReport,      owner,     Deny(Forbidden)),
+            (USER,  SetManualChecklist, mentor,    Allow),
+            (USER,  SetManualChecklist, committee, Allow),
+            (USER,  SetManualChecklist, committer, Deny(Forbidden)),
+            (ANON,  SetManualChecklist, committee, Deny(SignInRequired)),
+            (USER,  ManageRoster,       committee, Allow),
+            (USER,  ManageRoster,       owner,     Allow),
+            (USER,  ManageRoster,       mentor,    Deny(Forbidden)),
+            (ADMIN, ManageRoster,       outsider,  Allow),
+            (USER,  Read,               owner,     Deny(Forbidden)),
+            (USER,  Administer,         owner,     Deny(Forbidden)),
+        ];
+        for (i, (actor, action, resource, want)) in table.iter().enumerate() {
+            assert_eq!(
+                authorize(*actor, *action, *resource),
+                *want,
+                "row {i}: {actor:?} {action:?} {resource:?}"
             );
         }
     }

@@ -26,6 +26,7 @@ mod commitgraph;
 mod consolidate;
 mod diff;
 mod error;
+mod health;
 mod history;
 mod objects;
 mod oid;
@@ -49,6 +50,10 @@ pub use diff::{
     ChangeKind, CommitDetail, Comparison, Diff, DiffLine, DiffOptions, FileDiff, Hunk, LineKind,
 };
 pub use error::{Error, Result};
+pub use health::{
+    COMMUNITY_DIRS, CommitFact, HEALTH_MAX_COMMITS, HealthFacts, LICENSE_FILES_MAX,
+    LICENSE_TEXT_MAX, LicenseText, PERIOD_MAX_COMMITS, PeriodCommits, author_key,
+};
 pub use history::{CommitSummary, LAST_COMMITS_MAX_VISITS, LogWalk};
 pub use oid::{InvalidOid, Oid};
 pub use pack::{

@@ -3,6 +3,7 @@
 
 use gix::bstr::ByteSlice;
 
+use crate::browse::{Person, person};
 use crate::error::git;
 use crate::{Oid, Repository, Result};
 
@@ -12,6 +13,9 @@ pub struct PushedCommit {
     pub id: Oid,
     /// The whole message, lossily decoded as UTF-8.
     pub message: String,
+    /// `None` when the commit's author line does not parse.
+    pub author: Option<Person>,
+    pub committer: Option<Person>,
 }
 
 impl Repository {
@@ -37,6 +41,8 @@ impl Repository {
             out.push(PushedCommit {
                 id: Oid::from_gix(&info.id),
                 message,
+                author: commit.author().ok().map(person),
+                committer: commit.committer().ok().map(person),
             });
         }
         Ok(out)

@@ -17,6 +17,8 @@ use hatchery_store::{Comment, Issue, NewIssue, Person, Repo, StoreError};
 
 use crate::access::RepoLookup;
 use crate::{Forge, ServiceError};
+use hatchery_api_types::hooks::{ChangesFrom, ChangesPayload};
+use hatchery_core::webhooks as hook_events;
 
 /// Why an issue change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -208,6 +210,8 @@ impl Forge {
                 other => other.into(),
             })?;
         self.record_references(view, &issue, None, &body).await?;
+        self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUES, "opened", None, None)
+            .await;
         Ok(issue)
     }
 
@@ -237,6 +241,8 @@ impl Forge {
             .await?;
         self.record_references(view, issue, Some(comment.id), &body)
             .await?;
+        self.emit_comment(&view.repo, view.actor, issue.id, &comment, "created", None)
+            .await;
         Ok(comment)
     }
 
@@ -261,6 +267,19 @@ impl Forge {
             .edit_issue(issue.id, version, view.user_id()?, &title, &body)
             .await?;
         self.record_references(view, &edited, None, &body).await?;
+        let changes = ChangesPayload {
+            title: (issue.title != edited.title).then(|| ChangesFrom {
+                from: issue.title.clone(),
+            }),
+            body: (issue.body != edited.body).then(|| ChangesFrom {
+                from: issue.body.clone(),
+            }),
+            ref_: None,
+        };
+        if !changes.is_empty() {
+            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUES, "edited", Some(changes), None)
+                .await;
+        }
         Ok(edited)
     }
 
@@ -276,10 +295,16 @@ impl Forge {
             Action::Edit,
             Resource::Issue(view.issue_facts(issue)),
         ))?;
-        Ok(self
+        let changed = self
             .store
             .set_issue_state(issue.id, Some(view.user_id()?), close, None)
-            .await?)
+            .await?;
+        if changed {
+            let action = if close.is_some() { "closed" } else { "reopened" };
+            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUES, action, None, None)
+                .await;
+        }
+        Ok(changed)
     }
 
     pub async fn lock_issue(
@@ -336,6 +361,11 @@ impl Forge {
                 .set_issue_label(issue.id, *id, false, actor)
                 .await?;
         }
+        if current != wanted {
+            let action = if wanted.is_empty() { "label_cleared" } else { "label_updated" };
+            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUE_LABEL, action, None, None)
+                .await;
+        }
         Ok(())
     }
 
@@ -346,13 +376,20 @@ impl Forge {
         milestone_id: Option<i64>,
     ) -> Result<bool, IssueError> {
         self.triage(view, issue)?;
-        self.store
+        let changed = self
+            .store
             .set_issue_milestone(issue.id, milestone_id, view.user_id()?)
             .await
             .map_err(|e| match e {
                 StoreError::NotFound => IssueError::Unknown("milestone"),
                 other => other.into(),
-            })
+            })?;
+        if changed {
+            let action = if milestone_id.is_some() { "milestoned" } else { "demilestoned" };
+            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUE_MILESTONE, action, None, None)
+                .await;
+        }
+        Ok(changed)
     }
 
     /// Makes the issue's assignees exactly `user_ids`; each must be able to write to the
@@ -388,6 +425,12 @@ impl Forge {
             self.store
                 .set_issue_assignee(issue.id, *id, false, actor)
                 .await?;
+        }
+        // One event per change, as Gitea sends them.
+        let changes = wanted.difference(&current).map(|_| "assigned");
+        for action in changes.chain(current.difference(&wanted).map(|_| "unassigned")) {
+            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUE_ASSIGN, action, None, None)
+                .await;
         }
         Ok(())
     }
@@ -449,6 +492,16 @@ impl Forge {
             .await?;
         self.record_references(view, issue, Some(comment.id), &body)
             .await?;
+        if comment.body != edited.body {
+            let changes = ChangesPayload {
+                body: Some(ChangesFrom {
+                    from: comment.body.clone(),
+                }),
+                ..ChangesPayload::default()
+            };
+            self.emit_comment(&view.repo, view.actor, issue.id, &edited, "edited", Some(changes))
+                .await;
+        }
         Ok(edited)
     }
 
@@ -463,7 +516,10 @@ impl Forge {
             Action::Remove,
             Resource::Comment(view.comment_facts(issue, comment)),
         ))?;
-        Ok(self.store.delete_comment(comment.id).await?)
+        self.store.delete_comment(comment.id).await?;
+        self.emit_comment(&view.repo, view.actor, issue.id, comment, "deleted", None)
+            .await;
+        Ok(())
     }
 
     /// A comment of this issue; `NotFound` for another issue's.
@@ -720,15 +776,27 @@ impl Forge {
                         } else {
                             self.repo_view_of(pusher, target_repo).await?
                         };
-                        if target_view.may_issue(Action::Triage, &issue) {
-                            self.store
+                        if target_view.may_issue(Action::Triage, &issue)
+                            && self
+                                .store
                                 .set_issue_state(
                                     issue.id,
                                     pusher.user_id(),
                                     Some(CloseReason::Completed),
                                     Some((repo.id, &hex)),
                                 )
-                                .await?;
+                                .await?
+                        {
+                            self.emit_issue(
+                                &target_view.repo,
+                                pusher,
+                                issue.id,
+                                hook_events::ISSUES,
+                                "closed",
+                                None,
+                                Some(&hex),
+                            )
+                            .await;
                         }
                     }
                 }

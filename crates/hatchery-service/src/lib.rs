@@ -5,12 +5,14 @@
 //! written once.
 
 pub mod access;
+pub mod incubator;
 pub mod issues;
 pub mod maintenance;
 pub mod password;
 pub mod repos;
 pub mod signin;
 pub mod tokens;
+pub mod webhooks;
 
 use hatchery_store::{Store, StoreError};
 use std::path::PathBuf;
@@ -51,6 +53,10 @@ pub struct Forge {
     /// a miss), so it is kept.
     git_handles: quick_cache::sync::Cache<i64, hatchery_git::Repository>,
     maintaining: maintenance::InProgress,
+    /// Webhook settings and the delivery worker's wake-up call.
+    webhooks: webhooks::Hub,
+    /// The vote-closing job's wake-up call.
+    incubator: incubator::Hub,
 }
 
 impl std::fmt::Debug for Forge {
@@ -74,6 +80,8 @@ impl Forge {
             signin,
             git_handles: quick_cache::sync::Cache::new(OPEN_REPOSITORIES),
             maintaining: maintenance::InProgress::default(),
+            webhooks: webhooks::Hub::default(),
+            incubator: incubator::Hub::default(),
         }
     }
 }

@@ -71,6 +71,16 @@ fn readme(name: &str, description: &str) -> Vec<u8> {
 
 impl Forge {
     pub async fn create_repo(&self, req: CreateRepo<'_>) -> Result<Repo, CreateRepoError> {
+        self.create_repo_by(None, req).await
+    }
+
+    /// Like [`Forge::create_repo`]; `creator` (the person who asked) is the `repository`
+    /// webhook's sender.
+    pub async fn create_repo_by(
+        &self,
+        creator: Option<i64>,
+        req: CreateRepo<'_>,
+    ) -> Result<Repo, CreateRepoError> {
         let repo = match self
             .store
             .create_repo(NewRepo {
@@ -130,13 +140,24 @@ impl Forge {
                 .await
                 .map_err(ServiceError::from)?;
         }
+        self.emit_repository(&repo, creator, "created").await;
         Ok(repo)
     }
 
     /// Removes the row first (the repository disappears for everyone at once), then moves
     /// the directory aside and deletes it.
     pub async fn delete_repo(&self, repo: &Repo) -> Result<(), ServiceError> {
+        self.delete_repo_by(None, repo).await
+    }
+
+    /// Like [`Forge::delete_repo`]; `actor` is the `repository` webhook's sender.
+    pub async fn delete_repo_by(
+        &self,
+        actor: Option<i64>,
+        repo: &Repo,
+    ) -> Result<(), ServiceError> {
         self.store.delete_repo(repo.id).await?;
+        self.emit_repository(repo, actor, "deleted").await;
         self.git_handles.remove(&repo.id);
         let path = self.repos.path_of(&repo.owner_name, &repo.name);
         let trash = self.repos.trash().join(format!("{}-{}", repo.id, now_ms()));

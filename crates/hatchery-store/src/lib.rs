@@ -8,6 +8,8 @@
 
 mod accounts;
 mod error;
+mod health;
+mod incubator;
 mod issues;
 mod labels;
 mod orgs;
@@ -18,6 +20,7 @@ mod site;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Once;
@@ -29,6 +32,14 @@ use sqlx::{Any, AnyPool, Connection, Executor};
 
 pub use accounts::{Account, Credentials, NewUser, User};
 pub use error::{ConflictField, StoreError};
+pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse};
+pub use incubator::{
+    AuditEntry, AuditFilter, BallotCast, ChecklistEntry, ChecklistStatus, ClosedVote, Closing,
+    NamedPerson, NewAudit, NewChecklistEntry, NewProgram, NewProject, NewRosterEntry, NewVote,
+    Program, Project, Proposal, ProposalComment, ProposalContent, ProposalEdit, ProposalPeople,
+    ProposalRevision, ProposalStateChange, Report, ReportState, ReportTemplate, RosterEntry,
+    Signoff, StageChange, StageMove, StoredBallot, TallyRecord, Vote, VoteEffect, VoteSubject,
+};
 pub use issues::{
     Comment, Issue, IssueEvent, IssuePage, IssueQuery, IssueRef, NewIssue, Person, RepoRef,
     Revision, Who,
@@ -39,6 +50,10 @@ pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use sessions::DbSessionStore;
 pub use tokens::{AccessToken, NewToken};
+pub use webhooks::{
+    AttemptRecord, ClaimedDelivery, Delivery, DeliveryStatus, DeliverySummary, HookOwner,
+    NewDelivery, NewWebhook, Webhook, WebhookChanges,
+};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");

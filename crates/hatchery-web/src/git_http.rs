@@ -321,6 +321,17 @@ pub async fn receive_pack(
             )) {
                 tracing::warn!(error = %e, repo = %repo.name, "issue references of a push failed");
             }
+            // Webhooks (push, create, delete): queued before the response ends, sent by
+            // the delivery worker.
+            let hook_updates = outcome
+                .applied()
+                .map(|u| (u.name.clone(), u.old, u.new))
+                .collect();
+            handle.block_on(forge_state.forge.webhooks_after_push(
+                &pushed_repo,
+                pusher,
+                hook_updates,
+            ));
             handle.spawn(maintain(forge_state, repo));
         }
         Ok(())

@@ -1,5 +1,6 @@
 //! Shared application state: one `Arc` cloned into every handler.
 
+use hatchery_service::webhooks::WebhookSettings;
 use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::Store;
 use std::fmt;
@@ -27,6 +28,9 @@ pub struct WebConfig {
     pub max_push_bytes: u64,
     /// Packs generated or received at once; more wait their turn.
     pub max_concurrent_packs: usize,
+    /// `webhook.*`: allowed destinations, timeout, retries. Its `public_url` is replaced
+    /// by the one above.
+    pub webhook: WebhookSettings,
 }
 
 impl WebConfig {
@@ -48,6 +52,7 @@ impl WebConfig {
             repositories_dir: std::env::temp_dir().join("hatchery-test-repositories"),
             max_push_bytes: 1 << 30,
             max_concurrent_packs: 4,
+            webhook: WebhookSettings::default(),
         }
     }
 }
@@ -66,6 +71,7 @@ impl fmt::Debug for WebConfig {
             .field("repositories_dir", &self.repositories_dir)
             .field("max_push_bytes", &self.max_push_bytes)
             .field("max_concurrent_packs", &self.max_concurrent_packs)
+            .field("webhook", &self.webhook)
             .finish()
     }
 }
@@ -88,7 +94,12 @@ pub struct Inner {
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> AppState {
         let signin = SignInPolicy::new(cfg.max_failed_logins, cfg.lockout_minutes);
-        let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin);
+        let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin).with_webhooks(
+            WebhookSettings {
+                public_url: cfg.public_url.clone(),
+                ..cfg.webhook.clone()
+            },
+        );
         let pack_permits = Arc::new(Semaphore::new(cfg.max_concurrent_packs.max(1)));
         AppState(Arc::new(Inner {
             store,

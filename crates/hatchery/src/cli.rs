@@ -76,6 +76,20 @@ pub enum AdminUser {
         /// Make the account a site administrator.
         #[arg(long)]
         admin: bool,
+        /// Also create an access token for the account and print it, as Gitea's flag does
+        /// ("Access token was successfully created... TOKEN"). The token carries every
+        /// scope (Gitea's "all"): it can do whatever the account can through the API and
+        /// git. Keep it secret; revoke it in the account's settings when done.
+        #[arg(long)]
+        access_token: bool,
+        /// The name of the token made by --access-token.
+        #[arg(
+            long,
+            value_name = "NAME",
+            default_value = "hatchery-admin",
+            requires = "access_token"
+        )]
+        access_token_name: String,
     },
     /// Set an account's password.
     SetPassword {
@@ -202,6 +216,8 @@ async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
             email,
             password,
             admin,
+            access_token,
+            access_token_name,
         } => {
             let name = Name::parse(NameKind::Account, &username)
                 .map_err(|e| anyhow::anyhow!("--username: {e}"))?;
@@ -227,7 +243,30 @@ async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
                         "user"
                     };
                     println!("Created {role} {} (id {}).", user.name, user.id);
-                    Ok(())
+                    if access_token {
+                        let scopes: Vec<String> = hatchery_service::tokens::SCOPES
+                            .iter()
+                            .map(|s| (*s).to_owned())
+                            .collect();
+                        let forge = server::forge(cfg, store.clone());
+                        match forge
+                            .create_token(user.id, &access_token_name, &scopes)
+                            .await
+                        {
+                            Ok(made) => {
+                                println!(
+                                    "Access token was successfully created... {}",
+                                    made.secret
+                                );
+                                Ok(())
+                            }
+                            Err(e) => Err(anyhow::anyhow!(
+                                "the account was created, but creating its access token failed: {e}"
+                            )),
+                        }
+                    } else {
+                        Ok(())
+                    }
                 }
                 Err(StoreError::Conflict(ConflictField::Name)) => {
                     Err(anyhow::anyhow!("the name {username} is already taken"))

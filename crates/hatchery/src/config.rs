@@ -58,6 +58,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub git: GitConfig,
+    pub webhook: WebhookConfig,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +109,28 @@ pub enum LogFormat {
 pub struct GitConfig {
     pub max_push_bytes: u64,
     pub max_concurrent_packs: usize,
+}
+
+/// Webhook deliveries. The texts are validated: [`WebhookConfig::allowed`] and
+/// [`WebhookConfig::retry_delays_ms`] parse them again without failing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookConfig {
+    /// Gitea's list: `loopback`, `private`, `external`, `*`, CIDRs, host names.
+    pub allowed_hosts: String,
+    pub delivery_timeout_secs: u64,
+    pub max_attempts: u32,
+    /// Like `10s, 1m, 5m, 30m, 2h`.
+    pub retry_delays: String,
+}
+
+impl WebhookConfig {
+    pub fn allowed(&self) -> hatchery_core::netpolicy::AllowedHosts {
+        hatchery_core::netpolicy::AllowedHosts::parse(&self.allowed_hosts).unwrap_or_default()
+    }
+
+    pub fn retry_delays_ms(&self) -> Vec<u64> {
+        hatchery_core::webhooks::parse_delays(&self.retry_delays).unwrap_or_default()
+    }
 }
 
 /// A secret value (the signing key). `Debug` and `Display` print `[redacted]`; the value
@@ -434,6 +457,7 @@ struct RawConfig {
     auth: RawAuth,
     log: RawLog,
     git: RawGit,
+    webhook: RawWebhook,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -476,6 +500,15 @@ struct RawGit {
     max_concurrent_packs: usize,
 }
 
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    allowed_hosts: String,
+    delivery_timeout_secs: u64,
+    max_attempts: u32,
+    retry_delays: String,
+}
+
 impl Default for RawConfig {
     fn default() -> Self {
         RawConfig {
@@ -504,6 +537,12 @@ impl Default for RawConfig {
             git: RawGit {
                 max_push_bytes: 1 << 30,
                 max_concurrent_packs: default_concurrent_packs(),
+            },
+            webhook: RawWebhook {
+                allowed_hosts: "external".into(),
+                delivery_timeout_secs: 10,
+                max_attempts: 5,
+                retry_delays: "10s, 1m, 5m, 30m".into(),
             },
         }
     }
@@ -640,6 +679,30 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
     if raw.git.max_concurrent_packs == 0 {
         bad("git.max_concurrent_packs", "must be at least 1".into());
     }
+    if let Err(e) = hatchery_core::netpolicy::AllowedHosts::parse(&raw.webhook.allowed_hosts) {
+        bad("webhook.allowed_hosts", e.to_string());
+    }
+    if !(1..=600).contains(&raw.webhook.delivery_timeout_secs) {
+        bad(
+            "webhook.delivery_timeout_secs",
+            format!(
+                "is {}; it must be between 1 and 600",
+                raw.webhook.delivery_timeout_secs
+            ),
+        );
+    }
+    if !(1..=100).contains(&raw.webhook.max_attempts) {
+        bad(
+            "webhook.max_attempts",
+            format!(
+                "is {}; it must be between 1 and 100",
+                raw.webhook.max_attempts
+            ),
+        );
+    }
+    if let Err(e) = hatchery_core::webhooks::parse_delays(&raw.webhook.retry_delays) {
+        bad("webhook.retry_delays", e);
+    }
 
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(problems));
@@ -670,6 +733,12 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
         git: GitConfig {
             max_push_bytes: raw.git.max_push_bytes,
             max_concurrent_packs: raw.git.max_concurrent_packs,
+        },
+        webhook: WebhookConfig {
+            allowed_hosts: raw.webhook.allowed_hosts,
+            delivery_timeout_secs: raw.webhook.delivery_timeout_secs,
+            max_attempts: raw.webhook.max_attempts,
+            retry_delays: raw.webhook.retry_delays,
         },
     })
 }
@@ -1272,6 +1341,39 @@ const KEYS: &[KeySpec] = &[
         "Most packs built or received at the same time (clones, fetches and pushes); more \
          wait for a free slot.",
     ),
+    key(
+        "webhook.allowed_hosts",
+        Str,
+        Literal(r#""external""#),
+        "Where webhooks may deliver, as a comma-separated list (Gitea's syntax): external \
+         (addresses on the public internet), private (RFC 1918 and RFC 4193 networks, \
+         carrier-grade NAT), loopback (127.0.0.0/8, ::1), * (anywhere), CIDRs such as \
+         10.1.0.0/16, and host names, which may use * wildcards (*.example.com). Every \
+         address a hook's host name resolves to is checked when a delivery is sent, and a \
+         hook whose URL names a refused address is refused when saved. Link-local, \
+         multicast and unspecified addresses are refused unless named by * or a CIDR.",
+    ),
+    key(
+        "webhook.delivery_timeout_secs",
+        Int,
+        Literal("10"),
+        "Seconds one delivery attempt may take (connecting, sending and reading the \
+         answer) before it counts as failed (1 to 600).",
+    ),
+    key(
+        "webhook.max_attempts",
+        Int,
+        Literal("5"),
+        "Attempts per delivery before it is marked failed (1 to 100). A delivery succeeds \
+         when the receiver answers 2xx; redirects are not followed.",
+    ),
+    key(
+        "webhook.retry_delays",
+        Str,
+        Literal(r#""10s, 1m, 5m, 30m""#),
+        "How long to wait after the first, second, ... failed attempt before the next, as \
+         a comma-separated list of durations (ms, s, m, h); the last one repeats.",
+    ),
 ];
 
 fn find_key(key: &str) -> Option<&'static KeySpec> {
@@ -1784,6 +1886,64 @@ mod tests {
             "expected a string, found a number",
         );
         assert!(!text.contains("918273645546372819"), "{text}");
+    }
+
+    #[test]
+    fn webhook_settings_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = load_in(dir.path(), &[]).unwrap();
+        assert_eq!(cfg.webhook.allowed_hosts, "external");
+        assert_eq!(
+            cfg.webhook.retry_delays_ms(),
+            vec![10_000, 60_000, 300_000, 1_800_000]
+        );
+        let cfg = load_in(
+            dir.path(),
+            &[
+                (
+                    "HATCHERY__WEBHOOK__ALLOWED_HOSTS",
+                    "loopback, 10.0.0.0/8, *.example.com",
+                ),
+                ("HATCHERY__WEBHOOK__RETRY_DELAYS", "1s, 2m"),
+            ],
+        )
+        .unwrap();
+        assert!(cfg.webhook.allowed().allows_ip("10.1.2.3".parse().unwrap()));
+        assert_eq!(cfg.webhook.retry_delays_ms(), vec![1_000, 120_000]);
+        for (var, value, key, fragment) in [
+            (
+                "HATCHERY__WEBHOOK__ALLOWED_HOSTS",
+                "",
+                "webhook.allowed_hosts",
+                "empty",
+            ),
+            (
+                "HATCHERY__WEBHOOK__ALLOWED_HOSTS",
+                "10.0.0.0/40",
+                "webhook.allowed_hosts",
+                "CIDR",
+            ),
+            (
+                "HATCHERY__WEBHOOK__DELIVERY_TIMEOUT_SECS",
+                "0",
+                "webhook.delivery_timeout_secs",
+                "between 1 and 600",
+            ),
+            (
+                "HATCHERY__WEBHOOK__MAX_ATTEMPTS",
+                "0",
+                "webhook.max_attempts",
+                "between 1 and 100",
+            ),
+            (
+                "HATCHERY__WEBHOOK__RETRY_DELAYS",
+                "soon",
+                "webhook.retry_delays",
+                "not a duration",
+            ),
+        ] {
+            assert_problem(load_in(dir.path(), &[(var, value)]), key, fragment);
+        }
     }
 
     #[test]

@@ -60,6 +60,18 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         repositories_dir: cfg.data_dir.join("repositories"),
         max_push_bytes: cfg.git.max_push_bytes,
         max_concurrent_packs: cfg.git.max_concurrent_packs,
+        webhook: webhook_settings(cfg),
+    }
+}
+
+/// The `webhook.*` settings as the delivery worker takes them.
+pub fn webhook_settings(cfg: &Config) -> hatchery_service::webhooks::WebhookSettings {
+    hatchery_service::webhooks::WebhookSettings {
+        allowed_hosts: cfg.webhook.allowed(),
+        delivery_timeout: std::time::Duration::from_secs(cfg.webhook.delivery_timeout_secs),
+        max_attempts: cfg.webhook.max_attempts,
+        retry_delays_ms: cfg.webhook.retry_delays_ms(),
+        public_url: cfg.server.public_url.clone(),
     }
 }
 
@@ -68,6 +80,7 @@ pub fn forge(cfg: &Config, store: Store) -> hatchery_service::Forge {
     let signin =
         hatchery_service::SignInPolicy::new(cfg.auth.max_failed_logins, cfg.auth.lockout_minutes);
     hatchery_service::Forge::new(store, cfg.data_dir.join("repositories"), signin)
+        .with_webhooks(webhook_settings(cfg))
 }
 
 /// Everything up to a ready application state.
@@ -85,9 +98,38 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let background = hatchery_web::spawn_background(&state);
+    // Webhook deliveries: queued in the database, sent by this worker (and by every other
+    // server's on the same database).
+    let (stop_hooks, hooks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mut hooks = tokio::spawn(hatchery_service::webhooks::run_webhook_worker(
+        state.forge.webhook_worker(),
+        async move {
+            let _ = hooks_stopped.await;
+        },
+    ));
+    // Incubator votes close by themselves at their deadline (or once decided): this job,
+    // driven from the database, is safe to run on every server.
+    let (stop_votes, votes_stopped) = tokio::sync::oneshot::channel::<()>();
+    let closer_state = state.clone();
+    let votes = tokio::spawn(async move {
+        hatchery_service::incubator::run_vote_closer(&closer_state.forge, async move {
+            let _ = votes_stopped.await;
+        })
+        .await;
+    });
     let app = hatchery_web::router(state.clone());
     let result = hatchery_web::serve(listener, app, shutdown).await;
     background.abort();
+    // Deliveries in flight finish (each is bounded by the delivery timeout); one that does
+    // not is taken up again by a worker once its lease runs out.
+    let _ = stop_hooks.send(());
+    let grace = state.forge.webhook_settings().delivery_timeout + std::time::Duration::from_secs(5);
+    if tokio::time::timeout(grace, &mut hooks).await.is_err() {
+        hooks.abort();
+    }
+    // A round of closing in progress finishes (it may be moving a repository on disk).
+    let _ = stop_votes.send(());
+    let _ = votes.await;
     state.store.close().await;
     result.context("the HTTP server failed")
 }

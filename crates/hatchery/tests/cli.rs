@@ -884,6 +884,99 @@ async fn admin_commands_create_accounts_that_can_sign_in() {
     }
 }
 
+/// `admin user create --access-token`: the account and a token with every scope, printed as
+/// Gitea prints it so that scripts written for Gitea find it.
+#[tokio::test]
+async fn admin_user_create_can_print_an_access_token() {
+    for site in Site::all().await {
+        let label = site.label();
+        let r = site.admin(
+            "create --username ada --email ada@example.edu.cn --admin --access-token --password",
+            PASSWORD,
+        );
+        r.assert_success(label);
+        let prefix = "Access token was successfully created... ";
+        let secret = r
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("[{label}] no token in {}", r.stdout))
+            .trim()
+            .to_owned();
+        assert!(
+            secret.len() == 40 && secret.bytes().all(|b| b.is_ascii_hexdigit()),
+            "[{label}] {secret:?}"
+        );
+        let ada = site
+            .store()
+            .user_by_name("ada")
+            .await
+            .expect("query")
+            .expect("ada");
+        let tokens = site.store().tokens_of_user(ada.id).await.expect("tokens");
+        assert_eq!(tokens.len(), 1, "[{label}]");
+        assert_eq!(tokens[0].name, "hatchery-admin", "[{label}]");
+        assert_eq!(
+            tokens[0].scopes.len(),
+            10,
+            "[{label}] every scope: {:?}",
+            tokens[0].scopes
+        );
+
+        // Named; and the name is only for a token being made.
+        let r = site.admin(
+            "create --username bob --email bob@example.edu.cn --access-token --access-token-name deploy --password",
+            PASSWORD,
+        );
+        r.assert_success(label);
+        assert!(r.stdout.contains(prefix), "[{label}] {}", r.stdout);
+        let bob = site
+            .store()
+            .user_by_name("bob")
+            .await
+            .expect("query")
+            .expect("bob");
+        let tokens = site.store().tokens_of_user(bob.id).await.expect("tokens");
+        assert_eq!(tokens[0].name, "deploy", "[{label}]");
+        let r = site.admin(
+            "create --username carol --email carol@example.edu.cn --access-token-name x --password",
+            PASSWORD,
+        );
+        assert_eq!(
+            r.status.code(),
+            Some(2),
+            "[{label}] a usage error: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr.contains("--access-token"),
+            "[{label}] {}",
+            r.stderr
+        );
+        let r = site.admin(
+            "create --username dave --email dave@example.edu.cn --password",
+            PASSWORD,
+        );
+        r.assert_success(label);
+        assert!(!r.stdout.contains("Access token"), "[{label}] {}", r.stdout);
+
+        // The token works against the running server.
+        let server = site.serve(&[]).await;
+        let resp = client()
+            .get(format!("{}/api/v1/user", server.base))
+            .header("authorization", format!("token {secret}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(resp.status(), StatusCode::OK, "[{label}]");
+        let body: serde_json::Value =
+            serde_json::from_str(&resp.text().await.expect("body")).expect("JSON");
+        assert_eq!(body["login"], "ada", "[{label}] {body}");
+        let out = server.stop();
+        assert!(out.status.success(), "[{label}] {}", out.stderr);
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Configuration and database errors.
 

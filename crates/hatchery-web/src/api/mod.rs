@@ -7,11 +7,17 @@
 //! `/swagger.v1.json` is generated from the same registrations as the router and cannot
 //! drift from it.
 
+pub mod accounts;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod git;
+pub mod hooks;
+pub mod incubator;
+pub mod issues;
 pub mod misc;
 pub mod paging;
+pub mod repos;
 pub mod types;
 
 use axum::Router;
@@ -76,7 +82,14 @@ impl utoipa::Modify for Security {
 
 /// Every API route with its description, relative to `/api/v1`.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(misc::routes())
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(misc::routes())
+        .merge(git::routes())
+        .merge(issues::routes())
+        .merge(accounts::routes())
+        .merge(repos::routes())
+        .merge(hooks::routes())
+        .merge(incubator::routes())
 }
 
 /// The generated document.
@@ -220,5 +233,18 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/orgs/{org}/hooks/{id}"),
         ("patch", "/orgs/{org}/hooks/{id}"),
         ("delete", "/orgs/{org}/hooks/{id}"),
+        ("get", "/orgs/{org}/incubator/programs"),
+        ("get", "/orgs/{org}/incubator/programs/{program}"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/proposals"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/proposals/{number}"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/projects"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/projects/{slug}"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports/{id}"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/votes"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/votes/{id}"),
+        ("post", "/orgs/{org}/incubator/programs/{program}/votes/{id}/ballots"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/export.json"),
+        ("get", "/orgs/{org}/incubator/programs/{program}/podlings.xml"),
     ]
 }

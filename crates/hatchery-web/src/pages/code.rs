@@ -648,9 +648,7 @@ pub async fn blob(
 
 // ---- raw ----
 
-/// The exact bytes, served so that a browser never runs them: text as `text/plain`,
-/// images with their type, everything else as a download; `nosniff` and a sandboxing CSP
-/// always.
+/// The exact bytes, served so that a browser never runs them (see [`raw_blob_response`]).
 pub async fn raw(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -660,15 +658,35 @@ pub async fn raw(
     let resolved = resolve(&git, &rest).await?;
     let (g, commit, p) = (git.clone(), resolved.commit, resolved.path.clone());
     // Peek at the start to tell text from binary, then stream the whole.
-    let Some(head) = blocking(move || Ok(g.blob(commit, &p, 8000)?)).await? else {
+    let Some(head) =
+        blocking(move || Ok(g.blob(commit, &p, hatchery_git::BINARY_CHECK_BYTES)?)).await?
+    else {
         return Err(WebError::NotFound);
     };
-    let file_name = resolved
-        .path
-        .rsplit('/')
-        .next()
-        .unwrap_or("file")
-        .to_owned();
+    let immutable = matches!(resolved.kind, hatchery_git::RevKind::Commit);
+    Ok(raw_blob_response(
+        &git,
+        commit,
+        &resolved.path,
+        &head,
+        immutable,
+    ))
+}
+
+/// The response serving the blob at `path` in `commit` byte for byte, so that a browser
+/// never runs it: text as `text/plain`, images with their type, everything else as a
+/// download; `nosniff` and a sandboxing CSP always. `head` is the blob read with at least
+/// [`hatchery_git::BINARY_CHECK_BYTES`] bytes (to tell text from binary); the content
+/// streams from a blocking thread. `immutable`: the URL named a commit, so caches may keep
+/// it (a branch moves). Shared by the web's `/raw/` and the API's `/raw/`.
+pub fn raw_blob_response(
+    git: &Git,
+    commit: hatchery_git::Oid,
+    path: &str,
+    head: &hatchery_git::BlobView,
+    immutable: bool,
+) -> Response {
+    let file_name = path.rsplit('/').next().unwrap_or("file").to_owned();
     let (content_type, attachment) = match image_type(&file_name) {
         Some(mime) => (mime, true),
         None if head.is_binary => ("application/octet-stream", true),
@@ -676,7 +694,7 @@ pub async fn raw(
     };
     let (tx, channel) =
         http_body_util::channel::Channel::<axum::body::Bytes, std::io::Error>::new(4);
-    let (g, p) = (git.clone(), resolved.path.clone());
+    let (g, p) = (git.clone(), path.to_owned());
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         use std::io::Read;
@@ -734,14 +752,13 @@ pub async fn raw(
             h.insert(header::CONTENT_DISPOSITION, v);
         }
     }
-    // Content-addressed by commit when the URL names one; a branch moves.
-    let cache = if matches!(resolved.kind, hatchery_git::RevKind::Commit) {
+    let cache = if immutable {
         "public, max-age=86400"
     } else {
         "no-cache"
     };
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-    Ok(response)
+    response
 }
 
 // ---- branches and tags ----

@@ -6,6 +6,8 @@ pub mod dashboard;
 pub mod health;
 pub mod history;
 pub mod home;
+pub mod incubator;
+pub mod hooks;
 pub mod issues;
 pub mod labels;
 pub mod language;

@@ -18,6 +18,8 @@ use serde::Deserialize;
 pub struct Loaded {
     pub org: Org,
     pub facts: OrgFacts,
+    /// How many incubation programs the organization runs (its header links to them).
+    pub programs: usize,
 }
 
 pub async fn load(state: &AppState, ctx: &Ctx, name: &str) -> WebResult<Loaded> {
@@ -30,9 +32,11 @@ pub async fn load(state: &AppState, ctx: &Ctx, name: &str) -> WebResult<Loaded> 
         Some(u) => state.store.org_role(org.id, u.id).await?,
         None => None,
     };
+    let programs = state.store.programs_of_org(org.id).await?.len();
     Ok(Loaded {
         org,
         facts: OrgFacts { role },
+        programs,
     })
 }
 
@@ -53,6 +57,7 @@ pub enum OrgTab {
     Members,
     Teams,
     Settings,
+    Incubator,
 }
 
 /// Header and tabs shared by every organization page.
@@ -67,6 +72,13 @@ pub fn org_header(ctx: &Ctx, l: &Loaded, active: OrgTab) -> Markup {
             active == OrgTab::Members,
         ),
     ];
+    if l.programs > 0 || active == OrgTab::Incubator {
+        items.push((
+            ctx.t("org.tab.incubator"),
+            crate::pages::incubator::org_base(&l.org.name),
+            active == OrgTab::Incubator,
+        ));
+    }
     if can(ctx, Action::ViewTeams, l) {
         items.push((
             ctx.t("org.tab.teams"),
@@ -188,13 +200,27 @@ pub async fn overview(state: &AppState, ctx: &Ctx, l: Loaded) -> WebResult<Marku
     let members = state.store.org_members(l.org.id).await?;
     let repos = crate::pages::repo::list_for(state, ctx.actor(), l.org.id).await?;
     let may_create = crate::pages::repo::may_create_in_org(ctx, l.facts.role);
+    let may_program = authorize(
+        ctx.actor(),
+        Action::ManageProgram,
+        Resource::Program(hatchery_core::policy::ProgramFacts {
+            org_role: l.facts.role,
+            ..Default::default()
+        }),
+    )
+    .is_allowed();
     Ok(page(
         ctx,
         &l.org.name,
         html! {
             (org_header(ctx, &l, OrgTab::Overview))
             h2 { (ctx.t("profile.repositories")) " " span.badge { (repos.len()) } }
-            @if may_create { p { a.btn.btn-primary.btn-small href=(format!("/repo/create?owner={}", l.org.name)) id="org-new-repo" { (ctx.t("nav.new_repo")) } } }
+            @if may_create || may_program {
+                p {
+                    @if may_create { a.btn.btn-primary.btn-small href=(format!("/repo/create?owner={}", l.org.name)) id="org-new-repo" { (ctx.t("nav.new_repo")) } " " }
+                    @if may_program { a.btn.btn-small href=(format!("{}/new", crate::pages::incubator::org_base(&l.org.name))) id="org-new-program" { (ctx.t("incubator.new_program")) } }
+                }
+            }
             (crate::pages::repo::repo_list(ctx, &repos))
             div.two-col {
                 div {
@@ -807,6 +833,7 @@ fn settings_page(
         &format!("{} · {}", ctx.t("org.tab.settings"), l.org.name),
         html! {
             (org_header(ctx, l, OrgTab::Settings))
+            p #settings-links { a href=(format!("{base}/settings/hooks")) { (ctx.t("webhooks.title")) } }
             section.card {
                 h2 style="margin-top:0" { (ctx.t("org.settings.profile")) }
                 form.stack method="post" action=(format!("{base}/settings")) id="org-settings-form" novalidate {

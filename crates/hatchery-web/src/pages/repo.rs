@@ -109,6 +109,11 @@ pub async fn repo_header(
             active == RepoTab::Settings,
         ));
     }
+    let retired = if repo.read_only {
+        crate::pages::incubator::retired_notice(state, ctx, repo).await?
+    } else {
+        None
+    };
     Ok(html! {
         h1.repo-title {
             a href=(format!("/{}", repo.owner_name)) { (repo.owner_name) }
@@ -118,7 +123,8 @@ pub async fn repo_header(
             span.badge { (ctx.t(if repo.is_private { "repo.private" } else { "repo.public" })) }
         }
         @if !repo.description.is_empty() { p.muted { (repo.description) } }
-        @if repo.read_only { div.notice role="note" id="read-only-notice" { (ctx.t("repo.read_only_notice")) } }
+        @if let Some(notice) = retired { (notice) }
+        @else if repo.read_only { div.notice role="note" id="read-only-notice" { (ctx.t("repo.read_only_notice")) } }
         (tabs(&items))
     })
 }
@@ -246,7 +252,7 @@ pub async fn create(
     });
     let created = state
         .forge
-        .create_repo(CreateRepo {
+        .create_repo_by(Some(user.id), CreateRepo {
             owner_id: *owner_id,
             owner_name,
             name: &name,
@@ -438,6 +444,7 @@ async fn settings_page(
         &format!("{} · {}", ctx.t("repo.tab.settings"), full_name),
         html! {
             (header)
+            p #settings-links { a href=(format!("{base}/hooks")) { (ctx.t("webhooks.title")) } }
             section.card {
                 h2 style="margin-top:0" { (ctx.t("repo.settings.general")) }
                 form.stack method="post" action=(base) id="repo-settings-form" novalidate {
@@ -810,7 +817,10 @@ pub async fn delete(
         )
             .into_response());
     }
-    state.forge.delete_repo(&repo).await?;
+    state
+        .forge
+        .delete_repo_by(ctx.actor().user_id(), &repo)
+        .await?;
     tracing::info!(repo = %full_name, "repository deleted");
     Ok(flash_redirect(
         &ctx,

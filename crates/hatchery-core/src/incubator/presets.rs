@@ -1,0 +1,637 @@
+//! Ready-made templates for the programs foundations actually run, so a new program starts
+//! from real rules and its admins only adjust.
+//!
+//! Facts come from /work/shared/design/incubation.md. Where the programs leave a number
+//! to practice (vote deadlines outside Apache, discussion length, report due dates,
+//! response-time thresholds) the preset picks a conventional value, noted where it is set.
+
+use std::collections::BTreeMap;
+
+use super::program::Evaluation::{Automatic, Manual};
+use super::program::{
+    ChecklistItem, Evaluation, Evaluator, LicenseCategory, LicenseRule, ProgramTemplate, Section,
+    Stage, Terminal, VoteConfig,
+};
+use super::reports::Cadence;
+use super::votes::{Basis, DEFAULT_MIN_DURATION_HOURS, VoteKind, VoteRule};
+
+/// The programs there are presets for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// The Apache Incubator: podlings, IPMC votes, the maturity model.
+    Apache,
+    /// The CNCF: sandbox, incubating, graduated; TOC supermajorities.
+    Cncf,
+    /// LF AI & Data: sandbox, incubation, graduation; TAC votes.
+    LfAiData,
+    /// A minimal valid template to build a program of one's own from.
+    Blank,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 4] = [
+        Preset::Apache,
+        Preset::Cncf,
+        Preset::LfAiData,
+        Preset::Blank,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::Apache => "apache",
+            Preset::Cncf => "cncf",
+            Preset::LfAiData => "lf_ai_data",
+            Preset::Blank => "blank",
+        }
+    }
+}
+
+/// A fresh copy of a preset's template.
+pub fn preset(p: Preset) -> ProgramTemplate {
+    match p {
+        Preset::Apache => apache(),
+        Preset::Cncf => cncf(),
+        Preset::LfAiData => lf_ai_data(),
+        Preset::Blank => blank(),
+    }
+}
+
+/// A week: the note gives no minimum discussion for any program; a week lets every time
+/// zone and a weekend in, as Apache's 72 hours do for votes.
+const DISCUSSION_DAYS: u32 = 7;
+/// Where a program sets no deadline, two weeks: long enough for a committee that meets
+/// every other week.
+const TWO_WEEKS_HOURS: u32 = 14 * 24;
+/// "Timely" responses (QU50, CO70): half the issues answered within a week.
+const RESPONSE_HOURS: u32 = 7 * 24;
+
+fn stage(key: &str, name: &str, terminal: Option<Terminal>) -> Stage {
+    Stage {
+        key: key.into(),
+        name: name.into(),
+        terminal,
+    }
+}
+
+fn rules(list: &[(VoteKind, VoteRule, u32, u32)]) -> BTreeMap<VoteKind, VoteConfig> {
+    list.iter()
+        .map(|&(kind, rule, min_duration_hours, deadline_hours)| {
+            (
+                kind,
+                VoteConfig {
+                    rule,
+                    min_duration_hours,
+                    deadline_hours,
+                },
+            )
+        })
+        .collect()
+}
+
+fn sections(list: &[(&str, &str, &str, bool)]) -> Vec<Section> {
+    list.iter()
+        .map(|&(key, title, help, required)| Section {
+            key: key.into(),
+            title: title.into(),
+            help: help.into(),
+            required,
+        })
+        .collect()
+}
+
+fn checklist(list: &[(&str, &str, Evaluation)]) -> Vec<ChecklistItem> {
+    list.iter()
+        .map(|&(code, text, evaluation)| ChecklistItem {
+            code: code.into(),
+            text: text.into(),
+            evaluation,
+        })
+        .collect()
+}
+
+/// Apache's third-party license categories: A may be included, B only in binary form and
+/// labelled, X not at all. MulanPSL-2.0 (OSI-approved since 2020-02-14) is in A.
+pub const APACHE_CATEGORY_A: &[&str] = &[
+    "Apache-2.0",
+    "MIT",
+    "BSD-2-Clause",
+    "BSD-3-Clause",
+    "ISC",
+    "Zlib",
+    "BSL-1.0",
+    "PostgreSQL",
+    "Python-2.0",
+    "UPL-1.0",
+    "Unlicense",
+    "MulanPSL-2.0",
+    "CC0-1.0",
+];
+pub const APACHE_CATEGORY_B: &[&str] = &[
+    "CDDL-1.0",
+    "CDDL-1.1",
+    "EPL-1.0",
+    "EPL-2.0",
+    "MPL-1.1",
+    "MPL-2.0",
+    "CPL-1.0",
+    "OSL-3.0",
+    "OFL-1.1",
+    "CC-BY-4.0",
+];
+/// The GPL, LGPL and AGPL families are listed version by version, in the current `-only`
+/// and `-or-later` forms and the deprecated bare and `+` forms still found in metadata.
+/// Commons Clause has no SPDX identifier; it is recorded as a `LicenseRef-`.
+pub const APACHE_CATEGORY_X: &[&str] = &[
+    "GPL-1.0-only",
+    "GPL-1.0-or-later",
+    "GPL-2.0-only",
+    "GPL-2.0-or-later",
+    "GPL-3.0-only",
+    "GPL-3.0-or-later",
+    "GPL-1.0",
+    "GPL-1.0+",
+    "GPL-2.0",
+    "GPL-2.0+",
+    "GPL-3.0",
+    "GPL-3.0+",
+    "LGPL-2.0-only",
+    "LGPL-2.0-or-later",
+    "LGPL-2.1-only",
+    "LGPL-2.1-or-later",
+    "LGPL-3.0-only",
+    "LGPL-3.0-or-later",
+    "LGPL-2.0",
+    "LGPL-2.0+",
+    "LGPL-2.1",
+    "LGPL-2.1+",
+    "LGPL-3.0",
+    "LGPL-3.0+",
+    "AGPL-1.0-only",
+    "AGPL-1.0-or-later",
+    "AGPL-3.0-only",
+    "AGPL-3.0-or-later",
+    "AGPL-1.0",
+    "AGPL-3.0",
+    "SSPL-1.0",
+    "BSD-4-Clause",
+    "JSON",
+    "LicenseRef-Commons-Clause",
+    "CC-BY-NC-1.0",
+    "CC-BY-NC-2.0",
+    "CC-BY-NC-2.5",
+    "CC-BY-NC-3.0",
+    "CC-BY-NC-4.0",
+    "CC-BY-NC-SA-1.0",
+    "CC-BY-NC-SA-2.0",
+    "CC-BY-NC-SA-2.5",
+    "CC-BY-NC-SA-3.0",
+    "CC-BY-NC-SA-4.0",
+    "CC-BY-NC-ND-1.0",
+    "CC-BY-NC-ND-2.0",
+    "CC-BY-NC-ND-2.5",
+    "CC-BY-NC-ND-3.0",
+    "CC-BY-NC-ND-4.0",
+];
+
+/// Apache's categories as a policy. The other presets start from it too: it is the policy
+/// many foundations copy, and admins adjust it.
+pub fn apache_license_policy() -> Vec<LicenseRule> {
+    [
+        (APACHE_CATEGORY_A, LicenseCategory::Allowed),
+        (APACHE_CATEGORY_B, LicenseCategory::Restricted),
+        (APACHE_CATEGORY_X, LicenseCategory::Forbidden),
+    ]
+    .into_iter()
+    .flat_map(|(ids, category)| {
+        ids.iter().map(move |id| LicenseRule {
+            spdx: (*id).into(),
+            category,
+        })
+    })
+    .collect()
+}
+
+/// Apache's "majority approval": at least three binding +1 and more +1 than -1.
+const APACHE_MAJORITY: VoteRule = VoteRule::Majority {
+    basis: Basis::Cast,
+    min_binding_votes: 3,
+    min_binding_plus: 3,
+    veto: false,
+};
+
+/// Apache's proposal template: (key, title, help, required).
+#[rustfmt::skip]
+const APACHE_SECTIONS: &[(&str, &str, &str, bool)] = &[
+    ("abstract", "Abstract", "A short description of the project, a sentence or two.", true),
+    ("proposal", "Proposal", "What the project is and what it will do at the foundation.", true),
+    ("background", "Background", "Where the project comes from and the problem it solves.", true),
+    ("rationale", "Rationale", "Why the project belongs here and why now.", true),
+    ("initial_goals", "Initial Goals", "What the project will work on first during incubation.", true),
+    ("meritocracy", "Current Status: Meritocracy", "How contributors earn more rights today, and the plan to grow that.", true),
+    ("community", "Current Status: Community", "Who uses and contributes to the project today.", true),
+    ("core_developers", "Current Status: Core Developers", "Who the core developers are, their affiliations and experience with open source.", true),
+    ("alignment", "Current Status: Alignment", "How the project fits with the foundation and its other projects.", true),
+    ("known_risks", "Known Risks", "Orphaned products, inexperience with open source, homogeneous developers, reliance on salaried developers, relationships with other projects, a fascination with the brand.", true),
+    ("documentation", "Documentation", "Links to existing documentation.", false),
+    ("initial_source", "Initial Source", "Where the code is today, its history and its size.", true),
+    ("source_and_ip", "Source and IP Submission", "Who owns the code and trademarks, and how they will be granted to the foundation.", true),
+    ("external_dependencies", "External Dependencies", "Third-party dependencies and their licenses (see the license policy).", true),
+    ("required_resources", "Required Resources", "Mailing lists, repositories, issue tracking and other infrastructure.", true),
+    ("initial_committers", "Initial Committers", "Names, emails and affiliations of the initial committers.", true),
+    ("champion", "Sponsors: Champion", "The member of the foundation who champions the proposal.", true),
+    ("mentors", "Sponsors: Mentors", "Two or three mentors from the incubator's committee.", true),
+    ("sponsoring_entity", "Sponsors: Sponsoring Entity", "The committee that sponsors the project (normally the Incubator).", true),
+];
+
+/// Apache's Project Maturity Model, codes and texts as in the design note. The items the
+/// forge can judge from the repositories or their activity are automatic (the mapping is
+/// the note's); the rest need a person. IN10 ("no dependence on one company") is judged as
+/// an elephant factor of at least 2.
+#[rustfmt::skip]
+const APACHE_MATURITY_MODEL: &[(&str, &str, Evaluation)] = &[
+    ("CD10", "Open source license", Automatic(Evaluator::LicenseFile)),
+    ("CD20", "Code discoverable and accessible", Manual),
+    ("CD30", "Reproducible build with standard tools", Manual),
+    ("CD40", "Full history kept; any release can be recreated", Manual),
+    ("CD50", "Provenance of every line is known", Manual),
+    ("LC10", "Released under the project's license", Automatic(Evaluator::LicenseFile)),
+    ("LC20", "Dependencies no more restrictive than the project's license", Manual),
+    ("LC30", "Dependencies are open source", Manual),
+    ("LC40", "Committers have signed agreements", Manual),
+    ("LC50", "Copyright ownership documented", Manual),
+    ("RE10", "Source releases in durable archive formats", Automatic(Evaluator::TagsOrReleases)),
+    ("RE20", "Every release approved by the project's committee", Manual),
+    ("RE30", "Releases signed or digested", Manual),
+    ("RE40", "Binaries are convenience only", Manual),
+    ("RE50", "Documented, repeatable release process", Manual),
+    ("QU10", "Honest about quality", Manual),
+    ("QU20", "Security a priority", Manual),
+    ("QU30", "Private security reporting channel", Automatic(Evaluator::SecurityPolicy)),
+    ("QU40", "Compatibility breaks documented", Manual),
+    ("QU50", "Timely bug response", Automatic(Evaluator::IssueResponseTime { max_median_hours: RESPONSE_HOURS })),
+    ("CO10", "Home page", Automatic(Evaluator::ReadmePresent)),
+    ("CO20", "Welcoming", Automatic(Evaluator::CodeOfConductPresent)),
+    ("CO30", "Non-code contributions count", Manual),
+    ("CO40", "Merit recognized", Manual),
+    ("CO50", "Documented path to more rights", Manual),
+    ("CO60", "Decisions by consensus", Manual),
+    ("CO70", "Users answered in time", Automatic(Evaluator::IssueResponseTime { max_median_hours: RESPONSE_HOURS })),
+    ("CS10", "Committee list public", Automatic(Evaluator::GovernanceOrMaintainers)),
+    ("CS20", "Decisions documented", Manual),
+    ("CS30", "Voting rules documented", Automatic(Evaluator::GovernanceOrMaintainers)),
+    ("CS40", "Vetoes only on code, justified", Manual),
+    ("CS50", "Important discussion written and asynchronous", Manual),
+    ("IN10", "Free of corporate control", Automatic(Evaluator::ElephantFactor { min: 2 })),
+    ("IN20", "Contributors act as individuals", Manual),
+];
+
+fn apache() -> ProgramTemplate {
+    let a = DEFAULT_MIN_DURATION_HOURS;
+    ProgramTemplate {
+        stages: vec![
+            stage("current", "Current", None),
+            stage("graduated", "Graduated", Some(Terminal::Graduated)),
+            stage("retired", "Retired", Some(Terminal::Retired)),
+        ],
+        // IPMC votes run 72 hours and are then tallied: the deadline is the minimum, as
+        // in practice, rather than waiting for a large IPMC that will never all vote.
+        vote_rules: rules(&[
+            (VoteKind::AcceptProposal, APACHE_MAJORITY, a, a),
+            (VoteKind::Graduate, APACHE_MAJORITY, a, a),
+            (VoteKind::Retire, APACHE_MAJORITY, a, a),
+        ]),
+        report_cadence: Cadence::APACHE,
+        proposal_sections: sections(APACHE_SECTIONS),
+        checklist: checklist(APACHE_MATURITY_MODEL),
+        license_policy: apache_license_policy(),
+        discussion_min_days: DISCUSSION_DAYS,
+    }
+}
+
+/// The shorter application form of CNCF and LF AI & Data, before the sponsor section
+/// (whose sponsor sits on the program's technical committee).
+#[rustfmt::skip]
+const APPLICATION_SECTIONS: &[(&str, &str, &str, bool)] = &[
+    ("summary", "Summary", "What the project does, in a paragraph.", true),
+    ("motivation", "Why This Foundation", "Why the project wants to join, and what it expects.", true),
+    ("alignment", "Alignment", "How the project fits the foundation's scope and its other projects.", true),
+    ("license", "License", "The project's license (an OSI-approved one) and how dependencies are licensed.", true),
+    ("governance", "Governance and Maintainers", "How decisions are made; the maintainers and their organizations.", true),
+    ("code_of_conduct", "Code of Conduct", "Link to the code of conduct the project follows.", true),
+    ("adopters", "Adopters", "Who uses the project, in production or otherwise.", false),
+    ("similar_projects", "Similar Projects", "Related or competing projects, inside the foundation or not.", false),
+    ("roadmap", "Roadmap", "Where the project is going in the next year.", false),
+];
+
+fn application_sections(sponsor_title: &str, sponsor_help: &str) -> Vec<Section> {
+    let mut s = sections(APPLICATION_SECTIONS);
+    s.push(Section {
+        key: "sponsor".into(),
+        title: sponsor_title.into(),
+        help: sponsor_help.into(),
+        required: true,
+    });
+    s
+}
+
+/// Checks shared by the CNCF and LF AI & Data presets: the files their project
+/// templates ask for, and OpenSSF's "Maintained".
+#[rustfmt::skip]
+const HEALTH_ITEMS: &[(&str, &str, Evaluation)] = &[
+    ("LICENSE", "OSI-approved open source license", Automatic(Evaluator::LicenseFile)),
+    ("README", "README describing the project", Automatic(Evaluator::ReadmePresent)),
+    ("CONTRIBUTING", "Contributing guide", Automatic(Evaluator::ContributingPresent)),
+    ("CODE-OF-CONDUCT", "Code of conduct adopted", Automatic(Evaluator::CodeOfConductPresent)),
+    ("SECURITY", "Security policy with a private reporting channel", Automatic(Evaluator::SecurityPolicy)),
+    ("GOVERNANCE", "Governance and maintainers documented", Automatic(Evaluator::GovernanceOrMaintainers)),
+    ("RELEASES", "Releases published", Automatic(Evaluator::TagsOrReleases)),
+    ("MAINTAINED", "Active in the last 90 days", Automatic(Evaluator::RecentCommits90d)),
+];
+
+/// CNCF's graduation criteria from the note. "Maintainers from 2+ organizations" is
+/// approximated by the commits' elephant factor; the roster's declared affiliations are
+/// for a person to confirm.
+#[rustfmt::skip]
+const CNCF_ITEMS: &[(&str, &str, Evaluation)] = &[
+    ("MAINTAINER-ORGS", "Maintainers from at least two organizations (graduation)", Automatic(Evaluator::ElephantFactor { min: 2 })),
+    ("SECURITY-AUDIT", "Third-party security audit completed (graduation)", Manual),
+    ("ADOPTERS", "Adopters documented (graduation)", Manual),
+];
+
+/// LF AI & Data's graduation criteria from the note, plus a bus factor.
+#[rustfmt::skip]
+const LF_AI_DATA_ITEMS: &[(&str, &str, Evaluation)] = &[
+    ("ORGANIZATIONS", "Committers from at least five organizations (graduation)", Manual),
+    ("ACTIVITY-12M", "Commits throughout the last 12 months (graduation)", Manual),
+    ("BUS-FACTOR", "More than one person makes half the commits", Automatic(Evaluator::BusFactor { min: 2 })),
+];
+
+/// CNCF TOC decisions need two thirds of the whole TOC.
+const TOC_SUPERMAJORITY: VoteRule = VoteRule::TwoThirds {
+    basis: Basis::Electorate,
+    min_binding_votes: 0,
+    min_binding_plus: 0,
+    veto: false,
+};
+
+fn cncf() -> ProgramTemplate {
+    let (min, deadline) = (DEFAULT_MIN_DURATION_HOURS, TWO_WEEKS_HOURS);
+    ProgramTemplate {
+        stages: vec![
+            stage("sandbox", "Sandbox", None),
+            stage("incubating", "Incubating", None),
+            stage("graduated", "Graduated", Some(Terminal::Graduated)),
+            stage("archived", "Archived", Some(Terminal::Archived)),
+        ],
+        vote_rules: rules(&[
+            (VoteKind::AcceptProposal, TOC_SUPERMAJORITY, min, deadline),
+            (VoteKind::AdvanceStage, TOC_SUPERMAJORITY, min, deadline),
+            (VoteKind::Graduate, TOC_SUPERMAJORITY, min, deadline),
+            (VoteKind::Retire, TOC_SUPERMAJORITY, min, deadline),
+        ]),
+        report_cadence: Cadence::ANNUAL,
+        proposal_sections: application_sections(
+            "TOC Sponsor",
+            "The member of the Technical Oversight Committee who sponsors the application.",
+        ),
+        checklist: [checklist(HEALTH_ITEMS), checklist(CNCF_ITEMS)].concat(),
+        license_policy: apache_license_policy(),
+        discussion_min_days: DISCUSSION_DAYS,
+    }
+}
+
+/// LF AI & Data: entry, incubation and graduation by a majority of the TAC; emeritus by
+/// two thirds of it (the governing board's own approval is recorded by an admin).
+fn lf_ai_data() -> ProgramTemplate {
+    let (min, deadline) = (DEFAULT_MIN_DURATION_HOURS, TWO_WEEKS_HOURS);
+    let tac_majority = VoteRule::Majority {
+        basis: Basis::Electorate,
+        min_binding_votes: 0,
+        min_binding_plus: 0,
+        veto: false,
+    };
+    let tac_two_thirds = VoteRule::TwoThirds {
+        basis: Basis::Electorate,
+        min_binding_votes: 0,
+        min_binding_plus: 0,
+        veto: false,
+    };
+    ProgramTemplate {
+        stages: vec![
+            stage("sandbox", "Sandbox", None),
+            stage("incubation", "Incubation", None),
+            stage("graduation", "Graduation", Some(Terminal::Graduated)),
+            stage("emeritus", "Emeritus", Some(Terminal::Emeritus)),
+        ],
+        vote_rules: rules(&[
+            (VoteKind::AcceptProposal, tac_majority, min, deadline),
+            (VoteKind::AdvanceStage, tac_majority, min, deadline),
+            (VoteKind::Graduate, tac_majority, min, deadline),
+            (VoteKind::Retire, tac_two_thirds, min, deadline),
+        ]),
+        report_cadence: Cadence::ANNUAL,
+        proposal_sections: application_sections(
+            "TAC Sponsor",
+            "The member of the Technical Advisory Council who sponsors the project.",
+        ),
+        checklist: [checklist(HEALTH_ITEMS), checklist(LF_AI_DATA_ITEMS)].concat(),
+        license_policy: apache_license_policy(),
+        discussion_min_days: DISCUSSION_DAYS,
+    }
+}
+
+/// One active stage, simple majorities, an annual report, a two-section proposal, a
+/// license check and no license policy: the least a valid template needs.
+fn blank() -> ProgramTemplate {
+    let majority = VoteRule::Majority {
+        basis: Basis::Cast,
+        min_binding_votes: 0,
+        min_binding_plus: 0,
+        veto: false,
+    };
+    let (min, deadline) = (DEFAULT_MIN_DURATION_HOURS, 7 * 24);
+    ProgramTemplate {
+        stages: vec![
+            stage("incubating", "Incubating", None),
+            stage("graduated", "Graduated", Some(Terminal::Graduated)),
+            stage("retired", "Retired", Some(Terminal::Retired)),
+        ],
+        vote_rules: rules(&[
+            (VoteKind::AcceptProposal, majority, min, deadline),
+            (VoteKind::Graduate, majority, min, deadline),
+            (VoteKind::Retire, majority, min, deadline),
+        ]),
+        report_cadence: Cadence::ANNUAL,
+        proposal_sections: sections(&[
+            (
+                "abstract",
+                "Abstract",
+                "What the project is, in a paragraph.",
+                true,
+            ),
+            (
+                "proposal",
+                "Proposal",
+                "What the project will do in the program.",
+                true,
+            ),
+        ]),
+        checklist: checklist(&[(
+            "LICENSE",
+            "Open source license",
+            Automatic(Evaluator::LicenseFile),
+        )]),
+        license_policy: Vec::new(),
+        discussion_min_days: DISCUSSION_DAYS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::program::may_transition;
+    use super::super::votes::{Ballot, BallotValue, Outcome, decide};
+    use super::*;
+
+    #[test]
+    fn apache_maturity_model_is_complete() {
+        let t = preset(Preset::Apache);
+        let codes: Vec<&str> = t.checklist.iter().map(|i| i.code.as_str()).collect();
+        let mut want = Vec::new();
+        for (prefix, n) in [
+            ("CD", 5),
+            ("LC", 5),
+            ("RE", 5),
+            ("QU", 5),
+            ("CO", 7),
+            ("CS", 5),
+            ("IN", 2),
+        ] {
+            want.extend((1..=n).map(|i| format!("{prefix}{}", i * 10)));
+        }
+        assert_eq!(codes, want);
+        let automatic = |code: &str| {
+            t.checklist
+                .iter()
+                .find(|i| i.code == code)
+                .map(|i| i.evaluation)
+        };
+        #[rustfmt::skip]
+        let table: &[(&str, Evaluation)] = &[
+            ("CD10", Evaluation::Automatic(Evaluator::LicenseFile)),
+            ("LC10", Evaluation::Automatic(Evaluator::LicenseFile)),
+            ("CO10", Evaluation::Automatic(Evaluator::ReadmePresent)),
+            ("CO20", Evaluation::Automatic(Evaluator::CodeOfConductPresent)),
+            ("QU30", Evaluation::Automatic(Evaluator::SecurityPolicy)),
+            ("CS10", Evaluation::Automatic(Evaluator::GovernanceOrMaintainers)),
+            ("CS30", Evaluation::Automatic(Evaluator::GovernanceOrMaintainers)),
+            ("RE10", Evaluation::Automatic(Evaluator::TagsOrReleases)),
+            ("QU50", Evaluation::Automatic(Evaluator::IssueResponseTime { max_median_hours: 168 })),
+            ("CO70", Evaluation::Automatic(Evaluator::IssueResponseTime { max_median_hours: 168 })),
+            ("IN10", Evaluation::Automatic(Evaluator::ElephantFactor { min: 2 })),
+            ("CS40", Evaluation::Manual),
+            ("IN20", Evaluation::Manual),
+        ];
+        for (code, want) in table {
+            assert_eq!(automatic(code), Some(*want), "{code}");
+        }
+        let sections: Vec<&str> = t.proposal_sections.iter().map(|s| s.key.as_str()).collect();
+        assert_eq!(sections.len(), 19);
+        assert!(sections.starts_with(&["abstract", "proposal", "background", "rationale"]));
+        assert!(sections.ends_with(&["champion", "mentors", "sponsoring_entity"]));
+    }
+
+    #[test]
+    fn license_categories_are_disjoint_and_complete() {
+        let policy = apache_license_policy();
+        assert_eq!(
+            policy.len(),
+            APACHE_CATEGORY_A.len() + APACHE_CATEGORY_B.len() + APACHE_CATEGORY_X.len()
+        );
+        let t = preset(Preset::Apache);
+        assert_eq!(
+            t.license_category("MulanPSL-2.0"),
+            t.license_category("Apache-2.0")
+        );
+        assert_eq!(
+            t.license_category("EPL-2.0"),
+            Some(LicenseCategory::Restricted)
+        );
+        assert_eq!(
+            t.license_category("LicenseRef-Commons-Clause"),
+            Some(LicenseCategory::Forbidden)
+        );
+    }
+
+    /// The presets' rules decide as their programs do.
+    #[test]
+    fn preset_rules_in_practice() {
+        let h = 3_600_000;
+        let yes = |n: i64| -> Vec<Ballot> {
+            (0..n)
+                .map(|voter_id| Ballot {
+                    voter_id,
+                    value: BallotValue::Plus1,
+                    binding: true,
+                })
+                .collect()
+        };
+        let apache = preset(Preset::Apache).vote_rules[&VoteKind::AcceptProposal];
+        let w = apache.window(0);
+        assert_eq!(
+            decide(&apache.rule, 60, &yes(3), &w, 72 * h).outcome,
+            Outcome::Passed
+        );
+        assert_eq!(
+            decide(&apache.rule, 60, &yes(2), &w, 72 * h).outcome,
+            Outcome::Failed
+        );
+        assert_eq!(
+            decide(&apache.rule, 60, &yes(3), &w, 71 * h).outcome,
+            Outcome::Pending
+        );
+        let cncf = preset(Preset::Cncf).vote_rules[&VoteKind::Graduate];
+        let w = cncf.window(0);
+        assert_eq!(
+            decide(&cncf.rule, 11, &yes(8), &w, 72 * h).outcome,
+            Outcome::Passed
+        );
+        assert_eq!(
+            decide(&cncf.rule, 11, &yes(7), &w, 72 * h).outcome,
+            Outcome::Pending
+        );
+        assert_eq!(
+            decide(&cncf.rule, 11, &yes(7), &w, 14 * 24 * h).outcome,
+            Outcome::Failed
+        );
+    }
+
+    #[test]
+    fn every_preset_can_graduate_and_retire_from_its_last_stage() {
+        for p in Preset::ALL {
+            let t = preset(p);
+            let last_active = t
+                .stages
+                .iter()
+                .rev()
+                .find(|s| s.terminal.is_none())
+                .map(|s| s.key.as_str());
+            let terminal = |f: fn(Terminal) -> bool| {
+                t.stages
+                    .iter()
+                    .find(|s| s.terminal.is_some_and(f))
+                    .map(|s| s.key.as_str())
+            };
+            let (Some(from), Some(grad), Some(retire)) = (
+                last_active,
+                terminal(|k| k == Terminal::Graduated),
+                terminal(Terminal::is_retirement),
+            ) else {
+                panic!("{p:?} lacks a stage");
+            };
+            assert_eq!(may_transition(&t, from, grad, VoteKind::Graduate), Ok(()));
+            assert_eq!(may_transition(&t, from, retire, VoteKind::Retire), Ok(()));
+            assert!(t.entry_stage().is_some(), "{p:?}");
+            assert!(!p.as_str().is_empty());
+        }
+    }
+}

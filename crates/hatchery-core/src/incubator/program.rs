@@ -1,0 +1,940 @@
+//! Program templates: how one incubation program runs (its stages, vote rules, report
+//! cadence, proposal form, maturity checklist and license policy), as data.
+//!
+//! Foundations differ in all of these and change them over time, so none of it is code:
+//! a template is stored as JSON with the program, starts from a preset
+//! ([`super::presets`]) and is edited by the program's admins. Because admins edit it,
+//! [`ProgramTemplate::validate`] refuses a broken template with every problem named, before
+//! it is stored.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::reports::Cadence;
+use super::votes::{VoteKind, VoteRule, VoteWindow};
+
+/// A whole program's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramTemplate {
+    /// In order: the non-terminal stages a project moves through, then the terminal ones.
+    /// The first stage is where accepted proposals start.
+    pub stages: Vec<Stage>,
+    /// How each kind of decision is voted on. `AcceptProposal` is always needed; the others
+    /// when the stages make them possible (see [`ProgramTemplate::validate`]).
+    pub vote_rules: BTreeMap<VoteKind, VoteConfig>,
+    pub report_cadence: Cadence,
+    /// The fields of a proposal, in order.
+    pub proposal_sections: Vec<Section>,
+    /// The maturity checklist projects are assessed against.
+    pub checklist: Vec<ChecklistItem>,
+    /// Third-party licenses by SPDX identifier. A license not listed has no category and is
+    /// for a person to judge.
+    #[serde(default)]
+    pub license_policy: Vec<LicenseRule>,
+    /// A proposal is discussed at least this many days before it may go to a vote.
+    #[serde(default)]
+    pub discussion_min_days: u32,
+}
+
+/// One stage of a program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Stable identifier, stored with each project: `[a-z][a-z0-9_-]*`.
+    pub key: String,
+    /// Shown to people.
+    pub name: String,
+    /// Set on stages a project never leaves.
+    #[serde(default)]
+    pub terminal: Option<Terminal>,
+}
+
+/// How a project ended its incubation. The kinds differ in what a vote to reach them is
+/// and what happens to the repositories (retired and archived ones become read-only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Terminal {
+    /// Apache, CNCF, LF AI & Data: the project met the bar.
+    Graduated,
+    /// Apache: the podling stopped.
+    Retired,
+    /// CNCF: the project is inactive and listed as archived.
+    Archived,
+    /// LF AI & Data: the project is no longer active but keeps its place in history.
+    Emeritus,
+}
+
+impl Terminal {
+    /// The terminal kinds a `Retire` vote leads to.
+    pub fn is_retirement(self) -> bool {
+        self != Terminal::Graduated
+    }
+}
+
+/// The rule and timing for one kind of vote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoteConfig {
+    pub rule: VoteRule,
+    /// The vote cannot be decided before this (Apache: 72).
+    pub min_duration_hours: u32,
+    /// The vote is decided on the ballots cast by then.
+    pub deadline_hours: u32,
+}
+
+impl VoteConfig {
+    pub fn window(&self, opened_at_ms: i64) -> VoteWindow {
+        VoteWindow::from_hours(opened_at_ms, self.min_duration_hours, self.deadline_hours)
+    }
+}
+
+/// One field of the proposal form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    /// Stable identifier, stored with each proposal's answers: `[a-z][a-z0-9_-]*`.
+    pub key: String,
+    pub title: String,
+    /// Guidance shown while writing the section; Markdown.
+    #[serde(default)]
+    pub help: String,
+    /// A proposal cannot leave draft with this section empty.
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// One item of the maturity checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    /// Stable identifier, as the program numbers its items (Apache: `CD10`): upper-case
+    /// letters, digits and `-`, starting with a letter.
+    pub code: String,
+    pub text: String,
+    pub evaluation: Evaluation,
+}
+
+/// Who judges a checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evaluation {
+    /// The forge judges it from the repositories or their activity; a person can still
+    /// override the result (exempt, not applicable).
+    Automatic(Evaluator),
+    /// A person judges it.
+    Manual,
+}
+
+/// The checks the forge can run. Each names the evidence it looks at; what counts as
+/// passing is documented per variant so evaluators and the people reading results agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Evaluator {
+    /// A license file whose SPDX identity is recognized and allowed by the policy.
+    LicenseFile,
+    /// A README at the repository root.
+    ReadmePresent,
+    /// A CONTRIBUTING file.
+    ContributingPresent,
+    /// A CODE_OF_CONDUCT file.
+    CodeOfConductPresent,
+    /// A SECURITY file: a private channel for reporting vulnerabilities.
+    SecurityPolicy,
+    /// A GOVERNANCE or MAINTAINERS file: who decides and how.
+    GovernanceOrMaintainers,
+    /// At least one tag or release.
+    TagsOrReleases,
+    /// OpenSSF Scorecard's "Maintained": commits in the last 90 days, about one a week.
+    #[serde(rename = "recent_commits_90d")]
+    RecentCommits90d,
+    /// The elephant factor of recent commits is at least `min`
+    /// ([`super::metrics::elephant_factor`]).
+    ElephantFactor { min: u32 },
+    /// The bus factor of recent commits is at least `min` ([`super::metrics::bus_factor`]).
+    BusFactor { min: u32 },
+    /// The median time to first response on recent issues is at most `max_median_hours`.
+    IssueResponseTime { max_median_hours: u32 },
+}
+
+/// What a program lets a project do with third-party code under a license. Named for
+/// Apache's categories, which many foundations copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseCategory {
+    /// Category A: may be included in source and binary form.
+    Allowed,
+    /// Category B: binary only, and labelled.
+    Restricted,
+    /// Category X: may not be included.
+    Forbidden,
+}
+
+/// One license's category in a program's policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseRule {
+    /// An SPDX license identifier (`Apache-2.0`, `MulanPSL-2.0`) or a `LicenseRef-`.
+    pub spdx: String,
+    pub category: LicenseCategory,
+}
+
+/// Limits on admin-edited templates: generous for any real program, small enough that a
+/// template cannot become a storage or rendering problem.
+pub const MAX_STAGES: usize = 20;
+pub const MAX_SECTIONS: usize = 100;
+pub const MAX_CHECKLIST_ITEMS: usize = 200;
+pub const MAX_LICENSE_RULES: usize = 1_000;
+pub const KEY_MAX: usize = 40;
+pub const CODE_MAX: usize = 32;
+pub const SPDX_MAX: usize = 64;
+pub const NAME_MAX: usize = 100;
+pub const TITLE_MAX: usize = 200;
+pub const TEXT_MAX: usize = 500;
+pub const HELP_MAX: usize = 4_000;
+/// A vote open longer than a year has stopped being a decision.
+pub const MAX_VOTE_HOURS: u32 = 24 * 366;
+/// A minimum above any real committee's size is a typo, not a rule.
+pub const MAX_MIN_VOTES: u32 = 1_000;
+pub const MAX_DISCUSSION_DAYS: u32 = 365;
+
+/// The part of a template a [`TemplateError`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Part {
+    Stage,
+    Section,
+    ChecklistItem,
+    License,
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Part::Stage => "stage",
+            Part::Section => "proposal section",
+            Part::ChecklistItem => "checklist item",
+            Part::License => "license",
+        })
+    }
+}
+
+/// One problem with a template. Validation reports all of them at once, so an admin
+/// fixes a template in one pass.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("the program needs at least one stage that is not terminal")]
+    NoActiveStage,
+    #[error("the program needs at least one terminal stage")]
+    NoTerminalStage,
+    #[error("stage {0:?} is not terminal but comes after a terminal stage")]
+    ActiveAfterTerminal(String),
+    #[error(
+        "{part} key {key:?} must be 1 to {KEY_MAX} lower-case letters, digits, '-' or '_', starting with a letter"
+    )]
+    InvalidKey { part: Part, key: String },
+    #[error(
+        "checklist code {0:?} must be 1 to {CODE_MAX} upper-case letters, digits or '-', starting with a letter"
+    )]
+    InvalidCode(String),
+    #[error("{0:?} is not an SPDX license identifier")]
+    InvalidSpdxId(String),
+    #[error("{part} {key:?} appears more than once")]
+    Duplicate { part: Part, key: String },
+    #[error("{part} {key:?} has no text")]
+    MissingText { part: Part, key: String },
+    #[error("{part} {key:?} has a text longer than {max} characters")]
+    TextTooLong { part: Part, key: String, max: usize },
+    #[error("at most {max} of {part} are allowed")]
+    TooMany { part: Part, max: usize },
+    #[error("the program needs a proposal form with at least one section")]
+    NoProposalSections,
+    #[error("no vote rule for {0}, which the stages make possible")]
+    MissingVoteRule(VoteKind),
+    #[error(
+        "the vote for {0} needs a deadline of 1 to {MAX_VOTE_HOURS} hours, not before its minimum duration"
+    )]
+    InvalidVoteDuration(VoteKind),
+    #[error("the vote for {0} asks for more than {MAX_MIN_VOTES} binding ballots")]
+    ExcessiveMinimum(VoteKind),
+    #[error("checklist item {0:?}: the evaluator's threshold must be at least 1")]
+    InvalidEvaluator(String),
+    #[error("the report cadence is out of range: {0}")]
+    InvalidCadence(&'static str),
+    #[error("the discussion period may be at most {MAX_DISCUSSION_DAYS} days")]
+    DiscussionTooLong,
+}
+
+impl TemplateError {
+    /// Message-catalog key for this error.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            TemplateError::NoActiveStage => "error.program.no_active_stage",
+            TemplateError::NoTerminalStage => "error.program.no_terminal_stage",
+            TemplateError::ActiveAfterTerminal(_) => "error.program.active_after_terminal",
+            TemplateError::InvalidKey { .. } => "error.program.invalid_key",
+            TemplateError::InvalidCode(_) => "error.program.invalid_code",
+            TemplateError::InvalidSpdxId(_) => "error.program.invalid_spdx_id",
+            TemplateError::Duplicate { .. } => "error.program.duplicate",
+            TemplateError::MissingText { .. } => "error.program.missing_text",
+            TemplateError::TextTooLong { .. } => "error.program.text_too_long",
+            TemplateError::TooMany { .. } => "error.program.too_many",
+            TemplateError::NoProposalSections => "error.program.no_proposal_sections",
+            TemplateError::MissingVoteRule(_) => "error.program.missing_vote_rule",
+            TemplateError::InvalidVoteDuration(_) => "error.program.invalid_vote_duration",
+            TemplateError::ExcessiveMinimum(_) => "error.program.excessive_minimum",
+            TemplateError::InvalidEvaluator(_) => "error.program.invalid_evaluator",
+            TemplateError::InvalidCadence(_) => "error.program.invalid_cadence",
+            TemplateError::DiscussionTooLong => "error.program.discussion_too_long",
+        }
+    }
+}
+
+/// `[a-z][a-z0-9_-]{0,39}`.
+pub fn is_valid_key(key: &str) -> bool {
+    key.len() <= KEY_MAX
+        && key.starts_with(|c: char| c.is_ascii_lowercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// `[A-Z][A-Z0-9-]{0,31}`: Apache's `CD10`, or a program's own `SECURITY-AUDIT`.
+pub fn is_valid_code(code: &str) -> bool {
+    code.len() <= CODE_MAX
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Looks like an SPDX short identifier (the license list's `[A-Za-z0-9.-]+`, with the
+/// deprecated `+` suffix) or a `LicenseRef-`: one token, so expressions such as
+/// `MIT OR Apache-2.0` are refused; each license of an expression is listed on its own.
+pub fn is_spdx_like(id: &str) -> bool {
+    let core = id.strip_suffix('+').unwrap_or(id);
+    id.len() <= SPDX_MAX
+        && core.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && core
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+}
+
+impl ProgramTemplate {
+    pub fn stage(&self, key: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.key == key)
+    }
+
+    /// Where an accepted proposal's project starts: the first stage.
+    pub fn entry_stage(&self) -> Option<&Stage> {
+        self.stages.first().filter(|s| s.terminal.is_none())
+    }
+
+    pub fn vote_config(&self, kind: VoteKind) -> Option<&VoteConfig> {
+        self.vote_rules.get(&kind)
+    }
+
+    /// The policy's category for an SPDX identifier. SPDX identifiers match
+    /// case-insensitively (`apache-2.0` is `Apache-2.0`).
+    pub fn license_category(&self, spdx: &str) -> Option<LicenseCategory> {
+        let spdx = spdx.trim();
+        self.license_policy
+            .iter()
+            .find(|r| r.spdx.eq_ignore_ascii_case(spdx))
+            .map(|r| r.category)
+    }
+
+    /// Every problem with the template, or `Ok` if it can be used.
+    ///
+    /// Beyond well-formed keys, codes, identifiers and texts, a usable template has: at
+    /// least one non-terminal stage first and at least one terminal stage, all non-terminal
+    /// stages before the terminal ones (the order is the path through the program); a rule
+    /// for accepting proposals, for `AdvanceStage` when there is more than one
+    /// non-terminal stage, for `Graduate` when there is a `Graduated` stage and for
+    /// `Retire` when there is a retirement stage; vote deadlines between 1 hour and a
+    /// year and not before the minimum duration.
+    pub fn validate(&self) -> Result<(), Vec<TemplateError>> {
+        let mut errors = Vec::new();
+        self.validate_stages(&mut errors);
+        self.validate_votes(&mut errors);
+        if let Err(what) = self.report_cadence.check() {
+            errors.push(TemplateError::InvalidCadence(what));
+        }
+        self.validate_sections(&mut errors);
+        self.validate_checklist(&mut errors);
+        self.validate_licenses(&mut errors);
+        if self.discussion_min_days > MAX_DISCUSSION_DAYS {
+            errors.push(TemplateError::DiscussionTooLong);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn validate_stages(&self, errors: &mut Vec<TemplateError>) {
+        if self.stages.len() > MAX_STAGES {
+            errors.push(TemplateError::TooMany {
+                part: Part::Stage,
+                max: MAX_STAGES,
+            });
+        }
+        let mut keys = HashSet::new();
+        let mut seen_terminal = false;
+        for s in &self.stages {
+            if !is_valid_key(&s.key) {
+                errors.push(TemplateError::InvalidKey {
+                    part: Part::Stage,
+                    key: s.key.clone(),
+                });
+            }
+            if !keys.insert(s.key.as_str()) {
+                errors.push(TemplateError::Duplicate {
+                    part: Part::Stage,
+                    key: s.key.clone(),
+                });
+            }
+            check_text(errors, Part::Stage, &s.key, &s.name, NAME_MAX, true);
+            match s.terminal {
+                Some(_) => seen_terminal = true,
+                None if seen_terminal => {
+                    errors.push(TemplateError::ActiveAfterTerminal(s.key.clone()));
+                }
+                None => {}
+            }
+        }
+        if !self.stages.iter().any(|s| s.terminal.is_none()) {
+            errors.push(TemplateError::NoActiveStage);
+        }
+        if !seen_terminal {
+            errors.push(TemplateError::NoTerminalStage);
+        }
+    }
+
+    fn validate_votes(&self, errors: &mut Vec<TemplateError>) {
+        let active = self.stages.iter().filter(|s| s.terminal.is_none()).count();
+        let has = |f: fn(Terminal) -> bool| self.stages.iter().any(|s| s.terminal.is_some_and(f));
+        let needed = [
+            (VoteKind::AcceptProposal, true),
+            (VoteKind::AdvanceStage, active > 1),
+            (VoteKind::Graduate, has(|t| t == Terminal::Graduated)),
+            (VoteKind::Retire, has(Terminal::is_retirement)),
+        ];
+        for (kind, need) in needed {
+            if need && !self.vote_rules.contains_key(&kind) {
+                errors.push(TemplateError::MissingVoteRule(kind));
+            }
+        }
+        for (kind, c) in &self.vote_rules {
+            if c.deadline_hours == 0
+                || c.deadline_hours > MAX_VOTE_HOURS
+                || c.min_duration_hours > c.deadline_hours
+            {
+                errors.push(TemplateError::InvalidVoteDuration(*kind));
+            }
+            let minimums = match c.rule {
+                VoteRule::Majority {
+                    min_binding_votes,
+                    min_binding_plus,
+                    ..
+                }
+                | VoteRule::TwoThirds {
+                    min_binding_votes,
+                    min_binding_plus,
+                    ..
+                } => min_binding_votes.max(min_binding_plus),
+                VoteRule::LazyConsensus => 0,
+            };
+            if minimums > MAX_MIN_VOTES {
+                errors.push(TemplateError::ExcessiveMinimum(*kind));
+            }
+        }
+    }
+
+    fn validate_sections(&self, errors: &mut Vec<TemplateError>) {
+        if self.proposal_sections.is_empty() {
+            errors.push(TemplateError::NoProposalSections);
+        }
+        if self.proposal_sections.len() > MAX_SECTIONS {
+            errors.push(TemplateError::TooMany {
+                part: Part::Section,
+                max: MAX_SECTIONS,
+            });
+        }
+        let mut keys = HashSet::new();
+        for s in &self.proposal_sections {
+            if !is_valid_key(&s.key) {
+                errors.push(TemplateError::InvalidKey {
+                    part: Part::Section,
+                    key: s.key.clone(),
+                });
+            }
+            if !keys.insert(s.key.as_str()) {
+                errors.push(TemplateError::Duplicate {
+                    part: Part::Section,
+                    key: s.key.clone(),
+                });
+            }
+            check_text(errors, Part::Section, &s.key, &s.title, TITLE_MAX, true);
+            check_text(errors, Part::Section, &s.key, &s.help, HELP_MAX, false);
+        }
+    }
+
+    fn validate_checklist(&self, errors: &mut Vec<TemplateError>) {
+        if self.checklist.len() > MAX_CHECKLIST_ITEMS {
+            errors.push(TemplateError::TooMany {
+                part: Part::ChecklistItem,
+                max: MAX_CHECKLIST_ITEMS,
+            });
+        }
+        let mut codes = HashSet::new();
+        for item in &self.checklist {
+            if !is_valid_code(&item.code) {
+                errors.push(TemplateError::InvalidCode(item.code.clone()));
+            }
+            if !codes.insert(item.code.as_str()) {
+                errors.push(TemplateError::Duplicate {
+                    part: Part::ChecklistItem,
+                    key: item.code.clone(),
+                });
+            }
+            check_text(
+                errors,
+                Part::ChecklistItem,
+                &item.code,
+                &item.text,
+                TEXT_MAX,
+                true,
+            );
+            if let Evaluation::Automatic(
+                Evaluator::ElephantFactor { min: 0 }
+                | Evaluator::BusFactor { min: 0 }
+                | Evaluator::IssueResponseTime {
+                    max_median_hours: 0,
+                },
+            ) = item.evaluation
+            {
+                errors.push(TemplateError::InvalidEvaluator(item.code.clone()));
+            }
+        }
+    }
+
+    fn validate_licenses(&self, errors: &mut Vec<TemplateError>) {
+        if self.license_policy.len() > MAX_LICENSE_RULES {
+            errors.push(TemplateError::TooMany {
+                part: Part::License,
+                max: MAX_LICENSE_RULES,
+            });
+        }
+        let mut ids = HashSet::new();
+        for r in &self.license_policy {
+            if !is_spdx_like(&r.spdx) {
+                errors.push(TemplateError::InvalidSpdxId(r.spdx.clone()));
+            }
+            if !ids.insert(r.spdx.to_ascii_lowercase()) {
+                errors.push(TemplateError::Duplicate {
+                    part: Part::License,
+                    key: r.spdx.clone(),
+                });
+            }
+        }
+    }
+}
+
+fn check_text(
+    errors: &mut Vec<TemplateError>,
+    part: Part,
+    key: &str,
+    text: &str,
+    max: usize,
+    required: bool,
+) {
+    if required && text.trim().is_empty() {
+        errors.push(TemplateError::MissingText {
+            part,
+            key: key.to_owned(),
+        });
+    } else if text.chars().count() > max {
+        errors.push(TemplateError::TextTooLong {
+            part,
+            key: key.to_owned(),
+            max,
+        });
+    }
+}
+
+/// Why a project may not move between two stages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("the program has no stage {0:?}")]
+    UnknownStage(String),
+    #[error("stage {0:?} is terminal; projects do not leave it")]
+    FromTerminal(String),
+    #[error("the project is already in that stage")]
+    SameStage,
+    #[error("projects only move forward")]
+    Backward,
+    #[error("projects move to the next stage without skipping one")]
+    SkipsStage,
+    #[error("projects graduate from the last stage before graduation")]
+    NotFinalStage,
+    #[error("a {kind} vote cannot move a project to stage {to:?}")]
+    WrongKind { kind: VoteKind, to: String },
+    #[error("accepting a proposal starts a project; it does not move one")]
+    NotAStageChange,
+}
+
+impl TransitionError {
+    /// Message-catalog key for this error.
+    pub fn message_key(&self) -> &'static str {
+        match self {
+            TransitionError::UnknownStage(_) => "error.transition.unknown_stage",
+            TransitionError::FromTerminal(_) => "error.transition.from_terminal",
+            TransitionError::SameStage => "error.transition.same_stage",
+            TransitionError::Backward => "error.transition.backward",
+            TransitionError::SkipsStage => "error.transition.skips_stage",
+            TransitionError::NotFinalStage => "error.transition.not_final_stage",
+            TransitionError::WrongKind { .. } => "error.transition.wrong_kind",
+            TransitionError::NotAStageChange => "error.transition.not_a_stage_change",
+        }
+    }
+}
+
+/// Whether a `kind` decision may move a project from `from_stage` to `to_stage`.
+///
+/// Projects only move forward and never leave a terminal stage:
+/// - `AdvanceStage` goes to the very next stage, which must not be terminal;
+/// - `Graduate` goes to a `Graduated` stage, from the last non-terminal stage only
+///   (graduation is the step after it: a CNCF sandbox project is not graduated without
+///   incubating first);
+/// - `Retire` goes to a `Retired`, `Archived` or `Emeritus` stage from any non-terminal
+///   stage;
+/// - `AcceptProposal` creates a project in [`ProgramTemplate::entry_stage`] and moves none.
+///
+/// The same rules hold whether the decision was a vote here or recorded by an admin.
+pub fn may_transition(
+    template: &ProgramTemplate,
+    from_stage: &str,
+    to_stage: &str,
+    kind: VoteKind,
+) -> Result<(), TransitionError> {
+    let stages = &template.stages;
+    let index = |key: &str| {
+        stages
+            .iter()
+            .position(|s| s.key == key)
+            .ok_or_else(|| TransitionError::UnknownStage(key.to_owned()))
+    };
+    let from = index(from_stage)?;
+    let to = index(to_stage)?;
+    if stages[from].terminal.is_some() {
+        return Err(TransitionError::FromTerminal(from_stage.to_owned()));
+    }
+    if from == to {
+        return Err(TransitionError::SameStage);
+    }
+    let wrong_kind = || TransitionError::WrongKind {
+        kind,
+        to: to_stage.to_owned(),
+    };
+    let target = stages[to].terminal;
+    match kind {
+        VoteKind::AcceptProposal => Err(TransitionError::NotAStageChange),
+        VoteKind::AdvanceStage => {
+            if target.is_some() {
+                Err(wrong_kind())
+            } else if to < from {
+                Err(TransitionError::Backward)
+            } else if to > from + 1 {
+                Err(TransitionError::SkipsStage)
+            } else {
+                Ok(())
+            }
+        }
+        VoteKind::Graduate => {
+            if target != Some(Terminal::Graduated) {
+                Err(wrong_kind())
+            } else if stages[from + 1..].iter().any(|s| s.terminal.is_none()) {
+                Err(TransitionError::NotFinalStage)
+            } else {
+                Ok(())
+            }
+        }
+        VoteKind::Retire => {
+            if target.is_some_and(Terminal::is_retirement) {
+                Ok(())
+            } else {
+                Err(wrong_kind())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::presets::{Preset, preset};
+    use super::super::votes::Basis;
+    use super::*;
+
+    fn stage(key: &str, terminal: Option<Terminal>) -> Stage {
+        Stage {
+            key: key.into(),
+            name: key.to_uppercase(),
+            terminal,
+        }
+    }
+
+    type Expected = Result<(), TransitionError>;
+
+    #[test]
+    fn transitions() {
+        use TransitionError::*;
+        use VoteKind::*;
+        let cncf = preset(Preset::Cncf);
+        let apache = preset(Preset::Apache);
+        let lf = preset(Preset::LfAiData);
+        let wrong = |kind, to: &str| {
+            Err(WrongKind {
+                kind,
+                to: to.into(),
+            })
+        };
+        #[rustfmt::skip]
+        let table: &[(&ProgramTemplate, &str, &str, VoteKind, Expected)] = &[
+            (&cncf, "sandbox",    "incubating", AdvanceStage,   Ok(())),
+            (&cncf, "incubating", "graduated",  Graduate,       Ok(())),
+            (&cncf, "sandbox",    "archived",   Retire,         Ok(())),
+            (&cncf, "incubating", "archived",   Retire,         Ok(())),
+            (&cncf, "sandbox",    "graduated",  Graduate,       Err(NotFinalStage)),
+            (&cncf, "incubating", "sandbox",    AdvanceStage,   Err(Backward)),
+            (&cncf, "sandbox",    "sandbox",    AdvanceStage,   Err(SameStage)),
+            (&cncf, "sandbox",    "graduated",  AdvanceStage,   wrong(AdvanceStage, "graduated")),
+            (&cncf, "sandbox",    "incubating", Graduate,       wrong(Graduate, "incubating")),
+            (&cncf, "incubating", "archived",   Graduate,       wrong(Graduate, "archived")),
+            (&cncf, "incubating", "graduated",  Retire,         wrong(Retire, "graduated")),
+            (&cncf, "sandbox",    "incubating", Retire,         wrong(Retire, "incubating")),
+            (&cncf, "graduated",  "archived",   Retire,         Err(FromTerminal("graduated".into()))),
+            (&cncf, "archived",   "sandbox",    AdvanceStage,   Err(FromTerminal("archived".into()))),
+            (&cncf, "sandbox",    "nowhere",    AdvanceStage,   Err(UnknownStage("nowhere".into()))),
+            (&cncf, "nowhere",    "sandbox",    AdvanceStage,   Err(UnknownStage("nowhere".into()))),
+            (&cncf, "sandbox",    "incubating", AcceptProposal, Err(NotAStageChange)),
+            (&apache, "current",  "graduated",  Graduate,       Ok(())),
+            (&apache, "current",  "retired",    Retire,         Ok(())),
+            (&apache, "retired",  "current",    AdvanceStage,   Err(FromTerminal("retired".into()))),
+            (&apache, "current",  "retired",    Graduate,       wrong(Graduate, "retired")),
+            (&lf, "sandbox",      "incubation", AdvanceStage,   Ok(())),
+            (&lf, "sandbox",      "graduation", Graduate,       Err(NotFinalStage)),
+            (&lf, "incubation",   "graduation", Graduate,       Ok(())),
+            (&lf, "sandbox",      "emeritus",   Retire,         Ok(())),
+            (&lf, "emeritus",     "graduation", Graduate,       Err(FromTerminal("emeritus".into()))),
+        ];
+        for (i, (t, from, to, kind, want)) in table.iter().enumerate() {
+            assert_eq!(
+                &may_transition(t, from, to, *kind),
+                want,
+                "row {i}: {from} -> {to} by {kind}"
+            );
+        }
+        // Three active stages: no skipping the middle one.
+        let mut three = preset(Preset::Cncf);
+        three.stages.insert(2, stage("mature", None));
+        assert_eq!(
+            may_transition(&three, "sandbox", "mature", AdvanceStage),
+            Err(SkipsStage)
+        );
+        assert_eq!(
+            may_transition(&three, "incubating", "mature", AdvanceStage),
+            Ok(())
+        );
+        assert_eq!(
+            may_transition(&three, "incubating", "graduated", Graduate),
+            Err(NotFinalStage)
+        );
+    }
+
+    #[test]
+    fn presets_are_valid() {
+        for p in Preset::ALL {
+            assert_eq!(preset(p).validate(), Ok(()), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_templates_are_refused_with_every_problem() {
+        use TemplateError::*;
+        let base = preset(Preset::Blank);
+        type Edit = fn(&mut ProgramTemplate);
+        #[rustfmt::skip]
+        let table: &[(&str, Edit, Vec<TemplateError>)] = &[
+            ("no stages", |t| t.stages.clear(), vec![NoActiveStage, NoTerminalStage]),
+            ("only terminal", |t| t.stages.retain(|s| s.terminal.is_some()), vec![NoActiveStage]),
+            ("only active", |t| t.stages.retain(|s| s.terminal.is_none()), vec![NoTerminalStage]),
+            ("active after terminal", |t| t.stages.push(stage("late", None)),
+                vec![ActiveAfterTerminal("late".into()), MissingVoteRule(VoteKind::AdvanceStage)]),
+            ("bad stage key", |t| t.stages[0].key = "Incubating".into(),
+                vec![InvalidKey { part: Part::Stage, key: "Incubating".into() }]),
+            ("duplicate stage", |t| t.stages[2].key = t.stages[1].key.clone(),
+                vec![Duplicate { part: Part::Stage, key: "graduated".into() }]),
+            ("unnamed stage", |t| t.stages[0].name = " ".into(),
+                vec![MissingText { part: Part::Stage, key: "incubating".into() }]),
+            ("long stage name", |t| t.stages[0].name = "x".repeat(NAME_MAX + 1),
+                vec![TextTooLong { part: Part::Stage, key: "incubating".into(), max: NAME_MAX }]),
+            ("no accept rule", |t| { t.vote_rules.remove(&VoteKind::AcceptProposal); },
+                vec![MissingVoteRule(VoteKind::AcceptProposal)]),
+            ("no graduate rule", |t| { t.vote_rules.remove(&VoteKind::Graduate); },
+                vec![MissingVoteRule(VoteKind::Graduate)]),
+            ("no retire rule", |t| { t.vote_rules.remove(&VoteKind::Retire); },
+                vec![MissingVoteRule(VoteKind::Retire)]),
+            ("deadline before minimum", |t| {
+                if let Some(c) = t.vote_rules.get_mut(&VoteKind::Retire) { c.deadline_hours = 24; }
+            }, vec![InvalidVoteDuration(VoteKind::Retire)]),
+            ("no deadline", |t| {
+                if let Some(c) = t.vote_rules.get_mut(&VoteKind::Retire) {
+                    c.min_duration_hours = 0;
+                    c.deadline_hours = 0;
+                }
+            }, vec![InvalidVoteDuration(VoteKind::Retire)]),
+            ("deadline in two years", |t| {
+                if let Some(c) = t.vote_rules.get_mut(&VoteKind::Retire) { c.deadline_hours = 2 * 8760; }
+            }, vec![InvalidVoteDuration(VoteKind::Retire)]),
+            ("absurd quorum", |t| {
+                if let Some(c) = t.vote_rules.get_mut(&VoteKind::Graduate) {
+                    c.rule = VoteRule::TwoThirds {
+                        basis: Basis::Cast, min_binding_votes: 30_000, min_binding_plus: 0, veto: false,
+                    };
+                }
+            }, vec![ExcessiveMinimum(VoteKind::Graduate)]),
+            ("no sections", |t| t.proposal_sections.clear(), vec![NoProposalSections]),
+            ("duplicate section", |t| {
+                let s = t.proposal_sections[0].clone();
+                t.proposal_sections.push(s);
+            }, vec![Duplicate { part: Part::Section, key: "abstract".into() }]),
+            ("bad section key", |t| t.proposal_sections[0].key = "1st".into(),
+                vec![InvalidKey { part: Part::Section, key: "1st".into() }]),
+            ("untitled section", |t| t.proposal_sections[0].title.clear(),
+                vec![MissingText { part: Part::Section, key: "abstract".into() }]),
+            ("bad code", |t| t.checklist[0].code = "cd10".into(), vec![InvalidCode("cd10".into())]),
+            ("duplicate code", |t| {
+                let i = t.checklist[0].clone();
+                t.checklist.push(i);
+            }, vec![Duplicate { part: Part::ChecklistItem, key: "LICENSE".into() }]),
+            ("zero threshold", |t| {
+                t.checklist[0].evaluation = Evaluation::Automatic(Evaluator::BusFactor { min: 0 });
+            }, vec![InvalidEvaluator("LICENSE".into())]),
+            ("empty item", |t| t.checklist[0].text = String::new(),
+                vec![MissingText { part: Part::ChecklistItem, key: "LICENSE".into() }]),
+            ("spdx expression", |t| t.license_policy.push(LicenseRule {
+                spdx: "MIT OR Apache-2.0".into(), category: LicenseCategory::Allowed,
+            }), vec![InvalidSpdxId("MIT OR Apache-2.0".into())]),
+            ("duplicate license", |t| {
+                for (spdx, category) in [("MIT", LicenseCategory::Allowed), ("mit", LicenseCategory::Forbidden)] {
+                    t.license_policy.push(LicenseRule { spdx: spdx.into(), category });
+                }
+            }, vec![Duplicate { part: Part::License, key: "mit".into() }]),
+            ("cadence", |t| t.report_cadence.every_months = 1_000,
+                vec![InvalidCadence("every_months")]),
+            ("long discussion", |t| t.discussion_min_days = 400, vec![DiscussionTooLong]),
+        ];
+        for (name, edit, want) in table {
+            let mut t = base.clone();
+            edit(&mut t);
+            let got = t.validate();
+            if want.is_empty() {
+                assert_eq!(got, Ok(()), "{name}");
+            } else {
+                assert_eq!(got.as_ref(), Err(want), "{name}");
+            }
+        }
+        // A template broken in several ways reports each way.
+        let mut t = base;
+        t.stages.clear();
+        t.proposal_sections.clear();
+        t.discussion_min_days = 1_000;
+        assert_eq!(t.validate().map_err(|e| e.len()), Err(4));
+        for e in t.validate().err().unwrap_or_default() {
+            assert!(e.message_key().starts_with("error.program."));
+            assert!(!e.to_string().is_empty());
+        }
+    }
+
+    #[test]
+    fn adding_stages_asks_for_their_rules() {
+        let mut t = preset(Preset::Blank);
+        t.vote_rules.clear();
+        t.stages.insert(1, stage("mature", None));
+        t.stages.push(stage("emeritus", Some(Terminal::Emeritus)));
+        assert_eq!(
+            t.validate(),
+            Err(vec![
+                TemplateError::MissingVoteRule(VoteKind::AcceptProposal),
+                TemplateError::MissingVoteRule(VoteKind::AdvanceStage),
+                TemplateError::MissingVoteRule(VoteKind::Graduate),
+                TemplateError::MissingVoteRule(VoteKind::Retire),
+            ])
+        );
+    }
+
+    #[test]
+    fn identifiers() {
+        for ok in [
+            "Apache-2.0",
+            "MulanPSL-2.0",
+            "GPL-2.0+",
+            "0BSD",
+            "LicenseRef-Commons-Clause",
+        ] {
+            assert!(is_spdx_like(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "+",
+            "MIT OR Apache-2.0",
+            "-MIT",
+            "GPL-2.0++",
+            "GPL+2",
+            "Apache 2",
+            "木兰",
+            "a/b",
+        ] {
+            assert!(!is_spdx_like(bad), "{bad}");
+        }
+        assert!(!is_spdx_like(&"A".repeat(SPDX_MAX + 1)));
+        for ok in ["current", "sandbox", "initial_goals", "x-1"] {
+            assert!(is_valid_key(ok), "{ok}");
+        }
+        for bad in ["", "Current", "_x", "1st", "a b", "é"] {
+            assert!(!is_valid_key(bad), "{bad}");
+        }
+        assert!(!is_valid_key(&"a".repeat(KEY_MAX + 1)));
+        for ok in ["CD10", "IN20", "SECURITY-AUDIT"] {
+            assert!(is_valid_code(ok), "{ok}");
+        }
+        for bad in ["", "cd10", "10CD", "CD 10", "CD_10"] {
+            assert!(!is_valid_code(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn license_lookup() {
+        let t = preset(Preset::Apache);
+        #[rustfmt::skip]
+        let table: &[(&str, Option<LicenseCategory>)] = &[
+            ("Apache-2.0",   Some(LicenseCategory::Allowed)),
+            ("apache-2.0",   Some(LicenseCategory::Allowed)),
+            ("MulanPSL-2.0", Some(LicenseCategory::Allowed)),
+            (" MIT ",        Some(LicenseCategory::Allowed)),
+            ("MPL-2.0",      Some(LicenseCategory::Restricted)),
+            ("GPL-3.0-only", Some(LicenseCategory::Forbidden)),
+            ("AGPL-3.0-or-later", Some(LicenseCategory::Forbidden)),
+            ("SSPL-1.0",     Some(LicenseCategory::Forbidden)),
+            ("WTFPL",        None),
+        ];
+        for (id, want) in table {
+            assert_eq!(t.license_category(id), *want, "{id}");
+        }
+    }
+
+    #[test]
+    fn windows_from_config() {
+        let c = preset(Preset::Apache).vote_rules[&VoteKind::AcceptProposal];
+        let w = c.window(1_000);
+        assert_eq!(w.min_end_ms(), 1_000 + 72 * 3_600_000);
+        assert_eq!(w.closes_at_ms(), 1_000 + 72 * 3_600_000);
+    }
+}

@@ -1,0 +1,259 @@
+//! Closing votes: the job that decides open votes from the database, and what a decided
+//! vote does.
+//!
+//! [`Forge::close_due_votes`] looks at every open vote past its minimum duration and
+//! tallies it with `hatchery_core::incubator::decide` on the ballots read under the vote's
+//! lock; a vote decided (early, when no ballot still to come can change it, or at its
+//! deadline) is closed with its effect in one transaction:
+//! - accept passed: the proposal is accepted and its project created in the program's
+//!   entry stage with its roster and repositories; then the repositories move into the
+//!   program's organization (a name taken there is refused and recorded);
+//! - accept failed: the proposal is rejected;
+//! - advance, graduate, retire passed: the project's stage changes (retirement makes its
+//!   repositories read-only); failed: nothing moves.
+//!
+//! The store claims each close with `UPDATE ... WHERE state = 'open'`, so any number of
+//! servers may run [`run_vote_closer`] on one database.
+
+use std::future::Future;
+use std::time::Duration;
+
+use hatchery_core::incubator::{Outcome, ProposalState, VoteKind, VoteState, decide};
+use hatchery_store::{
+    Closing, NewProject, NewRosterEntry, Program, Project, Proposal, TallyRecord, Vote, VoteEffect,
+    now_ms,
+};
+
+use super::projects::{TransferOutcome, stage_move};
+use super::votes::{core_ballots, window_of};
+use super::{DESCRIPTION_MAX, IncubatorError};
+use crate::{Forge, ServiceError};
+
+/// The longest the closing job sleeps: votes opened on another server (whose wake-up call
+/// does not reach this one) are looked at within this time.
+pub const POLL_INTERVAL: Duration = Duration::from_secs(60);
+/// The shortest pause between two rounds, so a vote that cannot be closed (its effect
+/// fails) does not turn the job into a busy loop.
+const MIN_PAUSE: Duration = Duration::from_secs(1);
+
+/// What closing one vote did.
+#[derive(Debug, Clone)]
+pub struct ClosedVoteReport {
+    pub vote: Vote,
+    /// The project an accepted proposal created.
+    pub project: Option<Project>,
+    /// A stage vote moved its project.
+    pub stage_changed: bool,
+    /// What became of the accepted project's repositories.
+    pub transfers: Vec<TransferOutcome>,
+}
+
+/// The project an accepted proposal becomes.
+fn project_of(program: &Program, proposal: &Proposal, now: i64) -> NewProject {
+    let template = &program.template;
+    let stage = template
+        .entry_stage()
+        .or(template.stages.first())
+        .map(|s| s.key.clone())
+        .unwrap_or_default();
+    let section = |key: &str| {
+        proposal
+            .sections
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let description = section("abstract")
+        .or_else(|| {
+            template
+                .proposal_sections
+                .iter()
+                .find_map(|s| section(&s.key))
+        })
+        .unwrap_or_default()
+        .chars()
+        .take(DESCRIPTION_MAX)
+        .collect();
+    let sponsor = section("sponsoring_entity")
+        .and_then(|s| s.lines().next().map(|l| l.trim().to_owned()))
+        .filter(|s| !s.is_empty() && s.chars().count() <= 200)
+        .unwrap_or_else(|| program.name.clone());
+    let people = &proposal.people;
+    let entry = |p: &hatchery_store::NamedPerson, role: &str| NewRosterEntry {
+        user_id: p.user_id,
+        name: p.name.clone(),
+        role: role.to_owned(),
+        affiliation: p.affiliation.clone(),
+    };
+    let mut roster = Vec::new();
+    roster.extend(people.champion.iter().map(|p| entry(p, "champion")));
+    roster.extend(people.mentors.iter().map(|p| entry(p, "mentor")));
+    roster.extend(people.committers.iter().map(|p| entry(p, "committer")));
+    NewProject {
+        program_id: program.id,
+        proposal_id: Some(proposal.id),
+        slug: proposal.slug.clone(),
+        name: proposal.name.clone(),
+        description,
+        sponsor,
+        stage,
+        started_at: now,
+        roster,
+        repo_ids: proposal.repo_ids.clone(),
+    }
+}
+
+impl Forge {
+    /// Closes every open vote that is decided at `now`, with its effects; the closing job
+    /// runs this. A vote that fails to close is logged and retried on the next round.
+    pub async fn close_due_votes(&self, now: i64) -> Result<Vec<ClosedVoteReport>, ServiceError> {
+        let mut closed = Vec::new();
+        for vote in self.store.votes_to_check(now).await? {
+            // One vote that cannot be closed must not hold up the others.
+            match self.close_vote_if_decided(&vote, now).await {
+                Ok(Some(report)) => closed.push(report),
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(vote = vote.id, error = %e, "closing a vote failed");
+                }
+            }
+        }
+        Ok(closed)
+    }
+
+    /// Closes `vote` if it is decided at `now`; `None` when it is not (or another server
+    /// closed it first).
+    pub async fn close_vote_if_decided(
+        &self,
+        vote: &Vote,
+        now: i64,
+    ) -> Result<Option<ClosedVoteReport>, IncubatorError> {
+        let program = self
+            .store
+            .program_by_id(vote.program_id)
+            .await?
+            .ok_or(IncubatorError::NotFound)?;
+        let (pass, fail) = match vote.kind {
+            VoteKind::AcceptProposal => {
+                let proposal = self
+                    .store
+                    .proposal_by_id(vote.proposal_id.ok_or(IncubatorError::NotFound)?)
+                    .await?
+                    .ok_or(IncubatorError::NotFound)?;
+                (
+                    VoteEffect::Proposal {
+                        proposal_id: proposal.id,
+                        to: ProposalState::Accepted,
+                        project: Some(project_of(&program, &proposal, now)),
+                    },
+                    VoteEffect::Proposal {
+                        proposal_id: proposal.id,
+                        to: ProposalState::Rejected,
+                        project: None,
+                    },
+                )
+            }
+            VoteKind::AdvanceStage | VoteKind::Graduate | VoteKind::Retire => {
+                let project = self
+                    .store
+                    .project_by_id(vote.project_id.ok_or(IncubatorError::NotFound)?)
+                    .await?
+                    .ok_or(IncubatorError::NotFound)?;
+                let to = vote.target_stage.clone().unwrap_or_default();
+                let name = program
+                    .template
+                    .stage(&to)
+                    .map_or(to.as_str(), |s| s.name.as_str());
+                let resolution = if vote.kind == VoteKind::AdvanceStage {
+                    String::new()
+                } else {
+                    format!("{name} by vote {} ({})", vote.id, vote.title)
+                };
+                (
+                    VoteEffect::Stage(stage_move(&program.template, &project, &to, resolution)),
+                    VoteEffect::Nothing,
+                )
+            }
+        };
+        let closed = self
+            .store
+            .close_vote(vote.id, now, move |v, ballots| {
+                let electorate = u32::try_from(v.electorate_size).unwrap_or(u32::MAX);
+                let t = decide(
+                    &v.config.rule,
+                    electorate,
+                    &core_ballots(ballots),
+                    &window_of(v),
+                    now,
+                );
+                let (state, effect) = match t.outcome {
+                    Outcome::Pending => return None,
+                    Outcome::Passed => (VoteState::Passed, pass),
+                    Outcome::Failed => (VoteState::Failed, fail),
+                };
+                Some(Closing {
+                    state,
+                    tally: TallyRecord::of(&t, electorate),
+                    effect,
+                })
+            })
+            .await?;
+        let Some(closed) = closed else {
+            return Ok(None);
+        };
+        let transfers = match &closed.project {
+            Some(project) => {
+                self.transfer_project_repos(&program, project, None, now)
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        self.vote_closed_event(&program, &closed).await;
+        tracing::info!(
+            vote = closed.vote.id,
+            state = %closed.vote.state,
+            project = closed.project.as_ref().map(|p| p.id),
+            "vote closed"
+        );
+        Ok(Some(ClosedVoteReport {
+            vote: closed.vote,
+            project: closed.project,
+            stage_changed: closed.stage_changed,
+            transfers,
+        }))
+    }
+}
+
+/// Closes votes as they are decided, until `shutdown` resolves (a round in progress
+/// finishes first): at each vote's next
+/// possible decision time, when woken (a vote opened, a ballot cast), and at least every
+/// [`POLL_INTERVAL`]. Start one per server; several on one database are safe.
+pub async fn run_vote_closer(forge: &Forge, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        // A round runs to its end even when shutdown comes meanwhile: it may be moving a
+        // repository on disk, which must not be left half done.
+        let wait = async {
+            if let Err(e) = forge.close_due_votes(now_ms()).await {
+                tracing::warn!(error = %e, "closing due votes failed");
+            }
+            match forge.store.next_vote_check_at(now_ms()).await {
+                Ok(Some(at)) => {
+                    let ms = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
+                    Duration::from_millis(ms).clamp(MIN_PAUSE, POLL_INTERVAL)
+                }
+                Ok(None) => POLL_INTERVAL,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the open votes failed");
+                    POLL_INTERVAL
+                }
+            }
+        }
+        .await;
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = forge.incubator.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}

@@ -1,0 +1,512 @@
+//! Proposals: drafted by anyone signed in from the program's form, naming the repositories
+//! they bring (each readable by the proposer) and the people (champion, mentors, initial
+//! committers with affiliations); published for discussion; edited with every version
+//! kept (an edit during a vote cancels the vote); sent back for more information by the
+//! committee.
+
+use std::collections::{BTreeMap, HashSet};
+
+use hatchery_core::incubator::{ProposalEvent, ProposalState, cancels_vote, proposal_transition};
+use hatchery_core::{Action, Actor};
+use hatchery_store::{
+    NamedPerson, Program, Proposal, ProposalComment, ProposalContent, ProposalEdit, ProposalPeople,
+    ProposalRevision, ProposalStateChange, Repo,
+};
+
+use super::{IncubatorError, NAME_MAX, Subject, TEXT_MAX, field, line, slug, text, user_id};
+use crate::Forge;
+use crate::access::RepoLookup;
+
+/// Most repositories one proposal may bring.
+pub const MAX_REPOS: usize = 50;
+/// Most people one proposal may name.
+pub const MAX_PEOPLE: usize = 200;
+
+/// Someone named in a proposal: an account here (`username`), or only a name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonInput {
+    /// An account name of this forge; empty for someone without one.
+    pub username: String,
+    /// The name to show; defaults to the account's display name.
+    pub name: String,
+    pub affiliation: String,
+}
+
+/// What a person fills in to draft or edit a proposal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProposalInput {
+    /// The project's short id if accepted.
+    pub slug: String,
+    pub name: String,
+    /// Section key of the program's proposal form -> Markdown.
+    pub sections: BTreeMap<String, String>,
+    pub champion: Option<PersonInput>,
+    pub mentors: Vec<PersonInput>,
+    pub committers: Vec<PersonInput>,
+    /// `owner/name` of each repository the project brings.
+    pub repos: Vec<String>,
+}
+
+impl Forge {
+    /// A blank proposal with the program's sections, to start a draft from.
+    pub fn proposal_form(&self, program: &Program) -> ProposalInput {
+        ProposalInput {
+            sections: program
+                .template
+                .proposal_sections
+                .iter()
+                .map(|s| (s.key.clone(), String::new()))
+                .collect(),
+            ..ProposalInput::default()
+        }
+    }
+
+    /// Checks a proposal's input against the program and resolves its people and
+    /// repositories for `actor`.
+    async fn proposal_content(
+        &self,
+        actor: Actor,
+        program: &Program,
+        input: &ProposalInput,
+    ) -> Result<ProposalContent, IncubatorError> {
+        let slug = slug("slug", &input.slug)?;
+        if self
+            .store
+            .project_by_slug(program.id, &slug)
+            .await?
+            .is_some()
+        {
+            return Err(IncubatorError::NameTaken("slug"));
+        }
+        let name = line("name", &input.name, NAME_MAX)?;
+        let mut sections = BTreeMap::new();
+        for (key, value) in &input.sections {
+            if program
+                .template
+                .proposal_sections
+                .iter()
+                .all(|s| &s.key != key)
+            {
+                return Err(field(
+                    "sections",
+                    format!("the program's proposal form has no section {key:?}"),
+                ));
+            }
+            sections.insert(key.clone(), text("sections", value, TEXT_MAX)?);
+        }
+        let count = input.mentors.len() + input.committers.len() + 1;
+        if count > MAX_PEOPLE {
+            return Err(field("people", format!("at most {MAX_PEOPLE} people")));
+        }
+        let people = ProposalPeople {
+            champion: match &input.champion {
+                Some(p) if !(p.username.trim().is_empty() && p.name.trim().is_empty()) => {
+                    Some(self.named_person("champion", p).await?)
+                }
+                _ => None,
+            },
+            mentors: self.named_people("mentors", &input.mentors).await?,
+            committers: self.named_people("committers", &input.committers).await?,
+        };
+        if input.repos.len() > MAX_REPOS {
+            return Err(field("repos", format!("at most {MAX_REPOS} repositories")));
+        }
+        let mut repo_ids = Vec::new();
+        let mut seen = HashSet::new();
+        for full in &input.repos {
+            let full = full.trim();
+            if full.is_empty() {
+                continue;
+            }
+            let repo = self.readable_repo(actor, full).await?;
+            if seen.insert(repo.id) {
+                repo_ids.push(repo.id);
+            }
+        }
+        Ok(ProposalContent {
+            slug,
+            name,
+            sections,
+            people,
+            repo_ids,
+        })
+    }
+
+    /// The repository `owner/name`, if `actor` may read it: the same refusal for missing
+    /// and unreadable ones, so a proposal cannot be used to probe private names.
+    async fn readable_repo(&self, actor: Actor, full: &str) -> Result<Repo, IncubatorError> {
+        let unreadable = || IncubatorError::UnreadableRepo(full.to_owned());
+        let (owner, name) = full
+            .trim_matches('/')
+            .split_once('/')
+            .ok_or_else(unreadable)?;
+        match self.find_repo(actor, owner, name, Action::Read).await? {
+            RepoLookup::Found { repo, .. } => Ok(repo),
+            RepoLookup::Hidden | RepoLookup::Denied { .. } => Err(unreadable()),
+        }
+    }
+
+    async fn named_people(
+        &self,
+        what: &'static str,
+        people: &[PersonInput],
+    ) -> Result<Vec<NamedPerson>, IncubatorError> {
+        let mut out = Vec::with_capacity(people.len());
+        for p in people {
+            if p.username.trim().is_empty() && p.name.trim().is_empty() {
+                continue;
+            }
+            out.push(self.named_person(what, p).await?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn named_person(
+        &self,
+        what: &'static str,
+        p: &PersonInput,
+    ) -> Result<NamedPerson, IncubatorError> {
+        let affiliation = text(what, &p.affiliation, NAME_MAX)?;
+        let username = p.username.trim().trim_start_matches('@');
+        if username.is_empty() {
+            return Ok(NamedPerson {
+                user_id: None,
+                username: String::new(),
+                name: line(what, &p.name, NAME_MAX)?,
+                affiliation,
+            });
+        }
+        let user = self
+            .store
+            .user_by_name(username)
+            .await?
+            .ok_or_else(|| field(what, format!("there is no user {username:?}")))?;
+        let name = if p.name.trim().is_empty() {
+            if user.display_name.trim().is_empty() {
+                user.name.clone()
+            } else {
+                user.display_name.clone()
+            }
+        } else {
+            line(what, &p.name, NAME_MAX)?
+        };
+        Ok(NamedPerson {
+            user_id: Some(user.id),
+            username: user.name,
+            name,
+            affiliation,
+        })
+    }
+
+    /// Drafts a proposal. Anyone signed in; every named repository must be readable by
+    /// the proposer.
+    pub async fn draft_proposal(
+        &self,
+        actor: Actor,
+        program: &Program,
+        input: &ProposalInput,
+        now: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        self.authorize_program(actor, Action::ProposeToProgram, program, Subject::default())
+            .await?;
+        let author = user_id(actor)?;
+        let content = self.proposal_content(actor, program, input).await?;
+        let created = self
+            .store
+            .create_proposal(program.id, author, &content, now)
+            .await?;
+        self.proposal_event(program, &created, None, actor).await;
+        Ok(created)
+    }
+
+    /// Proposal `number` of the program, whatever its state. Pages that show it to a
+    /// person use [`Forge::visible_proposal`], which hides drafts.
+    pub async fn proposal(
+        &self,
+        program: &Program,
+        number: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        self.store
+            .proposal_by_number(program.id, number)
+            .await?
+            .ok_or(IncubatorError::NotFound)
+    }
+
+    /// Proposal `number` of the program, for `actor`: a draft is work in progress, seen
+    /// only by those who may edit it (others get `NotFound`).
+    pub async fn visible_proposal(
+        &self,
+        actor: Actor,
+        program: &Program,
+        number: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        let proposal = self.proposal(program, number).await?;
+        if proposal.state == ProposalState::Draft
+            && !self.may_see_draft(actor, program, &proposal).await?
+        {
+            return Err(IncubatorError::NotFound);
+        }
+        Ok(proposal)
+    }
+
+    /// The program's proposals `actor` may see (drafts only for those who may edit them),
+    /// newest first; only those in `state` when given.
+    pub async fn program_proposals(
+        &self,
+        actor: Actor,
+        program: &Program,
+        state: Option<ProposalState>,
+    ) -> Result<Vec<Proposal>, IncubatorError> {
+        let mut out = Vec::new();
+        for p in self.store.proposals_of_program(program.id, state).await? {
+            if p.state != ProposalState::Draft || self.may_see_draft(actor, program, &p).await? {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn may_see_draft(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+    ) -> Result<bool, IncubatorError> {
+        Ok(self
+            .may_in_program(
+                actor,
+                Action::Edit,
+                program,
+                Subject {
+                    proposal: Some(proposal),
+                    project: None,
+                },
+            )
+            .await?)
+    }
+
+    /// Saves a new version made from `version`. Its authors, the committee and the
+    /// organization's owners may. During a vote the vote is cancelled and the proposal
+    /// returns to discussion: a vote binds to the text it was called on.
+    pub async fn edit_proposal(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+        version: i64,
+        input: &ProposalInput,
+        now: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        self.authorize_program(
+            actor,
+            Action::Edit,
+            program,
+            Subject {
+                proposal: Some(proposal),
+                project: None,
+            },
+        )
+        .await?;
+        let editor = user_id(actor)?;
+        let to = proposal_transition(proposal.state, ProposalEvent::Edit)?;
+        let content = self.proposal_content(actor, program, input).await?;
+        let edited = self
+            .store
+            .edit_proposal(ProposalEdit {
+                id: proposal.id,
+                version,
+                from: proposal.state,
+                to,
+                cancel_vote: cancels_vote(proposal.state, ProposalEvent::Edit),
+                editor_id: editor,
+                content: &content,
+                now,
+            })
+            .await?;
+        self.proposal_event(program, &edited, Some(proposal), actor)
+            .await;
+        Ok(edited)
+    }
+
+    /// Publishes a draft for discussion, or returns a proposal that needed more
+    /// information to discussion; the minimum discussion period starts now. Every
+    /// required section must be filled in.
+    pub async fn start_discussion(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+        now: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        self.authorize_program(
+            actor,
+            Action::Edit,
+            program,
+            Subject {
+                proposal: Some(proposal),
+                project: None,
+            },
+        )
+        .await?;
+        let event = match proposal.state {
+            ProposalState::NeedsInfo => ProposalEvent::Resubmit,
+            _ => ProposalEvent::Submit,
+        };
+        let to = proposal_transition(proposal.state, event)?;
+        let missing: Vec<&str> = program
+            .template
+            .proposal_sections
+            .iter()
+            .filter(|s| {
+                s.required
+                    && proposal
+                        .sections
+                        .get(&s.key)
+                        .is_none_or(|v| v.trim().is_empty())
+            })
+            .map(|s| s.title.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(field(
+                "sections",
+                format!("required sections are empty: {}", missing.join(", ")),
+            ));
+        }
+        let updated = self
+            .store
+            .set_proposal_state(ProposalStateChange {
+                id: proposal.id,
+                from: proposal.state,
+                to,
+                cancel_vote: false,
+                discussion_started_at: Some(now),
+                actor_id: actor.user_id(),
+                note: "",
+                now,
+            })
+            .await?;
+        self.proposal_event(program, &updated, Some(proposal), actor)
+            .await;
+        Ok(updated)
+    }
+
+    /// The committee asks the authors for more information, in discussion or during the
+    /// vote (which is then cancelled); `note` is posted as a comment.
+    pub async fn request_info(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+        note: &str,
+        now: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        self.authorize_program(
+            actor,
+            Action::ReviewProposal,
+            program,
+            Subject {
+                proposal: Some(proposal),
+                project: None,
+            },
+        )
+        .await?;
+        let note = text("note", note, TEXT_MAX)?;
+        let to = proposal_transition(proposal.state, ProposalEvent::RequestInfo)?;
+        let updated = self
+            .store
+            .set_proposal_state(ProposalStateChange {
+                id: proposal.id,
+                from: proposal.state,
+                to,
+                cancel_vote: cancels_vote(proposal.state, ProposalEvent::RequestInfo),
+                discussion_started_at: None,
+                actor_id: actor.user_id(),
+                note: &note,
+                now,
+            })
+            .await?;
+        if !note.is_empty() {
+            self.store
+                .add_proposal_comment(proposal.id, user_id(actor)?, &note, now)
+                .await?;
+        }
+        self.proposal_event(program, &updated, Some(proposal), actor)
+            .await;
+        Ok(updated)
+    }
+
+    /// Anyone signed in takes part in the discussion; a draft takes comments from those
+    /// who may edit it only.
+    pub async fn comment_on_proposal(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+        body: &str,
+        now: i64,
+    ) -> Result<ProposalComment, IncubatorError> {
+        let subject = Subject {
+            proposal: Some(proposal),
+            project: None,
+        };
+        let action = if proposal.state == ProposalState::Draft {
+            Action::Edit
+        } else {
+            Action::Comment
+        };
+        self.authorize_program(actor, action, program, subject)
+            .await?;
+        let body = text("body", body, TEXT_MAX)?;
+        if body.is_empty() {
+            return Err(field("body", "required"));
+        }
+        Ok(self
+            .store
+            .add_proposal_comment(proposal.id, user_id(actor)?, &body, now)
+            .await?)
+    }
+
+    pub async fn proposal_comments(
+        &self,
+        proposal: &Proposal,
+    ) -> Result<Vec<ProposalComment>, IncubatorError> {
+        Ok(self.store.proposal_comments(proposal.id).await?)
+    }
+
+    /// Every saved version, oldest first.
+    pub async fn proposal_revisions(
+        &self,
+        proposal: &Proposal,
+    ) -> Result<Vec<ProposalRevision>, IncubatorError> {
+        Ok(self.store.proposal_revisions(proposal.id).await?)
+    }
+
+    /// The repositories a proposal brings that `actor` may read (the others stay hidden).
+    pub async fn proposal_repos(
+        &self,
+        actor: Actor,
+        repo_ids: &[i64],
+    ) -> Result<Vec<Repo>, IncubatorError> {
+        let mut out = Vec::new();
+        for id in repo_ids {
+            if let Some(repo) = self.store.repo_by_id(*id).await?
+                && self.may_read_repo(actor, &repo).await?
+            {
+                out.push(repo);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn may_read_repo(
+        &self,
+        actor: Actor,
+        repo: &Repo,
+    ) -> Result<bool, IncubatorError> {
+        let facts = self.repo_facts(actor, repo).await?;
+        Ok(
+            hatchery_core::authorize(actor, Action::Read, hatchery_core::Resource::Repo(facts))
+                .is_allowed(),
+        )
+    }
+}

@@ -1,0 +1,422 @@
+//! Reports: one per period of the program's cadence, due some days after it ends, with the
+//! sections of the program's report template; a draft is prefilled with figures from the
+//! forge (commits, contributors, issues opened and closed), submitted by the project, and
+//! signed off by a mentor or the committee (required where the program says so). Reports
+//! not submitted by their due date are overdue.
+//!
+//! Figures come from [`super::health`]. A report keeps them twice: over the project's
+//! public repositories and over all of them; [`Forge::report_figures`] shows the second
+//! only to those who may read every private one, so a private repository contributes
+//! figures only to its readers. The text prefilled into a section, which everyone reading
+//! the report sees, counts public repositories only.
+
+use std::collections::BTreeMap;
+
+use hatchery_core::incubator::{Preset, Section, current_period, reports_due};
+use hatchery_core::{Action, Actor};
+use hatchery_store::{Program, Project, Repo, Report, ReportState, ReportTemplate, Signoff};
+use serde::{Deserialize, Serialize};
+
+use super::health::PeriodMetrics;
+use super::{IncubatorError, NOTE_MAX, Subject, TEXT_MAX, field, text, user_id};
+use crate::Forge;
+
+/// What a report's `metrics` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredMetrics {
+    computed_at: i64,
+    /// Over the public repositories: what everyone may see.
+    public: PeriodMetrics,
+    /// Over all the project's repositories.
+    all: PeriodMetrics,
+    /// The private repositories `all` includes.
+    private_repo_ids: Vec<i64>,
+}
+
+/// A report past its due date.
+#[derive(Debug, Clone)]
+pub struct OverdueReport {
+    pub project: Project,
+    pub report: Report,
+    /// Submitted, but the sign-off the program requires is missing.
+    pub awaiting_signoff: bool,
+}
+
+fn section(key: &str, title: &str, help: &str) -> Section {
+    Section {
+        key: key.into(),
+        title: title.into(),
+        help: help.into(),
+        required: false,
+    }
+}
+
+/// The report template each preset starts with: Apache's podling report (with a mentor's
+/// sign-off required) or an annual review.
+pub fn report_template_preset(p: Preset) -> ReportTemplate {
+    match p {
+        Preset::Apache => ReportTemplate {
+            sections: vec![
+                section(
+                    "three_issues",
+                    "Three most important unfinished issues to address before graduating",
+                    "",
+                ),
+                section(
+                    "committee_issues",
+                    "Issues for the Incubator PMC or the board",
+                    "Anything the committee or the board should know or act on.",
+                ),
+                section(
+                    "community",
+                    "How has the community developed since the last report?",
+                    "",
+                ),
+                section(
+                    "development",
+                    "How has the project developed since the last report?",
+                    "",
+                ),
+                section(
+                    "maturity",
+                    "How would you assess the podling's maturity?",
+                    "Initial setup; working towards first release; community building; nearing graduation; other.",
+                ),
+                section("last_release", "Date of last release", ""),
+                section(
+                    "last_election",
+                    "When were the last committers or PPMC members elected?",
+                    "",
+                ),
+                section(
+                    "mentors_helpful",
+                    "Have your mentors been helpful and responsive?",
+                    "",
+                ),
+            ],
+            signoff_required: true,
+        },
+        Preset::Cncf | Preset::LfAiData => ReportTemplate {
+            sections: vec![
+                section("summary", "Summary", "Where the project stands."),
+                section("adoption", "Adoption", "Who uses the project, and how."),
+                section("development", "Development", ""),
+                section(
+                    "community",
+                    "Community and governance",
+                    "Maintainers and their organizations, governance changes.",
+                ),
+                section("next_steps", "Plans for the next year", ""),
+            ],
+            signoff_required: false,
+        },
+        Preset::Blank => ReportTemplate {
+            sections: vec![
+                section("summary", "Summary", ""),
+                section("development", "Development", ""),
+                section("community", "Community", ""),
+            ],
+            signoff_required: false,
+        },
+    }
+}
+
+/// The section that gets the figures' summary: `development`, or the first whose key
+/// mentions it.
+fn figures_section(template: &ReportTemplate) -> Option<&str> {
+    template
+        .sections
+        .iter()
+        .find(|s| s.key == "development")
+        .or_else(|| {
+            template
+                .sections
+                .iter()
+                .find(|s| s.key.contains("development") || s.key.contains("activity"))
+        })
+        .map(|s| s.key.as_str())
+}
+
+impl Forge {
+    /// The project's activity in `[from_ms, to_ms)` over the repositories `actor` may read.
+    pub async fn project_figures(
+        &self,
+        actor: Actor,
+        project: &Project,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<PeriodMetrics, IncubatorError> {
+        let repos = self.project_repos(actor, project).await?;
+        Ok(self.period_metrics(&repos, from_ms, to_ms).await?)
+    }
+
+    /// Creates the project's reports that are due by `now` (and the one of the current
+    /// period, to draft ahead) from the program's cadence; idempotent. Returns all its
+    /// reports, oldest first.
+    pub async fn ensure_reports(
+        &self,
+        program: &Program,
+        project: &Project,
+        now: i64,
+    ) -> Result<Vec<Report>, IncubatorError> {
+        if project.program_id != program.id {
+            return Err(IncubatorError::NotFound);
+        }
+        let cadence = program.template.report_cadence;
+        let until = project.ended_at.map_or(now, |end| end.min(now));
+        let mut periods = reports_due(cadence, project.started_at, until);
+        if project.ended_at.is_none()
+            && let Some(current) = current_period(cadence, project.started_at, now)
+            && !periods.contains(&current)
+        {
+            periods.push(current);
+        }
+        let sections: BTreeMap<String, String> = program
+            .report_template
+            .sections
+            .iter()
+            .map(|s| (s.key.clone(), String::new()))
+            .collect();
+        for p in periods {
+            self.store
+                .ensure_report(project.id, p.start_ms, p.end_ms, p.due_ms, &sections, now)
+                .await?;
+        }
+        Ok(self.store.reports_of_project(project.id).await?)
+    }
+
+    /// Report `id` of the project.
+    pub async fn report(&self, project: &Project, id: i64) -> Result<Report, IncubatorError> {
+        self.store
+            .report_by_id(id)
+            .await?
+            .filter(|r| r.project_id == project.id)
+            .ok_or(IncubatorError::NotFound)
+    }
+
+    pub async fn report_signoffs(&self, report: &Report) -> Result<Vec<Signoff>, IncubatorError> {
+        Ok(self.store.report_signoffs(report.id).await?)
+    }
+
+    /// Fills a draft with the period's figures (kept per repository) and, in its empty
+    /// development section, a summary of the public repositories' figures. The project's
+    /// roster and the committee only.
+    pub async fn prefill_report(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        report: &Report,
+        now: i64,
+    ) -> Result<Report, IncubatorError> {
+        self.authorize_report(actor, Action::EditReport, program, project, report)
+            .await?;
+        if report.state != ReportState::Draft {
+            return Err(field("state", "only a draft can be prefilled"));
+        }
+        let repos = self.store.project_repos(project.id).await?;
+        let public_repos: Vec<Repo> = repos.iter().filter(|r| !r.is_private).cloned().collect();
+        let all = self
+            .period_metrics(&repos, report.period_start, report.period_end)
+            .await?;
+        let public = self
+            .period_metrics(&public_repos, report.period_start, report.period_end)
+            .await?;
+        let mut sections = report.sections.clone();
+        for s in &program.report_template.sections {
+            sections.entry(s.key.clone()).or_default();
+        }
+        if let Some(key) = figures_section(&program.report_template)
+            && sections.get(key).is_none_or(|v| v.trim().is_empty())
+        {
+            sections.insert(
+                key.to_owned(),
+                format!(
+                    "In this period: {} commits by {} contributors ({} new); {} issues opened, {} closed; {} tags.",
+                    public.commits,
+                    public.contributors,
+                    public.new_contributors,
+                    public.issues_opened,
+                    public.issues_closed,
+                    public.tags
+                ),
+            );
+        }
+        let metrics = serde_json::to_value(StoredMetrics {
+            computed_at: now,
+            private_repo_ids: repos
+                .iter()
+                .filter(|r| r.is_private)
+                .map(|r| r.id)
+                .collect(),
+            public,
+            all,
+        })
+        .map_err(|e| field("metrics", e.to_string()))?;
+        Ok(self
+            .store
+            .update_report(report.id, report.version, &sections, Some(&metrics), now)
+            .await?)
+    }
+
+    /// The figures stored with a report: over all the project's repositories for those
+    /// who may read each private one, over the public ones for everyone else; `None`
+    /// before the report was prefilled.
+    pub async fn report_figures(
+        &self,
+        actor: Actor,
+        report: &Report,
+    ) -> Result<Option<PeriodMetrics>, IncubatorError> {
+        let Ok(stored) = serde_json::from_value::<StoredMetrics>(report.metrics.clone()) else {
+            return Ok(None);
+        };
+        for id in &stored.private_repo_ids {
+            let readable = match self.store.repo_by_id(*id).await? {
+                Some(repo) => self.may_read_repo(actor, &repo).await?,
+                // Deleted since: its figures stay with those who could see everything.
+                None => false,
+            };
+            if !readable {
+                return Ok(Some(stored.public));
+            }
+        }
+        Ok(Some(stored.all))
+    }
+
+    /// Saves a draft's sections made from `version`; only the template's sections. The
+    /// project's roster and the committee only.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn edit_report(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        report: &Report,
+        version: i64,
+        sections: &BTreeMap<String, String>,
+        now: i64,
+    ) -> Result<Report, IncubatorError> {
+        self.authorize_report(actor, Action::EditReport, program, project, report)
+            .await?;
+        let mut clean = BTreeMap::new();
+        for (key, value) in sections {
+            if program
+                .report_template
+                .sections
+                .iter()
+                .all(|s| &s.key != key)
+            {
+                return Err(field(
+                    "sections",
+                    format!("the program's report has no section {key:?}"),
+                ));
+            }
+            clean.insert(key.clone(), text("sections", value, TEXT_MAX)?);
+        }
+        Ok(self
+            .store
+            .update_report(report.id, version, &clean, None, now)
+            .await?)
+    }
+
+    /// Submits a draft (as it stands at `report.version`). The project's roster and the
+    /// committee only.
+    pub async fn submit_report(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        report: &Report,
+        now: i64,
+    ) -> Result<Report, IncubatorError> {
+        self.authorize_report(actor, Action::EditReport, program, project, report)
+            .await?;
+        Ok(self
+            .store
+            .submit_report(report.id, report.version, user_id(actor)?, now)
+            .await?)
+    }
+
+    /// Signs a submitted report off. The project's mentors and the committee only.
+    pub async fn sign_off_report(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        report: &Report,
+        comment: &str,
+        now: i64,
+    ) -> Result<Report, IncubatorError> {
+        self.authorize_report(actor, Action::SignOffReport, program, project, report)
+            .await?;
+        let comment = text("comment", comment, NOTE_MAX)?;
+        if report.state == ReportState::Draft {
+            return Err(field(
+                "state",
+                "a report is signed off once it is submitted",
+            ));
+        }
+        Ok(self
+            .store
+            .sign_off_report(report.id, user_id(actor)?, &comment, now)
+            .await?)
+    }
+
+    /// The active projects' reports past their due date and not submitted (and, where the
+    /// program requires a sign-off, submitted without one), oldest first. Brings their
+    /// reports up to date first.
+    pub async fn overdue_reports(
+        &self,
+        program: &Program,
+        now: i64,
+    ) -> Result<Vec<OverdueReport>, IncubatorError> {
+        let projects = self.store.projects_of_program(program.id).await?;
+        for p in projects.iter().filter(|p| p.ended_at.is_none()) {
+            self.ensure_reports(program, p, now).await?;
+        }
+        let required = program.report_template.signoff_required;
+        let reports = self
+            .store
+            .overdue_reports(program.id, now, required)
+            .await?;
+        Ok(reports
+            .into_iter()
+            .filter_map(|report| {
+                // A project that graduated or retired reports no more.
+                let project = projects
+                    .iter()
+                    .find(|p| p.id == report.project_id && p.ended_at.is_none())?
+                    .clone();
+                Some(OverdueReport {
+                    awaiting_signoff: report.state == ReportState::Submitted,
+                    project,
+                    report,
+                })
+            })
+            .collect())
+    }
+
+    async fn authorize_report(
+        &self,
+        actor: Actor,
+        action: Action,
+        program: &Program,
+        project: &Project,
+        report: &Report,
+    ) -> Result<(), IncubatorError> {
+        if project.program_id != program.id || report.project_id != project.id {
+            return Err(IncubatorError::NotFound);
+        }
+        self.authorize_program(
+            actor,
+            action,
+            program,
+            Subject {
+                project: Some(project),
+                proposal: None,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,786 @@
+//! A project's public status page (computed on every request, so always current: stage,
+//! time in stage, roster with affiliations and dates, repositories, checklist, reports,
+//! votes), opening a stage vote, recording a decision taken elsewhere, and the checklist
+//! with its evidence and the form for items a person judges.
+
+use std::collections::HashSet;
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use hatchery_core::Action;
+use hatchery_core::incubator::{Evaluation, VoteKind, may_transition};
+use hatchery_service::incubator::VoteOn;
+use hatchery_service::incubator::health::evaluator_name;
+use hatchery_store::{ChecklistEntry, ChecklistStatus, Project, Repo, Report, ReportState};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    Loaded, Problems, ProgramTab, ago_ms, checklist_badge, days, explain, fail, kind_label, load,
+    may, now, problems_box, program_header, project_url, proposal_url, refused, repo_item,
+    report_state_badge, role_label, stage_badge, vote_state_badge, vote_url,
+};
+use crate::ctx::{Ctx, FlashKind, flash_redirect};
+use crate::error::{WebError, WebResult};
+use crate::form::{Field, Form, Input, csrf_input};
+use crate::state::AppState;
+use crate::views::{date, page};
+
+pub(super) async fn project_of(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Loaded,
+    slug: &str,
+) -> WebResult<Project> {
+    state
+        .forge
+        .project(&l.program, slug)
+        .await
+        .map_err(|e| fail(ctx, e))
+}
+
+/// Whether a report is late: not submitted by its due date, or (where the program
+/// requires it) submitted but not signed off.
+pub(super) fn is_overdue(l: &Loaded, r: &Report, at: i64) -> bool {
+    r.due_at < at
+        && (r.state == ReportState::Draft
+            || (r.state == ReportState::Submitted && l.program.report_template.signoff_required))
+}
+
+/// The stage changes the program allows from the project's stage: (kind, target stage).
+fn transitions(l: &Loaded, project: &Project) -> Vec<(VoteKind, String)> {
+    let template = &l.program.template;
+    let mut out = Vec::new();
+    for stage in &template.stages {
+        for kind in [VoteKind::AdvanceStage, VoteKind::Graduate, VoteKind::Retire] {
+            if may_transition(template, &project.stage, &stage.key, kind).is_ok() {
+                out.push((kind, stage.key.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The forms of the status page, refused or blank.
+#[derive(Default)]
+struct Drafts<'a> {
+    vote: Option<&'a Problems>,
+    decision: Option<(&'a DecisionForm, &'a Problems)>,
+}
+
+async fn status_page(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Loaded,
+    project: &Project,
+    drafts: Drafts<'_>,
+) -> WebResult<Markup> {
+    let forge = &state.forge;
+    let program = &l.program;
+    let at = now();
+    let roster = forge
+        .project_roster(project)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let repos = forge
+        .project_repos(ctx.actor(), project)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let checklist = forge
+        .project_checklist(program, project)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let reports = forge
+        .ensure_reports(program, project, at)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let votes: Vec<_> = forge
+        .program_votes(program, false)
+        .await
+        .map_err(|e| fail(ctx, e))?
+        .into_iter()
+        .filter(|v| v.project_id == Some(project.id))
+        .collect();
+    let proposal = match project.proposal_id {
+        Some(id) => state.store.proposal_by_id(id).await?,
+        None => None,
+    };
+    let open_vote = may(state, ctx, l, Action::OpenVote, Some(project), None).await?;
+    let record = may(state, ctx, l, Action::RecordDecision, Some(project), None).await?;
+    let moves = if project.ended_at.is_none() && (open_vote || record) {
+        transitions(l, project)
+    } else {
+        Vec::new()
+    };
+    let passed = checklist
+        .iter()
+        .filter(|r| {
+            r.result
+                .as_ref()
+                .is_some_and(|x| x.status == ChecklistStatus::Pass)
+        })
+        .count();
+    let failing: Vec<&str> = checklist
+        .iter()
+        .filter(|r| {
+            r.result
+                .as_ref()
+                .is_some_and(|x| x.status == ChecklistStatus::Fail)
+        })
+        .map(|r| r.item.code.as_str())
+        .collect();
+    let excused = checklist
+        .iter()
+        .filter(|r| r.result.as_ref().is_some_and(|x| x.status.needs_reason()))
+        .count();
+    let url = project_url(program, project);
+    let none = Problems::none();
+    let blank = DecisionForm::default();
+    let (decision_form, decision_problems) = drafts.decision.unwrap_or((&blank, &none));
+    let vote_problems = drafts.vote.unwrap_or(&none);
+    let move_options: Vec<(String, String)> = moves
+        .iter()
+        .map(|(k, s)| {
+            (
+                format!("{}:{s}", k.as_str()),
+                format!("{} → {}", kind_label(ctx, *k), l.stage_name(s)),
+            )
+        })
+        .collect();
+    let mut stage_options: Vec<(&str, &str)> = Vec::new();
+    for (_, s) in &moves {
+        if !stage_options.iter().any(|(k, _)| k == s) {
+            stage_options.push((s.as_str(), l.stage_name(s)));
+        }
+    }
+    let has_open_vote = votes.iter().any(|v| !v.state.is_closed());
+    Ok(page(
+        ctx,
+        &format!("{} · {}", project.name, program.name),
+        html! {
+            (program_header(ctx, l, ProgramTab::None))
+            div.project-head id="project-status" data-stage=(project.stage) {
+                h2 { span id="project-name" { (project.name) } " " (stage_badge(l, &project.stage)) }
+                @if !project.description.is_empty() { p id="project-description" { (project.description) } }
+            }
+            dl.facts id="project-facts" {
+                dt { (ctx.t("incubator.col.stage")) } dd { (l.stage_name(&project.stage)) }
+                dt { (ctx.t("incubator.col.time_in_stage")) }
+                dd id="time-in-stage" { (days(ctx, at - project.stage_since)) " · " (ctx.t("incubator.since")) " " (date(project.stage_since)) }
+                dt { (ctx.t("incubator.started")) } dd id="started" { (date(project.started_at)) }
+                @if let Some(end) = project.ended_at { dt { (ctx.t("incubator.ended")) } dd id="ended" { (date(end)) } }
+                @if !project.sponsor.is_empty() { dt { (ctx.t("incubator.sponsor")) } dd { (project.sponsor) } }
+                @if !project.resolution.is_empty() {
+                    dt { (ctx.t("incubator.resolution")) }
+                    dd id="resolution" {
+                        @if project.resolution.starts_with("https://") || project.resolution.starts_with("http://") {
+                            a href=(project.resolution) rel="nofollow noopener" { (project.resolution) }
+                        } @else { (project.resolution) }
+                    }
+                }
+                @if let Some(p) = &proposal {
+                    dt { (ctx.t("incubator.proposal")) } dd { a href=(proposal_url(program, p.number)) { "#" (p.number) " " (p.name) } }
+                }
+            }
+            @if !moves.is_empty() {
+                div.two-col id="project-actions" {
+                    @if open_vote {
+                        section.card id="stage-vote" {
+                            h3 style="margin-top:0" { (ctx.t("incubator.open_stage_vote")) }
+                            (problems_box(ctx, vote_problems))
+                            @if has_open_vote { p.muted { (ctx.t("error.incubator.vote_already_open")) } }
+                            form.stack method="post" action=(format!("{url}/vote")) id="stage-vote-form" {
+                                (csrf_input(ctx))
+                                div.field {
+                                    label for="f-move" { (ctx.t("incubator.field.transition")) }
+                                    select id="f-move" name="move" {
+                                        @for (v, label) in &move_options { option value=(v) { (label) } }
+                                    }
+                                }
+                                div { button.btn.btn-primary type="submit" id="stage-vote-submit" { (ctx.t("incubator.open_vote")) } }
+                            }
+                        }
+                    }
+                    @if record {
+                        section.card id="decision" {
+                            h3 style="margin-top:0" { (ctx.t("incubator.record_decision")) }
+                            p.muted { (ctx.t("incubator.record_decision_hint")) }
+                            (problems_box(ctx, decision_problems))
+                            form.stack method="post" action=(format!("{url}/decision")) id="decision-form" novalidate {
+                                (csrf_input(ctx))
+                                (Field::new("to_stage", ctx.t("incubator.field.to_stage"), &decision_form.to_stage).input(Input::Select(&stage_options)).render(ctx, &decision_problems.fields))
+                                (Field::new("reference", ctx.t("incubator.field.reference"), &decision_form.reference).required().hint(ctx.t("incubator.hint.reference")).render(ctx, &decision_problems.fields))
+                                div { button.btn.btn-danger type="submit" id="decision-submit" { (ctx.t("incubator.record")) } }
+                            }
+                        }
+                    }
+                }
+            }
+            section id="roster" {
+                h3 { (ctx.t("incubator.roster")) }
+                @if roster.is_empty() { div.empty { (ctx.t("incubator.no_people")) } }
+                @else {
+                    table.data id="roster-table" {
+                        thead { tr {
+                            th { (ctx.t("incubator.col.role")) }
+                            th { (ctx.t("incubator.field.person_name")) }
+                            th { (ctx.t("incubator.field.affiliation")) }
+                            th { (ctx.t("incubator.col.from")) }
+                            th { (ctx.t("incubator.col.until")) }
+                        } }
+                        tbody {
+                            @for r in &roster {
+                                tr.ended[r.ended_at.is_some()] data-role=(r.role) {
+                                    td { (role_label(ctx, &r.role)) }
+                                    td { (r.name) @if let Some(u) = &r.user { " " a href=(format!("/{}", u.name)) { "@" (u.name) } } }
+                                    td { (r.affiliation) }
+                                    td { (date(r.started_at)) }
+                                    td { @match r.ended_at { Some(e) => { (date(e)) }, None => { span.muted { "—" } } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section id="repositories" {
+                h3 { (ctx.t("incubator.field.repos")) }
+                @if repos.is_empty() { div.empty { (ctx.t("incubator.no_repos")) } }
+                ul.list { @for r in &repos { li { (repo_item(ctx, r)) } } }
+            }
+            section id="checklist-summary" {
+                h3 { a href=(format!("{url}/checklist")) { (ctx.t("incubator.checklist")) } " " span.score { (passed) " / " (checklist.len() - excused) } }
+                @if !failing.is_empty() {
+                    p { (ctx.t("incubator.failing")) " " @for c in &failing { code.failing { (c) } " " } }
+                }
+                p { a.btn.btn-small href=(format!("{url}/checklist")) id="checklist-link" { (ctx.t("incubator.see_checklist")) } }
+            }
+            section id="reports" {
+                h3 { (ctx.t("incubator.reports")) }
+                @if reports.is_empty() { div.empty { (ctx.t("incubator.no_reports")) } }
+                @else {
+                    table.data id="report-table" {
+                        thead { tr {
+                            th { (ctx.t("incubator.col.period")) }
+                            th { (ctx.t("incubator.col.due")) }
+                            th { (ctx.t("incubator.col.state")) }
+                        } }
+                        tbody {
+                            @for r in reports.iter().rev() {
+                                tr id=(format!("report-{}", r.id)) {
+                                    td { a href=(format!("{url}/reports/{}", r.id)) { (date(r.period_start)) " – " (date(r.period_end)) } }
+                                    td { (date(r.due_at)) }
+                                    td {
+                                        (report_state_badge(ctx, r.state))
+                                        @if is_overdue(l, r, at) { " " span.overdue { (ctx.t("incubator.overdue")) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section id="project-votes" {
+                h3 { (ctx.t("incubator.votes")) }
+                @if votes.is_empty() { div.empty { (ctx.t("incubator.no_votes")) } }
+                ul.list {
+                    @for v in &votes {
+                        li {
+                            a href=(vote_url(program, v.id)) { (kind_label(ctx, v.kind)) @if let Some(t) = &v.target_stage { " → " (l.stage_name(t)) } }
+                            span { (vote_state_badge(ctx, v.state)) " " span.muted { (ago_ms(ctx, v.opened_at)) } }
+                        }
+                    }
+                }
+            }
+            p { a href=(format!("{}/audit?project={}", l.base(), project.slug)) id="project-audit" { (ctx.t("incubator.project_audit")) } }
+        },
+    ))
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+) -> WebResult<Markup> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    status_page(&state, &ctx, &l, &project, Drafts::default()).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct VoteForm {
+    /// `kind:stage`, as the select offers it.
+    #[serde(rename = "move", default)]
+    target: String,
+}
+
+pub async fn open_vote(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    Form(form): Form<VoteForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    let parsed = form
+        .target
+        .split_once(':')
+        .and_then(|(k, s)| k.parse::<VoteKind>().ok().map(|k| (k, s.to_owned())));
+    let Some((kind, to_stage)) = parsed else {
+        let mut p = Problems::none();
+        p.add(&ctx, "error.incubator.invalid");
+        let body = status_page(
+            &state,
+            &ctx,
+            &l,
+            &project,
+            Drafts {
+                vote: Some(&p),
+                ..Drafts::default()
+            },
+        )
+        .await?;
+        return Ok(refused(body));
+    };
+    let on = VoteOn::Project {
+        project: &project,
+        kind,
+        to_stage: &to_stage,
+    };
+    match state
+        .forge
+        .open_vote(ctx.actor(), &l.program, on, now())
+        .await
+    {
+        Ok(v) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.vote_opened",
+            &vote_url(&l.program, v.id),
+        )),
+        Err(e) => {
+            let p = explain(&ctx, e)?;
+            let body = status_page(
+                &state,
+                &ctx,
+                &l,
+                &project,
+                Drafts {
+                    vote: Some(&p),
+                    ..Drafts::default()
+                },
+            )
+            .await?;
+            Ok(refused(body))
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DecisionForm {
+    #[serde(default)]
+    to_stage: String,
+    #[serde(default)]
+    reference: String,
+}
+
+pub async fn record_decision(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    Form(form): Form<DecisionForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    match state
+        .forge
+        .record_decision(
+            ctx.actor(),
+            &l.program,
+            &project,
+            &form.to_stage,
+            &form.reference,
+            now(),
+        )
+        .await
+    {
+        Ok(p) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.decision_recorded",
+            &project_url(&l.program, &p),
+        )),
+        Err(e) => {
+            let p = explain(&ctx, e)?;
+            let body = status_page(
+                &state,
+                &ctx,
+                &l,
+                &project,
+                Drafts {
+                    decision: Some((&form, &p)),
+                    ..Drafts::default()
+                },
+            )
+            .await?;
+            Ok(refused(body))
+        }
+    }
+}
+
+// ---- checklist ----
+
+fn check_reason(ctx: &Ctx, reason: &str) -> String {
+    let key = match reason {
+        "license_forbidden" => "incubator.check_reason.license_forbidden",
+        "license_restricted" => "incubator.check_reason.license_restricted",
+        "license_not_recognized" => "incubator.check_reason.license_not_recognized",
+        "license_not_in_policy" => "incubator.check_reason.license_not_in_policy",
+        "no_license_file" => "incubator.check_reason.no_license_file",
+        "empty_repository" => "incubator.check_reason.empty_repository",
+        "missing" => "incubator.check_reason.missing",
+        "no_repositories" => "incubator.check_reason.no_repositories",
+        "no_tags" => "incubator.check_reason.no_tags",
+        "below_minimum" => "incubator.check_reason.below_minimum",
+        "above_maximum" => "incubator.check_reason.above_maximum",
+        "no_issues" => "incubator.check_reason.no_issues",
+        _ => return reason.to_owned(),
+    };
+    ctx.t(key).to_owned()
+}
+
+fn category_label(ctx: &Ctx, c: Option<&str>) -> &'static str {
+    ctx.t(match c {
+        Some("allowed") => "incubator.category.allowed",
+        Some("restricted") => "incubator.category.restricted",
+        Some("forbidden") => "incubator.category.forbidden",
+        _ => "incubator.category.none",
+    })
+}
+
+/// The evidence the visitor may see: all of it when they can read every repository of the
+/// project; otherwise only the entries about repositories they can read (figures computed
+/// over all repositories are left out, since they would tell about the private ones).
+fn visible_evidence(
+    evidence: &Value,
+    visible: &HashSet<String>,
+    all_visible: bool,
+) -> Option<Value> {
+    if all_visible {
+        return Some(evidence.clone());
+    }
+    let obj = evidence.as_object()?;
+    let mut out = serde_json::Map::new();
+    let readable = |v: &Value| {
+        v.get("repo")
+            .and_then(Value::as_str)
+            .or_else(|| v.as_str())
+            .is_some_and(|name| visible.contains(name))
+    };
+    for key in ["repos", "found", "missing"] {
+        if let Some(items) = obj.get(key).and_then(Value::as_array) {
+            let kept: Vec<Value> = items.iter().filter(|v| readable(v)).cloned().collect();
+            out.insert(key.to_owned(), Value::Array(kept));
+        }
+    }
+    // A person's note is about the item, not about a repository.
+    if let Some(note) = obj.get("note") {
+        out.insert("note".to_owned(), note.clone());
+    }
+    if out
+        .values()
+        .all(|v| v.as_array().is_some_and(Vec::is_empty))
+    {
+        None
+    } else {
+        Some(Value::Object(out))
+    }
+}
+
+fn evidence_view(ctx: &Ctx, evidence: &Value) -> Markup {
+    let repos = evidence.get("repos").and_then(Value::as_array);
+    let licenses = repos.is_some_and(|r| r.iter().any(|e| e.get("licenses").is_some()));
+    html! {
+        @if licenses {
+            ul.evidence {
+                @for e in repos.into_iter().flatten() {
+                    li {
+                        code { (e.get("repo").and_then(Value::as_str).unwrap_or("")) }
+                        @for lic in e.get("licenses").and_then(Value::as_array).into_iter().flatten() {
+                            " · " (lic.get("path").and_then(Value::as_str).unwrap_or("")) " → "
+                            @match lic.get("spdx").and_then(Value::as_str) {
+                                Some(id) => { strong.spdx { (id) } " (" (category_label(ctx, lic.get("category").and_then(Value::as_str))) ")" }
+                                None => { span.muted { (ctx.t("incubator.check_reason.license_not_recognized")) } }
+                            }
+                        }
+                        @if let Some(p) = e.get("problem").and_then(Value::as_str) { " · " span.muted { (check_reason(ctx, p)) } }
+                    }
+                }
+            }
+        } @else if let Some(found) = evidence.get("found").and_then(Value::as_array) {
+            ul.evidence {
+                @for f in found {
+                    li { code { (f.get("repo").and_then(Value::as_str).unwrap_or("")) } " · " (f.get("path").and_then(Value::as_str).unwrap_or("")) }
+                }
+                @for m in evidence.get("missing").and_then(Value::as_array).into_iter().flatten() {
+                    li.muted { code { (m.as_str().unwrap_or("")) } " · " (ctx.t("incubator.check_reason.missing")) }
+                }
+            }
+        } @else if let Some(note) = evidence.get("note").and_then(Value::as_str) {
+            @if note.starts_with("https://") || note.starts_with("http://") {
+                a href=(note) rel="nofollow noopener" { (note) }
+            } @else { (note) }
+        } @else if evidence.as_object().is_some_and(|o| !o.is_empty()) {
+            code.evidence { (evidence.to_string()) }
+        }
+    }
+}
+
+/// The manual-item form as typed.
+#[derive(Deserialize, Default)]
+pub struct ManualForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    evidence: String,
+}
+
+async fn checklist_page(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Loaded,
+    project: &Project,
+    form: &ManualForm,
+    problems: &Problems,
+) -> WebResult<Markup> {
+    let program = &l.program;
+    let rows = state
+        .forge
+        .project_checklist(program, project)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let visible_repos: Vec<Repo> = state
+        .forge
+        .project_repos(ctx.actor(), project)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let all = state.store.project_repo_ids(project.id).await?;
+    let all_visible = visible_repos.len() == all.len();
+    let visible: HashSet<String> = visible_repos
+        .iter()
+        .map(|r| format!("{}/{}", r.owner_name, r.name))
+        .collect();
+    let judge = may(
+        state,
+        ctx,
+        l,
+        Action::SetManualChecklist,
+        Some(project),
+        None,
+    )
+    .await?;
+    let evaluate =
+        judge || l.owner || may(state, ctx, l, Action::EditReport, Some(project), None).await?;
+    let url = project_url(program, project);
+    let codes: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.item.code.as_str(), r.item.code.as_str()))
+        .collect();
+    let statuses: Vec<(&str, &str)> = ChecklistStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), super::checklist_status_label(ctx, *s)))
+        .collect();
+    let who = |r: &ChecklistEntry| -> Markup {
+        match &r.evaluated_by {
+            Some(p) => super::person_link(ctx, Some(p)),
+            None => {
+                html! { span.muted { (ctx.t("incubator.automatic")) " " code { (r.evaluator) } } }
+            }
+        }
+    };
+    Ok(page(
+        ctx,
+        &format!("{} · {}", ctx.t("incubator.checklist"), project.name),
+        html! {
+            (program_header(ctx, l, ProgramTab::None))
+            h2 { a href=(url) { (project.name) } " · " (ctx.t("incubator.checklist")) }
+            @if !all_visible { div.notice role="note" id="evidence-hidden" { (ctx.t("incubator.evidence_hidden")) } }
+            @if evaluate {
+                form.inline-form method="post" action=(format!("{url}/checklist/evaluate")) {
+                    (csrf_input(ctx))
+                    button.btn.btn-small type="submit" id="evaluate" { (ctx.t("incubator.evaluate_now")) }
+                }
+            }
+            div.table-wrap {
+                table.data id="checklist" {
+                    thead { tr {
+                        th { (ctx.t("incubator.col.code")) }
+                        th { (ctx.t("incubator.col.item")) }
+                        th { (ctx.t("incubator.col.state")) }
+                        th { (ctx.t("incubator.col.evidence")) }
+                        th { (ctx.t("incubator.col.who")) }
+                        th { (ctx.t("incubator.col.when")) }
+                    } }
+                    tbody {
+                        @for r in &rows {
+                            tr id=(format!("item-{}", r.item.code)) data-status=(r.result.as_ref().map_or("none", |x| x.status.as_str())) {
+                                td { code { (r.item.code) } }
+                                td {
+                                    (r.item.text)
+                                    div.muted.small {
+                                        @match r.item.evaluation {
+                                            Evaluation::Automatic(e) => { (ctx.t("incubator.automatic")) " " code { (evaluator_name(e)) } }
+                                            Evaluation::Manual => { (ctx.t("incubator.manual")) }
+                                        }
+                                    }
+                                }
+                                td {
+                                    (checklist_badge(ctx, r.result.as_ref().map(|x| x.status)))
+                                    @if let Some(x) = &r.result {
+                                        @if !x.reason.is_empty() {
+                                            div.small.reason { @if x.evaluator.is_empty() { (x.reason) } @else { (check_reason(ctx, &x.reason)) } }
+                                        }
+                                    }
+                                }
+                                td {
+                                    @if let Some(x) = &r.result {
+                                        @match visible_evidence(&x.evidence, &visible, all_visible) {
+                                            Some(ev) => { (evidence_view(ctx, &ev)) }
+                                            None => { span.muted { "—" } }
+                                        }
+                                    }
+                                }
+                                td { @if let Some(x) = &r.result { (who(x)) } }
+                                td { @if let Some(x) = &r.result { (ago_ms(ctx, x.evaluated_at)) } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if judge {
+                section.card id="manual-item" {
+                    h3 style="margin-top:0" { (ctx.t("incubator.judge_item")) }
+                    p.muted { (ctx.t("incubator.judge_item_hint")) }
+                    (problems_box(ctx, problems))
+                    form.stack method="post" action=(format!("{url}/checklist")) id="manual-item-form" novalidate {
+                        (csrf_input(ctx))
+                        (Field::new("code", ctx.t("incubator.col.code"), &form.code).input(Input::Select(&codes)).render(ctx, &problems.fields))
+                        (Field::new("status", ctx.t("incubator.col.state"), &form.status).input(Input::Select(&statuses)).render(ctx, &problems.fields))
+                        (Field::new("reason", ctx.t("incubator.field.reason"), &form.reason).hint(ctx.t("incubator.hint.reason")).render(ctx, &problems.fields))
+                        (Field::new("evidence", ctx.t("incubator.col.evidence"), &form.evidence).hint(ctx.t("incubator.hint.evidence")).render(ctx, &problems.fields))
+                        div { button.btn.btn-primary type="submit" id="manual-item-submit" { (ctx.t("incubator.save")) } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn checklist(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+) -> WebResult<Markup> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    checklist_page(
+        &state,
+        &ctx,
+        &l,
+        &project,
+        &ManualForm::default(),
+        &Problems::none(),
+    )
+    .await
+}
+
+pub async fn set_item(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    Form(form): Form<ManualForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    let Ok(status) = form.status.parse::<ChecklistStatus>() else {
+        let mut p = Problems::none();
+        p.add_field(&ctx, "status", "error.incubator.invalid");
+        return Ok(refused(
+            checklist_page(&state, &ctx, &l, &project, &form, &p).await?,
+        ));
+    };
+    let evidence = if form.evidence.trim().is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({ "note": form.evidence.trim() })
+    };
+    match state
+        .forge
+        .set_manual_item(
+            ctx.actor(),
+            &l.program,
+            &project,
+            &form.code,
+            status,
+            &form.reason,
+            evidence,
+            now(),
+        )
+        .await
+    {
+        Ok(_) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.saved",
+            &format!("{}/checklist", project_url(&l.program, &project)),
+        )),
+        Err(e) => {
+            let p = explain(&ctx, e)?;
+            Ok(refused(
+                checklist_page(&state, &ctx, &l, &project, &form, &p).await?,
+            ))
+        }
+    }
+}
+
+pub async fn evaluate(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    let allowed = l.owner
+        || may(
+            &state,
+            &ctx,
+            &l,
+            Action::SetManualChecklist,
+            Some(&project),
+            None,
+        )
+        .await?
+        || may(&state, &ctx, &l, Action::EditReport, Some(&project), None).await?;
+    if !allowed {
+        return Err(WebError::Forbidden);
+    }
+    state
+        .forge
+        .evaluate_checklist(&l.program, &project, now())
+        .await
+        .map_err(|e| fail(&ctx, e))?;
+    Ok(flash_redirect(
+        &ctx,
+        FlashKind::Success,
+        "incubator.flash.evaluated",
+        &format!("{}/checklist", project_url(&l.program, &project)),
+    ))
+}

@@ -1,0 +1,856 @@
+//! Proposals: the list by state, drafting one from the program's form (sections, people
+//! with affiliations, repositories), the proposal with its discussion, votes and
+//! revisions, editing, starting the discussion, asking for more information and opening
+//! the vote.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use hatchery_core::Action;
+use hatchery_core::incubator::ProposalState;
+use hatchery_render::{DropRelative, markdown};
+use hatchery_service::incubator::{PersonInput, ProposalInput, VoteOn};
+use hatchery_store::{NamedPerson, Proposal, ProposalPeople};
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use super::{
+    Loaded, Problems, ProgramTab, ago_ms, at_ms, explain, fail, kind_label, load, may, now,
+    person_link, problems_box, program_header, project_url, proposal_state_badge,
+    proposal_state_label, proposal_url, refused, slug_problem, vote_state_badge, vote_url,
+};
+use crate::ctx::{Ctx, FlashKind, flash_redirect};
+use crate::error::{WebError, WebResult};
+use crate::form::{Field, Form, Input, csrf_input};
+use crate::state::AppState;
+use crate::views::page;
+
+/// Blank rows offered for more mentors and committers.
+const SPARE_ROWS: usize = 2;
+
+fn md(text: &str) -> PreEscaped<String> {
+    PreEscaped(markdown(text, &DropRelative))
+}
+
+async fn proposal_of(state: &AppState, ctx: &Ctx, l: &Loaded, number: &str) -> WebResult<Proposal> {
+    let number: i64 = number.parse().map_err(|_| WebError::NotFound)?;
+    state
+        .forge
+        .proposal(&l.program, number)
+        .await
+        .map_err(|e| fail(ctx, e))
+}
+
+// ---- list ----
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    state: String,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug)): Path<(String, String)>,
+    Query(q): Query<ListQuery>,
+) -> WebResult<Markup> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let all = state.store.proposals_of_program(l.program.id, None).await?;
+    let filter: Option<ProposalState> = q.state.parse().ok();
+    let shown: Vec<&Proposal> = all
+        .iter()
+        .filter(|p| filter.is_none_or(|s| p.state == s))
+        .collect();
+    let base = format!("{}/proposals", l.base());
+    let count = |s: ProposalState| all.iter().filter(|p| p.state == s).count();
+    Ok(page(
+        &ctx,
+        &format!("{} · {}", ctx.t("incubator.tab.proposals"), l.program.name),
+        html! {
+            (program_header(&ctx, &l, ProgramTab::Proposals))
+            div.toolbar {
+                nav.subnav id="proposal-states" {
+                    a.active[filter.is_none()] href=(base) { (ctx.t("incubator.all")) " " span.badge { (all.len()) } }
+                    @for s in ProposalState::ALL {
+                        a.active[filter == Some(s)] href=(format!("{base}?state={}", s.as_str())) {
+                            (proposal_state_label(&ctx, s)) " " span.badge { (count(s)) }
+                        }
+                    }
+                }
+                a.btn.btn-primary.btn-small href=(format!("{base}/new")) id="new-proposal" { (ctx.t("incubator.new_proposal")) }
+            }
+            @if shown.is_empty() {
+                div.empty id="proposals-empty" { (ctx.t("incubator.no_proposals")) }
+            } @else {
+                ul.list id="proposal-list" {
+                    @for p in &shown {
+                        li id=(format!("proposal-{}", p.number)) {
+                            div {
+                                a href=(proposal_url(&l.program, p.number)) { strong { (p.name) } } " " span.muted { "#" (p.number) }
+                                div.muted.small {
+                                    (person_link(&ctx, p.author.as_ref())) " · " (ago_ms(&ctx, p.updated_at))
+                                }
+                            }
+                            (proposal_state_badge(&ctx, p.state))
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+// ---- the form ----
+
+/// The proposal form as submitted: its inputs repeat (people rows), so it is read as pairs.
+#[derive(Debug, Clone, Default)]
+struct Submitted {
+    input: ProposalInput,
+    /// The repositories as typed, one per line.
+    repos_text: String,
+    version: i64,
+}
+
+fn values<'a>(pairs: &'a [(String, String)], key: &'a str) -> impl Iterator<Item = &'a str> {
+    pairs
+        .iter()
+        .filter(move |(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn rows(pairs: &[(String, String)], prefix: &str) -> Vec<PersonInput> {
+    let user_key = format!("{prefix}_username");
+    let name_key = format!("{prefix}_name");
+    let aff_key = format!("{prefix}_affiliation");
+    let users: Vec<&str> = values(pairs, &user_key).collect();
+    let names: Vec<&str> = values(pairs, &name_key).collect();
+    let affs: Vec<&str> = values(pairs, &aff_key).collect();
+    let n = users.len().max(names.len()).max(affs.len());
+    (0..n)
+        .map(|i| PersonInput {
+            username: users.get(i).copied().unwrap_or("").trim().to_owned(),
+            name: names.get(i).copied().unwrap_or("").trim().to_owned(),
+            affiliation: affs.get(i).copied().unwrap_or("").trim().to_owned(),
+        })
+        .filter(|p| !(p.username.is_empty() && p.name.is_empty() && p.affiliation.is_empty()))
+        .collect()
+}
+
+fn parse_form(l: &Loaded, pairs: &[(String, String)]) -> Submitted {
+    let mut sections = BTreeMap::new();
+    for s in &l.program.template.proposal_sections {
+        let key = format!("section_{}", s.key);
+        sections.insert(s.key.clone(), value(pairs, &key).to_owned());
+    }
+    let champion = rows(pairs, "champion").into_iter().next();
+    let repos_text = value(pairs, "repos").to_owned();
+    let repos = repos_text
+        .split(['\n', ',', ' '])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Submitted {
+        input: ProposalInput {
+            slug: value(pairs, "slug").trim().to_owned(),
+            name: value(pairs, "name").trim().to_owned(),
+            sections,
+            champion,
+            mentors: rows(pairs, "mentor"),
+            committers: rows(pairs, "committer"),
+            repos,
+        },
+        repos_text,
+        version: value(pairs, "version").parse().unwrap_or(0),
+    }
+}
+
+fn person_input(p: &NamedPerson) -> PersonInput {
+    PersonInput {
+        username: p.username.clone(),
+        name: p.name.clone(),
+        affiliation: p.affiliation.clone(),
+    }
+}
+
+/// The form filled from a saved proposal.
+async fn stored_form(state: &AppState, ctx: &Ctx, p: &Proposal) -> WebResult<Submitted> {
+    let repos = state
+        .forge
+        .proposal_repos(ctx.actor(), &p.repo_ids)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let names: Vec<String> = repos
+        .iter()
+        .map(|r| format!("{}/{}", r.owner_name, r.name))
+        .collect();
+    Ok(Submitted {
+        input: ProposalInput {
+            slug: p.slug.clone(),
+            name: p.name.clone(),
+            sections: p.sections.clone(),
+            champion: p.people.champion.as_ref().map(person_input),
+            mentors: p.people.mentors.iter().map(person_input).collect(),
+            committers: p.people.committers.iter().map(person_input).collect(),
+            repos: names.clone(),
+        },
+        repos_text: names.join("\n"),
+        version: p.version,
+    })
+}
+
+fn people_rows(
+    ctx: &Ctx,
+    prefix: &str,
+    people: &[PersonInput],
+    min_rows: usize,
+    spare: usize,
+) -> Markup {
+    let blank = PersonInput::default();
+    let n = (people.len() + spare).max(min_rows);
+    html! {
+        table.data.people-input id=(format!("{prefix}-rows")) {
+            thead { tr {
+                th { (ctx.t("incubator.field.username")) }
+                th { (ctx.t("incubator.field.person_name")) }
+                th { (ctx.t("incubator.field.affiliation")) }
+            } }
+            tbody {
+                @for i in 0..n {
+                    @let p = people.get(i).unwrap_or(&blank);
+                    tr {
+                        td { input type="text" name=(format!("{prefix}_username")) value=(p.username) aria-label=(ctx.t("incubator.field.username")); }
+                        td { input type="text" name=(format!("{prefix}_name")) value=(p.name) aria-label=(ctx.t("incubator.field.person_name")); }
+                        td { input type="text" name=(format!("{prefix}_affiliation")) value=(p.affiliation) aria-label=(ctx.t("incubator.field.affiliation")); }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn proposal_form(
+    ctx: &Ctx,
+    l: &Loaded,
+    action: &str,
+    form: &Submitted,
+    p: &Problems,
+    submit: &str,
+    id: &str,
+) -> Markup {
+    let champion: Vec<PersonInput> = form.input.champion.iter().cloned().collect();
+    html! {
+        (problems_box(ctx, p))
+        form.stack.proposal-form method="post" action=(action) id=(id) novalidate {
+            (csrf_input(ctx))
+            input type="hidden" name="version" value=(form.version);
+            (Field::new("name", ctx.t("incubator.field.project_name"), &form.input.name).required().render(ctx, &p.fields))
+            (Field::new("slug", ctx.t("incubator.field.project_slug"), &form.input.slug).required().hint(ctx.t("incubator.hint.project_slug")).render(ctx, &p.fields))
+            fieldset id="sections" {
+                legend { (ctx.t("incubator.field.sections")) }
+                @if let Some(m) = p.fields.message(ctx, "sections") { div.error role="alert" { (m) } }
+                @for s in &l.program.template.proposal_sections {
+                    @let name = format!("section_{}", s.key);
+                    @let id = format!("f-{name}");
+                    div.field {
+                        label for=(id) { (s.title) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
+                        textarea id=(id) name=(name) { (form.input.sections.get(&s.key).map(String::as_str).unwrap_or("")) }
+                        @if !s.help.is_empty() { div.hint { (s.help) } }
+                    }
+                }
+            }
+            fieldset id="people" {
+                legend { (ctx.t("incubator.field.people")) }
+                p.muted { (ctx.t("incubator.hint.people")) }
+                @for f in ["champion", "mentors", "committers", "people"] {
+                    @if let Some(m) = p.fields.message(ctx, f) { div.error role="alert" { (m) } }
+                }
+                h4 { (ctx.t("incubator.role.champion")) }
+                (people_rows(ctx, "champion", &champion, 1, 0))
+                h4 { (ctx.t("incubator.field.mentors")) }
+                (people_rows(ctx, "mentor", &form.input.mentors, 3, SPARE_ROWS))
+                h4 { (ctx.t("incubator.field.committers")) }
+                (people_rows(ctx, "committer", &form.input.committers, 3, SPARE_ROWS))
+            }
+            (Field::new("repos", ctx.t("incubator.field.repos"), &form.repos_text).input(Input::TextArea).hint(ctx.t("incubator.hint.repos")).render(ctx, &p.fields))
+            div { button.btn.btn-primary type="submit" id=(format!("{id}-submit")) { (submit) } }
+        }
+    }
+}
+
+// ---- new ----
+
+fn new_page(ctx: &Ctx, l: &Loaded, form: &Submitted, p: &Problems) -> Markup {
+    let action = format!("{}/proposals/new", l.base());
+    page(
+        ctx,
+        ctx.t("incubator.new_proposal"),
+        html! {
+            (program_header(ctx, l, ProgramTab::Proposals))
+            h3 { (ctx.t("incubator.new_proposal")) }
+            p.muted { (ctx.t("incubator.new_proposal_intro")) }
+            (proposal_form(ctx, l, &action, form, p, ctx.t("incubator.save_draft"), "proposal-new-form"))
+        },
+    )
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug)): Path<(String, String)>,
+) -> WebResult<Markup> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    ctx.require_user()?;
+    if !may(&state, &ctx, &l, Action::ProposeToProgram, None, None).await? {
+        return Err(WebError::Forbidden);
+    }
+    let form = Submitted {
+        input: state.forge.proposal_form(&l.program),
+        ..Submitted::default()
+    };
+    Ok(new_page(&ctx, &l, &form, &Problems::none()))
+}
+
+/// The problems of a refused proposal form, with slug problems in the visitor's language.
+fn form_problems(
+    ctx: &Ctx,
+    e: hatchery_service::incubator::IncubatorError,
+    form: &Submitted,
+) -> WebResult<Problems> {
+    let p = explain(ctx, e)?;
+    if p.fields.message(ctx, "slug").is_some() {
+        let mut named = Problems::none();
+        slug_problem(&mut named, ctx, "slug", &form.input.slug);
+        if !named.is_empty() {
+            return Ok(named);
+        }
+    }
+    Ok(p)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    ctx.require_user()?;
+    let form = parse_form(&l, &pairs);
+    match state
+        .forge
+        .draft_proposal(ctx.actor(), &l.program, &form.input, now())
+        .await
+    {
+        Ok(p) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.proposal_drafted",
+            &proposal_url(&l.program, p.number),
+        )),
+        Err(e) => {
+            let p = form_problems(&ctx, e, &form)?;
+            Ok(refused(new_page(&ctx, &l, &form, &p)))
+        }
+    }
+}
+
+// ---- show ----
+
+fn people_table(ctx: &Ctx, people: &ProposalPeople) -> Markup {
+    let rows: Vec<(&str, &NamedPerson)> = people
+        .champion
+        .iter()
+        .map(|p| ("champion", p))
+        .chain(people.mentors.iter().map(|p| ("mentor", p)))
+        .chain(people.committers.iter().map(|p| ("committer", p)))
+        .collect();
+    html! {
+        @if rows.is_empty() { p.muted { (ctx.t("incubator.no_people")) } }
+        @else {
+            table.data.roster {
+                thead { tr {
+                    th { (ctx.t("incubator.col.role")) }
+                    th { (ctx.t("incubator.field.person_name")) }
+                    th { (ctx.t("incubator.field.affiliation")) }
+                } }
+                tbody {
+                    @for (role, p) in &rows {
+                        tr data-role=(role) {
+                            td { (super::role_label(ctx, role)) }
+                            td { (p.name) @if !p.username.is_empty() { " " a href=(format!("/{}", p.username)) { "@" (p.username) } } }
+                            td { (p.affiliation) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What was typed into the forms of the proposal page when one was refused.
+#[derive(Default)]
+struct Drafts<'a> {
+    comment: &'a str,
+    note: &'a str,
+}
+
+async fn show_page(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Loaded,
+    proposal: &Proposal,
+    problems: &Problems,
+    drafts: Drafts<'_>,
+) -> WebResult<Markup> {
+    let forge = &state.forge;
+    let program = &l.program;
+    let editable = may(state, ctx, l, Action::Edit, None, Some(proposal)).await?;
+    let comment_action = if proposal.state == ProposalState::Draft {
+        Action::Edit
+    } else {
+        Action::Comment
+    };
+    let may_comment = may(state, ctx, l, comment_action, None, Some(proposal)).await?;
+    let review = may(state, ctx, l, Action::ReviewProposal, None, Some(proposal)).await?;
+    let open_vote = may(state, ctx, l, Action::OpenVote, None, Some(proposal)).await?;
+    let comments = forge
+        .proposal_comments(proposal)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let repos = forge
+        .proposal_repos(ctx.actor(), &proposal.repo_ids)
+        .await
+        .map_err(|e| fail(ctx, e))?;
+    let votes: Vec<_> = forge
+        .program_votes(program, false)
+        .await
+        .map_err(|e| fail(ctx, e))?
+        .into_iter()
+        .filter(|v| v.proposal_id == Some(proposal.id))
+        .collect();
+    let project = forge
+        .program_projects(program)
+        .await
+        .map_err(|e| fail(ctx, e))?
+        .into_iter()
+        .find(|p| p.proposal_id == Some(proposal.id));
+    let url = proposal_url(program, proposal.number);
+    let discussion_until = proposal
+        .discussion_started_at
+        .map(|s| s.saturating_add(i64::from(program.template.discussion_min_days) * 86_400_000));
+    let state_now = proposal.state;
+    Ok(page(
+        ctx,
+        &format!("{} · #{}", proposal.name, proposal.number),
+        html! {
+            (program_header(ctx, l, ProgramTab::Proposals))
+            div.issue-head {
+                h2.issue-heading { span id="proposal-name" { (proposal.name) } " " span.muted { "#" (proposal.number) } }
+                div.issue-meta {
+                    (proposal_state_badge(ctx, state_now)) " "
+                    (person_link(ctx, proposal.author.as_ref())) " "
+                    (ctx.t("incubator.proposed")) " " (ago_ms(ctx, proposal.created_at))
+                    " · " a href=(format!("{url}/revisions")) id="revisions-link" { (ctx.tf("incubator.version_n", &[("n", &proposal.version.to_string())])) }
+                    @if editable && !state_now.is_final() { " · " a href=(format!("{url}/edit")) id="edit-proposal" { (ctx.t("incubator.edit")) } }
+                }
+            }
+            (problems_box(ctx, problems))
+            @if state_now == ProposalState::Draft { div.notice role="note" id="draft-notice" { (ctx.t("incubator.draft_notice")) } }
+            @if state_now == ProposalState::NeedsInfo { div.notice role="note" id="needs-info-notice" { (ctx.t("incubator.needs_info_notice")) } }
+            @if let Some(p) = &project {
+                div.notice role="note" id="accepted-notice" { (ctx.t("incubator.accepted_notice")) " " a href=(project_url(program, p)) { (p.name) } }
+            }
+            div.buttons id="proposal-actions" {
+                @if editable && matches!(state_now, ProposalState::Draft | ProposalState::NeedsInfo) {
+                    form.inline-form method="post" action=(format!("{url}/discussion")) {
+                        (csrf_input(ctx))
+                        button.btn.btn-primary type="submit" id="start-discussion" {
+                            (ctx.t(if state_now == ProposalState::Draft { "incubator.start_discussion" } else { "incubator.resubmit" }))
+                        }
+                    }
+                }
+                @if open_vote && state_now == ProposalState::Discussion {
+                    form.inline-form method="post" action=(format!("{url}/vote")) {
+                        (csrf_input(ctx))
+                        button.btn.btn-primary type="submit" id="open-vote" { (ctx.t("incubator.open_vote")) }
+                    }
+                }
+            }
+            @if state_now == ProposalState::Discussion {
+                @if let Some(until) = discussion_until {
+                    p.muted id="discussion-until" { (ctx.t("incubator.discussion_until")) " " (at_ms(until)) }
+                }
+            }
+            div.issue-layout {
+                div.timeline {
+                    @for s in &program.template.proposal_sections {
+                        section.proposal-section id=(format!("section-{}", s.key)) {
+                            h3 { (s.title) }
+                            @match proposal.sections.get(&s.key).filter(|v| !v.trim().is_empty()) {
+                                Some(text) => { div.markdown-body { (md(text)) } }
+                                None => { p.muted { (ctx.t("incubator.empty_section")) } }
+                            }
+                        }
+                    }
+                    section id="people" {
+                        h3 { (ctx.t("incubator.field.people")) }
+                        (people_table(ctx, &proposal.people))
+                    }
+                    section id="repos" {
+                        h3 { (ctx.t("incubator.field.repos")) }
+                        @if repos.is_empty() { p.muted { (ctx.t("incubator.no_repos")) } }
+                        ul.list { @for r in &repos { li { (super::repo_item(ctx, r)) } } }
+                    }
+                    section id="discussion" {
+                        h3 { (ctx.t("incubator.discussion")) " " span.badge { (comments.len()) } }
+                        @for c in &comments {
+                            article.comment id=(format!("comment-{}", c.id)) {
+                                header.comment-head { (person_link(ctx, c.author.as_ref())) " " span.muted { (ago_ms(ctx, c.created_at)) } }
+                                div.markdown-body.comment-body { (md(&c.body)) }
+                            }
+                        }
+                        @if may_comment {
+                            form.stack method="post" action=(format!("{url}/comments")) id="comment-form" novalidate {
+                                (csrf_input(ctx))
+                                div.field {
+                                    label for="f-body" { (ctx.t("issue.field.comment")) }
+                                    textarea id="f-body" name="body" { (drafts.comment) }
+                                    @if let Some(m) = problems.fields.message(ctx, "body") { div.error role="alert" { (m) } }
+                                }
+                                div { button.btn.btn-primary type="submit" id="comment-submit" { (ctx.t("issue.comment")) } }
+                            }
+                        } @else if ctx.user.is_none() {
+                            p.muted { a href=(crate::pages::auth::login_url(&url)) { (ctx.t("issue.sign_in_to_comment")) } }
+                        }
+                    }
+                }
+                aside.issue-side {
+                    section id="side-votes" {
+                        h3 { (ctx.t("incubator.votes")) }
+                        @if votes.is_empty() { span.muted { (ctx.t("incubator.no_votes")) } }
+                        @for v in &votes {
+                            div { a href=(vote_url(program, v.id)) { (kind_label(ctx, v.kind)) } " " (vote_state_badge(ctx, v.state)) }
+                        }
+                    }
+                    @if review && matches!(state_now, ProposalState::Discussion | ProposalState::Voting) {
+                        section id="side-request-info" {
+                            h3 { (ctx.t("incubator.request_info")) }
+                            form.stack method="post" action=(format!("{url}/request_info")) id="request-info-form" {
+                                (csrf_input(ctx))
+                                textarea name="note" aria-label=(ctx.t("incubator.request_info_note")) { (drafts.note) }
+                                button.btn.btn-small type="submit" id="request-info" { (ctx.t("incubator.request_info")) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+) -> WebResult<Markup> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    show_page(
+        &state,
+        &ctx,
+        &l,
+        &proposal,
+        &Problems::none(),
+        Drafts::default(),
+    )
+    .await
+}
+
+/// The proposal page again with the refusal above it.
+async fn refused_show(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Loaded,
+    proposal: &Proposal,
+    e: hatchery_service::incubator::IncubatorError,
+    drafts: Drafts<'_>,
+) -> WebResult<Response> {
+    let p = explain(ctx, e)?;
+    Ok(refused(
+        show_page(state, ctx, l, proposal, &p, drafts).await?,
+    ))
+}
+
+// ---- actions ----
+
+#[derive(Deserialize, Default)]
+pub struct CommentForm {
+    #[serde(default)]
+    body: String,
+}
+
+pub async fn comment(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+    Form(form): Form<CommentForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    match state
+        .forge
+        .comment_on_proposal(ctx.actor(), &l.program, &proposal, &form.body, now())
+        .await
+    {
+        Ok(c) => Ok(Redirect::to(&format!(
+            "{}#comment-{}",
+            proposal_url(&l.program, proposal.number),
+            c.id
+        ))
+        .into_response()),
+        Err(e) => {
+            refused_show(
+                &state,
+                &ctx,
+                &l,
+                &proposal,
+                e,
+                Drafts {
+                    comment: &form.body,
+                    ..Drafts::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+pub async fn start_discussion(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    match state
+        .forge
+        .start_discussion(ctx.actor(), &l.program, &proposal, now())
+        .await
+    {
+        Ok(p) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.discussion_started",
+            &proposal_url(&l.program, p.number),
+        )),
+        Err(e) => refused_show(&state, &ctx, &l, &proposal, e, Drafts::default()).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NoteForm {
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn request_info(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+    Form(form): Form<NoteForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    match state
+        .forge
+        .request_info(ctx.actor(), &l.program, &proposal, &form.note, now())
+        .await
+    {
+        Ok(p) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.info_requested",
+            &proposal_url(&l.program, p.number),
+        )),
+        Err(e) => {
+            refused_show(
+                &state,
+                &ctx,
+                &l,
+                &proposal,
+                e,
+                Drafts {
+                    note: &form.note,
+                    ..Drafts::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+pub async fn open_vote(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    match state
+        .forge
+        .open_vote(ctx.actor(), &l.program, VoteOn::Proposal(&proposal), now())
+        .await
+    {
+        Ok(v) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.vote_opened",
+            &vote_url(&l.program, v.id),
+        )),
+        Err(e) => refused_show(&state, &ctx, &l, &proposal, e, Drafts::default()).await,
+    }
+}
+
+// ---- edit ----
+
+fn edit_page(ctx: &Ctx, l: &Loaded, proposal: &Proposal, form: &Submitted, p: &Problems) -> Markup {
+    let url = proposal_url(&l.program, proposal.number);
+    page(
+        ctx,
+        &format!(
+            "{} · #{}",
+            ctx.t("incubator.edit_proposal"),
+            proposal.number
+        ),
+        html! {
+            (program_header(ctx, l, ProgramTab::Proposals))
+            h3 { (ctx.t("incubator.edit_proposal")) " " a href=(url) { "#" (proposal.number) } }
+            @if proposal.state == ProposalState::Voting {
+                div.notice role="note" id="edit-cancels-vote" { (ctx.t("incubator.edit_cancels_vote")) }
+            }
+            (proposal_form(ctx, l, &format!("{url}/edit"), form, p, ctx.t("incubator.save"), "proposal-edit-form"))
+        },
+    )
+}
+
+async fn editable(state: &AppState, ctx: &Ctx, l: &Loaded, proposal: &Proposal) -> WebResult<()> {
+    ctx.require_user()?;
+    if may(state, ctx, l, Action::Edit, None, Some(proposal)).await? {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+) -> WebResult<Markup> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    editable(&state, &ctx, &l, &proposal).await?;
+    let form = stored_form(&state, &ctx, &proposal).await?;
+    Ok(edit_page(&ctx, &l, &proposal, &form, &Problems::none()))
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    editable(&state, &ctx, &l, &proposal).await?;
+    let form = parse_form(&l, &pairs);
+    match state
+        .forge
+        .edit_proposal(
+            ctx.actor(),
+            &l.program,
+            &proposal,
+            form.version,
+            &form.input,
+            now(),
+        )
+        .await
+    {
+        Ok(p) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.proposal_saved",
+            &proposal_url(&l.program, p.number),
+        )),
+        Err(e) => {
+            let p = form_problems(&ctx, e, &form)?;
+            Ok(refused(edit_page(&ctx, &l, &proposal, &form, &p)))
+        }
+    }
+}
+
+// ---- revisions ----
+
+pub async fn revisions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+) -> WebResult<Markup> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    let mut revisions = state
+        .forge
+        .proposal_revisions(&proposal)
+        .await
+        .map_err(|e| fail(&ctx, e))?;
+    revisions.reverse();
+    let url = proposal_url(&l.program, proposal.number);
+    let mut rendered = Vec::with_capacity(revisions.len());
+    for r in &revisions {
+        let repos = state
+            .forge
+            .proposal_repos(ctx.actor(), &r.repo_ids)
+            .await
+            .map_err(|e| fail(&ctx, e))?;
+        rendered.push(repos);
+    }
+    Ok(page(
+        &ctx,
+        &format!("{} · #{}", ctx.t("incubator.revisions"), proposal.number),
+        html! {
+            (program_header(&ctx, &l, ProgramTab::Proposals))
+            h3 { (ctx.t("incubator.revisions")) " · " a href=(url) { (proposal.name) " #" (proposal.number) } }
+            ol.list id="revision-list" {
+                @for (r, repos) in revisions.iter().zip(&rendered) {
+                    li id=(format!("revision-{}", r.version)) {
+                        details open[r.version == proposal.version] {
+                            summary {
+                                strong { (ctx.tf("incubator.version_n", &[("n", &r.version.to_string())])) } " "
+                                (person_link(&ctx, r.editor.as_ref())) " " span.muted { (ago_ms(&ctx, r.created_at)) }
+                            }
+                            h4 { (r.name) }
+                            @for s in &l.program.template.proposal_sections {
+                                @if let Some(text) = r.sections.get(&s.key).filter(|t| !t.trim().is_empty()) {
+                                    h5 { (s.title) }
+                                    div.markdown-body { (md(text)) }
+                                }
+                            }
+                            (people_table(&ctx, &r.people))
+                            ul.list { @for repo in repos { li { (super::repo_item(&ctx, repo)) } } }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
