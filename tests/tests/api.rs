@@ -18,7 +18,14 @@ async fn version_user_and_authentication() {
 
         let v = get(&server, "/api/v1/version", Auth::None).await;
         assert_eq!(v.status, 200, "[{l}]");
-        assert!(v.json["version"].as_str().unwrap_or("").starts_with("1.22.0+hatchery-"), "[{l}] {}", v.text);
+        assert!(
+            v.json["version"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("1.22.0+hatchery-"),
+            "[{l}] {}",
+            v.text
+        );
 
         let anon = get(&server, "/api/v1/user", Auth::None).await;
         assert_eq!(anon.status, 401, "[{l}]");
@@ -37,19 +44,40 @@ async fn version_user_and_authentication() {
             assert_eq!(me.json["login"], "ada", "[{l}]");
             assert_eq!(me.json["email"], "ada@example.org", "[{l}]");
         }
-        let bad = get(&server, "/api/v1/user", Auth::Token("0123456789012345678901234567890123456789")).await;
+        let bad = get(
+            &server,
+            "/api/v1/user",
+            Auth::Token("0123456789012345678901234567890123456789"),
+        )
+        .await;
         assert_eq!(bad.status, 401, "[{l}]");
-        let bad = get(&server, "/api/v1/user", Auth::Basic("ada", "wrong password")).await;
+        let bad = get(
+            &server,
+            "/api/v1/user",
+            Auth::Basic("ada", "wrong password"),
+        )
+        .await;
         assert_eq!(bad.status, 401, "[{l}]");
 
         let narrow = token(&server, ada.id, "narrow", &["read:repository"]).await;
         let refused = get(&server, "/api/v1/user", Auth::Token(&narrow)).await;
         assert_eq!(refused.status, 403, "[{l}]");
-        assert!(refused.json["message"].as_str().unwrap_or("").contains("read:user"), "[{l}] {}", refused.text);
+        assert!(
+            refused.json["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("read:user"),
+            "[{l}] {}",
+            refused.text
+        );
 
         let missing = get(&server, "/api/v1/no/such/route", Auth::None).await;
         assert_eq!(missing.status, 404, "[{l}]");
-        assert!(missing.json["message"].is_string(), "[{l}] {}", missing.text);
+        assert!(
+            missing.json["message"].is_string(),
+            "[{l}] {}",
+            missing.text
+        );
         server.stop().await;
     }
 }
@@ -82,7 +110,10 @@ async fn the_openapi_document_lists_every_route() {
                     None,
                 )
                 .await;
-                assert_ne!(r.status, 405, "[{l}] {method} {path} is documented but not routed");
+                assert_ne!(
+                    r.status, 405,
+                    "[{l}] {method} {path} is documented but not routed"
+                );
             }
         }
         for expected in hatchery_web::api::expected_routes() {

@@ -272,14 +272,18 @@ impl Journey<'_> {
         self.wait_css("#no-issues").await?;
         self.click("#new-issue").await?;
         self.wait_css("#issue-new-form").await?;
-        self.fill("#issue-new-form #f-title", "Calibration drifts after an hour")
-            .await?;
+        self.fill(
+            "#issue-new-form #f-title",
+            "Calibration drifts after an hour",
+        )
+        .await?;
         self.fill(
             "#issue-new-form #f-body",
             "Readings drift by **2 %**.\n\n@bob could you look?",
         )
         .await?;
-        self.click("#issue-new-form input[name='labels'][value]").await?;
+        self.click("#issue-new-form input[name='labels'][value]")
+            .await?;
         self.click("#issue-submit").await?;
         self.wait_path(&format!("/{org}/detector/issues/1")).await?;
         self.wait_text("#issue-title", "Calibration drifts after an hour")

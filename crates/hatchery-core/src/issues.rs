@@ -261,7 +261,11 @@ pub const DEFAULT_LABELS: &[(&str, &str, &str)] = &[
     ("documentation", "#0075ca", "label.default.documentation"),
     ("duplicate", "#cfd3d7", "label.default.duplicate"),
     ("enhancement", "#a2eeef", "label.default.enhancement"),
-    ("good first issue", "#7057ff", "label.default.good_first_issue"),
+    (
+        "good first issue",
+        "#7057ff",
+        "label.default.good_first_issue",
+    ),
     ("help wanted", "#008672", "label.default.help_wanted"),
     ("invalid", "#e4e669", "label.default.invalid"),
     ("question", "#d876e3", "label.default.question"),
@@ -274,7 +278,10 @@ mod tests {
 
     #[test]
     fn titles() {
-        assert_eq!(title("  Crash on start \n", 255), Ok("Crash on start".into()));
+        assert_eq!(
+            title("  Crash on start \n", 255),
+            Ok("Crash on start".into())
+        );
         assert_eq!(title("a\tb", 255), Ok("a b".into()));
         assert_eq!(title("   ", 255), Err(FieldError::Required));
         assert_eq!(title(&"字".repeat(255), 255), Ok("字".repeat(255)));

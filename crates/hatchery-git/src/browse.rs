@@ -300,7 +300,11 @@ impl Repository {
     }
 
     /// A full or abbreviated commit id naming exactly one commit.
-    pub(crate) fn resolve_commit_id(&self, repo: &gix::Repository, hex: &str) -> Result<Option<Oid>> {
+    pub(crate) fn resolve_commit_id(
+        &self,
+        repo: &gix::Repository,
+        hex: &str,
+    ) -> Result<Option<Oid>> {
         if hex.len() < MIN_ABBREV || hex.len() > 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }

@@ -22,7 +22,12 @@ impl Repository {
     /// Commits reachable from `tip` but from none of `exclude` (the ref's old value and the
     /// other branches, so a commit already on the server is not seen as new), newest first,
     /// at most `limit`.
-    pub fn new_commits(&self, tip: Oid, exclude: &[Oid], limit: usize) -> Result<Vec<PushedCommit>> {
+    pub fn new_commits(
+        &self,
+        tip: Oid,
+        exclude: &[Oid],
+        limit: usize,
+    ) -> Result<Vec<PushedCommit>> {
         let repo = self.local();
         let walk = repo
             .rev_walk([tip.to_gix()])

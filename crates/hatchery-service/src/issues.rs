@@ -99,7 +99,10 @@ impl RepoView {
     }
 
     pub fn may_comment(&self, action: Action, issue: &Issue, comment: &Comment) -> bool {
-        self.may(action, Resource::Comment(self.comment_facts(issue, comment)))
+        self.may(
+            action,
+            Resource::Comment(self.comment_facts(issue, comment)),
+        )
     }
 
     /// Triage rights on the repository's issues (labels, milestones, assignees).
@@ -167,10 +170,12 @@ impl Forge {
         owner: &str,
         name: &str,
     ) -> Result<Option<RepoView>, ServiceError> {
-        Ok(match self.find_repo(actor, owner, name, Action::Read).await? {
-            RepoLookup::Found { repo, facts } => Some(RepoView { repo, facts, actor }),
-            _ => None,
-        })
+        Ok(
+            match self.find_repo(actor, owner, name, Action::Read).await? {
+                RepoLookup::Found { repo, facts } => Some(RepoView { repo, facts, actor }),
+                _ => None,
+            },
+        )
     }
 
     pub async fn repo_view_of(&self, actor: Actor, repo: Repo) -> Result<RepoView, ServiceError> {
@@ -178,7 +183,11 @@ impl Forge {
         Ok(RepoView { repo, facts, actor })
     }
 
-    pub async fn open_issue(&self, view: &RepoView, input: IssueInput) -> Result<Issue, IssueError> {
+    pub async fn open_issue(
+        &self,
+        view: &RepoView,
+        input: IssueInput,
+    ) -> Result<Issue, IssueError> {
         check(authorize(
             view.actor,
             Action::OpenIssue,
@@ -210,8 +219,16 @@ impl Forge {
                 other => other.into(),
             })?;
         self.record_references(view, &issue, None, &body).await?;
-        self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUES, "opened", None, None)
-            .await;
+        self.emit_issue(
+            &view.repo,
+            view.actor,
+            issue.id,
+            hook_events::ISSUES,
+            "opened",
+            None,
+            None,
+        )
+        .await;
         Ok(issue)
     }
 
@@ -277,8 +294,16 @@ impl Forge {
             ref_: None,
         };
         if !changes.is_empty() {
-            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUES, "edited", Some(changes), None)
-                .await;
+            self.emit_issue(
+                &view.repo,
+                view.actor,
+                issue.id,
+                hook_events::ISSUES,
+                "edited",
+                Some(changes),
+                None,
+            )
+            .await;
         }
         Ok(edited)
     }
@@ -300,9 +325,21 @@ impl Forge {
             .set_issue_state(issue.id, Some(view.user_id()?), close, None)
             .await?;
         if changed {
-            let action = if close.is_some() { "closed" } else { "reopened" };
-            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUES, action, None, None)
-                .await;
+            let action = if close.is_some() {
+                "closed"
+            } else {
+                "reopened"
+            };
+            self.emit_issue(
+                &view.repo,
+                view.actor,
+                issue.id,
+                hook_events::ISSUES,
+                action,
+                None,
+                None,
+            )
+            .await;
         }
         Ok(changed)
     }
@@ -362,9 +399,21 @@ impl Forge {
                 .await?;
         }
         if current != wanted {
-            let action = if wanted.is_empty() { "label_cleared" } else { "label_updated" };
-            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUE_LABEL, action, None, None)
-                .await;
+            let action = if wanted.is_empty() {
+                "label_cleared"
+            } else {
+                "label_updated"
+            };
+            self.emit_issue(
+                &view.repo,
+                view.actor,
+                issue.id,
+                hook_events::ISSUE_LABEL,
+                action,
+                None,
+                None,
+            )
+            .await;
         }
         Ok(())
     }
@@ -385,9 +434,21 @@ impl Forge {
                 other => other.into(),
             })?;
         if changed {
-            let action = if milestone_id.is_some() { "milestoned" } else { "demilestoned" };
-            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUE_MILESTONE, action, None, None)
-                .await;
+            let action = if milestone_id.is_some() {
+                "milestoned"
+            } else {
+                "demilestoned"
+            };
+            self.emit_issue(
+                &view.repo,
+                view.actor,
+                issue.id,
+                hook_events::ISSUE_MILESTONE,
+                action,
+                None,
+                None,
+            )
+            .await;
         }
         Ok(changed)
     }
@@ -429,8 +490,16 @@ impl Forge {
         // One event per change, as Gitea sends them.
         let changes = wanted.difference(&current).map(|_| "assigned");
         for action in changes.chain(current.difference(&wanted).map(|_| "unassigned")) {
-            self.emit_issue(&view.repo, view.actor, issue.id, hook_events::ISSUE_ASSIGN, action, None, None)
-                .await;
+            self.emit_issue(
+                &view.repo,
+                view.actor,
+                issue.id,
+                hook_events::ISSUE_ASSIGN,
+                action,
+                None,
+                None,
+            )
+            .await;
         }
         Ok(())
     }
@@ -499,8 +568,15 @@ impl Forge {
                 }),
                 ..ChangesPayload::default()
             };
-            self.emit_comment(&view.repo, view.actor, issue.id, &edited, "edited", Some(changes))
-                .await;
+            self.emit_comment(
+                &view.repo,
+                view.actor,
+                issue.id,
+                &edited,
+                "edited",
+                Some(changes),
+            )
+            .await;
         }
         Ok(edited)
     }
@@ -634,7 +710,11 @@ impl Forge {
             url: format!("/{}/{}/issues/{}", repo.owner_name, repo.name, issue.number),
             title: Some(issue.title.clone()),
         };
-        for issue in self.store.issues_by_numbers(view.repo.id, &same_repo).await? {
+        for issue in self
+            .store
+            .issues_by_numbers(view.repo.id, &same_repo)
+            .await?
+        {
             out.issues
                 .insert((None, issue.number), link(&view.repo, &issue));
         }
@@ -722,7 +802,9 @@ impl Forge {
                     exclude.extend(
                         refs.iter()
                             .filter(|r| {
-                                r.name.strip_prefix("refs/heads/").is_some_and(|b| b != branch)
+                                r.name
+                                    .strip_prefix("refs/heads/")
+                                    .is_some_and(|b| b != branch)
                             })
                             .map(|r| r.target),
                     );
@@ -738,15 +820,18 @@ impl Forge {
             // Oldest first, so the timeline reads in the order the work was done.
             for commit in commits.iter().rev() {
                 let hex = commit.id.to_string();
-                let closes: HashSet<(Option<(String, String)>, i64)> =
-                    if on_default {
-                        closing_issues(&commit.message).into_iter().collect()
-                    } else {
-                        HashSet::new()
-                    };
+                let closes: HashSet<(Option<(String, String)>, i64)> = if on_default {
+                    closing_issues(&commit.message).into_iter().collect()
+                } else {
+                    HashSet::new()
+                };
                 let mut done = HashSet::new();
                 for found in scan(&commit.message) {
-                    let Reference::Issue { repo: target, number } = found.reference else {
+                    let Reference::Issue {
+                        repo: target,
+                        number,
+                    } = found.reference
+                    else {
                         continue;
                     };
                     if !done.insert((target.clone(), number)) {
@@ -767,7 +852,8 @@ impl Forge {
                     );
                     let closes_it = closes.iter().any(|(r, n)| {
                         *n == key.1
-                            && r.as_ref().map(|(o, r)| (o.to_ascii_lowercase(), r.to_ascii_lowercase()))
+                            && r.as_ref()
+                                .map(|(o, r)| (o.to_ascii_lowercase(), r.to_ascii_lowercase()))
                                 == key.0
                     });
                     if closes_it {

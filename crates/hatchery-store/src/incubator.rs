@@ -33,6 +33,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::issues::Person;
 use crate::repos::{Repo, SELECT_REPO, repo_at};
+use crate::sql::{parse_col, person_at};
 use crate::{Backend, Store, StoreError, Tx};
 
 // ---- Programs ----
@@ -623,23 +624,6 @@ fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, sqlx::Error> {
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))
-}
-
-fn parse_col<T: std::str::FromStr>(s: &str) -> Result<T, sqlx::Error> {
-    s.parse::<T>()
-        .map_err(|_| decode_err(format!("unexpected stored value {s:?}")))
-}
-
-fn person_at(row: &AnyRow, i: usize) -> Result<Option<Person>, sqlx::Error> {
-    let id: Option<i64> = row.try_get(i)?;
-    Ok(match id {
-        Some(id) => Some(Person {
-            id,
-            name: row.try_get(i + 1)?,
-            display_name: row.try_get(i + 2)?,
-        }),
-        None => None,
-    })
 }
 
 macro_rules! program_select {
@@ -1872,6 +1856,17 @@ impl Store {
     }
 
     /// The projects a repository belongs to (of any program).
+    /// Projects that have not ended (graduated or retired), in every program.
+    pub async fn active_projects(&self) -> Result<Vec<Project>, StoreError> {
+        let rows = sqlx::query(concat!(
+            project_select!(),
+            " WHERE j.ended_at IS NULL ORDER BY j.id"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(project_at).collect::<Result<_, _>>()?)
+    }
+
     pub async fn projects_of_repo(&self, repo_id: i64) -> Result<Vec<Project>, StoreError> {
         let rows = sqlx::query(concat!(
             project_select!(),

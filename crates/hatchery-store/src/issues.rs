@@ -15,6 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::labels::{LABEL_COLS, Label, label_at};
+use crate::sql::{Binds, like_pattern, parse_col, person_at};
 use crate::{Backend, Store, StoreError, Tx, now_ms};
 
 /// An account as issues show it: enough for a name and a link.
@@ -162,23 +163,6 @@ pub struct IssuePage {
 
 const PERSON_JOIN_COLS: &str = "p.id, p.name, p.display_name";
 
-fn person_at(row: &AnyRow, i: usize) -> Result<Option<Person>, sqlx::Error> {
-    let id: Option<i64> = row.try_get(i)?;
-    Ok(match id {
-        Some(id) => Some(Person {
-            id,
-            name: row.try_get(i + 1)?,
-            display_name: row.try_get(i + 2)?,
-        }),
-        None => None,
-    })
-}
-
-fn parse_col<T: std::str::FromStr>(s: &str) -> Result<T, sqlx::Error> {
-    s.parse::<T>()
-        .map_err(|_| sqlx::Error::Decode(format!("unexpected stored value {s:?}").into()))
-}
-
 /// Issue columns over `issues i` left-joined to its author `p`, in [`issue_at`]'s order.
 macro_rules! issue_select {
     () => {
@@ -228,52 +212,6 @@ fn comment_at(row: &AnyRow) -> Result<Comment, sqlx::Error> {
         updated_at: row.try_get(5)?,
         author: person_at(row, 6)?,
     })
-}
-
-/// Values bound to a statement assembled at run time, numbered as they are pushed.
-#[derive(Default)]
-struct Binds(Vec<Bind>);
-
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-impl Binds {
-    fn int(&mut self, v: i64) -> String {
-        self.0.push(Bind::Int(v));
-        format!("${}", self.0.len())
-    }
-    fn text(&mut self, v: String) -> String {
-        self.0.push(Bind::Text(v));
-        format!("${}", self.0.len())
-    }
-    fn apply<'q>(
-        &self,
-        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-        for b in &self.0 {
-            q = match b {
-                Bind::Int(v) => q.bind(*v),
-                Bind::Text(v) => q.bind(v.clone()),
-            };
-        }
-        q
-    }
-}
-
-/// `%`, `_` and `\` taken literally in a LIKE pattern with `ESCAPE '\'`.
-fn like_pattern(term: &str) -> String {
-    let mut out = String::with_capacity(term.len() + 2);
-    out.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// Search words: whitespace-separated, double quotes group words into one phrase.
@@ -677,7 +615,10 @@ impl Store {
         }
         if old_title == title && old_body == body {
             tx.rollback().await?;
-            return self.issue_by_id(issue_id).await?.ok_or(StoreError::NotFound);
+            return self
+                .issue_by_id(issue_id)
+                .await?
+                .ok_or(StoreError::NotFound);
         }
         let done = sqlx::query(
             "UPDATE issues SET title = $3, body = $4, version = version + 1, updated_at = $5
@@ -720,7 +661,9 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        self.issue_by_id(issue_id).await?.ok_or(StoreError::NotFound)
+        self.issue_by_id(issue_id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Closes (with a reason) or reopens. `commit` (repository id, commit id) records that
@@ -754,7 +697,11 @@ impl Store {
             EventRow {
                 issue_id,
                 actor_id,
-                kind: Some(if close.is_some() { EventKind::Closed } else { EventKind::Reopened }),
+                kind: Some(if close.is_some() {
+                    EventKind::Closed
+                } else {
+                    EventKind::Reopened
+                }),
                 ref_repo_id: commit.map(|c| c.0),
                 commit_id: commit.map(|c| c.1),
                 value: close.map(CloseReason::as_str),
@@ -862,7 +809,11 @@ impl Store {
             EventRow {
                 issue_id,
                 actor_id: Some(actor_id),
-                kind: Some(if on { EventKind::Labeled } else { EventKind::Unlabeled }),
+                kind: Some(if on {
+                    EventKind::Labeled
+                } else {
+                    EventKind::Unlabeled
+                }),
                 label_id: Some(label_id),
                 value: Some(&name),
                 ..EventRow::default()
@@ -969,7 +920,11 @@ impl Store {
             EventRow {
                 issue_id,
                 actor_id: Some(actor_id),
-                kind: Some(if on { EventKind::Assigned } else { EventKind::Unassigned }),
+                kind: Some(if on {
+                    EventKind::Assigned
+                } else {
+                    EventKind::Unassigned
+                }),
                 subject_id: Some(user_id),
                 ..EventRow::default()
             },
@@ -1417,8 +1372,10 @@ mod tests {
             search_terms(r#"x "out of  memory" y"#),
             ["x", "out of memory", "y"]
         );
-        assert_eq!(search_terms(r#""unterminated phrase"#), ["unterminated phrase"]);
+        assert_eq!(
+            search_terms(r#""unterminated phrase"#),
+            ["unterminated phrase"]
+        );
         assert!(search_terms("   ").is_empty());
-        assert_eq!(like_pattern(r"50%_a\b"), r"%50\%\_a\\b%");
     }
 }

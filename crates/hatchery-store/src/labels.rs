@@ -267,7 +267,9 @@ impl Store {
         .bind(now)
         .fetch_one(self.pool())
         .await?;
-        self.milestone(repo_id, id).await?.ok_or(StoreError::NotFound)
+        self.milestone(repo_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Changes title, description, due date and state. `NotFound` when it is not this
@@ -302,7 +304,9 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        self.milestone(repo_id, id).await?.ok_or(StoreError::NotFound)
+        self.milestone(repo_id, id)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Its issues keep their history and lose the milestone.

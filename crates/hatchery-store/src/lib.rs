@@ -13,10 +13,11 @@ mod incubator;
 mod issues;
 mod labels;
 mod orgs;
-mod repos;
 mod repo_search;
+mod repos;
 mod sessions;
 mod site;
+mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -46,8 +47,8 @@ pub use issues::{
 };
 pub use labels::{Label, LabelUse, Milestone};
 pub use orgs::{Org, OrgMember, Team};
-pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
+pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use sessions::DbSessionStore;
 pub use tokens::{AccessToken, NewToken};
 pub use webhooks::{

@@ -12,6 +12,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::Row;
 
 use crate::repos::{SELECT_REPO, repo_at};
+use crate::sql::{Binds, like_pattern};
 use crate::{Backend, Repo, Store, StoreError};
 
 /// Which repositories a search may return.
@@ -63,54 +64,6 @@ pub struct RepoSearchPage {
     pub repos: Vec<Repo>,
     /// How many match, over all pages.
     pub total: i64,
-}
-
-/// Values bound to the numbered placeholders of a statement built at run time.
-#[derive(Default)]
-struct Binds(Vec<Bind>);
-
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-impl Binds {
-    fn int(&mut self, v: i64) -> String {
-        self.0.push(Bind::Int(v));
-        format!("${}", self.0.len())
-    }
-
-    fn text(&mut self, v: String) -> String {
-        self.0.push(Bind::Text(v));
-        format!("${}", self.0.len())
-    }
-
-    fn apply<'q>(
-        &self,
-        mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-        for b in &self.0 {
-            q = match b {
-                Bind::Int(v) => q.bind(*v),
-                Bind::Text(v) => q.bind(v.clone()),
-            };
-        }
-        q
-    }
-}
-
-/// `%`, `_` and `\` taken literally in a LIKE pattern with `ESCAPE '\'`.
-fn like_pattern(term: &str) -> String {
-    let mut out = String::with_capacity(term.len() + 2);
-    out.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 /// The repositories (`r`) the user bound as `user` reaches besides public ones: owned, as a

@@ -332,6 +332,20 @@ pub async fn receive_pack(
                 pusher,
                 hook_updates,
             ));
+            // The checklists of incubator projects this repository belongs to follow its
+            // content; evaluating walks history and reads files, so it runs after the
+            // response, like maintenance.
+            let eval_state = forge_state.clone();
+            let repo_id = repo.id;
+            handle.spawn(async move {
+                if let Err(e) = eval_state
+                    .forge
+                    .evaluate_projects_of_repo(repo_id, now_ms())
+                    .await
+                {
+                    tracing::warn!(error = %e, repo = repo_id, "evaluating incubator checklists after a push failed");
+                }
+            });
             handle.spawn(maintain(forge_state, repo));
         }
         Ok(())

@@ -13,6 +13,7 @@ pub mod error;
 pub mod form;
 pub mod git_http;
 pub mod i18n;
+mod moved;
 pub mod pages;
 pub mod state;
 pub mod views;
@@ -165,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{owner}/{repo}/settings/hooks/{id}/deliveries/{delivery}/redeliver", post(pages::hooks::repo_redeliver))
         .fallback(|| async { error::WebError::NotFound })
         .layer(middleware::from_fn(csrf::enforce))
+        .layer(middleware::from_fn_with_state(state.clone(), moved::pages))
         .layer(middleware::from_fn(ctx::render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), ctx::load))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::check))
@@ -193,7 +195,8 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{owner}/{repo}/git-receive-pack",
             post(git_http::receive_pack),
-        );
+        )
+        .layer(middleware::from_fn_with_state(state.clone(), moved::git));
 
     Router::new()
         .route("/api/healthz", get(pages::health::healthz))
@@ -266,15 +269,36 @@ pub async fn serve(
 
 /// Periodic housekeeping: expired sessions and stale sign-in counters are deleted. Safe
 /// with several servers on one database (each deletion is idempotent).
+/// How often every active incubator project's checklist is evaluated, besides after pushes.
+const CHECKLIST_EVERY_HOURS: u64 = 6;
+
 pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
     use tower_sessions::ExpiredDeletion;
     let sessions = state.store.session_store();
     let store = state.store.clone();
     let window_ms = i64::from(state.cfg.lockout_minutes) * 60_000;
+    let forge_state = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        let mut hours: u64 = 0;
         loop {
             tick.tick().await;
+            // Incubator checklists: time-based items (recent commits, response times)
+            // change without pushes, so they are re-evaluated every few hours.
+            if hours.is_multiple_of(CHECKLIST_EVERY_HOURS) {
+                match forge_state
+                    .forge
+                    .evaluate_all_projects(hatchery_store::now_ms())
+                    .await
+                {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(projects = n, "incubator checklists evaluated")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "evaluating incubator checklists failed"),
+                }
+            }
+            hours += 1;
             if let Err(e) = sessions.delete_expired().await {
                 tracing::warn!(error = %e, "deleting expired sessions failed");
             }

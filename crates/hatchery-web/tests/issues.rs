@@ -30,7 +30,11 @@ async fn open(client: &mut TestApp, repo: &str, title: &str, body: &str) -> Stri
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    r.location().rsplit('/').next().unwrap_or_default().to_owned()
+    r.location()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 async fn label_id(client: &mut TestApp, repo: &str, name: &str) -> String {
@@ -59,7 +63,13 @@ async fn an_issue_from_opening_to_closing() {
     for app in TestApp::all().await {
         let (mut olga, mut pete) = site(app).await;
         let l = olga.label().to_owned();
-        let n = open(&mut pete, "olga/app", "Crash on start", "It **crashes**.\n\ncc @olga").await;
+        let n = open(
+            &mut pete,
+            "olga/app",
+            "Crash on start",
+            "It **crashes**.\n\ncc @olga",
+        )
+        .await;
         assert_eq!(n, "1", "[{l}] numbers start at 1");
         let n2 = open(&mut pete, "olga/app", "Second", "").await;
         assert_eq!(n2, "2", "[{l}]");
@@ -89,17 +99,34 @@ async fn an_issue_from_opening_to_closing() {
             .body
             .split("id=\"milestone-form\"")
             .nth(1)
-            .and_then(|s| s.match_indices(ms_marker).nth(1).map(|(i, _)| &s[i + ms_marker.len()..]))
+            .and_then(|s| {
+                s.match_indices(ms_marker)
+                    .nth(1)
+                    .map(|(i, _)| &s[i + ms_marker.len()..])
+            })
             .and_then(|s| s.split('"').next())
             .expect("milestone option")
             .to_owned();
         let r = olga
-            .post_form("/olga/app/issues/1/milestone", &[("milestone", milestone.as_str())])
+            .post_form(
+                "/olga/app/issues/1/milestone",
+                &[("milestone", milestone.as_str())],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
-        let olga_id = olga.store.user_by_name("olga").await.unwrap().unwrap().id.to_string();
+        let olga_id = olga
+            .store
+            .user_by_name("olga")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string();
         let r = olga
-            .post_form("/olga/app/issues/1/assignees", &[("assignees", olga_id.as_str())])
+            .post_form(
+                "/olga/app/issues/1/assignees",
+                &[("assignees", olga_id.as_str())],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
 
@@ -113,7 +140,10 @@ async fn an_issue_from_opening_to_closing() {
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
-        assert!(r.location().starts_with("/olga/app/issues/1#comment-"), "[{l}]");
+        assert!(
+            r.location().starts_with("/olga/app/issues/1#comment-"),
+            "[{l}]"
+        );
 
         let page = pete.get("/olga/app/issues/1").await;
         page.assert_contains("href=\"/olga/app/issues/2\"");
@@ -155,7 +185,9 @@ async fn an_issue_from_opening_to_closing() {
         mentioned.assert_contains("Crash on start");
         let by_author = pete.get("/olga/app/issues?author=olga").await;
         by_author.assert_contains("id=\"no-issues\"");
-        let ms = pete.get(&format!("/olga/app/issues?milestone={milestone}")).await;
+        let ms = pete
+            .get(&format!("/olga/app/issues?milestone={milestone}"))
+            .await;
         ms.assert_contains("Crash on start");
 
         // Search finds words of comments, too.
@@ -184,8 +216,17 @@ async fn who_may_do_what() {
         let r = anon
             .post_form("/olga/app/issues/1/comments", &[("body", "hi")])
             .await;
-        assert!(r.location().starts_with("/user/login"), "[{l}] {}", r.status);
-        assert!(anon.get("/olga/app/issues/new").await.location().starts_with("/user/login"));
+        assert!(
+            r.location().starts_with("/user/login"),
+            "[{l}] {}",
+            r.status
+        );
+        assert!(
+            anon.get("/olga/app/issues/new")
+                .await
+                .location()
+                .starts_with("/user/login")
+        );
 
         // Others may comment but not edit, close or triage someone else's issue.
         let r = carol
@@ -194,7 +235,10 @@ async fn who_may_do_what() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
         for (path, fields) in [
             ("/olga/app/issues/1/state", vec![("to", "completed")]),
-            ("/olga/app/issues/1/edit", vec![("title", "x"), ("body", ""), ("version", "1")]),
+            (
+                "/olga/app/issues/1/edit",
+                vec![("title", "x"), ("body", ""), ("version", "1")],
+            ),
             ("/olga/app/issues/1/labels", vec![]),
             ("/olga/app/issues/1/lock?locked=1", vec![]),
         ] {
@@ -216,7 +260,10 @@ async fn who_may_do_what() {
             .expect("a comment")
             .to_owned();
         let r = pete
-            .post_form(&format!("/olga/app/issues/1/comments/{comment}/delete"), &[])
+            .post_form(
+                &format!("/olga/app/issues/1/comments/{comment}/delete"),
+                &[],
+            )
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
         let r = pete
@@ -240,23 +287,40 @@ async fn who_may_do_what() {
         hist.assert_contains("me too");
 
         // The owner locks the conversation: only writers comment now.
-        let r = olga.post_form("/olga/app/issues/1/lock?locked=1", &[]).await;
+        let r = olga
+            .post_form("/olga/app/issues/1/lock?locked=1", &[])
+            .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
         let r = carol
             .post_form("/olga/app/issues/1/comments", &[("body", "still?")])
             .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
-        carol.get("/olga/app/issues/1").await.assert_contains("id=\"locked-notice\"");
+        carol
+            .get("/olga/app/issues/1")
+            .await
+            .assert_contains("id=\"locked-notice\"");
         let r = olga
-            .post_form("/olga/app/issues/1/comments", &[("body", "Locked, see the FAQ.")])
+            .post_form(
+                "/olga/app/issues/1/comments",
+                &[("body", "Locked, see the FAQ.")],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
         // A maintainer may delete anyone's comment.
         let r = olga
-            .post_form(&format!("/olga/app/issues/1/comments/{comment}/delete"), &[])
+            .post_form(
+                &format!("/olga/app/issues/1/comments/{comment}/delete"),
+                &[],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
-        assert!(!olga.get("/olga/app/issues/1").await.body.contains("me too, on 2.0"));
+        assert!(
+            !olga
+                .get("/olga/app/issues/1")
+                .await
+                .body
+                .contains("me too, on 2.0")
+        );
     }
 }
 
@@ -330,9 +394,15 @@ async fn private_issues_are_invisible() {
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
         let page = pete.get("/olga/app/issues/1").await;
-        assert!(!page.body.contains("href=\"/olga/secret/issues/1\""), "[{l}]");
+        assert!(
+            !page.body.contains("href=\"/olga/secret/issues/1\""),
+            "[{l}]"
+        );
         let secret = olga.get("/olga/secret/issues/1").await;
-        assert!(!secret.body.contains("data-kind=\"ref_issue\""), "[{l}] pete cannot read it, so no event");
+        assert!(
+            !secret.body.contains("data-kind=\"ref_issue\""),
+            "[{l}] pete cannot read it, so no event"
+        );
         // The owner sees the link.
         olga.get("/olga/app/issues/1")
             .await
@@ -346,7 +416,10 @@ async fn bad_input_is_refused_clearly() {
         let (mut olga, mut pete) = site(app).await;
         let l = olga.label().to_owned();
         let r = pete
-            .post_form("/olga/app/issues/new", &[("title", "   "), ("body", "text kept")])
+            .post_form(
+                "/olga/app/issues/new",
+                &[("title", "   "), ("body", "text kept")],
+            )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
         r.assert_contains("text kept");
@@ -371,10 +444,18 @@ async fn bad_input_is_refused_clearly() {
             )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}]");
-        assert_eq!(olga.get("/olga/app/issues/1").await.status, StatusCode::NOT_FOUND);
-        assert_eq!(olga.get("/olga/app/issues/abc").await.status, StatusCode::NOT_FOUND);
         assert_eq!(
-            olga.get("/olga/app/issues/99999999999999999999").await.status,
+            olga.get("/olga/app/issues/1").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            olga.get("/olga/app/issues/abc").await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            olga.get("/olga/app/issues/99999999999999999999")
+                .await
+                .status,
             StatusCode::NOT_FOUND
         );
 
@@ -390,9 +471,19 @@ async fn bad_input_is_refused_clearly() {
         olga.get("/olga/app/issues/1")
             .await
             .assert_contains("That milestone does not exist in this repository.");
-        let pete_id = pete.store.user_by_name("pete").await.unwrap().unwrap().id.to_string();
+        let pete_id = pete
+            .store
+            .user_by_name("pete")
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+            .to_string();
         let r = olga
-            .post_form("/olga/app/issues/1/assignees", &[("assignees", pete_id.as_str())])
+            .post_form(
+                "/olga/app/issues/1/assignees",
+                &[("assignees", pete_id.as_str())],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
         olga.get("/olga/app/issues/1")
@@ -403,14 +494,22 @@ async fn bad_input_is_refused_clearly() {
         let r = pete
             .post_form(
                 "/olga/app/issues/1/edit",
-                &[("title", "Typo in docs"), ("body", "Pete's text"), ("version", "1")],
+                &[
+                    ("title", "Typo in docs"),
+                    ("body", "Pete's text"),
+                    ("version", "1"),
+                ],
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
         let r = olga
             .post_form(
                 "/olga/app/issues/1/edit",
-                &[("title", "Typo in the docs"), ("body", "Olga's text"), ("version", "1")],
+                &[
+                    ("title", "Typo in the docs"),
+                    ("body", "Olga's text"),
+                    ("version", "1"),
+                ],
             )
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "[{l}]");
@@ -423,7 +522,13 @@ async fn bad_input_is_refused_clearly() {
         hist.assert_contains("First text");
 
         // Markup in titles and bodies is only ever text.
-        open(&mut pete, "olga/app", "<script>alert(1)</script>", "<img src=x onerror=alert(1)>").await;
+        open(
+            &mut pete,
+            "olga/app",
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+        )
+        .await;
         let page = pete.get("/olga/app/issues/2").await;
         assert!(!page.body.contains("<script>alert(1)"), "[{l}]");
         assert!(!page.body.contains("onerror"), "[{l}]");
@@ -444,7 +549,9 @@ async fn chinese_search_and_pagination() {
         for i in 0..26 {
             open(&mut pete, "olga/app", &format!("Filler {i}"), "").await;
         }
-        let found = pete.get("/olga/app/issues?q=%E6%95%B0%E6%8D%AE%E5%BA%93").await;
+        let found = pete
+            .get("/olga/app/issues?q=%E6%95%B0%E6%8D%AE%E5%BA%93")
+            .await;
         found.assert_contains("数据库连接失败");
         let found = pete.get("/olga/app/issues?q=%E8%BF%9E%E6%8E%A5").await;
         found.assert_contains("数据库连接失败");
@@ -452,7 +559,10 @@ async fn chinese_search_and_pagination() {
         first.assert_contains("27 open");
         first.assert_contains("Page 1 of 2");
         first.assert_contains("Filler 25");
-        assert!(!first.body.contains(">数据库连接失败<"), "[{l}] newest first, 25 a page");
+        assert!(
+            !first.body.contains(">数据库连接失败<"),
+            "[{l}] newest first, 25 a page"
+        );
         let second = pete.get("/olga/app/issues?page=2").await;
         second.assert_contains("数据库连接失败");
         let oldest = pete.get("/olga/app/issues?sort=oldest").await;

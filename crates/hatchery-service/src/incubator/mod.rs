@@ -27,6 +27,7 @@ pub mod health;
 pub mod projects;
 pub mod proposals;
 pub mod reports;
+mod schedule;
 pub mod votes;
 
 use std::collections::HashSet;

@@ -294,13 +294,14 @@ impl Forge {
             a.detail = detail;
             a
         };
-        let refuse = |reason: String| async move {
-            // Names stay out of the public log: the repository may be private.
+        // The log gets a reason code only: the message names the repository, which may be
+        // private, and the audit log is public.
+        let refuse = |code: &'static str, reason: String| async move {
             self.store
                 .append_audit(
                     &audit(
                         "repo.transfer_refused",
-                        serde_json::json!({ "repo_id": repo.id, "reason": reason }),
+                        serde_json::json!({ "repo_id": repo.id, "reason": code }),
                     ),
                     now,
                 )
@@ -320,11 +321,11 @@ impl Forge {
             .await?
             .is_some()
         {
-            return refuse(taken).await;
+            return refuse("name_taken", taken).await;
         }
         let (before, after) = match self.store.transfer_repo(repo.id, program.org_id, now).await {
             Ok(pair) => pair,
-            Err(StoreError::Conflict(_)) => return refuse(taken).await,
+            Err(StoreError::Conflict(_)) => return refuse("name_taken", taken).await,
             Err(e) => return Err(e.into()),
         };
         let old = self.repos.path_of(&before.owner_name, &before.name);
@@ -362,7 +363,11 @@ impl Forge {
             self.store
                 .remove_repo_redirect(&after.owner_name, &after.name)
                 .await?;
-            return refuse(format!("the repository could not be moved on disk: {e}")).await;
+            return refuse(
+                "move_failed",
+                format!("the repository could not be moved on disk: {e}"),
+            )
+            .await;
         }
         self.store
             .append_audit(

@@ -103,10 +103,7 @@ pub fn router() -> Router<AppState> {
     let json: Arc<String> = Arc::new(doc.to_pretty_json().unwrap_or_default());
     let page_doc = Arc::new(doc);
     Router::new()
-        .nest(
-            "/api/v1",
-            api.fallback(|| async { ApiError::not_found() }),
-        )
+        .nest("/api/v1", api.fallback(|| async { ApiError::not_found() }))
         .route(
             "/swagger.v1.json",
             get(move || {
@@ -205,7 +202,10 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/repos/{owner}/{repo}/raw/{filepath}"),
         ("get", "/repos/{owner}/{repo}/collaborators/{collaborator}"),
         ("put", "/repos/{owner}/{repo}/collaborators/{collaborator}"),
-        ("delete", "/repos/{owner}/{repo}/collaborators/{collaborator}"),
+        (
+            "delete",
+            "/repos/{owner}/{repo}/collaborators/{collaborator}",
+        ),
         ("get", "/repos/{owner}/{repo}/issues"),
         ("post", "/repos/{owner}/{repo}/issues"),
         ("get", "/repos/{owner}/{repo}/issues/{index}"),
@@ -236,15 +236,36 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/orgs/{org}/incubator/programs"),
         ("get", "/orgs/{org}/incubator/programs/{program}"),
         ("get", "/orgs/{org}/incubator/programs/{program}/proposals"),
-        ("get", "/orgs/{org}/incubator/programs/{program}/proposals/{number}"),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}",
+        ),
         ("get", "/orgs/{org}/incubator/programs/{program}/projects"),
-        ("get", "/orgs/{org}/incubator/programs/{program}/projects/{slug}"),
-        ("get", "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports"),
-        ("get", "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports/{id}"),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports/{id}",
+        ),
         ("get", "/orgs/{org}/incubator/programs/{program}/votes"),
         ("get", "/orgs/{org}/incubator/programs/{program}/votes/{id}"),
-        ("post", "/orgs/{org}/incubator/programs/{program}/votes/{id}/ballots"),
-        ("get", "/orgs/{org}/incubator/programs/{program}/export.json"),
-        ("get", "/orgs/{org}/incubator/programs/{program}/podlings.xml"),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/votes/{id}/ballots",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/export.json",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/podlings.xml",
+        ),
     ]
 }

@@ -105,7 +105,10 @@ mod tests {
         let h = p.headers(&"/api/v1/x?state=all&page=2".parse().unwrap(), 35);
         assert_eq!(h["x-total-count"], "35");
         let link = h["link"].to_str().unwrap();
-        assert!(link.contains("</api/v1/x?state=all&page=3&limit=10>; rel=\"next\""), "{link}");
+        assert!(
+            link.contains("</api/v1/x?state=all&page=3&limit=10>; rel=\"next\""),
+            "{link}"
+        );
         assert!(link.contains("page=4&limit=10>; rel=\"last\""), "{link}");
         assert!(link.contains("page=1&limit=10>; rel=\"first\""), "{link}");
         assert!(link.contains("page=1&limit=10>; rel=\"prev\""), "{link}");
@@ -115,7 +118,11 @@ mod tests {
         };
         assert_eq!((p.page(), p.limit()), (1, MAX_LIMIT));
         assert_eq!(Paging::default().limit(), DEFAULT_LIMIT);
-        assert!(!Paging::default().headers(&"/a".parse().unwrap(), 3).contains_key("link"));
+        assert!(
+            !Paging::default()
+                .headers(&"/a".parse().unwrap(), 3)
+                .contains_key("link")
+        );
         assert_eq!(p.slice((0..100).collect::<Vec<_>>()).len(), 50);
     }
 }

@@ -104,7 +104,10 @@ fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
 fn ids(pairs: &[(String, String)], key: &str) -> WebResult<Vec<i64>> {
     values(pairs, key)
         .filter(|v| !v.is_empty())
-        .map(|v| v.parse().map_err(|_| WebError::BadRequest("error.400.form")))
+        .map(|v| {
+            v.parse()
+                .map_err(|_| WebError::BadRequest("error.400.form"))
+        })
         .collect()
 }
 
@@ -226,7 +229,10 @@ pub async fn list(
     };
     let page_of = state.store.list_issues(repo_id, &query).await?;
     let mut counts = [0_i64; 2];
-    for (i, s) in [StateFilter::Open, StateFilter::Closed].into_iter().enumerate() {
+    for (i, s) in [StateFilter::Open, StateFilter::Closed]
+        .into_iter()
+        .enumerate()
+    {
         query.state = s;
         query.per_page = 1;
         query.page = 1;
@@ -237,14 +243,17 @@ pub async fn list(
     let assignees_of = state.store.assignees_of_issues(&ids).await?;
     let all_labels = state.store.labels(repo_id).await?;
     let milestones = state.store.milestones(repo_id).await?;
-    let milestone_titles: HashMap<i64, &str> =
-        milestones.iter().map(|m| (m.id, m.title.as_str())).collect();
+    let milestone_titles: HashMap<i64, &str> = milestones
+        .iter()
+        .map(|m| (m.id, m.title.as_str()))
+        .collect();
     let people = state.forge.assignable_users(&view.repo).await?;
     let base = issues_url(&view);
     let current_state = StateFilter::parse(&q.state);
     let page_no = q.page.parse::<i64>().unwrap_or(1).max(1);
     let pages = (page_of.total + PER_PAGE - 1) / PER_PAGE;
-    let may_open = authorize(ctx.actor(), Action::OpenIssue, Resource::Repo(view.facts)).is_allowed();
+    let may_open =
+        authorize(ctx.actor(), Action::OpenIssue, Resource::Repo(view.facts)).is_allowed();
     let header = repo_header(&state, &ctx, &view.repo, RepoTab::Issues).await?;
     let sort_options: Vec<(&str, &str)> = IssueSort::ALL
         .iter()
@@ -252,7 +261,12 @@ pub async fn list(
         .collect();
     Ok(page(
         &ctx,
-        &format!("{} · {}/{}", ctx.t("issue.list.title"), view.repo.owner_name, view.repo.name),
+        &format!(
+            "{} · {}/{}",
+            ctx.t("issue.list.title"),
+            view.repo.owner_name,
+            view.repo.name
+        ),
         html! {
             (header)
             (issues_subnav(&ctx, &view.repo, IssuesNav::Issues))
@@ -381,7 +395,9 @@ fn form_errors(e: &IssueError, errors: &mut FormErrors) -> bool {
         IssueError::Unknown("label") | IssueError::Unknown("label or milestone") => {
             errors.add("labels", "error.issue.unknown_label")
         }
-        IssueError::Unknown("milestone") => errors.add("milestone", "error.issue.unknown_milestone"),
+        IssueError::Unknown("milestone") => {
+            errors.add("milestone", "error.issue.unknown_milestone")
+        }
         IssueError::Unknown(_) => errors.add("assignees", "error.issue.unknown_assignee"),
         IssueError::Stale => errors.add("body", "error.issue.stale"),
         _ => return false,
@@ -479,7 +495,14 @@ pub async fn new_form(
     {
         return Err(WebError::from_denial(d, &ctx.path));
     }
-    new_page(&state, &ctx, &view, &NewForm::default(), &FormErrors::default()).await
+    new_page(
+        &state,
+        &ctx,
+        &view,
+        &NewForm::default(),
+        &FormErrors::default(),
+    )
+    .await
 }
 
 pub async fn create(
@@ -546,10 +569,7 @@ async fn render_texts(
             .map_err(WebError::internal)?
     };
     let borrowed: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let refs: ResolvedRefs = state
-        .forge
-        .resolve_references(view, &borrowed, git)
-        .await?;
+    let refs: ResolvedRefs = state.forge.resolve_references(view, &borrowed, git).await?;
     let links = RepoLinks {
         blob_base: format!(
             "/{}/{}/blob/{}/",
@@ -621,7 +641,16 @@ pub async fn show(
 ) -> WebResult<Markup> {
     let view = view_of(&state, &ctx, &owner, &name).await?;
     let issue = issue_of(&state, &view, &number).await?;
-    issue_page(&state, &ctx, &view, &issue, &vq.quote, "", &FormErrors::default()).await
+    issue_page(
+        &state,
+        &ctx,
+        &view,
+        &issue,
+        &vq.quote,
+        "",
+        &FormErrors::default(),
+    )
+    .await
 }
 
 #[allow(clippy::too_many_lines)]
@@ -661,7 +690,9 @@ async fn issue_page(
     let mut texts = vec![issue.body.clone()];
     texts.extend(comments.iter().map(|c| c.body.clone()));
     let rendered = render_texts(state, view, texts).await?;
-    let (body_html, comment_html) = rendered.split_first().map_or(("", &[][..]), |(b, r)| (b.as_str(), r));
+    let (body_html, comment_html) = rendered
+        .split_first()
+        .map_or(("", &[][..]), |(b, r)| (b.as_str(), r));
 
     let mut timeline: Vec<(i64, i64, Entry)> = comments
         .iter()
@@ -669,8 +700,11 @@ async fn issue_page(
         .chain(events.iter().map(|e| (e.created_at, e.id, Entry::Event(e))))
         .collect();
     timeline.sort_by_key(|(t, id, _)| (*t, *id));
-    let comment_index: HashMap<i64, usize> =
-        comments.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+    let comment_index: HashMap<i64, usize> = comments
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id, i))
+        .collect();
 
     let may_comment = view.may_issue(Action::Comment, issue);
     let may_edit = view.may_issue(Action::Edit, issue);
@@ -680,14 +714,24 @@ async fn issue_page(
         draft.to_owned()
     } else if quote == "issue" {
         quoted(&issue.body)
-    } else if let Some(c) = quote.parse::<i64>().ok().and_then(|id| comments.iter().find(|c| c.id == id)) {
+    } else if let Some(c) = quote
+        .parse::<i64>()
+        .ok()
+        .and_then(|id| comments.iter().find(|c| c.id == id))
+    {
         quoted(&c.body)
     } else {
         String::new()
     };
     let (all_labels, people) = if may_triage {
         (
-            state.store.labels(view.repo.id).await?.into_iter().map(|l| l.label).collect::<Vec<_>>(),
+            state
+                .store
+                .labels(view.repo.id)
+                .await?
+                .into_iter()
+                .map(|l| l.label)
+                .collect::<Vec<_>>(),
             state.forge.assignable_users(&view.repo).await?,
         )
     } else {
@@ -1044,7 +1088,12 @@ pub async fn lock(
 }
 
 /// Where a triage change that names something unknown ends: back on the issue, saying so.
-fn triage_result(ctx: &Ctx, view: &RepoView, issue: &Issue, r: Result<(), IssueError>) -> WebResult<Response> {
+fn triage_result(
+    ctx: &Ctx,
+    view: &RepoView,
+    issue: &Issue,
+    r: Result<(), IssueError>,
+) -> WebResult<Response> {
     let url = issue_url(view, issue.number);
     match r {
         Ok(()) => Ok(Redirect::to(&url).into_response()),
@@ -1098,7 +1147,10 @@ pub async fn set_assignees(
 ) -> WebResult<Response> {
     let (view, issue) = load_issue(&state, &ctx, &owner, &name, &number).await?;
     let people = ids(&pairs, "assignees")?;
-    let r = state.forge.set_issue_assignees(&view, &issue, &people).await;
+    let r = state
+        .forge
+        .set_issue_assignees(&view, &issue, &people)
+        .await;
     triage_result(&ctx, &view, &issue, r)
 }
 
@@ -1130,8 +1182,7 @@ async fn edit_page(
         None => (format!("{url}/edit"), issue.body.as_str()),
     };
     let stale = errors.message(ctx, "body").is_some()
-        && form.version.parse::<i64>().ok()
-            != Some(comment.map_or(issue.version, |c| c.version));
+        && form.version.parse::<i64>().ok() != Some(comment.map_or(issue.version, |c| c.version));
     Ok(page(
         ctx,
         ctx.t("issue.edit"),
@@ -1177,7 +1228,16 @@ pub async fn edit_form(
         body: issue.body.clone(),
         version: issue.version.to_string(),
     };
-    edit_page(&state, &ctx, &view, &issue, None, &form, &FormErrors::default()).await
+    edit_page(
+        &state,
+        &ctx,
+        &view,
+        &issue,
+        None,
+        &form,
+        &FormErrors::default(),
+    )
+    .await
 }
 
 fn deny(view: &RepoView, ctx: &Ctx, resource: Resource) -> WebError {
@@ -1241,7 +1301,16 @@ async fn edit_failed(
     };
     Ok((
         status,
-        edit_page(state, ctx, view, &issue, fresh_comment.as_ref(), form, &errors).await?,
+        edit_page(
+            state,
+            ctx,
+            view,
+            &issue,
+            fresh_comment.as_ref(),
+            form,
+            &errors,
+        )
+        .await?,
     )
         .into_response())
 }
@@ -1271,14 +1340,27 @@ pub async fn edit_comment_form(
 ) -> WebResult<Markup> {
     let (view, issue, comment) = load_comment(&state, &ctx, &owner, &name, &number, &id).await?;
     if !view.may_comment(Action::Edit, &issue, &comment) {
-        return Err(deny(&view, &ctx, Resource::Comment(view.comment_facts(&issue, &comment))));
+        return Err(deny(
+            &view,
+            &ctx,
+            Resource::Comment(view.comment_facts(&issue, &comment)),
+        ));
     }
     let form = EditForm {
         title: String::new(),
         body: comment.body.clone(),
         version: comment.version.to_string(),
     };
-    edit_page(&state, &ctx, &view, &issue, Some(&comment), &form, &FormErrors::default()).await
+    edit_page(
+        &state,
+        &ctx,
+        &view,
+        &issue,
+        Some(&comment),
+        &form,
+        &FormErrors::default(),
+    )
+    .await
 }
 
 pub async fn edit_comment(
@@ -1294,7 +1376,12 @@ pub async fn edit_comment(
         .edit_comment(&view, &issue, &comment, version, &form.body)
         .await
     {
-        Ok(c) => Ok(Redirect::to(&format!("{}#comment-{}", issue_url(&view, issue.number), c.id)).into_response()),
+        Ok(c) => Ok(Redirect::to(&format!(
+            "{}#comment-{}",
+            issue_url(&view, issue.number),
+            c.id
+        ))
+        .into_response()),
         Err(e) => edit_failed(&state, &ctx, &view, issue.id, Some(comment.id), &form, e).await,
     }
 }
@@ -1325,7 +1412,10 @@ async fn history_page(
     issue: &Issue,
     comment: Option<&Comment>,
 ) -> WebResult<Markup> {
-    let revisions = state.store.revisions(issue.id, comment.map(|c| c.id)).await?;
+    let revisions = state
+        .store
+        .revisions(issue.id, comment.map(|c| c.id))
+        .await?;
     let header = repo_header(state, ctx, &view.repo, RepoTab::Issues).await?;
     let url = issue_url(view, issue.number);
     Ok(page(

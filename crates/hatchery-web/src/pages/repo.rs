@@ -252,14 +252,17 @@ pub async fn create(
     });
     let created = state
         .forge
-        .create_repo_by(Some(user.id), CreateRepo {
-            owner_id: *owner_id,
-            owner_name,
-            name: &name,
-            description: &description,
-            is_private: form.private == "on",
-            init_readme: author,
-        })
+        .create_repo_by(
+            Some(user.id),
+            CreateRepo {
+                owner_id: *owner_id,
+                owner_name,
+                name: &name,
+                description: &description,
+                is_private: form.private == "on",
+                init_readme: author,
+            },
+        )
         .await;
     match created {
         Ok(repo) => {
