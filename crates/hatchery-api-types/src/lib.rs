@@ -20,6 +20,10 @@ pub fn time(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// What Gitea writes for a time it does not know (Go's zero time): clients decode the field
+/// as a date, so it is never left empty.
+pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
 /// Base URLs of the site, for the `url` and `html_url` fields.
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -76,7 +80,7 @@ impl ApiUser {
             html_url: urls.html(name),
             language: String::new(),
             is_admin: false,
-            created: String::new(),
+            created: GO_ZERO_TIME.to_owned(),
             restricted: false,
             active: true,
             prohibit_login: false,
@@ -467,6 +471,23 @@ impl ApiComment {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn unknown_times_are_never_empty() {
+        // Gitea clients decode `created` as a date; an empty string fails them.
+        let urls = super::Urls {
+            public: "http://h/".into(),
+        };
+        let person = hatchery_store::Person {
+            id: 1,
+            name: "ada".into(),
+            display_name: String::new(),
+        };
+        assert_eq!(
+            super::ApiUser::person(&urls, &person).created,
+            super::GO_ZERO_TIME
+        );
+    }
+
     #[test]
     fn times_are_rfc3339_utc() {
         assert_eq!(super::time(0), "1970-01-01T00:00:00Z");
