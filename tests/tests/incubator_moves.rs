@@ -197,7 +197,8 @@ async fn moved_repositories_redirect_and_pushes_reevaluate_the_checklist() {
         std::fs::write(dir.join("SECURITY.md"), "Report to security@example.org\n").unwrap();
         ok(&git(dir, &["add", "."]).await);
         ok(&git(dir, &["commit", "-q", "-m", "Security policy"]).await);
-        let new_url = server.url("asf/engine.git", Some(("olive", PASSWORD)));
+        // Pat, who owned it before, still administers it (as a collaborator now).
+        let new_url = server.url("asf/engine.git", Some(("pat", PASSWORD)));
         ok(&git(dir, &["push", "-q", &new_url, "main"]).await);
         // The evaluation runs after the push's response: wait for its result, bounded.
         let mut passed = false;

@@ -7,7 +7,7 @@ use hatchery_core::incubator::program::is_valid_key;
 use hatchery_core::incubator::{
     ChecklistItem, Evaluation, ProgramTemplate, Terminal, VoteKind, may_transition,
 };
-use hatchery_core::{Action, Actor};
+use hatchery_core::{AccessLevel, Action, Actor};
 use hatchery_store::{
     ChecklistEntry, ChecklistStatus, NewAudit, NewChecklistEntry, NewRosterEntry, Program, Project,
     Repo, RosterEntry, StageChange, StageMove, StoreError,
@@ -382,11 +382,41 @@ impl Forge {
                 now,
             )
             .await?;
+        self.grant_project_access(project, &before, repo.id).await?;
         Ok(TransferOutcome::Moved {
             repo_id: repo.id,
             from: format!("{}/{}", before.owner_name, before.name),
             to: format!("{}/{}", after.owner_name, after.name),
         })
+    }
+
+    /// After a transfer the people who worked on the repository keep working on it: its
+    /// former owner (when a user) administers it, and the project's committers and mentors
+    /// with an account here may push. Organization owners manage access from then on.
+    async fn grant_project_access(
+        &self,
+        project: &Project,
+        before: &Repo,
+        repo_id: i64,
+    ) -> Result<(), IncubatorError> {
+        if !before.owner_is_org {
+            self.store
+                .set_collaborator(repo_id, before.owner_id, AccessLevel::Admin)
+                .await?;
+        }
+        for entry in self.store.project_roster(project.id).await? {
+            let Some(person) = entry.user else { continue };
+            if entry.ended_at.is_some()
+                || !matches!(entry.role.as_str(), "committer" | "mentor" | "champion")
+                || (!before.owner_is_org && person.id == before.owner_id)
+            {
+                continue;
+            }
+            self.store
+                .set_collaborator(repo_id, person.id, AccessLevel::Write)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The repository that used to be at `owner/name`, if it moved and `actor` may read
