@@ -52,7 +52,8 @@ pub(crate) fn kind_for_stage(template: &ProgramTemplate, to: &str) -> VoteKind {
 }
 
 /// The stage change of `project` to `to`; `resolution` is kept when `to` is terminal.
-/// Retired and archived projects' repositories become read-only.
+/// Retirement in every program's sense (retired, archived, emeritus) makes the project's
+/// repositories read-only.
 pub(crate) fn stage_move(
     template: &ProgramTemplate,
     project: &Project,
@@ -71,7 +72,7 @@ pub(crate) fn stage_move(
         } else {
             String::new()
         },
-        read_only: matches!(terminal, Some(Terminal::Retired | Terminal::Archived)),
+        read_only: terminal.is_some_and(Terminal::is_retirement),
     }
 }
 
@@ -592,5 +593,45 @@ impl Forge {
             .into_iter()
             .find(|r| r.item_code == item.code)
             .ok_or(IncubatorError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hatchery_core::incubator::{Preset, preset};
+
+    fn project(stage: &str) -> Project {
+        Project {
+            id: 1,
+            program_id: 1,
+            proposal_id: None,
+            slug: "p".into(),
+            name: "P".into(),
+            description: String::new(),
+            sponsor: String::new(),
+            stage: stage.into(),
+            started_at: 0,
+            stage_since: 0,
+            ended_at: None,
+            resolution: String::new(),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn every_kind_of_retirement_makes_repositories_read_only() {
+        let lf = preset(Preset::LfAiData);
+        let from = lf.entry_stage().map(|s| s.key.clone()).unwrap_or_default();
+        let p = project(&from);
+        assert!(stage_move(&lf, &p, "emeritus", "r".into()).read_only);
+        assert!(!stage_move(&lf, &p, "graduation", "r".into()).read_only);
+        let apache = preset(Preset::Apache);
+        let p = project("current");
+        assert!(stage_move(&apache, &p, "retired", "r".into()).read_only);
+        assert!(!stage_move(&apache, &p, "graduated", "r".into()).read_only);
+        let cncf = preset(Preset::Cncf);
+        assert!(stage_move(&cncf, &project("sandbox"), "archived", String::new()).read_only);
     }
 }
