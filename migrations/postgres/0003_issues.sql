@@ -59,6 +59,8 @@ CREATE TABLE issues (
 -- Lookup by number; also the listing of a repository's issues.
 CREATE UNIQUE INDEX issues_repo_id_number_key ON issues (repo_id, number);
 CREATE INDEX issues_repo_id_is_closed_updated_at_idx ON issues (repo_id, is_closed, updated_at);
+-- The default list order (newest first) and the open/closed counts, without sorting.
+CREATE INDEX issues_repo_id_is_closed_created_at_idx ON issues (repo_id, is_closed, created_at, id);
 CREATE INDEX issues_author_id_idx ON issues (author_id);
 CREATE INDEX issues_milestone_id_idx ON issues (milestone_id);
 

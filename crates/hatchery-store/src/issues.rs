@@ -414,6 +414,21 @@ impl Store {
         Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
+    /// How many of a repository's issues match `q` (its page and sort are ignored).
+    pub async fn count_issues(&self, repo_id: i64, q: &IssueQuery) -> Result<i64, StoreError> {
+        let mut binds = Binds::default();
+        let mut conds = vec![format!("i.repo_id = {}", binds.int(repo_id))];
+        self.issue_conditions(q, &mut binds, &mut conds);
+        let row = binds
+            .apply(sqlx::query(AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM issues i WHERE {}",
+                conds.join(" AND ")
+            ))))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// A page of a repository's issues matching `q`.
     pub async fn list_issues(&self, repo_id: i64, q: &IssueQuery) -> Result<IssuePage, StoreError> {
         let mut binds = Binds::default();

@@ -2214,3 +2214,42 @@ async fn concurrent_saves_from_the_same_version_let_one_win() {
         assert_eq!((closes, milestoned), (1, 1), "{l}: {:?}", kinds(&ev));
     }
 }
+
+#[tokio::test]
+async fn counts_agree_with_listed_totals() {
+    for s in stores().await {
+        let l = s.label().to_owned();
+        let ada = user(&s, "ada").await;
+        let r = repo(&s, ada.id, "counted").await;
+        for i in 0..7 {
+            let it = issue(&s, &r, &ada, &format!("Crash number {i}"), "in the parser").await;
+            if i % 3 == 0 {
+                s.set_issue_state(it.id, Some(ada.id), Some(CloseReason::Completed), None)
+                    .await
+                    .unwrap();
+            }
+        }
+        for state in [StateFilter::Open, StateFilter::Closed, StateFilter::All] {
+            for text in [None, Some("parser".to_owned()), Some("nothing".to_owned())] {
+                let q = IssueQuery {
+                    state,
+                    text: text.clone(),
+                    per_page: 2,
+                    page: 1,
+                    ..IssueQuery::default()
+                };
+                let listed = s.list_issues(r.id, &q).await.unwrap().total;
+                assert_eq!(
+                    s.count_issues(r.id, &q).await.unwrap(),
+                    listed,
+                    "{l}: {state:?} {text:?}"
+                );
+            }
+        }
+        assert_eq!(
+            s.count_issues(r.id, &IssueQuery::default()).await.unwrap(),
+            4,
+            "{l}: four of seven open"
+        );
+    }
+}

@@ -228,15 +228,19 @@ pub async fn list(
         per_page: PER_PAGE,
     };
     let page_of = state.store.list_issues(repo_id, &query).await?;
+    // The tab of the shown state already has its count.
+    let shown = query.state;
     let mut counts = [0_i64; 2];
     for (i, s) in [StateFilter::Open, StateFilter::Closed]
         .into_iter()
         .enumerate()
     {
-        query.state = s;
-        query.per_page = 1;
-        query.page = 1;
-        counts[i] = state.store.list_issues(repo_id, &query).await?.total;
+        counts[i] = if s == shown {
+            page_of.total
+        } else {
+            query.state = s;
+            state.store.count_issues(repo_id, &query).await?
+        };
     }
     let ids: Vec<i64> = page_of.issues.iter().map(|i| i.id).collect();
     let labels_of = state.store.labels_of_issues(&ids).await?;
