@@ -290,6 +290,16 @@ async fn the_issue_life_cycle() {
         }
         let bad = list("since=yesterday").await;
         assert_eq!(bad.status, 422, "[{l}] {}", bad.text);
+        // Updated since/before: every issue was updated a moment ago.
+        let all_now = list("state=all&since=2000-01-01T00:00:00Z").await;
+        assert_eq!(numbers(&all_now), [4, 3, 2, 1], "[{l}] {}", all_now.text);
+        let future = list("state=all&since=2999-01-01T00:00:00Z").await;
+        assert_eq!(numbers(&future), Vec::<i64>::new(), "[{l}]");
+        let past = list("state=all&before=2000-01-01T00:00:00Z").await;
+        assert_eq!(numbers(&past), Vec::<i64>::new(), "[{l}]");
+        let window =
+            list("state=all&since=2000-01-01T00:00:00Z&before=2999-01-01T00:00:00%2B08:00").await;
+        assert_eq!(numbers(&window), [4, 3, 2, 1], "[{l}] {}", window.text);
 
         // Pagination: X-Total-Count and Link with the API's own path.
         let first = list("limit=1").await;

@@ -148,6 +148,10 @@ pub struct IssueQuery {
     pub mentioned_id: Option<i64>,
     /// Words that must all occur in the title, the body or a comment.
     pub text: Option<String>,
+    /// Only issues updated at or after this time (unix milliseconds).
+    pub updated_since: Option<i64>,
+    /// Only issues updated at or before this time (unix milliseconds).
+    pub updated_before: Option<i64>,
     pub sort: IssueSort,
     /// 1-based.
     pub page: i64,
@@ -505,6 +509,12 @@ impl Store {
             conds.push(format!(
                 "EXISTS (SELECT 1 FROM issue_mentions im WHERE im.issue_id = i.id AND im.user_id = {p})"
             ));
+        }
+        if let Some(t) = q.updated_since {
+            conds.push(format!("i.updated_at >= {}", binds.int(t)));
+        }
+        if let Some(t) = q.updated_before {
+            conds.push(format!("i.updated_at <= {}", binds.int(t)));
         }
         if let Some(text) = &q.text {
             for term in search_terms(text) {

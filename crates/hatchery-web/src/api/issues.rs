@@ -10,7 +10,6 @@
 //! - `labels` filters combine with AND (as Gitea's query does, whatever its documentation
 //!   says) and accept names or ids; a label, milestone or user filter naming nothing gives
 //!   an empty list instead of all issues (labels) or a 404 (users).
-//! - `since` and `before` are checked but not applied yet.
 //! - Changing labels, milestone or assignees without triage rights is a 403 rather than
 //!   silently ignored, except when opening an issue (ignored there, as in Gitea).
 //! - `PATCH` of an issue or comment has no version in Gitea's shape: the text is saved
@@ -291,9 +290,9 @@ pub struct IssueListQuery {
     pub kind: Option<String>,
     /// Comma-separated milestone names or ids; issues in any of them.
     pub milestones: Option<String>,
-    /// Only show items updated after the given time (RFC 3339). Checked, not applied yet.
+    /// Only show items updated at or after the given time (RFC 3339).
     pub since: Option<String>,
-    /// Only show items updated before the given time (RFC 3339). Checked, not applied yet.
+    /// Only show items updated at or before the given time (RFC 3339).
     pub before: Option<String>,
     /// Only show items which were created by the given user.
     pub created_by: Option<String>,
@@ -324,13 +323,15 @@ async fn resolve_query(
     view: &RepoView,
     q: &IssueListQuery,
 ) -> ApiResult<Option<(IssueQuery, Option<Vec<i64>>)>> {
-    for t in [&q.since, &q.before].into_iter().flatten() {
-        if rfc3339(t).is_none() {
-            return Err(ApiError::unprocessable(format!(
-                "{t:?} is not an RFC 3339 time"
-            )));
+    let time_of = |raw: &Option<String>| -> ApiResult<Option<i64>> {
+        match raw {
+            None => Ok(None),
+            Some(t) => rfc3339(t)
+                .map(|(_, ms)| Some(ms))
+                .ok_or_else(|| ApiError::unprocessable(format!("{t:?} is not an RFC 3339 time"))),
         }
-    }
+    };
+    let (updated_since, updated_before) = (time_of(&q.since)?, time_of(&q.before)?);
     if q.kind.as_deref() == Some("pulls") {
         return Ok(None);
     }
@@ -343,6 +344,8 @@ async fn resolve_query(
             .filter(|t| !t.is_empty() && !t.contains('\0'))
             .map(str::to_owned),
         sort: IssueSort::Newest,
+        updated_since,
+        updated_before,
         ..IssueQuery::default()
     };
     let labels = list_entries(q.labels.as_ref());

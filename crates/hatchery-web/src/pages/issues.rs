@@ -226,6 +226,7 @@ pub async fn list(
         sort: IssueSort::parse(&q.sort),
         page: q.page.parse().unwrap_or(1).max(1),
         per_page: PER_PAGE,
+        ..IssueQuery::default()
     };
     let page_of = state.store.list_issues(repo_id, &query).await?;
     // The tab of the shown state already has its count.
