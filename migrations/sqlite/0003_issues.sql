@@ -62,7 +62,8 @@ CREATE INDEX issues_repo_id_is_closed_updated_at_idx ON issues (repo_id, is_clos
 -- The default list order (newest first) and the open/closed counts, without sorting.
 CREATE INDEX issues_repo_id_is_closed_created_at_idx ON issues (repo_id, is_closed, created_at, id);
 CREATE INDEX issues_author_id_idx ON issues (author_id);
-CREATE INDEX issues_milestone_id_idx ON issues (milestone_id);
+-- Also the open/closed counts of each milestone, from the index alone.
+CREATE INDEX issues_milestone_id_idx ON issues (milestone_id, is_closed);
 
 CREATE TABLE issue_comments (
     id         INTEGER PRIMARY KEY,

@@ -59,6 +59,18 @@ async fn version_user_and_authentication() {
         .await;
         assert_eq!(bad.status, 401, "[{l}]");
 
+        // A header we cannot read is refused, never taken for an anonymous request (the
+        // search answers anonymous callers).
+        for value in ["Basic !!!", "Basic bm8tY29sb24=", "token", "Bearer "] {
+            let r = reqwest::Client::new()
+                .get(format!("http://{}/api/v1/repos/search", server.addr))
+                .header("authorization", value)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 401, "[{l}] {value:?}");
+        }
+
         let narrow = token(&server, ada.id, "narrow", &["read:repository"]).await;
         let refused = get(&server, "/api/v1/user", Auth::Token(&narrow)).await;
         assert_eq!(refused.status, 403, "[{l}]");
@@ -126,6 +138,27 @@ async fn the_openapi_document_lists_every_route() {
         let page = get(&server, "/api/swagger", Auth::None).await;
         assert_eq!(page.status, 200, "[{l}]");
         assert!(page.text.contains("/api/v1/version"), "[{l}]");
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn path_ids_that_are_not_numbers_are_404s() {
+    for store in stores().await {
+        let server = Server::start(store, |_| {}).await;
+        let l = server.label().to_owned();
+        let ada = server.user("ada").await;
+        server.repo(&ada, "tool", false).await;
+        for path in [
+            "/api/v1/repos/ada/tool/hooks/abc",
+            "/api/v1/repos/ada/tool/hooks/99999999999999999999",
+            "/api/v1/repos/ada/tool/issues/abc",
+            "/api/v1/repos/ada/tool/issues/abc/comments",
+        ] {
+            let r = get(&server, path, Auth::Basic("ada", PASSWORD)).await;
+            assert_eq!(r.status, 404, "[{l}] {path}: {}", r.text);
+            assert!(r.json["message"].is_string(), "[{l}] {path}: {}", r.text);
+        }
         server.stop().await;
     }
 }

@@ -446,15 +446,7 @@ impl Forge {
             HookScope::Org(org_id) => (None, Some(org_id)),
         };
         let hooks = self.store.active_webhooks_for(repo_id, org_id).await?;
-        let branch = git_ref.and_then(|r| rules::filtered_branch(event, r));
-        Ok(hooks
-            .into_iter()
-            .filter(|h| rules::hook_wants(&h.events, event))
-            .filter(|h| match &branch {
-                None => true,
-                Some(b) => BranchFilter::parse(&h.branch_filter).is_ok_and(|f| f.matches(b)),
-            })
-            .collect())
+        Ok(wanting(&hooks, event, git_ref))
     }
 
     async fn enqueue(
@@ -518,8 +510,23 @@ impl Forge {
         P: serde::Serialize,
         F: Future<Output = Result<P, ServiceError>>,
     {
+        let hooks = match self.hooks_for(scope, event, git_ref).await {
+            Ok(hooks) => hooks,
+            Err(e) => {
+                tracing::warn!(error = %e, event, action, "looking up webhooks failed");
+                return;
+            }
+        };
+        self.emit_to(hooks, event, action, build).await;
+    }
+
+    /// Like [`Forge::emit_with`], to `hooks` already chosen for the event.
+    async fn emit_to<P, F>(&self, hooks: Vec<Webhook>, event: &str, action: &str, build: F)
+    where
+        P: serde::Serialize,
+        F: Future<Output = Result<P, ServiceError>>,
+    {
         let result = async {
-            let hooks = self.hooks_for(scope, event, git_ref).await?;
             if hooks.is_empty() {
                 return Ok(());
             }
@@ -639,7 +646,9 @@ impl Forge {
         action: &str,
         changes: Option<ChangesPayload>,
     ) {
-        self.emit_with(
+        // Boxed: the payload builder makes a large future, which every caller would
+        // otherwise carry inline.
+        Box::pin(self.emit_with(
             HookScope::of_repo(repo),
             rules::ISSUE_COMMENT,
             action,
@@ -656,7 +665,7 @@ impl Forge {
                     is_pull: false,
                 })
             },
-        )
+        ))
         .await;
     }
 
@@ -705,19 +714,29 @@ impl Forge {
         pusher: Actor,
         updates: Vec<(String, Option<Oid>, Option<Oid>)>,
     ) {
-        let scope = HookScope::of_repo(repo);
-        match self
-            .store
-            .active_webhooks_for(Some(repo.id), repo.owner_is_org.then_some(repo.owner_id))
-            .await
-        {
-            Ok(hooks) if hooks.is_empty() => return,
-            Ok(_) => {}
+        // One look-up of the hooks, the repository and the pusher for the whole push, not
+        // one per ref and event: this runs before the pusher's response ends.
+        let found = async {
+            let hooks = self
+                .store
+                .active_webhooks_for(Some(repo.id), repo.owner_is_org.then_some(repo.owner_id))
+                .await?;
+            if hooks.is_empty() {
+                return Ok(None);
+            }
+            let repository = self.api_repo(repo).await?;
+            let sender = self.api_user(pusher.user_id()).await?;
+            Ok::<_, ServiceError>(Some((hooks, repository, sender)))
+        }
+        .await;
+        let (hooks, repository, sender) = match found {
+            Ok(Some(found)) => found,
+            Ok(None) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "looking up webhooks after a push failed");
                 return;
             }
-        }
+        };
         for (name, old, new) in updates {
             let (short, ref_type) = if let Some(b) = name.strip_prefix("refs/heads/") {
                 (b.to_owned(), "branch")
@@ -726,35 +745,44 @@ impl Forge {
             } else {
                 continue;
             };
+            let to = |event| wanting(&hooks, event, Some(&name));
             match (old, new) {
                 (_, None) => {
-                    self.emit_with(scope, rules::DELETE, "", Some(&name), async {
+                    self.emit_to(to(rules::DELETE), rules::DELETE, "", async {
                         Ok(DeletePayload {
                             ref_: short.clone(),
                             ref_type: ref_type.to_owned(),
                             pusher_type: "user".to_owned(),
-                            repository: self.api_repo(repo).await?,
-                            sender: self.api_user(pusher.user_id()).await?,
+                            repository: repository.clone(),
+                            sender: sender.clone(),
                         })
                     })
                     .await;
                 }
                 (old, Some(new)) => {
                     if old.is_none() {
-                        self.emit_with(scope, rules::CREATE, "", Some(&name), async {
+                        self.emit_to(to(rules::CREATE), rules::CREATE, "", async {
                             Ok(CreatePayload {
                                 sha: new.to_string(),
                                 ref_: short.clone(),
                                 ref_type: ref_type.to_owned(),
-                                repository: self.api_repo(repo).await?,
-                                sender: self.api_user(pusher.user_id()).await?,
+                                repository: repository.clone(),
+                                sender: sender.clone(),
                             })
                         })
                         .await;
                     }
-                    self.emit_with(scope, rules::PUSH, "", Some(&name), async {
-                        self.push_payload(repo, pusher, &name, old, new, ref_type == "branch")
-                            .await
+                    self.emit_to(to(rules::PUSH), rules::PUSH, "", async {
+                        self.push_payload(
+                            repo,
+                            &repository,
+                            &sender,
+                            &name,
+                            old,
+                            new,
+                            ref_type == "branch",
+                        )
+                        .await
                     })
                     .await;
                 }
@@ -762,16 +790,18 @@ impl Forge {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn push_payload(
         &self,
         repo: &Repo,
-        pusher: Actor,
+        repository: &ApiRepo,
+        sender: &ApiUser,
         name: &str,
         old: Option<Oid>,
         new: Oid,
         is_branch: bool,
     ) -> Result<PushPayload, ServiceError> {
-        let sender = self.api_user(pusher.user_id()).await?;
+        let sender = sender.clone();
         let urls = self.urls();
         let (commits, total) = if is_branch {
             let git = self.open_git_blocking(repo)?;
@@ -824,7 +854,7 @@ impl Forge {
             commits: if total == 0 { Vec::new() } else { commits },
             total_commits: i64::try_from(total).unwrap_or(i64::MAX),
             head_commit,
-            repository: self.api_repo(repo).await?,
+            repository: repository.clone(),
             pusher: sender.clone(),
             sender,
         })
@@ -838,6 +868,20 @@ impl Forge {
             wake: Arc::clone(&self.webhooks.wake),
         }
     }
+}
+
+/// The hooks of `hooks` that want `event` (on `git_ref`, for events filtered by branch).
+fn wanting(hooks: &[Webhook], event: &str, git_ref: Option<&str>) -> Vec<Webhook> {
+    let branch = git_ref.and_then(|r| rules::filtered_branch(event, r));
+    hooks
+        .iter()
+        .filter(|h| rules::hook_wants(&h.events, event))
+        .filter(|h| match &branch {
+            None => true,
+            Some(b) => BranchFilter::parse(&h.branch_filter).is_ok_and(|f| f.matches(b)),
+        })
+        .cloned()
+        .collect()
 }
 
 fn payload_user(p: &hatchery_git::Person, sender: &ApiUser) -> PayloadUser {
@@ -1286,6 +1330,101 @@ pub async fn run_webhook_worker(worker: WebhookWorker, shutdown: impl Future<Out
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A push's refs are matched against the hooks it found once: `create` and `push` for
+    /// new refs, tags unfiltered, branches by the hook's branch filter; every payload names
+    /// the repository and the pusher.
+    #[tokio::test]
+    async fn a_push_queues_create_push_and_delete_by_branch_filter() {
+        use crate::SignInPolicy;
+        use crate::repos::CreateRepo;
+        use hatchery_core::{Name, NameKind};
+        use hatchery_store::{HookOwner, NewUser, NewWebhook, testing::stores};
+
+        for store in stores().await {
+            let dir = tempfile::tempdir().unwrap();
+            let forge = Forge::new(
+                store.store().clone(),
+                dir.path().join("repositories"),
+                SignInPolicy::new(5, 15),
+            );
+            let ann = store
+                .create_user(NewUser {
+                    name: Name::parse(NameKind::Account, "ann").unwrap(),
+                    email: "ann@example.org".into(),
+                    password_hash: "x".into(),
+                    display_name: "Ann".into(),
+                    is_admin: false,
+                })
+                .await
+                .unwrap();
+            let repo = forge
+                .create_repo(CreateRepo {
+                    owner_id: ann.id,
+                    owner_name: &ann.name,
+                    name: &Name::parse(NameKind::Repository, "tool").unwrap(),
+                    description: "",
+                    is_private: false,
+                    init_readme: Some(hatchery_git::Signature {
+                        name: "Ann".into(),
+                        email: "ann@example.org".into(),
+                        time: 1_700_000_000,
+                        offset_seconds: 0,
+                    }),
+                })
+                .await
+                .unwrap();
+            let git = forge.open_git_blocking(&repo).unwrap();
+            let tip = git.resolve("HEAD").unwrap().unwrap();
+            let events: Vec<String> = ["push", "create", "delete"].map(String::from).into();
+            let hook = store
+                .create_webhook(NewWebhook {
+                    owner: HookOwner::Repo(repo.id),
+                    url: "https://hooks.example.com/x",
+                    content_type: "json",
+                    secret: "",
+                    events: &events,
+                    branch_filter: "main",
+                    authorization_header: "",
+                    is_active: true,
+                })
+                .await
+                .unwrap();
+            let pusher = Actor::User {
+                id: ann.id,
+                site_admin: false,
+            };
+            forge
+                .webhooks_after_push(
+                    &repo,
+                    pusher,
+                    vec![
+                        ("refs/heads/main".into(), None, Some(tip)),
+                        ("refs/heads/feature".into(), None, Some(tip)),
+                        ("refs/heads/gone".into(), Some(tip), None),
+                        ("refs/tags/v1".into(), None, Some(tip)),
+                        ("refs/tags/old".into(), Some(tip), None),
+                    ],
+                )
+                .await;
+            let (mut queued, total) = store.deliveries_of_hook(hook.id, 0, 50).await.unwrap();
+            queued.reverse();
+            let got: Vec<&str> = queued.iter().map(|d| d.event.as_str()).collect();
+            assert_eq!(
+                got,
+                ["create", "push", "create", "push", "delete"],
+                "[{}]",
+                store.label()
+            );
+            assert_eq!(total, 5);
+            for d in &queued {
+                let full = store.delivery(hook.id, d.id).await.unwrap().unwrap();
+                let json: serde_json::Value = serde_json::from_str(&full.payload).unwrap();
+                assert_eq!(json["repository"]["name"], "tool", "{}", d.event);
+                assert_eq!(json["sender"]["login"], "ann", "{}", d.event);
+            }
+        }
+    }
 
     #[test]
     fn uuids_and_signatures() {

@@ -33,8 +33,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::issues::Person;
 use crate::repos::{Repo, SELECT_REPO, repo_at};
-use crate::sql::{parse_col, person_at};
-use crate::{Backend, Store, StoreError, Tx};
+use crate::sql::{parse_col, person_at, persons};
+use crate::{Store, StoreError, Tx};
 
 // ---- Programs ----
 
@@ -877,15 +877,6 @@ async fn cancel_proposal_votes(
 }
 
 impl Store {
-    /// ` FOR UPDATE` on PostgreSQL, where a SELECT in a transaction locks nothing by
-    /// itself; nothing on SQLite, whose write transactions already exclude each other.
-    fn for_update(&self) -> &'static str {
-        match self.backend() {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
     // ---- Programs ----
 
     /// With an audit entry. `Conflict(Name)` when the organization has a program of that
@@ -1434,7 +1425,7 @@ impl Store {
             VoteSubject::Project { id, target_stage } => {
                 let sql = format!(
                     "SELECT id FROM projects WHERE id = $1 AND program_id = $2{}",
-                    self.for_update()
+                    self.row_lock(None)
                 );
                 let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
                     .bind(id)
@@ -1624,7 +1615,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT state, deadline_at, min_close_at FROM votes WHERE id = $1{}",
-            self.for_update()
+            self.row_lock(None)
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(vote_id)
@@ -1695,7 +1686,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT id FROM votes WHERE id = $1 AND state = 'open'{}",
-            self.for_update()
+            self.row_lock(None)
         );
         let locked: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(vote_id)
@@ -2154,7 +2145,7 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let sql = format!(
             "SELECT project_id, state FROM reports WHERE id = $1{}",
-            self.for_update()
+            self.row_lock(None)
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(id)
@@ -2358,7 +2349,7 @@ impl Store {
         now: i64,
     ) -> Result<(Repo, Repo), StoreError> {
         let mut tx = self.write_tx().await?;
-        let sql = format!("{SELECT_REPO} WHERE r.id = $1{}", self.lock_of("r"));
+        let sql = format!("{SELECT_REPO} WHERE r.id = $1{}", self.row_lock(Some("r")));
         let before = sqlx::query(AssertSqlSafe(sql))
             .bind(repo_id)
             .fetch_optional(&mut *tx)
@@ -2511,22 +2502,6 @@ impl Store {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
-
-    /// ` FOR UPDATE OF <alias>` on PostgreSQL (a join would otherwise lock every joined
-    /// table's row too); nothing on SQLite.
-    fn lock_of(&self, alias: &str) -> String {
-        match self.backend() {
-            Backend::Postgres => format!(" FOR UPDATE OF {alias}"),
-            Backend::Sqlite => String::new(),
-        }
-    }
-}
-
-fn persons(rows: &[AnyRow]) -> Result<Vec<Person>, StoreError> {
-    rows.iter()
-        .filter_map(|r| person_at(r, 0).transpose())
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(StoreError::from)
 }
 
 async fn insert_revision(

@@ -15,7 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::labels::{LABEL_COLS, Label, label_at};
-use crate::sql::{Binds, like_pattern, parse_col, person_at};
+use crate::sql::{Binds, like_pattern, parse_col, person_at, persons};
 use crate::{Backend, Store, StoreError, Tx, now_ms};
 
 /// An account as issues show it: enough for a name and a link.
@@ -236,16 +236,6 @@ pub(crate) fn search_terms(text: &str) -> Vec<String> {
 }
 
 impl Store {
-    /// `FOR UPDATE` (with `of`, e.g. `" OF i"`) on PostgreSQL, where a SELECT in a
-    /// transaction locks nothing by itself; nothing on SQLite, which has no row locks and
-    /// whose write transactions ([`Store::write_tx`]) already exclude each other.
-    fn row_lock(&self, of: &str) -> String {
-        match self.backend() {
-            Backend::Postgres => format!(" FOR UPDATE{of}"),
-            Backend::Sqlite => String::new(),
-        }
-    }
-
     /// The condition that one search term matches issue `i`, on this backend.
     fn term_condition(&self, binds: &mut Binds, term: &str) -> String {
         let chars = term.chars().count();
@@ -435,17 +425,11 @@ impl Store {
 
     /// A page of a repository's issues matching `q`.
     pub async fn list_issues(&self, repo_id: i64, q: &IssueQuery) -> Result<IssuePage, StoreError> {
+        let total = self.count_issues(repo_id, q).await?;
         let mut binds = Binds::default();
         let mut conds = vec![format!("i.repo_id = {}", binds.int(repo_id))];
         self.issue_conditions(q, &mut binds, &mut conds);
         let where_ = conds.join(" AND ");
-        let total: i64 = binds
-            .apply(sqlx::query(AssertSqlSafe(format!(
-                "SELECT COUNT(*) FROM issues i WHERE {where_}"
-            ))))
-            .fetch_one(self.pool())
-            .await?
-            .try_get(0)?;
         let order = match q.sort {
             IssueSort::Newest => "i.created_at DESC, i.id DESC",
             IssueSort::Oldest => "i.created_at, i.id",
@@ -707,7 +691,7 @@ impl Store {
         // open and both record a closing (SQLite's write transaction is exclusive already).
         let sql = format!(
             "SELECT is_closed FROM issues WHERE id = $1{}",
-            self.row_lock("")
+            self.row_lock(None)
         );
         let closed: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
             .bind(issue_id)
@@ -865,7 +849,7 @@ impl Store {
         let sql = format!(
             "SELECT i.repo_id, i.milestone_id, m.title FROM issues i
                LEFT JOIN milestones m ON m.id = i.milestone_id WHERE i.id = $1{}",
-            self.row_lock(" OF i")
+            self.row_lock(Some("i"))
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(issue_id)
@@ -1263,10 +1247,7 @@ impl Store {
         .bind(issue_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .filter_map(|r| person_at(r, 0).transpose())
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        persons(&rows)
     }
 
     /// Users related to a repository in any way that can grant access: its owner, its
@@ -1289,10 +1270,7 @@ impl Store {
         .bind(repo_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .filter_map(|r| person_at(r, 0).transpose())
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        persons(&rows)
     }
 
     /// Users by name (case-insensitive), for resolving @mentions; organizations excluded.
@@ -1315,10 +1293,7 @@ impl Store {
             .apply(sqlx::query(AssertSqlSafe(sql)))
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .filter_map(|r| person_at(r, 0).transpose())
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        persons(&rows)
     }
 }
 

@@ -94,11 +94,14 @@ impl Store {
     pub async fn labels(&self, repo_id: i64) -> Result<Vec<LabelUse>, StoreError> {
         let rows = sqlx::query(
             "SELECT l.id, l.repo_id, l.name, l.color, l.description,
-                    (SELECT COUNT(*) FROM issue_labels il JOIN issues i ON i.id = il.issue_id
-                      WHERE il.label_id = l.id AND i.is_closed = 0),
-                    (SELECT COUNT(*) FROM issue_labels il JOIN issues i ON i.id = il.issue_id
-                      WHERE il.label_id = l.id AND i.is_closed = 1)
-               FROM labels l WHERE l.repo_id = $1 ORDER BY l.lower_name",
+                    CAST(COALESCE(SUM(1 - i.is_closed), 0) AS BIGINT),
+                    CAST(COALESCE(SUM(i.is_closed), 0) AS BIGINT)
+               FROM labels l
+               LEFT JOIN issue_labels il ON il.label_id = l.id
+               LEFT JOIN issues i ON i.id = il.issue_id
+              WHERE l.repo_id = $1
+              GROUP BY l.id
+              ORDER BY l.lower_name",
         )
         .bind(repo_id)
         .fetch_all(self.pool())

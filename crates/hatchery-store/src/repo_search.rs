@@ -168,11 +168,3 @@ impl Store {
         })
     }
 }
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn like_patterns_take_wildcards_literally() {
-        assert_eq!(super::like_pattern("a_b%c\\"), "%a\\_b\\%c\\\\%");
-    }
-}

@@ -5,6 +5,21 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::issues::Person;
+use crate::{Backend, Store, StoreError};
+
+impl Store {
+    /// ` FOR UPDATE` (` FOR UPDATE OF <alias>` with `of`, so a join locks only that
+    /// table's row) on PostgreSQL, where a SELECT in a transaction locks nothing by itself;
+    /// nothing on SQLite, which has no row locks and whose write transactions
+    /// ([`Store::write_tx`]) already exclude each other.
+    pub(crate) fn row_lock(&self, of: Option<&str>) -> String {
+        match (self.backend(), of) {
+            (Backend::Postgres, None) => " FOR UPDATE".to_owned(),
+            (Backend::Postgres, Some(alias)) => format!(" FOR UPDATE OF {alias}"),
+            (Backend::Sqlite, _) => String::new(),
+        }
+    }
+}
 
 /// Values bound to a statement assembled at run time, numbered as they are pushed: each
 /// push returns its placeholder (`$1`, `$2`, ...) to splice into the SQL text.
@@ -68,6 +83,15 @@ pub(crate) fn person_at(row: &AnyRow, i: usize) -> Result<Option<Person>, sqlx::
         }),
         None => None,
     })
+}
+
+/// The people of rows whose first three columns are `id, name, display_name`; rows of
+/// a gone account are left out.
+pub(crate) fn persons(rows: &[AnyRow]) -> Result<Vec<Person>, StoreError> {
+    rows.iter()
+        .filter_map(|r| person_at(r, 0).transpose())
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
 }
 
 /// A value stored as its `as_str` spelling; anything else is a corrupted row.

@@ -13,6 +13,7 @@ use std::fmt;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::sql::Binds;
 use crate::{Backend, Store, StoreError};
 
 /// Whose hook it is.
@@ -703,16 +704,22 @@ impl Store {
         hook_ids: &[i64],
     ) -> Result<Vec<DeliverySummary>, StoreError> {
         let mut out = Vec::new();
-        for id in hook_ids {
-            let row = sqlx::query(concat!(
-                "SELECT ",
+        for chunk in hook_ids.chunks(256) {
+            let mut binds = Binds::default();
+            let list: Vec<String> = chunk.iter().map(|id| binds.int(*id)).collect();
+            let sql = format!(
+                "SELECT {} FROM webhook_deliveries
+                  WHERE id IN (SELECT MAX(id) FROM webhook_deliveries
+                                WHERE hook_id IN ({}) GROUP BY hook_id)
+                  ORDER BY hook_id",
                 summary_cols!(""),
-                " FROM webhook_deliveries WHERE hook_id = $1 ORDER BY id DESC LIMIT 1"
-            ))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-            if let Some(row) = row {
+                list.join(", ")
+            );
+            for row in binds
+                .apply(sqlx::query(sqlx::AssertSqlSafe(sql)))
+                .fetch_all(self.pool())
+                .await?
+            {
                 out.push(summary_at(&row, 0)?);
             }
         }

@@ -372,6 +372,14 @@ async fn queue_claims_finishes_and_logs() {
         );
         let last = s.last_deliveries(&[h.id]).await.unwrap();
         assert_eq!(last[0].id, claimed[1].id, "[{l}]");
+        // One per hook asked about; a hook without deliveries (or gone) has none.
+        let last = s.last_deliveries(&[h.id + 1000, h.id]).await.unwrap();
+        assert_eq!(last.len(), 1, "[{l}]");
+        assert_eq!(
+            (last[0].id, last[0].hook_id),
+            (claimed[1].id, h.id),
+            "[{l}]"
+        );
 
         // Redelivery: a new pending row with the same payload, pointing at the original.
         let again = s

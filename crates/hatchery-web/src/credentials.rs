@@ -76,6 +76,9 @@ enum Presented {
     None,
     Basic(String, String),
     Token(String),
+    /// A scheme we know with a value that cannot be read (bad base64, no `user:`, nothing
+    /// after `token`): refused like wrong credentials, never taken for "anonymous".
+    Malformed,
 }
 
 fn presented(headers: &HeaderMap) -> Presented {
@@ -85,32 +88,32 @@ fn presented(headers: &HeaderMap) -> Presented {
     else {
         return Presented::None;
     };
-    let Some((scheme, rest)) = value.trim().split_once(' ') else {
-        return Presented::None;
-    };
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     let rest = rest.trim();
-    if scheme.eq_ignore_ascii_case("token") || scheme.eq_ignore_ascii_case("bearer") {
-        return Presented::Token(rest.to_owned());
+    let known = ["token", "bearer", "basic"]
+        .iter()
+        .any(|k| scheme.eq_ignore_ascii_case(k));
+    if !known {
+        return Presented::None;
+    }
+    if rest.is_empty() {
+        return Presented::Malformed;
     }
     if !scheme.eq_ignore_ascii_case("basic") {
-        return Presented::None;
+        return Presented::Token(rest.to_owned());
     }
     let Some(text) = base64::engine::general_purpose::STANDARD
         .decode(rest)
         .ok()
         .and_then(|d| String::from_utf8(d).ok())
     else {
-        return Presented::None;
+        return Presented::Malformed;
     };
     match text.split_once(':') {
         Some((user, pass)) => Presented::Basic(user.to_owned(), pass.to_owned()),
-        None => Presented::None,
+        None => Presented::Malformed,
     }
-}
-
-/// Whether the request carries an `Authorization` header this module understands.
-pub fn has_credentials(headers: &HeaderMap) -> bool {
-    !matches!(presented(headers), Presented::None)
 }
 
 /// Checks the request's credentials. No credentials: anonymous. `addr` is the client's
@@ -123,6 +126,7 @@ pub async fn authenticate(
     let internal = |e: &dyn std::fmt::Display| AuthFailure::Internal(e.to_string());
     let (username, secret) = match presented(headers) {
         Presented::None => return Ok(Caller::anonymous()),
+        Presented::Malformed => return Err(AuthFailure::Invalid),
         Presented::Token(t) => (None, t),
         Presented::Basic(u, p) => (Some(u), p),
     };
@@ -167,8 +171,20 @@ mod tests {
             presented(&with("Basic YWRhOnB3OndpdGg6Y29sb25z")),
             Presented::Basic(u, p) if u == "ada" && p == "pw:with:colons"
         ));
-        assert!(matches!(presented(&with("Basic !!!")), Presented::None));
+        assert!(matches!(
+            presented(&with("Basic !!!")),
+            Presented::Malformed
+        ));
+        // "no-colon"
+        assert!(matches!(
+            presented(&with("Basic bm8tY29sb24=")),
+            Presented::Malformed
+        ));
+        assert!(matches!(presented(&with("token")), Presented::Malformed));
+        assert!(matches!(
+            presented(&with("Bearer   ")),
+            Presented::Malformed
+        ));
         assert!(matches!(presented(&with("Digest x")), Presented::None));
-        assert!(matches!(presented(&with("token")), Presented::None));
     }
 }

@@ -104,6 +104,7 @@ async fn dashboard_lists_only_readable_issues_by_tab_and_state() {
         page.assert_contains(&format!("olga/priv#{}", leak.number));
         page.assert_contains("Created by you");
         page.assert_contains("id=\"nav-issues\"");
+        page.assert_contains("class=\"state state-open\"");
         for absent in [
             "Gone secret title",
             "olga/gone",
@@ -139,6 +140,9 @@ async fn dashboard_lists_only_readable_issues_by_tab_and_state() {
         let page = app.get("/issues?type=created&state=closed").await;
         page.assert_contains("Closed old bug");
         page.assert_contains(&format!("href=\"/olga/pub/issues/{}\"", done.number));
+        // The same state badge as the issue pages.
+        page.assert_contains("class=\"state state-closed\"");
+        assert!(!page.body.contains("state-open"));
         assert!(!page.body.contains("Public crash report"));
         assert!(!page.body.contains("Gone secret title"));
         let page = app.get("/issues?type=assigned&state=closed").await;

@@ -204,6 +204,15 @@ async fn repository_hooks_are_managed_with_forms() {
         assert_eq!(log[0].redelivery_of, Some(log[1].id), "[{l}]");
         let missing = app.get(&format!("{base}/deliveries/999999")).await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND, "[{l}]");
+        // Ids that are not numbers name nothing: the site's 404, not a bare 400.
+        for bad in [
+            format!("{base}/deliveries/abc"),
+            "/ada/tool/settings/hooks/abc".to_owned(),
+            "/ada/tool/settings/hooks/99999999999999999999".to_owned(),
+        ] {
+            let r = app.get(&bad).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {bad}");
+        }
 
         // Deleting.
         let r = app.post_form(&format!("{base}/delete"), &[]).await;

@@ -188,13 +188,8 @@ impl Forge {
         actor: Actor,
         project: &Project,
     ) -> Result<Vec<Repo>, IncubatorError> {
-        let mut out = Vec::new();
-        for repo in self.store.project_repos(project.id).await? {
-            if self.may_read_repo(actor, &repo).await? {
-                out.push(repo);
-            }
-        }
-        Ok(out)
+        let repos = self.store.project_repos(project.id).await?;
+        self.readable_repos(actor, repos).await
     }
 
     /// The projects a repository belongs to, for the notice on its pages (a retired

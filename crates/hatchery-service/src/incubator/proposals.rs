@@ -487,15 +487,41 @@ impl Forge {
         actor: Actor,
         repo_ids: &[i64],
     ) -> Result<Vec<Repo>, IncubatorError> {
-        let mut out = Vec::new();
+        let mut repos = Vec::new();
         for id in repo_ids {
-            if let Some(repo) = self.store.repo_by_id(*id).await?
-                && self.may_read_repo(actor, &repo).await?
-            {
-                out.push(repo);
+            if let Some(repo) = self.store.repo_by_id(*id).await? {
+                repos.push(repo);
             }
         }
-        Ok(out)
+        self.readable_repos(actor, repos).await
+    }
+
+    /// The repositories of `repos` that `actor` may read, with one access query for all
+    /// (like [`Forge::visible_repos`]).
+    pub(crate) async fn readable_repos(
+        &self,
+        actor: Actor,
+        repos: Vec<Repo>,
+    ) -> Result<Vec<Repo>, IncubatorError> {
+        let access = match actor.user_id() {
+            Some(uid) if repos.iter().any(|r| r.is_private) => {
+                let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
+                self.store.repo_access_many(&ids, uid).await?
+            }
+            _ => Default::default(),
+        };
+        Ok(repos
+            .into_iter()
+            .filter(|r| {
+                let a = access.get(&r.id).copied().unwrap_or_default();
+                hatchery_core::authorize(
+                    actor,
+                    Action::Read,
+                    hatchery_core::Resource::Repo(r.facts(actor.user_id(), a)),
+                )
+                .is_allowed()
+            })
+            .collect())
     }
 
     pub(crate) async fn may_read_repo(
@@ -508,5 +534,77 @@ impl Forge {
             hatchery_core::authorize(actor, Action::Read, hatchery_core::Resource::Repo(facts))
                 .is_allowed(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::repos::CreateRepo;
+    use crate::{Forge, SignInPolicy};
+    use hatchery_core::{AccessLevel, Actor, Name, NameKind};
+    use hatchery_store::{NewUser, Store, User, testing::stores};
+
+    async fn user(s: &Store, name: &str) -> User {
+        s.create_user(NewUser {
+            name: Name::parse(NameKind::Account, name).unwrap(),
+            email: format!("{name}@example.org"),
+            password_hash: "x".into(),
+            display_name: name.into(),
+            is_admin: false,
+        })
+        .await
+        .unwrap()
+    }
+
+    /// A proposal's private repository shows to its owner and collaborators only; the
+    /// public one to everybody.
+    #[tokio::test]
+    async fn proposal_repos_hide_private_ones_from_outsiders() {
+        for store in stores().await {
+            let dir = tempfile::tempdir().unwrap();
+            let forge = Forge::new(
+                store.store().clone(),
+                dir.path().join("repositories"),
+                SignInPolicy::new(5, 15),
+            );
+            let ann = user(&store, "ann").await;
+            let bob = user(&store, "bob").await;
+            let mut ids = Vec::new();
+            for (name, is_private) in [("open", false), ("closed", true)] {
+                let repo = forge
+                    .create_repo(CreateRepo {
+                        owner_id: ann.id,
+                        owner_name: &ann.name,
+                        name: &Name::parse(NameKind::Repository, name).unwrap(),
+                        description: "",
+                        is_private,
+                        init_readme: None,
+                    })
+                    .await
+                    .unwrap();
+                ids.push(repo.id);
+            }
+            ids.push(i64::MAX); // deleted since: left out
+            let names = |repos: Vec<hatchery_store::Repo>| -> Vec<String> {
+                repos.into_iter().map(|r| r.name).collect()
+            };
+            let as_user = |u: &User| Actor::User {
+                id: u.id,
+                site_admin: false,
+            };
+            let label = store.label();
+            let seen = forge.proposal_repos(Actor::Anonymous, &ids).await.unwrap();
+            assert_eq!(names(seen), ["open"], "[{label}]");
+            let seen = forge.proposal_repos(as_user(&bob), &ids).await.unwrap();
+            assert_eq!(names(seen), ["open"], "[{label}]");
+            let seen = forge.proposal_repos(as_user(&ann), &ids).await.unwrap();
+            assert_eq!(names(seen), ["open", "closed"], "[{label}]");
+            store
+                .set_collaborator(ids[1], bob.id, AccessLevel::Read)
+                .await
+                .unwrap();
+            let seen = forge.proposal_repos(as_user(&bob), &ids).await.unwrap();
+            assert_eq!(names(seen), ["open", "closed"], "[{label}]");
+        }
     }
 }

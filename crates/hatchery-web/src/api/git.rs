@@ -22,7 +22,7 @@ use std::io::Read;
 
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
@@ -39,7 +39,7 @@ use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiQuery};
-use crate::api::paging::Paging;
+use crate::api::paging::{Paging, page_url};
 use crate::api::types::{ApiUser, Urls};
 use crate::api::{permission, repo_for, urls};
 use crate::pages::code::{enc, raw_blob_response};
@@ -831,21 +831,6 @@ fn log_page(
     }))
 }
 
-/// `uri` with `page` and `limit` replaced, other parameters kept.
-fn page_url(uri: &Uri, page: i64, limit: i64) -> String {
-    let mut ser = form_urlencoded::Serializer::new(String::new());
-    if let Some(q) = uri.query() {
-        for (k, v) in form_urlencoded::parse(q.as_bytes()) {
-            if k != "page" && k != "limit" {
-                ser.append_pair(&k, &v);
-            }
-        }
-    }
-    ser.append_pair("page", &page.to_string());
-    ser.append_pair("limit", &limit.to_string());
-    format!("{}?{}", uri.path(), ser.finish())
-}
-
 /// Get a list of all commits from a repository
 ///
 /// `X-Total-Count` (and `X-Total`, `X-PageCount`, the `last` link) are given when the
@@ -925,7 +910,7 @@ pub async fn list_commits(
             let mut h = HeaderMap::new();
             let mut links = vec![format!(
                 "<{}>; rel=\"next\"",
-                page_url(&uri, page + 1, limit)
+                page_url(&uri, page.saturating_add(1), limit)
             )];
             if page > 1 {
                 links.push(format!("<{}>; rel=\"first\"", page_url(&uri, 1, limit)));

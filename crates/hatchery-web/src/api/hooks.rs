@@ -34,8 +34,8 @@ use crate::api::accounts::{check, org_for};
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
 use crate::api::paging::Paging;
-use crate::api::repo_for;
 use crate::api::types::time;
+use crate::api::{path_id, repo_for};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -298,9 +298,10 @@ pub async fn create_repo_hook(
 pub async fn get_repo_hook(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((owner, repo, id)): Path<(String, String, i64)>,
+    Path((owner, repo, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<ApiHook>> {
     let view = repo_hooks(&state, &caller, &owner, &repo, false).await?;
+    let id = path_id(&id)?;
     let hook = one(&state, HookOwner::Repo(view.repo.id), id).await?;
     Ok(Json(ApiHook::of(&hook)))
 }
@@ -319,10 +320,11 @@ pub async fn get_repo_hook(
 pub async fn edit_repo_hook(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((owner, repo, id)): Path<(String, String, i64)>,
+    Path((owner, repo, id)): Path<(String, String, String)>,
     ApiJson(opt): ApiJson<EditHookOption>,
 ) -> ApiResult<Json<ApiHook>> {
     let view = repo_hooks(&state, &caller, &owner, &repo, true).await?;
+    let id = path_id(&id)?;
     let hook = state
         .forge
         .update_webhook(HookOwner::Repo(view.repo.id), id, edit_of(opt)?)
@@ -342,9 +344,10 @@ pub async fn edit_repo_hook(
 pub async fn delete_repo_hook(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((owner, repo, id)): Path<(String, String, i64)>,
+    Path((owner, repo, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let view = repo_hooks(&state, &caller, &owner, &repo, true).await?;
+    let id = path_id(&id)?;
     state
         .store
         .delete_webhook(HookOwner::Repo(view.repo.id), id)
@@ -364,9 +367,10 @@ pub async fn delete_repo_hook(
 pub async fn test_repo_hook(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((owner, repo, id)): Path<(String, String, i64)>,
+    Path((owner, repo, id)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
     let view = repo_hooks(&state, &caller, &owner, &repo, true).await?;
+    let id = path_id(&id)?;
     let hook = one(&state, HookOwner::Repo(view.repo.id), id).await?;
     let sender = caller.user()?.id;
     state.forge.test_webhook(&view.repo, &hook, sender).await?;
@@ -425,9 +429,10 @@ pub async fn create_org_hook(
 pub async fn get_org_hook(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((org, id)): Path<(String, i64)>,
+    Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<Json<ApiHook>> {
     let owner = org_hooks(&state, &caller, &org, false).await?;
+    let id = path_id(&id)?;
     Ok(Json(ApiHook::of(&one(&state, owner, id).await?)))
 }
 
@@ -444,10 +449,11 @@ pub async fn get_org_hook(
 pub async fn edit_org_hook(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((org, id)): Path<(String, i64)>,
+    Path((org, id)): Path<(String, String)>,
     ApiJson(opt): ApiJson<EditHookOption>,
 ) -> ApiResult<Json<ApiHook>> {
     let owner = org_hooks(&state, &caller, &org, true).await?;
+    let id = path_id(&id)?;
     let hook = state.forge.update_webhook(owner, id, edit_of(opt)?).await?;
     Ok(Json(ApiHook::of(&hook)))
 }
@@ -463,9 +469,10 @@ pub async fn edit_org_hook(
 pub async fn delete_org_hook(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path((org, id)): Path<(String, i64)>,
+    Path((org, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let owner = org_hooks(&state, &caller, &org, true).await?;
+    let id = path_id(&id)?;
     state.store.delete_webhook(owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

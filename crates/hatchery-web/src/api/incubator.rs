@@ -39,7 +39,7 @@ use utoipa_axum::routes;
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
 use crate::api::paging::Paging;
-use crate::api::urls;
+use crate::api::{path_id, urls};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -89,11 +89,6 @@ async fn program_for(
 ) -> ApiResult<Program> {
     caller.need(READ)?;
     Ok(state.forge.program(org, slug).await?)
-}
-
-/// A number in the path; anything else names nothing.
-fn number(s: &str) -> ApiResult<i64> {
-    s.parse().map_err(|_| ApiError::not_found())
 }
 
 /// The name of the program's committee team.
@@ -247,7 +242,7 @@ pub async fn get_proposal(
     let program = program_for(&state, &caller, &org, &slug).await?;
     let proposal = state
         .forge
-        .visible_proposal(caller.actor(), &program, number(&n)?)
+        .visible_proposal(caller.actor(), &program, path_id(&n)?)
         .await?;
     let repos = state
         .forge
@@ -531,7 +526,7 @@ pub async fn get_vote(
     Path((org, slug, id)): Path<(String, String, String)>,
 ) -> ApiResult<Json<IncubatorVote>> {
     let program = program_for(&state, &caller, &org, &slug).await?;
-    let vote = state.forge.vote(&program, number(&id)?).await?;
+    let vote = state.forge.vote(&program, path_id(&id)?).await?;
     let subjects = Subjects::of(&state, &caller, &program).await?;
     Ok(Json(
         vote_json(&state, &program, &subjects, &vote, now_ms(), true).await?,
@@ -583,7 +578,7 @@ pub async fn cast_ballot(
 ) -> ApiResult<(StatusCode, Json<IncubatorBallot>)> {
     caller.user_with(WRITE)?;
     let program = state.forge.program(&org, &slug).await?;
-    let vote = state.forge.vote(&program, number(&id)?).await?;
+    let vote = state.forge.vote(&program, path_id(&id)?).await?;
     let value = ballot_value(&body.value)?;
     let ballot = state
         .forge
@@ -681,7 +676,7 @@ pub async fn get_report(
     Path((org, slug, project, id)): Path<(String, String, String, String)>,
 ) -> ApiResult<Json<IncubatorReport>> {
     let (program, project) = project_for(&state, &caller, &org, &slug, &project).await?;
-    let report = state.forge.report(&project, number(&id)?).await?;
+    let report = state.forge.report(&project, path_id(&id)?).await?;
     Ok(Json(
         report_json(&state, &caller, &program, &project, &report, now_ms()).await?,
     ))

@@ -38,7 +38,7 @@ use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
 use crate::api::paging::Paging;
 use crate::api::types::{ApiComment, ApiIssue, ApiLabel, ApiMilestone};
-use crate::api::{repo_for, urls};
+use crate::api::{path_id, repo_for, urls};
 use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -63,11 +63,6 @@ const LABEL_DESCRIPTION_MAX: usize = 200;
 const FILTER_MAX: usize = 16;
 
 // ---- helpers ----
-
-/// A number in a path; anything else names nothing.
-fn path_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>().map_err(|_| ApiError::not_found())
-}
 
 /// The repository for a change: a signed-in caller whose token may write issues, and who
 /// may read the repository (what they may change is the service's decision).
@@ -206,70 +201,10 @@ fn parse_reason(raw: &str) -> ApiResult<CloseReason> {
 /// Unix milliseconds of an RFC 3339 time (`2026-12-01T10:00:00Z`,
 /// `2026-12-01T10:00:00.5+02:00`), with the date as written.
 fn rfc3339(raw: &str) -> Option<(time::Date, i64)> {
-    let s = raw.trim();
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = s.get(r)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let year = i32::try_from(digits(0..4)?).ok()?;
-    let month = time::Month::try_from(u8::try_from(digits(5..7)?).ok()?).ok()?;
-    let date =
-        time::Date::from_calendar_date(year, month, u8::try_from(digits(8..10)?).ok()?).ok()?;
-    let clock = time::Time::from_hms(
-        u8::try_from(digits(11..13)?).ok()?,
-        u8::try_from(digits(14..16)?).ok()?,
-        u8::try_from(digits(17..19)?).ok()?,
-    )
-    .ok()?;
-    let mut rest = &s[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return None;
-        }
-        rest = &frac[n..];
-    }
-    let offset_secs: i32 = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first() {
-                Some(b'+') => 1,
-                Some(b'-') => -1,
-                _ => return None,
-            };
-            let o = rest.get(1..)?;
-            let ob = o.as_bytes();
-            if ob.len() != 5
-                || ob[2] != b':'
-                || !o
-                    .bytes()
-                    .enumerate()
-                    .all(|(i, c)| i == 2 || c.is_ascii_digit())
-            {
-                return None;
-            }
-            let h: i32 = o[0..2].parse().ok()?;
-            let m: i32 = o[3..5].parse().ok()?;
-            if h > 23 || m > 59 {
-                return None;
-            }
-            sign * (h * 3600 + m * 60)
-        }
-    };
-    let local = time::PrimitiveDateTime::new(date, clock).assume_utc();
-    let ms = (local.unix_timestamp() - i64::from(offset_secs)) * 1000;
-    Some((date, ms))
+    let t = time::OffsetDateTime::parse(raw.trim(), &time::format_description::well_known::Rfc3339)
+        .ok()?;
+    let ms = i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()?;
+    Some((t.date(), ms))
 }
 
 // ---- issues ----
@@ -429,7 +364,8 @@ async fn issue_page(
     }
     // An issue has one milestone at most: the lists of each are disjoint, and the page is
     // among the first `offset + limit` of each.
-    let need = usize::try_from(paging.offset() + paging.limit()).unwrap_or(usize::MAX);
+    let need =
+        usize::try_from(paging.offset().saturating_add(paging.limit())).unwrap_or(usize::MAX);
     let mut total = 0;
     let mut all = Vec::new();
     for m in milestones {
@@ -1241,7 +1177,7 @@ mod tests {
         assert_eq!(d.to_string(), "2026-12-01");
         assert_eq!(ms, 1_796_119_200_000);
         let (_, ms2) = rfc3339("2026-12-01T12:00:00.250+02:00").unwrap();
-        assert_eq!(ms2, ms);
+        assert_eq!(ms2, ms + 250);
         let (_, ms3) = rfc3339("2026-12-01T05:30:00-04:30").unwrap();
         assert_eq!(ms3, ms);
         for bad in [

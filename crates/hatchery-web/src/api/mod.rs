@@ -125,6 +125,11 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// A number in a path; anything else names nothing (404, in the API's error shape).
+pub fn path_id(raw: &str) -> ApiResult<i64> {
+    raw.parse::<i64>().map_err(|_| ApiError::not_found())
+}
+
 pub fn urls(state: &AppState) -> Urls {
     Urls {
         public: state.cfg.public_url.clone(),

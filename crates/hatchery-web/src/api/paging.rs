@@ -77,7 +77,7 @@ impl Paging {
 }
 
 /// `uri` with its `page` and `limit` replaced, other parameters kept.
-fn page_url(uri: &Uri, page: i64, limit: i64) -> String {
+pub(super) fn page_url(uri: &Uri, page: i64, limit: i64) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
     if let Some(q) = uri.query() {
         for (k, v) in form_urlencoded::parse(q.as_bytes()) {

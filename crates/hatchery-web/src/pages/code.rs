@@ -141,6 +141,11 @@ pub fn time_ago(ctx: &Ctx, unix_secs: i64) -> Markup {
     html! { time datetime=(iso_datetime(unix_secs)) title=(datetime(unix_secs)) { (ago(ctx, unix_secs)) } }
 }
 
+/// [`time_ago`] for the database's unix-millisecond times.
+pub fn time_ago_ms(ctx: &Ctx, unix_ms: i64) -> Markup {
+    time_ago(ctx, unix_ms.div_euclid(1000))
+}
+
 /// Longer `<rev>/<path>` parts are not resolved: no ref or path is that long, and
 /// resolving tries every leading run of segments.
 const MAX_REST_BYTES: usize = 4096;

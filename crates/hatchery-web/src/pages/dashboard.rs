@@ -6,7 +6,8 @@ use std::collections::HashSet;
 
 use crate::ctx::Ctx;
 use crate::error::WebResult;
-use crate::pages::code::time_ago;
+use crate::pages::code::time_ago_ms;
+use crate::pages::issues::state_badge;
 use crate::state::AppState;
 use crate::views::{page, tabs};
 use axum::extract::{Query, State};
@@ -90,15 +91,10 @@ pub async fn issues(
 /// One issue of a dashboard list: state, `owner/repo#N`, title, last update.
 pub fn issue_row(ctx: &Ctx, repo: &Repo, issue: &Issue) -> Markup {
     let url = format!("/{}/{}/issues/{}", repo.owner_name, repo.name, issue.number);
-    let (class, state) = if issue.is_closed {
-        ("badge issue-state closed", ctx.t("dashboard.closed"))
-    } else {
-        ("badge issue-state open", ctx.t("dashboard.open"))
-    };
     html! {
         li.dashboard-issue {
             div {
-                span class=(class) { (state) }
+                (state_badge(ctx, issue))
                 " "
                 a.muted.issue-ref href=(url) {
                     (repo.owner_name) "/" (repo.name) "#" (issue.number)
@@ -107,7 +103,7 @@ pub fn issue_row(ctx: &Ctx, repo: &Repo, issue: &Issue) -> Markup {
                 a.issue-title href=(url) { strong { (issue.title) } }
             }
             span.muted {
-                (ctx.t("dashboard.updated")) " " (time_ago(ctx, issue.updated_at.div_euclid(1000)))
+                (ctx.t("dashboard.updated")) " " (time_ago_ms(ctx, issue.updated_at))
             }
         }
     }

@@ -11,6 +11,7 @@
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
 use crate::form::{Field, Form, FormErrors, Input, csrf_input};
+use crate::pages::labels::parse_id;
 use crate::pages::org::{Loaded, OrgTab, org_header};
 use crate::pages::repo::{RepoTab, load, repo_header};
 use crate::state::AppState;
@@ -638,39 +639,39 @@ pub async fn repo_create(
 pub async fn repo_show(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((owner, name, id)): Path<(String, String, i64)>,
+    Path((owner, name, id)): Path<(String, String, String)>,
     Query(q): Query<LogQuery>,
 ) -> WebResult<Markup> {
     let place = repo_place(&state, &ctx, &owner, &name).await?;
-    show_hook(&state, &ctx, place, id, q).await
+    show_hook(&state, &ctx, place, parse_id(&id)?, q).await
 }
 
 pub async fn repo_save(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((owner, name, id)): Path<(String, String, i64)>,
+    Path((owner, name, id)): Path<(String, String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
     let place = repo_place(&state, &ctx, &owner, &name).await?;
-    save(&state, &ctx, place, id, pairs).await
+    save(&state, &ctx, place, parse_id(&id)?, pairs).await
 }
 
 pub async fn repo_delete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((owner, name, id)): Path<(String, String, i64)>,
+    Path((owner, name, id)): Path<(String, String, String)>,
 ) -> WebResult<Response> {
     let place = repo_place(&state, &ctx, &owner, &name).await?;
-    delete(&state, &ctx, place, id).await
+    delete(&state, &ctx, place, parse_id(&id)?).await
 }
 
 pub async fn repo_test(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((owner, name, id)): Path<(String, String, i64)>,
+    Path((owner, name, id)): Path<(String, String, String)>,
 ) -> WebResult<Response> {
     let place = repo_place(&state, &ctx, &owner, &name).await?;
-    let hook = hook_of(&state, &place, id).await?;
+    let hook = hook_of(&state, &place, parse_id(&id)?).await?;
     let user = ctx.require_user()?;
     let Place::Repo(repo) = &place else {
         return Err(WebError::NotFound);
@@ -687,19 +688,19 @@ pub async fn repo_test(
 pub async fn repo_delivery(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((owner, name, id, delivery)): Path<(String, String, i64, i64)>,
+    Path((owner, name, id, delivery)): Path<(String, String, String, String)>,
 ) -> WebResult<Markup> {
     let place = repo_place(&state, &ctx, &owner, &name).await?;
-    show_delivery(&state, &ctx, place, id, delivery).await
+    show_delivery(&state, &ctx, place, parse_id(&id)?, parse_id(&delivery)?).await
 }
 
 pub async fn repo_redeliver(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((owner, name, id, delivery)): Path<(String, String, i64, i64)>,
+    Path((owner, name, id, delivery)): Path<(String, String, String, String)>,
 ) -> WebResult<Response> {
     let place = repo_place(&state, &ctx, &owner, &name).await?;
-    redeliver(&state, &ctx, place, id, delivery).await
+    redeliver(&state, &ctx, place, parse_id(&id)?, parse_id(&delivery)?).await
 }
 
 // ---- handlers: organizations ----
@@ -726,46 +727,46 @@ pub async fn org_create(
 pub async fn org_show(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((org, id)): Path<(String, i64)>,
+    Path((org, id)): Path<(String, String)>,
     Query(q): Query<LogQuery>,
 ) -> WebResult<Markup> {
     let place = org_place(&state, &ctx, &org).await?;
-    show_hook(&state, &ctx, place, id, q).await
+    show_hook(&state, &ctx, place, parse_id(&id)?, q).await
 }
 
 pub async fn org_save(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((org, id)): Path<(String, i64)>,
+    Path((org, id)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
     let place = org_place(&state, &ctx, &org).await?;
-    save(&state, &ctx, place, id, pairs).await
+    save(&state, &ctx, place, parse_id(&id)?, pairs).await
 }
 
 pub async fn org_delete(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((org, id)): Path<(String, i64)>,
+    Path((org, id)): Path<(String, String)>,
 ) -> WebResult<Response> {
     let place = org_place(&state, &ctx, &org).await?;
-    delete(&state, &ctx, place, id).await
+    delete(&state, &ctx, place, parse_id(&id)?).await
 }
 
 pub async fn org_delivery(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((org, id, delivery)): Path<(String, i64, i64)>,
+    Path((org, id, delivery)): Path<(String, String, String)>,
 ) -> WebResult<Markup> {
     let place = org_place(&state, &ctx, &org).await?;
-    show_delivery(&state, &ctx, place, id, delivery).await
+    show_delivery(&state, &ctx, place, parse_id(&id)?, parse_id(&delivery)?).await
 }
 
 pub async fn org_redeliver(
     State(state): State<AppState>,
     ctx: Ctx,
-    Path((org, id, delivery)): Path<(String, i64, i64)>,
+    Path((org, id, delivery)): Path<(String, String, String)>,
 ) -> WebResult<Response> {
     let place = org_place(&state, &ctx, &org).await?;
-    redeliver(&state, &ctx, place, id, delivery).await
+    redeliver(&state, &ctx, place, parse_id(&id)?, parse_id(&delivery)?).await
 }

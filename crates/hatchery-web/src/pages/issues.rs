@@ -19,11 +19,11 @@ use serde::Deserialize;
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
 use crate::form::{Field, Form, FormErrors, Input, csrf_input};
-use crate::pages::code::time_ago;
+use crate::pages::code::time_ago_ms;
 use crate::pages::labels::{IssuesNav, issues_subnav};
 use crate::pages::repo::{RepoTab, repo_header};
 use crate::state::AppState;
-use crate::views::{button_form, label_badge, page};
+use crate::views::{button_form, label_badge, page, person_link};
 
 const PER_PAGE: i64 = 25;
 
@@ -65,18 +65,8 @@ fn issue_url(view: &RepoView, number: i64) -> String {
     format!("{}/{number}", issues_url(view))
 }
 
-fn person_link(p: Option<&Person>, ctx: &Ctx) -> Markup {
-    match p {
-        Some(p) => html! { a.person href=(format!("/{}", p.name)) { (p.name) } },
-        None => html! { span.person.muted { (ctx.t("issue.ghost")) } },
-    }
-}
-
-fn ms_ago(ctx: &Ctx, ms: i64) -> Markup {
-    time_ago(ctx, ms / 1000)
-}
-
-fn state_badge(ctx: &Ctx, issue: &Issue) -> Markup {
+/// Open, closed or closed as not planned, as a coloured badge.
+pub fn state_badge(ctx: &Ctx, issue: &Issue) -> Markup {
     html! {
         @if issue.is_closed {
             span.state.state-closed { (ctx.t(match issue.close_reason {
@@ -338,14 +328,14 @@ pub async fn list(
                                 }
                                 div.muted.small {
                                     "#" (issue.number) " · "
-                                    (ctx.t("issue.list.opened")) " " (ms_ago(&ctx, issue.created_at)) " · "
-                                    (person_link(issue.author.as_ref(), &ctx))
+                                    (ctx.t("issue.list.opened")) " " (time_ago_ms(&ctx, issue.created_at)) " · "
+                                    (person_link(&ctx, issue.author.as_ref()))
                                     @if let Some(title) = issue.milestone_id.and_then(|m| milestone_titles.get(&m)) {
                                         " · " (ctx.t("issue.field.milestone")) ": " (title)
                                     }
                                     @if let Some(people) = assignees_of.get(&issue.id) {
                                         " · " (ctx.t("issue.field.assignees")) ": "
-                                        @for (i, p) in people.iter().enumerate() { @if i > 0 { ", " } (p.name) }
+                                        @for (i, p) in people.iter().enumerate() { @if i > 0 { ", " } (person_link(&ctx, Some(p))) }
                                     }
                                 }
                             }
@@ -756,8 +746,8 @@ async fn issue_page(
                 }
                 div.issue-meta {
                     (state_badge(ctx, issue)) " "
-                    (person_link(issue.author.as_ref(), ctx)) " "
-                    (ctx.t("issue.opened")) " " (ms_ago(ctx, issue.created_at))
+                    (person_link(ctx, issue.author.as_ref())) " "
+                    (ctx.t("issue.opened")) " " (time_ago_ms(ctx, issue.created_at))
                     " · " (ctx.tf(if issue.comment_count == 1 { "issue.comment_count_one" } else { "issue.comment_count" }, &[("n", &issue.comment_count.to_string())]))
                     @if may_edit { " · " a href=(format!("{url}/edit")) id="edit-issue" { (ctx.t("issue.edit")) } }
                 }
@@ -769,7 +759,7 @@ async fn issue_page(
                 div.timeline id="timeline" {
                     article.comment id="issue-body" {
                         header.comment-head {
-                            (person_link(issue.author.as_ref(), ctx)) " " span.muted { (ms_ago(ctx, issue.created_at)) }
+                            (person_link(ctx, issue.author.as_ref())) " " span.muted { (time_ago_ms(ctx, issue.created_at)) }
                             @if issue.version > 1 { " · " a.muted href=(format!("{url}/history")) { (ctx.t("issue.edited")) } }
                             @if may_comment { " · " a.muted href=(format!("{url}?quote=issue#reply")) { (ctx.t("issue.quote")) } }
                         }
@@ -784,12 +774,12 @@ async fn issue_page(
                                 @let html_body = comment_index.get(&c.id).and_then(|i| comment_html.get(*i)).map(String::as_str).unwrap_or("");
                                 article.comment id=(format!("comment-{}", c.id)) {
                                     header.comment-head {
-                                        (person_link(c.author.as_ref(), ctx)) " "
-                                        a.muted href=(format!("#comment-{}", c.id)) { (ms_ago(ctx, c.created_at)) }
+                                        (person_link(ctx, c.author.as_ref())) " "
+                                        a.muted href=(format!("#comment-{}", c.id)) { (time_ago_ms(ctx, c.created_at)) }
                                         @if c.edited() { " · " a.muted href=(format!("{url}/comments/{}/history", c.id)) { (ctx.t("issue.edited")) } }
                                         @if may_comment { " · " a.muted href=(format!("{url}?quote={}#reply", c.id)) { (ctx.t("issue.quote")) } }
                                         @if view.may_comment(Action::Edit, issue, c) { " · " a.muted href=(format!("{url}/comments/{}/edit", c.id)) { (ctx.t("issue.edit")) } }
-                                        @if view.may_comment(Action::Remove, issue, c) { " " (button_form(ctx, &format!("{url}/comments/{}/delete", c.id), ctx.t("issue.delete_comment"), "btn btn-small btn-danger")) }
+                                        @if view.may_comment(Action::Remove, issue, c) { " " (button_form(ctx, &format!("{url}/comments/{}/delete", c.id), ctx.t("issue.delete_comment"), "btn-danger")) }
                                     }
                                     div.markdown.comment-body { (PreEscaped(html_body)) }
                                 }
@@ -873,7 +863,7 @@ async fn issue_page(
                     section id="side-assignees" {
                         h3 { (ctx.t("issue.field.assignees")) }
                         @if assignees.is_empty() { span.muted { (ctx.t("issue.none")) } }
-                        @for p in &assignees { div { (person_link(Some(p), ctx)) } }
+                        @for p in &assignees { div { (person_link(ctx, Some(p))) } }
                         @if may_triage {
                             details {
                                 summary { (ctx.t("issue.change")) }
@@ -890,9 +880,9 @@ async fn issue_page(
                     @if may_triage {
                         section id="side-lock" {
                             @if issue.is_locked {
-                                (button_form(ctx, &format!("{url}/lock?locked=0"), ctx.t("issue.unlock"), "btn btn-small"))
+                                (button_form(ctx, &format!("{url}/lock?locked=0"), ctx.t("issue.unlock"), ""))
                             } @else {
-                                (button_form(ctx, &format!("{url}/lock?locked=1"), ctx.t("issue.lock"), "btn btn-small"))
+                                (button_form(ctx, &format!("{url}/lock?locked=1"), ctx.t("issue.lock"), ""))
                             }
                         }
                     }
@@ -928,12 +918,12 @@ fn event_line(ctx: &Ctx, view: &RepoView, e: &IssueEvent) -> Markup {
     };
     html! {
         div.event id=(format!("event-{}", e.id)) data-kind=(e.kind.as_str()) {
-            (person_link(e.actor.as_ref(), ctx)) " "
+            (person_link(ctx, e.actor.as_ref())) " "
             @match e.kind {
                 EventKind::Labeled => { (ctx.t("issue.event.labeled")) " " (label()) }
                 EventKind::Unlabeled => { (ctx.t("issue.event.unlabeled")) " " (label()) }
-                EventKind::Assigned => { (ctx.t("issue.event.assigned")) " " (person_link(e.subject.as_ref(), ctx)) }
-                EventKind::Unassigned => { (ctx.t("issue.event.unassigned")) " " (person_link(e.subject.as_ref(), ctx)) }
+                EventKind::Assigned => { (ctx.t("issue.event.assigned")) " " (person_link(ctx, e.subject.as_ref())) }
+                EventKind::Unassigned => { (ctx.t("issue.event.unassigned")) " " (person_link(ctx, e.subject.as_ref())) }
                 EventKind::Milestoned => { (ctx.t("issue.event.milestoned")) " " strong { (e.value.as_deref().unwrap_or("")) } }
                 EventKind::Demilestoned => { (ctx.t("issue.event.demilestoned")) " " strong { (e.value.as_deref().unwrap_or("")) } }
                 EventKind::Closed => {
@@ -967,7 +957,7 @@ fn event_line(ctx: &Ctx, view: &RepoView, e: &IssueEvent) -> Markup {
                     @if let Some(id) = &e.commit_id { (commit_link(e.ref_repo.as_ref(), id)) }
                 }
             }
-            " " span.muted { (ms_ago(ctx, e.created_at)) }
+            " " span.muted { (time_ago_ms(ctx, e.created_at)) }
         }
     }
 }
@@ -1433,7 +1423,7 @@ async fn history_page(
             ol.revisions id="revisions" {
                 @for r in &revisions {
                     li.revision {
-                        div.muted { (ctx.t("issue.edited_by")) " " (person_link(r.editor.as_ref(), ctx)) " " (ms_ago(ctx, r.created_at)) }
+                        div.muted { (ctx.t("issue.edited_by")) " " (person_link(ctx, r.editor.as_ref())) " " (time_ago_ms(ctx, r.created_at)) }
                         @if let Some(t) = &r.title { p { strong { (t) } } }
                         pre.plain { (r.body) }
                     }

@@ -84,7 +84,7 @@ async fn may_write(state: &AppState, ctx: &Ctx, repo: &Repo) -> WebResult<bool> 
 }
 
 /// Ids in paths are numbers; anything else names nothing.
-fn parse_id(raw: &str) -> WebResult<i64> {
+pub fn parse_id(raw: &str) -> WebResult<i64> {
     raw.parse::<i64>().map_err(|_| WebError::NotFound)
 }
 

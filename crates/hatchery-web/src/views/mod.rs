@@ -27,6 +27,14 @@ pub fn date(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A link to a person's profile; a deleted account shows as the ghost.
+pub fn person_link(ctx: &Ctx, p: Option<&hatchery_store::Person>) -> Markup {
+    match p {
+        Some(p) => html! { a.person href=(format!("/{}", p.name)) { (p.name) } },
+        None => html! { span.person.muted { (ctx.t("issue.ghost")) } },
+    }
+}
+
 /// Tabs with the current one marked.
 pub fn tabs(items: &[(&str, String, bool)]) -> Markup {
     html! {

@@ -23,14 +23,14 @@ use hatchery_core::incubator::{
 use hatchery_core::{Action, Name, NameKind, Resource, authorize};
 use hatchery_service::incubator::{IncubatorError, Subject};
 use hatchery_store::{
-    ChecklistStatus, NamedPerson, Person, Program, Project, Proposal, Repo, ReportState, now_ms,
+    ChecklistStatus, NamedPerson, Program, Project, Proposal, Repo, ReportState, now_ms,
 };
 use maud::{Markup, html};
 
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
 use crate::form::FormErrors;
-use crate::pages::code::{datetime, time_ago};
+use crate::pages::code::datetime;
 use crate::pages::org::{self, OrgTab, org_header};
 use crate::state::AppState;
 use crate::views::tabs;
@@ -519,12 +519,7 @@ pub fn role_label(ctx: &Ctx, role: &str) -> String {
 
 // ---- small views ----
 
-pub fn person_link(ctx: &Ctx, p: Option<&Person>) -> Markup {
-    match p {
-        Some(p) => html! { a.person href=(format!("/{}", p.name)) { (p.name) } },
-        None => html! { span.person.muted { (ctx.t("issue.ghost")) } },
-    }
-}
+pub use crate::views::person_link;
 
 /// Someone named in a proposal: the name, their account when they have one here, and
 /// their affiliation.
@@ -539,10 +534,7 @@ pub fn named_person(ctx: &Ctx, p: &NamedPerson) -> Markup {
     }
 }
 
-/// "3 days ago" for a time in unix milliseconds.
-pub fn ago_ms(ctx: &Ctx, ms: i64) -> Markup {
-    time_ago(ctx, ms.div_euclid(1000))
-}
+pub use crate::pages::code::time_ago_ms;
 
 /// An absolute time for deadlines (which are in the future, where "ago" means nothing).
 pub fn at_ms(ms: i64) -> Markup {

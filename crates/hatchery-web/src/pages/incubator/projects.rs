@@ -17,9 +17,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    Loaded, Problems, ProgramTab, ago_ms, checklist_badge, days, explain, fail, kind_label, load,
-    may, now, problems_box, program_header, project_url, proposal_url, refused, repo_item,
-    report_state_badge, role_label, stage_badge, vote_state_badge, vote_url,
+    Loaded, Problems, ProgramTab, checklist_badge, days, explain, fail, kind_label, load, may, now,
+    problems_box, program_header, project_url, proposal_url, refused, repo_item,
+    report_state_badge, role_label, stage_badge, time_ago_ms, vote_state_badge, vote_url,
 };
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
@@ -287,7 +287,7 @@ async fn status_page(
                     @for v in &votes {
                         li {
                             a href=(vote_url(program, v.id)) { (kind_label(ctx, v.kind)) @if let Some(t) = &v.target_stage { " → " (l.stage_name(t)) } }
-                            span { (vote_state_badge(ctx, v.state)) " " span.muted { (ago_ms(ctx, v.opened_at)) } }
+                            span { (vote_state_badge(ctx, v.state)) " " span.muted { (time_ago_ms(ctx, v.opened_at)) } }
                         }
                     }
                 }
@@ -657,7 +657,7 @@ async fn checklist_page(
                                     }
                                 }
                                 td { @if let Some(x) = &r.result { (who(x)) } }
-                                td { @if let Some(x) = &r.result { (ago_ms(ctx, x.evaluated_at)) } }
+                                td { @if let Some(x) = &r.result { (time_ago_ms(ctx, x.evaluated_at)) } }
                             }
                         }
                     }

@@ -16,9 +16,9 @@ use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::{
-    Loaded, Problems, ProgramTab, ago_ms, at_ms, explain, fail, kind_label, load, may, now,
-    person_link, problems_box, program_header, project_url, proposal_state_badge,
-    proposal_state_label, proposal_url, refused, slug_problem, vote_state_badge, vote_url,
+    Loaded, Problems, ProgramTab, at_ms, explain, fail, kind_label, load, may, now, person_link,
+    problems_box, program_header, project_url, proposal_state_badge, proposal_state_label,
+    proposal_url, refused, slug_problem, time_ago_ms, vote_state_badge, vote_url,
 };
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
@@ -90,7 +90,7 @@ pub async fn list(
                             div {
                                 a href=(proposal_url(&l.program, p.number)) { strong { (p.name) } } " " span.muted { "#" (p.number) }
                                 div.muted.small {
-                                    (person_link(&ctx, p.author.as_ref())) " · " (ago_ms(&ctx, p.updated_at))
+                                    (person_link(&ctx, p.author.as_ref())) " · " (time_ago_ms(&ctx, p.updated_at))
                                 }
                             }
                             (proposal_state_badge(&ctx, p.state))
@@ -459,7 +459,7 @@ async fn show_page(
                 div.issue-meta {
                     (proposal_state_badge(ctx, state_now)) " "
                     (person_link(ctx, proposal.author.as_ref())) " "
-                    (ctx.t("incubator.proposed")) " " (ago_ms(ctx, proposal.created_at))
+                    (ctx.t("incubator.proposed")) " " (time_ago_ms(ctx, proposal.created_at))
                     " · " a href=(format!("{url}/revisions")) id="revisions-link" { (ctx.tf("incubator.version_n", &[("n", &proposal.version.to_string())])) }
                     @if editable && !state_now.is_final() { " · " a href=(format!("{url}/edit")) id="edit-proposal" { (ctx.t("incubator.edit")) } }
                 }
@@ -515,7 +515,7 @@ async fn show_page(
                         h3 { (ctx.t("incubator.discussion")) " " span.badge { (comments.len()) } }
                         @for c in &comments {
                             article.comment id=(format!("comment-{}", c.id)) {
-                                header.comment-head { (person_link(ctx, c.author.as_ref())) " " span.muted { (ago_ms(ctx, c.created_at)) } }
+                                header.comment-head { (person_link(ctx, c.author.as_ref())) " " span.muted { (time_ago_ms(ctx, c.created_at)) } }
                                 div.markdown-body.comment-body { (md(&c.body)) }
                             }
                         }
@@ -836,7 +836,7 @@ pub async fn revisions(
                         details open[r.version == proposal.version] {
                             summary {
                                 strong { (ctx.tf("incubator.version_n", &[("n", &r.version.to_string())])) } " "
-                                (person_link(&ctx, r.editor.as_ref())) " " span.muted { (ago_ms(&ctx, r.created_at)) }
+                                (person_link(&ctx, r.editor.as_ref())) " " span.muted { (time_ago_ms(&ctx, r.created_at)) }
                             }
                             h4 { (r.name) }
                             @for s in &l.program.template.proposal_sections {

@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::projects::{is_overdue, project_of};
 use super::{
-    Loaded, Problems, ProgramTab, ago_ms, explain, fail, load, may, now, person_link, problems_box,
-    program_header, project_url, refused, report_state_badge,
+    Loaded, Problems, ProgramTab, explain, fail, load, may, now, person_link, problems_box,
+    program_header, project_url, refused, report_state_badge, time_ago_ms,
 };
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
@@ -81,7 +81,7 @@ async fn report_page(
                 (ctx.t("incubator.col.due")) " " (date(report.due_at))
                 @if is_overdue(l, report, at) { " " span.overdue id="report-overdue" { (ctx.t("incubator.overdue")) } }
                 @if let (Some(by), Some(when)) = (&report.submitted_by, report.submitted_at) {
-                    " · " (ctx.t("incubator.submitted_by")) " " (person_link(ctx, Some(by))) " " (ago_ms(ctx, when))
+                    " · " (ctx.t("incubator.submitted_by")) " " (person_link(ctx, Some(by))) " " (time_ago_ms(ctx, when))
                 }
             }
             @if template.signoff_required { p.muted { (ctx.t("incubator.signoff_required")) } }
@@ -167,7 +167,7 @@ async fn report_page(
                 ul.list {
                     @for s in &signoffs {
                         li id=(format!("signoff-{}", s.user.name)) {
-                            span { (person_link(ctx, Some(&s.user))) " " span.muted { (ago_ms(ctx, s.signed_at)) } }
+                            span { (person_link(ctx, Some(&s.user))) " " span.muted { (time_ago_ms(ctx, s.signed_at)) } }
                             @if !s.comment.is_empty() { span { (s.comment) } }
                         }
                     }

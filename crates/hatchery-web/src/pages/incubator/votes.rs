@@ -10,9 +10,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{
-    Loaded, Problems, ProgramTab, ago_ms, at_ms, ballot_label, explain, fail, kind_label, load,
-    now, person_link, problems_box, program_header, project_url, proposal_url, reason_label,
-    refused, rule_text, vote_state_badge, vote_url,
+    Loaded, Problems, ProgramTab, at_ms, ballot_label, explain, fail, kind_label, load, now,
+    person_link, problems_box, program_header, project_url, proposal_url, reason_label, refused,
+    rule_text, time_ago_ms, vote_state_badge, vote_url,
 };
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
@@ -115,7 +115,7 @@ async fn vote_page(
                 }
                 div.issue-meta {
                     (vote_state_badge(ctx, vote.state)) " " (about) " · "
-                    (ctx.t("incubator.opened_by")) " " (person_link(ctx, vote.opened_by.as_ref())) " " (ago_ms(ctx, vote.opened_at))
+                    (ctx.t("incubator.opened_by")) " " (person_link(ctx, vote.opened_by.as_ref())) " " (time_ago_ms(ctx, vote.opened_at))
                 }
             }
             (problems_box(ctx, problems))
@@ -174,7 +174,7 @@ async fn vote_page(
                                             td { strong { (b.value.as_str()) } }
                                             td { @if b.binding { span.badge.badge-binding { (ctx.t("incubator.binding")) } } @else { span.badge { (ctx.t("incubator.nonbinding")) } } }
                                             td { (b.comment) }
-                                            td { (ago_ms(ctx, b.updated_at)) }
+                                            td { (time_ago_ms(ctx, b.updated_at)) }
                                         }
                                     }
                                 }
