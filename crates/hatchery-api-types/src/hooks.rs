@@ -138,3 +138,20 @@ pub struct IssueCommentPayload {
     pub sender: ApiUser,
     pub is_pull: bool,
 }
+
+/// `status`: a commit status was reported (Gitea's `CommitStatusPayload`, GitHub's
+/// `status` event).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StatusPayload {
+    pub commit: Option<PayloadCommit>,
+    pub context: String,
+    pub created_at: String,
+    pub description: String,
+    pub id: i64,
+    pub repository: ApiRepo,
+    pub sender: ApiUser,
+    pub sha: String,
+    pub state: String,
+    pub target_url: String,
+    pub updated_at: String,
+}

@@ -4,6 +4,7 @@
 
 pub mod hooks;
 pub mod incubator;
+pub mod protection;
 
 use hatchery_store::{Comment, Issue, Label, Milestone, Org, Person, Repo, Team, User};
 use serde::{Deserialize, Serialize};

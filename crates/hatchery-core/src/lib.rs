@@ -6,8 +6,10 @@ pub mod issues;
 pub mod names;
 pub mod netpolicy;
 pub mod policy;
+pub mod protection;
 pub mod references;
 pub mod roles;
+pub mod statuses;
 pub mod validate;
 pub mod webhooks;
 

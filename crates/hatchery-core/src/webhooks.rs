@@ -17,6 +17,8 @@ pub const ISSUE_ASSIGN: &str = "issue_assign";
 pub const ISSUE_LABEL: &str = "issue_label";
 pub const ISSUE_MILESTONE: &str = "issue_milestone";
 pub const ISSUE_COMMENT: &str = "issue_comment";
+/// A commit status was reported (by CI, through the API).
+pub const STATUS: &str = "status";
 /// The incubator's events, sent to the hooks of the program's organization: a proposal
 /// `created`, `edited` or `state_changed`; a vote `opened` or `closed`; a project's stage
 /// `changed`.
@@ -32,6 +34,7 @@ pub const CHOOSABLE: &[&str] = &[
     DELETE,
     ISSUES,
     ISSUE_COMMENT,
+    STATUS,
     REPOSITORY,
     INCUBATOR_PROPOSAL,
     INCUBATOR_VOTE,

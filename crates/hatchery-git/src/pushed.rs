@@ -5,7 +5,7 @@ use gix::bstr::ByteSlice;
 
 use crate::browse::{Person, person};
 use crate::error::git;
-use crate::{Oid, Repository, Result};
+use crate::{Oid, Quarantine, Repository, Result};
 
 /// A commit a push made reachable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,21 @@ pub struct PushedCommit {
     /// `None` when the commit's author line does not parse.
     pub author: Option<Person>,
     pub committer: Option<Person>,
+    /// More than one makes it a merge commit.
+    pub parent_count: usize,
+}
+
+impl Quarantine {
+    /// Like [`Repository::new_commits`], seeing the commits of the push being received
+    /// (for the checks a push must pass before any ref moves).
+    pub fn new_commits(
+        &self,
+        tip: Oid,
+        exclude: &[Oid],
+        limit: usize,
+    ) -> Result<Vec<PushedCommit>> {
+        new_commits(&self.view()?, tip, exclude, limit)
+    }
 }
 
 impl Repository {
@@ -28,29 +43,7 @@ impl Repository {
         exclude: &[Oid],
         limit: usize,
     ) -> Result<Vec<PushedCommit>> {
-        let repo = self.local();
-        let walk = repo
-            .rev_walk([tip.to_gix()])
-            .with_hidden(exclude.iter().map(|o| o.to_gix()))
-            .all()
-            .map_err(git("walking pushed commits"))?;
-        let mut out = Vec::new();
-        for info in walk.take(limit) {
-            let info = info.map_err(git("walking pushed commits"))?;
-            let commit = info.object().map_err(git("reading a pushed commit"))?;
-            let message = commit
-                .message_raw()
-                .map_err(git("reading a pushed commit"))?
-                .to_str_lossy()
-                .into_owned();
-            out.push(PushedCommit {
-                id: Oid::from_gix(&info.id),
-                message,
-                author: commit.author().ok().map(person),
-                committer: commit.committer().ok().map(person),
-            });
-        }
-        Ok(out)
+        new_commits(&self.local(), tip, exclude, limit)
     }
 
     /// The commit a full or abbreviated (at least 7 hex digits) id names, if exactly one.
@@ -58,4 +51,35 @@ impl Repository {
         let repo = self.local();
         self.resolve_commit_id(&repo, hex)
     }
+}
+
+fn new_commits(
+    repo: &gix::Repository,
+    tip: Oid,
+    exclude: &[Oid],
+    limit: usize,
+) -> Result<Vec<PushedCommit>> {
+    let walk = repo
+        .rev_walk([tip.to_gix()])
+        .with_hidden(exclude.iter().map(|o| o.to_gix()))
+        .all()
+        .map_err(git("walking pushed commits"))?;
+    let mut out = Vec::new();
+    for info in walk.take(limit) {
+        let info = info.map_err(git("walking pushed commits"))?;
+        let commit = info.object().map_err(git("reading a pushed commit"))?;
+        let message = commit
+            .message_raw()
+            .map_err(git("reading a pushed commit"))?
+            .to_str_lossy()
+            .into_owned();
+        out.push(PushedCommit {
+            id: Oid::from_gix(&info.id),
+            message,
+            author: commit.author().ok().map(person),
+            committer: commit.committer().ok().map(person),
+            parent_count: info.parent_ids.len(),
+        });
+    }
+    Ok(out)
 }

@@ -171,7 +171,7 @@ impl Quarantine {
     }
 
     /// A gix handle that sees the quarantined objects and the repository's.
-    fn view(&self) -> Result<gix::Repository> {
+    pub(crate) fn view(&self) -> Result<gix::Repository> {
         let mut repo = self.repo.local();
         let odb = gix::odb::at(&self.dir, gix::hash::Kind::Sha1)?;
         let mut objects = gix::OdbHandle::from(odb).with_write_passthrough();

@@ -24,7 +24,7 @@ pub enum UpdateKind {
 
 /// A ref update the client asked for, shown to [`ReceiveHook::check_update`] after the pack
 /// was received and its connectivity checked, before anything moves.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct ProposedUpdate<'a> {
     /// Full ref name.
     pub ref_name: &'a str,
@@ -36,6 +36,9 @@ pub struct ProposedUpdate<'a> {
     pub kind: UpdateKind,
     /// Push options sent with the push.
     pub push_options: &'a [String],
+    /// The received objects together with the repository's, for hooks that read the
+    /// pushed commits (`None` when the push sent no pack, e.g. only deletions).
+    pub objects: Option<&'a Quarantine>,
 }
 
 /// The caller's say over a push (permissions, protected branches, read-only repositories).
@@ -402,6 +405,7 @@ fn check_commands(
             new: c.new,
             kind,
             push_options: &request.push_options,
+            objects: quarantine,
         };
         if let Err(reason) = hook.check_update(&proposed) {
             p.error = Some(if reason.trim().is_empty() {

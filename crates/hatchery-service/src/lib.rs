@@ -9,8 +9,10 @@ pub mod incubator;
 pub mod issues;
 pub mod maintenance;
 pub mod password;
+pub mod protection;
 pub mod repos;
 pub mod signin;
+pub mod statuses;
 pub mod tokens;
 pub mod webhooks;
 

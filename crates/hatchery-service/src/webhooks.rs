@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use hatchery_api_types::hooks::{
     ChangesPayload, CreatePayload, DeletePayload, IssueCommentPayload, IssuePayload, PayloadCommit,
-    PayloadUser, PushPayload, RepositoryPayload,
+    PayloadUser, PushPayload, RepositoryPayload, StatusPayload,
 };
 use hatchery_api_types::{
     ApiComment, ApiIssue, ApiPermission, ApiRepo, ApiUser, Urls, time as api_time,
@@ -35,8 +35,8 @@ use hatchery_core::webhooks::{self as rules, BranchFilter, ContentType, HookRule
 use hatchery_core::{Actor, OrgRole};
 use hatchery_git::{Oid, PushedCommit};
 use hatchery_store::{
-    AttemptRecord, ClaimedDelivery, Comment, DeliveryStatus, HookOwner, NewDelivery, NewWebhook,
-    Repo, StoreError, Webhook, WebhookChanges, now_ms,
+    AttemptRecord, ClaimedDelivery, Comment, CommitStatus, DeliveryStatus, HookOwner, NewDelivery,
+    NewWebhook, Repo, StoreError, Webhook, WebhookChanges, now_ms,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -666,6 +666,39 @@ impl Forge {
                 })
             },
         ))
+        .await;
+    }
+
+    /// `status`: `status` was just reported on a commit of `repo` by `sender`.
+    pub async fn emit_status(&self, repo: &Repo, sender: Actor, status: &CommitStatus) {
+        Box::pin(
+            self.emit_with(HookScope::of_repo(repo), rules::STATUS, "", None, async {
+                let sender = self.api_user(sender.user_id()).await?;
+                let git = self.open_git_blocking(repo)?;
+                let sha = status.sha.clone();
+                let commit = tokio::task::spawn_blocking(move || -> Result<_, ServiceError> {
+                    let Ok(oid) = sha.parse::<Oid>() else {
+                        return Ok(None);
+                    };
+                    Ok(git.new_commits(oid, &[], 1)?.into_iter().next())
+                })
+                .await??;
+                let urls = self.urls();
+                Ok(StatusPayload {
+                    commit: commit.map(|c| payload_commit(&urls, repo, &c, &sender)),
+                    context: status.context.clone(),
+                    created_at: api_time(status.created_at),
+                    description: status.description.clone(),
+                    id: status.id,
+                    repository: self.api_repo(repo).await?,
+                    sender,
+                    sha: status.sha.clone(),
+                    state: status.state.as_str().to_owned(),
+                    target_url: status.target_url.clone(),
+                    updated_at: api_time(status.updated_at),
+                })
+            }),
+        )
         .await;
     }
 

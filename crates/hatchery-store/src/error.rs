@@ -73,7 +73,8 @@ impl From<sqlx::Error> for StoreError {
 /// The unique indexes that stand for a field carry its column in their name
 /// (`accounts_lower_name_key`, `teams_org_id_lower_name_key`, `accounts_lower_email_key`).
 /// PostgreSQL reports the index name; SQLite reports the columns in the message
-/// ("UNIQUE constraint failed: accounts.lower_name"), which contain the same words.
+/// ("UNIQUE constraint failed: accounts.lower_name"), which contain the same words. A
+/// protected-branch rule's name (`branch_protections_repo_rule_name_key`) is a name too.
 fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
     if db.kind() != ErrorKind::UniqueViolation {
         return None;
@@ -81,7 +82,7 @@ fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
     let what = db.constraint().unwrap_or_else(|| db.message());
     if what.contains("lower_email") {
         Some(ConflictField::Email)
-    } else if what.contains("lower_name") {
+    } else if what.contains("lower_name") || what.contains("rule_name") {
         Some(ConflictField::Name)
     } else {
         None

@@ -13,6 +13,7 @@ mod incubator;
 mod issues;
 mod labels;
 mod orgs;
+mod protection;
 mod repo_search;
 mod repos;
 mod sessions;
@@ -47,6 +48,7 @@ pub use issues::{
 };
 pub use labels::{Label, LabelUse, Milestone};
 pub use orgs::{Org, OrgMember, Team};
+pub use protection::{AllowlistNames, CommitStatus, ProtectionRule};
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use sessions::DbSessionStore;

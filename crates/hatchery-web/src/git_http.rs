@@ -18,6 +18,7 @@ use hatchery_protocol::{
     ProposedUpdate, ProtocolVersion, ReceiveHook, ReceivePackOptions, Service, UploadPackOptions,
 };
 use hatchery_service::access::RepoLookup;
+use hatchery_service::protection::{PushRefusal, PushRules};
 use hatchery_service::tokens;
 use hatchery_store::{Repo, now_ms};
 use http_body_util::BodyExt;
@@ -238,18 +239,45 @@ pub async fn upload_pack(
     })
 }
 
-/// The forge's say over each ref a push wants to move.
+/// The forge's say over each ref a push wants to move: read-only repositories refuse
+/// everything; protected branches follow their rule (checked by the service, the one
+/// place every transport asks).
 struct Hook {
     gate: PushGate,
+    rules: PushRules,
+    git: hatchery_git::Repository,
+    lang: Lang,
 }
 
 impl ReceiveHook for Hook {
-    fn check_update(&mut self, _update: &ProposedUpdate<'_>) -> Result<(), String> {
-        match &self.gate {
-            PushGate::Open => Ok(()),
-            PushGate::ReadOnly(reason) => Err(reason.clone()),
+    fn check_update(&mut self, update: &ProposedUpdate<'_>) -> Result<(), String> {
+        if let PushGate::ReadOnly(reason) = &self.gate {
+            return Err(reason.clone());
+        }
+        match self.rules.check(&self.git, update) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(refused)) => Err(refusal_message(self.lang, &refused)),
+            Err(e) => {
+                tracing::warn!(error = %e, "checking a push against branch protection failed");
+                Err(self.lang.t("git.internal").to_owned())
+            }
         }
     }
+}
+
+/// `protected branch "main": ...`, in the pusher's language.
+fn refusal_message(lang: Lang, refused: &PushRefusal) -> String {
+    let reason = lang.tf(
+        refused.refusal.key(),
+        &[("commit", refused.refusal.commit().unwrap_or_default())],
+    );
+    lang.tf(
+        "protection.refused",
+        &[
+            ("rule", refused.rule_name.as_str()),
+            ("reason", reason.as_str()),
+        ],
+    )
 }
 
 pub async fn receive_pack(
@@ -284,6 +312,10 @@ pub async fn receive_pack(
         max_pack_bytes: Some(state.cfg.max_push_bytes),
         ..ReceivePackOptions::default()
     };
+    let rules = match state.forge.push_rules(&repo, caller.actor).await {
+        Ok(r) => r,
+        Err(e) => return internal(lang, &e),
+    };
     let forge_state = state.clone();
     let handle = tokio::runtime::Handle::current();
     let pusher = caller.actor;
@@ -292,7 +324,12 @@ pub async fn receive_pack(
         let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
             hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string()))
         })?;
-        let mut hook = Hook { gate };
+        let mut hook = Hook {
+            gate,
+            rules,
+            git: git.clone(),
+            lang,
+        };
         let outcome = hatchery_protocol::receive_pack(&git, &mut input, out, &mut hook, &options)?;
         // Drain what is left so the client is not cut off mid-send.
         let _ = std::io::copy(&mut input, &mut std::io::sink());

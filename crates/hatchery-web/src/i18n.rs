@@ -282,6 +282,53 @@ mod tests {
         ] {
             keys.push(e.message_key());
         }
+        {
+            use hatchery_core::protection::{Refusal, RuleError, Unmet};
+            use hatchery_core::statuses::StatusError;
+            for e in [
+                RuleError::RuleName,
+                RuleError::Context,
+                RuleError::TooManyContexts,
+                RuleError::Approvals,
+            ] {
+                keys.push(e.key());
+            }
+            for e in [
+                StatusError::State,
+                StatusError::Context,
+                StatusError::Description,
+                StatusError::TargetUrl,
+            ] {
+                keys.push(e.key());
+            }
+            let commit = String::new;
+            for r in [
+                Refusal::PushDisabled,
+                Refusal::NotInPushAllowlist,
+                Refusal::ForcePush,
+                Refusal::Deletion,
+                Refusal::MissingSignoff { commit: commit() },
+                Refusal::MergeCommit { commit: commit() },
+            ] {
+                keys.push(r.key());
+            }
+            for u in [
+                Unmet::NotAllowedToMerge,
+                Unmet::Approvals {
+                    required: 1,
+                    have: 0,
+                },
+                Unmet::RejectedReviews,
+                Unmet::StatusCheck {
+                    context: commit(),
+                    state: None,
+                },
+                Unmet::MissingSignoff { commit: commit() },
+                Unmet::MergeCommit { commit: None },
+            ] {
+                keys.push(u.key());
+            }
+        }
         keys
     }
 

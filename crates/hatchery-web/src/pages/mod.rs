@@ -13,6 +13,7 @@ pub mod labels;
 pub mod language;
 pub mod org;
 pub mod profile;
+pub mod protection;
 pub mod repo;
 pub mod settings;
 pub mod tokens;

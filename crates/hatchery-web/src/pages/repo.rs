@@ -447,7 +447,11 @@ async fn settings_page(
         &format!("{} · {}", ctx.t("repo.tab.settings"), full_name),
         html! {
             (header)
-            p #settings-links { a href=(format!("{base}/hooks")) { (ctx.t("webhooks.title")) } }
+            p #settings-links {
+                a href=(format!("{base}/hooks")) { (ctx.t("webhooks.title")) }
+                " · "
+                a href=(format!("{base}/branches")) { (ctx.t("protection.title")) }
+            }
             section.card {
                 h2 style="margin-top:0" { (ctx.t("repo.settings.general")) }
                 form.stack method="post" action=(base) id="repo-settings-form" novalidate {
