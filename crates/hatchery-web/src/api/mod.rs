@@ -17,6 +17,7 @@ pub mod incubator;
 pub mod issues;
 pub mod misc;
 pub mod paging;
+pub mod protection;
 pub mod repos;
 pub mod types;
 
@@ -89,6 +90,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(repos::routes())
         .merge(hooks::routes())
+        .merge(protection::routes())
         .merge(incubator::routes())
 }
 
@@ -233,6 +235,15 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("patch", "/repos/{owner}/{repo}/hooks/{id}"),
         ("delete", "/repos/{owner}/{repo}/hooks/{id}"),
         ("post", "/repos/{owner}/{repo}/hooks/{id}/tests"),
+        ("post", "/repos/{owner}/{repo}/statuses/{sha}"),
+        ("get", "/repos/{owner}/{repo}/statuses/{sha}"),
+        ("get", "/repos/{owner}/{repo}/commits/{ref}/statuses"),
+        ("get", "/repos/{owner}/{repo}/commits/{ref}/status"),
+        ("get", "/repos/{owner}/{repo}/branch_protections"),
+        ("post", "/repos/{owner}/{repo}/branch_protections"),
+        ("get", "/repos/{owner}/{repo}/branch_protections/{name}"),
+        ("patch", "/repos/{owner}/{repo}/branch_protections/{name}"),
+        ("delete", "/repos/{owner}/{repo}/branch_protections/{name}"),
         ("get", "/orgs/{org}/hooks"),
         ("post", "/orgs/{org}/hooks"),
         ("get", "/orgs/{org}/hooks/{id}"),
