@@ -309,7 +309,7 @@ fn commit_rules_on_push() {
     // A bypassing administrator skips the commit rules too.
     let dco_bypass = BranchRule {
         admins_bypass: true,
-        ..dco.clone()
+        ..dco
     };
     assert_eq!(
         check_push(

@@ -6,12 +6,14 @@ use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
 use crate::pages::repo::{RepoTab, clone_url, load, repo_header};
 use crate::state::AppState;
+use crate::views::checks::check_icon;
 use crate::views::page;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use hatchery_core::Action;
+use hatchery_core::protection::rule_for;
 use hatchery_git::{CommitSummary, EntryKind, Repository as Git, Resolved, TreeEntry};
 use hatchery_store::Repo;
 use maud::{Markup, PreEscaped, html};
@@ -776,6 +778,15 @@ pub async fn branches(
     let (repo, git) = open(&state, &ctx, &owner, &name).await?;
     let g = git.clone();
     let list = blocking(move || Ok(g.branches()?)).await?;
+    let ids: Vec<String> = list.iter().map(|b| b.commit.id.to_hex()).collect();
+    let checks = state.forge.combined_statuses(&repo, &ids).await?;
+    let rules: Vec<_> = state
+        .store
+        .protection_rules(repo.id)
+        .await?
+        .into_iter()
+        .map(|p| p.rule)
+        .collect();
     let header = repo_header(&state, &ctx, &repo, RepoTab::Branches).await?;
     Ok(page(
         &ctx,
@@ -794,6 +805,10 @@ pub async fn branches(
                             span {
                                 a href=(url(&repo, "tree", &b.name, "")) { strong { (b.name) } }
                                 @if b.name == repo.default_branch { " " span.badge { (ctx.t("repo.default_branch")) } }
+                                @if let Some(rule) = rule_for(&rules, &b.name) {
+                                    " " span.badge.badge-protected title=(ctx.tf("protection.badge_title", &[("rule", &rule.rule_name)])) { (ctx.t("protection.badge")) }
+                                }
+                                @if let Some(combined) = checks.get(&b.commit.id.to_hex()) { " " (check_icon(&ctx, combined)) }
                                 br;
                                 a.muted href=(format!("/{}/{}/commit/{}", repo.owner_name, repo.name, b.commit.id.to_hex())) { (b.commit.summary) }
                             }

@@ -15,6 +15,7 @@ use crate::pages::code::{
 };
 use crate::pages::repo::{RepoTab, repo_header};
 use crate::state::AppState;
+use crate::views::checks::{check_icon, check_list};
 use crate::views::page;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -25,9 +26,11 @@ use hatchery_git::{
     Repository as Git, Resolved, RevKind,
 };
 use hatchery_render::HighlightLimits;
+use hatchery_service::statuses::CombinedStatus;
 use hatchery_store::Repo;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -155,8 +158,14 @@ fn history_crumbs(repo: &Repo, rev: &str, path: &str) -> Markup {
 }
 
 /// One commit in a list: summary (to the commit), author, age, short id, browse link.
-fn commit_row(ctx: &Ctx, repo: &Repo, c: &CommitSummary) -> Markup {
+fn commit_row(
+    ctx: &Ctx,
+    repo: &Repo,
+    c: &CommitSummary,
+    checks: &HashMap<String, CombinedStatus>,
+) -> Markup {
     let hex = c.id.to_hex();
+    let combined = checks.get(&hex);
     let href = commit_url(repo, &hex);
     html! {
         li.commit-row {
@@ -164,6 +173,7 @@ fn commit_row(ctx: &Ctx, repo: &Repo, c: &CommitSummary) -> Markup {
                 a.commit-summary href=(href) {
                     @if c.summary.trim().is_empty() { (ctx.t("commit.no_message")) } @else { (c.summary) }
                 }
+                @if let Some(combined) = combined { " " (check_icon(ctx, combined)) }
                 div.muted.commit-by {
                     span.commit-author { (c.author_name) } " · " (time_ago(ctx, c.committer_time))
                 }
@@ -193,6 +203,8 @@ async fn history_page(
     .await?;
     let has_more = list.len() > PER_PAGE;
     list.truncate(PER_PAGE);
+    let ids: Vec<String> = list.iter().map(|c| c.id.to_hex()).collect();
+    let checks = state.forge.combined_statuses(repo, &ids).await?;
     let header = repo_header(state, ctx, repo, RepoTab::Commits).await?;
     let picker = crate::pages::code::ref_picker(
         ctx,
@@ -225,7 +237,7 @@ async fn history_page(
             div.empty id="no-more" { (ctx.t("history.no_more")) " " a href=(here) { (ctx.t("history.first_page")) } }
         } @else {
             ul.list.commit-list id="commit-list" {
-                @for c in &list { (commit_row(ctx, repo, c)) }
+                @for c in &list { (commit_row(ctx, repo, c, &checks)) }
             }
         }
         @if page_no > 1 || has_more {
@@ -614,6 +626,7 @@ pub async fn commit(
         }
     };
     let header = repo_header(&state, &ctx, &repo, RepoTab::Commits).await?;
+    let checks = state.forge.combined_status(&repo, &hex).await?;
     let body_text = message_body(&detail.message);
     let summary = if detail.summary.trim().is_empty() {
         ctx.t("commit.no_message").to_owned()
@@ -651,6 +664,7 @@ pub async fn commit(
                 a href=(format!("{base}.diff")) id="diff-link" { (ctx.t("commit.diff")) }
             }
         }
+        @if !checks.statuses.is_empty() { (check_list(&ctx, &checks)) }
         @if detail.parents.len() > 1 { div.notice id="merge-note" { (ctx.t("commit.merge_note")) } }
         @if let Some(html) = diff_html.first() { (PreEscaped(html)) }
     };
@@ -779,6 +793,8 @@ pub async fn compare(
     };
     let g = git.clone();
     let (branches, tags) = blocking(move || Ok((g.branches()?, g.tags()?))).await?;
+    let ids: Vec<String> = cmp.commits.iter().map(|c| c.id.to_hex()).collect();
+    let checks = state.forge.combined_statuses(&repo, &ids).await?;
     let header = repo_header(&state, &ctx, &repo, RepoTab::Commits).await?;
     let count = if cmp.commits_truncated {
         format!("{}+", cmp.commits.len())
@@ -808,7 +824,7 @@ pub async fn compare(
         } @else {
             h3 id="compare-count" { (ctx.tf("compare.commits", &[("n", &count)])) }
             ul.list.commit-list id="compare-commits" {
-                @for c in &cmp.commits { (commit_row(&ctx, &repo, c)) }
+                @for c in &cmp.commits { (commit_row(&ctx, &repo, c, &checks)) }
             }
             @if cmp.commits_truncated {
                 p.muted id="compare-commits-truncated" { (ctx.tf("compare.commits_truncated", &[("n", &cmp.commits.len().to_string())])) }

@@ -1,6 +1,7 @@
 //! Views: plain functions returning `Markup`. Every string a person reads comes from the
 //! message catalogs through `ctx.t`.
 
+pub mod checks;
 mod layout;
 
 pub use layout::{error_page, page};
