@@ -16,8 +16,8 @@ use hatchery_core::protection::{ReviewFact, Unmet};
 use hatchery_core::statuses::CommitState;
 use hatchery_core::{AccessLevel, Actor};
 use hatchery_service::protection::MergeRequest;
-use hatchery_store::Repo;
 use hatchery_store::testing::stores;
+use hatchery_store::{HookOwner, NewWebhook, Repo};
 use serde_json::json;
 
 const SIGNOFF: &str = "Signed-off-by: Test Author <author@example.org>";
@@ -363,6 +363,21 @@ async fn statuses_combine_and_feed_merge_requirements() {
         ok(&git(&work, &["push", "-q", &as_ada, "main"]).await);
         let sha = head(&work).await;
         let post = format!("/api/v1/repos/ada/tool/statuses/{sha}");
+        let hook = server
+            .state
+            .store
+            .create_webhook(NewWebhook {
+                owner: HookOwner::Repo(repo.id),
+                url: "http://127.0.0.1:9/ci-hook",
+                content_type: "json",
+                secret: "",
+                events: &["status".to_owned()],
+                branch_filter: "",
+                authorization_header: "",
+                is_active: true,
+            })
+            .await
+            .expect("hook");
 
         let report = |state: &str, context: &str| json!({"state": state, "context": context, "description": "CI", "target_url": "https://ci.example/run/1"});
         // Readers may not report; bad input is a 422.
@@ -430,6 +445,31 @@ async fn statuses_combine_and_feed_merge_requirements() {
             assert_eq!(r.json["context"], context);
             assert_eq!(r.json["creator"]["login"], "bob");
         }
+        // Each accepted report was queued for the `status` webhooks, in Gitea's shape.
+        let (deliveries, total) = server
+            .state
+            .store
+            .deliveries_of_hook(hook.id, 0, 10)
+            .await
+            .expect("deliveries");
+        assert_eq!(total, 3, "[{l}] refused reports send nothing");
+        assert!(deliveries.iter().all(|d| d.event == "status"), "[{l}]");
+        let newest = server
+            .state
+            .store
+            .delivery(hook.id, deliveries[0].id)
+            .await
+            .expect("delivery")
+            .expect("exists");
+        let payload: serde_json::Value = serde_json::from_str(&newest.payload).expect("json");
+        assert_eq!(payload["state"], "failure", "[{l}]");
+        assert_eq!(payload["context"], "lint");
+        assert_eq!(payload["sha"], sha.as_str());
+        assert_eq!(payload["commit"]["id"], sha.as_str());
+        assert_eq!(payload["target_url"], "https://ci.example/run/1");
+        assert_eq!(payload["repository"]["full_name"], "ada/tool");
+        assert_eq!(payload["sender"]["login"], "bob");
+
         // Combined: the latest per context, the worst wins; readable by readers.
         let combined = get(
             &server,
