@@ -16,8 +16,8 @@ pub struct PushedCommit {
     /// `None` when the commit's author line does not parse.
     pub author: Option<Person>,
     pub committer: Option<Person>,
-    /// More than one makes it a merge commit.
-    pub parent_count: usize,
+    /// Parent ids in order (more than one: a merge commit).
+    pub parents: Vec<Oid>,
 }
 
 impl Quarantine {
@@ -78,7 +78,7 @@ fn new_commits(
             message,
             author: commit.author().ok().map(person),
             committer: commit.committer().ok().map(person),
-            parent_count: info.parent_ids.len(),
+            parents: info.parent_ids.iter().map(|p| Oid::from_gix(p)).collect(),
         });
     }
     Ok(out)

@@ -162,7 +162,7 @@ fn commit_facts(c: &PushedCommit) -> CommitFacts {
             .as_ref()
             .map(|p| p.email.clone())
             .unwrap_or_default(),
-        parent_count: c.parent_count,
+        parent_count: c.parents.len(),
     }
 }
 
