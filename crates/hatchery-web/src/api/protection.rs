@@ -56,6 +56,23 @@ async fn reader(state: &AppState, caller: &ApiCaller, o: &str, r: &str) -> ApiRe
     repo_for(state, caller, o, r, Action::Read, "read:repository").await
 }
 
+/// The readable repository and the commit `reference` names in it (404 when none).
+async fn reader_at(
+    state: &AppState,
+    caller: &ApiCaller,
+    o: &str,
+    r: &str,
+    reference: &str,
+) -> ApiResult<(RepoView, String)> {
+    let view = reader(state, caller, o, r).await?;
+    let commit = state
+        .forge
+        .resolve_commit(&view.repo, reference)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((view, commit.to_string()))
+}
+
 async fn admin(
     state: &AppState,
     caller: &ApiCaller,
@@ -158,6 +175,7 @@ pub async fn list_statuses(
 ) -> ApiResult<(HeaderMap, Json<Vec<ApiCommitStatus>>)> {
     let view = reader(&state, &caller, &owner, &repo).await?;
     let commit = state.forge.resolve_commit(&view.repo, &sha).await?;
+    // Gitea answers an empty list for a commit it does not know.
     history(&state, &view, commit.map(|c| c.to_string()), paging, &uri).await
 }
 
@@ -177,13 +195,8 @@ pub async fn list_statuses_by_ref(
     ApiQuery(paging): ApiQuery<Paging>,
     OriginalUri(uri): OriginalUri,
 ) -> ApiResult<(HeaderMap, Json<Vec<ApiCommitStatus>>)> {
-    let view = reader(&state, &caller, &owner, &repo).await?;
-    let commit = state
-        .forge
-        .resolve_commit(&view.repo, &reference)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    history(&state, &view, Some(commit.to_string()), paging, &uri).await
+    let (view, commit) = reader_at(&state, &caller, &owner, &repo, &reference).await?;
+    history(&state, &view, Some(commit), paging, &uri).await
 }
 
 /// Get a commit's combined status, by branch, tag or commit id.
@@ -200,16 +213,8 @@ pub async fn combined_status_by_ref(
     caller: ApiCaller,
     Path((owner, repo, reference)): Path<(String, String, String)>,
 ) -> ApiResult<Json<ApiCombinedStatus>> {
-    let view = reader(&state, &caller, &owner, &repo).await?;
-    let commit = state
-        .forge
-        .resolve_commit(&view.repo, &reference)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let combined = state
-        .forge
-        .combined_status(&view.repo, &commit.to_string())
-        .await?;
+    let (view, commit) = reader_at(&state, &caller, &owner, &repo, &reference).await?;
+    let combined = state.forge.combined_status(&view.repo, &commit).await?;
     let u = urls(&state);
     let path = format!("repos/{}/{}", view.repo.owner_name, view.repo.name);
     Ok(Json(ApiCombinedStatus {

@@ -420,28 +420,43 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
     let repo = admin_repo(&state, &ctx, &owner, &name).await?;
+    submit(&state, &ctx, &repo, None, pairs).await
+}
+
+/// Saves a new rule (`editing` is `None`) or the rule being edited; a refused form comes
+/// back with its errors on the page it was sent from.
+async fn submit(
+    state: &AppState,
+    ctx: &Ctx,
+    repo: &Repo,
+    editing: Option<&str>,
+    pairs: Vec<(String, String)>,
+) -> WebResult<Response> {
     let form = RuleForm::from_pairs(pairs);
-    let result = match form.input() {
-        Ok(input) => state
-            .forge
-            .save_protection_rule(&repo, None, input)
-            .await
-            .map_err(save_errors),
-        Err(errors) => Err(Ok(errors)),
+    let errors = match form.input() {
+        Ok(input) => match state.forge.save_protection_rule(repo, editing, input).await {
+            Ok(saved) => {
+                let flash = if editing.is_some() {
+                    "protection.flash_saved"
+                } else {
+                    "protection.flash_created"
+                };
+                return Ok(flash_redirect(
+                    ctx,
+                    FlashKind::Success,
+                    flash,
+                    &edit_url(repo, &saved.rule.rule_name),
+                ));
+            }
+            Err(e) => save_errors(e)?,
+        },
+        Err(errors) => errors,
     };
-    match result {
-        Ok(saved) => Ok(flash_redirect(
-            &ctx,
-            FlashKind::Success,
-            "protection.flash_created",
-            &edit_url(&repo, &saved.rule.rule_name),
-        )),
-        Err(errors) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            list_page(&state, &ctx, &repo, &form, &errors?).await?,
-        )
-            .into_response()),
-    }
+    let page = match editing {
+        None => list_page(state, ctx, repo, &form, &errors).await?,
+        Some(name) => edit_page(state, ctx, repo, name, &form, &errors).await?,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 pub async fn edit_form(
@@ -472,28 +487,7 @@ pub async fn save(
 ) -> WebResult<Response> {
     let repo = admin_repo(&state, &ctx, &owner, &name).await?;
     let stored = stored_rule(&state, &repo, &q).await?;
-    let form = RuleForm::from_pairs(pairs);
-    let result = match form.input() {
-        Ok(input) => state
-            .forge
-            .save_protection_rule(&repo, Some(&stored.rule.rule_name), input)
-            .await
-            .map_err(save_errors),
-        Err(errors) => Err(Ok(errors)),
-    };
-    match result {
-        Ok(saved) => Ok(flash_redirect(
-            &ctx,
-            FlashKind::Success,
-            "protection.flash_saved",
-            &edit_url(&repo, &saved.rule.rule_name),
-        )),
-        Err(errors) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            edit_page(&state, &ctx, &repo, &stored.rule.rule_name, &form, &errors?).await?,
-        )
-            .into_response()),
-    }
+    submit(&state, &ctx, &repo, Some(&stored.rule.rule_name), pairs).await
 }
 
 #[derive(Deserialize)]
