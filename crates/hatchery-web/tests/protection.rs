@@ -300,3 +300,179 @@ async fn statuses_show_on_commit_history_and_branch_pages() {
         zh.assert_contains("ci/build (成功)");
     }
 }
+
+/// An API call through the router with HTTP Basic (the test password) or anonymously.
+async fn api(
+    app: &mut TestApp,
+    method: &str,
+    path: &str,
+    user: Option<&str>,
+    body: Option<&str>,
+) -> support::Resp {
+    use base64::Engine;
+    let mut req = axum::http::Request::builder().method(method).uri(path);
+    if let Some(u) = user {
+        let pair = format!("{u}:{}", support::PASSWORD);
+        req = req.header(
+            "authorization",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ),
+        );
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            axum::body::Body::from(b.to_owned())
+        }
+        None => axum::body::Body::empty(),
+    };
+    app.send(req.body(body).expect("request")).await
+}
+
+#[tokio::test]
+async fn the_api_lets_only_administrators_manage_rules_and_hides_private_repositories() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        let mut sysop = app.new_client();
+        sysop.sign_up("sysop").await;
+        app.sign_up("ada").await;
+        let mut other = app.new_client();
+        other.sign_up("bob").await;
+        other.new_client().sign_up("eve").await;
+        create_repo(&mut app, "tool", false).await;
+        create_repo(&mut app, "secret", true).await;
+        let store = app.store.store().clone();
+        let repo = store.repo_by_name("ada", "tool").await.unwrap().unwrap();
+        let bob = store.user_by_name("bob").await.unwrap().unwrap();
+        store
+            .set_collaborator(repo.id, bob.id, AccessLevel::Write)
+            .await
+            .unwrap();
+        let rules = "/api/v1/repos/ada/tool/branch_protections";
+        let body = r#"{"rule_name":"main","enable_push":false,"required_approvals":1}"#;
+
+        let r = api(&mut app, "POST", rules, Some("bob"), Some(body)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] writer");
+        let r = api(&mut app, "POST", rules, None, Some(body)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "[{l}] anonymous");
+        let r = api(&mut app, "GET", rules, Some("eve"), None).await;
+        assert_eq!(
+            r.status,
+            StatusCode::FORBIDDEN,
+            "[{l}] outsider on a public repository"
+        );
+        let r = api(&mut app, "POST", rules, Some("ada"), Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        r.assert_contains("\"enable_push\":false");
+        r.assert_contains("\"required_approvals\":1");
+        let r = api(
+            &mut app,
+            "POST",
+            rules,
+            Some("ada"),
+            Some(r#"{"rule_name":"x","required_approvals":-1}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+        let r = api(&mut app, "POST", rules, Some("ada"), Some("{not json")).await;
+        assert!(r.status.is_client_error(), "[{l}] {}", r.status);
+        let r = api(
+            &mut app,
+            "PATCH",
+            &format!("{rules}/main"),
+            Some("bob"),
+            Some("{}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
+        let r = api(&mut app, "GET", &format!("{rules}/nope"), Some("ada"), None).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}]");
+
+        // Private: outsiders and anonymous callers get the 404 of a missing repository.
+        for path in [
+            "/api/v1/repos/ada/secret/branch_protections",
+            "/api/v1/repos/ada/secret/branch_protections/main",
+            "/api/v1/repos/ada/secret/commits/main/status",
+            "/api/v1/repos/ada/secret/commits/main/statuses",
+            "/api/v1/repos/ada/secret/statuses/main",
+        ] {
+            for who in [Some("eve"), None] {
+                let r = api(&mut app, "GET", path, who, None).await;
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {path} as {who:?}");
+            }
+        }
+        let r = api(
+            &mut app,
+            "POST",
+            "/api/v1/repos/ada/secret/statuses/main",
+            Some("eve"),
+            Some(r#"{"state":"success"}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}]");
+
+        // Statuses: writers report, readers read.
+        let git = hatchery_git::Repository::open(&app.repos_dir.path().join("ada/tool.git"))
+            .expect("open");
+        let head = git
+            .find_ref("refs/heads/main")
+            .unwrap()
+            .unwrap()
+            .to_string();
+        let post = &format!("/api/v1/repos/ada/tool/statuses/{head}");
+        let r = api(
+            &mut app,
+            "POST",
+            "/api/v1/repos/ada/tool/statuses/main",
+            Some("bob"),
+            Some(r#"{"state":"success"}"#),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] a branch name is not a commit id"
+        );
+        let r = api(
+            &mut app,
+            "POST",
+            post,
+            Some("eve"),
+            Some(r#"{"state":"success"}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
+        let r = api(
+            &mut app,
+            "POST",
+            post,
+            Some("bob"),
+            Some(r#"{"state":"success","context":"ci"}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        let r = api(
+            &mut app,
+            "GET",
+            "/api/v1/repos/ada/tool/commits/main/status",
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}]");
+        r.assert_contains("\"state\":\"success\"");
+        r.assert_contains("\"total_count\":1");
+        let r = api(
+            &mut app,
+            "GET",
+            "/api/v1/repos/ada/tool/statuses/main",
+            Some("eve"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}]");
+        r.assert_contains("\"context\":\"ci\"");
+    }
+}

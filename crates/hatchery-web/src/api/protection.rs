@@ -9,10 +9,11 @@
 //! - `GET .../statuses/{sha}` takes any commit id, branch or tag; one naming nothing
 //!   answers an empty list. `POST` needs an id naming a commit of the repository (422).
 //! - Branch protections carry three extra fields: `enable_deletion`, `require_signoff`
-//!   (DCO) and `require_linear_history`. `block_admin_merge_override` defaults to true
-//!   when a rule is created without it, and `enable_push` defaults to true (administrators are held to rules unless a rule
-//!   lets them past). Deploy keys, approval allowlists, file patterns, signed commits and
-//!   the outdated-branch block are accepted and not enforced.
+//!   (DCO) and `require_linear_history`. A rule created without them gets
+//!   `block_admin_merge_override: true` (administrators are held to rules unless a rule
+//!   lets them past) and `enable_push: true` (writers push). `block_admin_merge_override`
+//!   also governs pushes. Deploy keys, approval allowlists, file patterns, signed commits
+//!   and the outdated-branch block are accepted and not enforced.
 //! - A rule's name is a path segment: a rule `release/*` is `release%2F%2A`.
 
 use axum::Json;
