@@ -134,10 +134,17 @@ pub enum EventKind {
     RefIssue,
     /// A pushed commit mentions this issue.
     RefCommit,
+    /// Pull requests: commits were pushed to the head (`value`: how many, `old_value`: the
+    /// head before, `commit_id`: the head after).
+    Pushed,
+    /// Pull requests: the head was rewritten (`old_value`, `commit_id` as for `Pushed`).
+    ForcePushed,
+    /// Pull requests: merged (`commit_id`: the commit the base moved to, `value`: the style).
+    Merged,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 13] = [
+    const ALL: [EventKind; 16] = [
         EventKind::Labeled,
         EventKind::Unlabeled,
         EventKind::Assigned,
@@ -151,6 +158,9 @@ impl EventKind {
         EventKind::Unlocked,
         EventKind::RefIssue,
         EventKind::RefCommit,
+        EventKind::Pushed,
+        EventKind::ForcePushed,
+        EventKind::Merged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -168,6 +178,9 @@ impl EventKind {
             EventKind::Unlocked => "unlocked",
             EventKind::RefIssue => "ref_issue",
             EventKind::RefCommit => "ref_commit",
+            EventKind::Pushed => "pushed",
+            EventKind::ForcePushed => "force_pushed",
+            EventKind::Merged => "merged",
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod names;
 pub mod netpolicy;
 pub mod policy;
 pub mod protection;
+pub mod pulls;
 pub mod references;
 pub mod roles;
 pub mod statuses;

@@ -144,6 +144,11 @@ pub enum Action {
     Administer,
     /// Repo: open an issue.
     OpenIssue,
+    /// Repo: open a pull request into it (its readers; the head must be readable too).
+    OpenPull,
+    /// Pull request: merge it (the base repository's writers; branch protection may add
+    /// refusals).
+    Merge,
     /// Issue: add a comment.
     Comment,
     /// Issue: change its title and body, close or reopen it. Comment: change its text.
@@ -234,7 +239,10 @@ pub fn authorize(actor: Actor, action: Action, resource: Resource) -> Decision {
         (Resource::Repo(repo), Action::Read | Action::Write | Action::Administer) => {
             authorize_repo(actor, action, repo)
         }
-        (Resource::Repo(repo), Action::OpenIssue) => participate(actor, repo, false),
+        (Resource::Repo(repo), Action::OpenIssue | Action::OpenPull) => {
+            participate(actor, repo, false)
+        }
+        (Resource::Issue(issue), Action::Merge) => authorize_repo(actor, Action::Write, issue.repo),
         (Resource::Issue(issue), Action::Read) => authorize_repo(actor, Action::Read, issue.repo),
         (Resource::Issue(issue), Action::Comment) => participate(actor, issue.repo, issue.locked),
         (Resource::Issue(issue), Action::Edit) => {
@@ -604,6 +612,17 @@ mod tests {
             (ANON,  OpenIssue, Resource::Repo(private),         Deny(SignInRequired)),
             (USER,  OpenIssue, Resource::Repo(reader_private),  Allow),
             (USER,  OpenIssue, Resource::Repo(retired),         Deny(ReadOnly)),
+            (ANON,  OpenPull,  Resource::Repo(public),          Deny(SignInRequired)),
+            (USER,  OpenPull,  Resource::Repo(public),          Allow),
+            (USER,  OpenPull,  Resource::Repo(private),         Deny(NotFound)),
+            (USER,  OpenPull,  Resource::Repo(reader_private),  Allow),
+            (USER,  OpenPull,  Resource::Repo(retired),         Deny(ReadOnly)),
+            (USER,  Merge,     issue(public, true, false),      Deny(Forbidden)),
+            (USER,  Merge,     issue(writer, false, false),     Allow),
+            (USER,  Merge,     issue(reader_private, true, false), Deny(Forbidden)),
+            (USER,  Merge,     issue(private, false, false),    Deny(NotFound)),
+            (USER,  Merge,     issue(retired, false, false),    Deny(ReadOnly)),
+            (ANON,  Merge,     issue(public, false, false),     Deny(SignInRequired)),
             (ANON,  Read,      issue(public, false, false),     Allow),
             (USER,  Read,      issue(private, false, false),    Deny(NotFound)),
             (ANON,  Comment,   issue(public, false, false),     Deny(SignInRequired)),

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use hatchery_core::issues::{CloseReason, EventKind, IssueSort, StateFilter};
+use hatchery_core::pulls::{DraftFilter, KindFilter};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -45,6 +46,8 @@ pub struct Issue {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
+    /// A pull request (its head and base are in [`crate::PullRequest`]).
+    pub is_pull: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,6 +155,10 @@ pub struct IssueQuery {
     pub updated_since: Option<i64>,
     /// Only issues updated at or before this time (unix milliseconds).
     pub updated_before: Option<i64>,
+    /// Issues, pull requests, or both.
+    pub kind: KindFilter,
+    /// Pull requests only: drafts or ready ones.
+    pub draft: DraftFilter,
     pub sort: IssueSort,
     /// 1-based.
     pub page: i64,
@@ -172,7 +179,7 @@ macro_rules! issue_select {
     () => {
         "SELECT i.id, i.repo_id, i.number, i.title, i.body, i.is_closed, i.close_reason,
                 i.is_locked, i.milestone_id, i.comment_count, i.version, i.created_at,
-                i.updated_at, i.closed_at, p.id, p.name, p.display_name
+                i.updated_at, i.closed_at, p.id, p.name, p.display_name, i.is_pull
            FROM issues i LEFT JOIN accounts p ON p.id = i.author_id"
     };
 }
@@ -195,6 +202,7 @@ fn issue_at(row: &AnyRow) -> Result<Issue, sqlx::Error> {
         updated_at: row.try_get(12)?,
         closed_at: row.try_get(13)?,
         author: person_at(row, 14)?,
+        is_pull: row.try_get::<i64, _>(17)? != 0,
     })
 }
 
@@ -284,65 +292,8 @@ impl Store {
     /// Opens an issue with the next number of its repository. Labels and the milestone
     /// must be the repository's (`NotFound` otherwise); assignees are taken as given.
     pub async fn create_issue(&self, new: NewIssue<'_>) -> Result<Issue, StoreError> {
-        let now = now_ms();
         let mut tx = self.write_tx().await?;
-        let number: i64 = sqlx::query_scalar(
-            "UPDATE repositories SET issue_seq = issue_seq + 1 WHERE id = $1 RETURNING issue_seq",
-        )
-        .bind(new.repo_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        if let Some(m) = new.milestone_id {
-            milestone_in_repo(&mut tx, new.repo_id, m).await?;
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO issues (repo_id, number, author_id, title, body, milestone_id,
-                 created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-        )
-        .bind(new.repo_id)
-        .bind(number)
-        .bind(new.author_id)
-        .bind(new.title)
-        .bind(new.body)
-        .bind(new.milestone_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        for label in new.label_ids {
-            let done = sqlx::query(
-                "INSERT INTO issue_labels (issue_id, label_id)
-                 SELECT $1, l.id FROM labels l WHERE l.id = $2 AND l.repo_id = $3
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
-            .bind(label)
-            .bind(new.repo_id)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                let exists: Option<i64> =
-                    sqlx::query_scalar("SELECT id FROM labels WHERE id = $1 AND repo_id = $2")
-                        .bind(label)
-                        .bind(new.repo_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if exists.is_none() {
-                    return Err(StoreError::NotFound);
-                }
-            }
-        }
-        for user in new.assignee_ids {
-            sqlx::query(
-                "INSERT INTO issue_assignees (issue_id, user_id) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
-        }
+        let id = insert_issue(&mut tx, &new, false).await?;
         tx.commit().await?;
         self.issue_by_id(id).await?.ok_or(StoreError::NotFound)
     }
@@ -395,14 +346,24 @@ impl Store {
         Ok(rows.iter().map(issue_at).collect::<Result<_, _>>()?)
     }
 
-    /// (open, closed) issues of a repository.
+    /// (open, closed) issues of a repository, pull requests not counted.
     pub async fn issue_counts(&self, repo_id: i64) -> Result<(i64, i64), StoreError> {
+        self.issue_row_counts(repo_id, false).await
+    }
+
+    /// (open, closed) pull requests of a repository.
+    pub async fn pull_counts(&self, repo_id: i64) -> Result<(i64, i64), StoreError> {
+        self.issue_row_counts(repo_id, true).await
+    }
+
+    async fn issue_row_counts(&self, repo_id: i64, pulls: bool) -> Result<(i64, i64), StoreError> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(1 - is_closed), 0) AS BIGINT),
                     CAST(COALESCE(SUM(is_closed), 0) AS BIGINT)
-               FROM issues WHERE repo_id = $1",
+               FROM issues WHERE repo_id = $1 AND is_pull = $2",
         )
         .bind(repo_id)
+        .bind(i64::from(pulls))
         .fetch_one(self.pool())
         .await?;
         Ok((row.try_get(0)?, row.try_get(1)?))
@@ -457,6 +418,22 @@ impl Store {
     }
 
     fn issue_conditions(&self, q: &IssueQuery, binds: &mut Binds, conds: &mut Vec<String>) {
+        match q.kind {
+            KindFilter::Issues => conds.push("i.is_pull = 0".into()),
+            KindFilter::Pulls => conds.push("i.is_pull = 1".into()),
+            KindFilter::Any => {}
+        }
+        match q.draft {
+            DraftFilter::Drafts => conds.push(
+                "EXISTS (SELECT 1 FROM pull_requests pr WHERE pr.issue_id = i.id AND pr.is_draft = 1)"
+                    .into(),
+            ),
+            DraftFilter::Ready => conds.push(
+                "EXISTS (SELECT 1 FROM pull_requests pr WHERE pr.issue_id = i.id AND pr.is_draft = 0)"
+                    .into(),
+            ),
+            DraftFilter::Any => {}
+        }
         match q.state {
             StateFilter::Open => conds.push("i.is_closed = 0".into()),
             StateFilter::Closed => conds.push("i.is_closed = 1".into()),
@@ -1299,24 +1276,28 @@ impl Store {
 
 /// An issue event to insert; unset fields are NULL.
 #[derive(Default)]
-struct EventRow<'a> {
-    issue_id: i64,
-    actor_id: Option<i64>,
-    kind: Option<EventKind>,
-    label_id: Option<i64>,
-    milestone_id: Option<i64>,
-    subject_id: Option<i64>,
-    ref_issue_id: Option<i64>,
-    ref_comment_id: Option<i64>,
-    ref_repo_id: Option<i64>,
-    commit_id: Option<&'a str>,
-    old_value: Option<&'a str>,
-    value: Option<&'a str>,
+pub(crate) struct EventRow<'a> {
+    pub(crate) issue_id: i64,
+    pub(crate) actor_id: Option<i64>,
+    pub(crate) kind: Option<EventKind>,
+    pub(crate) label_id: Option<i64>,
+    pub(crate) milestone_id: Option<i64>,
+    pub(crate) subject_id: Option<i64>,
+    pub(crate) ref_issue_id: Option<i64>,
+    pub(crate) ref_comment_id: Option<i64>,
+    pub(crate) ref_repo_id: Option<i64>,
+    pub(crate) commit_id: Option<&'a str>,
+    pub(crate) old_value: Option<&'a str>,
+    pub(crate) value: Option<&'a str>,
 }
 
 /// Inserts the event unless its unique key (a commit's, or an issue reference's) exists
 /// already. Returns whether it was inserted.
-async fn insert_event(tx: &mut Tx, e: EventRow<'_>, now: i64) -> Result<bool, StoreError> {
+pub(crate) async fn insert_event(
+    tx: &mut Tx,
+    e: EventRow<'_>,
+    now: i64,
+) -> Result<bool, StoreError> {
     let kind = e.kind.map(EventKind::as_str).unwrap_or_default();
     let done = sqlx::query(
         "INSERT INTO issue_events (issue_id, actor_id, kind, label_id, milestone_id, subject_id,
@@ -1349,6 +1330,75 @@ async fn touch_issue(tx: &mut Tx, issue_id: i64, now: i64) -> Result<(), StoreEr
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// Inserts an issue (or the issue row of a pull request) with the next number of its
+/// repository, with its labels and assignees, in the caller's transaction.
+pub(crate) async fn insert_issue(
+    tx: &mut Tx,
+    new: &NewIssue<'_>,
+    is_pull: bool,
+) -> Result<i64, StoreError> {
+    let now = now_ms();
+    let number: i64 = sqlx::query_scalar(
+        "UPDATE repositories SET issue_seq = issue_seq + 1 WHERE id = $1 RETURNING issue_seq",
+    )
+    .bind(new.repo_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    if let Some(m) = new.milestone_id {
+        milestone_in_repo(tx, new.repo_id, m).await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO issues (repo_id, number, author_id, title, body, milestone_id,
+             created_at, updated_at, is_pull)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+    )
+    .bind(new.repo_id)
+    .bind(number)
+    .bind(new.author_id)
+    .bind(new.title)
+    .bind(new.body)
+    .bind(new.milestone_id)
+    .bind(now)
+    .bind(i64::from(is_pull))
+    .fetch_one(&mut **tx)
+    .await?;
+    for label in new.label_ids {
+        let done = sqlx::query(
+            "INSERT INTO issue_labels (issue_id, label_id)
+             SELECT $1, l.id FROM labels l WHERE l.id = $2 AND l.repo_id = $3
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(label)
+        .bind(new.repo_id)
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM labels WHERE id = $1 AND repo_id = $2")
+                    .bind(label)
+                    .bind(new.repo_id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+        }
+    }
+    for user in new.assignee_ids {
+        sqlx::query(
+            "INSERT INTO issue_assignees (issue_id, user_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(id)
 }
 
 /// The milestone's title; `NotFound` unless it belongs to the repository.

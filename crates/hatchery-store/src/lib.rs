@@ -14,6 +14,7 @@ mod issues;
 mod labels;
 mod orgs;
 mod protection;
+mod pulls;
 mod repo_search;
 mod repos;
 mod sessions;
@@ -49,6 +50,7 @@ pub use issues::{
 pub use labels::{Label, LabelUse, Milestone};
 pub use orgs::{Org, OrgMember, Team};
 pub use protection::{AllowlistNames, CommitStatus, ProtectionRule};
+pub use pulls::{HeadMove, MergeCheck, Merged, NewPull, PullRequest};
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use sessions::DbSessionStore;

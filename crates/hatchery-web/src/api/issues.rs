@@ -25,6 +25,7 @@ use axum::http::{HeaderMap, StatusCode};
 use hatchery_core::issues::{
     self as rules, CloseReason, IssueSort, LABEL_NAME_MAX, MILESTONE_TITLE_MAX, StateFilter,
 };
+use hatchery_core::pulls::KindFilter;
 use hatchery_core::validate;
 use hatchery_core::{Action, Decision, Resource, authorize};
 use hatchery_service::issues::{IssueError, IssueInput, RepoView};
@@ -219,8 +220,7 @@ pub struct IssueListQuery {
     pub labels: Option<String>,
     /// Search string: words that must all occur in the title, body or a comment.
     pub q: Option<String>,
-    /// Filter by type, `issues` or `pulls` (Hatchery has no pull requests: `pulls` lists
-    /// nothing).
+    /// Filter by type, `issues` or `pulls`; both when absent.
     #[serde(rename = "type")]
     pub kind: Option<String>,
     /// Comma-separated milestone names or ids; issues in any of them.
@@ -267,10 +267,8 @@ async fn resolve_query(
         }
     };
     let (updated_since, updated_before) = (time_of(&q.since)?, time_of(&q.before)?);
-    if q.kind.as_deref() == Some("pulls") {
-        return Ok(None);
-    }
     let mut query = IssueQuery {
+        kind: KindFilter::parse(q.kind.as_deref().unwrap_or_default()),
         state: StateFilter::parse(q.state.as_deref().unwrap_or("open")),
         text: q
             .q

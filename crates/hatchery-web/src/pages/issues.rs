@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hatchery_core::issues::{CloseReason, EventKind, IssueSort, StateFilter};
+use hatchery_core::pulls::KindFilter;
 use hatchery_core::{Action, Resource, authorize};
 use hatchery_render::{RepoLinks, markdown_with_refs};
 use hatchery_service::issues::{IssueError, IssueInput, RepoView, ResolvedRefs};
@@ -216,6 +217,7 @@ pub async fn list(
         sort: IssueSort::parse(&q.sort),
         page: q.page.parse().unwrap_or(1).max(1),
         per_page: PER_PAGE,
+        kind: KindFilter::Issues,
         ..IssueQuery::default()
     };
     let page_of = state.store.list_issues(repo_id, &query).await?;
@@ -955,6 +957,20 @@ fn event_line(ctx: &Ctx, view: &RepoView, e: &IssueEvent) -> Markup {
                 EventKind::RefCommit => {
                     (ctx.t("issue.event.ref_commit")) " "
                     @if let Some(id) = &e.commit_id { (commit_link(e.ref_repo.as_ref(), id)) }
+                }
+                EventKind::Pushed => {
+                    (ctx.tf("pulls.event.pushed", &[("count", e.value.as_deref().unwrap_or("0"))])) " "
+                    @if let Some(id) = &e.commit_id { (commit_link(None, id)) }
+                }
+                EventKind::ForcePushed => {
+                    (ctx.t("pulls.event.force_pushed")) " "
+                    @if let Some(id) = &e.old_value { (commit_link(None, id)) }
+                    " → "
+                    @if let Some(id) = &e.commit_id { (commit_link(None, id)) }
+                }
+                EventKind::Merged => {
+                    (ctx.t("pulls.event.merged")) " "
+                    @if let Some(id) = &e.commit_id { (commit_link(None, id)) }
                 }
             }
             " " span.muted { (time_ago_ms(ctx, e.created_at)) }
