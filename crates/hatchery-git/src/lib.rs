@@ -14,6 +14,13 @@
 //! reads commit-graphs); call it after pushes. Missing refs, paths or objects give
 //! `Ok(None)` (or an empty result), never a panic.
 //!
+//! Pull requests and forks (`merge.rs`, `fork.rs`; blocking too): `mergeability(base,
+//! head)` (writes nothing, cache it by the two ids), `merge(&MergeSpec)` in four styles
+//! with a compare-and-swap on the base ref (`MergeError::TargetMoved`, `Conflicts`,
+//! `NotFastForward`, `AlreadyMerged`, `Unrelated`), `update_branch`, `pull_commits`,
+//! `fork_to(dest)` (objects shared by hard links) and `transfer_to(other, tip, ref, old)`
+//! (a fork's head into its parent through the receive quarantine).
+//!
 //! The public API only exposes this crate's own types (never gix types), so callers do not
 //! depend on gitoxide's versioning.
 
@@ -26,8 +33,10 @@ mod commitgraph;
 mod consolidate;
 mod diff;
 mod error;
+mod fork;
 mod health;
 mod history;
+mod merge;
 mod objects;
 mod oid;
 mod pack;
@@ -50,11 +59,13 @@ pub use diff::{
     ChangeKind, CommitDetail, Comparison, Diff, DiffLine, DiffOptions, FileDiff, Hunk, LineKind,
 };
 pub use error::{Error, Result};
+pub use fork::ForkStats;
 pub use health::{
     COMMUNITY_DIRS, CommitFact, HEALTH_MAX_COMMITS, HealthFacts, LICENSE_FILES_MAX,
     LICENSE_TEXT_MAX, LicenseText, PERIOD_MAX_COMMITS, PeriodCommits, author_key,
 };
 pub use history::{CommitSummary, LAST_COMMITS_MAX_VISITS, LogWalk};
+pub use merge::{MergeError, MergeOutcome, MergeResult, MergeSpec, MergeStyle, Mergeability};
 pub use oid::{InvalidOid, Oid};
 pub use pack::{
     Deepen, Filter, FilterParseError, Negotiation, PackOptions, PackPlan, PackStats, Progress,
