@@ -54,66 +54,214 @@ pub fn router(state: AppState) -> Router {
 
     let html = Router::new()
         .route("/", get(pages::home::home))
-        .route("/user/sign_up", get(pages::auth::sign_up_form).post(pages::auth::sign_up))
-        .route("/user/login", get(pages::auth::login_form).post(pages::auth::login))
+        .route(
+            "/user/sign_up",
+            get(pages::auth::sign_up_form).post(pages::auth::sign_up),
+        )
+        .route(
+            "/user/login",
+            get(pages::auth::login_form).post(pages::auth::login),
+        )
         .route("/user/logout", post(pages::auth::logout))
-        .route("/user/settings", get(pages::settings::show).post(pages::settings::save_profile))
-        .route("/user/settings/password", post(pages::settings::change_password))
-        .route("/user/settings/tokens", get(pages::tokens::show).post(pages::tokens::create))
-        .route("/user/settings/tokens/{id}/delete", post(pages::tokens::delete))
+        .route(
+            "/user/settings",
+            get(pages::settings::show).post(pages::settings::save_profile),
+        )
+        .route(
+            "/user/settings/password",
+            post(pages::settings::change_password),
+        )
+        .route(
+            "/user/settings/tokens",
+            get(pages::tokens::show).post(pages::tokens::create),
+        )
+        .route(
+            "/user/settings/tokens/{id}/delete",
+            post(pages::tokens::delete),
+        )
         .route("/issues", get(pages::dashboard::issues))
         .route("/language", post(pages::language::switch))
-        .route("/repo/create", get(pages::repo::create_form).post(pages::repo::create))
-        .route("/org/create", get(pages::org::create_form).post(pages::org::create))
-        .route("/org/{org}/members", get(pages::org::members).post(pages::org::add_member))
-        .route("/org/{org}/members/{user}/role", post(pages::org::change_role))
-        .route("/org/{org}/members/{user}/remove", post(pages::org::remove_member))
+        .route(
+            "/repo/create",
+            get(pages::repo::create_form).post(pages::repo::create),
+        )
+        .route(
+            "/org/create",
+            get(pages::org::create_form).post(pages::org::create),
+        )
+        .route(
+            "/org/{org}/members",
+            get(pages::org::members).post(pages::org::add_member),
+        )
+        .route(
+            "/org/{org}/members/{user}/role",
+            post(pages::org::change_role),
+        )
+        .route(
+            "/org/{org}/members/{user}/remove",
+            post(pages::org::remove_member),
+        )
         .route("/org/{org}/teams", get(pages::org::teams))
-        .route("/org/{org}/teams/new", get(pages::org::new_team_form).post(pages::org::create_team))
+        .route(
+            "/org/{org}/teams/new",
+            get(pages::org::new_team_form).post(pages::org::create_team),
+        )
         .route("/org/{org}/teams/{team}", get(pages::org::team))
         .route("/org/{org}/teams/{team}/edit", post(pages::org::edit_team))
-        .route("/org/{org}/teams/{team}/delete", post(pages::org::delete_team))
-        .route("/org/{org}/teams/{team}/members", post(pages::org::add_team_member))
-        .route("/org/{org}/teams/{team}/members/{user}/remove", post(pages::org::remove_team_member))
-        .route("/org/{org}/settings", get(pages::org::settings).post(pages::org::save_settings))
+        .route(
+            "/org/{org}/teams/{team}/delete",
+            post(pages::org::delete_team),
+        )
+        .route(
+            "/org/{org}/teams/{team}/members",
+            post(pages::org::add_team_member),
+        )
+        .route(
+            "/org/{org}/teams/{team}/members/{user}/remove",
+            post(pages::org::remove_team_member),
+        )
+        .route(
+            "/org/{org}/settings",
+            get(pages::org::settings).post(pages::org::save_settings),
+        )
         .route("/org/{org}/delete", post(pages::org::delete))
-        .route("/org/{org}/settings/hooks", get(pages::hooks::org_list).post(pages::hooks::org_create))
-        .route("/org/{org}/settings/hooks/{id}", get(pages::hooks::org_show).post(pages::hooks::org_save))
-        .route("/org/{org}/settings/hooks/{id}/delete", post(pages::hooks::org_delete))
-        .route("/org/{org}/settings/hooks/{id}/deliveries/{delivery}", get(pages::hooks::org_delivery))
-        .route("/org/{org}/settings/hooks/{id}/deliveries/{delivery}/redeliver", post(pages::hooks::org_redeliver))
+        .route(
+            "/org/{org}/settings/hooks",
+            get(pages::hooks::org_list).post(pages::hooks::org_create),
+        )
+        .route(
+            "/org/{org}/settings/hooks/{id}",
+            get(pages::hooks::org_show).post(pages::hooks::org_save),
+        )
+        .route(
+            "/org/{org}/settings/hooks/{id}/delete",
+            post(pages::hooks::org_delete),
+        )
+        .route(
+            "/org/{org}/settings/hooks/{id}/deliveries/{delivery}",
+            get(pages::hooks::org_delivery),
+        )
+        .route(
+            "/org/{org}/settings/hooks/{id}/deliveries/{delivery}/redeliver",
+            post(pages::hooks::org_redeliver),
+        )
         .route("/{name}", get(pages::profile::profile))
         // The incubator: `-` is a reserved repository name, and a static segment wins over
         // `{repo}` in the matcher, so these never clash with repository pages.
         .route("/{org}/-/incubator", get(pages::incubator::programs::list))
-        .route("/{org}/-/incubator/new", get(pages::incubator::programs::new_form).post(pages::incubator::programs::create))
-        .route("/{org}/-/incubator/{program}", get(pages::incubator::programs::dashboard))
-        .route("/{org}/-/incubator/{program}/settings", get(pages::incubator::programs::settings).post(pages::incubator::programs::save_settings))
-        .route("/{org}/-/incubator/{program}/settings/committee", post(pages::incubator::programs::save_committee))
-        .route("/{org}/-/incubator/{program}/settings/template", post(pages::incubator::programs::save_template))
-        .route("/{org}/-/incubator/{program}/settings/reports", post(pages::incubator::programs::save_report_template))
-        .route("/{org}/-/incubator/{program}/audit", get(pages::incubator::programs::audit))
-        .route("/{org}/-/incubator/{program}/projects.json", get(pages::incubator::exports::json))
-        .route("/{org}/-/incubator/{program}/podlings.xml", get(pages::incubator::exports::podlings_xml))
-        .route("/{org}/-/incubator/{program}/proposals", get(pages::incubator::proposals::list))
-        .route("/{org}/-/incubator/{program}/proposals/new", get(pages::incubator::proposals::new_form).post(pages::incubator::proposals::create))
-        .route("/{org}/-/incubator/{program}/proposals/{number}", get(pages::incubator::proposals::show))
-        .route("/{org}/-/incubator/{program}/proposals/{number}/edit", get(pages::incubator::proposals::edit_form).post(pages::incubator::proposals::edit))
-        .route("/{org}/-/incubator/{program}/proposals/{number}/revisions", get(pages::incubator::proposals::revisions))
-        .route("/{org}/-/incubator/{program}/proposals/{number}/comments", post(pages::incubator::proposals::comment))
-        .route("/{org}/-/incubator/{program}/proposals/{number}/discussion", post(pages::incubator::proposals::start_discussion))
-        .route("/{org}/-/incubator/{program}/proposals/{number}/request_info", post(pages::incubator::proposals::request_info))
-        .route("/{org}/-/incubator/{program}/proposals/{number}/vote", post(pages::incubator::proposals::open_vote))
-        .route("/{org}/-/incubator/{program}/votes/{id}", get(pages::incubator::votes::show))
-        .route("/{org}/-/incubator/{program}/votes/{id}/ballot", post(pages::incubator::votes::ballot))
-        .route("/{org}/-/incubator/{program}/projects/{slug}", get(pages::incubator::projects::status))
-        .route("/{org}/-/incubator/{program}/projects/{slug}/vote", post(pages::incubator::projects::open_vote))
-        .route("/{org}/-/incubator/{program}/projects/{slug}/decision", post(pages::incubator::projects::record_decision))
-        .route("/{org}/-/incubator/{program}/projects/{slug}/checklist", get(pages::incubator::projects::checklist).post(pages::incubator::projects::set_item))
-        .route("/{org}/-/incubator/{program}/projects/{slug}/checklist/evaluate", post(pages::incubator::projects::evaluate))
-        .route("/{org}/-/incubator/{program}/projects/{slug}/reports/{id}", get(pages::incubator::reports::show).post(pages::incubator::reports::save))
-        .route("/{org}/-/incubator/{program}/projects/{slug}/reports/{id}/prefill", post(pages::incubator::reports::prefill))
-        .route("/{org}/-/incubator/{program}/projects/{slug}/reports/{id}/signoff", post(pages::incubator::reports::sign_off))
+        .route(
+            "/{org}/-/incubator/new",
+            get(pages::incubator::programs::new_form).post(pages::incubator::programs::create),
+        )
+        .route(
+            "/{org}/-/incubator/{program}",
+            get(pages::incubator::programs::dashboard),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/settings",
+            get(pages::incubator::programs::settings)
+                .post(pages::incubator::programs::save_settings),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/settings/committee",
+            post(pages::incubator::programs::save_committee),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/settings/template",
+            post(pages::incubator::programs::save_template),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/settings/reports",
+            post(pages::incubator::programs::save_report_template),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/audit",
+            get(pages::incubator::programs::audit),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects.json",
+            get(pages::incubator::exports::json),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/podlings.xml",
+            get(pages::incubator::exports::podlings_xml),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals",
+            get(pages::incubator::proposals::list),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/new",
+            get(pages::incubator::proposals::new_form).post(pages::incubator::proposals::create),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}",
+            get(pages::incubator::proposals::show),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/edit",
+            get(pages::incubator::proposals::edit_form).post(pages::incubator::proposals::edit),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/revisions",
+            get(pages::incubator::proposals::revisions),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/comments",
+            post(pages::incubator::proposals::comment),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/discussion",
+            post(pages::incubator::proposals::start_discussion),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/request_info",
+            post(pages::incubator::proposals::request_info),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/vote",
+            post(pages::incubator::proposals::open_vote),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/votes/{id}",
+            get(pages::incubator::votes::show),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/votes/{id}/ballot",
+            post(pages::incubator::votes::ballot),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}",
+            get(pages::incubator::projects::status),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/vote",
+            post(pages::incubator::projects::open_vote),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/decision",
+            post(pages::incubator::projects::record_decision),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/checklist",
+            get(pages::incubator::projects::checklist).post(pages::incubator::projects::set_item),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/checklist/evaluate",
+            post(pages::incubator::projects::evaluate),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/reports/{id}",
+            get(pages::incubator::reports::show).post(pages::incubator::reports::save),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/reports/{id}/prefill",
+            post(pages::incubator::reports::prefill),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/reports/{id}/signoff",
+            post(pages::incubator::reports::sign_off),
+        )
         .route("/{owner}/{repo}", get(pages::code::home))
         .route("/{owner}/{repo}/tree/{*rest}", get(pages::code::tree))
         .route("/{owner}/{repo}/blob/{*rest}", get(pages::code::blob))
@@ -122,51 +270,168 @@ pub fn router(state: AppState) -> Router {
         .route("/{owner}/{repo}/tags", get(pages::code::tags))
         .route("/{owner}/{repo}/archive/{*file}", get(pages::code::archive))
         .route("/{owner}/{repo}/issues", get(pages::issues::list))
-        .route("/{owner}/{repo}/issues/new", get(pages::issues::new_form).post(pages::issues::create))
+        .route(
+            "/{owner}/{repo}/issues/new",
+            get(pages::issues::new_form).post(pages::issues::create),
+        )
         .route("/{owner}/{repo}/issues/{number}", get(pages::issues::show))
-        .route("/{owner}/{repo}/issues/{number}/comments", post(pages::issues::comment))
-        .route("/{owner}/{repo}/issues/{number}/state", post(pages::issues::set_state))
-        .route("/{owner}/{repo}/issues/{number}/lock", post(pages::issues::lock))
-        .route("/{owner}/{repo}/issues/{number}/labels", post(pages::issues::set_labels))
-        .route("/{owner}/{repo}/issues/{number}/milestone", post(pages::issues::set_milestone))
-        .route("/{owner}/{repo}/issues/{number}/assignees", post(pages::issues::set_assignees))
-        .route("/{owner}/{repo}/issues/{number}/edit", get(pages::issues::edit_form).post(pages::issues::edit))
-        .route("/{owner}/{repo}/issues/{number}/history", get(pages::issues::issue_history))
-        .route("/{owner}/{repo}/issues/{number}/comments/{id}/edit", get(pages::issues::edit_comment_form).post(pages::issues::edit_comment))
-        .route("/{owner}/{repo}/issues/{number}/comments/{id}/delete", post(pages::issues::delete_comment))
-        .route("/{owner}/{repo}/issues/{number}/comments/{id}/history", get(pages::issues::comment_history))
-        .route("/{owner}/{repo}/commits", get(pages::history::commits_default))
-        .route("/{owner}/{repo}/commits/{*rest}", get(pages::history::commits))
+        .route(
+            "/{owner}/{repo}/issues/{number}/comments",
+            post(pages::issues::comment),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/state",
+            post(pages::issues::set_state),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/lock",
+            post(pages::issues::lock),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/labels",
+            post(pages::issues::set_labels),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/milestone",
+            post(pages::issues::set_milestone),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/assignees",
+            post(pages::issues::set_assignees),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/edit",
+            get(pages::issues::edit_form).post(pages::issues::edit),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/history",
+            get(pages::issues::issue_history),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/comments/{id}/edit",
+            get(pages::issues::edit_comment_form).post(pages::issues::edit_comment),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/comments/{id}/delete",
+            post(pages::issues::delete_comment),
+        )
+        .route(
+            "/{owner}/{repo}/issues/{number}/comments/{id}/history",
+            get(pages::issues::comment_history),
+        )
+        .route(
+            "/{owner}/{repo}/commits",
+            get(pages::history::commits_default),
+        )
+        .route(
+            "/{owner}/{repo}/commits/{*rest}",
+            get(pages::history::commits),
+        )
         .route("/{owner}/{repo}/commit/{id}", get(pages::history::commit))
         .route("/{owner}/{repo}/compare", get(pages::history::compare_form))
-        .route("/{owner}/{repo}/compare/{*spec}", get(pages::history::compare))
+        .route(
+            "/{owner}/{repo}/compare/{*spec}",
+            get(pages::history::compare),
+        )
         .route("/{owner}/{repo}/blame/{*rest}", get(pages::history::blame))
-        .route("/{owner}/{repo}/labels", get(pages::labels::labels).post(pages::labels::create_label))
-        .route("/{owner}/{repo}/labels/defaults", post(pages::labels::add_default_labels))
-        .route("/{owner}/{repo}/labels/{id}/edit", post(pages::labels::edit_label))
-        .route("/{owner}/{repo}/labels/{id}/delete", post(pages::labels::delete_label))
+        .route(
+            "/{owner}/{repo}/labels",
+            get(pages::labels::labels).post(pages::labels::create_label),
+        )
+        .route(
+            "/{owner}/{repo}/labels/defaults",
+            post(pages::labels::add_default_labels),
+        )
+        .route(
+            "/{owner}/{repo}/labels/{id}/edit",
+            post(pages::labels::edit_label),
+        )
+        .route(
+            "/{owner}/{repo}/labels/{id}/delete",
+            post(pages::labels::delete_label),
+        )
         .route("/{owner}/{repo}/milestones", get(pages::labels::milestones))
-        .route("/{owner}/{repo}/milestones/new", get(pages::labels::new_milestone_form).post(pages::labels::create_milestone))
-        .route("/{owner}/{repo}/milestones/{id}/edit", get(pages::labels::edit_milestone_form).post(pages::labels::edit_milestone))
-        .route("/{owner}/{repo}/milestones/{id}/close", post(pages::labels::close_milestone))
-        .route("/{owner}/{repo}/milestones/{id}/open", post(pages::labels::reopen_milestone))
-        .route("/{owner}/{repo}/milestones/{id}/delete", post(pages::labels::delete_milestone))
-        .route("/{owner}/{repo}/settings", get(pages::repo::settings).post(pages::repo::save_settings))
-        .route("/{owner}/{repo}/settings/collaborators", post(pages::repo::add_collaborator))
-        .route("/{owner}/{repo}/settings/collaborators/{user}/level", post(pages::repo::change_collaborator))
-        .route("/{owner}/{repo}/settings/collaborators/{user}/remove", post(pages::repo::remove_collaborator))
-        .route("/{owner}/{repo}/settings/teams", post(pages::repo::add_team))
-        .route("/{owner}/{repo}/settings/teams/{team}/remove", post(pages::repo::remove_team))
+        .route(
+            "/{owner}/{repo}/milestones/new",
+            get(pages::labels::new_milestone_form).post(pages::labels::create_milestone),
+        )
+        .route(
+            "/{owner}/{repo}/milestones/{id}/edit",
+            get(pages::labels::edit_milestone_form).post(pages::labels::edit_milestone),
+        )
+        .route(
+            "/{owner}/{repo}/milestones/{id}/close",
+            post(pages::labels::close_milestone),
+        )
+        .route(
+            "/{owner}/{repo}/milestones/{id}/open",
+            post(pages::labels::reopen_milestone),
+        )
+        .route(
+            "/{owner}/{repo}/milestones/{id}/delete",
+            post(pages::labels::delete_milestone),
+        )
+        .route(
+            "/{owner}/{repo}/settings",
+            get(pages::repo::settings).post(pages::repo::save_settings),
+        )
+        .route(
+            "/{owner}/{repo}/settings/collaborators",
+            post(pages::repo::add_collaborator),
+        )
+        .route(
+            "/{owner}/{repo}/settings/collaborators/{user}/level",
+            post(pages::repo::change_collaborator),
+        )
+        .route(
+            "/{owner}/{repo}/settings/collaborators/{user}/remove",
+            post(pages::repo::remove_collaborator),
+        )
+        .route(
+            "/{owner}/{repo}/settings/teams",
+            post(pages::repo::add_team),
+        )
+        .route(
+            "/{owner}/{repo}/settings/teams/{team}/remove",
+            post(pages::repo::remove_team),
+        )
         .route("/{owner}/{repo}/settings/delete", post(pages::repo::delete))
-        .route("/{owner}/{repo}/settings/branches", get(pages::protection::list).post(pages::protection::create))
-        .route("/{owner}/{repo}/settings/branches/edit", get(pages::protection::edit_form).post(pages::protection::save))
-        .route("/{owner}/{repo}/settings/branches/delete", post(pages::protection::delete))
-        .route("/{owner}/{repo}/settings/hooks", get(pages::hooks::repo_list).post(pages::hooks::repo_create))
-        .route("/{owner}/{repo}/settings/hooks/{id}", get(pages::hooks::repo_show).post(pages::hooks::repo_save))
-        .route("/{owner}/{repo}/settings/hooks/{id}/delete", post(pages::hooks::repo_delete))
-        .route("/{owner}/{repo}/settings/hooks/{id}/test", post(pages::hooks::repo_test))
-        .route("/{owner}/{repo}/settings/hooks/{id}/deliveries/{delivery}", get(pages::hooks::repo_delivery))
-        .route("/{owner}/{repo}/settings/hooks/{id}/deliveries/{delivery}/redeliver", post(pages::hooks::repo_redeliver))
+        .route(
+            "/{owner}/{repo}/settings/branches",
+            get(pages::protection::list).post(pages::protection::create),
+        )
+        .route(
+            "/{owner}/{repo}/settings/branches/edit",
+            get(pages::protection::edit_form).post(pages::protection::save),
+        )
+        .route(
+            "/{owner}/{repo}/settings/branches/delete",
+            post(pages::protection::delete),
+        )
+        .route(
+            "/{owner}/{repo}/settings/hooks",
+            get(pages::hooks::repo_list).post(pages::hooks::repo_create),
+        )
+        .route(
+            "/{owner}/{repo}/settings/hooks/{id}",
+            get(pages::hooks::repo_show).post(pages::hooks::repo_save),
+        )
+        .route(
+            "/{owner}/{repo}/settings/hooks/{id}/delete",
+            post(pages::hooks::repo_delete),
+        )
+        .route(
+            "/{owner}/{repo}/settings/hooks/{id}/test",
+            post(pages::hooks::repo_test),
+        )
+        .route(
+            "/{owner}/{repo}/settings/hooks/{id}/deliveries/{delivery}",
+            get(pages::hooks::repo_delivery),
+        )
+        .route(
+            "/{owner}/{repo}/settings/hooks/{id}/deliveries/{delivery}/redeliver",
+            post(pages::hooks::repo_redeliver),
+        )
         .fallback(|| async { error::WebError::NotFound })
         .layer(middleware::from_fn(csrf::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), moved::pages))
@@ -174,17 +439,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), ctx::load))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::check))
         .layer(sessions)
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, cfg.request_timeout))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
-                 script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-            ),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static("x-frame-options"),
-            HeaderValue::from_static("DENY"),
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            cfg.request_timeout,
         ));
 
     // Clones and pushes may take as long as they need: no timeout here, and the bodies
@@ -210,6 +467,20 @@ pub fn router(state: AppState) -> Router {
             cfg.request_timeout,
         )))
         .merge(html)
+        // On every response, not only the pages' router: the API's HTML (`/api/swagger`),
+        // error answers of the git routes and anything added later are covered too. A
+        // handler that sets a stricter policy (raw files) keeps its own.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                 script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -3,6 +3,8 @@
 
 use std::io::{self, IsTerminal};
 
+use tracing_subscriber::field::MakeExt;
+use tracing_subscriber::fmt::format::{Writer, debug_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry, fmt};
@@ -57,6 +59,7 @@ where
 {
     match format {
         LogFormat::Text => fmt::layer()
+            .fmt_fields(debug_fn(write_escaped_field).delimited(" "))
             .with_writer(writer)
             .with_ansi(ansi)
             .with_target(true)
@@ -69,6 +72,28 @@ where
             .with_writer(writer)
             .boxed(),
     }
+}
+
+/// Writes one field of a text log line with every control character escaped. Values come
+/// from requests (login names, paths, headers); a raw line break in one would let a client
+/// write a forged line of its own into the log. (JSON escapes them already.)
+fn write_escaped_field(
+    w: &mut Writer<'_>,
+    field: &tracing::field::Field,
+    value: &dyn std::fmt::Debug,
+) -> std::fmt::Result {
+    if field.name() != "message" {
+        write!(w, "{}=", field.name())?;
+    }
+    let text = format!("{value:?}");
+    for c in text.chars() {
+        if c.is_control() {
+            w.write_str(&c.escape_default().to_string())?;
+        } else {
+            write!(w, "{c}")?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -148,6 +173,29 @@ mod tests {
         assert_eq!(quiet, "");
         let all = emit(LogFormat::Text, "debug");
         assert!(all.contains("hidden at info"), "{all}");
+    }
+
+    /// A login name or path with line breaks stays on its own line, escaped.
+    #[test]
+    fn request_values_cannot_forge_lines() {
+        for format in [LogFormat::Text, LogFormat::Json] {
+            let out = Captured::default();
+            let (filter, _) = filter("info", None);
+            let subscriber = tracing_subscriber::registry()
+                .with(layer(format, out.clone(), false).with_filter(filter));
+            let login = "ghost\r\n2026-01-01T00:00:00Z  INFO hatchery: admin signed in\u{1b}[2J";
+            tracing::subscriber::with_default(subscriber, || {
+                tracing::info!(login = %login, path = %"/a\nb", "failed sign-in {}", "x\ny");
+            });
+            let text = out.text();
+            assert_eq!(text.lines().count(), 1, "{format:?}: {text}");
+            assert!(!text.contains('\u{1b}'), "{format:?}: {text:?}");
+            assert!(!text.contains('\r'), "{format:?}: {text:?}");
+            if format == LogFormat::Text {
+                assert!(text.contains(r"login=ghost\r\n2026"), "{text}");
+                assert!(text.contains(r"failed sign-in x\ny"), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -26,19 +26,40 @@ pub fn login_url(next: &str) -> String {
     }
 }
 
-/// Only paths on this site: `/x` but not `//evil.example` or `/\evil`.
+/// Only paths on this site, judged as a browser's URL parser (WHATWG) reads them: it drops
+/// tabs and line breaks anywhere and takes `\` for `/`, so `/\t/evil.example` and
+/// `/\\evil.example` both mean `//evil.example`, another site. Anything holding other control
+/// characters is not a path we ever link to: the default. The result is what the browser
+/// would see, with non-ASCII percent-encoded, so it always makes a valid `Location`.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.starts_with("/\\")
-                && !n.contains(['\r', '\n']) =>
-        {
-            n.to_owned()
-        }
-        _ => "/".to_owned(),
+    let default = || "/".to_owned();
+    let Some(next) = next else {
+        return default();
+    };
+    let seen: String = next
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect();
+    if seen.chars().any(char::is_control) {
+        return default();
     }
+    let mut chars = seen.chars();
+    if chars.next() != Some('/') || chars.next() == Some('/') {
+        return default();
+    }
+    let mut out = String::with_capacity(seen.len());
+    for c in seen.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
 }
 
 fn session(ctx: &Ctx) -> WebResult<&Session> {
@@ -303,6 +324,39 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("/a/b?c=d#e")), "/a/b?c=d#e");
+        assert_eq!(safe_next(Some("/%E4%BD%A0")), "/%E4%BD%A0");
+        assert_eq!(safe_next(Some("/你")), "/%E4%BD%A0");
+    }
+
+    /// What browsers do with `/\t/evil.com`: drop the tab, then `//evil.com` is another host.
+    #[test]
+    fn next_is_judged_as_a_browser_parses_it() {
+        for evil in [
+            "/\t/evil.com",
+            "/\t\\evil.com",
+            "/\t/\t/evil.com",
+            "/\n/evil.com",
+            "/\r\n/evil.com",
+            "\\/evil.com",
+            "\t//evil.com",
+            "/\\\\evil.com",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
+        for control in [
+            "/a\0b", "/\u{1}x", "/\u{b}x", "/\u{c}x", "/x\u{7f}", "/x\u{85}",
+        ] {
+            assert_eq!(safe_next(Some(control)), "/", "{control:?}");
+        }
+        assert_eq!(safe_next(Some("/org/\tx")), "/org/x");
+        for next in ["/a\tb", "/ok", "/x\\y"] {
+            let target = safe_next(Some(next));
+            assert!(
+                axum::http::HeaderValue::from_str(&target).is_ok(),
+                "{target:?}"
+            );
+        }
         assert_eq!(login_url("/a b?c=d"), "/user/login?next=%2Fa+b%3Fc%3Dd");
         assert_eq!(login_url("/"), "/user/login");
     }
