@@ -45,6 +45,7 @@ mod receive;
 mod refs;
 mod repo;
 mod shallow;
+mod snapshot;
 mod walk;
 
 pub use archive::ArchiveFormat;
@@ -75,6 +76,7 @@ pub use pushed::PushedCommit;
 pub use receive::{MigratedPack, Quarantine, ReceiveOptions, ReceivedPack};
 pub use refs::{RefUpdate, RefUpdateError, validate_ref_name};
 pub use repo::{Head, InitialCommit, Object, ObjectKind, Ref, Repository, Signature};
+pub use snapshot::{SnapshotEntry, SnapshotStats, snapshot_repository};
 
 /// The agent string we announce, e.g. `hatchery/0.1.0`.
 pub fn agent() -> String {

@@ -13,6 +13,7 @@ mod incubator;
 mod issues;
 mod labels;
 mod orgs;
+pub mod portable;
 mod protection;
 mod pulls;
 mod repo_search;
