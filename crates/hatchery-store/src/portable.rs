@@ -73,6 +73,8 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
         "branch_protection_allowlist",
         "protection_id, list, COALESCE(user_id, 0), COALESCE(team_id, 0)",
     ),
+    table("pull_requests", "issue_id"),
+    table("repo_merge_settings", "repo_id"),
 ];
 
 /// Tables a dump leaves out: sign-in sessions and throttle counters, which are about the
