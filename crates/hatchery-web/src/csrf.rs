@@ -32,6 +32,8 @@ enum Verdict {
     Valid,
     Invalid,
     TooLarge,
+    /// A form field holds a NUL byte or broken UTF-8 (see [`crate::input`]).
+    BadInput,
 }
 
 fn mac(secret: &str, nonce: &str) -> String {
@@ -102,7 +104,13 @@ pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> R
                     .or_else(|| form_field(&bytes, FIELD));
                 let ok = !fresh
                     && submitted.is_some_and(|s| constant_time_eq(s.as_bytes(), token.as_bytes()));
-                let verdict = if ok { Verdict::Valid } else { Verdict::Invalid };
+                let verdict = if !ok {
+                    Verdict::Invalid
+                } else if !crate::input::form_is_clean(&bytes) {
+                    Verdict::BadInput
+                } else {
+                    Verdict::Valid
+                };
                 (Request::from_parts(parts, Body::from(bytes)), verdict)
             }
         }
@@ -128,6 +136,7 @@ pub async fn enforce(req: Request, next: Next) -> Response {
     {
         Verdict::NotNeeded | Verdict::Valid => next.run(req).await,
         Verdict::TooLarge => WebError::PayloadTooLarge.into_response(),
+        Verdict::BadInput => WebError::BadRequest("hardening.invalid_input").into_response(),
         Verdict::Invalid => {
             tracing::warn!(path = %req.uri().path(), "refused a request with a missing or wrong CSRF token");
             WebError::Csrf.into_response()

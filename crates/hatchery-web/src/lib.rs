@@ -13,6 +13,7 @@ pub mod error;
 pub mod form;
 pub mod git_http;
 pub mod i18n;
+pub mod input;
 mod moved;
 pub mod pages;
 pub mod state;
@@ -489,6 +490,7 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(middleware::from_fn(input::refuse_invalid))
         .layer(middleware::from_fn(client_addr))
         .layer(middleware::from_fn(log_request))
         .with_state(state)

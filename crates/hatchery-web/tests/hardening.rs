@@ -109,3 +109,92 @@ async fn every_html_answer_carries_the_security_headers() {
         }
     }
 }
+
+/// The places the attack found 500s: paths, search queries, sign-in form, issue bodies,
+/// JSON bodies, Basic user names. Each is refused with a 400 that says why.
+#[tokio::test]
+async fn nul_bytes_are_refused_at_the_edge() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use base64::Engine;
+    for mut app in TestApp::all().await {
+        app.sign_up("nina").await;
+        let r = app
+            .post_form("/repo/create", &[("owner", "nina"), ("name", "r")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        for path in [
+            "/a%00b",
+            "/api/v1/users/a%00b",
+            "/nina/r/issues?q=a%00b",
+            "/issues?q=a%00b",
+            "/api/v1/repos/issues/search?q=a%00b",
+            "/nina/r/issues?q=%ff",
+        ] {
+            let r = app.get(path).await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "[{}] {path}",
+                app.label()
+            );
+            r.assert_contains("NUL byte");
+        }
+        for (path, fields) in [
+            ("/user/login", &[("login", "ni\0na"), ("password", "x")][..]),
+            (
+                "/nina/r/issues/new",
+                &[("title", "t"), ("body", "a\0b")][..],
+            ),
+            ("/user/settings/tokens", &[("name", "t\0k")][..]),
+        ] {
+            let r = app.post_form(path, fields).await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "[{}] {path}",
+                app.label()
+            );
+            r.assert_contains("NUL byte");
+        }
+        let basic = |user: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{PASSWORD}"))
+            )
+        };
+        let r = app
+            .send(
+                Request::post("/api/v1/user/repos")
+                    .header(header::AUTHORIZATION, basic("nina"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::from(r#"{"name":"x","description":"a\u0000b"}"#))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::BAD_REQUEST,
+            "[{}] {}",
+            app.label(),
+            r.body
+        );
+        r.assert_contains("NUL byte");
+        for path in ["/nina/r/info/refs?service=git-upload-pack", "/api/v1/user"] {
+            let r = app
+                .send(
+                    Request::get(path)
+                        .header(header::AUTHORIZATION, basic("ni\0na"))
+                        .body(Body::empty())
+                        .expect("request"),
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "[{}] {path}",
+                app.label()
+            );
+        }
+    }
+}

@@ -75,8 +75,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> ApiResult<ApiJson<T>> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+        // Read as a value first, so that NUL bytes inside strings (valid JSON, refused by
+        // PostgreSQL) are refused here with a clear message.
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => {
+                if !crate::input::json_is_clean(&v) {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        crate::input::MESSAGE,
+                    ));
+                }
+                serde_json::from_value(v).map(ApiJson).map_err(|e| {
+                    ApiError::unprocessable(format!(
+                        "Failed to deserialize the JSON body into the target type: {e}"
+                    ))
+                })
+            }
             Err(JsonRejection::BytesRejection(r))
                 if r.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
