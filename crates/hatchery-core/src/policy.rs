@@ -144,6 +144,9 @@ pub enum Action {
     Administer,
     /// Repo: open an issue.
     OpenIssue,
+    /// Repo: fork it (anyone signed in who can read it; where the fork goes is checked
+    /// with `CreateRepo` on the new owner).
+    Fork,
     /// Repo: open a pull request into it (its readers; the head must be readable too).
     OpenPull,
     /// Pull request: merge it (the base repository's writers; branch protection may add
@@ -239,6 +242,10 @@ pub fn authorize(actor: Actor, action: Action, resource: Resource) -> Decision {
         (Resource::Repo(repo), Action::Read | Action::Write | Action::Administer) => {
             authorize_repo(actor, action, repo)
         }
+        (Resource::Repo(repo), Action::Fork) => match authorize_repo(actor, Action::Read, repo) {
+            Decision::Allow => allow_if(actor.user_id().is_some(), actor),
+            denied => denied,
+        },
         (Resource::Repo(repo), Action::OpenIssue | Action::OpenPull) => {
             participate(actor, repo, false)
         }
@@ -612,6 +619,12 @@ mod tests {
             (ANON,  OpenIssue, Resource::Repo(private),         Deny(SignInRequired)),
             (USER,  OpenIssue, Resource::Repo(reader_private),  Allow),
             (USER,  OpenIssue, Resource::Repo(retired),         Deny(ReadOnly)),
+            (ANON,  Fork,      Resource::Repo(public),          Deny(SignInRequired)),
+            (USER,  Fork,      Resource::Repo(public),          Allow),
+            (USER,  Fork,      Resource::Repo(private),         Deny(NotFound)),
+            (ANON,  Fork,      Resource::Repo(private),         Deny(SignInRequired)),
+            (USER,  Fork,      Resource::Repo(reader_private),  Allow),
+            (USER,  Fork,      Resource::Repo(retired),         Allow),
             (ANON,  OpenPull,  Resource::Repo(public),          Deny(SignInRequired)),
             (USER,  OpenPull,  Resource::Repo(public),          Allow),
             (USER,  OpenPull,  Resource::Repo(private),         Deny(NotFound)),

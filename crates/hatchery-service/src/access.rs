@@ -58,6 +58,15 @@ impl Forge {
         owner_id: i64,
     ) -> Result<Vec<Repo>, ServiceError> {
         let repos = self.store.repos_of_owner(owner_id).await?;
+        self.readable(actor, repos).await
+    }
+
+    /// Keeps the repositories `actor` may read, without a query per repository.
+    pub async fn readable(
+        &self,
+        actor: Actor,
+        repos: Vec<Repo>,
+    ) -> Result<Vec<Repo>, ServiceError> {
         let access = match actor.user_id() {
             Some(uid) if repos.iter().any(|r| r.is_private) => {
                 let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();

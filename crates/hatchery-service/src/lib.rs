@@ -5,6 +5,7 @@
 //! written once.
 
 pub mod access;
+pub mod forks;
 pub mod incubator;
 pub mod issues;
 pub mod maintenance;

@@ -33,6 +33,8 @@ pub struct Repo {
     pub updated_at: i64,
     /// The last accepted push; `None` until the first.
     pub pushed_at: Option<i64>,
+    /// The repository this one was forked from, while it exists.
+    pub fork_id: Option<i64>,
 }
 
 impl Repo {
@@ -98,7 +100,9 @@ macro_rules! repo_fields {
             $r,
             "updated_at, ",
             $r,
-            "pushed_at"
+            "pushed_at, ",
+            $r,
+            "fork_id"
         )
     };
 }
@@ -145,6 +149,7 @@ pub(crate) fn repo_at(row: &AnyRow) -> Result<Repo, sqlx::Error> {
         created_at: row.try_get(9)?,
         updated_at: row.try_get(10)?,
         pushed_at: row.try_get(11)?,
+        fork_id: row.try_get(12)?,
     })
 }
 
@@ -214,6 +219,41 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         Ok(repo_at(&row)?)
+    }
+
+    /// Like [`Store::create_repo`], recording `parent_id` as the repository it is a fork of
+    /// (`NotFound` when the parent was deleted meanwhile).
+    pub async fn create_fork(&self, new: NewRepo<'_>, parent_id: i64) -> Result<Repo, StoreError> {
+        let row = sqlx::query(concat!(
+            "INSERT INTO repositories (owner_id, name, lower_name, description, is_private,
+                 default_branch, read_only, created_at, updated_at, fork_id)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $8)",
+            returning_repo!()
+        ))
+        .bind(new.owner_id)
+        .bind(new.name.as_str())
+        .bind(new.name.lower())
+        .bind(new.description)
+        .bind(i64::from(new.is_private))
+        .bind(new.default_branch)
+        .bind(now_ms())
+        .bind(parent_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(repo_at(&row)?)
+    }
+
+    /// The forks of a repository, private ones included (callers filter with the policy),
+    /// oldest first.
+    pub async fn forks_of(&self, parent_id: i64) -> Result<Vec<Repo>, StoreError> {
+        let rows = sqlx::query(concat!(
+            select_repo!(),
+            " WHERE r.fork_id = $1 ORDER BY r.created_at, r.id"
+        ))
+        .bind(parent_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(repo_at).collect::<Result<_, _>>()?)
     }
 
     /// Owner and repository names both compare case-insensitively.

@@ -1121,6 +1121,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             pushed_at: None,
+            fork_id: None,
         };
         let links = DiffLinks {
             repo,
