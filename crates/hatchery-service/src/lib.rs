@@ -51,6 +51,8 @@ pub struct Forge {
     pub passwords: Passwords,
     pub repos: RepoRoot,
     pub signin: SignInPolicy,
+    /// Recent successful Basic verifications (`None`: every request runs argon2).
+    credentials: Option<signin::CredentialCache>,
     /// Opened repositories by repository id. Opening reads config files and pack indexes;
     /// a handle stays correct across pushes (refs are read from disk, new packs are found on
     /// a miss), so it is kept.
@@ -81,6 +83,7 @@ impl Forge {
             passwords: Passwords::default(),
             repos: RepoRoot::new(repositories_dir),
             signin,
+            credentials: None,
             git_handles: quick_cache::sync::Cache::new(OPEN_REPOSITORIES),
             maintaining: maintenance::InProgress::default(),
             webhooks: webhooks::Hub::default(),

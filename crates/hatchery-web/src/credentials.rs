@@ -6,7 +6,7 @@
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 use hatchery_core::Actor;
-use hatchery_service::signin::SignIn;
+use hatchery_service::signin::{Door, SignIn};
 use hatchery_service::tokens;
 use hatchery_store::User;
 
@@ -142,7 +142,11 @@ pub async fn authenticate(
     let Some(username) = username else {
         return Err(AuthFailure::Invalid);
     };
-    match state.forge.sign_in(&username, &secret, addr).await {
+    match state
+        .forge
+        .sign_in_via(Door::Basic, &username, &secret, addr)
+        .await
+    {
         Ok(SignIn::Ok(user)) => Ok(Caller::of(user, None, Method::Password)),
         Ok(SignIn::Invalid) => Err(AuthFailure::Invalid),
         Ok(SignIn::Throttled) => Err(AuthFailure::Throttled),

@@ -28,6 +28,10 @@ pub struct WebConfig {
     pub max_push_bytes: u64,
     /// Packs generated or received at once; more wait their turn.
     pub max_concurrent_packs: usize,
+    /// Longest a push may take (`git.max_push_secs`).
+    pub max_push: Duration,
+    /// How long a successful Basic password check is remembered (`auth.basic_cache_secs`).
+    pub basic_cache: Duration,
     /// `webhook.*`: allowed destinations, timeout, retries. Its `public_url` is replaced
     /// by the one above.
     pub webhook: WebhookSettings,
@@ -52,6 +56,8 @@ impl WebConfig {
             repositories_dir: std::env::temp_dir().join("hatchery-test-repositories"),
             max_push_bytes: 1 << 30,
             max_concurrent_packs: 4,
+            max_push: Duration::from_secs(3600),
+            basic_cache: Duration::from_secs(300),
             webhook: WebhookSettings::default(),
         }
     }
@@ -71,6 +77,8 @@ impl fmt::Debug for WebConfig {
             .field("repositories_dir", &self.repositories_dir)
             .field("max_push_bytes", &self.max_push_bytes)
             .field("max_concurrent_packs", &self.max_concurrent_packs)
+            .field("max_push", &self.max_push)
+            .field("basic_cache", &self.basic_cache)
             .field("webhook", &self.webhook)
             .finish()
     }
@@ -94,12 +102,12 @@ pub struct Inner {
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> AppState {
         let signin = SignInPolicy::new(cfg.max_failed_logins, cfg.lockout_minutes);
-        let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin).with_webhooks(
-            WebhookSettings {
+        let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin)
+            .with_webhooks(WebhookSettings {
                 public_url: cfg.public_url.clone(),
                 ..cfg.webhook.clone()
-            },
-        );
+            })
+            .with_credential_cache(&cfg.secret, cfg.basic_cache);
         let pack_permits = Arc::new(Semaphore::new(cfg.max_concurrent_packs.max(1)));
         AppState(Arc::new(Inner {
             store,

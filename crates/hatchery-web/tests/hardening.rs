@@ -198,3 +198,177 @@ async fn nul_bytes_are_refused_at_the_edge() {
         }
     }
 }
+
+fn from(
+    addr: &str,
+    mut req: axum::http::Request<axum::body::Body>,
+) -> axum::http::Request<axum::body::Body> {
+    let ip: std::net::IpAddr = addr.parse().expect("address");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+            ip, 40000,
+        )));
+    req
+}
+
+/// A sign-in form POST from a client address.
+async fn login_from(c: &mut TestApp, addr: &str, login: &str, password: &str) -> StatusCode {
+    use axum::http::{Request, header};
+    if c.cookie("hatchery_csrf").is_none() {
+        c.get("/").await;
+    }
+    let token = c.cookie("hatchery_csrf").cloned().unwrap_or_default();
+    let body = support::encode(&[("_csrf", &token), ("login", login), ("password", password)]);
+    let req = Request::post("/user/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    c.send(from(addr, req)).await.status
+}
+
+async fn api_from(c: &mut TestApp, addr: &str, authorization: &str) -> StatusCode {
+    let req = axum::http::Request::get("/api/v1/user")
+        .header(axum::http::header::AUTHORIZATION, authorization)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    c.send(from(addr, req)).await.status
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+/// Five wrong passwords from an attacker's address used to lock the owner out everywhere.
+/// Now the attacker's address is refused for that account; the owner, from their own
+/// address, signs in (form, API Basic) and their token always works.
+#[tokio::test]
+async fn an_attacker_cannot_lock_the_owner_out() {
+    for mut app in TestApp::all_with(|c| c.max_failed_logins = 3).await {
+        app.sign_up("olga").await;
+        let mut api = app.new_client();
+        let r = api
+            .send(
+                axum::http::Request::post("/api/v1/users/olga/tokens")
+                    .header(axum::http::header::AUTHORIZATION, basic("olga", PASSWORD))
+                    .header(axum::http::header::CONTENT_TYPE, "application/json")
+                    .body(axum::body::Body::from(r#"{"name":"ci","scopes":["all"]}"#))
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let token: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+        let token = token["sha1"].as_str().unwrap_or_default().to_owned();
+
+        // Name and email share one counter: 2 + 1 failures reach the limit of 3.
+        let mut attacker = app.new_client();
+        let evil = "203.0.113.9";
+        assert_eq!(
+            login_from(&mut attacker, evil, "olga", "guess 1").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            login_from(&mut attacker, evil, "OLGA", "guess 2").await,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            api_from(
+                &mut attacker,
+                evil,
+                &basic("olga@example.edu.cn", "guess 3")
+            )
+            .await,
+            StatusCode::UNAUTHORIZED
+        );
+        // The attacker's address is refused for this account on every door...
+        assert_eq!(
+            login_from(&mut attacker, evil, "olga@example.edu.cn", PASSWORD).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "[{}]",
+            app.label()
+        );
+        assert_eq!(
+            api_from(&mut attacker, evil, &basic("olga", PASSWORD)).await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        let git = axum::http::Request::get("/olga/none/info/refs?service=git-upload-pack")
+            .header(axum::http::header::AUTHORIZATION, basic("olga", "guess 4"))
+            .body(axum::body::Body::empty())
+            .expect("request");
+        assert_eq!(
+            attacker.send(from(evil, git)).await.status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+
+        // ...while the owner, elsewhere, gets in (slowed down, not refused).
+        let mut owner = app.new_client();
+        let home = "198.51.100.7";
+        assert_eq!(
+            login_from(&mut owner, home, "olga", PASSWORD).await,
+            StatusCode::SEE_OTHER,
+            "[{}]",
+            app.label()
+        );
+        assert_eq!(
+            api_from(&mut owner, home, &basic("olga", PASSWORD)).await,
+            StatusCode::OK
+        );
+        // Tokens are never throttled, not even from the attacker's address.
+        assert_eq!(
+            api_from(&mut attacker, evil, &format!("token {token}")).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            api_from(&mut attacker, evil, &basic("olga", &token)).await,
+            StatusCode::OK
+        );
+        // Another account from the attacker's address is not affected.
+        let mut other = app.new_client();
+        other.sign_up("pia").await;
+        other.logout().await;
+        assert_eq!(
+            login_from(&mut other, evil, "pia", PASSWORD).await,
+            StatusCode::SEE_OTHER
+        );
+    }
+}
+
+/// A remembered Basic credential stops working the moment the password changes.
+#[tokio::test]
+async fn remembered_basic_credentials_end_with_a_password_change() {
+    for mut app in TestApp::all().await {
+        app.sign_up("quinn").await;
+        let mut api = app.new_client();
+        for _ in 0..2 {
+            assert_eq!(
+                api_from(&mut api, "192.0.2.1", &basic("quinn", PASSWORD)).await,
+                StatusCode::OK
+            );
+        }
+        let new_password = "a brand new password";
+        let r = app
+            .post_form(
+                "/user/settings/password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("new_password", new_password),
+                    ("new_password_confirm", new_password),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(
+            api_from(&mut api, "192.0.2.1", &basic("quinn", PASSWORD)).await,
+            StatusCode::UNAUTHORIZED,
+            "[{}] the old password is not remembered",
+            app.label()
+        );
+        assert_eq!(
+            api_from(&mut api, "192.0.2.1", &basic("quinn", new_password)).await,
+            StatusCode::OK
+        );
+    }
+}

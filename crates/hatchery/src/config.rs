@@ -87,6 +87,8 @@ pub struct AuthConfig {
     pub session_days: u32,
     pub max_failed_logins: u32,
     pub lockout_minutes: u32,
+    /// Seconds a successful Basic (git, API) password check is remembered; 0: never.
+    pub basic_cache_secs: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,6 +111,8 @@ pub enum LogFormat {
 pub struct GitConfig {
     pub max_push_bytes: u64,
     pub max_concurrent_packs: usize,
+    /// Longest a push may take; older quarantine directories are crash leftovers.
+    pub max_push_secs: u64,
 }
 
 /// Webhook deliveries. The texts are validated: [`WebhookConfig::allowed`] and
@@ -484,6 +488,7 @@ struct RawAuth {
     session_days: u32,
     max_failed_logins: u32,
     lockout_minutes: u32,
+    basic_cache_secs: u64,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -498,6 +503,7 @@ struct RawLog {
 struct RawGit {
     max_push_bytes: u64,
     max_concurrent_packs: usize,
+    max_push_secs: u64,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -529,6 +535,7 @@ impl Default for RawConfig {
                 session_days: 30,
                 max_failed_logins: 5,
                 lockout_minutes: 15,
+                basic_cache_secs: 300,
             },
             log: RawLog {
                 level: "info".into(),
@@ -537,6 +544,7 @@ impl Default for RawConfig {
             git: RawGit {
                 max_push_bytes: 1 << 30,
                 max_concurrent_packs: default_concurrent_packs(),
+                max_push_secs: 3600,
             },
             webhook: RawWebhook {
                 allowed_hosts: "external".into(),
@@ -679,6 +687,9 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
     if raw.git.max_concurrent_packs == 0 {
         bad("git.max_concurrent_packs", "must be at least 1".into());
     }
+    if raw.git.max_push_secs == 0 {
+        bad("git.max_push_secs", "must be at least 1".into());
+    }
     if let Err(e) = hatchery_core::netpolicy::AllowedHosts::parse(&raw.webhook.allowed_hosts) {
         bad("webhook.allowed_hosts", e.to_string());
     }
@@ -725,6 +736,7 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             session_days: raw.auth.session_days,
             max_failed_logins: raw.auth.max_failed_logins,
             lockout_minutes: raw.auth.lockout_minutes,
+            basic_cache_secs: raw.auth.basic_cache_secs,
         },
         log: LogConfig {
             level: raw.log.level,
@@ -733,6 +745,7 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
         git: GitConfig {
             max_push_bytes: raw.git.max_push_bytes,
             max_concurrent_packs: raw.git.max_concurrent_packs,
+            max_push_secs: raw.git.max_push_secs,
         },
         webhook: WebhookConfig {
             allowed_hosts: raw.webhook.allowed_hosts,
@@ -1300,15 +1313,28 @@ const KEYS: &[KeySpec] = &[
         "auth.max_failed_logins",
         Int,
         Literal("5"),
-        "Failed sign-ins for one account after which further attempts are refused for \
-         lockout_minutes. One client address may fail ten times as often, since many people \
-         can share an address behind a NAT.",
+        "Failed sign-ins for one account from one client address after which that address \
+         is refused for that account for lockout_minutes. One address may fail ten times as \
+         often over all accounts (many people can share an address behind a NAT). An \
+         account as a whole is never locked: past this many failures from anywhere, each \
+         further password check for it is slowed down (0.25 s, doubling, at most 4 s). \
+         Access tokens are never throttled.",
     ),
     key(
         "auth.lockout_minutes",
         Int,
         Literal("15"),
-        "Minutes sign-in stays refused after max_failed_logins failures.",
+        "The throttling window: minutes failures are counted, and an address stays refused.",
+    ),
+    key(
+        "auth.basic_cache_secs",
+        Int,
+        Literal("300"),
+        "Seconds a successful password check of HTTP Basic credentials (git, API) is \
+         remembered in memory, so clients that send their password with every request do not \
+         run argon2 each time. Keyed by an HMAC (signing secret) of the account, its password \
+         hash and the password; a password change ends it. 0 turns the cache off. The sign-in \
+         form always checks the password.",
     ),
     key(
         "log.level",
@@ -1340,6 +1366,14 @@ const KEYS: &[KeySpec] = &[
         },
         "Most packs built or received at the same time (clones, fetches and pushes); more \
          wait for a free slot.",
+    ),
+    key(
+        "git.max_push_secs",
+        Int,
+        Literal("3600"),
+        "Longest a push may take, in seconds; a slower one is cut off. The hourly upkeep \
+         removes quarantine directories (objects/incoming-*) older than this, which only a \
+         crashed server leaves behind.",
     ),
     key(
         "webhook.allowed_hosts",

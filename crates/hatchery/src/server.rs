@@ -60,6 +60,8 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         repositories_dir: cfg.data_dir.join("repositories"),
         max_push_bytes: cfg.git.max_push_bytes,
         max_concurrent_packs: cfg.git.max_concurrent_packs,
+        max_push: std::time::Duration::from_secs(cfg.git.max_push_secs),
+        basic_cache: std::time::Duration::from_secs(cfg.auth.basic_cache_secs),
         webhook: webhook_settings(cfg),
     }
 }
