@@ -774,7 +774,14 @@ async fn validation_scopes_and_permissions() {
         server
             .state
             .forge
-            .lock_issue(&view, &issue, true)
+            .update_issue(
+                &view,
+                &issue,
+                hatchery_service::issues::IssueUpdate {
+                    locked: Some(true),
+                    ..Default::default()
+                },
+            )
             .await
             .expect("lock");
         let r = get(&server, &format!("{issues}/1"), Auth::None).await;

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use gitsupport::{PASSWORD, Server, git, ok};
 use hatchery_core::netpolicy::AllowedHosts;
 use hatchery_core::{Actor, Name, NameKind};
-use hatchery_service::issues::IssueInput;
+use hatchery_service::issues::{IssueInput, IssueUpdate, TextUpdate};
 use hatchery_store::testing::stores;
 use hatchery_store::{DeliveryStatus, DeliverySummary, Issue, Repo, User};
 use hatchery_web::WebConfig;
@@ -432,16 +432,18 @@ async fn pushes_and_issue_changes_are_delivered_signed() {
         assert_eq!(p["comment"]["body"], "Me too", "[{l}]");
         assert_eq!(p["issue"]["number"], issue.number, "[{l}]");
         assert_eq!(p["is_pull"], false, "[{l}]");
+        let edit = IssueUpdate {
+            text: Some(TextUpdate {
+                version: issue.version,
+                title: "It really breaks".into(),
+                body: issue.body.clone(),
+            }),
+            ..IssueUpdate::default()
+        };
         let edited = server
             .state
             .forge
-            .edit_issue(
-                &view,
-                &issue,
-                issue.version,
-                "It really breaks",
-                &issue.body,
-            )
+            .update_issue(&view, &issue, edit)
             .await
             .unwrap();
         let got = receiver.wait_for(seen + 3).await;
@@ -449,14 +451,14 @@ async fn pushes_and_issue_changes_are_delivered_signed() {
         assert_eq!(p["action"], "edited", "[{l}]");
         assert_eq!(p["changes"]["title"]["from"], "It breaks", "[{l}]");
         assert!(p["changes"].get("body").is_none(), "[{l}] {p}");
+        let close = IssueUpdate {
+            state: Some(Some(hatchery_core::issues::CloseReason::Completed)),
+            ..IssueUpdate::default()
+        };
         server
             .state
             .forge
-            .set_issue_state(
-                &view,
-                &edited,
-                Some(hatchery_core::issues::CloseReason::Completed),
-            )
+            .update_issue(&view, &edited, close)
             .await
             .unwrap();
         let got = receiver.wait_for(seen + 4).await;
@@ -651,28 +653,9 @@ async fn deliveries_survive_a_restart_and_give_up_after_max_attempts() {
         cfg.repositories_dir = dir.path().join("repositories");
         let offline = hatchery_web::AppState::new(store.store().clone(), cfg);
         let forge = &offline.forge;
-        let name = |n: &str| Name::parse(NameKind::Account, n).unwrap();
-        let hash = hatchery_service::password::hash_blocking(PASSWORD).unwrap();
-        let mk = |n: &str| hatchery_store::NewUser {
-            name: name(n),
-            email: format!("{n}@example.org"),
-            password_hash: hash.clone(),
-            display_name: String::new(),
-            is_admin: false,
-        };
-        offline.store.create_user(mk("sysop")).await.unwrap();
-        let ada = offline.store.create_user(mk("ada")).await.unwrap();
-        let repo = forge
-            .create_repo(hatchery_service::repos::CreateRepo {
-                owner_id: ada.id,
-                owner_name: "ada",
-                name: &Name::parse(NameKind::Repository, "tool").unwrap(),
-                description: "",
-                is_private: false,
-                init_readme: None,
-            })
-            .await
-            .unwrap();
+        gitsupport::user_in(&offline, "sysop").await;
+        let ada = gitsupport::user_in(&offline, "ada").await;
+        let repo = gitsupport::repo_in(&offline, &ada, "tool", false).await;
         // The receiver's port is taken now, served only later.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

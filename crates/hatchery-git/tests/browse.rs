@@ -10,15 +10,10 @@ use hatchery_git::{
     ArchiveFormat, ChangeKind, DiffOptions, EntryKind, LineKind, Oid, Repository, RevKind,
 };
 
-const GIT: &str = "/usr/local/bin/git";
-
+/// The fixtures' author and committer differ, to tell the two apart on every page.
 fn git_cmd(dir: &Path, ts: Option<i64>) -> Command {
-    let mut cmd = Command::new(GIT);
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+    let mut cmd = hatchery_testkit::git::command(dir);
+    cmd.env("GIT_AUTHOR_NAME", "Ada Lovelace")
         .env("GIT_AUTHOR_EMAIL", "ada@example.com")
         .env("GIT_COMMITTER_NAME", "Charles Babbage")
         .env("GIT_COMMITTER_EMAIL", "cb@example.com");
@@ -30,13 +25,7 @@ fn git_cmd(dir: &Path, ts: Option<i64>) -> Command {
 }
 
 fn git_bytes(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let out = git_cmd(dir, None).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    hatchery_testkit::git::run_bytes(&mut git_cmd(dir, None), args)
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
@@ -44,13 +33,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 fn git_at(dir: &Path, ts: i64, args: &[&str]) -> String {
-    let out = git_cmd(dir, Some(ts)).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&hatchery_testkit::git::run_bytes(
+        &mut git_cmd(dir, Some(ts)),
+        args,
+    ))
+    .into_owned()
 }
 
 fn write(dir: &Path, path: &str, data: &[u8]) {

@@ -4,35 +4,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use hatchery_git::{Oid, Repository, author_key};
 
-const GIT: &str = "/usr/local/bin/git";
 const DAY: i64 = 86_400;
 /// "Now" for every test: 2024-01-01.
 const NOW: i64 = 1_704_067_200;
 
 const APACHE: &str = include_str!("../../hatchery-license/licenses/Apache-2.0.txt");
 
-fn git_cmd(dir: &Path) -> Command {
-    let mut cmd = Command::new(GIT);
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir);
-    cmd
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = git_cmd(dir).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use hatchery_testkit::git::{command as git_cmd, run as git};
 
 /// One commit of a fast-import stream.
 struct C {

@@ -1,30 +1,11 @@
 use std::path::Path;
-use std::process::Command;
 
 use hatchery_git::{
     ConsolidateOptions, Head, InitialCommit, ObjectKind, Oid, RefUpdate, RefUpdateError,
     Repository, Signature,
 };
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("/usr/local/bin/git")
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "T")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "T")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use hatchery_testkit::git::run as git;
 
 fn author() -> Signature {
     Signature {

@@ -134,6 +134,31 @@ pub struct IssueInput {
     pub assignee_ids: Vec<i64>,
 }
 
+/// A change of an existing issue, as the issue page's forms and the API's `PATCH` send it:
+/// `None` leaves a field alone. Every field given needs its right (text and state: the
+/// author or a writer; labels, milestone, assignees and lock: triage), checked before
+/// anything is saved, so a refused update saves nothing.
+#[derive(Debug, Clone, Default)]
+pub struct IssueUpdate {
+    pub text: Option<TextUpdate>,
+    /// `Some(None)` reopens; `Some(Some(reason))` closes.
+    pub state: Option<Option<CloseReason>>,
+    pub label_ids: Option<Vec<i64>>,
+    /// `Some(None)` removes the milestone.
+    pub milestone_id: Option<Option<i64>>,
+    pub assignee_ids: Option<Vec<i64>>,
+    pub locked: Option<bool>,
+}
+
+/// A new title and body, written over `version` (the version the editor started from):
+/// `Stale` when someone saved since.
+#[derive(Debug, Clone)]
+pub struct TextUpdate {
+    pub version: i64,
+    pub title: String,
+    pub body: String,
+}
+
 /// References of a page's texts, resolved for one viewer: only what the viewer may read
 /// becomes a link.
 #[derive(Debug, Default)]
@@ -263,8 +288,92 @@ impl Forge {
         Ok(comment)
     }
 
+    /// Applies `update` to `issue` (see [`IssueUpdate`]): rights and values are checked
+    /// first, then each change is saved with its timeline event and webhook. Answers the
+    /// issue as it is afterwards.
+    pub async fn update_issue(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        update: IssueUpdate,
+    ) -> Result<Issue, IssueError> {
+        view.user_id()?;
+        if update.text.is_some() || update.state.is_some() {
+            check(authorize(
+                view.actor,
+                Action::Edit,
+                Resource::Issue(view.issue_facts(issue)),
+            ))?;
+        }
+        if update.label_ids.is_some()
+            || update.milestone_id.is_some()
+            || update.assignee_ids.is_some()
+            || update.locked.is_some()
+        {
+            self.triage(view, issue)?;
+        }
+        // The text as it would be saved, to tell whether it changes anything.
+        let text = match &update.text {
+            Some(t) => Some((
+                t.version,
+                field("title", rules::title(&t.title, rules::TITLE_MAX))?,
+                field("body", rules::body(&t.body, false))?,
+            )),
+            None => None,
+        };
+        if let Some(ids) = &update.label_ids {
+            let known: HashSet<i64> = self
+                .store
+                .label_names(view.repo.id)
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect();
+            if !ids.iter().all(|id| known.contains(id)) {
+                return Err(IssueError::Unknown("label"));
+            }
+        }
+        if let Some(Some(id)) = update.milestone_id
+            && self.store.milestone(view.repo.id, id).await?.is_none()
+        {
+            return Err(IssueError::Unknown("milestone"));
+        }
+        let assignees = match &update.assignee_ids {
+            Some(ids) => Some(self.check_assignees(view, ids).await?),
+            None => None,
+        };
+
+        if let Some((version, title, body)) = &text
+            && (*title != issue.title || *body != issue.body)
+        {
+            self.edit_issue(view, issue, *version, title, body).await?;
+        }
+        if let Some(ids) = &update.label_ids {
+            self.set_issue_labels(view, issue, ids).await?;
+        }
+        if let Some(milestone) = update.milestone_id
+            && milestone != issue.milestone_id
+        {
+            self.set_issue_milestone(view, issue, milestone).await?;
+        }
+        if let Some(ids) = &assignees {
+            self.set_issue_assignees(view, issue, ids).await?;
+        }
+        if let Some(close) = update.state
+            && close.is_some() != issue.is_closed
+        {
+            self.set_issue_state(view, issue, close).await?;
+        }
+        if let Some(locked) = update.locked
+            && locked != issue.is_locked
+        {
+            self.lock_issue(view, issue, locked).await?;
+        }
+        self.issue(view, issue.number).await
+    }
+
     /// Saves a new title and body made from `version`; `Stale` when someone saved since.
-    pub async fn edit_issue(
+    async fn edit_issue(
         &self,
         view: &RepoView,
         issue: &Issue,
@@ -309,7 +418,7 @@ impl Forge {
     }
 
     /// Closes (with a reason) or reopens: authors their own issues, writers any.
-    pub async fn set_issue_state(
+    async fn set_issue_state(
         &self,
         view: &RepoView,
         issue: &Issue,
@@ -344,7 +453,7 @@ impl Forge {
         Ok(changed)
     }
 
-    pub async fn lock_issue(
+    async fn lock_issue(
         &self,
         view: &RepoView,
         issue: &Issue,
@@ -366,7 +475,7 @@ impl Forge {
     }
 
     /// Makes the issue's labels exactly `label_ids`, recording each change.
-    pub async fn set_issue_labels(
+    async fn set_issue_labels(
         &self,
         view: &RepoView,
         issue: &Issue,
@@ -418,7 +527,7 @@ impl Forge {
         Ok(())
     }
 
-    pub async fn set_issue_milestone(
+    async fn set_issue_milestone(
         &self,
         view: &RepoView,
         issue: &Issue,
@@ -455,7 +564,7 @@ impl Forge {
 
     /// Makes the issue's assignees exactly `user_ids`; each must be able to write to the
     /// repository.
-    pub async fn set_issue_assignees(
+    async fn set_issue_assignees(
         &self,
         view: &RepoView,
         issue: &Issue,
@@ -527,18 +636,41 @@ impl Forge {
 
     /// People who may be assigned: those who may write to the repository.
     pub async fn assignable_users(&self, repo: &Repo) -> Result<Vec<Person>, ServiceError> {
-        let mut out = Vec::new();
-        for person in self.store.repo_people(repo.id).await? {
-            let actor = Actor::User {
-                id: person.id,
-                site_admin: false,
-            };
-            let facts = self.repo_facts(actor, repo).await?;
-            if authorize(actor, Action::Write, Resource::Repo(facts)).is_allowed() {
-                out.push(person);
-            }
-        }
-        Ok(out)
+        let people = self.store.repo_people(repo.id).await?;
+        self.people_who_may(repo, people, Action::Write).await
+    }
+
+    /// Those of `people` who may do `action` to the repository, asked with one access query
+    /// for all of them.
+    async fn people_who_may(
+        &self,
+        repo: &Repo,
+        people: Vec<Person>,
+        action: Action,
+    ) -> Result<Vec<Person>, ServiceError> {
+        let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+        let access = self.store.repo_access_of_users(repo.id, &ids).await?;
+        Ok(people
+            .into_iter()
+            .filter(|person| {
+                let actor = Actor::User {
+                    id: person.id,
+                    site_admin: false,
+                };
+                // The owner's own relation is ownership, never a collaborator row.
+                let a = if repo.owner_id == person.id {
+                    Default::default()
+                } else {
+                    access.get(&person.id).copied().unwrap_or_default()
+                };
+                authorize(
+                    actor,
+                    action,
+                    Resource::Repo(repo.facts(Some(person.id), a)),
+                )
+                .is_allowed()
+            })
+            .collect())
     }
 
     pub async fn edit_comment(
@@ -657,17 +789,13 @@ impl Forge {
                 Reference::Commit(_) => {}
             }
         }
-        let mut mentioned = Vec::new();
-        for person in self.store.users_by_names(&names).await? {
-            let actor = Actor::User {
-                id: person.id,
-                site_admin: false,
-            };
-            let facts = self.repo_facts(actor, &view.repo).await?;
-            if authorize(actor, Action::Read, Resource::Repo(facts)).is_allowed() {
-                mentioned.push(person.id);
-            }
-        }
+        let named = self.store.users_by_names(&names).await?;
+        let mentioned: Vec<i64> = self
+            .people_who_may(&view.repo, named, Action::Read)
+            .await?
+            .iter()
+            .map(|p| p.id)
+            .collect();
         self.store.add_mentions(issue.id, &mentioned).await?;
         Ok(())
     }

@@ -3,7 +3,6 @@
 //! `Forge::health_of`, `evaluate`, the issue response times and a period's figures.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use hatchery_core::incubator::{
@@ -14,10 +13,10 @@ use hatchery_core::{Name, NameKind};
 use hatchery_service::incubator::health::{ItemResult, RepoName, Status, evaluate};
 use hatchery_service::repos::CreateRepo;
 use hatchery_service::{Forge, SignInPolicy};
+use hatchery_store::testing::fixtures::user;
 use hatchery_store::testing::stores;
-use hatchery_store::{Issue, NewIssue, NewUser, Repo, Store, User, now_ms};
+use hatchery_store::{Issue, NewIssue, Repo, Store, User, now_ms};
 
-const GIT: &str = "/usr/local/bin/git";
 const DAY: i64 = 86_400;
 
 const APACHE: &str = include_str!("../../hatchery-license/licenses/Apache-2.0.txt");
@@ -25,21 +24,9 @@ const GPL3: &str = include_str!("../../hatchery-license/licenses/GPL-3.0.txt");
 const MULAN: &str = include_str!("../../hatchery-license/licenses/MulanPSL-2.0.txt");
 
 fn git(dir: &Path, env: &[(&str, String)], args: &[&str]) -> String {
-    let out = Command::new(GIT)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut cmd = hatchery_testkit::git::command(dir);
+    cmd.envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+    String::from_utf8_lossy(&hatchery_testkit::git::run_bytes(&mut cmd, args)).into_owned()
 }
 
 /// Author and committer `email` (named after its local part), dated `days` before `now`.
@@ -120,18 +107,6 @@ async fn make_repo(forge: &Forge, owner: &User, name: &str, plan: Plan<'_>, now:
     let target = bare.to_str().unwrap();
     git(work, &[], &["push", "-q", target, "main", "--tags"]);
     repo
-}
-
-async fn user(s: &Store, name: &str) -> User {
-    s.create_user(NewUser {
-        name: Name::parse(NameKind::Account, name).unwrap(),
-        email: format!("{name}@example.org"),
-        password_hash: "x".into(),
-        display_name: name.into(),
-        is_admin: false,
-    })
-    .await
-    .unwrap()
 }
 
 async fn issue(s: &Store, repo: &Repo, author: &User) -> Issue {

@@ -15,10 +15,10 @@ use hatchery_service::incubator::{
 };
 use hatchery_service::repos::CreateRepo;
 use hatchery_service::{Forge, SignInPolicy};
+use hatchery_store::testing::fixtures::{self, org};
 use hatchery_store::testing::{TestStore, stores};
 use hatchery_store::{
-    AuditFilter, ChecklistStatus, NewUser, Org, Program, Proposal, Repo, ReportState, Store, Team,
-    User,
+    AuditFilter, ChecklistStatus, Org, Program, Proposal, Repo, ReportState, Store, Team, User,
 };
 
 const HOUR: i64 = 3_600_000;
@@ -54,39 +54,16 @@ fn actor(u: &User) -> Actor {
     }
 }
 
+/// A user whose address names an organization of their own (`ann@ann.example.org`), so
+/// affiliations differ, and whose display name is `ANN Display`.
 async fn user(s: &Store, name: &str) -> User {
-    s.create_user(NewUser {
-        name: Name::parse(NameKind::Account, name).unwrap(),
-        email: format!("{name}@{name}.example.org"),
-        password_hash: "x".into(),
-        display_name: format!("{} Display", name.to_uppercase()),
-        is_admin: false,
-    })
-    .await
-    .expect("create user")
-}
-
-async fn org(s: &Store, creator: &User, name: &str) -> Org {
-    s.create_org(
-        creator.id,
-        &Name::parse(NameKind::Account, name).unwrap(),
-        name,
-        "",
-    )
-    .await
-    .expect("create org")
+    let mut new = fixtures::new_user(name, &format!("{name}@{name}.example.org"));
+    new.display_name = format!("{} Display", name.to_uppercase());
+    s.create_user(new).await.expect("create user")
 }
 
 async fn team(s: &Store, org: &Org, name: &str, members: &[&User]) -> Team {
-    let t = s
-        .create_team(
-            org.id,
-            &Name::parse(NameKind::Team, name).unwrap(),
-            "",
-            AccessLevel::Read,
-        )
-        .await
-        .unwrap();
+    let t = fixtures::team(s, org.id, name, AccessLevel::Read).await;
     for m in members {
         s.add_team_member(t.id, m.id).await.unwrap();
     }

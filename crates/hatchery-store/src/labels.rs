@@ -118,6 +118,16 @@ impl Store {
             .map_err(StoreError::from)
     }
 
+    /// Ids and names of the repository's labels, for resolving filters: no counts.
+    pub async fn label_names(&self, repo_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, name FROM labels WHERE repo_id = $1 ORDER BY lower_name")
+                .bind(repo_id)
+                .fetch_all(self.pool())
+                .await?;
+        id_names(&rows)
+    }
+
     /// A label of this repository; `None` for another repository's.
     pub async fn label(&self, repo_id: i64, id: i64) -> Result<Option<Label>, StoreError> {
         let row = sqlx::query(
@@ -235,6 +245,16 @@ impl Store {
         Ok(rows.iter().map(milestone_at).collect::<Result<_, _>>()?)
     }
 
+    /// Ids and titles of the repository's milestones, for resolving filters: no counts.
+    pub async fn milestone_titles(&self, repo_id: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, title FROM milestones WHERE repo_id = $1 ORDER BY lower_name")
+                .bind(repo_id)
+                .fetch_all(self.pool())
+                .await?;
+        id_names(&rows)
+    }
+
     /// A milestone of this repository; `None` for another repository's.
     pub async fn milestone(&self, repo_id: i64, id: i64) -> Result<Option<Milestone>, StoreError> {
         let row = sqlx::query(concat!(
@@ -324,4 +344,12 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Rows of (id, text).
+fn id_names(rows: &[AnyRow]) -> Result<Vec<(i64, String)>, StoreError> {
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::from)
 }

@@ -158,16 +158,27 @@ pub(crate) fn repo_at(row: &AnyRow) -> Result<Repo, sqlx::Error> {
 /// Stored levels are words, so the highest team permission is found through their rank.
 macro_rules! access_cols {
     () => {
-        "(SELECT c.level FROM repo_collaborators c
-           WHERE c.repo_id = r.id AND c.user_id = $1),
-         (SELECT CAST(MAX(CASE t.permission
-                              WHEN 'read' THEN 1 WHEN 'write' THEN 2 WHEN 'admin' THEN 3
-                          END) AS BIGINT)
-            FROM repo_teams rt
-            JOIN team_members tm ON tm.team_id = rt.team_id AND tm.user_id = $1
-            JOIN teams t ON t.id = rt.team_id
-           WHERE rt.repo_id = r.id),
-         (SELECT m.role FROM org_members m WHERE m.org_id = r.owner_id AND m.user_id = $1)"
+        access_cols!("$1")
+    };
+    ($user:literal) => {
+        concat!(
+            "(SELECT c.level FROM repo_collaborators c
+               WHERE c.repo_id = r.id AND c.user_id = ",
+            $user,
+            "),
+             (SELECT CAST(MAX(CASE t.permission
+                                  WHEN 'read' THEN 1 WHEN 'write' THEN 2 WHEN 'admin' THEN 3
+                              END) AS BIGINT)
+                FROM repo_teams rt
+                JOIN team_members tm ON tm.team_id = rt.team_id AND tm.user_id = ",
+            $user,
+            "
+                JOIN teams t ON t.id = rt.team_id
+               WHERE rt.repo_id = r.id),
+             (SELECT m.role FROM org_members m WHERE m.org_id = r.owner_id AND m.user_id = ",
+            $user,
+            ")"
+        )
     };
 }
 
@@ -420,6 +431,45 @@ impl Store {
                 placeholders
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(user_id);
+            for i in 0..width {
+                query = query.bind(chunk[i.min(chunk.len() - 1)]);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                out.insert(row.try_get::<i64, _>(0)?, access_at(&row, 1)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Store::repo_access`] of many users to one repository, in one query per 512 ids:
+    /// for lists of people (assignees, mentions). Every id of an existing user is in the map;
+    /// an empty map when the repository does not exist.
+    pub async fn repo_access_of_users(
+        &self,
+        repo_id: i64,
+        user_ids: &[i64],
+    ) -> Result<HashMap<i64, RepoAccess>, StoreError> {
+        let mut ids = user_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(ACCESS_BATCH) {
+            let width = chunk.len().next_power_of_two();
+            let placeholders = (0..width)
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            // Only numbered placeholders are spliced in; the ids are bound.
+            let sql = format!(
+                concat!(
+                    "SELECT u.id, ",
+                    access_cols!("u.id"),
+                    " FROM repositories r JOIN accounts u ON u.id IN ({})
+                     WHERE r.id = $1"
+                ),
+                placeholders
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(repo_id);
             for i in 0..width {
                 query = query.bind(chunk[i.min(chunk.len() - 1)]);
             }

@@ -24,6 +24,8 @@ use sqlx::{AnyConnection, Connection, Executor};
 
 use crate::{Store, now_ms};
 
+pub mod fixtures;
+
 /// The variable that turns the PostgreSQL half of the test matrix on.
 pub const PG_URL_VAR: &str = "HATCHERY_TEST_PG_URL";
 

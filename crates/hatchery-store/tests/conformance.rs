@@ -5,45 +5,18 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use hatchery_core::{AccessLevel, Name, NameKind, OrgRole};
+use hatchery_core::{AccessLevel, OrgRole};
+use hatchery_store::testing::fixtures::{
+    account, new_user, org, repo_name, repo_with as repo, team, team_name, user,
+};
 use hatchery_store::testing::{TestStore, stores};
 use hatchery_store::{
-    AccessToken, Account, ConflictField, NewRepo, NewToken, NewUser, Org, Repo, RepoAccess, Store,
-    StoreError, Team, User,
+    AccessToken, Account, ConflictField, NewRepo, NewToken, Repo, RepoAccess, Store, StoreError,
+    User,
 };
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{ExpiredDeletion, SessionStore};
-
-fn account(name: &str) -> Name {
-    Name::parse(NameKind::Account, name).expect("valid account name")
-}
-
-fn team_name(name: &str) -> Name {
-    Name::parse(NameKind::Team, name).expect("valid team name")
-}
-
-fn new_user(name: &str, email: &str) -> NewUser {
-    NewUser {
-        name: account(name),
-        email: email.to_owned(),
-        password_hash: format!("hash-of-{name}"),
-        display_name: format!("{name} display"),
-        is_admin: false,
-    }
-}
-
-async fn user(s: &Store, name: &str) -> User {
-    s.create_user(new_user(name, &format!("{name}@example.org")))
-        .await
-        .expect("create user")
-}
-
-async fn org(s: &Store, creator: &User, name: &str) -> Org {
-    s.create_org(creator.id, &account(name), &format!("{name} Inc."), "")
-        .await
-        .expect("create org")
-}
 
 fn names(users: &[User]) -> Vec<&str> {
     users.iter().map(|u| u.name.as_str()).collect()
@@ -1078,28 +1051,6 @@ async fn test_stores_are_isolated() {
 
 // ---- Repositories ----
 
-fn repo_name(name: &str) -> Name {
-    Name::parse(NameKind::Repository, name).expect("valid repository name")
-}
-
-async fn repo(s: &Store, owner_id: i64, name: &str, is_private: bool) -> Repo {
-    s.create_repo(NewRepo {
-        owner_id,
-        name: &repo_name(name),
-        description: "",
-        is_private,
-        default_branch: "main",
-    })
-    .await
-    .expect("create repo")
-}
-
-async fn team(s: &Store, org_id: i64, name: &str, level: AccessLevel) -> Team {
-    s.create_team(org_id, &team_name(name), "", level)
-        .await
-        .expect("create team")
-}
-
 fn access(
     collaborator: Option<AccessLevel>,
     team: Option<AccessLevel>,
@@ -1604,6 +1555,28 @@ async fn repo_access_many_matches_repo_access() {
                 );
             }
         }
+        // The other way round: many users to one repository.
+        let people = [alice.id, bob.id, carol.id, 9999, bob.id];
+        for r in &repos {
+            let of_users = s.repo_access_of_users(r.id, &people).await.unwrap();
+            assert_eq!(of_users.len(), 3, "{l}: missing users are left out");
+            for u in [&alice, &bob, &carol] {
+                assert_eq!(
+                    of_users.get(&u.id),
+                    Some(&s.repo_access(r.id, u.id).await.unwrap()),
+                    "{l}: {} on {}",
+                    u.name,
+                    r.name
+                );
+            }
+        }
+        assert!(
+            s.repo_access_of_users(9999, &people)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{l}"
+        );
         // Spot checks, so that agreeing on wrong answers would not pass.
         let bobs = s.repo_access_many(&ids, bob.id).await.unwrap();
         assert_eq!(bobs[&repos[1].id].team, Some(AccessLevel::Write), "{l}");

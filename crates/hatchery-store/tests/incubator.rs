@@ -3,15 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use hatchery_core::AccessLevel;
 use hatchery_core::incubator::{BallotValue, Preset, ProposalState, VoteKind, VoteState, preset};
-use hatchery_core::{AccessLevel, Name, NameKind};
+use hatchery_store::testing::fixtures::{self, org, repo, user};
 use hatchery_store::testing::stores;
 use hatchery_store::{
     AuditFilter, BallotCast, ChecklistStatus, Closing, ConflictField, NamedPerson,
-    NewChecklistEntry, NewProgram, NewProject, NewRepo, NewRosterEntry, NewUser, NewVote, Org,
-    Program, Proposal, ProposalContent, ProposalEdit, ProposalPeople, ProposalStateChange, Repo,
-    ReportState, ReportTemplate, StageChange, StageMove, Store, StoreError, TallyRecord, Team,
-    User, Vote, VoteEffect, VoteSubject,
+    NewChecklistEntry, NewProgram, NewProject, NewRosterEntry, NewVote, Org, Program, Proposal,
+    ProposalContent, ProposalEdit, ProposalPeople, ProposalStateChange, ReportState,
+    ReportTemplate, StageChange, StageMove, Store, StoreError, TallyRecord, Team, User, Vote,
+    VoteEffect, VoteSubject,
 };
 
 const HOUR: i64 = 3_600_000;
@@ -19,54 +20,13 @@ const DAY: i64 = 24 * HOUR;
 /// A fixed clock for the tests: 2024-01-01T00:00:00Z.
 const T0: i64 = 1_704_067_200_000;
 
-fn account(name: &str) -> Name {
-    Name::parse(NameKind::Account, name).expect("valid account name")
-}
-
-async fn user(s: &Store, name: &str) -> User {
-    s.create_user(NewUser {
-        name: account(name),
-        email: format!("{name}@example.org"),
-        password_hash: format!("hash-of-{name}"),
-        display_name: format!("{name} display"),
-        is_admin: false,
-    })
-    .await
-    .expect("create user")
-}
-
-async fn org(s: &Store, creator: &User, name: &str) -> Org {
-    s.create_org(creator.id, &account(name), &format!("{name} Inc."), "")
-        .await
-        .expect("create org")
-}
-
+/// A read team of `org` with `members`.
 async fn team(s: &Store, org: &Org, name: &str, members: &[&User]) -> Team {
-    let t = s
-        .create_team(
-            org.id,
-            &Name::parse(NameKind::Team, name).unwrap(),
-            "",
-            AccessLevel::Read,
-        )
-        .await
-        .expect("create team");
+    let t = fixtures::team(s, org.id, name, AccessLevel::Read).await;
     for m in members {
         s.add_team_member(t.id, m.id).await.expect("add member");
     }
     t
-}
-
-async fn repo(s: &Store, owner_id: i64, name: &str) -> Repo {
-    s.create_repo(NewRepo {
-        owner_id,
-        name: &Name::parse(NameKind::Repository, name).unwrap(),
-        description: "",
-        is_private: false,
-        default_branch: "main",
-    })
-    .await
-    .expect("create repo")
 }
 
 async fn program(s: &Store, org: &Org, slug: &str, actor: &User) -> Program {

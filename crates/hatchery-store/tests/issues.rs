@@ -5,52 +5,14 @@
 use std::time::Duration;
 
 use hatchery_core::issues::{CloseReason, DEFAULT_LABELS, EventKind, IssueSort, StateFilter};
-use hatchery_core::{Name, NameKind};
+use hatchery_store::testing::fixtures::{org, repo, user};
 use hatchery_store::testing::stores;
 use hatchery_store::{
-    ConflictField, Issue, IssueEvent, IssueQuery, IssueRef, NewIssue, NewRepo, NewUser, Org,
-    Person, Repo, RepoRef, Store, StoreError, User, Who,
+    ConflictField, Issue, IssueEvent, IssueQuery, IssueRef, NewIssue, Person, Repo, RepoRef, Store,
+    StoreError, User, Who,
 };
 
 // ---- Helpers (the small ones of tests/conformance.rs, plus issue-specific ones) ----
-
-fn account(name: &str) -> Name {
-    Name::parse(NameKind::Account, name).expect("valid account name")
-}
-
-fn repo_name(name: &str) -> Name {
-    Name::parse(NameKind::Repository, name).expect("valid repository name")
-}
-
-async fn user(s: &Store, name: &str) -> User {
-    s.create_user(NewUser {
-        name: account(name),
-        email: format!("{name}@example.org"),
-        password_hash: format!("hash-of-{name}"),
-        display_name: format!("{name} display"),
-        is_admin: false,
-    })
-    .await
-    .expect("create user")
-}
-
-async fn org(s: &Store, creator: &User, name: &str) -> Org {
-    s.create_org(creator.id, &account(name), &format!("{name} Inc."), "")
-        .await
-        .expect("create org")
-}
-
-async fn repo(s: &Store, owner_id: i64, name: &str) -> Repo {
-    s.create_repo(NewRepo {
-        owner_id,
-        name: &repo_name(name),
-        description: "",
-        is_private: false,
-        default_branch: "main",
-    })
-    .await
-    .expect("create repo")
-}
 
 fn is_conflict(r: &Result<impl std::fmt::Debug, StoreError>, field: ConflictField) -> bool {
     matches!(r, Err(StoreError::Conflict(f)) if *f == field)
@@ -696,6 +658,14 @@ async fn labels_create_update_delete_and_count() {
             .await
             .unwrap();
         assert_eq!(docs.name, "Documentation", "{l}");
+        assert_eq!(
+            s.label_names(r.id).await.unwrap(),
+            [
+                (bug.id, "Bug".to_owned()),
+                (docs.id, "Documentation".to_owned())
+            ],
+            "{l}: this repository's only, by name"
+        );
         assert_eq!(docs.color, "#0000ff", "{l}");
         assert_eq!(docs.description, "Docs", "{l}");
         assert_eq!(
@@ -924,6 +894,11 @@ async fn milestones_order_counts_and_progress() {
         assert!(is_conflict(&res, ConflictField::Name), "{l}: {res:?}");
         let elsewhere = s.create_milestone(other.id, "Soon", "", None).await;
         assert!(elsewhere.is_ok(), "{l}: titles are per repository");
+        let titles: Vec<(i64, String)> = [&done, &later, &someday, &soon]
+            .iter()
+            .map(|m| (m.id, m.title.clone()))
+            .collect();
+        assert_eq!(s.milestone_titles(r.id).await.unwrap(), titles, "{l}");
 
         tick().await;
         let closed = s

@@ -6,32 +6,9 @@
 use hatchery_core::protection::{Allowlist, BranchRule};
 use hatchery_core::statuses::{CommitState, NewStatus};
 use hatchery_core::{AccessLevel, Name, NameKind};
+use hatchery_store::StoreError;
+use hatchery_store::testing::fixtures::{repo, user};
 use hatchery_store::testing::stores;
-use hatchery_store::{NewRepo, NewUser, Repo, Store, StoreError, User};
-
-async fn user(s: &Store, name: &str) -> User {
-    s.create_user(NewUser {
-        name: Name::parse(NameKind::Account, name).unwrap(),
-        email: format!("{name}@example.org"),
-        password_hash: "x".into(),
-        display_name: String::new(),
-        is_admin: false,
-    })
-    .await
-    .unwrap()
-}
-
-async fn repo(s: &Store, owner_id: i64, name: &str) -> Repo {
-    s.create_repo(NewRepo {
-        owner_id,
-        name: &Name::parse(NameKind::Repository, name).unwrap(),
-        description: "",
-        is_private: false,
-        default_branch: "main",
-    })
-    .await
-    .unwrap()
-}
 
 fn status(state: &str, context: &str) -> NewStatus {
     NewStatus::parse(state, context, "desc", "https://ci.example/1").unwrap()

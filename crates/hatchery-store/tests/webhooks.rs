@@ -6,35 +6,12 @@
 use std::collections::HashSet;
 
 use hatchery_core::{Name, NameKind};
+use hatchery_store::testing::fixtures::{repo, user};
 use hatchery_store::testing::stores;
 use hatchery_store::{
-    AttemptRecord, DeliveryStatus, HookOwner, NewDelivery, NewRepo, NewUser, NewWebhook, Repo,
-    Store, StoreError, User, Webhook, WebhookChanges, now_ms,
+    AttemptRecord, DeliveryStatus, HookOwner, NewDelivery, NewWebhook, Store, StoreError, Webhook,
+    WebhookChanges, now_ms,
 };
-
-async fn user(s: &Store, name: &str) -> User {
-    s.create_user(NewUser {
-        name: Name::parse(NameKind::Account, name).unwrap(),
-        email: format!("{name}@example.org"),
-        password_hash: "x".into(),
-        display_name: String::new(),
-        is_admin: false,
-    })
-    .await
-    .unwrap()
-}
-
-async fn repo(s: &Store, owner_id: i64, name: &str) -> Repo {
-    s.create_repo(NewRepo {
-        owner_id,
-        name: &Name::parse(NameKind::Repository, name).unwrap(),
-        description: "",
-        is_private: false,
-        default_branch: "main",
-    })
-    .await
-    .unwrap()
-}
 
 fn events(xs: &[&str]) -> Vec<String> {
     xs.iter().map(|s| (*s).to_owned()).collect()

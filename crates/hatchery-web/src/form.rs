@@ -38,6 +38,34 @@ where
     }
 }
 
+/// Forms whose inputs repeat (checkboxes, rows of people) are read as `(name, value)`
+/// pairs: every value of `key`, in order.
+pub fn values<'a>(pairs: &'a [(String, String)], key: &'a str) -> impl Iterator<Item = &'a str> {
+    pairs
+        .iter()
+        .filter(move |(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The first value of `key`, or `""`.
+pub fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Every non-empty value of `key` as an id; 400 when one is not a number.
+pub fn ids(pairs: &[(String, String)], key: &str) -> Result<Vec<i64>, WebError> {
+    values(pairs, key)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            v.parse()
+                .map_err(|_| WebError::BadRequest("error.400.form"))
+        })
+        .collect()
+}
+
 /// One refused field: its name, the catalog key of the message, and the message's arguments.
 #[derive(Debug, Clone)]
 struct FieldProblem {

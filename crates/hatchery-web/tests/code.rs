@@ -5,27 +5,12 @@ mod support;
 
 use axum::http::StatusCode;
 use std::path::Path;
-use std::process::Command;
 use support::TestApp;
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Li Wei")
-        .env("GIT_AUTHOR_EMAIL", "li@example.edu.cn")
-        .env("GIT_COMMITTER_NAME", "Li Wei")
-        .env("GIT_COMMITTER_EMAIL", "li@example.edu.cn")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let mut cmd = hatchery_testkit::git::command(dir);
+    hatchery_testkit::git::identity(&mut cmd, "Li Wei", "li@example.edu.cn");
+    String::from_utf8_lossy(&hatchery_testkit::git::run_bytes(&mut cmd, args)).into_owned()
 }
 
 /// Creates `owner/name` through the web and pushes a small but varied history into it.

@@ -13,7 +13,6 @@ use std::process::Command;
 use std::sync::OnceLock;
 use support::{Resp, TestApp};
 
-const GIT: &str = "git";
 const T0: i64 = 1_700_000_000;
 const SCRIPT: &str = "<script>alert(1)</script>";
 const SCRIPT_PATH: &str = "<script>alert(1)</script>.txt";
@@ -35,29 +34,22 @@ impl Fixture {
 }
 
 fn git_cmd(dir: &Path, ts: i64) -> Command {
-    let mut cmd = Command::new(GIT);
-    cmd.current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("HOME", dir)
-        .env("GIT_AUTHOR_NAME", "Ada Lovelace")
+    let mut cmd = hatchery_testkit::git::command(dir);
+    cmd.env("GIT_AUTHOR_NAME", "Ada Lovelace")
         .env("GIT_AUTHOR_EMAIL", "ada@example.com")
         .env("GIT_COMMITTER_NAME", "Charles Babbage")
         .env("GIT_COMMITTER_EMAIL", "cb@example.com")
         .env("GIT_AUTHOR_DATE", format!("@{ts} +0000"))
-        .env("GIT_COMMITTER_DATE", format!("@{ts} +0000"))
-        .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"]);
+        .env("GIT_COMMITTER_DATE", format!("@{ts} +0000"));
     cmd
 }
 
 fn git_at(dir: &Path, ts: i64, args: &[&str]) -> String {
-    let out = git_cmd(dir, ts).args(args).output().expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    String::from_utf8_lossy(&hatchery_testkit::git::run_bytes(
+        &mut git_cmd(dir, ts),
+        args,
+    ))
+    .into_owned()
 }
 
 fn write(dir: &Path, path: &str, data: &[u8]) {

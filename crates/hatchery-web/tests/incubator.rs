@@ -12,7 +12,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 
 use axum::http::StatusCode;
 use hatchery_core::incubator::{Preset, preset};
@@ -23,22 +22,9 @@ use support::{Resp, TestApp};
 const P: &str = "/asf/-/incubator/incubator";
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Pat Lee")
-        .env("GIT_AUTHOR_EMAIL", "pat@example.com")
-        .env("GIT_COMMITTER_NAME", "Pat Lee")
-        .env("GIT_COMMITTER_EMAIL", "pat@example.com")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let mut cmd = hatchery_testkit::git::command(dir);
+    hatchery_testkit::git::identity(&mut cmd, "Pat Lee", "pat@example.com");
+    hatchery_testkit::git::run_bytes(&mut cmd, args);
 }
 
 fn license(name: &str) -> String {

@@ -2,10 +2,10 @@
 //! use cases the web uses, and the real `git` client to talk to it.
 #![allow(dead_code)]
 
-use hatchery_core::{Name, NameKind};
 use hatchery_service::repos::CreateRepo;
 use hatchery_store::testing::TestStore;
-use hatchery_store::{NewUser, Repo, User};
+use hatchery_store::testing::fixtures;
+use hatchery_store::{Repo, User};
 use hatchery_web::{AppState, WebConfig};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -58,35 +58,14 @@ impl Server {
         self._store.label()
     }
 
+    /// A user who signs in with [`PASSWORD`].
     pub async fn user(&self, name: &str) -> User {
-        let hash = hatchery_service::password::hash_blocking(PASSWORD).expect("hash");
-        self.state
-            .store
-            .create_user(NewUser {
-                name: Name::parse(NameKind::Account, name).expect("name"),
-                email: format!("{name}@example.org"),
-                password_hash: hash,
-                display_name: String::new(),
-                is_admin: false,
-            })
-            .await
-            .expect("create user")
+        user_in(&self.state, name).await
     }
 
+    /// An empty repository, row and directory.
     pub async fn repo(&self, owner: &User, name: &str, private: bool) -> Repo {
-        let name = Name::parse(NameKind::Repository, name).expect("repo name");
-        self.state
-            .forge
-            .create_repo(CreateRepo {
-                owner_id: owner.id,
-                owner_name: &owner.name,
-                name: &name,
-                description: "",
-                is_private: private,
-                init_readme: None,
-            })
-            .await
-            .expect("create repo")
+        repo_in(&self.state, owner, name, private).await
     }
 
     /// `http://[user:secret@]addr/owner/name.git`
@@ -107,6 +86,30 @@ impl Server {
     }
 }
 
+/// [`Server::user`] on a site that need not be serving yet.
+pub async fn user_in(state: &AppState, name: &str) -> User {
+    let hash = hatchery_service::password::hash_blocking(PASSWORD).expect("hash");
+    let mut new = fixtures::new_user(name, &format!("{name}@example.org"));
+    new.password_hash = hash;
+    state.store.create_user(new).await.expect("create user")
+}
+
+/// [`Server::repo`] on a site that need not be serving yet.
+pub async fn repo_in(state: &AppState, owner: &User, name: &str, private: bool) -> Repo {
+    state
+        .forge
+        .create_repo(CreateRepo {
+            owner_id: owner.id,
+            owner_name: &owner.name,
+            name: &fixtures::repo_name(name),
+            description: "",
+            is_private: private,
+            init_readme: None,
+        })
+        .await
+        .expect("create repo")
+}
+
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
@@ -119,36 +122,17 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// Runs git with no prompts, no system or global configuration, and a fixed identity.
+pub use hatchery_testkit::git::ok;
+
+/// Runs the hermetic git of `hatchery_testkit` (dated 2026-01-01) without blocking the
+/// server's runtime.
 pub async fn git(dir: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.org")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.org")
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .env_remove("GIT_ASKPASS")
-        .env_remove("SSH_ASKPASS")
+    let mut cmd = hatchery_testkit::git::command(dir);
+    hatchery_testkit::git::dated(&mut cmd, 1_767_225_600).args(args);
+    tokio::process::Command::from(cmd)
         .output()
         .await
         .expect("run git")
-}
-
-#[track_caller]
-pub fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "git failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 pub fn stderr(out: &Output) -> String {

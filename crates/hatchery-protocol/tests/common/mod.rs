@@ -369,17 +369,8 @@ impl Git {
     }
 
     pub fn cmd(&self, dir: &Path) -> Command {
-        let mut c = Command::new("/usr/local/bin/git");
-        c.current_dir(dir)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GIT_AUTHOR_NAME", "Test Author")
-            .env("GIT_AUTHOR_EMAIL", "author@example.com")
-            .env("GIT_COMMITTER_NAME", "Test Committer")
-            .env("GIT_COMMITTER_EMAIL", "committer@example.com")
+        let mut c = hatchery_testkit::git::command(dir);
+        c.env("HOME", self.home.path())
             .args(["-c", &format!("protocol.version={}", self.version)])
             .args(["-c", "init.defaultBranch=main"])
             .args(["-c", "advice.detachedHead=false"])

@@ -17,18 +17,18 @@
 //!   previous text stays in the edit history. A save racing another is a 409.
 //! - A milestone's `due_on` keeps only its date (midnight UTC of the date written).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use hatchery_core::Action;
 use hatchery_core::issues::{
     self as rules, CloseReason, IssueSort, LABEL_NAME_MAX, MILESTONE_TITLE_MAX, StateFilter,
 };
 use hatchery_core::pulls::KindFilter;
 use hatchery_core::validate;
-use hatchery_core::{Action, Decision, Resource, authorize};
-use hatchery_service::issues::{IssueError, IssueInput, RepoView};
+use hatchery_service::issues::{IssueError, IssueInput, IssueUpdate, RepoView, TextUpdate};
 use hatchery_store::{Issue, IssueQuery, Label, Milestone, Who};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -152,35 +152,6 @@ fn assignee_names(one: Option<&String>, many: Option<&Vec<String>>) -> Vec<Strin
         .collect()
 }
 
-/// 422 unless every id is someone who may be assigned in this repository; checked before
-/// any change so that a refused request changes nothing.
-async fn check_assignable(state: &AppState, view: &RepoView, ids: &[i64]) -> ApiResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let allowed: HashSet<i64> = state
-        .forge
-        .assignable_users(&view.repo)
-        .await?
-        .iter()
-        .map(|p| p.id)
-        .collect();
-    if ids.iter().all(|id| allowed.contains(id)) {
-        Ok(())
-    } else {
-        Err(IssueError::Unknown("assignee").into())
-    }
-}
-
-/// The policy's decision on `action` to the issue, as the service will take it: checked
-/// first when a request makes several changes, so that a refused one makes none.
-fn allowed(view: &RepoView, action: Action, issue: &Issue) -> ApiResult<()> {
-    match authorize(view.actor, action, Resource::Issue(view.issue_facts(issue))) {
-        Decision::Allow => Ok(()),
-        Decision::Deny(d) => Err(ApiError::from_denial(d)),
-    }
-}
-
 fn parse_state(raw: &str) -> ApiResult<bool> {
     match raw {
         "open" => Ok(false),
@@ -251,6 +222,19 @@ fn list_entries(raw: Option<&String>) -> Vec<&str> {
     .unwrap_or_default()
 }
 
+/// The id of the entry of `all` (id, name) named `entry` in any case, else the one whose
+/// id `entry` is.
+fn named_or_numbered(all: &[(i64, String)], entry: &str) -> Option<i64> {
+    let lower = entry.to_lowercase();
+    all.iter()
+        .find(|(_, name)| name.to_lowercase() == lower)
+        .or_else(|| {
+            let id = entry.parse::<i64>().ok()?;
+            all.iter().find(|(i, _)| *i == id)
+        })
+        .map(|(id, _)| *id)
+}
+
 /// What the query filters on, or `None` when it names something that does not exist (and
 /// so matches nothing).
 async fn resolve_query(
@@ -283,17 +267,10 @@ async fn resolve_query(
     };
     let labels = list_entries(q.labels.as_ref());
     if !labels.is_empty() {
-        let all = state.store.labels(view.repo.id).await?;
+        let all = state.store.label_names(view.repo.id).await?;
         for entry in labels {
-            let found = all
-                .iter()
-                .find(|l| l.label.name.to_lowercase() == entry.to_lowercase())
-                .or_else(|| {
-                    let id = entry.parse::<i64>().ok()?;
-                    all.iter().find(|l| l.label.id == id)
-                });
-            match found {
-                Some(l) => query.label_ids.push(l.label.id),
+            match named_or_numbered(&all, entry) {
+                Some(id) => query.label_ids.push(id),
                 None => return Ok(None),
             }
         }
@@ -302,18 +279,10 @@ async fn resolve_query(
     let milestones = if wanted.is_empty() {
         None
     } else {
-        let all = state.store.milestones(view.repo.id).await?;
+        let all = state.store.milestone_titles(view.repo.id).await?;
         let mut ids: Vec<i64> = wanted
             .iter()
-            .filter_map(|entry| {
-                all.iter()
-                    .find(|m| m.title.to_lowercase() == entry.to_lowercase())
-                    .or_else(|| {
-                        let id = entry.parse::<i64>().ok()?;
-                        all.iter().find(|m| m.id == id)
-                    })
-                    .map(|m| m.id)
-            })
+            .filter_map(|entry| named_or_numbered(&all, entry))
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -473,11 +442,11 @@ pub async fn create_issue(
     }
     let issue = state.forge.open_issue(&view, input).await?;
     let issue = if form.closed == Some(true) {
-        state
-            .forge
-            .set_issue_state(&view, &issue, Some(CloseReason::Completed))
-            .await?;
-        state.forge.issue(&view, issue.number).await?
+        let close = IssueUpdate {
+            state: Some(Some(CloseReason::Completed)),
+            ..IssueUpdate::default()
+        };
+        state.forge.update_issue(&view, &issue, close).await?
     } else {
         issue
     };
@@ -553,106 +522,50 @@ pub async fn edit_issue(
 ) -> ApiResult<(StatusCode, Json<ApiIssue>)> {
     let view = repo_to_change(&state, &caller, &owner, &repo, Action::Read).await?;
     let issue = issue_in(&state, &view, &index).await?;
-
-    // Everything is checked before anything changes, so a refused request changes nothing.
-    let title = form
-        .title
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .unwrap_or(&issue.title);
-    let body = form.body.as_deref().unwrap_or(&issue.body);
-    let text_changes = title != issue.title || body != issue.body;
-    let close = match form.state.as_deref() {
-        None => {
-            if form.state_reason.is_some() {
-                return Err(ApiError::unprocessable(
-                    "state_reason: only with state \"closed\"",
-                ));
+    let text =
+        (form.title.as_deref().is_some_and(|t| !t.is_empty()) || form.body.is_some()).then(|| {
+            TextUpdate {
+                version: issue.version,
+                title: form
+                    .title
+                    .clone()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or_else(|| issue.title.clone()),
+                body: form.body.clone().unwrap_or_else(|| issue.body.clone()),
             }
-            None
+        });
+    let state_change = match (form.state.as_deref(), form.state_reason.as_deref()) {
+        (None, None) => None,
+        (None, Some(_)) | (Some("open"), Some(_)) => {
+            return Err(ApiError::unprocessable(
+                "state_reason: only with state \"closed\"",
+            ));
         }
-        Some(s) => {
+        (Some(s), reason) => {
             let closed = parse_state(s)?;
-            let reason = match form.state_reason.as_deref() {
-                None => CloseReason::Completed,
-                Some(_) if !closed => {
-                    return Err(ApiError::unprocessable(
-                        "state_reason: only with state \"closed\"",
-                    ));
-                }
-                Some(r) => parse_reason(r)?,
-            };
-            (closed != issue.is_closed).then_some(closed.then_some(reason))
+            let reason = reason.map(parse_reason).transpose()?;
+            Some(closed.then_some(reason.unwrap_or(CloseReason::Completed)))
         }
     };
-    if text_changes || close.is_some() {
-        allowed(&view, Action::Edit, &issue)?;
-    }
-    if text_changes {
-        rules::title(title, rules::TITLE_MAX).map_err(|error| IssueError::Field {
-            field: "title",
-            error,
-        })?;
-        rules::body(body, false).map_err(|error| IssueError::Field {
-            field: "body",
-            error,
-        })?;
-    }
-    let milestone = match form.milestone {
-        Some(m) if Some(m).filter(|m| *m != 0) != issue.milestone_id => {
-            let m = Some(m).filter(|m| *m != 0);
-            if let Some(id) = m
-                && state.store.milestone(view.repo.id, id).await?.is_none()
-            {
-                return Err(IssueError::Unknown("milestone").into());
-            }
-            Some(m)
-        }
-        _ => None,
-    };
-    let assignees = if form.assignee.is_some() || form.assignees.is_some() {
-        let ids = user_ids(
-            &state,
-            &assignee_names(form.assignee.as_ref(), form.assignees.as_ref()),
+    let assignee_ids = if form.assignee.is_some() || form.assignees.is_some() {
+        Some(
+            user_ids(
+                &state,
+                &assignee_names(form.assignee.as_ref(), form.assignees.as_ref()),
+            )
+            .await?,
         )
-        .await?;
-        let mut current: Vec<i64> = state
-            .store
-            .assignees_of_issues(&[issue.id])
-            .await?
-            .remove(&issue.id)
-            .unwrap_or_default()
-            .iter()
-            .map(|p| p.id)
-            .collect();
-        current.sort_unstable();
-        (ids != current).then_some(ids)
     } else {
         None
     };
-    if milestone.is_some() || assignees.is_some() {
-        allowed(&view, Action::Triage, &issue)?;
-    }
-    if let Some(ids) = &assignees {
-        check_assignable(&state, &view, ids).await?;
-    }
-
-    if text_changes {
-        state
-            .forge
-            .edit_issue(&view, &issue, issue.version, title, body)
-            .await?;
-    }
-    if let Some(m) = milestone {
-        state.forge.set_issue_milestone(&view, &issue, m).await?;
-    }
-    if let Some(ids) = &assignees {
-        state.forge.set_issue_assignees(&view, &issue, ids).await?;
-    }
-    if let Some(close) = close {
-        state.forge.set_issue_state(&view, &issue, close).await?;
-    }
-    let issue = state.forge.issue(&view, issue.number).await?;
+    let update = IssueUpdate {
+        text,
+        state: state_change,
+        milestone_id: form.milestone.map(|m| Some(m).filter(|m| *m != 0)),
+        assignee_ids,
+        ..IssueUpdate::default()
+    };
+    let issue = state.forge.update_issue(&view, &issue, update).await?;
     Ok((
         StatusCode::CREATED,
         Json(issue_json(&state, &view, &issue).await?),
@@ -913,23 +826,15 @@ pub struct IssueLabelsOption {
 
 /// The ids of `refs` among the repository's labels; 422 for one it does not have.
 async fn label_ids(state: &AppState, view: &RepoView, refs: &[LabelRef]) -> ApiResult<Vec<i64>> {
-    let all = state.store.labels(view.repo.id).await?;
+    let all = state.store.label_names(view.repo.id).await?;
     let mut out = Vec::new();
     for r in refs {
         let found = match r {
-            LabelRef::Id(id) => all.iter().find(|l| l.label.id == *id),
-            LabelRef::Name(name) => {
-                let name = name.trim();
-                all.iter()
-                    .find(|l| l.label.name.to_lowercase() == name.to_lowercase())
-                    .or_else(|| {
-                        let id = name.parse::<i64>().ok()?;
-                        all.iter().find(|l| l.label.id == id)
-                    })
-            }
+            LabelRef::Id(id) => all.iter().find(|(i, _)| i == id).map(|(i, _)| *i),
+            LabelRef::Name(name) => named_or_numbered(&all, name.trim()),
         };
         match found {
-            Some(l) => out.push(l.label.id),
+            Some(id) => out.push(id),
             None => return Err(IssueError::Unknown("label").into()),
         }
     }
@@ -988,7 +893,11 @@ pub async fn add_issue_labels(
     let issue = issue_in(&state, &view, &index).await?;
     let mut ids = current_label_ids(&state, &issue).await?;
     ids.extend(label_ids(&state, &view, &form.labels).await?);
-    state.forge.set_issue_labels(&view, &issue, &ids).await?;
+    let update = IssueUpdate {
+        label_ids: Some(ids),
+        ..IssueUpdate::default()
+    };
+    state.forge.update_issue(&view, &issue, update).await?;
     Ok(Json(labels_json(&state, &view, &issue).await?))
 }
 
@@ -1012,7 +921,11 @@ pub async fn replace_issue_labels(
     let view = repo_to_change(&state, &caller, &owner, &repo, Action::Read).await?;
     let issue = issue_in(&state, &view, &index).await?;
     let ids = label_ids(&state, &view, &form.labels).await?;
-    state.forge.set_issue_labels(&view, &issue, &ids).await?;
+    let update = IssueUpdate {
+        label_ids: Some(ids),
+        ..IssueUpdate::default()
+    };
+    state.forge.update_issue(&view, &issue, update).await?;
     Ok(Json(labels_json(&state, &view, &issue).await?))
 }
 
@@ -1045,7 +958,11 @@ pub async fn remove_issue_label(
         .into_iter()
         .filter(|l| *l != id)
         .collect();
-    state.forge.set_issue_labels(&view, &issue, &ids).await?;
+    let update = IssueUpdate {
+        label_ids: Some(ids),
+        ..IssueUpdate::default()
+    };
+    state.forge.update_issue(&view, &issue, update).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

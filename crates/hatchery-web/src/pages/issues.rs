@@ -12,14 +12,16 @@ use hatchery_core::issues::{CloseReason, EventKind, IssueSort, StateFilter};
 use hatchery_core::pulls::KindFilter;
 use hatchery_core::{Action, Resource, authorize};
 use hatchery_render::{RepoLinks, markdown_with_refs};
-use hatchery_service::issues::{IssueError, IssueInput, RepoView, ResolvedRefs};
+use hatchery_service::issues::{
+    IssueError, IssueInput, IssueUpdate, RepoView, ResolvedRefs, TextUpdate,
+};
 use hatchery_store::{Comment, Issue, IssueEvent, IssueQuery, Label, Milestone, Person, Who};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
-use crate::form::{Field, Form, FormErrors, Input, csrf_input};
+use crate::form::{self, Field, Form, FormErrors, Input, csrf_input};
 use crate::pages::code::time_ago_ms;
 use crate::pages::labels::{IssuesNav, issues_subnav};
 use crate::pages::repo::{RepoTab, repo_header};
@@ -78,28 +80,6 @@ pub fn state_badge(ctx: &Ctx, issue: &Issue) -> Markup {
             span.state.state-open { (ctx.t("issue.state.open")) }
         }
     }
-}
-
-/// The query and form pairs of a submitted form, for inputs that repeat (checkboxes).
-fn values<'a>(pairs: &'a [(String, String)], key: &str) -> impl Iterator<Item = &'a str> {
-    pairs
-        .iter()
-        .filter(move |(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    values(pairs, key).next().unwrap_or("")
-}
-
-fn ids(pairs: &[(String, String)], key: &str) -> WebResult<Vec<i64>> {
-    values(pairs, key)
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            v.parse()
-                .map_err(|_| WebError::BadRequest("error.400.form"))
-        })
-        .collect()
 }
 
 // ---- list ----
@@ -510,11 +490,11 @@ pub async fn create(
 ) -> WebResult<Response> {
     let view = view_of(&state, &ctx, &owner, &name).await?;
     let form = NewForm {
-        title: value(&pairs, "title").to_owned(),
-        body: value(&pairs, "body").to_owned(),
-        labels: ids(&pairs, "labels")?,
-        milestone: ids(&pairs, "milestone")?.first().copied(),
-        assignees: ids(&pairs, "assignees")?,
+        title: form::value(&pairs, "title").to_owned(),
+        body: form::value(&pairs, "body").to_owned(),
+        labels: form::ids(&pairs, "labels")?,
+        milestone: form::ids(&pairs, "milestone")?.first().copied(),
+        assignees: form::ids(&pairs, "assignees")?,
     };
     let input = IssueInput {
         title: form.title.clone(),
@@ -1035,9 +1015,13 @@ pub async fn comment(
         }
     }
     if let Some(close) = change_state {
+        let update = IssueUpdate {
+            state: Some(close),
+            ..IssueUpdate::default()
+        };
         state
             .forge
-            .set_issue_state(&view, &issue, close)
+            .update_issue(&view, &issue, update)
             .await
             .map_err(|e| refused(&e, &ctx.path))?;
     }
@@ -1069,9 +1053,13 @@ pub async fn set_state(
                 .map_err(|()| WebError::BadRequest("error.400.form"))?,
         ),
     };
+    let update = IssueUpdate {
+        state: Some(close),
+        ..IssueUpdate::default()
+    };
     state
         .forge
-        .set_issue_state(&view, &issue, close)
+        .update_issue(&view, &issue, update)
         .await
         .map_err(|e| refused(&e, &ctx.path))?;
     Ok(back_to(&view, &issue))
@@ -1090,9 +1078,13 @@ pub async fn lock(
     Query(q): Query<LockQuery>,
 ) -> WebResult<Response> {
     let (view, issue) = load_issue(&state, &ctx, &owner, &name, &number).await?;
+    let update = IssueUpdate {
+        locked: Some(q.locked == "1"),
+        ..IssueUpdate::default()
+    };
     state
         .forge
-        .lock_issue(&view, &issue, q.locked == "1")
+        .update_issue(&view, &issue, update)
         .await
         .map_err(|e| refused(&e, &ctx.path))?;
     Ok(back_to(&view, &issue))
@@ -1103,11 +1095,11 @@ fn triage_result(
     ctx: &Ctx,
     view: &RepoView,
     issue: &Issue,
-    r: Result<(), IssueError>,
+    r: Result<Issue, IssueError>,
 ) -> WebResult<Response> {
     let url = issue_url(view, issue.number);
     match r {
-        Ok(()) => Ok(Redirect::to(&url).into_response()),
+        Ok(_) => Ok(Redirect::to(&url).into_response()),
         Err(IssueError::Unknown(what)) => Ok(flash_redirect(
             ctx,
             FlashKind::Error,
@@ -1129,8 +1121,11 @@ pub async fn set_labels(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
     let (view, issue) = load_issue(&state, &ctx, &owner, &name, &number).await?;
-    let labels = ids(&pairs, "labels")?;
-    let r = state.forge.set_issue_labels(&view, &issue, &labels).await;
+    let update = IssueUpdate {
+        label_ids: Some(form::ids(&pairs, "labels")?),
+        ..IssueUpdate::default()
+    };
+    let r = state.forge.update_issue(&view, &issue, update).await;
     triage_result(&ctx, &view, &issue, r)
 }
 
@@ -1141,12 +1136,11 @@ pub async fn set_milestone(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
     let (view, issue) = load_issue(&state, &ctx, &owner, &name, &number).await?;
-    let milestone = ids(&pairs, "milestone")?.first().copied();
-    let r = state
-        .forge
-        .set_issue_milestone(&view, &issue, milestone)
-        .await
-        .map(|_| ());
+    let update = IssueUpdate {
+        milestone_id: Some(form::ids(&pairs, "milestone")?.first().copied()),
+        ..IssueUpdate::default()
+    };
+    let r = state.forge.update_issue(&view, &issue, update).await;
     triage_result(&ctx, &view, &issue, r)
 }
 
@@ -1157,11 +1151,11 @@ pub async fn set_assignees(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
     let (view, issue) = load_issue(&state, &ctx, &owner, &name, &number).await?;
-    let people = ids(&pairs, "assignees")?;
-    let r = state
-        .forge
-        .set_issue_assignees(&view, &issue, &people)
-        .await;
+    let update = IssueUpdate {
+        assignee_ids: Some(form::ids(&pairs, "assignees")?),
+        ..IssueUpdate::default()
+    };
+    let r = state.forge.update_issue(&view, &issue, update).await;
     triage_result(&ctx, &view, &issue, r)
 }
 
@@ -1272,11 +1266,15 @@ pub async fn edit(
 ) -> WebResult<Response> {
     let (view, issue) = load_issue(&state, &ctx, &owner, &name, &number).await?;
     let version = version_of(&form)?;
-    match state
-        .forge
-        .edit_issue(&view, &issue, version, &form.title, &form.body)
-        .await
-    {
+    let update = IssueUpdate {
+        text: Some(TextUpdate {
+            version,
+            title: form.title.clone(),
+            body: form.body.clone(),
+        }),
+        ..IssueUpdate::default()
+    };
+    match state.forge.update_issue(&view, &issue, update).await {
         Ok(_) => Ok(back_to(&view, &issue)),
         Err(e) => edit_failed(&state, &ctx, &view, issue.id, None, &form, e).await,
     }

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
-use crate::form::{Field, Form, Input, csrf_input};
+use crate::form::{Field, Form, Input, csrf_input, value, values};
 use crate::state::AppState;
 use crate::views::page;
 
@@ -111,20 +111,6 @@ struct Submitted {
     /// The repositories as typed, one per line.
     repos_text: String,
     version: i64,
-}
-
-fn values<'a>(pairs: &'a [(String, String)], key: &'a str) -> impl Iterator<Item = &'a str> {
-    pairs
-        .iter()
-        .filter(move |(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-fn value<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map_or("", |(_, v)| v.as_str())
 }
 
 fn rows(pairs: &[(String, String)], prefix: &str) -> Vec<PersonInput> {

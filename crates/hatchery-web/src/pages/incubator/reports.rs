@@ -19,7 +19,7 @@ use super::{
 };
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
-use crate::form::{Form, csrf_input};
+use crate::form::{self, Form, csrf_input};
 use crate::state::AppState;
 use crate::views::{date, page};
 
@@ -227,12 +227,7 @@ pub async fn save(
 ) -> WebResult<Response> {
     let (l, project, report) = loaded(&state, &ctx, &org, &slug, &project, &id).await?;
     ctx.require_user()?;
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let get = |k: &str| form::value(&pairs, k);
     let version: i64 = get("version").parse().unwrap_or(report.version);
     let submit = get("action") == "submit";
     let mut sections = BTreeMap::new();
