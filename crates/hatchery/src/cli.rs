@@ -37,6 +37,23 @@ pub enum Command {
     /// Administration tasks for scripts.
     #[command(subcommand)]
     Admin(Admin),
+    /// Write the whole site (database, repositories, configuration) to one archive; safe
+    /// while the server runs.
+    Dump {
+        /// The archive: .tar, or .tar.gz/.tgz to compress; - for standard output (tar).
+        /// Default: hatchery-dump-DATE-TIME.tar.gz in the working directory.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Also put the signing secret and the database URL in the archive's configuration.
+        #[arg(long)]
+        include_secrets: bool,
+    },
+    /// Restore an archive made by `hatchery dump` into a new data directory and an empty
+    /// database (either engine).
+    Restore {
+        /// The archive (.tar or .tar.gz).
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,6 +174,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(Admin::User(cmd)) => admin_user(&cfg, cmd).await,
+        Command::Dump {
+            output,
+            include_secrets,
+        } => {
+            let options = crate::backup::DumpOptions {
+                output,
+                include_secrets,
+                config_path: cli.config.clone(),
+            };
+            crate::backup::dump(&cfg, options).await
+        }
+        Command::Restore { file } => crate::backup::restore(&cfg, &file).await,
         Command::Admin(Admin::Repo(cmd)) => admin_repo(&cfg, cmd).await,
     }
 }

@@ -352,26 +352,37 @@ impl Config {
     /// Loads the configuration from the defaults, the TOML file and the process
     /// environment. `explicit_path` is `--config PATH`: it must exist.
     pub fn load(explicit_path: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut env = Vec::new();
-        let mut problems = Vec::new();
-        for (name, value) in std::env::vars_os() {
-            let Some(name) = name.to_str() else { continue };
-            if !has_env_prefix(name) {
-                continue;
-            }
-            match value.into_string() {
-                Ok(value) => env.push((name.to_owned(), value)),
-                Err(_) => problems.push(Problem::new(
-                    env_key_path(name),
-                    "the value is not valid UTF-8",
-                    Some(format!("from environment variable {name}")),
-                )),
+        Config::load_from(explicit_path, &process_env()?)
+    }
+
+    /// The configuration in force, as TOML: every key with its effective value (defaults,
+    /// the file and the environment merged), for `hatchery dump`. Keys holding secrets (the
+    /// signing secret, the database URL, which may carry a password) are left out unless
+    /// `include_secrets`.
+    pub fn effective_toml(
+        explicit_path: Option<&Path>,
+        include_secrets: bool,
+    ) -> Result<String, ConfigError> {
+        let figment = merged_figment(explicit_path, &process_env()?)?;
+        let raw: RawConfig = figment.extract().map_err(figment_error)?;
+        let mut value = toml::Table::try_from(&raw).map_err(|e| {
+            ConfigError::Invalid(vec![Problem::new(String::new(), e.to_string(), None)])
+        })?;
+        if !include_secrets {
+            for spec in KEYS.iter().filter(|spec| spec.sensitive) {
+                match spec.key.split_once('.') {
+                    Some((section, key)) => {
+                        if let Some(toml::Value::Table(t)) = value.get_mut(section) {
+                            t.remove(key);
+                        }
+                    }
+                    None => {
+                        value.remove(spec.key);
+                    }
+                }
             }
         }
-        if !problems.is_empty() {
-            return Err(ConfigError::Invalid(problems));
-        }
-        Config::load_from(explicit_path, &env)
+        Ok(value.to_string())
     }
 
     /// As [`Config::load`], with the environment given as data (variables without the
@@ -380,43 +391,7 @@ impl Config {
         explicit_path: Option<&Path>,
         env: &[(String, String)],
     ) -> Result<Config, ConfigError> {
-        let env = EnvProvider::from_vars(env)?;
-        let defaults = Serialized::defaults(RawConfig::default());
-
-        let file = match explicit_path {
-            Some(path) => match path.try_exists() {
-                Ok(true) => Some(path.to_path_buf()),
-                Ok(false) => return Err(ConfigError::NotFound(path.to_path_buf())),
-                Err(source) => {
-                    return Err(ConfigError::Read {
-                        path: path.to_path_buf(),
-                        source,
-                    });
-                }
-            },
-            None => {
-                // The data directory as known before the file is read.
-                let data_dir: PathBuf = Figment::from(defaults.clone())
-                    .merge(env.clone())
-                    .extract_inner("data_dir")
-                    .map_err(figment_error)?;
-                let path = data_dir.join(CONFIG_FILE_NAME);
-                match path.try_exists() {
-                    // an empty data_dir is reported by validation, not looked in
-                    _ if data_dir.as_os_str().is_empty() => None,
-                    Ok(true) => Some(path),
-                    Ok(false) => None,
-                    Err(source) => return Err(ConfigError::Read { path, source }),
-                }
-            }
-        };
-
-        let mut figment = Figment::from(defaults);
-        if let Some(path) = &file {
-            check_toml_syntax(path)?;
-            figment = figment.merge(Toml::file_exact(path));
-        }
-        let figment = figment.merge(env);
+        let figment = merged_figment(explicit_path, env)?;
         let raw: RawConfig = figment.extract().map_err(figment_error)?;
         build(raw, Some(&figment))
     }
@@ -425,6 +400,74 @@ impl Config {
     pub fn public_url_is_https(&self) -> bool {
         self.server.public_url.starts_with("https://")
     }
+}
+
+/// The `HATCHERY__` variables of the process environment.
+fn process_env() -> Result<Vec<(String, String)>, ConfigError> {
+    let mut env = Vec::new();
+    let mut problems = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if !has_env_prefix(name) {
+            continue;
+        }
+        match value.into_string() {
+            Ok(value) => env.push((name.to_owned(), value)),
+            Err(_) => problems.push(Problem::new(
+                env_key_path(name),
+                "the value is not valid UTF-8",
+                Some(format!("from environment variable {name}")),
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigError::Invalid(problems));
+    }
+    Ok(env)
+}
+
+/// Defaults, then the file, then the environment, merged (see the module documentation).
+fn merged_figment(
+    explicit_path: Option<&Path>,
+    env: &[(String, String)],
+) -> Result<Figment, ConfigError> {
+    let env = EnvProvider::from_vars(env)?;
+    let defaults = Serialized::defaults(RawConfig::default());
+
+    let file = match explicit_path {
+        Some(path) => match path.try_exists() {
+            Ok(true) => Some(path.to_path_buf()),
+            Ok(false) => return Err(ConfigError::NotFound(path.to_path_buf())),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        },
+        None => {
+            // The data directory as known before the file is read.
+            let data_dir: PathBuf = Figment::from(defaults.clone())
+                .merge(env.clone())
+                .extract_inner("data_dir")
+                .map_err(figment_error)?;
+            let path = data_dir.join(CONFIG_FILE_NAME);
+            match path.try_exists() {
+                // an empty data_dir is reported by validation, not looked in
+                _ if data_dir.as_os_str().is_empty() => None,
+                Ok(true) => Some(path),
+                Ok(false) => None,
+                Err(source) => return Err(ConfigError::Read { path, source }),
+            }
+        }
+    };
+
+    let mut figment = Figment::from(defaults);
+    if let Some(path) = &file {
+        check_toml_syntax(path)?;
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    Ok(figment.merge(env))
 }
 
 /// The file must parse as TOML; reported here (with toml's line and column but without

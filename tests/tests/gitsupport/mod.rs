@@ -54,6 +54,11 @@ impl Server {
         }
     }
 
+    /// Reaches the server's database from another `Store` (or a `hatchery` command).
+    pub fn store_url(&self) -> String {
+        self._store.url()
+    }
+
     pub fn label(&self) -> &str {
         self._store.label()
     }
