@@ -5,6 +5,7 @@
 pub mod hooks;
 pub mod incubator;
 pub mod protection;
+pub mod pulls;
 
 use hatchery_store::{Comment, Issue, Label, Milestone, Org, Person, Repo, Team, User};
 use serde::{Deserialize, Serialize};

@@ -17,6 +17,11 @@ pub const ISSUE_ASSIGN: &str = "issue_assign";
 pub const ISSUE_LABEL: &str = "issue_label";
 pub const ISSUE_MILESTONE: &str = "issue_milestone";
 pub const ISSUE_COMMENT: &str = "issue_comment";
+/// Pull requests' counterparts of the issue events (a pull request is an issue).
+pub const PULL_REQUEST: &str = "pull_request";
+pub const PULL_REQUEST_ASSIGN: &str = "pull_request_assign";
+pub const PULL_REQUEST_LABEL: &str = "pull_request_label";
+pub const PULL_REQUEST_MILESTONE: &str = "pull_request_milestone";
 /// A commit status was reported (by CI, through the API).
 pub const STATUS: &str = "status";
 /// The incubator's events, sent to the hooks of the program's organization: a proposal
@@ -34,6 +39,7 @@ pub const CHOOSABLE: &[&str] = &[
     DELETE,
     ISSUES,
     ISSUE_COMMENT,
+    PULL_REQUEST,
     STATUS,
     REPOSITORY,
     INCUBATOR_PROPOSAL,
@@ -61,6 +67,19 @@ const EVENT_NAME_MAX: usize = 64;
 pub fn header_event(event_type: &str) -> &str {
     match event_type {
         ISSUE_ASSIGN | ISSUE_LABEL | ISSUE_MILESTONE => ISSUES,
+        PULL_REQUEST_ASSIGN | PULL_REQUEST_LABEL | PULL_REQUEST_MILESTONE => PULL_REQUEST,
+        other => other,
+    }
+}
+
+/// The event a change to a pull request sends where the same change to an issue sends
+/// `issue_event` (`issues` → `pull_request`, `issue_label` → `pull_request_label`, ...).
+pub fn pull_event(issue_event: &str) -> &str {
+    match issue_event {
+        ISSUES => PULL_REQUEST,
+        ISSUE_ASSIGN => PULL_REQUEST_ASSIGN,
+        ISSUE_LABEL => PULL_REQUEST_LABEL,
+        ISSUE_MILESTONE => PULL_REQUEST_MILESTONE,
         other => other,
     }
 }
@@ -71,6 +90,8 @@ pub fn hook_wants(events: &[String], event_type: &str) -> bool {
         e == ALL
             || e == event_type
             || (e == ISSUES && header_event(event_type) == ISSUES)
+            || (e == PULL_REQUEST && header_event(event_type) == PULL_REQUEST)
+            || (e == "pull_request_only" && event_type == PULL_REQUEST)
             || (e == "issues_only" && event_type == ISSUES)
     })
 }
@@ -326,6 +347,13 @@ mod tests {
         assert_eq!(header_event(ISSUE_LABEL), "issues");
         assert_eq!(header_event(ISSUE_COMMENT), "issue_comment");
         assert_eq!(header_event("vote"), "vote");
+        assert!(hook_wants(&v(&["pull_request"]), PULL_REQUEST_LABEL));
+        assert!(hook_wants(&v(&["pull_request"]), PULL_REQUEST));
+        assert!(!hook_wants(&v(&["issues"]), PULL_REQUEST));
+        assert!(!hook_wants(&v(&["pull_request"]), ISSUES));
+        assert_eq!(header_event(PULL_REQUEST_ASSIGN), "pull_request");
+        assert_eq!(pull_event(ISSUE_LABEL), PULL_REQUEST_LABEL);
+        assert_eq!(pull_event(ISSUES), PULL_REQUEST);
     }
 
     #[test]

@@ -1108,6 +1108,21 @@ impl Repository {
         Ok(Some(out))
     }
 
+    /// The `.diff` of a range, like `git diff -M <base> <head>` (exact bytes; nothing
+    /// truncated). `None` if either is not a commit.
+    pub fn diff_range_bytes(&self, base: Oid, head: Oid) -> Result<Option<Vec<u8>>> {
+        let repo = self.local();
+        let Some(old) = objects::commit_tree(&repo, &base.to_gix())? else {
+            return Ok(None);
+        };
+        let Some(new) = objects::commit_tree(&repo, &head.to_gix())? else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        patch_trees(&repo, Some(old), Some(new), false, &mut out)?;
+        Ok(Some(out))
+    }
+
     /// [`Repository::diff_bytes`] as text (non-UTF-8 bytes replaced by U+FFFD).
     pub fn diff_text(&self, id: Oid) -> Result<Option<String>> {
         Ok(self

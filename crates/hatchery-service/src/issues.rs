@@ -53,14 +53,14 @@ impl From<StoreError> for IssueError {
     }
 }
 
-fn check(decision: Decision) -> Result<(), IssueError> {
+pub(crate) fn check(decision: Decision) -> Result<(), IssueError> {
     match decision {
         Decision::Allow => Ok(()),
         Decision::Deny(d) => Err(IssueError::Denied(d)),
     }
 }
 
-fn field<T>(name: &'static str, r: Result<T, FieldError>) -> Result<T, IssueError> {
+pub(crate) fn field<T>(name: &'static str, r: Result<T, FieldError>) -> Result<T, IssueError> {
     r.map_err(|error| IssueError::Field { field: name, error })
 }
 
@@ -116,7 +116,7 @@ impl RepoView {
         )
     }
 
-    fn user_id(&self) -> Result<i64, IssueError> {
+    pub(crate) fn user_id(&self) -> Result<i64, IssueError> {
         self.actor
             .user_id()
             .ok_or(IssueError::Denied(Denial::SignInRequired))
@@ -614,7 +614,11 @@ impl Forge {
     }
 
     /// `Unknown("assignee")` unless every id is a person who may write to the repository.
-    async fn check_assignees(&self, view: &RepoView, ids: &[i64]) -> Result<Vec<i64>, IssueError> {
+    pub(crate) async fn check_assignees(
+        &self,
+        view: &RepoView,
+        ids: &[i64],
+    ) -> Result<Vec<i64>, IssueError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -760,7 +764,7 @@ impl Forge {
     /// Records what `text` (the issue's body, or its comment `comment_id`) refers to:
     /// a timeline event on every other issue it names that the author may read, and a
     /// mention of every user it names who may read this repository.
-    async fn record_references(
+    pub(crate) async fn record_references(
         &self,
         view: &RepoView,
         issue: &Issue,

@@ -11,6 +11,7 @@ pub mod issues;
 pub mod maintenance;
 pub mod password;
 pub mod protection;
+pub mod pulls;
 pub mod repos;
 pub mod signin;
 pub mod statuses;

@@ -27,6 +27,7 @@ use hatchery_api_types::hooks::{
     ChangesPayload, CreatePayload, DeletePayload, IssueCommentPayload, IssuePayload, PayloadCommit,
     PayloadUser, PushPayload, RepositoryPayload, StatusPayload,
 };
+use hatchery_api_types::pulls::{ApiPullRequest, PullRequestPayload};
 use hatchery_api_types::{
     ApiComment, ApiIssue, ApiPermission, ApiRepo, ApiUser, Urls, time as api_time,
 };
@@ -36,7 +37,7 @@ use hatchery_core::{Actor, OrgRole};
 use hatchery_git::{Oid, PushedCommit};
 use hatchery_store::{
     AttemptRecord, ClaimedDelivery, Comment, CommitStatus, DeliveryStatus, HookOwner, NewDelivery,
-    NewWebhook, Repo, StoreError, Webhook, WebhookChanges, now_ms,
+    NewWebhook, PullRequest, Repo, StoreError, Webhook, WebhookChanges, now_ms,
 };
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -574,7 +575,42 @@ impl Forge {
         Ok(ApiRepo::of(&self.urls(), repo, all, open))
     }
 
-    async fn api_issue(&self, repo: &Repo, issue_id: i64) -> Result<ApiIssue, ServiceError> {
+    /// Pull request `issue_id` of `repo` as the API and payloads show it; the base's `sha`
+    /// is the base branch's tip now.
+    pub async fn api_pull(
+        &self,
+        repo: &Repo,
+        issue_id: i64,
+        pull: &PullRequest,
+    ) -> Result<ApiPullRequest, ServiceError> {
+        let issue = self.api_issue(repo, issue_id).await?;
+        let base_api = self.api_repo(repo).await?;
+        let head_api = match pull.head_repo_id {
+            Some(id) if id == repo.id => Some(base_api.clone()),
+            Some(id) => match self.store.repo_by_id(id).await? {
+                Some(r) => Some(self.api_repo(&r).await?),
+                None => None,
+            },
+            None => None,
+        };
+        let git = self.open_git_blocking(repo)?;
+        let base_ref = format!("refs/heads/{}", pull.base_branch);
+        let base_sha = tokio::task::spawn_blocking(move || git.find_ref(&base_ref))
+            .await??
+            .map(|o| o.to_string())
+            .unwrap_or_default();
+        Ok(ApiPullRequest::of(
+            &self.urls(),
+            repo,
+            issue,
+            pull,
+            base_api,
+            base_sha,
+            head_api,
+        ))
+    }
+
+    pub async fn api_issue(&self, repo: &Repo, issue_id: i64) -> Result<ApiIssue, ServiceError> {
         let issue = self
             .store
             .issue_by_id(issue_id)
@@ -621,6 +657,26 @@ impl Forge {
         changes: Option<ChangesPayload>,
         commit_id: Option<&str>,
     ) {
+        // A pull request is an issue: the same change sends the pull-request event.
+        if let Ok(Some(pull)) = self.store.pull(issue_id).await {
+            let event = rules::pull_event(event);
+            Box::pin(
+                self.emit_with(HookScope::of_repo(repo), event, action, None, async {
+                    let pull_request = self.api_pull(repo, issue_id, &pull).await?;
+                    Ok(PullRequestPayload {
+                        action: action.to_owned(),
+                        number: pull_request.number,
+                        changes: changes.filter(|c| !c.is_empty()),
+                        pull_request,
+                        repository: self.api_repo(repo).await?,
+                        sender: self.api_user(sender.user_id()).await?,
+                        commit_id: commit_id.unwrap_or_default().to_owned(),
+                    })
+                }),
+            )
+            .await;
+            return;
+        }
         self.emit_with(HookScope::of_repo(repo), event, action, None, async {
             let issue = self.api_issue(repo, issue_id).await?;
             Ok(IssuePayload {
@@ -662,7 +718,7 @@ impl Forge {
                     changes: changes.filter(|c| !c.is_empty()),
                     repository: self.api_repo(repo).await?,
                     sender: self.api_user(sender.user_id()).await?,
-                    is_pull: false,
+                    is_pull: self.store.pull(issue_id).await?.is_some(),
                 })
             },
         ))

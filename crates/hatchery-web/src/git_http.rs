@@ -254,6 +254,9 @@ impl ReceiveHook for Hook {
         if let PushGate::ReadOnly(reason) = &self.gate {
             return Err(reason.clone());
         }
+        if hatchery_core::pulls::is_reserved_ref(update.ref_name) {
+            return Err(self.lang.t("pulls.ref_reserved").to_owned());
+        }
         match self.rules.check(&self.git, update) {
             Ok(Ok(())) => Ok(()),
             Ok(Err(refused)) => Err(refusal_message(self.lang, &refused)),
@@ -341,7 +344,7 @@ pub async fn receive_pack(
                 outcome.head_set_to.as_deref(),
             ));
             // Also before the response ends, so the pusher sees closed issues at once.
-            let updates = outcome
+            let updates: Vec<_> = outcome
                 .applied()
                 .filter_map(|u| u.new.map(|new| (u.name.clone(), u.old, new)))
                 .collect();
@@ -350,6 +353,14 @@ pub async fn receive_pack(
             let mut pushed_repo = repo.clone();
             if let Some(branch) = outcome.head_set_to.as_deref() {
                 pushed_repo.default_branch = branch.trim_start_matches("refs/heads/").to_owned();
+            }
+            // Open pull requests from the pushed branches follow them.
+            if let Err(e) = handle.block_on(forge_state.forge.pulls_after_push(
+                &pushed_repo,
+                pusher,
+                &updates,
+            )) {
+                tracing::warn!(error = %e, repo = %repo.name, "updating pull requests after a push failed");
             }
             if let Err(e) = handle.block_on(forge_state.forge.issues_after_push(
                 &pushed_repo,

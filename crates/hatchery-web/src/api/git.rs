@@ -527,6 +527,31 @@ fn to_commit(u: &RepoUrls, data: CommitData, opts: CommitOptions) -> Commit {
     }
 }
 
+/// Gitea's `Commit` for each of `ids` that is a commit (no files, no stats), read on a
+/// blocking thread: a pull request's commit list.
+pub(crate) async fn commit_list(
+    state: &AppState,
+    view: &RepoView,
+    ids: Vec<Oid>,
+) -> ApiResult<Vec<Commit>> {
+    let git = state.forge.open_git_blocking(&view.repo)?;
+    let u = RepoUrls::new(urls(state), view);
+    let opts = CommitOptions {
+        stat: false,
+        files: false,
+    };
+    blocking(move || {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(data) = commit_data(&git, id, opts)? {
+                out.push(to_commit(&u, data, opts));
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
+
 fn payload_commit(u: &RepoUrls, d: CommitDetail) -> PayloadCommit {
     let sha = d.id.to_hex();
     PayloadCommit {

@@ -522,6 +522,21 @@ pub async fn edit_issue(
 ) -> ApiResult<(StatusCode, Json<ApiIssue>)> {
     let view = repo_to_change(&state, &caller, &owner, &repo, Action::Read).await?;
     let issue = issue_in(&state, &view, &index).await?;
+    let update = issue_update(&state, &issue, &form).await?;
+    let issue = state.forge.update_issue(&view, &issue, update).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(issue_json(&state, &view, &issue).await?),
+    ))
+}
+
+/// The change a PATCH of an issue (or of a pull request's issue side) asks for; the
+/// service checks the rights of every field before saving any.
+pub(crate) async fn issue_update(
+    state: &AppState,
+    issue: &Issue,
+    form: &EditIssueOption,
+) -> ApiResult<IssueUpdate> {
     let text =
         (form.title.as_deref().is_some_and(|t| !t.is_empty()) || form.body.is_some()).then(|| {
             TextUpdate {
@@ -550,7 +565,7 @@ pub async fn edit_issue(
     let assignee_ids = if form.assignee.is_some() || form.assignees.is_some() {
         Some(
             user_ids(
-                &state,
+                state,
                 &assignee_names(form.assignee.as_ref(), form.assignees.as_ref()),
             )
             .await?,
@@ -558,18 +573,13 @@ pub async fn edit_issue(
     } else {
         None
     };
-    let update = IssueUpdate {
+    Ok(IssueUpdate {
         text,
         state: state_change,
         milestone_id: form.milestone.map(|m| Some(m).filter(|m| *m != 0)),
         assignee_ids,
         ..IssueUpdate::default()
-    };
-    let issue = state.forge.update_issue(&view, &issue, update).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(issue_json(&state, &view, &issue).await?),
-    ))
+    })
 }
 
 // ---- comments ----

@@ -18,6 +18,7 @@ pub mod issues;
 pub mod misc;
 pub mod paging;
 pub mod protection;
+pub mod pulls;
 pub mod repos;
 pub mod types;
 
@@ -91,6 +92,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(repos::routes())
         .merge(hooks::routes())
         .merge(protection::routes())
+        .merge(pulls::routes())
         .merge(incubator::routes())
 }
 
@@ -244,6 +246,13 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/repos/{owner}/{repo}/branch_protections/{name}"),
         ("patch", "/repos/{owner}/{repo}/branch_protections/{name}"),
         ("delete", "/repos/{owner}/{repo}/branch_protections/{name}"),
+        // pull requests
+        ("get", "/repos/{owner}/{repo}/pulls"),
+        ("post", "/repos/{owner}/{repo}/pulls"),
+        ("get", "/repos/{owner}/{repo}/pulls/{index}"),
+        ("patch", "/repos/{owner}/{repo}/pulls/{index}"),
+        ("get", "/repos/{owner}/{repo}/pulls/{index}/commits"),
+        ("get", "/repos/{owner}/{repo}/pulls/{index}/files"),
         ("get", "/orgs/{org}/hooks"),
         ("post", "/orgs/{org}/hooks"),
         ("get", "/orgs/{org}/hooks/{id}"),

@@ -1,0 +1,422 @@
+//! Pull-request use cases. A pull request is an issue with a head and a base, so
+//! everything a conversation does (comments, labels, assignees, closing) goes through the
+//! issue use cases; this module adds opening one (branches resolved, `refs/pull/N/head`
+//! written in the base repository), the draft flag, the comparison its pages show, and
+//! what a push to a head branch does to the open requests from it.
+
+use hatchery_core::issues as rules;
+use hatchery_core::pulls::{self as pull_rules, is_draft_title};
+use hatchery_core::{Action, Actor, Resource, authorize};
+use hatchery_git::{Comparison, DiffOptions, Oid, RefUpdate};
+use hatchery_store::{HeadMove, Issue, NewIssue, NewPull, PullRequest, Repo, StoreError};
+
+use crate::issues::{IssueError, RepoView, check, field};
+use crate::{Forge, ServiceError};
+use hatchery_core::webhooks as hook_events;
+
+/// How many commits a pull request's commit list and push count read at most.
+pub const PULL_COMMITS_MAX: usize = 250;
+
+/// Why a pull-request use case was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error(transparent)]
+    Issue(#[from] IssueError),
+    /// `base` or `head` names no branch (of a repository the actor may read).
+    #[error("{0}: no such branch")]
+    NoBranch(&'static str),
+    /// Head and base are the same branch.
+    #[error("head and base are the same branch")]
+    SameBranch,
+    /// The head has no commits the base lacks.
+    #[error("there is nothing to merge")]
+    NoChanges,
+    /// A request from this head into this base is open already.
+    #[error("a pull request from this head into this base is open already")]
+    Exists,
+    /// The number names a plain issue, or nothing.
+    #[error("not found")]
+    NotFound,
+}
+
+impl From<StoreError> for PullError {
+    fn from(e: StoreError) -> PullError {
+        PullError::Issue(e.into())
+    }
+}
+
+impl From<ServiceError> for PullError {
+    fn from(e: ServiceError) -> PullError {
+        PullError::Issue(e.into())
+    }
+}
+
+impl From<hatchery_git::Error> for PullError {
+    fn from(e: hatchery_git::Error) -> PullError {
+        PullError::Issue(ServiceError::from(e).into())
+    }
+}
+
+impl From<tokio::task::JoinError> for PullError {
+    fn from(e: tokio::task::JoinError) -> PullError {
+        PullError::Issue(ServiceError::from(e).into())
+    }
+}
+
+/// What a person fills in to open a pull request.
+#[derive(Debug, Clone, Default)]
+pub struct PullInput {
+    pub title: String,
+    pub body: String,
+    /// A branch of the base repository.
+    pub base: String,
+    /// A branch of the base repository, or `owner:branch`.
+    pub head: String,
+    /// Also set by a draft title ("WIP: ...").
+    pub draft: bool,
+    /// Applied only for people who may triage, as for issues.
+    pub label_ids: Vec<i64>,
+    pub milestone_id: Option<i64>,
+    pub assignee_ids: Vec<i64>,
+}
+
+/// The commits and changes a pull request's pages show.
+#[derive(Debug, Clone)]
+pub struct PullComparison {
+    /// The commit the changes are shown against: the current base tip while open, the
+    /// recorded merge base once merged or closed.
+    pub base: Oid,
+    pub head: Oid,
+    pub comparison: Comparison,
+}
+
+fn branch_ref(branch: &str) -> String {
+    format!("refs/heads/{branch}")
+}
+
+fn parse_oid(hex: &str) -> Option<Oid> {
+    hex.parse().ok()
+}
+
+impl Forge {
+    /// Opens a pull request into `view`'s repository. The head is a branch of the same
+    /// repository (`branch` or `owner:branch` naming it).
+    pub async fn open_pull(
+        &self,
+        view: &RepoView,
+        input: PullInput,
+    ) -> Result<(Issue, PullRequest), PullError> {
+        check(authorize(
+            view.actor,
+            Action::OpenPull,
+            Resource::Repo(view.facts),
+        ))?;
+        let author = view.user_id()?;
+        let title = field("title", rules::title(&input.title, rules::TITLE_MAX))?;
+        let body = field("body", rules::body(&input.body, false))?;
+        let head_branch = match input.head.split_once(':') {
+            Some((owner, branch)) if owner.eq_ignore_ascii_case(&view.repo.owner_name) => branch,
+            Some(_) => return Err(PullError::NoBranch("head")),
+            None => input.head.as_str(),
+        }
+        .trim()
+        .to_owned();
+        let base_branch = input.base.trim().to_owned();
+        if head_branch == base_branch {
+            return Err(PullError::SameBranch);
+        }
+        let git = self.open_git_blocking(&view.repo)?;
+        let (b, h) = (branch_ref(&base_branch), branch_ref(&head_branch));
+        let g = git.clone();
+        let (base_oid, head_oid) = tokio::task::spawn_blocking(move || {
+            Ok::<_, hatchery_git::Error>((g.find_ref(&b)?, g.find_ref(&h)?))
+        })
+        .await??;
+        let base_oid = base_oid.ok_or(PullError::NoBranch("base"))?;
+        let head_oid = head_oid.ok_or(PullError::NoBranch("head"))?;
+        let g = git.clone();
+        let (merge_base, behind) = tokio::task::spawn_blocking(move || {
+            Ok::<_, hatchery_git::Error>((
+                g.merge_base(base_oid, head_oid)?,
+                g.is_ancestor(head_oid, base_oid)?,
+            ))
+        })
+        .await??;
+        if behind {
+            return Err(PullError::NoChanges);
+        }
+        let (labels, milestone, assignees) = if view.may_triage() {
+            let assignees = self.check_assignees(view, &input.assignee_ids).await?;
+            (input.label_ids, input.milestone_id, assignees)
+        } else {
+            (Vec::new(), None, Vec::new())
+        };
+        let merge_base = merge_base.map(|m| m.to_string()).unwrap_or_default();
+        let head_hex = head_oid.to_string();
+        let (issue, pull) = self
+            .store
+            .create_pull(NewPull {
+                issue: NewIssue {
+                    repo_id: view.repo.id,
+                    author_id: author,
+                    title: &title,
+                    body: &body,
+                    label_ids: &labels,
+                    milestone_id: milestone,
+                    assignee_ids: &assignees,
+                },
+                base_branch: &base_branch,
+                head_repo_id: view.repo.id,
+                head_branch: &head_branch,
+                head_oid: &head_hex,
+                merge_base: &merge_base,
+                is_draft: input.draft || is_draft_title(&title),
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => PullError::Exists,
+                StoreError::NotFound => PullError::Issue(IssueError::Unknown("label or milestone")),
+                other => other.into(),
+            })?;
+        self.write_pull_head(&git, issue.number, head_oid).await?;
+        self.record_references(view, &issue, None, &body).await?;
+        self.emit_issue(
+            &view.repo,
+            view.actor,
+            issue.id,
+            hook_events::ISSUES,
+            "opened",
+            None,
+            None,
+        )
+        .await;
+        Ok((issue, pull))
+    }
+
+    /// Points `refs/pull/N/head` at `head` (the forge's own ref: clients cannot push it).
+    async fn write_pull_head(
+        &self,
+        git: &hatchery_git::Repository,
+        number: i64,
+        head: Oid,
+    ) -> Result<(), PullError> {
+        let g = git.clone();
+        let name = pull_rules::head_ref(number);
+        tokio::task::spawn_blocking(move || {
+            let old = g.find_ref(&name)?;
+            if old == Some(head) {
+                return Ok(());
+            }
+            let update = RefUpdate {
+                name,
+                old,
+                new: Some(head),
+            };
+            match g.update_refs(&[update], false).pop() {
+                Some(Err(e)) => Err(hatchery_git::Error::InvalidInput(e.to_string())),
+                _ => Ok(()),
+            }
+        })
+        .await??;
+        Ok(())
+    }
+
+    /// Pull request `number` of the repository with its issue row; `NotFound` for a plain
+    /// issue.
+    pub async fn pull(
+        &self,
+        view: &RepoView,
+        number: i64,
+    ) -> Result<(Issue, PullRequest), PullError> {
+        let issue = self
+            .store
+            .issue_by_number(view.repo.id, number)
+            .await?
+            .filter(|i| i.is_pull)
+            .ok_or(PullError::NotFound)?;
+        let pull = self
+            .store
+            .pull(issue.id)
+            .await?
+            .ok_or(PullError::NotFound)?;
+        Ok((issue, pull))
+    }
+
+    /// Marks a request as a draft or ready: whoever may edit it.
+    pub async fn set_pull_draft(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        draft: bool,
+    ) -> Result<bool, PullError> {
+        check(authorize(
+            view.actor,
+            Action::Edit,
+            Resource::Issue(view.issue_facts(issue)),
+        ))?;
+        Ok(self.store.set_pull_draft(issue.id, draft).await?)
+    }
+
+    /// The commits and changes of a request: against the current base tip while it is
+    /// open, against the merge base recorded with its last head once merged or closed
+    /// (the base may contain the head by then). `None` when the commits are gone.
+    pub async fn pull_comparison(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        pull: &PullRequest,
+        options: DiffOptions,
+    ) -> Result<Option<PullComparison>, PullError> {
+        let git = self.open_git_blocking(&view.repo)?;
+        let Some(head) = parse_oid(&pull.head_oid) else {
+            return Ok(None);
+        };
+        let recorded = parse_oid(&pull.merge_base);
+        let open = !issue.is_closed;
+        let base_ref = branch_ref(&pull.base_branch);
+        Ok(tokio::task::spawn_blocking(move || {
+            let base = match (open, recorded) {
+                (true, _) | (false, None) => git.find_ref(&base_ref)?.or(recorded),
+                (false, Some(m)) => Some(m),
+            };
+            let Some(base) = base else {
+                return Ok(None);
+            };
+            Ok::<_, hatchery_git::Error>(git.compare(base, head, PULL_COMMITS_MAX, &options)?.map(
+                |comparison| PullComparison {
+                    base,
+                    head,
+                    comparison,
+                },
+            ))
+        })
+        .await??)
+    }
+
+    /// The request's `.diff` (`patch` false: one diff from the base to the head) or
+    /// `.patch` (every commit as `git format-patch` writes it, oldest first).
+    pub async fn pull_patch(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        pull: &PullRequest,
+        patch: bool,
+    ) -> Result<Option<Vec<u8>>, PullError> {
+        let options = DiffOptions {
+            max_files: 0,
+            find_renames: false,
+            ..DiffOptions::default()
+        };
+        let Some(cmp) = self.pull_comparison(view, issue, pull, options).await? else {
+            return Ok(None);
+        };
+        let git = self.open_git_blocking(&view.repo)?;
+        Ok(tokio::task::spawn_blocking(move || {
+            let from = cmp.comparison.merge_base.unwrap_or(cmp.base);
+            if !patch {
+                return git.diff_range_bytes(from, cmp.head);
+            }
+            let mut out = Vec::new();
+            for c in cmp.comparison.commits.iter().rev() {
+                if let Some(bytes) = git.patch_bytes(c.id)? {
+                    out.extend_from_slice(&bytes);
+                }
+            }
+            Ok::<_, hatchery_git::Error>(Some(out))
+        })
+        .await??)
+    }
+
+    /// After a push to `repo`: every open request whose head is a pushed branch follows
+    /// it — its head and `refs/pull/N/head` move, the timeline says "pushed N commits" or
+    /// "force-pushed", and `pull_request` hooks hear `synchronized`. A deleted head branch
+    /// leaves the requests as they were.
+    pub async fn pulls_after_push(
+        &self,
+        repo: &Repo,
+        pusher: Actor,
+        updates: &[(String, Option<Oid>, Oid)],
+    ) -> Result<(), PullError> {
+        for (name, _, new) in updates {
+            let Some(branch) = name.strip_prefix("refs/heads/") else {
+                continue;
+            };
+            for (issue, pull) in self.store.open_pulls_with_head(repo.id, branch).await? {
+                if pull.head_oid == new.to_string() {
+                    continue;
+                }
+                let base_repo = if pull.base_repo_id == repo.id {
+                    repo.clone()
+                } else {
+                    match self.store.repo_by_id(pull.base_repo_id).await? {
+                        Some(r) => r,
+                        None => continue,
+                    }
+                };
+                Box::pin(self.follow_head(&base_repo, pusher, &issue, &pull, *new)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn follow_head(
+        &self,
+        base_repo: &Repo,
+        pusher: Actor,
+        issue: &Issue,
+        pull: &PullRequest,
+        new: Oid,
+    ) -> Result<(), PullError> {
+        let git = self.open_git_blocking(base_repo)?;
+        let old = parse_oid(&pull.head_oid);
+        let base_ref = branch_ref(&pull.base_branch);
+        let g = git.clone();
+        let (forced, commits, merge_base) = tokio::task::spawn_blocking(move || {
+            let forced = match old {
+                Some(o) => !g.is_ancestor(o, new)?,
+                None => true,
+            };
+            let exclude: Vec<Oid> = old.into_iter().filter(|_| !forced).collect();
+            let commits = if forced {
+                0
+            } else {
+                g.new_commits(new, &exclude, PULL_COMMITS_MAX)?.len()
+            };
+            let merge_base = match g.find_ref(&base_ref)? {
+                Some(b) => g.merge_base(b, new)?,
+                None => None,
+            };
+            Ok::<_, hatchery_git::Error>((forced, commits, merge_base))
+        })
+        .await??;
+        let new_hex = new.to_string();
+        let moved = self
+            .store
+            .move_pull_head(HeadMove {
+                issue_id: issue.id,
+                old_oid: &pull.head_oid,
+                new_oid: &new_hex,
+                merge_base: &merge_base.map(|m| m.to_string()).unwrap_or_default(),
+                forced,
+                commits,
+                actor_id: pusher.user_id(),
+            })
+            .await?;
+        if !moved {
+            // Another push moved it meanwhile and recorded its own movement.
+            return Ok(());
+        }
+        self.write_pull_head(&git, issue.number, new).await?;
+        self.emit_issue(
+            base_repo,
+            pusher,
+            issue.id,
+            hook_events::ISSUES,
+            "synchronized",
+            None,
+            Some(&new_hex),
+        )
+        .await;
+        Ok(())
+    }
+}
