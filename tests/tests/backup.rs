@@ -329,3 +329,78 @@ async fn a_site_dumped_during_pushes_restores_on_the_other_database() {
     target.stop().await;
     source.stop().await;
 }
+
+/// Restore refuses a truncated archive, an archive from a newer schema and a database that
+/// already holds rows, and changes nothing when it does.
+#[tokio::test]
+async fn restore_refuses_damaged_newer_and_non_empty_targets() {
+    let source = Server::start(testing::sqlite().await, |_| {}).await;
+    source.user("alice").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = dir.path().join("site.tar");
+    dump(
+        &config(source.dir.path(), &source.store_url()),
+        DumpOptions {
+            output: Some(archive.clone()),
+            include_secrets: false,
+            config_path: None,
+        },
+    )
+    .await
+    .expect("dump");
+    let bytes = std::fs::read(&archive).expect("read");
+
+    let refused = async |archive: &Path, target: &TestStore| {
+        let data = tempfile::tempdir().expect("tempdir");
+        let err = restore(&config(data.path(), &target.url()), archive)
+            .await
+            .expect_err("restore must refuse");
+        assert!(
+            !data.path().join("repositories").exists(),
+            "a refused restore wrote repositories"
+        );
+        format!("{err:#}")
+    };
+
+    // Truncated.
+    let truncated = dir.path().join("truncated.tar");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).expect("write");
+    let empty = testing::sqlite().await;
+    let err = refused(&truncated, &empty).await;
+    assert!(err.contains("truncated"), "{err}");
+    assert!(empty.is_empty().await.expect("is_empty"));
+
+    // From a newer schema.
+    let newer = dir.path().join("newer.tar");
+    {
+        let mut out = tar::Builder::new(std::fs::File::create(&newer).expect("create"));
+        let mut input = tar::Archive::new(bytes.as_slice());
+        for entry in input.entries().expect("entries") {
+            let mut entry = entry.expect("entry");
+            let mut header = entry.header().clone();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut data).expect("read entry");
+            if entry.path().expect("path").as_ref() == Path::new("manifest.json") {
+                let mut manifest: serde_json::Value =
+                    serde_json::from_slice(&data).expect("manifest");
+                manifest["schema_version"] = json!(99_999);
+                data = serde_json::to_vec(&manifest).expect("json");
+                header.set_size(data.len() as u64);
+                header.set_cksum();
+            }
+            out.append(&header, data.as_slice()).expect("append");
+        }
+        out.finish().expect("finish");
+    }
+    let err = refused(&newer, &empty).await;
+    assert!(err.contains("newer"), "{err}");
+
+    // Into a database that holds rows.
+    let used = testing::sqlite().await;
+    used.setting_init("site.used", "yes")
+        .await
+        .expect("setting");
+    let err = refused(&archive, &used).await;
+    assert!(err.contains("not empty"), "{err}");
+    source.stop().await;
+}
