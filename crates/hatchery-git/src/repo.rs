@@ -129,12 +129,47 @@ pub struct Signature {
 }
 
 impl Signature {
+    /// Names and addresses cleaned as git cleans them (`Bob <Ops>` → `Bob Ops`): a `<`,
+    /// `>` or line break would end the field early and make the commit unwritable.
     pub(crate) fn to_gix(&self) -> gix::actor::Signature {
+        let email = clean_ident(&self.email);
+        let mut name = clean_ident(&self.name);
+        if name.is_empty() {
+            name = email.split('@').next().unwrap_or_default().to_owned();
+        }
+        if name.is_empty() {
+            name = "Hatchery".to_owned();
+        }
         gix::actor::Signature {
-            name: self.name.as_str().into(),
-            email: self.email.as_str().into(),
+            name: name.as_str().into(),
+            email: email.as_str().into(),
             time: gix::date::Time::new(self.time, self.offset_seconds),
         }
+    }
+}
+
+/// git's `strbuf_addstr_without_crud` (ident.c): strip "crud" (control characters, space,
+/// `,:;<>"\'`) from both ends, then drop every `<`, `>` and line break inside.
+pub fn clean_ident(text: &str) -> String {
+    let crud = |c: char| c <= ' ' || matches!(c, ',' | ':' | ';' | '<' | '>' | '"' | '\\' | '\'');
+    text.trim_matches(crud)
+        .chars()
+        .filter(|c| !matches!(c, '<' | '>' | '\n'))
+        .collect()
+}
+
+#[cfg(test)]
+mod ident_tests {
+    use super::clean_ident;
+
+    #[test]
+    fn idents_are_cleaned_as_git_does() {
+        assert_eq!(clean_ident("Bob <Ops>"), "Bob Ops");
+        assert_eq!(clean_ident("  <bob@example.org> "), "bob@example.org");
+        assert_eq!(clean_ident("\"Li, Wei\";"), "Li, Wei");
+        assert_eq!(clean_ident("a\nb>c"), "abc");
+        assert_eq!(clean_ident("<>"), "");
+        assert_eq!(clean_ident("李伟"), "李伟");
     }
 }
 

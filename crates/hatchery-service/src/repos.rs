@@ -108,21 +108,40 @@ impl Forge {
             message: "Initial commit".to_owned(),
             author,
         });
+        // Built aside under `.trash/new-*` and renamed into place in one step, so the
+        // repository's path holds either nothing or a complete repository; on any failure
+        // the half-built directory and the row both go.
+        let staging = self
+            .repos
+            .trash()
+            .join(format!("new-{}-{}", repo.id, now_ms()));
         let made = tokio::task::spawn_blocking(move || -> Result<(), ServiceError> {
-            if path.exists() {
-                // A leftover from a repository whose row is gone (a crash between the two
-                // steps of a deletion): it belongs to nobody, so it may be replaced.
-                tracing::warn!(path = %path.display(), "replacing a leftover repository directory");
-                std::fs::remove_dir_all(&path)?;
+            let build = || -> Result<(), ServiceError> {
+                if let Some(parent) = staging.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let git = Repository::init_bare(&staging, DEFAULT_BRANCH)?;
+                if let Some(initial) = initial {
+                    git.create_initial_commit(&initial)?;
+                }
+                drop(git);
+                if path.exists() {
+                    // A leftover from a repository whose row is gone (a crash between the
+                    // two steps of a deletion): it belongs to nobody, so it may be replaced.
+                    tracing::warn!(path = %path.display(), "replacing a leftover repository directory");
+                    std::fs::remove_dir_all(&path)?;
+                }
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::rename(&staging, &path)?;
+                Ok(())
+            };
+            let built = build();
+            if built.is_err() && staging.exists() {
+                let _ = std::fs::remove_dir_all(&staging);
             }
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            let git = Repository::init_bare(&path, DEFAULT_BRANCH)?;
-            if let Some(initial) = initial {
-                git.create_initial_commit(&initial)?;
-            }
-            Ok(())
+            built
         })
         .await
         .map_err(ServiceError::from)

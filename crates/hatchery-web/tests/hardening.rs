@@ -372,3 +372,97 @@ async fn remembered_basic_credentials_end_with_a_password_change() {
         );
     }
 }
+
+/// A display name with `<` and `>` used to make the initial commit fail with a 500 and
+/// leave a repository directory without its row.
+#[tokio::test]
+async fn display_names_with_angle_brackets_make_clean_commits() {
+    for mut app in TestApp::all().await {
+        app.sign_up("sam").await;
+        let r = app
+            .post_form(
+                "/user/settings",
+                &[
+                    ("display_name", "Sam <Ops>"),
+                    ("email", "sam@example.edu.cn"),
+                    ("language", "en"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = app
+            .post_form(
+                "/repo/create",
+                &[("owner", "sam"), ("name", "tools"), ("init_readme", "on")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "[{}] {}",
+            app.label(),
+            r.body
+        );
+        let log = std::process::Command::new("git")
+            .args(["log", "-1", "--format=%an <%ae>"])
+            .current_dir(app.repos_dir.path().join("sam/tools.git"))
+            .output()
+            .expect("git log");
+        assert_eq!(
+            String::from_utf8_lossy(&log.stdout).trim(),
+            "Sam Ops <sam@example.edu.cn>"
+        );
+    }
+}
+
+/// Creation is all-or-nothing: when the disk side fails, neither a row nor a directory
+/// (nor a half-built one aside) remains.
+#[tokio::test]
+async fn a_repository_that_cannot_be_created_leaves_nothing_behind() {
+    for mut app in TestApp::all().await {
+        app.sign_up("tess").await;
+        // The owner's directory cannot be made: a file sits where it belongs.
+        std::fs::write(app.repos_dir.path().join("tess"), b"in the way").expect("file");
+        let r = app
+            .post_form(
+                "/repo/create",
+                &[("owner", "tess"), ("name", "doomed"), ("init_readme", "on")],
+            )
+            .await;
+        assert!(r.status.is_server_error(), "[{}] {}", app.label(), r.status);
+        assert!(
+            app.store
+                .repo_by_name("tess", "doomed")
+                .await
+                .expect("store")
+                .is_none(),
+            "[{}] no row without its directory",
+            app.label()
+        );
+        let trash = app.repos_dir.path().join(".trash");
+        let leftovers: Vec<_> = std::fs::read_dir(&trash)
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            leftovers.is_empty(),
+            "[{}] half-built: {leftovers:?}",
+            app.label()
+        );
+        // Once the way is clear the same name works.
+        std::fs::remove_file(app.repos_dir.path().join("tess")).expect("remove");
+        let r = app
+            .post_form(
+                "/repo/create",
+                &[("owner", "tess"), ("name", "doomed"), ("init_readme", "on")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "[{}] {}",
+            app.label(),
+            r.body
+        );
+        assert!(app.repos_dir.path().join("tess/doomed.git/HEAD").exists());
+    }
+}
