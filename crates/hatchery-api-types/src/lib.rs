@@ -226,7 +226,7 @@ impl ApiRepo {
             description: r.description.clone(),
             empty: r.pushed_at.is_none(),
             private: r.is_private,
-            fork: false,
+            fork: r.fork_id.is_some(),
             template: false,
             mirror: false,
             size: 0,

@@ -9,7 +9,7 @@ mod support;
 use axum::http::StatusCode;
 use hatchery_core::AccessLevel;
 use hatchery_core::statuses::NewStatus;
-use support::TestApp;
+use support::{TestApp, api};
 
 async fn create_repo(app: &mut TestApp, name: &str, private: bool) {
     let mut fields = vec![("owner", "ada"), ("name", name), ("init_readme", "on")];
@@ -299,36 +299,6 @@ async fn statuses_show_on_commit_history_and_branch_pages() {
         zh.assert_contains("检查");
         zh.assert_contains("ci/build (成功)");
     }
-}
-
-/// An API call through the router with HTTP Basic (the test password) or anonymously.
-async fn api(
-    app: &mut TestApp,
-    method: &str,
-    path: &str,
-    user: Option<&str>,
-    body: Option<&str>,
-) -> support::Resp {
-    use base64::Engine;
-    let mut req = axum::http::Request::builder().method(method).uri(path);
-    if let Some(u) = user {
-        let pair = format!("{u}:{}", support::PASSWORD);
-        req = req.header(
-            "authorization",
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(pair)
-            ),
-        );
-    }
-    let body = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            axum::body::Body::from(b.to_owned())
-        }
-        None => axum::body::Body::empty(),
-    };
-    app.send(req.body(body).expect("request")).await
 }
 
 #[tokio::test]

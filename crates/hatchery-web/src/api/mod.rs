@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod forks;
 pub mod git;
 pub mod hooks;
 pub mod incubator;
@@ -90,6 +91,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(issues::routes())
         .merge(accounts::routes())
         .merge(repos::routes())
+        .merge(forks::routes())
         .merge(hooks::routes())
         .merge(protection::routes())
         .merge(pulls::routes())
@@ -280,6 +282,9 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ),
         ("get", "/orgs/{org}/incubator/programs/{program}/votes"),
         ("get", "/orgs/{org}/incubator/programs/{program}/votes/{id}"),
+        // Forks.
+        ("get", "/repos/{owner}/{repo}/forks"),
+        ("post", "/repos/{owner}/{repo}/forks"),
         (
             "post",
             "/orgs/{org}/incubator/programs/{program}/votes/{id}/ballots",

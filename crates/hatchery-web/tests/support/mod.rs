@@ -238,3 +238,33 @@ fn urlencode(s: &str) -> String {
     }
     out
 }
+
+/// An API call through the router with HTTP Basic (the test password) or anonymously.
+pub async fn api(
+    app: &mut TestApp,
+    method: &str,
+    path: &str,
+    user: Option<&str>,
+    body: Option<&str>,
+) -> Resp {
+    use base64::Engine;
+    let mut req = axum::http::Request::builder().method(method).uri(path);
+    if let Some(u) = user {
+        let pair = format!("{u}:{}", PASSWORD);
+        req = req.header(
+            "authorization",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ),
+        );
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            axum::body::Body::from(b.to_owned())
+        }
+        None => axum::body::Body::empty(),
+    };
+    app.send(req.body(body).expect("request")).await
+}
