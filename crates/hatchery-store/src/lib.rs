@@ -79,6 +79,15 @@ const SQLITE_PRAGMAS: [&str; 4] = [
     "PRAGMA journal_mode = WAL",
 ];
 
+/// What [`Store::migrate`] did: the schema versions before and after, and where the copy
+/// of the SQLite database taken before migrating is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migrated {
+    pub from: i64,
+    pub to: i64,
+    pub backup: Option<PathBuf>,
+}
+
 /// Which database a [`Store`] talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -170,15 +179,57 @@ impl Store {
     }
 
     /// Applies the embedded migrations of this backend that the database has not seen yet.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    ///
+    /// A database whose schema is newer than this binary knows (a newer Hatchery ran on it)
+    /// is refused before anything is touched, with both versions in the message. On SQLite,
+    /// a database that has pending migrations is first copied whole (`VACUUM INTO`, a
+    /// consistent copy even while other connections write) next to its file, so a failed
+    /// or unwanted upgrade can be undone by putting the copy back.
+    pub async fn migrate(&self) -> Result<Migrated, StoreError> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        let from = self.schema_version().await?;
+        let to = portable::known_schema_version(self.backend);
+        if from > to {
+            return Err(StoreError::Database(sqlx::Error::Configuration(
+                format!(
+                    "the database's schema is version {from}, newer than this binary's \
+                     {to}: a newer Hatchery has used it. Run that newer version, or restore \
+                     a backup taken before the upgrade"
+                )
+                .into(),
+            )));
+        }
+        let backup = if self.backend == Backend::Sqlite && from > 0 && from < to {
+            self.sqlite_copy_before_migrating(from).await?
+        } else {
+            None
+        };
         migrator.run(&self.pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(e) => StoreError::from(e),
             other => StoreError::Database(sqlx::Error::Migrate(Box::new(other))),
-        })
+        })?;
+        Ok(Migrated { from, to, backup })
+    }
+
+    /// `VACUUM INTO <file>.schema-<from>-<ms>.bak` beside the database file; `None` for a
+    /// database without a file (in memory).
+    async fn sqlite_copy_before_migrating(&self, from: i64) -> Result<Option<PathBuf>, StoreError> {
+        let file: Option<String> =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(file) = file.filter(|f| !f.is_empty()) else {
+            return Ok(None);
+        };
+        let copy = PathBuf::from(format!("{file}.schema-{from}-{}.bak", now_ms()));
+        sqlx::query("VACUUM INTO $1")
+            .bind(copy.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(copy))
     }
 
     /// A round trip through a pooled connection, for health checks.

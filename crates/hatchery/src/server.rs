@@ -27,10 +27,18 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
                 cfg.database.url_redacted()
             )
         })?;
-    store
+    let migrated = store
         .migrate()
         .await
         .context("applying database migrations failed")?;
+    if migrated.from != migrated.to {
+        tracing::info!(
+            from = migrated.from,
+            to = migrated.to,
+            backup = ?migrated.backup,
+            "database schema upgraded"
+        );
+    }
     Ok(store)
 }
 
