@@ -461,6 +461,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .route("/api/healthz", get(pages::health::healthz))
+        .route("/robots.txt", get(pages::robots::robots))
         .route("/assets/{file}", get(assets::serve))
         .merge(git)
         .merge(api::router().layer(TimeoutLayer::with_status_code(

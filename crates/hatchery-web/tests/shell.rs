@@ -302,3 +302,37 @@ async fn flash_messages_show_once() {
         assert!(!r.body.contains("<script>alert"));
     }
 }
+
+#[tokio::test]
+async fn robots_txt_keeps_crawlers_off_the_expensive_pages() {
+    for mut app in TestApp::all().await {
+        let r = app.get("/robots.txt").await;
+        assert_eq!(r.status, StatusCode::OK, "[{}]", app.label());
+        assert!(
+            r.headers
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("text/plain")),
+            "[{}]",
+            app.label()
+        );
+        for line in [
+            "User-agent: *",
+            "Disallow: /*/*/blame/",
+            "Disallow: /*/*/archive/",
+            "Disallow: /*/*/compare",
+            "Disallow: /*/*/commits/",
+        ] {
+            assert!(
+                r.body.lines().any(|l| l == line),
+                "[{}] {line}",
+                app.label()
+            );
+        }
+        assert!(
+            !r.body.lines().any(|l| l == "Disallow: /"),
+            "[{}]",
+            app.label()
+        );
+    }
+}

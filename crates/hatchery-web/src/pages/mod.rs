@@ -15,5 +15,6 @@ pub mod org;
 pub mod profile;
 pub mod protection;
 pub mod repo;
+pub mod robots;
 pub mod settings;
 pub mod tokens;
