@@ -376,3 +376,193 @@ async fn private_pull_requests_answer_404() {
         assert_eq!(r.status, 404, "[{l}]");
     }
 }
+
+/// Opens a request from `branch` (already pushed) and returns its number.
+async fn open_pull(server: &Server, branch: &str, body: &str) -> i64 {
+    let r = call(
+        server,
+        "POST",
+        "/api/v1/repos/ada/tool/pulls",
+        Auth::Basic("ada", PASSWORD),
+        Some(json!({"base": "main", "head": branch, "title": format!("Merge {branch}"), "body": body})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json["number"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_requests_merge_in_every_style() {
+    for store in stores().await {
+        let server = Server::start(store, |_| {}).await;
+        let l = server.label().to_owned();
+        let ada = server.user("ada").await;
+        server.user("eve").await;
+        let repo = server.repo(&ada, "tool", false).await;
+        let root = server.dir.path().to_path_buf();
+        let work = work_repo(&root, "work").await;
+        let remote = server.url("ada/tool.git", Some(("ada", PASSWORD)));
+        ok(&git(&work, &["push", "-q", &remote, "main"]).await);
+        let bug = call(
+            &server,
+            "POST",
+            "/api/v1/repos/ada/tool/issues",
+            Auth::Basic("ada", PASSWORD),
+            Some(json!({"title": "crash"})),
+        )
+        .await;
+        assert_eq!(bug.status, 201, "[{l}]");
+        let bug_number = bug.json["number"].as_i64().unwrap();
+
+        for (i, style) in ["merge", "squash", "rebase", "fast-forward-only"]
+            .iter()
+            .enumerate()
+        {
+            ok(&git(&work, &["checkout", "-q", "main"]).await);
+            ok(&git(&work, &["pull", "-q", &remote, "main"]).await);
+            let branch = format!("topic-{i}");
+            ok(&git(&work, &["checkout", "-q", "-b", &branch]).await);
+            commit(&work, &format!("f{i}.txt"), "one").await;
+            commit(&work, &format!("f{i}.txt"), "two").await;
+            ok(&git(&work, &["push", "-q", &remote, &branch]).await);
+            let body = if i == 0 {
+                format!("fixes #{bug_number}")
+            } else {
+                String::new()
+            };
+            let n = open_pull(&server, &branch, &body).await;
+            let merge = format!("/api/v1/repos/ada/tool/pulls/{n}/merge");
+            let r = get(&server, &merge, Auth::None).await;
+            assert_eq!(r.status, 404, "[{l}] not merged yet");
+            // A reader may not merge; a stale head merges nothing.
+            let r = call(
+                &server,
+                "POST",
+                &merge,
+                Auth::Basic("eve", PASSWORD),
+                Some(json!({"Do": style})),
+            )
+            .await;
+            assert_eq!(r.status, 403, "[{l}] {}", r.text);
+            let r = call(
+                &server,
+                "POST",
+                &merge,
+                Auth::Basic("ada", PASSWORD),
+                Some(json!({"Do": style, "head_commit_id": "0000000000000000000000000000000000000000"})),
+            )
+            .await;
+            assert_eq!(r.status, 409, "[{l}] {}", r.text);
+            let r = call(
+                &server,
+                "POST",
+                &merge,
+                Auth::Basic("ada", PASSWORD),
+                Some(json!({"Do": "octopus"})),
+            )
+            .await;
+            assert_eq!(r.status, 422, "[{l}]");
+            let r = call(
+                &server,
+                "POST",
+                &merge,
+                Auth::Basic("ada", PASSWORD),
+                Some(json!({"Do": style, "delete_branch_after_merge": true})),
+            )
+            .await;
+            assert_eq!(r.status, 200, "[{l}] {style}: {}", r.text);
+            let r = get(&server, &merge, Auth::None).await;
+            assert_eq!(r.status, 204, "[{l}] {style}");
+            let r = get(
+                &server,
+                &format!("/api/v1/repos/ada/tool/pulls/{n}"),
+                Auth::None,
+            )
+            .await;
+            assert_eq!(r.json["merged"], true, "[{l}]");
+            assert_eq!(r.json["state"], "closed", "[{l}]");
+            let git_repo = server.state.forge.open_git_blocking(&repo).expect("open");
+            let main = git_repo
+                .find_ref("refs/heads/main")
+                .unwrap()
+                .unwrap()
+                .to_string();
+            assert_eq!(r.json["merge_commit_sha"], main.as_str(), "[{l}] {style}");
+            assert!(
+                git_repo
+                    .find_ref(&format!("refs/heads/{branch}"))
+                    .unwrap()
+                    .is_none(),
+                "[{l}] head branch deleted"
+            );
+            let r = call(
+                &server,
+                "POST",
+                &merge,
+                Auth::Basic("ada", PASSWORD),
+                Some(json!({"Do": style})),
+            )
+            .await;
+            assert_eq!(r.status, 405, "[{l}] merged already");
+            let fsck = std::process::Command::new("git")
+                .args(["fsck", "--strict"])
+                .current_dir(git_repo.path())
+                .output()
+                .expect("git fsck");
+            assert!(
+                fsck.status.success(),
+                "[{l}] {style}: {}",
+                String::from_utf8_lossy(&fsck.stderr)
+            );
+        }
+        let bug = server
+            .state
+            .store
+            .issue_by_number(repo.id, bug_number)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(bug.is_closed, "[{l}] fixes #N closed the issue on merge");
+
+        // A protected base refuses a merge its rule does not allow.
+        let r = call(
+            &server,
+            "POST",
+            "/api/v1/repos/ada/tool/branch_protections",
+            Auth::Basic("ada", PASSWORD),
+            Some(json!({"rule_name": "main", "required_approvals": 1})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        ok(&git(&work, &["checkout", "-q", "main"]).await);
+        ok(&git(&work, &["pull", "-q", &remote, "main"]).await);
+        ok(&git(&work, &["checkout", "-q", "-b", "guarded"]).await);
+        commit(&work, "g.txt", "g").await;
+        ok(&git(&work, &["push", "-q", &remote, "guarded"]).await);
+        let n = open_pull(&server, "guarded", "").await;
+        let before = server
+            .state
+            .forge
+            .open_git_blocking(&repo)
+            .unwrap()
+            .find_ref("refs/heads/main")
+            .unwrap();
+        let r = call(
+            &server,
+            "POST",
+            &format!("/api/v1/repos/ada/tool/pulls/{n}/merge"),
+            Auth::Basic("ada", PASSWORD),
+            Some(json!({"Do": "merge"})),
+        )
+        .await;
+        assert_eq!(r.status, 405, "[{l}] {}", r.text);
+        let after = server
+            .state
+            .forge
+            .open_git_blocking(&repo)
+            .unwrap()
+            .find_ref("refs/heads/main")
+            .unwrap();
+        assert_eq!(before, after, "[{l}] nothing merged");
+    }
+}

@@ -743,7 +743,7 @@ impl Forge {
     }
 
     /// Finds the issue a reference names, if `actor` may read its repository.
-    async fn referenced_issue(
+    pub(crate) async fn referenced_issue(
         &self,
         actor: Actor,
         here: &Repo,

@@ -5,12 +5,15 @@
 //! what a push to a head branch does to the open requests from it.
 
 use hatchery_core::issues as rules;
+use hatchery_core::pulls::MergeStyle;
 use hatchery_core::pulls::{self as pull_rules, is_draft_title};
+use hatchery_core::references::closing_issues;
 use hatchery_core::{Action, Actor, Resource, authorize};
-use hatchery_git::{Comparison, DiffOptions, Oid, RefUpdate};
+use hatchery_git::{Comparison, DiffOptions, MergeError, MergeSpec, Oid, RefUpdate, Signature};
 use hatchery_store::{HeadMove, Issue, NewIssue, NewPull, PullRequest, Repo, StoreError};
 
 use crate::issues::{IssueError, RepoView, check, field};
+use crate::protection::MergeRequest;
 use crate::{Forge, ServiceError};
 use hatchery_core::webhooks as hook_events;
 
@@ -37,6 +40,22 @@ pub enum PullError {
     /// The number names a plain issue, or nothing.
     #[error("not found")]
     NotFound,
+    /// The request cannot be merged as asked: closed or merged already, a draft, a style
+    /// the repository does not allow, no fast-forward possible, unrelated histories.
+    #[error("not mergeable: {0}")]
+    NotMergeable(&'static str),
+    /// Branch protection requires more first.
+    #[error("branch protection is not satisfied")]
+    Requirements(Vec<hatchery_core::protection::Unmet>),
+    /// The head moved since the caller looked (or since the last push was recorded).
+    #[error("the head branch moved")]
+    HeadMoved,
+    /// The base branch moved while merging; nothing was merged.
+    #[error("the base branch moved")]
+    BaseMoved,
+    /// The merge stops on these files.
+    #[error("merge conflicts in {}", .0.join(", "))]
+    Conflicts(Vec<String>),
 }
 
 impl From<StoreError> for PullError {
@@ -418,5 +437,231 @@ impl Forge {
         )
         .await;
         Ok(())
+    }
+
+    /// Merges a request in `style`: writers only (branch protection may ask for more),
+    /// open and ready requests only, styles the repository allows. `expected_head` is the
+    /// head the caller saw; if the head moved since (or the base moves while merging),
+    /// nothing is merged. On success the request is marked merged and closed, issues its
+    /// body or commits close ("fixes #N") are closed, and the head branch is deleted when
+    /// asked (unless it is the default branch).
+    pub async fn merge_pull(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        pull: &PullRequest,
+        input: MergeInput,
+    ) -> Result<Oid, PullError> {
+        check(authorize(
+            view.actor,
+            Action::Merge,
+            Resource::Issue(view.issue_facts(issue)),
+        ))?;
+        let merger_id = view.user_id()?;
+        if pull.merged.is_some() || issue.is_closed {
+            return Err(PullError::NotMergeable("closed"));
+        }
+        if pull.is_draft {
+            return Err(PullError::NotMergeable("draft"));
+        }
+        if !self
+            .store
+            .merge_settings(view.repo.id)
+            .await?
+            .allows(input.style)
+        {
+            return Err(PullError::NotMergeable("style"));
+        }
+        if input
+            .expected_head
+            .as_deref()
+            .is_some_and(|h| !h.is_empty() && !pull.head_oid.starts_with(h))
+        {
+            return Err(PullError::HeadMoved);
+        }
+        let head = parse_oid(&pull.head_oid).ok_or(PullError::HeadMoved)?;
+        let git = self.open_git_blocking(&view.repo)?;
+        let (b, h) = (branch_ref(&pull.base_branch), branch_ref(&pull.head_branch));
+        let g = git.clone();
+        let same_repo = pull.head_repo_id == Some(view.repo.id);
+        let (base, head_now) = tokio::task::spawn_blocking(move || {
+            Ok::<_, hatchery_git::Error>((g.find_ref(&b)?, g.find_ref(&h)?))
+        })
+        .await??;
+        let base = base.ok_or(PullError::NoBranch("base"))?;
+        if same_repo && head_now != Some(head) {
+            return Err(PullError::HeadMoved);
+        }
+        let unmet = self
+            .merge_requirements(
+                &view.repo,
+                view.actor,
+                MergeRequest {
+                    base_branch: &pull.base_branch,
+                    head,
+                    approvals: &[],
+                    rejections: &[],
+                    creates_merge_commit: input.style == MergeStyle::Merge,
+                },
+            )
+            .await?;
+        if !unmet.is_empty() {
+            return Err(PullError::Requirements(unmet));
+        }
+        let user = self
+            .store
+            .user_by_id(merger_id)
+            .await?
+            .ok_or(PullError::Issue(IssueError::NotFound))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let signature = Signature {
+            name: if user.display_name.is_empty() {
+                user.name.clone()
+            } else {
+                user.display_name.clone()
+            },
+            email: user.email.clone(),
+            time: now,
+            offset_seconds: 0,
+        };
+        let message = input.message.clone().unwrap_or_else(|| match input.style {
+            MergeStyle::Squash => format!("{} (#{})", issue.title, issue.number),
+            _ => format!(
+                "Merge pull request #{} from {}\n\n{}",
+                issue.number, pull.head_branch, issue.title
+            ),
+        });
+        let spec = MergeSpec {
+            base_ref: branch_ref(&pull.base_branch),
+            expected_base_oid: base,
+            head_oid: head,
+            style: git_style(input.style),
+            message,
+            author: signature.clone(),
+            committer: signature,
+        };
+        let g = git.clone();
+        let merged = tokio::task::spawn_blocking(move || g.merge(&spec))
+            .await?
+            .map_err(|e| match e {
+                MergeError::TargetMoved { .. } => PullError::BaseMoved,
+                MergeError::Conflicts { paths } => PullError::Conflicts(paths),
+                MergeError::NotFastForward => PullError::NotMergeable("fast-forward"),
+                MergeError::AlreadyMerged => PullError::NoChanges,
+                MergeError::Unrelated => PullError::NotMergeable("unrelated"),
+                MergeError::MissingCommit(_) => PullError::HeadMoved,
+                MergeError::Git(e) => e.into(),
+            })?;
+        let new_base = merged.new_base;
+        self.store
+            .mark_pull_merged(issue.id, merger_id, &new_base.to_string(), input.style)
+            .await?;
+        self.emit_issue(
+            &view.repo,
+            view.actor,
+            issue.id,
+            hook_events::ISSUES,
+            "closed",
+            None,
+            Some(&new_base.to_string()),
+        )
+        .await;
+        self.close_fixed_issues(view, issue, base, head, &new_base.to_string())
+            .await?;
+        if input.delete_branch && same_repo && pull.head_branch != view.repo.default_branch {
+            let update = RefUpdate {
+                name: branch_ref(&pull.head_branch),
+                old: Some(head),
+                new: None,
+            };
+            let g = git.clone();
+            // A push to the head meanwhile keeps the branch: the delete is a compare-and-swap.
+            tokio::task::spawn_blocking(move || g.update_refs(&[update], false)).await?;
+        }
+        Ok(new_base)
+    }
+
+    /// After a merge: "fixes #N" (and its kin) in the request's body or in its commits
+    /// closes issue N if the merger may triage it.
+    async fn close_fixed_issues(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        base: Oid,
+        head: Oid,
+        merge_commit: &str,
+    ) -> Result<(), PullError> {
+        let git = self.open_git_blocking(&view.repo)?;
+        let commits = tokio::task::spawn_blocking(move || {
+            git.pull_commits(base, head, PULL_COMMITS_MAX)
+                .map_err(|e| hatchery_git::Error::InvalidInput(e.to_string()))
+        })
+        .await??;
+        let mut targets = closing_issues(&issue.body);
+        for c in &commits {
+            targets.extend(closing_issues(&c.message));
+        }
+        let mut done = std::collections::HashSet::new();
+        for (repo, number) in targets {
+            if !done.insert((repo.clone(), number)) {
+                continue;
+            }
+            let Some((target_repo, target)) = self
+                .referenced_issue(view.actor, &view.repo, repo.as_ref(), number)
+                .await?
+            else {
+                continue;
+            };
+            if target.id == issue.id || target.is_closed {
+                continue;
+            }
+            let target_view = self.repo_view_of(view.actor, target_repo).await?;
+            if target_view.may_issue(Action::Triage, &target)
+                && self
+                    .store
+                    .set_issue_state(
+                        target.id,
+                        view.actor.user_id(),
+                        Some(rules::CloseReason::Completed),
+                        Some((view.repo.id, merge_commit)),
+                    )
+                    .await?
+            {
+                self.emit_issue(
+                    &target_view.repo,
+                    view.actor,
+                    target.id,
+                    hook_events::ISSUES,
+                    "closed",
+                    None,
+                    Some(merge_commit),
+                )
+                .await;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the person merging chose.
+#[derive(Debug, Clone)]
+pub struct MergeInput {
+    pub style: MergeStyle,
+    /// The head commit the caller saw (full or a prefix of it); `None` skips the check.
+    pub expected_head: Option<String>,
+    /// The merge or squash commit's message; a default names the request.
+    pub message: Option<String>,
+    pub delete_branch: bool,
+}
+
+fn git_style(style: MergeStyle) -> hatchery_git::MergeStyle {
+    match style {
+        MergeStyle::Merge => hatchery_git::MergeStyle::Merge,
+        MergeStyle::Squash => hatchery_git::MergeStyle::Squash,
+        MergeStyle::Rebase => hatchery_git::MergeStyle::Rebase,
+        MergeStyle::FastForwardOnly => hatchery_git::MergeStyle::FastForwardOnly,
     }
 }

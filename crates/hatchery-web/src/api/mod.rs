@@ -255,6 +255,8 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("patch", "/repos/{owner}/{repo}/pulls/{index}"),
         ("get", "/repos/{owner}/{repo}/pulls/{index}/commits"),
         ("get", "/repos/{owner}/{repo}/pulls/{index}/files"),
+        ("get", "/repos/{owner}/{repo}/pulls/{index}/merge"),
+        ("post", "/repos/{owner}/{repo}/pulls/{index}/merge"),
         ("get", "/orgs/{org}/hooks"),
         ("post", "/orgs/{org}/hooks"),
         ("get", "/orgs/{org}/hooks/{id}"),

@@ -7,13 +7,15 @@ use axum::body::Body;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hatchery_api_types::pulls::{ApiChangedFile, ApiPullRequest, CreatePullOption};
+use hatchery_api_types::pulls::{
+    ApiChangedFile, ApiPullRequest, CreatePullOption, MergePullOption,
+};
 use hatchery_core::Action;
 use hatchery_core::issues::{IssueSort, StateFilter};
 use hatchery_core::pulls::{DraftFilter, KindFilter};
 use hatchery_git::{ChangeKind, DiffOptions};
 use hatchery_service::issues::RepoView;
-use hatchery_service::pulls::{PullError, PullInput};
+use hatchery_service::pulls::{MergeInput, PullError, PullInput};
 use hatchery_store::{Issue, IssueQuery, PullRequest};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -34,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_pull, edit_pull))
         .routes(routes!(pull_commits))
         .routes(routes!(pull_files))
+        .routes(routes!(pull_is_merged, merge_pull))
 }
 
 /// How many changed files `/files` lists at most.
@@ -54,6 +57,29 @@ impl From<PullError> for ApiError {
                 ApiError::conflict("a pull request from this head into this base exists already")
             }
             PullError::NotFound => ApiError::not_found(),
+            PullError::NotMergeable(why) => ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                match why {
+                    "closed" => "the pull request is closed or merged already",
+                    "draft" => "the pull request is a draft",
+                    "style" => "this merge style is not allowed in this repository",
+                    "fast-forward" => "the base branch cannot be fast-forwarded to the head",
+                    _ => "the head and the base share no history",
+                },
+            ),
+            PullError::Requirements(unmet) => ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("branch protection is not satisfied: {unmet:?}"),
+            ),
+            PullError::HeadMoved => {
+                ApiError::conflict("the head branch moved since it was read; nothing was merged")
+            }
+            PullError::BaseMoved => {
+                ApiError::conflict("the base branch moved while merging; nothing was merged")
+            }
+            PullError::Conflicts(files) => {
+                ApiError::conflict(format!("merge conflicts in: {}", files.join(", ")))
+            }
         }
     }
 }
@@ -440,4 +466,90 @@ pub async fn pull_files(
         .collect();
     let total = i64::try_from(files.len()).unwrap_or(i64::MAX);
     Ok((paging.headers(&uri, total), Json(paging.slice(files))))
+}
+
+/// Whether a pull request has been merged: 204 if so, 404 if not.
+#[utoipa::path(get, path = "/repos/{owner}/{repo}/pulls/{index}/merge", tag = "repository",
+    operation_id = "repoPullRequestIsMerged",
+    params(("owner" = String, Path, description = "owner of the repo"),
+        ("repo" = String, Path, description = "name of the repo"),
+        ("index" = i64, Path, description = "index of the pull request")),
+    security((), ("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 204, description = "merged"), (status = 404, body = ApiErrorBody, description = "not merged, or no such request")))]
+pub async fn pull_is_merged(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((owner, repo, index)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let view = repo_for(
+        &state,
+        &caller,
+        &owner,
+        &repo,
+        Action::Read,
+        "read:repository",
+    )
+    .await?;
+    let (_, pull) = pull_in(&state, &view, &index).await?;
+    if pull.merged.is_some() {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// Merge a pull request (`Do`: `merge`, `squash`, `rebase` or `fast-forward-only`).
+/// A moved head (`head_commit_id`) or base answers 409 and merges nothing; conflicts answer
+/// 409 naming the files; a closed or draft request, a style the repository does not allow
+/// or unmet branch protection answer 405.
+#[utoipa::path(post, path = "/repos/{owner}/{repo}/pulls/{index}/merge", tag = "repository",
+    operation_id = "repoMergePullRequest",
+    params(("owner" = String, Path, description = "owner of the repo"),
+        ("repo" = String, Path, description = "name of the repo"),
+        ("index" = i64, Path, description = "index of the pull request")),
+    request_body = MergePullOption,
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 200, description = "merged"), (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 405, body = ApiErrorBody), (status = 409, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn merge_pull(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((owner, repo, index)): Path<(String, String, String)>,
+    ApiJson(form): ApiJson<MergePullOption>,
+) -> ApiResult<StatusCode> {
+    caller.user()?;
+    caller.need("write:repository")?;
+    let view = repo_for(
+        &state,
+        &caller,
+        &owner,
+        &repo,
+        Action::Read,
+        "read:repository",
+    )
+    .await?;
+    let (issue, pull) = pull_in(&state, &view, &index).await?;
+    let style = form.do_.parse().map_err(|()| {
+        ApiError::unprocessable(format!(
+            "Do: must be merge, squash, rebase or fast-forward-only, not {:?}",
+            form.do_
+        ))
+    })?;
+    let message = match (form.merge_title_field, form.merge_message_field) {
+        (Some(t), Some(m)) if !t.trim().is_empty() && !m.trim().is_empty() => {
+            Some(format!("{}\n\n{}", t.trim(), m.trim()))
+        }
+        (Some(t), _) if !t.trim().is_empty() => Some(t.trim().to_owned()),
+        _ => None,
+    };
+    let input = MergeInput {
+        style,
+        expected_head: form.head_commit_id,
+        message,
+        delete_branch: form.delete_branch_after_merge.unwrap_or(false),
+    };
+    Box::pin(state.forge.merge_pull(&view, &issue, &pull, input)).await?;
+    Ok(StatusCode::OK)
 }
