@@ -277,6 +277,7 @@ async fn pull_requests_follow_their_head_branch() {
         );
         let r = get(&server, "/api/v1/repos/ada/tool/issues?type=pulls", eve).await;
         assert_eq!(r.json.as_array().unwrap().len(), 1, "[{l}]");
+        assert_eq!(r.json[0]["pull_request"]["merged"], false, "[{l}]");
         let r = call(
             &server,
             "PATCH",

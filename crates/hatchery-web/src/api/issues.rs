@@ -104,17 +104,33 @@ async fn issues_json(
         HashMap::new()
     };
     let urls = urls(state);
+    // Gitea marks pull requests in issue lists with a `pull_request` object.
+    let pull_ids: Vec<i64> = issues.iter().filter(|i| i.is_pull).map(|i| i.id).collect();
+    let pulls = state.store.pulls_of_issues(&pull_ids).await?;
     Ok(issues
         .iter()
         .map(|i| {
-            ApiIssue::of(
+            let mut out = ApiIssue::of(
                 &urls,
                 &view.repo,
                 i,
                 labels.get(&i.id).map(Vec::as_slice).unwrap_or_default(),
                 i.milestone_id.and_then(|m| milestones.get(&m)),
                 assignees.get(&i.id).map(Vec::as_slice).unwrap_or_default(),
-            )
+            );
+            if let Some(p) = pulls.get(&i.id) {
+                let html = urls.html(&format!(
+                    "{}/{}/pulls/{}",
+                    view.repo.owner_name, view.repo.name, i.number
+                ));
+                out.pull_request = Some(serde_json::json!({
+                    "merged": p.merged.is_some(),
+                    "merged_at": p.merged.as_ref().map(|m| hatchery_api_types::time(m.at)),
+                    "draft": p.is_draft,
+                    "html_url": html,
+                }));
+            }
+            out
         })
         .collect())
 }
