@@ -1,8 +1,13 @@
 //! Input that no handler may ever see: NUL bytes (PostgreSQL refuses them in text, SQLite's
-//! full-text search chokes on them, and no name, path or sentence needs one) and bytes that
-//! are not UTF-8 after percent-decoding. Refused at the edge with a 400 that says why, for
-//! the path, the query string and Basic credentials here, and for form and JSON bodies by
-//! the CSRF check and [`crate::api::extract::ApiJson`], which read those bodies anyway.
+//! full-text search chokes on them, and no name, path or sentence needs one). Refused at the
+//! edge with a 400 that says why, for the path, the query string and Basic credentials here,
+//! and for form and JSON bodies by the CSRF check and [`crate::api::extract::ApiJson`],
+//! which read those bodies anyway.
+//!
+//! Bytes that are not UTF-8 are let through on purpose: the query and form extractors decode
+//! them lossily (U+FFFD, which every database stores), and a path that names no ref or file
+//! is a 404 like any other missing thing, so `?page=%FF` is page 1 and `/commit/%FF` is
+//! "no such commit", as people expect from other forges.
 
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
@@ -10,11 +15,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 
-/// What a person reads when their request held a NUL byte or broken UTF-8.
-pub const MESSAGE: &str =
-    "The request contains a NUL byte or invalid UTF-8, which is not accepted anywhere.";
+/// What a person reads when their request held a NUL byte.
+pub const MESSAGE: &str = "The request contains a NUL byte, which is not accepted anywhere.";
 
-/// Percent-decodes (also `+`, as forms do) and tells whether the result is text we accept.
+/// Percent-decodes (also `+`, as forms do) and tells whether the result is free of NULs.
 fn decoded_is_clean(raw: &[u8]) -> bool {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -32,7 +36,7 @@ fn decoded_is_clean(raw: &[u8]) -> bool {
         out.push(b);
         i += 1;
     }
-    !out.contains(&0) && std::str::from_utf8(&out).is_ok()
+    !out.contains(&0)
 }
 
 /// A query string or `application/x-www-form-urlencoded` body, checked pair by pair.
@@ -93,8 +97,7 @@ pub fn refusal(path: &str) -> Response {
     }
 }
 
-/// Middleware: refuses requests whose path, query or Basic credentials hold a NUL byte or
-/// invalid UTF-8.
+/// Middleware: refuses requests whose path, query or Basic credentials hold a NUL byte.
 pub async fn refuse_invalid(req: Request, next: Next) -> Response {
     let uri = req.uri();
     let clean = decoded_is_clean(uri.path().as_bytes())
@@ -111,10 +114,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nul_and_broken_utf8_are_found_after_decoding() {
+    fn nul_is_found_after_decoding_and_broken_utf8_is_left_alone() {
         assert!(decoded_is_clean(b"/a/b%20c/%E4%BD%A0"));
         assert!(!decoded_is_clean(b"/a%00b"));
-        assert!(!decoded_is_clean(b"/a%ffb"));
+        assert!(decoded_is_clean(b"/a%ffb"));
         assert!(
             decoded_is_clean(b"/100%"),
             "a lone % is left for the router"

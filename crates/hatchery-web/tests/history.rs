@@ -685,7 +685,6 @@ async fn missing_refs_paths_and_ids_are_helpful_404s() {
             ("/ada/demo/commits/feature/y".into(), "feature/y"),
             ("/ada/demo/commits/main/nope.txt".into(), "nope.txt"),
             ("/ada/demo/commits/main/../../etc/passwd".into(), ""),
-            ("/ada/demo/commits/main/%00".into(), ""),
             (long, ""),
             ("/ada/demo/commit/nope".into(), "nope"),
             ("/ada/demo/commit/abc".into(), "abc"),
@@ -731,7 +730,10 @@ async fn missing_refs_paths_and_ids_are_helpful_404s() {
         let r = app.get(&format!("/ada/demo/commit/{}", blob.trim())).await;
         check(&r, StatusCode::NOT_FOUND, "blob id");
 
-        // Not UTF-8: refused, never a server error.
+        // A NUL is refused at the edge, before any handler.
+        let r = app.get("/ada/demo/commits/main/%00").await;
+        check(&r, StatusCode::BAD_REQUEST, "NUL in a path");
+        // Not UTF-8: no such ref or file, never a server error.
         for path in [
             "/ada/demo/commits/main/%FF%FE",
             "/ada/demo/blame/main/%C3%28",
