@@ -1,6 +1,7 @@
 //! Domain types and rules of Hatchery. Pure: no IO, no async, no SQL, HTTP or git objects,
 //! so every rule here can be unit-tested without a runtime.
 
+pub mod codeowners;
 pub mod incubator;
 pub mod issues;
 pub mod names;
@@ -9,6 +10,7 @@ pub mod policy;
 pub mod protection;
 pub mod pulls;
 pub mod references;
+pub mod reviews;
 pub mod roles;
 pub mod statuses;
 pub mod validate;

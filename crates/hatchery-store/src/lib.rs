@@ -18,6 +18,7 @@ mod protection;
 mod pulls;
 mod repo_search;
 mod repos;
+mod reviews;
 mod sessions;
 mod site;
 mod sql;
@@ -54,6 +55,7 @@ pub use protection::{AllowlistNames, CommitStatus, ProtectionRule};
 pub use pulls::{HeadMove, MergeCheck, Merged, NewPull, PullRequest};
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
+pub use reviews::{NewReviewComment, Review, ReviewComment, ReviewRequest, Reviewer, Submission};
 pub use sessions::DbSessionStore;
 pub use tokens::{AccessToken, NewToken};
 pub use webhooks::{

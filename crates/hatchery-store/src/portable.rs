@@ -75,6 +75,9 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     ),
     table("pull_requests", "issue_id"),
     table("repo_merge_settings", "repo_id"),
+    table("pull_reviews", "id"),
+    table("review_comments", "id"),
+    table("review_requests", "id"),
 ];
 
 /// Tables a dump leaves out: sign-in sessions and throttle counters, which are about the
