@@ -78,6 +78,15 @@ pub struct DeletePayload {
     pub sender: ApiUser,
 }
 
+/// `fork`: `repository` (the new fork) was forked from `forkee` (Gitea's `ForkPayload`);
+/// sent to the hooks of the forked repository.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ForkPayload {
+    pub forkee: ApiRepo,
+    pub repository: ApiRepo,
+    pub sender: ApiUser,
+}
+
 /// `repository`: created or deleted.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RepositoryPayload {

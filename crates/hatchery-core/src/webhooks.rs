@@ -24,6 +24,8 @@ pub const PULL_REQUEST_LABEL: &str = "pull_request_label";
 pub const PULL_REQUEST_MILESTONE: &str = "pull_request_milestone";
 /// A commit status was reported (by CI, through the API).
 pub const STATUS: &str = "status";
+/// A repository was forked: sent to the parent's hooks (Gitea's `fork`).
+pub const FORK: &str = "fork";
 /// The incubator's events, sent to the hooks of the program's organization: a proposal
 /// `created`, `edited` or `state_changed`; a vote `opened` or `closed`; a project's stage
 /// `changed`.
@@ -37,6 +39,7 @@ pub const CHOOSABLE: &[&str] = &[
     PUSH,
     CREATE,
     DELETE,
+    FORK,
     ISSUES,
     ISSUE_COMMENT,
     PULL_REQUEST,

@@ -44,6 +44,19 @@ impl Forge {
         owner: ForkOwner<'_>,
         name: &Name,
     ) -> Result<Repo, ForkError> {
+        self.fork_with_description(actor, parent, owner, name, &parent.description)
+            .await
+    }
+
+    /// [`Forge::fork`] with the fork's own description (checked by the caller).
+    pub async fn fork_with_description(
+        &self,
+        actor: Actor,
+        parent: &Repo,
+        owner: ForkOwner<'_>,
+        name: &Name,
+        description: &str,
+    ) -> Result<Repo, ForkError> {
         let facts = self.repo_facts(actor, parent).await?;
         if !authorize(actor, Action::Read, Resource::Repo(facts)).is_allowed() {
             return Err(ForkError::Hidden);
@@ -62,7 +75,7 @@ impl Forge {
                 NewRepo {
                     owner_id: owner.id,
                     name,
-                    description: &parent.description,
+                    description,
                     is_private: parent.is_private,
                     default_branch: &parent.default_branch,
                 },
@@ -109,6 +122,7 @@ impl Forge {
         }
         self.emit_repository(&fork, actor.user_id(), "created")
             .await;
+        self.emit_fork(parent, &fork, actor).await;
         let fresh = self
             .store
             .repo_by_id(fork.id)

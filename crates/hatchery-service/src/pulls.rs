@@ -119,7 +119,11 @@ fn parse_oid(hex: &str) -> Option<Oid> {
 
 impl Forge {
     /// Opens a pull request into `view`'s repository. The head is a branch of the same
-    /// repository (`branch` or `owner:branch` naming it).
+    /// repository (`branch`, or `owner:branch` naming it) or of another repository of its
+    /// fork network that the actor may read (`owner:branch`: the fork of this repository
+    /// that `owner` owns, or its parent; `owner/name:branch` names one). A head in another
+    /// repository has its commits transferred into this one (`refs/pull/N/head`), so the
+    /// comparison and the merge never need the fork again.
     pub async fn open_pull(
         &self,
         view: &RepoView,
@@ -133,26 +137,36 @@ impl Forge {
         let author = view.user_id()?;
         let title = field("title", rules::title(&input.title, rules::TITLE_MAX))?;
         let body = field("body", rules::body(&input.body, false))?;
-        let head_branch = match input.head.split_once(':') {
-            Some((owner, branch)) if owner.eq_ignore_ascii_case(&view.repo.owner_name) => branch,
-            Some(_) => return Err(PullError::NoBranch("head")),
-            None => input.head.as_str(),
-        }
-        .trim()
-        .to_owned();
+        let (head_repo, head_branch) = self.pull_head(view, &input.head).await?;
+        let same_repo = head_repo.id == view.repo.id;
         let base_branch = input.base.trim().to_owned();
-        if head_branch == base_branch {
+        if head_branch.is_empty() {
+            return Err(PullError::NoBranch("head"));
+        }
+        if same_repo && head_branch == base_branch {
             return Err(PullError::SameBranch);
         }
-        let git = self.open_git_blocking(&view.repo)?;
         let (b, h) = (branch_ref(&base_branch), branch_ref(&head_branch));
+        let git = self.open_git(&view.repo).await?;
+        let head_git = if same_repo {
+            git.clone()
+        } else {
+            self.open_git(&head_repo).await?
+        };
         let g = git.clone();
         let (base_oid, head_oid) = tokio::task::spawn_blocking(move || {
-            Ok::<_, hatchery_git::Error>((g.find_ref(&b)?, g.find_ref(&h)?))
+            let base_oid = g.find_ref(&b)?;
+            let head_oid = head_git.find_ref(&h)?;
+            if let (false, Some(_), Some(head)) = (same_repo, base_oid, head_oid) {
+                // Unreachable here until refs/pull/N/head points at them.
+                head_git.send_objects(&g, head)?;
+            }
+            Ok::<_, hatchery_git::Error>((base_oid, head_oid))
         })
         .await??;
         let base_oid = base_oid.ok_or(PullError::NoBranch("base"))?;
         let head_oid = head_oid.ok_or(PullError::NoBranch("head"))?;
+        let head_repo_id = head_repo.id;
         let g = git.clone();
         let (merge_base, behind) = tokio::task::spawn_blocking(move || {
             Ok::<_, hatchery_git::Error>((
@@ -185,7 +199,7 @@ impl Forge {
                     assignee_ids: &assignees,
                 },
                 base_branch: &base_branch,
-                head_repo_id: view.repo.id,
+                head_repo_id,
                 head_branch: &head_branch,
                 head_oid: &head_hex,
                 merge_base: &merge_base,
@@ -237,6 +251,134 @@ impl Forge {
             }
         })
         .await??;
+        Ok(())
+    }
+
+    /// The repository and branch a request's `head` names (see [`Forge::open_pull`]).
+    /// A repository outside the fork network, or one the actor may not read, is
+    /// `NoBranch("head")`, like a missing branch.
+    async fn pull_head(&self, view: &RepoView, head: &str) -> Result<(Repo, String), PullError> {
+        let head = head.trim();
+        let Some((owner_part, branch)) = head.split_once(':') else {
+            return Ok((view.repo.clone(), head.to_owned()));
+        };
+        let branch = branch.trim().to_owned();
+        let (owner, name) = match owner_part.split_once('/') {
+            Some((o, n)) => (o.trim(), Some(n.trim())),
+            None => (owner_part.trim(), None),
+        };
+        let base = &view.repo;
+        if owner.eq_ignore_ascii_case(&base.owner_name)
+            && name.is_none_or(|n| n.eq_ignore_ascii_case(&base.name))
+        {
+            return Ok((base.clone(), branch));
+        }
+        let candidate = match name {
+            Some(name) => match self.store.repo_by_name(owner, name).await? {
+                Some(r) if self.network_root(&r).await? == self.network_root(base).await? => {
+                    Some(r)
+                }
+                _ => None,
+            },
+            None => {
+                // Gitea's rule: the fork of the base that `owner` owns (the one named like
+                // the base first, else the oldest), else the base's parent if `owner` owns it.
+                let mut forks: Vec<Repo> = self
+                    .store
+                    .forks_of(base.id)
+                    .await?
+                    .into_iter()
+                    .filter(|f| f.owner_name.eq_ignore_ascii_case(owner))
+                    .collect();
+                forks.sort_by_key(|f| !f.name.eq_ignore_ascii_case(&base.name));
+                match forks.into_iter().next() {
+                    Some(f) => Some(f),
+                    None => match base.fork_id {
+                        Some(parent) => self
+                            .store
+                            .repo_by_id(parent)
+                            .await?
+                            .filter(|p| p.owner_name.eq_ignore_ascii_case(owner)),
+                        None => None,
+                    },
+                }
+            }
+        };
+        let Some(candidate) = candidate else {
+            return Err(PullError::NoBranch("head"));
+        };
+        match self.readable(view.actor, vec![candidate]).await?.pop() {
+            Some(r) => Ok((r, branch)),
+            None => Err(PullError::NoBranch("head")),
+        }
+    }
+
+    /// The id of the repository at the top of `repo`'s chain of parents (bounded, so a
+    /// cycle, which the schema cannot make, would not hang).
+    async fn network_root(&self, repo: &Repo) -> Result<i64, PullError> {
+        let mut id = repo.id;
+        let mut parent = repo.fork_id;
+        for _ in 0..64 {
+            let Some(p) = parent else { break };
+            match self.store.repo_by_id(p).await? {
+                Some(r) => {
+                    id = r.id;
+                    parent = r.fork_id;
+                }
+                None => break,
+            }
+        }
+        Ok(id)
+    }
+
+    /// Before `fork` is deleted: its open requests into other repositories are closed with
+    /// a "head repository deleted" note; they stay readable, since `refs/pull/N/head` keeps
+    /// their commits in the base. Returns the requests closed, as (base repository id,
+    /// issue id), for [`Forge::announce_closed_pulls`] once the deletion is done.
+    pub(crate) async fn pulls_from_deleted_head(
+        &self,
+        fork: &Repo,
+    ) -> Result<Vec<(i64, i64)>, ServiceError> {
+        Ok(self
+            .store
+            .open_pulls_from_repo(fork.id)
+            .await?
+            .into_iter()
+            .map(|(issue, pull)| (pull.base_repo_id, issue.id))
+            .collect())
+    }
+
+    /// Closes the requests [`Forge::pulls_from_deleted_head`] found, recording the note and
+    /// sending `pull_request` `closed` to each base repository's hooks.
+    pub(crate) async fn close_pulls_of_deleted_head(
+        &self,
+        actor: Option<i64>,
+        pulls: Vec<(i64, i64)>,
+    ) -> Result<(), ServiceError> {
+        for (base_id, issue_id) in pulls {
+            if !self.store.close_pull_head_deleted(issue_id, actor).await? {
+                continue;
+            }
+            if let Some(base) = self.store.repo_by_id(base_id).await? {
+                let sender = match actor {
+                    Some(id) => Actor::User {
+                        id,
+                        site_admin: false,
+                    },
+                    None => Actor::Anonymous,
+                };
+                self.emit_issue(
+                    &base,
+                    sender,
+                    issue_id,
+                    hook_events::ISSUES,
+                    "closed",
+                    None,
+                    None,
+                )
+                .await;
+            }
+        }
         Ok(())
     }
 
@@ -372,7 +514,7 @@ impl Forge {
                         None => continue,
                     }
                 };
-                Box::pin(self.follow_head(&base_repo, pusher, &issue, &pull, *new)).await?;
+                Box::pin(self.follow_head(repo, &base_repo, pusher, &issue, &pull, *new)).await?;
             }
         }
         Ok(())
@@ -380,13 +522,21 @@ impl Forge {
 
     async fn follow_head(
         &self,
+        head_repo: &Repo,
         base_repo: &Repo,
         pusher: Actor,
         issue: &Issue,
         pull: &PullRequest,
         new: Oid,
     ) -> Result<(), PullError> {
-        let git = self.open_git_blocking(base_repo)?;
+        let git = self.open_git(base_repo).await?;
+        if head_repo.id != base_repo.id {
+            // A fork's push: its commits travel into the base (through its receive
+            // quarantine) before anything there points at them.
+            let head_git = self.open_git(head_repo).await?;
+            let g = git.clone();
+            tokio::task::spawn_blocking(move || head_git.send_objects(&g, new)).await??;
+        }
         let old = parse_oid(&pull.head_oid);
         let base_ref = branch_ref(&pull.base_branch);
         let g = git.clone();
@@ -527,11 +677,19 @@ impl Forge {
             time: now,
             offset_seconds: 0,
         };
+        // A fork's branch is named as `owner:branch`, as in Gitea.
+        let head_label = match pull.head_repo_id {
+            Some(id) if id != view.repo.id => match self.store.repo_by_id(id).await? {
+                Some(r) => format!("{}:{}", r.owner_name, pull.head_branch),
+                None => pull.head_branch.clone(),
+            },
+            _ => pull.head_branch.clone(),
+        };
         let message = input.message.clone().unwrap_or_else(|| match input.style {
             MergeStyle::Squash => format!("{} (#{})", issue.title, issue.number),
             _ => format!(
                 "Merge pull request #{} from {}\n\n{}",
-                issue.number, pull.head_branch, issue.title
+                issue.number, head_label, issue.title
             ),
         });
         let spec = MergeSpec {

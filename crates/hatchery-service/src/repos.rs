@@ -175,7 +175,12 @@ impl Forge {
         actor: Option<i64>,
         repo: &Repo,
     ) -> Result<(), ServiceError> {
+        // A fork's open requests into its network close once the fork is gone (their
+        // commits stay in the bases under refs/pull/N/head).
+        let orphaned = self.pulls_from_deleted_head(repo).await?;
         self.store.delete_repo(repo.id).await?;
+        // Boxed: closing sends hooks, a large future every deleting caller would carry.
+        Box::pin(self.close_pulls_of_deleted_head(actor, orphaned)).await?;
         self.emit_repository(repo, actor, "deleted").await;
         self.git_handles.remove(&repo.id);
         let path = self.repos.path_of(&repo.owner_name, &repo.name);
@@ -192,6 +197,20 @@ impl Forge {
         })
         .await??;
         Ok(())
+    }
+
+    /// [`Forge::open_git_blocking`] from async code: a handle already open is handed out at
+    /// once, opening one runs on a blocking thread.
+    pub async fn open_git(&self, repo: &Repo) -> Result<Repository, ServiceError> {
+        let path = self.repos.path_of(&repo.owner_name, &repo.name);
+        if let Some(handle) = self.git_handles.get(&repo.id)
+            && handle.path() == path
+        {
+            return Ok(handle);
+        }
+        let handle = tokio::task::spawn_blocking(move || Repository::open(&path)).await??;
+        self.git_handles.insert(repo.id, handle.clone());
+        Ok(handle)
     }
 
     /// Opens the repository's git storage, or hands out the handle already open (it stays

@@ -24,8 +24,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hatchery_api_types::hooks::{
-    ChangesPayload, CreatePayload, DeletePayload, IssueCommentPayload, IssuePayload, PayloadCommit,
-    PayloadUser, PushPayload, RepositoryPayload, StatusPayload,
+    ChangesPayload, CreatePayload, DeletePayload, ForkPayload, IssueCommentPayload, IssuePayload,
+    PayloadCommit, PayloadUser, PushPayload, RepositoryPayload, StatusPayload,
 };
 use hatchery_api_types::pulls::{ApiPullRequest, PullRequestPayload};
 use hatchery_api_types::{
@@ -790,6 +790,21 @@ impl Forge {
                     sender,
                 })
             },
+        )
+        .await;
+    }
+
+    /// `fork`: `fork` was just made from `parent` by `sender`; the parent's hooks (and its
+    /// organization's) hear it, as in Gitea.
+    pub async fn emit_fork(&self, parent: &Repo, fork: &Repo, sender: Actor) {
+        Box::pin(
+            self.emit_with(HookScope::of_repo(parent), rules::FORK, "", None, async {
+                Ok(ForkPayload {
+                    forkee: self.api_repo(parent).await?,
+                    repository: self.api_repo(fork).await?,
+                    sender: self.api_user(sender.user_id()).await?,
+                })
+            }),
         )
         .await;
     }

@@ -52,7 +52,7 @@ pub use issues::{
 pub use labels::{Label, LabelUse, Milestone};
 pub use orgs::{Org, OrgMember, Team};
 pub use protection::{AllowlistNames, CommitStatus, ProtectionRule};
-pub use pulls::{HeadMove, MergeCheck, Merged, NewPull, PullRequest};
+pub use pulls::{HEAD_DELETED, HeadMove, MergeCheck, Merged, NewPull, PullRequest};
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use reviews::{NewReviewComment, Review, ReviewComment, ReviewRequest, Reviewer, Submission};

@@ -19,6 +19,10 @@ use crate::issues::{EventRow, insert_event, insert_issue};
 use crate::sql::{Binds, parse_col, person_at};
 use crate::{Issue, NewIssue, Person, Store, StoreError, now_ms};
 
+/// The value of the `closed` event of a request closed because its head repository (a
+/// fork) was deleted.
+pub const HEAD_DELETED: &str = "head_deleted";
+
 /// The pull-request side of an issue row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequest {
@@ -229,6 +233,70 @@ impl Store {
             branch,
         )
         .await
+    }
+
+    /// Open requests from branches of repository `head_repo_id` into other repositories
+    /// (a fork's requests into its network), with their issue rows.
+    pub async fn open_pulls_from_repo(
+        &self,
+        head_repo_id: i64,
+    ) -> Result<Vec<(Issue, PullRequest)>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT pr.issue_id FROM pull_requests pr JOIN issues i ON i.id = pr.issue_id
+              WHERE pr.head_repo_id = $1 AND pr.base_repo_id <> $1 AND i.is_closed = 0
+              ORDER BY pr.issue_id",
+        )
+        .bind(head_repo_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut pulls = self.pulls_of_issues(&ids).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let (Some(issue), Some(pull)) = (self.issue_by_id(id).await?, pulls.remove(&id)) {
+                out.push((issue, pull));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Closes an open request because its head repository is being deleted: the issue row
+    /// is closed (reason `not_planned`) and the timeline gets a `closed` event whose value
+    /// is [`HEAD_DELETED`]. Returns whether it was open (a request closes once however
+    /// often this runs).
+    pub async fn close_pull_head_deleted(
+        &self,
+        issue_id: i64,
+        actor_id: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let mut tx = self.write_tx().await?;
+        // The claim: only one caller sees the row open.
+        let done = sqlx::query(
+            "UPDATE issues SET is_closed = 1, close_reason = 'not_planned', closed_at = $2,
+                    updated_at = $2
+              WHERE id = $1 AND is_closed = 0",
+        )
+        .bind(issue_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_event(
+            &mut tx,
+            EventRow {
+                issue_id,
+                actor_id,
+                kind: Some(EventKind::Closed),
+                value: Some(HEAD_DELETED),
+                ..EventRow::default()
+            },
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Open requests into `branch` of repository `base_repo_id`.

@@ -98,7 +98,8 @@ pub struct CreateHookOption {
     /// `http_method` (`post` only).
     pub config: BTreeMap<String, String>,
     /// Event names: `push`, `create`, `delete`, `issues`, `issue_assign`, `issue_label`,
-    /// `issue_milestone`, `issue_comment`, `status`, `repository`, or `*` for all. Empty: `push`.
+    /// `issue_milestone`, `issue_comment`, `pull_request`, `status`, `fork`, `repository`, or `*`
+    /// for all. Empty: `push`.
     #[serde(default)]
     pub events: Vec<String>,
     /// A glob of branch names (`{main,release/*}`); empty for all.

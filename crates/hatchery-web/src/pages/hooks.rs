@@ -174,6 +174,7 @@ fn event_label(ctx: &Ctx, event: &str) -> &'static str {
         "issue_comment" => ctx.t("webhooks.event_issue_comment"),
         "repository" => ctx.t("webhooks.event_repository"),
         "status" => ctx.t("statuses.webhook_event"),
+        "fork" => ctx.t("forks.webhook_event"),
         "pull_request" => ctx.t("pulls.webhook_event"),
         "incubator_proposal" => ctx.t("webhooks.incubator_event.proposal"),
         "incubator_vote" => ctx.t("webhooks.incubator_event.vote"),

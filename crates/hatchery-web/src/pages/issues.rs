@@ -911,6 +911,8 @@ fn event_line(ctx: &Ctx, view: &RepoView, e: &IssueEvent) -> Markup {
                 EventKind::Closed => {
                     @if let Some(id) = &e.commit_id {
                         (ctx.t("issue.event.closed_by_commit")) " " (commit_link(e.ref_repo.as_ref(), id))
+                    } @else if e.value.as_deref() == Some(hatchery_store::HEAD_DELETED) {
+                        (ctx.t("forks.closed_head_deleted"))
                     } @else if e.value.as_deref() == Some("not_planned") {
                         (ctx.t("issue.event.closed_not_planned"))
                     } @else {
