@@ -269,6 +269,11 @@ pub fn router(state: AppState) -> Router {
         .route("/{owner}/{repo}/raw/{*rest}", get(pages::code::raw))
         .route("/{owner}/{repo}/branches", get(pages::code::branches))
         .route("/{owner}/{repo}/tags", get(pages::code::tags))
+        .route(
+            "/{owner}/{repo}/fork",
+            get(pages::forks::fork_form).post(pages::forks::fork),
+        )
+        .route("/{owner}/{repo}/forks", get(pages::forks::list))
         .route("/{owner}/{repo}/archive/{*file}", get(pages::code::archive))
         .route("/{owner}/{repo}/issues", get(pages::issues::list))
         .route(

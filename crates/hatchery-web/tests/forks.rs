@@ -177,3 +177,215 @@ async fn the_api_forks_lists_and_hides_private_parents() {
         assert!(paged.body.contains("bob/tool-2") && !paged.body.contains("acme"));
     }
 }
+
+#[tokio::test]
+async fn the_web_forks_shows_forked_from_and_lists_forks() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        let mut bob = app.new_client();
+        bob.sign_up("bob").await;
+        let mut anon = app.new_client();
+        create_repo(&mut app, "ada", "tool", false).await;
+        let org = app.post_form("/org/create", &[("name", "acme")]).await;
+        assert_eq!(org.status, StatusCode::SEE_OTHER, "[{l}] {}", org.body);
+
+        // The header: a fork button for the signed-in, the count for everyone.
+        let home = bob.get("/ada/tool").await;
+        assert_eq!(home.status, StatusCode::OK, "[{l}]");
+        home.assert_contains("id=\"fork-button\"");
+        home.assert_contains("href=\"/ada/tool/forks\"");
+        let anon_home = anon.get("/ada/tool").await;
+        assert!(!anon_home.body.contains("fork-button"), "[{l}]");
+        anon_home.assert_contains("id=\"fork-count\"");
+        assert!(!anon_home.body.contains("forked-from"), "[{l}]");
+        let to_sign_in = anon.get("/ada/tool/fork").await;
+        assert_eq!(to_sign_in.status, StatusCode::SEE_OTHER, "[{l}]");
+        assert!(
+            to_sign_in.location().contains("login"),
+            "[{l}] {}",
+            to_sign_in.location()
+        );
+
+        // The form: Bob's own account only (he owns no organization), the parent's name.
+        let form = bob.get("/ada/tool/fork").await;
+        assert_eq!(form.status, StatusCode::OK, "[{l}] {}", form.body);
+        form.assert_contains("id=\"fork-form\"");
+        form.assert_contains("value=\"tool\"");
+        assert!(!form.body.contains(">acme<"), "[{l}] acme is not Bob's");
+        // Ada's form offers her organization.
+        let ada_form = app.get("/ada/tool/fork").await;
+        ada_form.assert_contains(">acme<");
+
+        // Bad input: 4xx with the field's message, nothing made.
+        for (fields, status) in [
+            (
+                vec![("owner", "bob"), ("name", "../x")],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                vec![("owner", "acme"), ("name", "tool")],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                vec![("owner", "nobody"), ("name", "tool")],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+            (
+                vec![("owner", "bob"), ("name", "")],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ),
+        ] {
+            let r = bob.post_form("/ada/tool/fork", &fields).await;
+            assert_eq!(r.status, status, "[{l}] {fields:?}");
+            r.assert_contains("id=\"fork-form\"");
+            r.assert_contains("has-error");
+        }
+        let long = "x".repeat(5000);
+        let r = bob
+            .post_form(
+                "/ada/tool/fork",
+                &[("owner", "bob"), ("name", "tool"), ("description", &long)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+
+        // The fork, with its own description.
+        let made = bob
+            .post_form(
+                "/ada/tool/fork",
+                &[
+                    ("owner", "bob"),
+                    ("name", "tool"),
+                    ("description", "my <copy>"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "[{l}] {}", made.body);
+        assert_eq!(made.location(), "/bob/tool", "[{l}]");
+        let fork = bob.get("/bob/tool").await;
+        assert_eq!(fork.status, StatusCode::OK, "[{l}]");
+        fork.assert_contains("id=\"forked-from\"");
+        fork.assert_contains("href=\"/ada/tool\"");
+        fork.assert_contains("my &lt;copy&gt;");
+        fork.assert_contains("Repository forked.");
+        // The same name again: 409 with the field's message.
+        let again = bob
+            .post_form("/ada/tool/fork", &[("owner", "bob"), ("name", "tool")])
+            .await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "[{l}]");
+        again.assert_contains("has-error");
+        // Ada forks into her organization.
+        let r = app
+            .post_form("/ada/tool/fork", &[("owner", "acme"), ("name", "tool")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+
+        // The list, and the count in the header.
+        let list = anon.get("/ada/tool/forks").await;
+        assert_eq!(list.status, StatusCode::OK, "[{l}]");
+        list.assert_contains("id=\"fork-list\"");
+        let bob_at = list
+            .body
+            .find("href=\"/bob/tool\"")
+            .expect("bob's fork listed");
+        let acme_at = list
+            .body
+            .find("href=\"/acme/tool\"")
+            .expect("acme's fork listed");
+        assert!(bob_at < acme_at, "[{l}] oldest first");
+        list.assert_contains("<strong>2</strong>");
+        let empty = anon.get("/bob/tool/forks").await;
+        empty.assert_contains("id=\"fork-list-empty\"");
+        assert_eq!(
+            anon.get("/ada/tool/forks?page=x").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            anon.get("/ada/nothing/forks").await.status,
+            StatusCode::NOT_FOUND
+        );
+
+        // Chinese.
+        bob.set_cookie("hatchery_lang", "zh-CN");
+        let zh = bob.get("/bob/tool").await;
+        zh.assert_contains("派生自");
+        let zh = bob.get("/ada/tool/fork").await;
+        zh.assert_contains("派生仓库");
+    }
+}
+
+#[tokio::test]
+async fn private_forks_leak_nothing_in_the_web() {
+    for mut root in TestApp::all().await {
+        let l = root.label().to_owned();
+        // The first account is the site administrator, who reads everything.
+        root.sign_up("siteadmin").await;
+        let mut app = root.new_client();
+        app.sign_up("ada").await;
+        let mut bob = app.new_client();
+        bob.sign_up("bob").await;
+        let mut eve = app.new_client();
+        eve.sign_up("eve").await;
+        create_repo(&mut app, "ada", "secret", true).await;
+        let store = app.store.store().clone();
+        let repo = store.repo_by_name("ada", "secret").await.unwrap().unwrap();
+        let bob_user = store.user_by_name("bob").await.unwrap().unwrap();
+        store
+            .set_collaborator(repo.id, bob_user.id, hatchery_core::AccessLevel::Read)
+            .await
+            .unwrap();
+
+        // Eve cannot read the parent: its fork form and list are 404 like a missing one.
+        let missing = eve.get("/ada/nothing/fork").await;
+        for path in ["/ada/secret/fork", "/ada/secret/forks"] {
+            let r = eve.get(path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {path}");
+            assert_eq!(
+                r.body,
+                missing.body.replace("/ada/nothing/fork", path),
+                "[{l}] {path}"
+            );
+        }
+        let r = eve
+            .post_form("/ada/secret/fork", &[("owner", "eve"), ("name", "secret")])
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}]");
+
+        // Bob reads it and forks it: a private fork that names its parent to him.
+        let r = bob
+            .post_form("/ada/secret/fork", &[("owner", "bob"), ("name", "secret")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let fork = bob.get("/bob/secret").await;
+        fork.assert_contains("id=\"forked-from\"");
+        assert_eq!(eve.get("/bob/secret").await.status, StatusCode::NOT_FOUND);
+
+        // Ada cannot read Bob's private fork: not listed, not counted.
+        let list = app.get("/ada/secret/forks").await;
+        assert_eq!(list.status, StatusCode::OK, "[{l}]");
+        list.assert_contains("id=\"fork-list-empty\"");
+        assert!(!list.body.contains("/bob/secret"), "[{l}]");
+        let home = app.get("/ada/secret").await;
+        home.assert_contains("<strong>0</strong>");
+        let api = api(
+            &mut app,
+            "GET",
+            "/api/v1/repos/ada/secret/forks",
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert_eq!(api.body, "[]", "[{l}]");
+
+        // Bob loses access to the parent: his fork no longer names it.
+        store
+            .remove_collaborator(repo.id, bob_user.id)
+            .await
+            .unwrap();
+        let fork = bob.get("/bob/secret").await;
+        assert_eq!(fork.status, StatusCode::OK, "[{l}]");
+        assert!(!fork.body.contains("forked-from"), "[{l}]");
+        assert!(!fork.body.contains("/ada/secret"), "[{l}]");
+    }
+}

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod code;
 pub mod dashboard;
+pub mod forks;
 pub mod health;
 pub mod history;
 pub mod home;

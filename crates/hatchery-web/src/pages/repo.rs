@@ -114,7 +114,10 @@ pub async fn repo_header(
     } else {
         None
     };
+    let (forked_from, fork_button) =
+        crate::pages::forks::header_parts(state, ctx, repo, facts).await?;
     Ok(html! {
+        (fork_button)
         h1.repo-title {
             a href=(format!("/{}", repo.owner_name)) { (repo.owner_name) }
             span.sep { "/" }
@@ -122,6 +125,7 @@ pub async fn repo_header(
             " "
             span.badge { (ctx.t(if repo.is_private { "repo.private" } else { "repo.public" })) }
         }
+        (forked_from)
         @if !repo.description.is_empty() { p.muted { (repo.description) } }
         @if let Some(notice) = retired { (notice) }
         @else if repo.read_only { div.notice role="note" id="read-only-notice" { (ctx.t("repo.read_only_notice")) } }
