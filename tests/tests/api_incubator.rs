@@ -728,9 +728,11 @@ async fn the_incubator_through_the_api() {
         let roles: Vec<(String, String)> = roster
             .iter()
             .map(|e| {
+                // People with an account are named by it; the shown name is their display name.
+                let who = e["username"].as_str().or(e["name"].as_str());
                 (
                     e["role"].as_str().unwrap().to_owned(),
-                    e["name"].as_str().unwrap().to_owned(),
+                    who.unwrap().to_owned(),
                 )
             })
             .collect();
