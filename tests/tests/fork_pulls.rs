@@ -381,6 +381,11 @@ async fn requests_from_private_forks_follow_the_parents_rules() {
         let n = r.json["number"].as_i64().unwrap();
         let r = get(&server, &format!("{api}/{n}"), carol_auth).await;
         assert_eq!(r.status, 200, "[{l}] {}", r.text);
+        // Carol cannot read Bob's fork: the request does not show it.
+        assert_eq!(r.json["head"]["repo"], serde_json::Value::Null, "[{l}]");
+        assert!(!r.text.contains("bob/secret"), "[{l}] {}", r.text);
+        let r = get(&server, &format!("{api}/{n}"), bob_auth).await;
+        assert_eq!(r.json["head"]["repo"]["full_name"], "bob/secret", "[{l}]");
         let eve = Auth::Basic("eve", PASSWORD);
         for path in [
             format!("{api}/{n}"),

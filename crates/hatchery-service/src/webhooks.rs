@@ -610,6 +610,30 @@ impl Forge {
         ))
     }
 
+    /// [`Forge::api_pull`] as `viewer` may see it: a head repository (a private fork) that
+    /// the viewer cannot read is left out (`repo: null`, `repo_id: 0`), as after its
+    /// deletion; the branch label stays, being part of the request.
+    pub async fn api_pull_for(
+        &self,
+        viewer: Actor,
+        repo: &Repo,
+        issue_id: i64,
+        pull: &PullRequest,
+    ) -> Result<ApiPullRequest, ServiceError> {
+        let mut json = self.api_pull(repo, issue_id, pull).await?;
+        if let Some(head_id) = pull.head_repo_id.filter(|id| *id != repo.id) {
+            let readable = match self.store.repo_by_id(head_id).await? {
+                Some(head) => !self.readable(viewer, vec![head]).await?.is_empty(),
+                None => false,
+            };
+            if !readable {
+                json.head.repo = None;
+                json.head.repo_id = 0;
+            }
+        }
+        Ok(json)
+    }
+
     pub async fn api_issue(&self, repo: &Repo, issue_id: i64) -> Result<ApiIssue, ServiceError> {
         let issue = self
             .store

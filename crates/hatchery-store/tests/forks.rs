@@ -81,3 +81,76 @@ async fn forks_are_recorded_listed_and_outlive_their_parent() {
         ));
     }
 }
+
+#[tokio::test]
+async fn a_forks_requests_into_its_network_close_once_with_a_note() {
+    use hatchery_core::issues::EventKind;
+    use hatchery_store::{HEAD_DELETED, NewIssue, NewPull};
+    for ts in stores().await {
+        let l = ts.label();
+        let s = ts.store();
+        let alice = user(s, "alice").await;
+        let bob = user(s, "bob").await;
+        let name = Name::parse(NameKind::Repository, "parser").unwrap();
+        let parent = s.create_repo(new_repo(alice.id, &name)).await.unwrap();
+        let f = fork(s, &bob, "parser", &parent).await.unwrap();
+        let pull = |base: &Repo, branch: &'static str| NewPull {
+            issue: NewIssue {
+                repo_id: base.id,
+                author_id: bob.id,
+                title: "Add a parser",
+                body: "",
+                ..NewIssue::default()
+            },
+            base_branch: "main",
+            head_repo_id: f.id,
+            head_branch: branch,
+            head_oid: "1111111111111111111111111111111111111111",
+            merge_base: "",
+            is_draft: false,
+        };
+        let (into_parent, _) = s.create_pull(pull(&parent, "feature")).await.unwrap();
+        let (closed, _) = s.create_pull(pull(&parent, "other")).await.unwrap();
+        s.set_issue_state(
+            closed.id,
+            Some(bob.id),
+            Some(hatchery_core::issues::CloseReason::Completed),
+            None,
+        )
+        .await
+        .unwrap();
+        // A request inside the fork itself is not "into its network".
+        s.create_pull(pull(&f, "feature")).await.unwrap();
+
+        let open: Vec<i64> = s
+            .open_pulls_from_repo(f.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(i, _)| i.id)
+            .collect();
+        assert_eq!(open, vec![into_parent.id], "{l}");
+        assert!(
+            s.close_pull_head_deleted(into_parent.id, Some(bob.id))
+                .await
+                .unwrap(),
+            "{l}"
+        );
+        assert!(
+            !s.close_pull_head_deleted(into_parent.id, Some(bob.id))
+                .await
+                .unwrap(),
+            "{l} closes once"
+        );
+        let issue = s.issue_by_id(into_parent.id).await.unwrap().unwrap();
+        assert!(issue.is_closed, "{l}");
+        let events = s.issue_events(into_parent.id).await.unwrap();
+        assert_eq!(events.len(), 1, "{l}");
+        assert_eq!(events[0].kind, EventKind::Closed, "{l}");
+        assert_eq!(events[0].value.as_deref(), Some(HEAD_DELETED), "{l}");
+        assert!(
+            s.open_pulls_from_repo(f.id).await.unwrap().is_empty(),
+            "{l}"
+        );
+    }
+}

@@ -98,7 +98,10 @@ async fn pull_json(
     issue: &Issue,
     pull: &PullRequest,
 ) -> ApiResult<ApiPullRequest> {
-    Ok(state.forge.api_pull(&view.repo, issue.id, pull).await?)
+    Ok(state
+        .forge
+        .api_pull_for(view.actor, &view.repo, issue.id, pull)
+        .await?)
 }
 
 /// Query of `GET /repos/{owner}/{repo}/pulls`, as Gitea's.
