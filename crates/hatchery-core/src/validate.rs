@@ -36,6 +36,8 @@ pub const PASSWORD_MAX_BYTES: usize = 1024;
 pub const EMAIL_MAX: usize = 254;
 pub const DISPLAY_NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 1000;
+/// The site-wide announcement banner, in characters.
+pub const ANNOUNCEMENT_MAX: usize = 500;
 
 /// Interface languages a person can choose.
 pub const LANGUAGES: &[&str] = &["en", "zh-CN"];

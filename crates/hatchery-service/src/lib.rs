@@ -5,9 +5,12 @@
 //! written once.
 
 pub mod access;
+pub mod admin;
+pub mod explore;
 pub mod forks;
 pub mod incubator;
 pub mod issues;
+pub mod jobs;
 pub mod maintenance;
 pub mod password;
 pub mod protection;
@@ -63,6 +66,10 @@ pub struct Forge {
     webhooks: webhooks::Hub,
     /// The vote-closing job's wake-up call.
     incubator: incubator::Hub,
+    /// What the background jobs of this server report (the admin overview shows it).
+    pub jobs: std::sync::Arc<jobs::JobBoard>,
+    /// When this server's use cases were set up: the uptime the admin overview shows.
+    pub started: std::time::Instant,
 }
 
 impl std::fmt::Debug for Forge {
@@ -89,6 +96,8 @@ impl Forge {
             maintaining: maintenance::InProgress::default(),
             webhooks: webhooks::Hub::default(),
             incubator: incubator::Hub::default(),
+            jobs: Default::default(),
+            started: std::time::Instant::now(),
         }
     }
 }

@@ -182,6 +182,11 @@ impl Forge {
         // Boxed: closing sends hooks, a large future every deleting caller would carry.
         Box::pin(self.close_pulls_of_deleted_head(actor, orphaned)).await?;
         self.emit_repository(repo, actor, "deleted").await;
+        self.remove_repo_dir(repo).await
+    }
+
+    /// Moves the directory of a repository whose row is gone aside, then deletes it.
+    pub(crate) async fn remove_repo_dir(&self, repo: &Repo) -> Result<(), ServiceError> {
         self.git_handles.remove(&repo.id);
         let path = self.repos.path_of(&repo.owner_name, &repo.name);
         let trash = self.repos.trash().join(format!("{}-{}", repo.id, now_ms()));

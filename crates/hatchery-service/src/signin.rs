@@ -62,6 +62,8 @@ pub enum SignIn {
     Invalid,
     /// Too many failures recently from this address; try again after the window.
     Throttled,
+    /// The password is right, but an administrator has disabled the account.
+    Disabled,
 }
 
 /// Which door the password came through: Basic credentials (git, API) may be answered
@@ -182,6 +184,9 @@ impl Forge {
         if let (Some(cache), Some(key), Some(c)) = (cache, &cache_key, &creds)
             && cache.hit(key)
         {
+            if c.user.is_disabled {
+                return Ok(SignIn::Disabled);
+            }
             return Ok(SignIn::Ok(c.user.clone()));
         }
         let delay = self
@@ -195,6 +200,10 @@ impl Forge {
         match creds {
             Some(creds) if ok => {
                 self.store.throttle_clear(&pair).await?;
+                if creds.user.is_disabled {
+                    // Told only to someone who knows the password.
+                    return Ok(SignIn::Disabled);
+                }
                 if let (Some(cache), Some(key)) = (cache, cache_key) {
                     cache.remember(key);
                 }

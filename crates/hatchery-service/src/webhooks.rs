@@ -43,6 +43,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tokio::sync::Notify;
 
+use crate::jobs::Job;
 use crate::{Forge, ServiceError};
 
 /// How deliveries are made; from the `webhook.*` settings.
@@ -994,6 +995,7 @@ impl Forge {
             store: self.store.clone(),
             settings: Arc::clone(&self.webhooks.settings),
             wake: Arc::clone(&self.webhooks.wake),
+            jobs: Arc::clone(&self.jobs),
         }
     }
 }
@@ -1056,6 +1058,7 @@ pub struct WebhookWorker {
     store: hatchery_store::Store,
     settings: Arc<WebhookSettings>,
     wake: Arc<Notify>,
+    jobs: Arc<crate::jobs::JobBoard>,
 }
 
 /// A DNS resolver that returns only the addresses `allowed` admits for the name, so the
@@ -1421,6 +1424,7 @@ pub async fn run_webhook_worker(worker: WebhookWorker, shutdown: impl Future<Out
     tokio::pin!(shutdown);
     let mut stopping = false;
     loop {
+        worker.jobs.started(Job::Webhooks, now_ms());
         {
             let work = worker.drain(&client, &stop);
             tokio::pin!(work);
@@ -1436,6 +1440,7 @@ pub async fn run_webhook_worker(worker: WebhookWorker, shutdown: impl Future<Out
         if stopping {
             return;
         }
+        let mut failure = None;
         let wait = match worker.store.next_delivery_due().await {
             Ok(Some(at)) => {
                 let ms = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
@@ -1444,9 +1449,15 @@ pub async fn run_webhook_worker(worker: WebhookWorker, shutdown: impl Future<Out
             Ok(None) => POLL_INTERVAL,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the webhook queue failed");
+                failure = Some(format!("reading the webhook queue failed: {e}"));
                 POLL_INTERVAL
             }
         };
+        let now = now_ms();
+        let next = now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+        worker
+            .jobs
+            .finished(Job::Webhooks, now, failure, Some(next));
         tokio::select! {
             () = &mut shutdown => return,
             () = worker.wake.notified() => {}

@@ -27,14 +27,16 @@ macro_rules! user_cols {
             $p,
             "language, ",
             $p,
-            "created_at"
+            "created_at, ",
+            $p,
+            "is_disabled"
         )
     };
 }
 pub(crate) use user_cols;
 
 /// How many columns [`user_cols!`] spans, for rows that carry more after it.
-pub(crate) const USER_WIDTH: usize = 7;
+pub(crate) const USER_WIDTH: usize = 8;
 
 pub(crate) fn user_at(row: &AnyRow, i: usize) -> Result<User, sqlx::Error> {
     Ok(User {
@@ -45,6 +47,7 @@ pub(crate) fn user_at(row: &AnyRow, i: usize) -> Result<User, sqlx::Error> {
         is_admin: row.try_get::<i64, _>(i + 4)? != 0,
         language: row.try_get(i + 5)?,
         created_at: row.try_get(i + 6)?,
+        is_disabled: row.try_get::<i64, _>(i + 7)? != 0,
     })
 }
 
@@ -58,6 +61,8 @@ pub struct User {
     /// The interface language the user chose; `None` follows the browser.
     pub language: Option<String>,
     pub created_at: i64,
+    /// Disabled by an administrator: no sign-in, no tokens, no git, sessions end.
+    pub is_disabled: bool,
 }
 
 /// A user with the password hash, only for checking a sign-in. Kept apart from [`User`] so
@@ -341,7 +346,8 @@ impl Store {
                 name: row.try_get(2)?,
                 display_name: row.try_get(3)?,
                 description: row.try_get(1 + USER_WIDTH)?,
-                created_at: row.try_get(USER_WIDTH)?,
+                // The user columns start at 1; created_at is their seventh.
+                created_at: row.try_get(1 + 6)?,
             })
         };
         Ok(Some(account))

@@ -7,6 +7,7 @@
 //! dialect switch is visible where it matters.
 
 mod accounts;
+mod admin;
 mod error;
 mod health;
 mod incubator;
@@ -36,6 +37,9 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Connection, Executor};
 
 pub use accounts::{Account, Credentials, NewUser, User};
+pub use admin::{
+    AccountKind, AccountOrder, AccountPage, AccountSearch, AccountSummary, SiteCounts, UserChange,
+};
 pub use error::{ConflictField, StoreError};
 pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse};
 pub use incubator::{

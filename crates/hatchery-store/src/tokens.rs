@@ -166,7 +166,7 @@ impl Store {
             ", ",
             token_cols!("t."),
             " FROM access_tokens t JOIN accounts a ON a.id = t.user_id
-             WHERE t.token_hash = $1 AND a.kind = 0"
+             WHERE t.token_hash = $1 AND a.kind = 0 AND a.is_disabled = 0"
         ))
         .bind(token_hash)
         .fetch_optional(self.pool())

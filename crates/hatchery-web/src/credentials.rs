@@ -148,7 +148,8 @@ pub async fn authenticate(
         .await
     {
         Ok(SignIn::Ok(user)) => Ok(Caller::of(user, None, Method::Password)),
-        Ok(SignIn::Invalid) => Err(AuthFailure::Invalid),
+        // A disabled account answers like a wrong password: git and API clients get a 401.
+        Ok(SignIn::Invalid | SignIn::Disabled) => Err(AuthFailure::Invalid),
         Ok(SignIn::Throttled) => Err(AuthFailure::Throttled),
         Err(e) => Err(internal(&e)),
     }

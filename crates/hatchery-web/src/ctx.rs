@@ -76,7 +76,10 @@ pub struct Ctx {
     pub flash: Option<Flash>,
     /// Path and query of this request, for "come back here" links.
     pub path: String,
+    /// Sign-up open: the configuration's `auth.allow_signup` until an administrator sets it.
     pub allow_signup: bool,
+    /// The site-wide announcement an administrator set; empty: none.
+    pub announcement: String,
     pub public_url: String,
     pub session: Option<Session>,
 }
@@ -129,6 +132,10 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     if let Some(session) = &session {
         match session.get::<i64>(SESSION_USER).await {
             Ok(Some(uid)) => match state.store.user_by_id(uid).await {
+                Ok(Some(u)) if u.is_disabled => {
+                    // Disabled by an administrator: the session ends here.
+                    let _ = session.flush().await;
+                }
                 Ok(Some(u)) => user = Some(u),
                 Ok(None) => {
                     // The account is gone: end the session.
@@ -146,6 +153,19 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
             }
         }
     }
+    let site = if db_down {
+        None
+    } else {
+        match state.forge.site_settings(state.cfg.allow_signup).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // The configuration's defaults serve meanwhile; a page that needs the
+                // database fails on its own.
+                tracing::warn!(error = %e, "loading the site settings failed");
+                None
+            }
+        }
+    };
     let headers = req.headers();
     let lang = user
         .as_ref()
@@ -177,7 +197,10 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
             .uri()
             .path_and_query()
             .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned()),
-        allow_signup: state.cfg.allow_signup,
+        allow_signup: site
+            .as_ref()
+            .map_or(state.cfg.allow_signup, |s| s.allow_signup),
+        announcement: site.map(|s| s.announcement).unwrap_or_default(),
         public_url: state.cfg.public_url.clone(),
         session,
     };

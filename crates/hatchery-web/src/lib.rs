@@ -81,6 +81,39 @@ pub fn router(state: AppState) -> Router {
             post(pages::tokens::delete),
         )
         .route("/issues", get(pages::dashboard::issues))
+        .route("/explore", get(pages::explore::index))
+        .route("/explore/repos", get(pages::explore::repos))
+        .route("/explore/users", get(pages::explore::users))
+        .route("/explore/organizations", get(pages::explore::orgs))
+        .route("/admin", get(pages::admin::overview))
+        .route("/admin/users", get(pages::admin::users))
+        .route(
+            "/admin/users/{user}/disable",
+            post(pages::admin::disable_user),
+        )
+        .route(
+            "/admin/users/{user}/enable",
+            post(pages::admin::enable_user),
+        )
+        .route("/admin/users/{user}/admin", post(pages::admin::make_admin))
+        .route(
+            "/admin/users/{user}/unadmin",
+            post(pages::admin::unmake_admin),
+        )
+        .route(
+            "/admin/users/{user}/delete",
+            get(pages::admin::delete_user_form).post(pages::admin::delete_user),
+        )
+        .route("/admin/orgs", get(pages::admin::orgs))
+        .route("/admin/repos", get(pages::admin::repos))
+        .route(
+            "/admin/repos/{owner}/{repo}/upkeep",
+            post(pages::admin::run_upkeep),
+        )
+        .route(
+            "/admin/settings",
+            get(pages::admin::settings).post(pages::admin::save_settings),
+        )
         .route("/language", post(pages::language::switch))
         .route(
             "/repo/create",
@@ -555,12 +588,15 @@ pub async fn serve(
 const CHECKLIST_EVERY_HOURS: u64 = 6;
 
 pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
+    use hatchery_service::jobs::Job;
     use tower_sessions::ExpiredDeletion;
+    const HOUR_MS: i64 = 3_600_000;
     let sessions = state.store.session_store();
     let store = state.store.clone();
     let window_ms = i64::from(state.cfg.lockout_minutes) * 60_000;
     let forge_state = state.clone();
     tokio::spawn(async move {
+        let jobs = &forge_state.forge.jobs;
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         let mut hours: u64 = 0;
         loop {
@@ -568,26 +604,42 @@ pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
             // Incubator checklists: time-based items (recent commits, response times)
             // change without pushes, so they are re-evaluated every few hours.
             if hours.is_multiple_of(CHECKLIST_EVERY_HOURS) {
-                match forge_state
+                jobs.started(Job::Checklists, hatchery_store::now_ms());
+                let failure = match forge_state
                     .forge
                     .evaluate_all_projects(hatchery_store::now_ms())
                     .await
                 {
-                    Ok(n) if n > 0 => {
-                        tracing::info!(projects = n, "incubator checklists evaluated")
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::info!(projects = n, "incubator checklists evaluated");
+                        }
+                        None
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "evaluating incubator checklists failed"),
-                }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "evaluating incubator checklists failed");
+                        Some(format!("evaluating incubator checklists failed: {e}"))
+                    }
+                };
+                let now = hatchery_store::now_ms();
+                let every = i64::try_from(CHECKLIST_EVERY_HOURS).unwrap_or(6) * HOUR_MS;
+                jobs.finished(Job::Checklists, now, failure, Some(now + every));
             }
             hours += 1;
+            jobs.started(Job::Upkeep, hatchery_store::now_ms());
+            let mut failures = Vec::new();
             if let Err(e) = sessions.delete_expired().await {
                 tracing::warn!(error = %e, "deleting expired sessions failed");
+                failures.push(format!("deleting expired sessions failed: {e}"));
             }
             let before = hatchery_store::now_ms() - window_ms;
             if let Err(e) = store.throttle_prune(before).await {
                 tracing::warn!(error = %e, "pruning sign-in counters failed");
+                failures.push(format!("pruning sign-in counters failed: {e}"));
             }
+            let now = hatchery_store::now_ms();
+            let failure = (!failures.is_empty()).then(|| failures.join("; "));
+            jobs.finished(Job::Upkeep, now, failure, Some(now + HOUR_MS));
         }
     })
 }

@@ -125,3 +125,11 @@ impl std::ops::Deref for AppState {
         &self.0
     }
 }
+
+/// Lets use cases that run blocking work move the state (and so the forge) into the
+/// blocking thread.
+impl AsRef<Forge> for AppState {
+    fn as_ref(&self) -> &Forge {
+        &self.forge
+    }
+}

@@ -234,10 +234,14 @@ pub async fn run_vote_closer(forge: &Forge, shutdown: impl Future<Output = ()>) 
         // A round runs to its end even when shutdown comes meanwhile: it may be moving a
         // repository on disk, which must not be left half done.
         let wait = async {
+            use crate::jobs::Job;
+            forge.jobs.started(Job::Votes, now_ms());
+            let mut failure = None;
             if let Err(e) = forge.close_due_votes(now_ms()).await {
                 tracing::warn!(error = %e, "closing due votes failed");
+                failure = Some(format!("closing due votes failed: {e}"));
             }
-            match forge.store.next_vote_check_at(now_ms()).await {
+            let wait = match forge.store.next_vote_check_at(now_ms()).await {
                 Ok(Some(at)) => {
                     let ms = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
                     Duration::from_millis(ms).clamp(MIN_PAUSE, POLL_INTERVAL)
@@ -245,9 +249,14 @@ pub async fn run_vote_closer(forge: &Forge, shutdown: impl Future<Output = ()>) 
                 Ok(None) => POLL_INTERVAL,
                 Err(e) => {
                     tracing::warn!(error = %e, "reading the open votes failed");
+                    failure = Some(format!("reading the open votes failed: {e}"));
                     POLL_INTERVAL
                 }
-            }
+            };
+            let now = now_ms();
+            let next = now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+            forge.jobs.finished(Job::Votes, now, failure, Some(next));
+            wait
         }
         .await;
         tokio::select! {

@@ -286,6 +286,14 @@ pub async fn login(
             )
                 .into_response())
         }
+        SignIn::Disabled => {
+            let msg = ctx.t("admin.login_disabled").to_owned();
+            Ok((
+                StatusCode::FORBIDDEN,
+                login_page(&ctx, &form, &errors, Some(msg)),
+            )
+                .into_response())
+        }
         SignIn::Throttled => {
             let msg = ctx.tf(
                 "error.login.throttled",

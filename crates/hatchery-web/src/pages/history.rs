@@ -267,6 +267,11 @@ pub async fn commits(
 ) -> WebResult<Response> {
     let (repo, git) = open(&state, &ctx, &owner, &name).await?;
     let Some(resolved) = resolve(&git, &rest).await? else {
+        let g = git.clone();
+        if blocking(move || Ok(g.is_empty()?)).await? {
+            // The Commits tab of a repository nobody has pushed to yet.
+            return Ok(empty_history(&state, &ctx, &repo).await?.into_response());
+        }
         return not_found(
             &state,
             &ctx,
@@ -290,10 +295,24 @@ pub async fn commits_default(
     let g = git.clone();
     match blocking(move || Ok(g.default_branch_commit()?)).await? {
         Some(resolved) => history_page(&state, &ctx, &repo, &git, &resolved, page_number(&q)).await,
-        None => Ok(crate::pages::repo::empty_page(&state, &ctx, &repo)
-            .await?
-            .into_response()),
+        None => Ok(empty_history(&state, &ctx, &repo).await?.into_response()),
     }
+}
+
+/// The history of a repository with no commits yet: an empty state, not a 404.
+async fn empty_history(state: &AppState, ctx: &Ctx, repo: &Repo) -> WebResult<Markup> {
+    let header = repo_header(state, ctx, repo, RepoTab::Commits).await?;
+    Ok(page(
+        ctx,
+        &format!("{}/{}", repo.owner_name, repo.name),
+        html! {
+            (header)
+            div.empty id="no-commits" {
+                p { strong { (ctx.t("home.repos.no_commits")) } }
+                p { a href=(repo_base(repo)) { (ctx.t("home.repos.how_to_push")) } }
+            }
+        },
+    ))
 }
 
 // ---- diffs ----
@@ -918,6 +937,11 @@ pub async fn blame(
 ) -> WebResult<Response> {
     let (repo, git) = open(&state, &ctx, &owner, &name).await?;
     let Some(resolved) = resolve(&git, &rest).await? else {
+        let g = git.clone();
+        if blocking(move || Ok(g.is_empty()?)).await? {
+            // The Commits tab of a repository nobody has pushed to yet.
+            return Ok(empty_history(&state, &ctx, &repo).await?.into_response());
+        }
         return not_found(
             &state,
             &ctx,

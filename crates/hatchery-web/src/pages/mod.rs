@@ -1,8 +1,10 @@
 //! Handlers of the HTML pages, one module per area.
 
+pub mod admin;
 pub mod auth;
 pub mod code;
 pub mod dashboard;
+pub mod explore;
 pub mod forks;
 pub mod health;
 pub mod history;

@@ -24,6 +24,11 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             }
             body {
                 (header(ctx))
+                @if !ctx.announcement.is_empty() {
+                    div.announcement role="note" id="site-announcement" {
+                        div.container { (ctx.announcement) }
+                    }
+                }
                 main.container id="main" {
                     @if let Some(flash) = &ctx.flash {
                         @let class = match flash.kind { FlashKind::Success => "flash flash-success", FlashKind::Error => "flash flash-error", FlashKind::Info => "flash flash-info" };
@@ -46,7 +51,9 @@ fn header(ctx: &Ctx) -> Markup {
                     (ctx.t("brand.name"))
                 }
                 nav.nav aria-label=(ctx.t("nav.label")) {
+                    a href="/explore/repos" id="nav-explore" { (ctx.t("explore.nav")) }
                     @if let Some(user) = &ctx.user {
+                        @if user.is_admin { a href="/admin" id="nav-admin" { (ctx.t("admin.nav")) } }
                         a href="/issues" id="nav-issues" { (ctx.t("dashboard.nav")) }
                         a href="/repo/create" id="nav-new-repo" { (ctx.t("nav.new_repo")) }
                         a href="/org/create" id="nav-new-org" { (ctx.t("nav.new_org")) }

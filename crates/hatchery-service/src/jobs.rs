@@ -1,0 +1,138 @@
+//! What this server's background jobs are doing, for the admin overview: each job loop
+//! reports when a round started and ended, its error if it failed, and when it runs next.
+//! Kept in this process only — every server runs its own loops, and the overview shows
+//! the ones of the server that answers.
+
+use std::sync::Mutex;
+
+/// The jobs that report here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Job {
+    /// The webhook delivery worker.
+    Webhooks,
+    /// The incubator's vote closer.
+    Votes,
+    /// Hourly upkeep: expired sessions and sign-in counters.
+    Upkeep,
+    /// Incubator checklists, every few hours.
+    Checklists,
+}
+
+impl Job {
+    pub const ALL: [Job; 4] = [Job::Webhooks, Job::Votes, Job::Upkeep, Job::Checklists];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Job::Webhooks => "webhooks",
+            Job::Votes => "votes",
+            Job::Upkeep => "upkeep",
+            Job::Checklists => "checklists",
+        }
+    }
+}
+
+/// One job's last known state; times in unix milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    pub job: Job,
+    /// Rounds finished since the server started.
+    pub runs: u64,
+    pub last_started: Option<i64>,
+    pub last_finished: Option<i64>,
+    /// When the job wakes next at the latest (it may wake earlier when work arrives).
+    pub next_run: Option<i64>,
+    /// The last failure and when it happened; kept after later successes.
+    pub last_error: Option<(i64, String)>,
+    /// Whether the last round failed.
+    pub failing: bool,
+}
+
+impl JobStatus {
+    fn new(job: Job) -> JobStatus {
+        JobStatus {
+            job,
+            runs: 0,
+            last_started: None,
+            last_finished: None,
+            next_run: None,
+            last_error: None,
+            failing: false,
+        }
+    }
+}
+
+/// The registry the job loops report to.
+#[derive(Debug)]
+pub struct JobBoard(Mutex<Vec<JobStatus>>);
+
+impl Default for JobBoard {
+    fn default() -> JobBoard {
+        JobBoard(Mutex::new(
+            Job::ALL.iter().map(|j| JobStatus::new(*j)).collect(),
+        ))
+    }
+}
+
+/// Errors are shown to administrators; long ones are cut.
+const ERROR_MAX_CHARS: usize = 500;
+
+impl JobBoard {
+    fn with(&self, job: Job, f: impl FnOnce(&mut JobStatus)) {
+        if let Ok(mut all) = self.0.lock()
+            && let Some(s) = all.iter_mut().find(|s| s.job == job)
+        {
+            f(s);
+        }
+    }
+
+    /// A round of `job` starts now.
+    pub fn started(&self, job: Job, now_ms: i64) {
+        self.with(job, |s| s.last_started = Some(now_ms));
+    }
+
+    /// A round of `job` ended at `now_ms`, with `error` if it failed; it runs again at
+    /// `next_run` at the latest.
+    pub fn finished(&self, job: Job, now_ms: i64, error: Option<String>, next_run: Option<i64>) {
+        self.with(job, |s| {
+            s.runs += 1;
+            s.last_finished = Some(now_ms);
+            s.next_run = next_run;
+            s.failing = error.is_some();
+            if let Some(e) = error {
+                let cut: String = e.chars().take(ERROR_MAX_CHARS).collect();
+                s.last_error = Some((now_ms, cut));
+            }
+        });
+    }
+
+    /// Every job's state, in [`Job::ALL`]'s order.
+    pub fn snapshot(&self) -> Vec<JobStatus> {
+        self.0.lock().map(|all| all.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_errors_and_next_runs_are_recorded() {
+        let board = JobBoard::default();
+        board.started(Job::Upkeep, 10);
+        board.finished(Job::Upkeep, 20, Some("disk full".into()), Some(3_600_020));
+        board.started(Job::Upkeep, 30);
+        board.finished(Job::Upkeep, 40, None, Some(3_600_040));
+        let all = board.snapshot();
+        assert_eq!(all.len(), Job::ALL.len());
+        let upkeep = all.iter().find(|s| s.job == Job::Upkeep).unwrap();
+        assert_eq!(upkeep.runs, 2);
+        assert_eq!(upkeep.last_started, Some(30));
+        assert_eq!(upkeep.last_finished, Some(40));
+        assert_eq!(upkeep.next_run, Some(3_600_040));
+        assert_eq!(upkeep.last_error, Some((20, "disk full".to_owned())));
+        assert!(!upkeep.failing, "the last round succeeded");
+        let hooks = all.iter().find(|s| s.job == Job::Webhooks).unwrap();
+        assert_eq!(hooks.runs, 0);
+        assert_eq!(hooks.last_started, None);
+    }
+}
