@@ -377,6 +377,32 @@ async fn private_forks_leak_nothing_in_the_web() {
         )
         .await;
         assert_eq!(api.body, "[]", "[{l}]");
+        let repo_json = support::api(
+            &mut app,
+            "GET",
+            "/api/v1/repos/ada/secret",
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert!(
+            repo_json.body.contains("\"forks_count\":0"),
+            "[{l}] {}",
+            repo_json.body
+        );
+        let repo_json = support::api(
+            &mut bob,
+            "GET",
+            "/api/v1/repos/ada/secret",
+            Some("bob"),
+            None,
+        )
+        .await;
+        assert!(
+            repo_json.body.contains("\"forks_count\":1"),
+            "[{l}] {}",
+            repo_json.body
+        );
 
         // Bob loses access to the parent: his fork no longer names it.
         store
