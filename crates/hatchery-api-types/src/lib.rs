@@ -6,6 +6,7 @@ pub mod hooks;
 pub mod incubator;
 pub mod protection;
 pub mod pulls;
+pub mod reviews;
 
 use hatchery_store::{Comment, Issue, Label, Milestone, Org, Person, Repo, Team, User};
 use serde::{Deserialize, Serialize};

@@ -209,7 +209,8 @@ pub struct ApiChangedFile {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PullRequestPayload {
     /// `opened`, `edited`, `closed`, `reopened`, `synchronized`, `assigned`,
-    /// `unassigned`, `label_updated`, `label_cleared`, `milestoned`, `demilestoned`.
+    /// `unassigned`, `label_updated`, `label_cleared`, `milestoned`, `demilestoned`,
+    /// `reviewed`, `review_requested`, `review_request_removed`.
     pub action: String,
     pub number: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,4 +220,10 @@ pub struct PullRequestPayload {
     pub sender: ApiUser,
     /// The head commit after a push (`synchronized`).
     pub commit_id: String,
+    /// `pull_request_review_*` (action `reviewed`): the review's verdict and body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<crate::reviews::ReviewPayload>,
+    /// `review_requested` and `review_request_removed`: who was asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_reviewer: Option<ApiUser>,
 }

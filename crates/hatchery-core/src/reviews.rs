@@ -51,10 +51,10 @@ impl ReviewState {
     /// The catalog key naming the state for people.
     pub fn key(self) -> &'static str {
         match self {
-            ReviewState::Pending => "review.state_pending",
-            ReviewState::Comment => "review.state_comment",
-            ReviewState::Approved => "review.state_approved",
-            ReviewState::RequestChanges => "review.state_request_changes",
+            ReviewState::Pending => "code_review.state_pending",
+            ReviewState::Comment => "code_review.state_comment",
+            ReviewState::Approved => "code_review.state_approved",
+            ReviewState::RequestChanges => "code_review.state_request_changes",
         }
     }
 }

@@ -22,6 +22,17 @@ pub const PULL_REQUEST: &str = "pull_request";
 pub const PULL_REQUEST_ASSIGN: &str = "pull_request_assign";
 pub const PULL_REQUEST_LABEL: &str = "pull_request_label";
 pub const PULL_REQUEST_MILESTONE: &str = "pull_request_milestone";
+/// A review was submitted on a pull request: approving, requesting changes, or commenting
+/// (Gitea's names; the `X-Gitea-Event` header says `pull_request_approved`,
+/// `pull_request_rejected`, `pull_request_comment`).
+pub const PULL_REQUEST_REVIEW_APPROVED: &str = "pull_request_review_approved";
+pub const PULL_REQUEST_REVIEW_REJECTED: &str = "pull_request_review_rejected";
+pub const PULL_REQUEST_REVIEW_COMMENT: &str = "pull_request_review_comment";
+/// Someone was asked (or no longer asked) to review: sent as `pull_request` with action
+/// `review_requested` (`review_request_removed`), as in Gitea.
+pub const PULL_REQUEST_REVIEW_REQUEST: &str = "pull_request_review_request";
+/// The choice that subscribes to the three review events (Gitea's "Pull request reviewed").
+pub const PULL_REQUEST_REVIEW: &str = "pull_request_review";
 /// A commit status was reported (by CI, through the API).
 pub const STATUS: &str = "status";
 /// A repository was forked: sent to the parent's hooks (Gitea's `fork`).
@@ -43,6 +54,7 @@ pub const CHOOSABLE: &[&str] = &[
     ISSUES,
     ISSUE_COMMENT,
     PULL_REQUEST,
+    PULL_REQUEST_REVIEW,
     STATUS,
     REPOSITORY,
     INCUBATOR_PROPOSAL,
@@ -70,7 +82,13 @@ const EVENT_NAME_MAX: usize = 64;
 pub fn header_event(event_type: &str) -> &str {
     match event_type {
         ISSUE_ASSIGN | ISSUE_LABEL | ISSUE_MILESTONE => ISSUES,
-        PULL_REQUEST_ASSIGN | PULL_REQUEST_LABEL | PULL_REQUEST_MILESTONE => PULL_REQUEST,
+        PULL_REQUEST_ASSIGN
+        | PULL_REQUEST_LABEL
+        | PULL_REQUEST_MILESTONE
+        | PULL_REQUEST_REVIEW_REQUEST => PULL_REQUEST,
+        PULL_REQUEST_REVIEW_APPROVED => "pull_request_approved",
+        PULL_REQUEST_REVIEW_REJECTED => "pull_request_rejected",
+        PULL_REQUEST_REVIEW_COMMENT => "pull_request_comment",
         other => other,
     }
 }
@@ -94,6 +112,13 @@ pub fn hook_wants(events: &[String], event_type: &str) -> bool {
             || e == event_type
             || (e == ISSUES && header_event(event_type) == ISSUES)
             || (e == PULL_REQUEST && header_event(event_type) == PULL_REQUEST)
+            || (e == PULL_REQUEST_REVIEW
+                && matches!(
+                    event_type,
+                    PULL_REQUEST_REVIEW_APPROVED
+                        | PULL_REQUEST_REVIEW_REJECTED
+                        | PULL_REQUEST_REVIEW_COMMENT
+                ))
             || (e == "pull_request_only" && event_type == PULL_REQUEST)
             || (e == "issues_only" && event_type == ISSUES)
     })
@@ -357,6 +382,40 @@ mod tests {
         assert_eq!(header_event(PULL_REQUEST_ASSIGN), "pull_request");
         assert_eq!(pull_event(ISSUE_LABEL), PULL_REQUEST_LABEL);
         assert_eq!(pull_event(ISSUES), PULL_REQUEST);
+    }
+
+    #[test]
+    fn review_events_as_gitea_sends_them() {
+        let review = v(&[PULL_REQUEST_REVIEW]);
+        for e in [
+            PULL_REQUEST_REVIEW_APPROVED,
+            PULL_REQUEST_REVIEW_REJECTED,
+            PULL_REQUEST_REVIEW_COMMENT,
+        ] {
+            assert!(hook_wants(&review, e), "{e}");
+            assert!(hook_wants(&v(&[e]), e), "{e}");
+            assert!(!hook_wants(&v(&[PULL_REQUEST]), e), "{e}");
+        }
+        assert!(!hook_wants(
+            &v(&[PULL_REQUEST_REVIEW_APPROVED]),
+            PULL_REQUEST_REVIEW_COMMENT
+        ));
+        assert!(!hook_wants(&review, PULL_REQUEST_REVIEW_REQUEST));
+        assert!(hook_wants(&v(&[PULL_REQUEST]), PULL_REQUEST_REVIEW_REQUEST));
+        assert_eq!(header_event(PULL_REQUEST_REVIEW_REQUEST), "pull_request");
+        assert_eq!(
+            header_event(PULL_REQUEST_REVIEW_APPROVED),
+            "pull_request_approved"
+        );
+        assert_eq!(
+            header_event(PULL_REQUEST_REVIEW_REJECTED),
+            "pull_request_rejected"
+        );
+        assert_eq!(
+            header_event(PULL_REQUEST_REVIEW_COMMENT),
+            "pull_request_comment"
+        );
+        assert!(CHOOSABLE.contains(&PULL_REQUEST_REVIEW));
     }
 
     #[test]

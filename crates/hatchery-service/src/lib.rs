@@ -16,6 +16,7 @@ pub mod password;
 pub mod protection;
 pub mod pulls;
 pub mod repos;
+pub mod reviews;
 pub mod signin;
 pub mod statuses;
 pub mod tokens;

@@ -213,6 +213,12 @@ impl Forge {
             })?;
         self.write_pull_head(&git, issue.number, head_oid).await?;
         self.record_references(view, &issue, None, &body).await?;
+        if let Err(e) = self
+            .request_code_owners(&view.repo, view.actor, &issue, &pull)
+            .await
+        {
+            tracing::warn!(error = %e, "requesting reviews from code owners failed");
+        }
         self.emit_issue(
             &view.repo,
             view.actor,
@@ -576,6 +582,22 @@ impl Forge {
             return Ok(());
         }
         self.write_pull_head(&git, issue.number, new).await?;
+        if let Err(e) = self
+            .reviews_after_head_move(base_repo, issue, pull, new, merge_base)
+            .await
+        {
+            tracing::warn!(error = %e, "updating reviews after a push failed");
+        }
+        let moved_pull = PullRequest {
+            head_oid: new_hex.clone(),
+            ..pull.clone()
+        };
+        if let Err(e) = self
+            .request_code_owners(base_repo, pusher, issue, &moved_pull)
+            .await
+        {
+            tracing::warn!(error = %e, "requesting reviews from code owners failed");
+        }
         self.emit_issue(
             base_repo,
             pusher,
@@ -642,6 +664,7 @@ impl Forge {
         if same_repo && head_now != Some(head) {
             return Err(PullError::HeadMoved);
         }
+        let (approvals, rejections) = self.review_facts(&view.repo, issue.id).await?;
         let unmet = self
             .merge_requirements(
                 &view.repo,
@@ -649,8 +672,8 @@ impl Forge {
                 MergeRequest {
                     base_branch: &pull.base_branch,
                     head,
-                    approvals: &[],
-                    rejections: &[],
+                    approvals: &approvals,
+                    rejections: &rejections,
                     creates_merge_commit: input.style == MergeStyle::Merge,
                 },
             )

@@ -501,7 +501,7 @@ impl Forge {
     }
 
     /// Like [`Forge::emit`], building the payload only when some hook wants the event.
-    async fn emit_with<P, F>(
+    pub(crate) async fn emit_with<P, F>(
         &self,
         scope: HookScope,
         event: &str,
@@ -545,7 +545,7 @@ impl Forge {
 
     // ---- payload pieces ----
 
-    async fn api_user(&self, id: Option<i64>) -> Result<ApiUser, ServiceError> {
+    pub(crate) async fn api_user(&self, id: Option<i64>) -> Result<ApiUser, ServiceError> {
         let urls = self.urls();
         let user = match id {
             Some(id) => self.store.user_by_id(id).await?,
@@ -566,7 +566,7 @@ impl Forge {
 
     /// The repository as payloads show it: with the permissions of its owner, as Gitea
     /// sends them.
-    async fn api_repo(&self, repo: &Repo) -> Result<ApiRepo, ServiceError> {
+    pub(crate) async fn api_repo(&self, repo: &Repo) -> Result<ApiRepo, ServiceError> {
         let (open, _) = self.store.issue_counts(repo.id).await?;
         let all = ApiPermission {
             admin: true,
@@ -696,6 +696,8 @@ impl Forge {
                         repository: self.api_repo(repo).await?,
                         sender: self.api_user(sender.user_id()).await?,
                         commit_id: commit_id.unwrap_or_default().to_owned(),
+                        review: None,
+                        requested_reviewer: None,
                     })
                 }),
             )

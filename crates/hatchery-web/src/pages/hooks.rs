@@ -176,6 +176,7 @@ fn event_label(ctx: &Ctx, event: &str) -> &'static str {
         "status" => ctx.t("statuses.webhook_event"),
         "fork" => ctx.t("forks.webhook_event"),
         "pull_request" => ctx.t("pulls.webhook_event"),
+        "pull_request_review" => ctx.t("code_review.webhook_event"),
         "incubator_proposal" => ctx.t("webhooks.incubator_event.proposal"),
         "incubator_vote" => ctx.t("webhooks.incubator_event.vote"),
         "incubator_stage" => ctx.t("webhooks.incubator_event.stage"),
