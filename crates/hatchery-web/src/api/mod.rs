@@ -21,6 +21,7 @@ pub mod paging;
 pub mod protection;
 pub mod pulls;
 pub mod repos;
+pub mod reviews;
 pub mod types;
 
 use axum::Router;
@@ -95,6 +96,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(hooks::routes())
         .merge(protection::routes())
         .merge(pulls::routes())
+        .merge(reviews::routes())
         .merge(incubator::routes())
 }
 
@@ -257,6 +259,28 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/repos/{owner}/{repo}/pulls/{index}/files"),
         ("get", "/repos/{owner}/{repo}/pulls/{index}/merge"),
         ("post", "/repos/{owner}/{repo}/pulls/{index}/merge"),
+        // code review
+        ("get", "/repos/{owner}/{repo}/pulls/{index}/reviews"),
+        ("post", "/repos/{owner}/{repo}/pulls/{index}/reviews"),
+        ("get", "/repos/{owner}/{repo}/pulls/{index}/reviews/{id}"),
+        ("post", "/repos/{owner}/{repo}/pulls/{index}/reviews/{id}"),
+        ("delete", "/repos/{owner}/{repo}/pulls/{index}/reviews/{id}"),
+        (
+            "get",
+            "/repos/{owner}/{repo}/pulls/{index}/reviews/{id}/comments",
+        ),
+        (
+            "post",
+            "/repos/{owner}/{repo}/pulls/{index}/reviews/{id}/dismissals",
+        ),
+        (
+            "post",
+            "/repos/{owner}/{repo}/pulls/{index}/requested_reviewers",
+        ),
+        (
+            "delete",
+            "/repos/{owner}/{repo}/pulls/{index}/requested_reviewers",
+        ),
         ("get", "/orgs/{org}/hooks"),
         ("post", "/orgs/{org}/hooks"),
         ("get", "/orgs/{org}/hooks/{id}"),

@@ -1,0 +1,498 @@
+//! Code review through the REST API, on the real router on every backend: pending reviews
+//! with line comments, submitting, Gitea's refusals (approving one's own request, an empty
+//! comment review, reviewers who cannot read), dismissals by writers, review requests,
+//! deleting, the review webhooks in Gitea's shapes, and private repositories answering
+//! 404 exactly like missing ones.
+
+mod support;
+
+use axum::http::StatusCode;
+use hatchery_core::AccessLevel;
+use hatchery_store::{HookOwner, NewWebhook};
+use serde_json::{Value, json};
+use std::path::Path;
+use support::{TestApp, api};
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let mut cmd = hatchery_testkit::git::command(dir);
+    String::from_utf8_lossy(&hatchery_testkit::git::run_bytes(&mut cmd, args)).into_owned()
+}
+
+/// Creates `ada/<name>` with `main` and a `feature` branch changing `src/lib.rs`, and opens
+/// pull request 1 from it as ada. Returns the feature's head.
+async fn repo_with_pull(app: &mut TestApp, name: &str, private: bool) -> String {
+    let mut fields = vec![("owner", "ada"), ("name", name)];
+    if private {
+        fields.push(("private", "on"));
+    }
+    let r = app.post_form("/repo/create", &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let bare = app.repos_dir.path().join("ada").join(format!("{name}.git"));
+    let work = tempfile::tempdir().expect("tempdir");
+    let w = work.path();
+    git(w, &["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(w.join("src")).expect("mkdir");
+    std::fs::write(w.join("src/lib.rs"), "fn a() {}\nfn b() {}\n").expect("write");
+    git(w, &["add", "-A"]);
+    git(w, &["commit", "-q", "-m", "Initial import"]);
+    git(w, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(
+        w.join("src/lib.rs"),
+        "fn a() {}\nfn b() { todo!() }\nfn c() {}\n",
+    )
+    .expect("write");
+    git(w, &["commit", "-q", "-am", "Add c"]);
+    let head = git(w, &["rev-parse", "HEAD"]).trim().to_owned();
+    git(
+        w,
+        &[
+            "push",
+            "-q",
+            bare.to_str().expect("utf-8 path"),
+            "main",
+            "feature",
+        ],
+    );
+    let r = api(
+        app,
+        "POST",
+        &format!("/api/v1/repos/ada/{name}/pulls"),
+        Some("ada"),
+        Some(&json!({"base": "main", "head": "feature", "title": "Add c"}).to_string()),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "[{}] {}",
+        app.label(),
+        r.body
+    );
+    head
+}
+
+fn json_of(r: &support::Resp) -> Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.body))
+}
+
+async fn post(app: &mut TestApp, path: &str, user: &str, body: Value) -> support::Resp {
+    api(app, "POST", path, Some(user), Some(&body.to_string())).await
+}
+
+#[tokio::test]
+async fn reviews_are_written_submitted_and_dismissed_in_giteas_shapes() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        for name in ["bob", "eve"] {
+            app.new_client().sign_up(name).await;
+        }
+        let head = repo_with_pull(&mut app, "tool", false).await;
+        let s = app.store.store().clone();
+        let repo = s.repo_by_name("ada", "tool").await.unwrap().unwrap();
+        let bob = s.user_by_name("bob").await.unwrap().unwrap();
+        s.set_collaborator(repo.id, bob.id, AccessLevel::Write)
+            .await
+            .unwrap();
+        let hook = s
+            .create_webhook(NewWebhook {
+                owner: HookOwner::Repo(repo.id),
+                url: "http://127.0.0.1:9/review-hook",
+                content_type: "json",
+                secret: "",
+                events: &["pull_request_review".to_owned(), "pull_request".to_owned()],
+                branch_filter: "",
+                authorization_header: "",
+                is_active: true,
+            })
+            .await
+            .unwrap();
+        let base = "/api/v1/repos/ada/tool/pulls/1";
+        let reviews = format!("{base}/reviews");
+
+        // The author may neither approve nor request changes on their own request.
+        for event in ["APPROVED", "REQUEST_CHANGES"] {
+            let r = post(&mut app, &reviews, "ada", json!({"event": event})).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "[{l}] {}",
+                r.body
+            );
+            assert!(r.body.contains("your own pull request"), "[{l}] {}", r.body);
+        }
+        // Bad input: an unknown event, an empty comment review, a bad line or path.
+        let r = post(&mut app, &reviews, "eve", json!({"event": "LGTM"})).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        let r = post(
+            &mut app,
+            &reviews,
+            "eve",
+            json!({"event": "COMMENT", "body": " "}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        assert!(r.body.contains("needs a body"), "[{l}] {}", r.body);
+        for c in [
+            json!({"path": "src/lib.rs", "body": "x"}),
+            json!({"path": "../lib.rs", "body": "x", "new_position": 1}),
+            json!({"path": "src/lib.rs", "body": " ", "new_position": 1}),
+            json!({"path": "src/lib.rs", "body": "x", "new_position": 1, "start_line": 2}),
+        ] {
+            let r = post(&mut app, &reviews, "bob", json!({"comments": [c]})).await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "[{l}] {c} {}",
+                r.body
+            );
+        }
+        // Anonymous callers are asked to sign in.
+        let r = api(&mut app, "POST", &reviews, None, Some("{}")).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "[{l}] {}", r.body);
+
+        // bob starts a pending review with a comment on lines 2-3 of the head.
+        let r = post(
+            &mut app,
+            &reviews,
+            "bob",
+            json!({"comments": [{"path": "src/lib.rs", "body": "Why todo?",
+                "new_position": 3, "start_line": 2}]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        let pending = json_of(&r);
+        assert_eq!(pending["state"], "PENDING", "[{l}]");
+        assert_eq!(pending["user"]["login"], "bob", "[{l}]");
+        assert_eq!(pending["commit_id"], head.as_str(), "[{l}]");
+        assert_eq!(pending["comments_count"], 1, "[{l}]");
+        let id = pending["id"].as_i64().unwrap();
+        // A second call adds to the same pending review.
+        let r = post(
+            &mut app,
+            &reviews,
+            "bob",
+            json!({"event": "PENDING", "comments": [{"path": "src/lib.rs", "body": "Old b",
+                "old_position": 2}]}),
+        )
+        .await;
+        assert_eq!(json_of(&r)["id"], id, "[{l}] {}", r.body);
+        assert_eq!(json_of(&r)["comments_count"], 2, "[{l}]");
+
+        // Others do not see a pending review.
+        let r = api(&mut app, "GET", &reviews, Some("eve"), None).await;
+        assert_eq!(json_of(&r), json!([]), "[{l}]");
+        let r = api(
+            &mut app,
+            "GET",
+            &format!("{reviews}/{id}"),
+            Some("eve"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {}", r.body);
+        let r = api(&mut app, "GET", &reviews, Some("bob"), None).await;
+        assert_eq!(json_of(&r)[0]["id"], id, "[{l}]");
+
+        // Submitting: once.
+        let r = post(
+            &mut app,
+            &format!("{reviews}/{id}"),
+            "bob",
+            json!({"event": "APPROVED", "body": "LGTM"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        let approved = json_of(&r);
+        assert_eq!(approved["state"], "APPROVED", "[{l}]");
+        assert_eq!(approved["body"], "LGTM", "[{l}]");
+        assert_eq!(approved["official"], true, "[{l}]");
+        assert_eq!(approved["dismissed"], false, "[{l}]");
+        assert!(approved["submitted_at"].is_string(), "[{l}]");
+        let r = post(
+            &mut app,
+            &format!("{reviews}/{id}"),
+            "bob",
+            json!({"event": "COMMENT", "body": "again"}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+
+        // Anyone who can read sees it now, with its comments.
+        let r = api(
+            &mut app,
+            "GET",
+            &format!("{reviews}/{id}/comments"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        let comments = json_of(&r);
+        assert_eq!(comments.as_array().unwrap().len(), 2, "[{l}]");
+        assert_eq!(comments[0]["path"], "src/lib.rs", "[{l}]");
+        assert_eq!(comments[0]["position"], 3, "[{l}]");
+        assert_eq!(comments[0]["start_line"], 2, "[{l}]");
+        assert_eq!(comments[0]["side"], "RIGHT", "[{l}]");
+        assert_eq!(comments[0]["original_commit_id"], head.as_str(), "[{l}]");
+        assert_eq!(comments[0]["pull_request_review_id"], id, "[{l}]");
+        assert_eq!(comments[1]["original_position"], 2, "[{l}]");
+        assert_eq!(comments[1]["side"], "LEFT", "[{l}]");
+
+        // A reader's comment review counts for nothing official.
+        let r = post(
+            &mut app,
+            &reviews,
+            "eve",
+            json!({"event": "COMMENT", "body": "hm"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        let eve_review = json_of(&r);
+        assert_eq!(eve_review["official"], false, "[{l}]");
+
+        // Unknown reviews and non-numbers are 404.
+        for bad in ["999999", "abc"] {
+            let r = api(&mut app, "GET", &format!("{reviews}/{bad}"), None, None).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {}", r.body);
+        }
+        let r = api(
+            &mut app,
+            "GET",
+            "/api/v1/repos/ada/tool/pulls/9/reviews",
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {}", r.body);
+
+        // Dismissing: writers only; approvals and requests for changes only; once.
+        let dismiss = format!("{reviews}/{id}/dismissals");
+        let r = post(&mut app, &dismiss, "eve", json!({"message": "no"})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] {}", r.body);
+        let r = post(&mut app, &dismiss, "ada", json!({"message": "stale"})).await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        assert_eq!(json_of(&r)["dismissed"], true, "[{l}]");
+        let r = post(&mut app, &dismiss, "ada", json!({"message": "stale"})).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        let eve_id = eve_review["id"].as_i64().unwrap();
+        let r = post(
+            &mut app,
+            &format!("{reviews}/{eve_id}/dismissals"),
+            "ada",
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+
+        // Review requests: people who can read, never the author, known names only.
+        let requested = format!("{base}/requested_reviewers");
+        let r = post(&mut app, &requested, "ada", json!({"reviewers": ["bob"]})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        let made = json_of(&r);
+        assert_eq!(made[0]["state"], "REQUEST_REVIEW", "[{l}]");
+        assert_eq!(made[0]["user"]["login"], "bob", "[{l}]");
+        let r = post(
+            &mut app,
+            &requested,
+            "ada",
+            json!({"reviewers": ["nobody"]}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        let r = post(&mut app, &requested, "ada", json!({"reviewers": ["ada"]})).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        let r = post(
+            &mut app,
+            &requested,
+            "ada",
+            json!({"team_reviewers": ["core"]}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        // Only the author and writers ask.
+        let r = post(&mut app, &requested, "eve", json!({"reviewers": ["bob"]})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] {}", r.body);
+        let r = api(
+            &mut app,
+            "DELETE",
+            &requested,
+            Some("ada"),
+            Some(&json!({"reviewers": ["bob"]}).to_string()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "[{l}] {}", r.body);
+
+        // Deleting: the reviewer (or an administrator).
+        let r = api(
+            &mut app,
+            "DELETE",
+            &format!("{reviews}/{id}"),
+            Some("eve"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] {}", r.body);
+        let r = api(
+            &mut app,
+            "DELETE",
+            &format!("{reviews}/{id}"),
+            Some("bob"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "[{l}] {}", r.body);
+        let r = api(
+            &mut app,
+            "GET",
+            &format!("{reviews}/{id}"),
+            Some("bob"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {}", r.body);
+
+        // Webhooks: the verdicts as pull_request_review_*, requests as
+        // pull_request_review_request (a pull_request event with action review_requested).
+        let (deliveries, _) = s.deliveries_of_hook(hook.id, 0, 50).await.unwrap();
+        let mut seen = Vec::new();
+        for d in deliveries.iter().rev() {
+            let full = s.delivery(hook.id, d.id).await.unwrap().unwrap();
+            let p: Value = serde_json::from_str(&full.payload).unwrap();
+            if d.event == "pull_request" && p["action"] == "opened" {
+                continue;
+            }
+            seen.push((d.event.clone(), p["action"].as_str().unwrap().to_owned()));
+            match d.event.as_str() {
+                "pull_request_review_approved" => {
+                    assert_eq!(p["review"]["type"], "pull_request_review_approved", "[{l}]");
+                    assert_eq!(p["review"]["content"], "LGTM", "[{l}]");
+                    assert_eq!(p["pull_request"]["number"], 1, "[{l}]");
+                    assert_eq!(p["sender"]["login"], "bob", "[{l}]");
+                }
+                "pull_request_review_comment" => {
+                    assert_eq!(p["review"]["content"], "hm", "[{l}]");
+                }
+                // Sent with `X-Gitea-Event: pull_request`, as in Gitea.
+                "pull_request_review_request" => {
+                    assert_eq!(p["requested_reviewer"]["login"], "bob", "[{l}]");
+                }
+                other => panic!("[{l}] unexpected event {other}"),
+            }
+        }
+        let want: Vec<(String, String)> = [
+            ("pull_request_review_approved", "reviewed"),
+            ("pull_request_review_comment", "reviewed"),
+            ("pull_request_review_request", "review_requested"),
+            ("pull_request_review_request", "review_request_removed"),
+        ]
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+        assert_eq!(seen, want, "[{l}]");
+    }
+}
+
+#[tokio::test]
+async fn private_repositories_hide_their_reviews() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        app.new_client().sign_up("eve").await;
+        repo_with_pull(&mut app, "secret", true).await;
+        let paths = [
+            ("GET", "/api/v1/repos/ada/secret/pulls/1/reviews"),
+            ("POST", "/api/v1/repos/ada/secret/pulls/1/reviews"),
+            ("GET", "/api/v1/repos/ada/secret/pulls/1/reviews/1"),
+            ("GET", "/api/v1/repos/ada/secret/pulls/1/reviews/1/comments"),
+            (
+                "POST",
+                "/api/v1/repos/ada/secret/pulls/1/reviews/1/dismissals",
+            ),
+            (
+                "POST",
+                "/api/v1/repos/ada/secret/pulls/1/requested_reviewers",
+            ),
+        ];
+        for (method, path) in paths {
+            let missing = path.replace("/secret/", "/nothing/");
+            for user in [Some("eve"), None] {
+                let body = (method == "POST").then_some(r#"{"event": "COMMENT", "body": "x"}"#);
+                let hidden = api(&mut app, method, path, user, body).await;
+                let absent = api(&mut app, method, &missing, user, body).await;
+                if user.is_none() && method == "POST" {
+                    assert_eq!(hidden.status, StatusCode::UNAUTHORIZED, "[{l}] {path}");
+                } else {
+                    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "[{l}] {path}");
+                }
+                assert_eq!(hidden.status, absent.status, "[{l}] {method} {path}");
+                assert_eq!(hidden.body, absent.body, "[{l}] {method} {path}");
+            }
+        }
+        // A reviewer who cannot read the private repository cannot be asked.
+        let r = post(
+            &mut app,
+            "/api/v1/repos/ada/secret/pulls/1/requested_reviewers",
+            "ada",
+            json!({"reviewers": ["eve"]}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        assert!(r.body.contains("eve cannot review"), "[{l}] {}", r.body);
+        // The owner reviews as usual.
+        let r = api(
+            &mut app,
+            "GET",
+            "/api/v1/repos/ada/secret/pulls/1/reviews",
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+    }
+}
