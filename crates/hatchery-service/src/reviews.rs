@@ -801,7 +801,7 @@ impl Forge {
         if comments.is_empty() {
             return Ok(());
         }
-        let git = self.open_git_blocking(base_repo)?;
+        let git = self.open_git(base_repo).await?;
         let outdated = tokio::task::spawn_blocking(move || {
             let mut files: HashMap<(String, String), Option<Vec<u8>>> = HashMap::new();
             let mut read =
@@ -861,7 +861,7 @@ impl Forge {
         issue: &Issue,
         pull: &PullRequest,
     ) -> Result<Vec<Reviewer>, ServiceError> {
-        let git = self.open_git_blocking(base_repo)?;
+        let git = self.open_git(base_repo).await?;
         let base_ref = format!("refs/heads/{}", pull.base_branch);
         let Ok(head) = pull.head_oid.parse::<Oid>() else {
             return Ok(Vec::new());
