@@ -118,6 +118,26 @@ async fn a_contributor_without_write_access_merges_through_a_fork() {
         let first = commit(&work, "parser.rs", "fn parse() {}").await;
         ok(&git(&work, &["push", "-q", &fork_url, "feature"]).await);
 
+        // The form's head choices: the parent's branches, then the fork's as owner:branch.
+        let bob_actor = hatchery_core::Actor::User {
+            id: server
+                .state
+                .store
+                .user_by_name("bob")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            site_admin: false,
+        };
+        let choices = server
+            .state
+            .forge
+            .pull_head_choices(bob_actor, &repo)
+            .await
+            .expect("choices");
+        assert_eq!(choices, vec!["main", "bob:feature", "bob:main"], "[{l}]");
+
         // Bad heads are refused clearly: a branch the fork lacks, an owner with no fork,
         // a repository outside the network.
         let api = "/api/v1/repos/ada/tool/pulls";
@@ -367,6 +387,22 @@ async fn requests_from_private_forks_follow_the_parents_rules() {
         assert_eq!(r.status, 200, "[{l}]");
         assert_eq!(r.json.as_array().unwrap().len(), 0, "[{l}] {}", r.text);
         assert_eq!(r.header("x-total-count"), "0", "[{l}]");
+
+        let carol_actor = hatchery_core::Actor::User {
+            id: carol.id,
+            site_admin: false,
+        };
+        let choices = server
+            .state
+            .forge
+            .pull_head_choices(carol_actor, &repo)
+            .await
+            .expect("choices");
+        assert_eq!(
+            choices,
+            vec!["main"],
+            "[{l}] Bob's private fork is not offered"
+        );
 
         // Bob opens one; readers of the parent see it, Eve gets 404 on every route.
         let r = call(

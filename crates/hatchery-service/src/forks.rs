@@ -156,3 +156,46 @@ impl Forge {
         Ok(self.readable(actor, vec![parent]).await?.pop())
     }
 }
+
+/// At most this many other repositories of a fork network offer their branches as heads.
+const HEAD_REPOS_MAX: usize = 20;
+
+impl Forge {
+    /// The heads `actor` may propose into `base`, as the pull-request form's choices, each
+    /// spelled as [`Forge::open_pull`] accepts it: the base's own branches (`branch`),
+    /// then those of the base's readable forks and of its readable parent
+    /// (`owner:branch`, or `owner/name:branch` for a second fork of the same owner).
+    /// Repositories the actor cannot read are never named.
+    pub async fn pull_head_choices(
+        &self,
+        actor: Actor,
+        base: &Repo,
+    ) -> Result<Vec<String>, ServiceError> {
+        let mut network = Vec::new();
+        if let Some(parent) = self.visible_parent(actor, base).await? {
+            network.push(parent);
+        }
+        network.extend(self.visible_forks(actor, base).await?);
+        network.truncate(HEAD_REPOS_MAX);
+        let mut repos = vec![(String::new(), self.open_git(base).await?)];
+        let mut owners_seen = std::collections::HashSet::new();
+        for repo in &network {
+            let prefix = if owners_seen.insert(repo.owner_name.to_ascii_lowercase()) {
+                format!("{}:", repo.owner_name)
+            } else {
+                format!("{}/{}:", repo.owner_name, repo.name)
+            };
+            repos.push((prefix, self.open_git(repo).await?));
+        }
+        Ok(tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for (prefix, git) in repos {
+                for b in git.branches()? {
+                    out.push(format!("{prefix}{}", b.name));
+                }
+            }
+            Ok::<_, hatchery_git::Error>(out)
+        })
+        .await??)
+    }
+}
