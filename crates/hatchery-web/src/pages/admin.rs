@@ -100,7 +100,14 @@ fn moment(ctx: &Ctx, at: Option<i64>) -> Markup {
         None => html! { span.muted { "—" } },
         Some(ms) if ms > hatchery_store::now_ms() => {
             let secs = (ms - hatchery_store::now_ms()) / 1000;
-            html! { (ctx.tf("admin.in_seconds", &[("n", &secs.to_string())])) }
+            let text = if secs < 120 {
+                ctx.tf("admin.in_seconds", &[("n", &secs.to_string())])
+            } else if secs < 2 * 3600 {
+                ctx.tf("admin.in_minutes", &[("n", &(secs / 60).to_string())])
+            } else {
+                ctx.tf("admin.in_hours", &[("n", &(secs / 3600).to_string())])
+            };
+            html! { (text) }
         }
         Some(ms) => time_ago_ms(ctx, ms),
     }
@@ -182,11 +189,11 @@ impl ListQuery {
     }
 }
 
-fn search_form(ctx: &Ctx, action: &str, keyword: &str) -> Markup {
+fn search_form(ctx: &Ctx, action: &str, keyword: &str, hint: &'static str) -> Markup {
     html! {
         form.inline-form method="get" action=(action) id="admin-search" role="search" {
-            label.visually-hidden for="admin-q" { (ctx.t("admin.search")) }
-            input type="search" id="admin-q" name="q" value=(keyword) placeholder=(ctx.t("admin.search"));
+            label.visually-hidden for="admin-q" { (ctx.t(hint)) }
+            input type="search" id="admin-q" name="q" value=(keyword) placeholder=(ctx.t(hint));
             button.btn type="submit" { (ctx.t("explore.search_button")) }
         }
     }
@@ -211,7 +218,7 @@ pub async fn users(
         .await?;
     let me = ctx.user.as_ref().map(|u| u.id);
     let body = html! {
-        (search_form(&ctx, "/admin/users", q.keyword()))
+        (search_form(&ctx, "/admin/users", q.keyword(), "admin.search"))
         p.muted id="admin-total" { (ctx.tf("explore.total", &[("n", &found.total.to_string())])) }
         table.data id="admin-users" {
             thead { tr {
@@ -232,7 +239,7 @@ pub async fn users(
                             @if u.is_admin { span.badge.admin-badge { (ctx.t("admin.badge.admin")) } " " }
                             @if u.is_disabled { span.badge.disabled-badge { (ctx.t("admin.badge.disabled")) } }
                         }
-                        td.admin-actions {
+                        td { div.admin-actions {
                             @if Some(u.id) != me {
                                 @if u.is_disabled {
                                     (button_form(&ctx, &format!("{base}/enable"), ctx.t("admin.enable"), ""))
@@ -248,7 +255,7 @@ pub async fn users(
                             } @else {
                                 span.muted { (ctx.t("admin.you")) }
                             }
-                        }
+                        } }
                     }
                 }
             }
@@ -427,7 +434,7 @@ pub async fn orgs(
         )
         .await?;
     let body = html! {
-        (search_form(&ctx, "/admin/orgs", q.keyword()))
+        (search_form(&ctx, "/admin/orgs", q.keyword(), "explore.search"))
         p.muted id="admin-total" { (ctx.tf("explore.total", &[("n", &found.total.to_string())])) }
         table.data id="admin-orgs" {
             thead { tr {
@@ -442,10 +449,10 @@ pub async fn orgs(
                         td { a href=(format!("/{}", o.name)) { (o.name) } }
                         td { (o.display_name) }
                         td { (date(o.created_at)) }
-                        td.admin-actions {
+                        td { div.admin-actions {
                             a.btn.btn-small href=(format!("/org/{}/members", o.name)) { (ctx.t("admin.org_members")) }
                             a.btn.btn-small href=(format!("/org/{}/settings", o.name)) { (ctx.t("admin.org_settings")) }
-                        }
+                        } }
                     }
                 }
             }
@@ -467,7 +474,7 @@ pub async fn repos(
         .admin_repos(ctx.actor(), q.keyword(), PER_PAGE, (page_no - 1) * PER_PAGE)
         .await?;
     let body = html! {
-        (search_form(&ctx, "/admin/repos", q.keyword()))
+        (search_form(&ctx, "/admin/repos", q.keyword(), "explore.search"))
         p.muted id="admin-total" { (ctx.tf("explore.total", &[("n", &total.to_string())])) }
         table.data id="admin-repos" {
             thead { tr {
@@ -486,9 +493,9 @@ pub async fn repos(
                         }
                         td.size { (human_bytes(u.bytes)) }
                         td { (moment(&ctx, r.pushed_at)) }
-                        td.admin-actions {
+                        td { div.admin-actions {
                             (button_form(&ctx, &format!("/admin/repos/{}/{}/upkeep", r.owner_name, r.name), ctx.t("admin.upkeep"), ""))
-                        }
+                        } }
                     }
                 }
             }
