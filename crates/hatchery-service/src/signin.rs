@@ -222,6 +222,36 @@ impl Forge {
     }
 }
 
+impl Forge {
+    /// Sets a new password and ends every session of the account except `keep` (the
+    /// session the change was made from, which the caller has given a new id). Cached Basic
+    /// verifications end too: their key holds the old password hash.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        new_password: &str,
+        keep_session: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let hash = self.passwords.hash(new_password.to_owned()).await?;
+        self.store.set_password_hash(user_id, &hash).await?;
+        let ended = self.store.end_sessions(user_id, keep_session).await?;
+        tracing::info!(user = user_id, sessions_ended = ended, "password changed");
+        Ok(())
+    }
+
+    /// "Sign out everywhere": ends every session of the account, the caller's included.
+    /// Access tokens stay valid (they are revoked one by one).
+    pub async fn end_all_sessions(&self, user_id: i64) -> Result<u64, ServiceError> {
+        let ended = self.store.end_sessions(user_id, None).await?;
+        tracing::info!(
+            user = user_id,
+            sessions_ended = ended,
+            "signed out everywhere"
+        );
+        Ok(ended)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,7 +60,7 @@ pub use pulls::{HEAD_DELETED, HeadMove, MergeCheck, Merged, NewPull, PullRequest
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use reviews::{NewReviewComment, Review, ReviewComment, ReviewRequest, Reviewer, Submission};
-pub use sessions::DbSessionStore;
+pub use sessions::{DbSessionStore, SESSION_USER};
 pub use tokens::{AccessToken, NewToken};
 pub use webhooks::{
     AttemptRecord, ClaimedDelivery, Delivery, DeliveryStatus, DeliverySummary, HookOwner,

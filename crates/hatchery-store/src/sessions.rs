@@ -1,17 +1,26 @@
 //! Sessions for tower-sessions, kept in the `sessions` table so that every server instance
 //! sees every session and signing out ends a session everywhere. (The published sqlx session
 //! stores are built for older sqlx and tower-sessions.)
+//!
+//! Each row also records the signed-in account ([`SESSION_USER`] in the data), so that
+//! an account's sessions can be ended together ([`Store::end_sessions`]). Ended sessions
+//! stay ended: only [`SessionStore::create`] inserts rows, and [`SessionStore::save`]
+//! updates a row that still exists, so a request still running on a session that was ended
+//! meanwhile cannot write it back.
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
-use crate::{Store, now_ms};
+use crate::{Store, StoreError, now_ms};
 
 /// How many fresh ids [`SessionStore::create`] tries before giving up. Ids are 128 random
 /// bits, so a second attempt already means something is wrong with the generator.
 const CREATE_ATTEMPTS: usize = 8;
+
+/// The session data key holding the signed-in account's id.
+pub const SESSION_USER: &str = "uid";
 
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {
@@ -24,6 +33,36 @@ impl Store {
             store: self.clone(),
         }
     }
+
+    /// Ends every session of `user_id` except the one with id `keep` (none kept when
+    /// `None`). Returns how many were ended.
+    pub async fn end_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user_id)
+            .bind(keep.unwrap_or(""))
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// How many live sessions `user_id` has.
+    pub async fn count_sessions(&self, user_id: i64) -> Result<i64, StoreError> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = $1 AND expiry > $2")
+                .bind(user_id)
+                .bind(now_ms())
+                .fetch_one(self.pool())
+                .await?;
+        Ok(n)
+    }
+}
+
+/// The signed-in account a session belongs to, if any.
+fn owner(record: &Record) -> Option<i64> {
+    record
+        .data
+        .get(SESSION_USER)
+        .and_then(serde_json::Value::as_i64)
 }
 
 fn backend_error(e: impl std::fmt::Display) -> session_store::Error {
@@ -48,12 +87,13 @@ impl SessionStore for DbSessionStore {
         let expiry = expiry_ms(record)?;
         for _ in 0..CREATE_ATTEMPTS {
             let done = sqlx::query(
-                "INSERT INTO sessions (id, data, expiry) VALUES ($1, $2, $3)
+                "INSERT INTO sessions (id, data, expiry, user_id) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (id) DO NOTHING",
             )
             .bind(record.id.to_string())
             .bind(&data)
             .bind(expiry)
+            .bind(owner(record))
             .execute(self.store.pool())
             .await
             .map_err(backend_error)?;
@@ -65,14 +105,19 @@ impl SessionStore for DbSessionStore {
         Err(backend_error("could not find a free session id"))
     }
 
+    /// Updates the session if it still exists and has not expired. A session that was
+    /// ended (signed out, revoked by a password change or "sign out everywhere", expired)
+    /// is not written back; tower-sessions calls [`SessionStore::create`] for new ones.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id, data, expiry) VALUES ($1, $2, $3)
-             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expiry = excluded.expiry",
+            "UPDATE sessions SET data = $2, expiry = $3, user_id = $4
+             WHERE id = $1 AND expiry > $5",
         )
         .bind(record.id.to_string())
         .bind(encode(record)?)
         .bind(expiry_ms(record)?)
+        .bind(owner(record))
+        .bind(now_ms())
         .execute(self.store.pool())
         .await
         .map_err(backend_error)?;

@@ -862,14 +862,15 @@ async fn session_store_round_trip() {
             "{l}"
         );
 
-        // save is an upsert: it updates, and it also writes a session not yet stored.
+        // save updates a stored session, and never writes one that is not stored (only
+        // create inserts).
         rec.data.insert("user_id".to_owned(), serde_json::json!(7));
         sessions.save(&rec).await.unwrap();
         let loaded = sessions.load(&rec.id).await.unwrap().unwrap();
         assert_eq!(loaded.data["user_id"], serde_json::json!(7), "{l}");
         let fresh = record(expiry);
         sessions.save(&fresh).await.unwrap();
-        assert!(sessions.load(&fresh.id).await.unwrap().is_some(), "{l}");
+        assert!(sessions.load(&fresh.id).await.unwrap().is_none(), "{l}");
 
         // create never overwrites: a taken id is replaced by a new one.
         let mut clash = record(expiry);
@@ -900,6 +901,65 @@ async fn session_store_round_trip() {
             sessions.load(&Id::default()).await.unwrap().is_none(),
             "{l}"
         );
+    }
+}
+
+/// A signed-in session of `uid`.
+fn signed_in(uid: i64, expiry: OffsetDateTime) -> Record {
+    let mut rec = record(expiry);
+    rec.data.insert(
+        hatchery_store::SESSION_USER.to_owned(),
+        serde_json::json!(uid),
+    );
+    rec
+}
+
+#[tokio::test]
+async fn ended_sessions_stay_ended() {
+    for s in stores().await {
+        let l = s.label();
+        let sessions = s.session_store();
+        let expiry = ms_precision(OffsetDateTime::now_utc() + Duration::from_secs(3600));
+        let mut mine = signed_in(1, expiry);
+        let mut other = signed_in(1, expiry);
+        let mut theirs = signed_in(2, expiry);
+        let mut anonymous = record(expiry);
+        for rec in [&mut mine, &mut other, &mut theirs, &mut anonymous] {
+            sessions.create(rec).await.unwrap();
+        }
+        assert_eq!(s.count_sessions(1).await.unwrap(), 2, "{l}");
+
+        // A password change: every other session of the account ends.
+        let ended = s.end_sessions(1, Some(&mine.id.to_string())).await.unwrap();
+        assert_eq!(ended, 1, "{l}");
+        assert!(sessions.load(&other.id).await.unwrap().is_none(), "{l}");
+        assert!(sessions.load(&mine.id).await.unwrap().is_some(), "{l}");
+        assert!(sessions.load(&theirs.id).await.unwrap().is_some(), "{l}");
+
+        // A request that was still running on the ended session saves it at its end: it
+        // must not come back.
+        other
+            .data
+            .insert("seen".to_owned(), serde_json::json!(true));
+        sessions.save(&other).await.unwrap();
+        assert!(
+            sessions.load(&other.id).await.unwrap().is_none(),
+            "{l}: an ended session is not written back by a late save"
+        );
+        assert_eq!(s.count_sessions(1).await.unwrap(), 1, "{l}");
+
+        // Signing out everywhere: none kept, other accounts untouched.
+        assert_eq!(s.end_sessions(1, None).await.unwrap(), 1, "{l}");
+        sessions.save(&mine).await.unwrap();
+        assert!(sessions.load(&mine.id).await.unwrap().is_none(), "{l}");
+        assert!(sessions.load(&theirs.id).await.unwrap().is_some(), "{l}");
+        assert!(sessions.load(&anonymous.id).await.unwrap().is_some(), "{l}");
+        assert_eq!(s.count_sessions(2).await.unwrap(), 1, "{l}");
+
+        // Signing in again later is a new session (create), which works as always.
+        let mut again = signed_in(1, expiry);
+        sessions.create(&mut again).await.unwrap();
+        assert!(sessions.load(&again.id).await.unwrap().is_some(), "{l}");
     }
 }
 

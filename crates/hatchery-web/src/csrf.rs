@@ -1,8 +1,13 @@
-//! CSRF protection for every state-changing form: a signed double-submit token. The
-//! token lives in an HttpOnly cookie and is repeated in each form as `_csrf`; a POST is
-//! accepted only when both agree and the signature (HMAC-SHA256 with the site secret) is
-//! valid. Anonymous visitors need no server-side session for this, which keeps pages for
-//! visitors free of database writes.
+//! CSRF protection for every state-changing form: a signed double-submit token bound to
+//! the session. The token lives in an HttpOnly cookie and is repeated in each form as
+//! `_csrf`; a POST is accepted only when both agree and the signature (HMAC-SHA256 with
+//! the site secret) is valid for the request's session: a signed-in visitor's token is
+//! signed together with the session id, so a token obtained by anyone else (another
+//! session, or no session) is refused with that visitor's session cookie. Anonymous
+//! visitors (sign-in, sign-up) get tokens bound to no session and need no server-side
+//! session for this, which keeps pages for visitors free of database writes. When a request
+//! changes the session (sign-in under a new id, rotation, sign-out), its response carries
+//! a token for the new session, so the next form works.
 
 use crate::cookies;
 use crate::error::WebError;
@@ -15,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::Sha256;
+use tower_sessions::Session;
 
 pub const COOKIE: &str = "hatchery_csrf";
 pub const FIELD: &str = "_csrf";
@@ -36,34 +42,45 @@ enum Verdict {
     BadInput,
 }
 
-fn mac(secret: &str, nonce: &str) -> String {
+/// What a token is bound to: the session id of a stored session, or none.
+type Binding = Option<String>;
+
+fn mac(secret: &str, binding: &Binding, nonce: &str) -> Hmac<Sha256> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
         .expect("HMAC takes any key length");
     m.update(b"csrf:");
+    // A session id never contains ':' (base64url), so the two parts cannot be confused.
+    m.update(binding.as_deref().unwrap_or("").as_bytes());
+    m.update(b":");
     m.update(nonce.as_bytes());
-    hex::encode(m.finalize().into_bytes())
+    m
 }
 
-fn new_token(secret: &str) -> String {
+fn new_token(secret: &str, binding: &Binding) -> String {
     let mut nonce = [0u8; 18];
     rand::rng().fill_bytes(&mut nonce);
     let nonce = hex::encode(nonce);
-    let sig = mac(secret, &nonce);
+    let sig = hex::encode(mac(secret, binding, &nonce).finalize().into_bytes());
     format!("{nonce}.{sig}")
 }
 
-fn is_valid(secret: &str, token: &str) -> bool {
+fn is_valid(secret: &str, binding: &Binding, token: &str) -> bool {
     let Some((nonce, sig)) = token.split_once('.') else {
         return false;
     };
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes any key length");
-    m.update(b"csrf:");
-    m.update(nonce.as_bytes());
     match hex::decode(sig) {
-        Ok(sig) => m.verify_slice(&sig).is_ok(),
+        Ok(sig) => mac(secret, binding, nonce).verify_slice(&sig).is_ok(),
         Err(_) => false,
     }
+}
+
+/// The id of the request's stored session (loading it; a session the store does not hold,
+/// ended or expired, has none).
+async fn binding_of(session: Option<&Session>) -> Binding {
+    let session = session?;
+    // Loads the record once; ctx::load reads it from the same cache.
+    session.get_value(hatchery_store::SESSION_USER).await.ok()?;
+    session.id().map(|id| id.to_string())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -84,9 +101,11 @@ fn serde_urlencoded_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)>
 /// here (bounded by `max_form_bytes`) and handed on unchanged.
 pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let secret = &state.cfg.secret;
-    let existing = cookies::read(req.headers(), COOKIE).filter(|t| is_valid(secret, t));
+    let session = req.extensions().get::<Session>().cloned();
+    let binding = binding_of(session.as_ref()).await;
+    let existing = cookies::read(req.headers(), COOKIE).filter(|t| is_valid(secret, &binding, t));
     let fresh = existing.is_none();
-    let token = existing.unwrap_or_else(|| new_token(secret));
+    let token = existing.unwrap_or_else(|| new_token(secret, &binding));
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
 
     let (mut req, verdict) = if !unsafe_method {
@@ -118,7 +137,21 @@ pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> R
     req.extensions_mut().insert(CsrfToken(token.clone()));
     req.extensions_mut().insert(verdict);
     let mut response = next.run(req).await;
-    if fresh {
+    // Signed in (under a new id), rotated or signed out: the next form needs a token for
+    // the session as it is now. (Handlers that change the session id save it at once, so
+    // the new id is known here.)
+    let now = match &session {
+        Some(s) if s.is_modified() || binding.is_some() => s.id().map(|id| id.to_string()),
+        _ => binding.clone(),
+    };
+    let issue = if now != binding {
+        Some(new_token(secret, &now))
+    } else if fresh {
+        Some(token)
+    } else {
+        None
+    };
+    if let Some(token) = issue {
         let value: HeaderValue = cookies::set(COOKIE, &token, None, state.cfg.secure_cookies());
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -150,16 +183,34 @@ mod tests {
 
     #[test]
     fn tokens_are_signed() {
-        let t = new_token("s3cret");
-        assert!(is_valid("s3cret", &t));
-        assert!(!is_valid("other", &t));
-        assert!(!is_valid("s3cret", "abc.def"));
-        assert!(!is_valid("s3cret", "nodot"));
+        let none: Binding = None;
+        let t = new_token("s3cret", &none);
+        assert!(is_valid("s3cret", &none, &t));
+        assert!(!is_valid("other", &none, &t));
+        assert!(!is_valid("s3cret", &none, "abc.def"));
+        assert!(!is_valid("s3cret", &none, "nodot"));
         let (nonce, _) = t.split_once('.').unwrap_or_default();
-        assert!(!is_valid(
-            "s3cret",
-            &format!("{nonce}x.{}", mac("s3cret", nonce))
-        ));
+        let sig = hex::encode(mac("s3cret", &none, nonce).finalize().into_bytes());
+        assert!(is_valid("s3cret", &none, &format!("{nonce}.{sig}")));
+        assert!(!is_valid("s3cret", &none, &format!("{nonce}x.{sig}")));
+    }
+
+    #[test]
+    fn tokens_are_bound_to_their_session() {
+        let a: Binding = Some("session-a".to_owned());
+        let b: Binding = Some("session-b".to_owned());
+        let t = new_token("s3cret", &a);
+        assert!(is_valid("s3cret", &a, &t));
+        assert!(!is_valid("s3cret", &b, &t), "another session's token");
+        assert!(
+            !is_valid("s3cret", &None, &t),
+            "a signed-in token without the session"
+        );
+        let anonymous = new_token("s3cret", &None);
+        assert!(
+            !is_valid("s3cret", &a, &anonymous),
+            "an anonymous token in a session"
+        );
     }
 
     #[test]

@@ -17,8 +17,8 @@ use hatchery_core::Actor;
 use hatchery_store::User;
 use tower_sessions::Session;
 
-/// Session key holding the signed-in user's id.
-pub const SESSION_USER: &str = "uid";
+/// Session key holding the signed-in user's id (the store records it per session).
+pub const SESSION_USER: &str = hatchery_store::SESSION_USER;
 pub const LANG_COOKIE: &str = "hatchery_lang";
 pub const FLASH_COOKIE: &str = "hatchery_flash";
 

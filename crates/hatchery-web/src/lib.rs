@@ -73,6 +73,10 @@ pub fn router(state: AppState) -> Router {
             post(pages::settings::change_password),
         )
         .route(
+            "/user/settings/sessions/sign_out_all",
+            post(pages::settings::sign_out_everywhere),
+        )
+        .route(
             "/user/settings/tokens",
             get(pages::tokens::show).post(pages::tokens::create),
         )

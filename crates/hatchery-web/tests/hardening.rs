@@ -468,3 +468,173 @@ async fn a_repository_that_cannot_be_created_leaves_nothing_behind() {
         assert!(app.repos_dir.path().join("tess/doomed.git/HEAD").exists());
     }
 }
+
+/// Whether `c` is signed in: the settings page answers, instead of sending to sign-in.
+async fn signed_in(c: &mut TestApp) -> bool {
+    let r = c.get("/user/settings").await;
+    match r.status {
+        StatusCode::OK => true,
+        StatusCode::SEE_OTHER if r.location().starts_with("/user/login") => false,
+        other => panic!("[{}] unexpected answer {other}: {}", c.label(), r.body),
+    }
+}
+
+/// A password change ends every other session of the account; the session it was made
+/// from goes on under a new id, and its next form works.
+#[tokio::test]
+async fn a_password_change_ends_every_other_session() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("sven").await;
+        let mut laptop = app.new_client();
+        assert_eq!(
+            laptop.login("sven", PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let mut bystander = app.new_client();
+        bystander.sign_up("tove").await;
+        assert!(signed_in(&mut laptop).await, "[{l}]");
+        let before = app.cookie("hatchery_session").cloned();
+
+        let new_password = "another long password";
+        let r = app
+            .post_form(
+                "/user/settings/password",
+                &[
+                    ("current_password", PASSWORD),
+                    ("new_password", new_password),
+                    ("new_password_confirm", new_password),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+
+        assert!(
+            !signed_in(&mut laptop).await,
+            "[{l}] the other session of the account ended"
+        );
+        assert!(signed_in(&mut app).await, "[{l}] this session goes on");
+        assert_ne!(
+            app.cookie("hatchery_session").cloned(),
+            before,
+            "[{l}] under a new id"
+        );
+        assert!(
+            signed_in(&mut bystander).await,
+            "[{l}] other accounts keep theirs"
+        );
+        let r = app
+            .post_form(
+                "/user/settings",
+                &[("display_name", "Sven"), ("email", "sven@example.org")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "[{l}] next form: {}",
+            r.body
+        );
+        let user = app.store.user_by_name("sven").await.unwrap().unwrap();
+        assert_eq!(app.store.count_sessions(user.id).await.unwrap(), 1, "[{l}]");
+    }
+}
+
+/// "Sign out everywhere" ends every session of the account, this one included; it takes a
+/// CSRF token like every form.
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ulla").await;
+        let mut phone = app.new_client();
+        assert_eq!(
+            phone.login("ulla", PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let mut bystander = app.new_client();
+        bystander.sign_up("vera").await;
+
+        let page = app.get("/user/settings").await;
+        page.assert_contains("action=\"/user/settings/sessions/sign_out_all\"");
+        let r = app
+            .post_raw("/user/settings/sessions/sign_out_all", "")
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] without a token");
+        assert!(signed_in(&mut phone).await, "[{l}]");
+
+        let r = app
+            .post_form("/user/settings/sessions/sign_out_all", &[])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        assert_eq!(r.location(), "/", "[{l}]");
+        assert!(!signed_in(&mut app).await, "[{l}] this session ended");
+        assert!(!signed_in(&mut phone).await, "[{l}] the other one too");
+        assert!(
+            signed_in(&mut bystander).await,
+            "[{l}] other accounts keep theirs"
+        );
+        let user = app.store.user_by_name("ulla").await.unwrap().unwrap();
+        assert_eq!(app.store.count_sessions(user.id).await.unwrap(), 0, "[{l}]");
+
+        // Signing in again works, and so does the next form.
+        assert_eq!(
+            app.login("ulla", PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let r = app
+            .post_form(
+                "/user/settings",
+                &[("display_name", "Ulla"), ("email", "ulla@example.org")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+    }
+}
+
+/// An attacker's own CSRF cookie and token (signed in or anonymous) used together with the
+/// victim's session cookie are refused: the token is bound to the session.
+#[tokio::test]
+async fn csrf_tokens_from_another_session_are_refused() {
+    for mut victim in TestApp::all().await {
+        let l = victim.label().to_owned();
+        victim.sign_up("wanda").await;
+        let mut signed_in_attacker = victim.new_client();
+        signed_in_attacker.sign_up("xerxes").await;
+        signed_in_attacker.get("/").await;
+        let mut anonymous_attacker = victim.new_client();
+        anonymous_attacker.get("/user/login").await;
+
+        let session = victim.cookie("hatchery_session").cloned().unwrap();
+        for attacker in [&signed_in_attacker, &anonymous_attacker] {
+            let csrf = attacker.cookie("hatchery_csrf").cloned().unwrap();
+            let mut forged = victim.new_client();
+            forged.set_cookie("hatchery_session", &session);
+            forged.set_cookie("hatchery_csrf", &csrf);
+            let body = support::encode(&[
+                ("_csrf", &csrf),
+                ("display_name", "Pwned"),
+                ("email", "attacker@example.org"),
+            ]);
+            let r = forged.post_raw("/user/settings", &body).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] {}", r.body);
+        }
+        let wanda = victim.store.user_by_name("wanda").await.unwrap().unwrap();
+        assert_ne!(wanda.display_name, "Pwned", "[{l}]");
+        assert_ne!(wanda.email, "attacker@example.org", "[{l}]");
+
+        // The victim's own pair works, right after signing in under a new session id.
+        victim.logout().await;
+        assert_eq!(
+            victim.login("wanda", PASSWORD).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let r = victim
+            .post_form(
+                "/user/settings",
+                &[("display_name", "Wanda"), ("email", "wanda@example.org")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+    }
+}

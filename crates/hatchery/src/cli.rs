@@ -318,7 +318,12 @@ async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
             .await?
             .map_err(|e| anyhow::anyhow!("hashing the password failed: {e}"))?;
             store.set_password_hash(user.id, &hash).await?;
-            println!("The password of {} has been changed.", user.name);
+            // As after a change in the settings: whoever was signed in is signed out.
+            let ended = store.end_sessions(user.id, None).await?;
+            println!(
+                "The password of {} has been changed; {ended} session(s) signed out.",
+                user.name
+            );
             Ok(())
         }
     };

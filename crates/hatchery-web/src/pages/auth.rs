@@ -68,13 +68,15 @@ fn session(ctx: &Ctx) -> WebResult<&Session> {
         .ok_or_else(|| WebError::internal("session layer missing"))
 }
 
-/// Starts a signed-in session under a new id (no fixation).
+/// Starts a signed-in session under a new id (no fixation), stored at once so that the
+/// response can carry a CSRF token bound to the new id.
 async fn sign_in(ctx: &Ctx, user_id: i64) -> WebResult<()> {
     let s = session(ctx)?;
     s.cycle_id().await.map_err(WebError::internal)?;
     s.insert(SESSION_USER, user_id)
         .await
         .map_err(WebError::internal)?;
+    s.save().await.map_err(WebError::internal)?;
     Ok(())
 }
 

@@ -70,6 +70,14 @@ fn settings_page(
                     div { button.btn.btn-primary type="submit" id="password-submit" { (ctx.t("settings.change_password")) } }
                 }
             }
+            section.card {
+                h2 { (ctx.t("hardening.sessions.title")) }
+                p.muted { (ctx.t("hardening.sessions.explain")) }
+                form method="post" action="/user/settings/sessions/sign_out_all" id="sign-out-everywhere-form" {
+                    (csrf_input(ctx))
+                    button.btn.btn-danger type="submit" id="sign-out-everywhere" { (ctx.t("hardening.sessions.sign_out_everywhere")) }
+                }
+            }
         },
     )
 }
@@ -210,20 +218,40 @@ pub async fn change_password(
         )
             .into_response());
     }
-    let hash = state
+    // This session goes on under a new id (stored at once, so that it is kept and the
+    // response carries a CSRF token for it); every other session of the account ends.
+    let keep = match &ctx.session {
+        Some(s) => {
+            s.cycle_id().await.map_err(WebError::internal)?;
+            s.save().await.map_err(WebError::internal)?;
+            s.id().map(|id| id.to_string())
+        }
+        None => None,
+    };
+    state
         .forge
-        .passwords
-        .hash(form.new_password.clone())
+        .change_password(user.id, &form.new_password, keep.as_deref())
         .await?;
-    state.store.set_password_hash(user.id, &hash).await?;
-    if let Some(s) = &ctx.session {
-        s.cycle_id().await.map_err(WebError::internal)?;
-    }
-    tracing::info!(user = %user.name, "password changed");
     Ok(flash_redirect(
         &ctx,
         FlashKind::Success,
-        "flash.password_changed",
+        "hardening.sessions.password_changed",
         "/user/settings",
+    ))
+}
+
+/// "Sign out everywhere": ends every session of the account, this one included.
+pub async fn sign_out_everywhere(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let user = current(&ctx)?;
+    state.forge.end_all_sessions(user.id).await?;
+    if let Some(s) = &ctx.session {
+        // Its row is gone already; this forgets it in this response too.
+        s.flush().await.map_err(WebError::internal)?;
+    }
+    Ok(flash_redirect(
+        &ctx,
+        FlashKind::Info,
+        "hardening.sessions.signed_out_everywhere",
+        "/",
     ))
 }

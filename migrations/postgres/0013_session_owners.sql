@@ -1,0 +1,14 @@
+-- Sessions know whose they are, so that a password change can end every other session of
+-- the account and "sign out everywhere" can end them all.
+--
+-- Kept in step with migrations/sqlite/0013_session_owners.sql; the two differ in types
+-- and JSON functions only.
+
+-- The signed-in account (the `uid` in the session's data); NULL for a session without one.
+-- No foreign key: a session row must never fail to save, and sessions of deleted accounts
+-- are ended when next seen.
+ALTER TABLE sessions ADD COLUMN user_id BIGINT;
+-- Sessions from before this migration: their owner is read from their data.
+UPDATE sessions SET user_id = (convert_from(data, 'UTF8')::jsonb ->> 'uid')::BIGINT
+    WHERE jsonb_typeof(convert_from(data, 'UTF8')::jsonb -> 'uid') = 'number';
+CREATE INDEX sessions_user_id_idx ON sessions (user_id);
