@@ -158,6 +158,90 @@ async fn approvals_gate_merges_and_new_pushes_make_them_stale() {
             "[{l}] the review fulfilled carol's request"
         );
 
+        // Threads: the author answers carol's comment on line 2 (a one-comment review,
+        // submitted at once) and resolves the thread; a reader may not; it reopens.
+        let forge = &server.state.forge;
+        let as_user = |id| hatchery_core::Actor::User {
+            id,
+            site_admin: false,
+        };
+        let bob_view = forge
+            .repo_view_of(as_user(bob.id), repo.clone())
+            .await
+            .expect("view");
+        let (issue, pr) = forge.pull(&bob_view, 1).await.expect("pull");
+        let line2 = s
+            .review_comments(approval)
+            .await
+            .expect("comments")
+            .into_iter()
+            .find(|c| c.line == 2)
+            .expect("line 2");
+        let reply = forge
+            .reply_to_thread(&bob_view, &issue, &pr, line2.id, "It is 1 for now")
+            .await
+            .expect("reply");
+        assert_eq!(reply.reply_to, Some(line2.id), "[{l}]");
+        assert_eq!(
+            (reply.path.as_str(), reply.line),
+            ("src/lib.rs", 2),
+            "[{l}]"
+        );
+        assert_eq!(
+            reply.review_state,
+            hatchery_core::reviews::ReviewState::Comment,
+            "[{l}]"
+        );
+        // Answering the answer joins the same thread.
+        let again = forge
+            .reply_to_thread(&bob_view, &issue, &pr, reply.id, "Really")
+            .await
+            .expect("reply");
+        assert_eq!(again.reply_to, Some(line2.id), "[{l}]");
+        let eve = s.user_by_name("eve").await.unwrap().unwrap();
+        let eve_view = forge
+            .repo_view_of(as_user(eve.id), repo.clone())
+            .await
+            .expect("view");
+        assert!(
+            forge
+                .resolve_thread(&eve_view, &issue, reply.id, true)
+                .await
+                .is_err(),
+            "[{l}] readers do not resolve"
+        );
+        assert!(
+            forge
+                .resolve_thread(&bob_view, &issue, reply.id, true)
+                .await
+                .expect("resolve"),
+            "[{l}]"
+        );
+        let root = s.review_comment(line2.id).await.unwrap().unwrap();
+        assert_eq!(
+            root.resolved_by.map(|p| p.name),
+            Some("bob".to_owned()),
+            "[{l}]"
+        );
+        assert!(
+            forge
+                .resolve_thread(&bob_view, &issue, line2.id, false)
+                .await
+                .expect("unresolve"),
+            "[{l}]"
+        );
+        // The replies changed no verdict: carol's approval still counts (eve's stands too,
+        // without write access).
+        let (approvals, _) = forge.review_facts(&repo, issue.id).await.expect("facts");
+        assert_eq!(
+            approvals
+                .iter()
+                .map(|a| (a.reviewer_id, a.reviewer_can_write))
+                .collect::<Vec<_>>(),
+            vec![(eve.id, false), (carol.id, true)],
+            "[{l}]"
+        );
+
         // bob pushes again, changing line 2 only: the approval is dismissed, the merge is
         // refused again, and the comment on line 2 is outdated.
         let second = change(&work, "fn a() {}\nfn b() { 2 }\nfn c() {}\n", "b is 2").await;

@@ -56,7 +56,12 @@ pub struct ApiPullRequest {
     pub updated_at: String,
     pub closed_at: Option<String>,
     pub draft: bool,
+    /// Line comments in submitted reviews.
     pub review_comments: i64,
+    /// Users asked to review and not yet reviewing (Gitea's `requested_reviewers`).
+    pub requested_reviewers: Vec<ApiUser>,
+    /// Teams asked to review.
+    pub requested_reviewers_teams: Vec<crate::reviews::ApiReviewTeam>,
     pub additions: Option<i64>,
     pub deletions: Option<i64>,
     pub changed_files: Option<i64>,
@@ -128,6 +133,8 @@ impl ApiPullRequest {
             closed_at: issue.closed_at,
             draft: pull.is_draft,
             review_comments: 0,
+            requested_reviewers: Vec::new(),
+            requested_reviewers_teams: Vec::new(),
             additions: None,
             deletions: None,
             changed_files: None,

@@ -600,7 +600,7 @@ impl Forge {
             .await??
             .map(|o| o.to_string())
             .unwrap_or_default();
-        Ok(ApiPullRequest::of(
+        let mut api = ApiPullRequest::of(
             &self.urls(),
             repo,
             issue,
@@ -608,7 +608,31 @@ impl Forge {
             base_api,
             base_sha,
             head_api,
-        ))
+        );
+        let urls = self.urls();
+        for q in self.store.review_requests(issue_id).await? {
+            match (&q.user, &q.team) {
+                (Some(u), _) => api.requested_reviewers.push(ApiUser::person(&urls, u)),
+                (None, Some((id, name))) => {
+                    api.requested_reviewers_teams
+                        .push(hatchery_api_types::reviews::ApiReviewTeam {
+                            id: *id,
+                            name: name.clone(),
+                        })
+                }
+                (None, None) => {}
+            }
+        }
+        api.review_comments = self
+            .store
+            .review_comments_of_pull(issue_id)
+            .await?
+            .iter()
+            .filter(|c| c.review_state != hatchery_core::reviews::ReviewState::Pending)
+            .count()
+            .try_into()
+            .unwrap_or(i64::MAX);
+        Ok(api)
     }
 
     /// [`Forge::api_pull`] as `viewer` may see it: a head repository (a private fork) that

@@ -317,6 +317,16 @@ async fn reviews_are_written_submitted_and_dismissed_in_giteas_shapes() {
         let made = json_of(&r);
         assert_eq!(made[0]["state"], "REQUEST_REVIEW", "[{l}]");
         assert_eq!(made[0]["user"]["login"], "bob", "[{l}]");
+        // The pull request shows who is asked, and how many line comments it has.
+        let r = api(&mut app, "GET", base, None, None).await;
+        let pr = json_of(&r);
+        assert_eq!(
+            pr["requested_reviewers"][0]["login"], "bob",
+            "[{l}] {}",
+            r.body
+        );
+        assert_eq!(pr["requested_reviewers_teams"], json!([]), "[{l}]");
+        assert_eq!(pr["review_comments"], 2, "[{l}]");
         let r = post(
             &mut app,
             &requested,
