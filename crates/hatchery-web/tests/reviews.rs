@@ -21,18 +21,32 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// Creates `ada/<name>` with `main` and a `feature` branch changing `src/lib.rs`, and opens
 /// pull request 1 from it as ada. Returns the feature's head.
 async fn repo_with_pull(app: &mut TestApp, name: &str, private: bool) -> String {
-    let mut fields = vec![("owner", "ada"), ("name", name)];
+    repo_with_pull_of(app, "ada", name, private, None).await
+}
+
+/// The same in a repository of `owner`, with a CODEOWNERS file on `main` if given.
+async fn repo_with_pull_of(
+    app: &mut TestApp,
+    owner: &str,
+    name: &str,
+    private: bool,
+    codeowners: Option<&str>,
+) -> String {
+    let mut fields = vec![("owner", owner), ("name", name)];
     if private {
         fields.push(("private", "on"));
     }
     let r = app.post_form("/repo/create", &fields).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let bare = app.repos_dir.path().join("ada").join(format!("{name}.git"));
+    let bare = app.repos_dir.path().join(owner).join(format!("{name}.git"));
     let work = tempfile::tempdir().expect("tempdir");
     let w = work.path();
     git(w, &["init", "-q", "-b", "main"]);
     std::fs::create_dir_all(w.join("src")).expect("mkdir");
     std::fs::write(w.join("src/lib.rs"), "fn a() {}\nfn b() {}\n").expect("write");
+    if let Some(text) = codeowners {
+        std::fs::write(w.join("CODEOWNERS"), text).expect("write");
+    }
     git(w, &["add", "-A"]);
     git(w, &["commit", "-q", "-m", "Initial import"]);
     git(w, &["checkout", "-q", "-b", "feature"]);
@@ -56,7 +70,7 @@ async fn repo_with_pull(app: &mut TestApp, name: &str, private: bool) -> String 
     let r = api(
         app,
         "POST",
-        &format!("/api/v1/repos/ada/{name}/pulls"),
+        &format!("/api/v1/repos/{owner}/{name}/pulls"),
         Some("ada"),
         Some(&json!({"base": "main", "head": "feature", "title": "Add c"}).to_string()),
     )
@@ -504,5 +518,100 @@ async fn private_repositories_hide_their_reviews() {
         )
         .await;
         assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn teams_are_asked_by_hand_and_by_codeowners() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        app.new_client().sign_up("bob").await;
+        let s = app.store.store().clone();
+        let ada = s.user_by_name("ada").await.unwrap().unwrap();
+        let org = hatchery_store::testing::fixtures::org(&s, &ada, "acme").await;
+        let web =
+            hatchery_store::testing::fixtures::team(&s, org.id, "web", AccessLevel::Read).await;
+        hatchery_store::testing::fixtures::team(&s, org.id, "ops", AccessLevel::Read).await;
+        repo_with_pull_of(
+            &mut app,
+            "acme",
+            "tool",
+            false,
+            Some("*.rs @acme/web @bob @ada @ghost\n*.md @acme/ops\n"),
+        )
+        .await;
+        let repo = s.repo_by_name("acme", "tool").await.unwrap().unwrap();
+        // The team is given the repository only after the request opened: CODEOWNERS
+        // asked bob (not ada, the author; not the unknown ghost), and no team yet.
+        let pr = "/api/v1/repos/acme/tool/pulls/1";
+        let r = api(&mut app, "GET", pr, None, None).await;
+        let body = json_of(&r);
+        assert_eq!(
+            body["requested_reviewers"][0]["login"], "bob",
+            "[{l}] {}",
+            r.body
+        );
+        assert_eq!(
+            body["requested_reviewers"].as_array().unwrap().len(),
+            1,
+            "[{l}]"
+        );
+        assert_eq!(body["requested_reviewers_teams"], json!([]), "[{l}]");
+
+        let requested = format!("{pr}/requested_reviewers");
+        // A team without the repository cannot be asked.
+        let r = post(
+            &mut app,
+            &requested,
+            "ada",
+            json!({"team_reviewers": ["web"]}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        s.add_repo_team(repo.id, web.id).await.unwrap();
+        let r = post(
+            &mut app,
+            &requested,
+            "ada",
+            json!({"team_reviewers": ["web"]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        let made = json_of(&r);
+        assert_eq!(made[0]["team"]["name"], "web", "[{l}] {}", r.body);
+        assert_eq!(made[0]["state"], "REQUEST_REVIEW", "[{l}]");
+        // Asking again changes nothing and answers no new request.
+        let r = post(
+            &mut app,
+            &requested,
+            "ada",
+            json!({"team_reviewers": ["web"]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        assert_eq!(json_of(&r), json!([]), "[{l}]");
+        let r = api(&mut app, "GET", pr, None, None).await;
+        assert_eq!(
+            json_of(&r)["requested_reviewers_teams"][0]["name"],
+            "web",
+            "[{l}]"
+        );
+        let r = api(
+            &mut app,
+            "DELETE",
+            &requested,
+            Some("ada"),
+            Some(&json!({"team_reviewers": ["web"]}).to_string()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "[{l}] {}", r.body);
+        let r = api(&mut app, "GET", pr, None, None).await;
+        assert_eq!(json_of(&r)["requested_reviewers_teams"], json!([]), "[{l}]");
     }
 }
