@@ -120,6 +120,8 @@ pub enum ReviewError {
     OwnRequestChanges,
     #[error("the review event is not valid")]
     BadEvent,
+    #[error("commit_id must be a full commit id")]
+    BadCommit,
     #[error("the review is submitted already")]
     NotPending,
     #[error("the path is not valid")]

@@ -194,7 +194,7 @@ impl Forge {
         let commit = match input.commit_id.as_deref().map(str::trim) {
             Some(c) if !c.is_empty() => {
                 if !is_full_oid(c) {
-                    return Err(RuleError::BadEvent.into());
+                    return Err(RuleError::BadCommit.into());
                 }
                 c.to_ascii_lowercase()
             }

@@ -136,6 +136,20 @@ async fn reviews_are_written_submitted_and_dismissed_in_giteas_shapes() {
             assert!(r.body.contains("your own pull request"), "[{l}] {}", r.body);
         }
         // Bad input: an unknown event, an empty comment review, a bad line or path.
+        let r = post(
+            &mut app,
+            &reviews,
+            "eve",
+            json!({"event": "COMMENT", "body": "x", "commit_id": "abc"}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        assert!(r.body.contains("full commit id"), "[{l}] {}", r.body);
         let r = post(&mut app, &reviews, "eve", json!({"event": "LGTM"})).await;
         assert_eq!(
             r.status,
