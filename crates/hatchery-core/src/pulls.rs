@@ -76,6 +76,8 @@ pub struct MergeSettings {
     pub allowed: Vec<MergeStyle>,
     /// One of `allowed`.
     pub default_style: MergeStyle,
+    /// Whether "delete the head branch after merging" starts checked.
+    pub delete_branch: bool,
 }
 
 impl Default for MergeSettings {
@@ -83,6 +85,7 @@ impl Default for MergeSettings {
         MergeSettings {
             allowed: MergeStyle::ALL.to_vec(),
             default_style: MergeStyle::Merge,
+            delete_branch: false,
         }
     }
 }
@@ -125,6 +128,7 @@ impl MergeSettings {
         Ok(MergeSettings {
             allowed,
             default_style,
+            delete_branch: false,
         })
     }
 

@@ -839,7 +839,13 @@ impl Forge {
             }
         }
         let link = |repo: &Repo, issue: &Issue| RefLink {
-            url: format!("/{}/{}/issues/{}", repo.owner_name, repo.name, issue.number),
+            url: format!(
+                "/{}/{}/{}/{}",
+                repo.owner_name,
+                repo.name,
+                if issue.is_pull { "pulls" } else { "issues" },
+                issue.number
+            ),
             title: Some(issue.title.clone()),
         };
         for issue in self

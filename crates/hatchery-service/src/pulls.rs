@@ -5,12 +5,16 @@
 //! what a push to a head branch does to the open requests from it.
 
 use hatchery_core::issues as rules;
+use hatchery_core::protection::Unmet;
 use hatchery_core::pulls::MergeStyle;
 use hatchery_core::pulls::{self as pull_rules, is_draft_title};
+use hatchery_core::pulls::{MergeSettings, Mergeable};
 use hatchery_core::references::closing_issues;
 use hatchery_core::{Action, Actor, Resource, authorize};
 use hatchery_git::{Comparison, DiffOptions, MergeError, MergeSpec, Oid, RefUpdate, Signature};
-use hatchery_store::{HeadMove, Issue, NewIssue, NewPull, PullRequest, Repo, StoreError};
+use hatchery_store::{
+    HeadMove, Issue, MergeCheck, NewIssue, NewPull, PullRequest, Repo, StoreError,
+};
 
 use crate::issues::{IssueError, RepoView, check, field};
 use crate::protection::MergeRequest;
@@ -824,6 +828,137 @@ impl Forge {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether a request's head merges into its base now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullMergeability {
+    /// Merges without conflicts.
+    Clean,
+    /// The merge stops on these files.
+    Conflicts(Vec<String>),
+    /// The base contains every commit of the head already.
+    NothingToMerge,
+    /// Head and base share no history.
+    Unrelated,
+    /// The base branch or the head commit is gone.
+    Missing,
+}
+
+/// What the merge box of an open request shows.
+#[derive(Debug, Clone)]
+pub struct MergeStatus {
+    pub mergeability: PullMergeability,
+    /// What branch protection still asks for before the default style may merge.
+    pub unmet: Vec<Unmet>,
+    pub settings: MergeSettings,
+    /// Whether the actor may merge requests here at all (writers).
+    pub may_merge: bool,
+}
+
+impl Forge {
+    /// The merge box of an open request: mergeability of (base tip, head), cached per
+    /// pair of commits; the branch-protection requirements not yet met; the repository's
+    /// merge styles. `None` for a merged or closed request.
+    pub async fn pull_merge_status(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        pull: &PullRequest,
+    ) -> Result<Option<MergeStatus>, PullError> {
+        if issue.is_closed || pull.merged.is_some() {
+            return Ok(None);
+        }
+        let settings = self.store.merge_settings(view.repo.id).await?;
+        let may_merge = view.may_issue(Action::Merge, issue);
+        let git = self.open_git_blocking(&view.repo)?;
+        let base_ref = branch_ref(&pull.base_branch);
+        let g = git.clone();
+        let base = tokio::task::spawn_blocking(move || g.find_ref(&base_ref)).await??;
+        let (Some(base), Some(head)) = (base, parse_oid(&pull.head_oid)) else {
+            return Ok(Some(MergeStatus {
+                mergeability: PullMergeability::Missing,
+                unmet: Vec::new(),
+                settings,
+                may_merge,
+            }));
+        };
+        let (base_hex, head_hex) = (base.to_string(), head.to_string());
+        let cached = pull
+            .check_for(&base_hex, &head_hex)
+            .and_then(|c| match c.mergeable {
+                Mergeable::Clean => Some(PullMergeability::Clean),
+                Mergeable::Conflict => Some(PullMergeability::Conflicts(c.conflict_files.clone())),
+                Mergeable::Error => None,
+            });
+        let mergeability = match cached {
+            Some(m) => m,
+            None => {
+                let g = git.clone();
+                let outcome =
+                    tokio::task::spawn_blocking(move || g.mergeability(base, head)).await?;
+                let m = match outcome {
+                    Ok(hatchery_git::Mergeability::Clean { .. }) => PullMergeability::Clean,
+                    Ok(hatchery_git::Mergeability::Conflicted { paths }) => {
+                        PullMergeability::Conflicts(paths)
+                    }
+                    Ok(hatchery_git::Mergeability::AlreadyMerged) => {
+                        PullMergeability::NothingToMerge
+                    }
+                    Ok(hatchery_git::Mergeability::Unrelated) => PullMergeability::Unrelated,
+                    Err(MergeError::MissingCommit(_)) => PullMergeability::Missing,
+                    Err(MergeError::Git(e)) => return Err(e.into()),
+                    Err(other) => {
+                        return Err(hatchery_git::Error::InvalidInput(other.to_string()).into());
+                    }
+                };
+                let record = match &m {
+                    PullMergeability::Clean => Some((Mergeable::Clean, Vec::new())),
+                    PullMergeability::Conflicts(files) => {
+                        Some((Mergeable::Conflict, files.clone()))
+                    }
+                    _ => None,
+                };
+                if let Some((mergeable, conflict_files)) = record {
+                    self.store
+                        .record_merge_check(
+                            issue.id,
+                            &MergeCheck {
+                                base_oid: base_hex,
+                                head_oid: head_hex,
+                                mergeable,
+                                conflict_files,
+                            },
+                        )
+                        .await?;
+                }
+                m
+            }
+        };
+        let unmet = if may_merge {
+            let (approvals, rejections) = self.review_facts(&view.repo, issue.id).await?;
+            self.merge_requirements(
+                &view.repo,
+                view.actor,
+                MergeRequest {
+                    base_branch: &pull.base_branch,
+                    head,
+                    approvals: &approvals,
+                    rejections: &rejections,
+                    creates_merge_commit: settings.default_style == MergeStyle::Merge,
+                },
+            )
+            .await?
+        } else {
+            Vec::new()
+        };
+        Ok(Some(MergeStatus {
+            mergeability,
+            unmet,
+            settings,
+            may_merge,
+        }))
     }
 }
 

@@ -472,16 +472,20 @@ impl Store {
     /// The repository's merge settings; the defaults when it never set any.
     pub async fn merge_settings(&self, repo_id: i64) -> Result<MergeSettings, StoreError> {
         let row = sqlx::query(
-            "SELECT allowed, default_style FROM repo_merge_settings WHERE repo_id = $1",
+            "SELECT allowed, default_style, delete_branch FROM repo_merge_settings
+              WHERE repo_id = $1",
         )
         .bind(repo_id)
         .fetch_optional(self.pool())
         .await?;
         Ok(match row {
-            Some(r) => MergeSettings::parse_stored(
-                &r.try_get::<String, _>(0)?,
-                &r.try_get::<String, _>(1)?,
-            ),
+            Some(r) => MergeSettings {
+                delete_branch: r.try_get::<i64, _>(2)? != 0,
+                ..MergeSettings::parse_stored(
+                    &r.try_get::<String, _>(0)?,
+                    &r.try_get::<String, _>(1)?,
+                )
+            },
             None => MergeSettings::default(),
         })
     }
@@ -492,13 +496,15 @@ impl Store {
         settings: &MergeSettings,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO repo_merge_settings (repo_id, allowed, default_style) VALUES ($1, $2, $3)
+            "INSERT INTO repo_merge_settings (repo_id, allowed, default_style, delete_branch)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (repo_id) DO UPDATE SET allowed = excluded.allowed,
-                 default_style = excluded.default_style",
+                 default_style = excluded.default_style, delete_branch = excluded.delete_branch",
         )
         .bind(repo_id)
         .bind(settings.allowed_str())
         .bind(settings.default_style.as_str())
+        .bind(i64::from(settings.delete_branch))
         .execute(self.pool())
         .await?;
         Ok(())

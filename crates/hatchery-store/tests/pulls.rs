@@ -314,11 +314,14 @@ async fn merge_settings_default_and_round_trip() {
             MergeSettings::default(),
             "{l}"
         );
-        let custom = MergeSettings::new(
-            &[MergeStyle::Squash, MergeStyle::Rebase],
-            MergeStyle::Rebase,
-        )
-        .unwrap();
+        let custom = MergeSettings {
+            delete_branch: true,
+            ..MergeSettings::new(
+                &[MergeStyle::Squash, MergeStyle::Rebase],
+                MergeStyle::Rebase,
+            )
+            .unwrap()
+        };
         s.set_merge_settings(r.id, &custom).await.unwrap();
         assert_eq!(s.merge_settings(r.id).await.unwrap(), custom, "{l}");
         let only_ff =

@@ -362,6 +362,28 @@ pub fn router(state: AppState) -> Router {
             "/{owner}/{repo}/issues/{number}/comments/{id}/history",
             get(pages::issues::comment_history),
         )
+        .route("/{owner}/{repo}/pulls", get(pages::pulls::list))
+        .route(
+            "/{owner}/{repo}/pulls/new",
+            get(pages::pulls::new_form).post(pages::pulls::create),
+        )
+        .route("/{owner}/{repo}/pulls/{number}", get(pages::pulls::show))
+        .route(
+            "/{owner}/{repo}/pulls/{number}/commits",
+            get(pages::pulls::commits),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/files",
+            get(pages::pulls::files),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/merge",
+            post(pages::pulls::merge),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/draft",
+            post(pages::pulls::set_draft),
+        )
         .route(
             "/{owner}/{repo}/commits",
             get(pages::history::commits_default),
@@ -439,6 +461,10 @@ pub fn router(state: AppState) -> Router {
             post(pages::repo::remove_team),
         )
         .route("/{owner}/{repo}/settings/delete", post(pages::repo::delete))
+        .route(
+            "/{owner}/{repo}/settings/merge",
+            get(pages::pulls::merge_settings).post(pages::pulls::save_merge_settings),
+        )
         .route(
             "/{owner}/{repo}/settings/branches",
             get(pages::protection::list).post(pages::protection::create),

@@ -158,7 +158,7 @@ fn history_crumbs(repo: &Repo, rev: &str, path: &str) -> Markup {
 }
 
 /// One commit in a list: summary (to the commit), author, age, short id, browse link.
-fn commit_row(
+pub(crate) fn commit_row(
     ctx: &Ctx,
     repo: &Repo,
     c: &CommitSummary,
@@ -317,16 +317,20 @@ async fn empty_history(state: &AppState, ctx: &Ctx, repo: &Repo) -> WebResult<Ma
 
 // ---- diffs ----
 
-/// What links in a rendered diff point at.
-struct DiffLinks {
-    repo: Repo,
+/// What links in a rendered diff point at, and how it is laid out.
+pub(crate) struct DiffLinks {
+    pub(crate) repo: Repo,
     /// The revision of the new side (a commit id).
-    new_rev: String,
+    pub(crate) new_rev: String,
     /// The revision of the old side, if any.
-    old_rev: Option<String>,
+    pub(crate) old_rev: Option<String>,
     /// The untruncated diff and patch, when there are such views.
-    full_diff: Option<String>,
-    full_patch: Option<String>,
+    pub(crate) full_diff: Option<String>,
+    pub(crate) full_patch: Option<String>,
+    /// Each file in a `<details>` that folds it away.
+    pub(crate) collapsible: bool,
+    /// Old and new side by side instead of one unified column.
+    pub(crate) split: bool,
 }
 
 /// Highlights diff lines within what is left of the budget; plain escaped text after.
@@ -398,7 +402,6 @@ fn render_file(lang: Lang, i: usize, f: &FileDiff, links: &DiffLinks, deadline: 
     } else {
         highlight(file_name, &texts, deadline)
     };
-    let mut lines_html = highlighted.iter();
     let is_submodule = |k: Option<EntryKind>| k == Some(EntryKind::Submodule);
     let view = match (f.change, &f.old_path, &f.new_path, &links.old_rev) {
         (ChangeKind::Deleted, Some(old), _, Some(rev)) if !is_submodule(f.old_kind) => {
@@ -415,9 +418,7 @@ fn render_file(lang: Lang, i: usize, f: &FileDiff, links: &DiffLinks, deadline: 
         _ => None,
     };
     let anchor = format!("diff-{i}");
-    html! {
-        section.diff-file id=(anchor) {
-            div.diff-file-header {
+    let head = html! {
                 span class=(change_class(f.change)) { (change_label(lang, f.change)) }
                 a.diff-path href=(format!("#{anchor}")) {
                     @match (&f.old_path, &f.new_path) {
@@ -435,7 +436,8 @@ fn render_file(lang: Lang, i: usize, f: &FileDiff, links: &DiffLinks, deadline: 
                 }
                 span.spacer {}
                 @if let Some(v) = view { a.btn.btn-small href=(v) { (lang.t("commit.view_file")) } }
-            }
+    };
+    let body = html! {
             @if f.is_binary {
                 div.diff-note.diff-binary { (lang.t("commit.binary")) }
             } @else if f.too_large {
@@ -446,34 +448,149 @@ fn render_file(lang: Lang, i: usize, f: &FileDiff, links: &DiffLinks, deadline: 
                 div.diff-note { (lang.t(no_hunks_reason(f))) }
             } @else {
                 div.diff-body {
-                    table.diff.hl-code {
-                        tbody {
-                            @for h in &f.hunks {
-                                tr.diff-hunk { td.ln {} td.ln {} td.dc { (h.header()) } }
-                                @for l in &h.lines {
-                                    @let class = match l.kind { LineKind::Add => "diff-add", LineKind::Del => "diff-del", LineKind::Context => "diff-ctx" };
-                                    @let text = lines_html.next().cloned().unwrap_or_else(|| escape(&l.text));
-                                    tr class=(class) {
-                                        td.ln { @if let Some(n) = l.old_line { (n) } }
-                                        td.ln { @if let Some(n) = l.new_line { (n) } }
-                                        td.dc { code { (PreEscaped(text)) } }
-                                    }
-                                    @if l.no_newline {
-                                        tr.diff-nonl { td.ln {} td.ln {} td.dc { (lang.t("commit.no_newline")) } }
-                                    }
+                    @if links.split { (split_table(lang, f, &highlighted)) }
+                    @else { (unified_table(lang, f, &highlighted)) }
+                }
+                @if f.truncated { div.diff-note.diff-file-truncated { (lang.t("commit.file_truncated")) (full_links(lang, links)) } }
+            }
+    };
+    html! {
+        section.diff-file id=(anchor) {
+            @if links.collapsible {
+                details.diff-fold open {
+                    summary.diff-file-header { (head) }
+                    (body)
+                }
+            } @else {
+                div.diff-file-header { (head) }
+                (body)
+            }
+        }
+    }
+}
+
+fn unified_table(lang: Lang, f: &FileDiff, highlighted: &[String]) -> Markup {
+    let mut lines_html = highlighted.iter();
+    html! {
+        table.diff.hl-code {
+            tbody {
+                @for h in &f.hunks {
+                    tr.diff-hunk { td.ln {} td.ln {} td.dc { (h.header()) } }
+                    @for l in &h.lines {
+                        @let class = match l.kind { LineKind::Add => "diff-add", LineKind::Del => "diff-del", LineKind::Context => "diff-ctx" };
+                        @let text = lines_html.next().cloned().unwrap_or_else(|| escape(&l.text));
+                        tr class=(class) {
+                            td.ln { @if let Some(n) = l.old_line { (n) } }
+                            td.ln { @if let Some(n) = l.new_line { (n) } }
+                            td.dc { code { (PreEscaped(text)) } }
+                        }
+                        @if l.no_newline {
+                            tr.diff-nonl { td.ln {} td.ln {} td.dc { (lang.t("commit.no_newline")) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One side of a split row: (line number, HTML, class).
+type Side<'a> = Option<(Option<u32>, &'a str, &'static str)>;
+
+/// The rows of a split diff: context on both sides, a run of deletions beside the run of
+/// additions that follows it.
+fn split_rows<'a>(
+    f: &'a FileDiff,
+    highlighted: &'a [String],
+) -> Vec<Result<(Side<'a>, Side<'a>), String>> {
+    let mut rows = Vec::new();
+    let mut k = 0;
+    for h in &f.hunks {
+        rows.push(Err(h.header()));
+        let lines = &h.lines;
+        let text = |k: usize| highlighted.get(k).map_or("", String::as_str);
+        let mut i = 0;
+        while i < lines.len() {
+            match lines[i].kind {
+                LineKind::Context => {
+                    let t = text(k);
+                    rows.push(Ok((
+                        Some((lines[i].old_line, t, "diff-ctx")),
+                        Some((lines[i].new_line, t, "diff-ctx")),
+                    )));
+                    i += 1;
+                    k += 1;
+                }
+                _ => {
+                    let (del_start, mut j) = (i, i);
+                    while j < lines.len() && lines[j].kind == LineKind::Del {
+                        j += 1;
+                    }
+                    let add_start = j;
+                    while j < lines.len() && lines[j].kind == LineKind::Add {
+                        j += 1;
+                    }
+                    let (dels, adds) = (add_start - del_start, j - add_start);
+                    for r in 0..dels.max(adds) {
+                        let left = (r < dels)
+                            .then(|| (lines[del_start + r].old_line, text(k + r), "diff-del"));
+                        let right = (r < adds).then(|| {
+                            (
+                                lines[add_start + r].new_line,
+                                text(k + dels + r),
+                                "diff-add",
+                            )
+                        });
+                        rows.push(Ok((left, right)));
+                    }
+                    k += j - i;
+                    i = j;
+                }
+            }
+        }
+    }
+    rows
+}
+
+fn split_table(_lang: Lang, f: &FileDiff, highlighted: &[String]) -> Markup {
+    let escaped: Vec<String>;
+    let highlighted = if highlighted.is_empty() {
+        escaped = f
+            .hunks
+            .iter()
+            .flat_map(|h| h.lines.iter().map(|l| escape(&l.text)))
+            .collect();
+        &escaped[..]
+    } else {
+        highlighted
+    };
+    html! {
+        table.diff.diff-split.hl-code {
+            tbody {
+                @for row in split_rows(f, highlighted) {
+                    @match row {
+                        Err(header) => { tr.diff-hunk { td.ln {} td.dc colspan="3" { (header) } } }
+                        Ok((left, right)) => {
+                            tr {
+                                @match left {
+                                    Some((n, t, class)) => { td.ln class=(class) { @if let Some(n) = n { (n) } } td.dc class=(class) { code { (PreEscaped(t)) } } }
+                                    None => { td.ln.diff-empty {} td.dc.diff-empty {} }
+                                }
+                                @match right {
+                                    Some((n, t, class)) => { td.ln class=(class) { @if let Some(n) = n { (n) } } td.dc class=(class) { code { (PreEscaped(t)) } } }
+                                    None => { td.ln.diff-empty {} td.dc.diff-empty {} }
                                 }
                             }
                         }
                     }
                 }
-                @if f.truncated { div.diff-note.diff-file-truncated { (lang.t("commit.file_truncated")) (full_links(lang, links)) } }
             }
         }
     }
 }
 
 /// The stats, the list of files and every file's diff, as HTML.
-fn render_diff(lang: Lang, diff: &Diff, links: &DiffLinks) -> String {
+pub(crate) fn render_diff(lang: Lang, diff: &Diff, links: &DiffLinks) -> String {
     let deadline = Instant::now() + HIGHLIGHT_BUDGET;
     let left_out = diff.files.len() < diff.total_files;
     html! {
@@ -631,6 +748,8 @@ pub async fn commit(
                 old_rev: detail.parents.first().map(Oid::to_hex),
                 full_diff: Some(format!("{}.diff", commit_url(&repo, &hex))),
                 full_patch: Some(format!("{}.patch", commit_url(&repo, &hex))),
+                collapsible: false,
+                split: false,
             };
             let (g, lang) = (git.clone(), ctx.lang);
             let rendered = blocking(move || {
@@ -784,6 +903,8 @@ pub async fn compare(
         old_rev: None,
         full_diff: None,
         full_patch: None,
+        collapsible: false,
+        split: false,
     };
     let (g, lang, render) = (git.clone(), ctx.lang, cached.is_none());
     let Some((cmp, rendered)) = blocking(move || {
@@ -815,6 +936,43 @@ pub async fn compare(
     let ids: Vec<String> = cmp.commits.iter().map(|c| c.id.to_hex()).collect();
     let checks = state.forge.combined_statuses(&repo, &ids).await?;
     let header = repo_header(&state, &ctx, &repo, RepoTab::Commits).await?;
+    // Two different branches with commits to bring: offer to open a pull request.
+    let facts = state.forge.repo_facts(ctx.actor(), &repo).await?;
+    let may_open = ctx.user.is_some()
+        && resolved[0].kind == RevKind::Branch
+        && resolved[1].kind == RevKind::Branch
+        && base_name != head_name
+        && !cmp.commits.is_empty()
+        && hatchery_core::authorize(
+            ctx.actor(),
+            hatchery_core::Action::OpenPull,
+            hatchery_core::Resource::Repo(facts),
+        )
+        .is_allowed();
+    let open_pull = may_open.then(|| {
+        let names: Vec<String> = branches.iter().map(|b| b.name.clone()).collect();
+        let title = cmp
+            .commits
+            .first()
+            .filter(|_| cmp.commits.len() == 1)
+            .map_or_else(|| head_name.clone(), |c| c.summary.clone());
+        html! {
+            details.card id="compare-open-pull" open {
+                summary { strong { (ctx.t("prweb.new.compare_title")) } }
+                (crate::pages::pulls::open_form(
+                    &ctx,
+                    &format!("{}/pulls/new", repo_base(&repo)),
+                    &names,
+                    &base_name,
+                    &head_name,
+                    &title,
+                    "",
+                    false,
+                    &crate::form::FormErrors::default(),
+                ))
+            }
+        }
+    });
     let count = if cmp.commits_truncated {
         format!("{}+", cmp.commits.len())
     } else {
@@ -841,6 +999,7 @@ pub async fn compare(
         @if cmp.commits.is_empty() {
             div.empty id="compare-nothing" { (ctx.tf("compare.nothing", &[("base", &base_name), ("head", &head_name)])) }
         } @else {
+            @if let Some(form) = open_pull { (form) }
             h3 id="compare-count" { (ctx.tf("compare.commits", &[("n", &count)])) }
             ul.list.commit-list id="compare-commits" {
                 @for c in &cmp.commits { (commit_row(&ctx, &repo, c, &checks)) }
@@ -1153,6 +1312,8 @@ mod tests {
             old_rev: Some("o".into()),
             full_diff: Some("/o/r/commit/n.diff".into()),
             full_patch: None,
+            collapsible: false,
+            split: false,
         };
         let render = |f: &FileDiff| {
             render_file(Lang::En, 0, f, &links, Instant::now() + HIGHLIGHT_BUDGET).into_string()

@@ -31,7 +31,12 @@ use crate::views::{button_form, label_badge, page, person_link};
 const PER_PAGE: i64 = 25;
 
 /// The repository in the path for the visitor, or 404 exactly like a missing one.
-async fn view_of(state: &AppState, ctx: &Ctx, owner: &str, name: &str) -> WebResult<RepoView> {
+pub(crate) async fn view_of(
+    state: &AppState,
+    ctx: &Ctx,
+    owner: &str,
+    name: &str,
+) -> WebResult<RepoView> {
     state
         .forge
         .repo_view(ctx.actor(), owner, name)
@@ -49,7 +54,7 @@ async fn issue_of(state: &AppState, view: &RepoView, number: &str) -> WebResult<
 }
 
 /// The answer to a refusal that no form can explain.
-fn refused(e: &IssueError, path: &str) -> WebError {
+pub(crate) fn refused(e: &IssueError, path: &str) -> WebError {
     match e {
         IssueError::Denied(d) => WebError::from_denial(*d, path),
         IssueError::NotFound => WebError::NotFound,
@@ -66,6 +71,18 @@ fn issues_url(view: &RepoView) -> String {
 
 fn issue_url(view: &RepoView, number: i64) -> String {
     format!("{}/{number}", issues_url(view))
+}
+
+/// Where an issue's conversation is shown: `/pulls/N` for a pull request.
+pub(crate) fn conversation_url(view: &RepoView, issue: &Issue) -> String {
+    if issue.is_pull {
+        format!(
+            "/{}/{}/pulls/{}",
+            view.repo.owner_name, view.repo.name, issue.number
+        )
+    } else {
+        issue_url(view, issue.number)
+    }
 }
 
 /// Open, closed or closed as not planned, as a coloured badge.
@@ -86,6 +103,9 @@ pub fn state_badge(ctx: &Ctx, issue: &Issue) -> Markup {
 
 #[derive(Deserialize, Default, Clone)]
 pub struct ListQuery {
+    /// Pull-request lists: `draft` or `ready`.
+    #[serde(default)]
+    pub(crate) draft: String,
     #[serde(default)]
     state: String,
     #[serde(default)]
@@ -118,6 +138,7 @@ impl ListQuery {
             ("mentioned", &self.mentioned),
             ("q", &self.q),
             ("sort", &self.sort),
+            ("draft", &self.draft),
             ("page", &self.page),
         ];
         for (k, v) in changes {
@@ -175,6 +196,21 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> WebResult<Markup> {
     let view = view_of(&state, &ctx, &owner, &name).await?;
+    list_page(&state, &ctx, &view, &q, KindFilter::Issues).await
+}
+
+/// The issue list, or (`kind` = `Pulls`) the pull-request list: the same filters, search,
+/// counts and paging; pull requests add draft/merged badges and their branches.
+#[allow(clippy::too_many_lines)]
+pub(crate) async fn list_page(
+    state: &AppState,
+    ctx: &Ctx,
+    view: &RepoView,
+    q: &ListQuery,
+    kind: KindFilter,
+) -> WebResult<Markup> {
+    let (state, ctx) = (state.clone(), ctx);
+    let is_pulls = kind == KindFilter::Pulls;
     let repo_id = view.repo.id;
     let label_ids: Vec<i64> = q
         .labels
@@ -197,7 +233,8 @@ pub async fn list(
         sort: IssueSort::parse(&q.sort),
         page: q.page.parse().unwrap_or(1).max(1),
         per_page: PER_PAGE,
-        kind: KindFilter::Issues,
+        kind,
+        draft: hatchery_core::pulls::DraftFilter::parse(&q.draft),
         ..IssueQuery::default()
     };
     let page_of = state.store.list_issues(repo_id, &query).await?;
@@ -225,31 +262,60 @@ pub async fn list(
         .map(|m| (m.id, m.title.as_str()))
         .collect();
     let people = state.forge.assignable_users(&view.repo).await?;
-    let base = issues_url(&view);
+    let pulls = if is_pulls {
+        state.store.pulls_of_issues(&ids).await?
+    } else {
+        HashMap::new()
+    };
+    let base = if is_pulls {
+        format!("/{}/{}/pulls", view.repo.owner_name, view.repo.name)
+    } else {
+        issues_url(view)
+    };
+    let row_url = |n: i64| format!("{base}/{n}");
     let current_state = StateFilter::parse(&q.state);
     let page_no = q.page.parse::<i64>().unwrap_or(1).max(1);
     let pages = (page_of.total + PER_PAGE - 1) / PER_PAGE;
-    let may_open =
-        authorize(ctx.actor(), Action::OpenIssue, Resource::Repo(view.facts)).is_allowed();
-    let header = repo_header(&state, &ctx, &view.repo, RepoTab::Issues).await?;
+    let open_action = if is_pulls {
+        Action::OpenPull
+    } else {
+        Action::OpenIssue
+    };
+    let may_open = authorize(ctx.actor(), open_action, Resource::Repo(view.facts)).is_allowed();
+    let header = repo_header(
+        &state,
+        ctx,
+        &view.repo,
+        if is_pulls {
+            RepoTab::Pulls
+        } else {
+            RepoTab::Issues
+        },
+    )
+    .await?;
     let sort_options: Vec<(&str, &str)> = IssueSort::ALL
         .iter()
-        .map(|s| (s.as_str(), sort_label(&ctx, *s)))
+        .map(|s| (s.as_str(), sort_label(ctx, *s)))
         .collect();
     Ok(page(
-        &ctx,
+        ctx,
         &format!(
             "{} · {}/{}",
-            ctx.t("issue.list.title"),
+            ctx.t(if is_pulls {
+                "prweb.list.title"
+            } else {
+                "issue.list.title"
+            }),
             view.repo.owner_name,
             view.repo.name
         ),
         html! {
             (header)
-            (issues_subnav(&ctx, &view.repo, IssuesNav::Issues))
+            @if !is_pulls { (issues_subnav(ctx, &view.repo, IssuesNav::Issues)) }
             div.toolbar {
                 form.filter-form method="get" action=(base) id="issue-filter" role="search" {
                     input type="hidden" name="state" value=(current_state.as_str());
+                    @if is_pulls && !q.draft.is_empty() { input type="hidden" name="draft" value=(q.draft); }
                     input type="search" name="q" value=(q.q) placeholder=(ctx.t("issue.list.search")) aria-label=(ctx.t("issue.list.search"));
                     select name="labels" aria-label=(ctx.t("issue.field.labels")) {
                         option value="" { (ctx.t("issue.list.any_label")) }
@@ -280,7 +346,9 @@ pub async fn list(
                     }
                     button.btn type="submit" { (ctx.t("issue.list.filter")) }
                 }
-                @if may_open {
+                @if may_open && is_pulls {
+                    a.btn.btn-primary href=(format!("{base}/new")) id="new-pull" { (ctx.t("prweb.new.title")) }
+                } @else if may_open {
                     a.btn.btn-primary href=(format!("{base}/new")) id="new-issue" { (ctx.t("issue.new.title")) }
                 }
             }
@@ -295,29 +363,36 @@ pub async fn list(
                     (ctx.t("issue.list.all"))
                 }
             }
-            @if page_of.issues.is_empty() {
+            @if page_of.issues.is_empty() && is_pulls {
+                div.empty id="no-pulls" { (ctx.t("prweb.list.empty")) }
+            } @else if page_of.issues.is_empty() {
                 div.empty id="no-issues" { (ctx.t("issue.list.empty")) }
             } @else {
-                ul.issue-list id="issues" {
+                ul.issue-list id=(if is_pulls { "pulls" } else { "issues" }) {
                     @for issue in &page_of.issues {
+                        @let pull = pulls.get(&issue.id);
                         li.issue-row {
-                            (state_badge(&ctx, issue))
+                            @if let Some(p) = pull { (crate::pages::pulls::pull_badge(ctx, issue, p)) }
+                            @else { (state_badge(ctx, issue)) }
                             div.issue-main {
-                                a.issue-title href=(issue_url(&view, issue.number)) { (issue.title) }
+                                a.issue-title href=(row_url(issue.number)) { (issue.title) }
+                                @if let Some(p) = pull {
+                                    " " span.muted.small.pull-branches { code { (p.head_branch) } " → " code { (p.base_branch) } }
+                                }
                                 @if let Some(labels) = labels_of.get(&issue.id) {
                                     " "
                                     span.labels { @for l in labels { a href=(q.url(&base, &[("labels", &l.id.to_string()), ("page", "")])) { (label_badge(l)) } } }
                                 }
                                 div.muted.small {
                                     "#" (issue.number) " · "
-                                    (ctx.t("issue.list.opened")) " " (time_ago_ms(&ctx, issue.created_at)) " · "
-                                    (person_link(&ctx, issue.author.as_ref()))
+                                    (ctx.t("issue.list.opened")) " " (time_ago_ms(ctx, issue.created_at)) " · "
+                                    (person_link(ctx, issue.author.as_ref()))
                                     @if let Some(title) = issue.milestone_id.and_then(|m| milestone_titles.get(&m)) {
                                         " · " (ctx.t("issue.field.milestone")) ": " (title)
                                     }
                                     @if let Some(people) = assignees_of.get(&issue.id) {
                                         " · " (ctx.t("issue.field.assignees")) ": "
-                                        @for (i, p) in people.iter().enumerate() { @if i > 0 { ", " } (person_link(&ctx, Some(p))) }
+                                        @for (i, p) in people.iter().enumerate() { @if i > 0 { ", " } (person_link(ctx, Some(p))) }
                                     }
                                 }
                             }
@@ -615,10 +690,21 @@ pub async fn show(
     ctx: Ctx,
     Path((owner, name, number)): Path<(String, String, String)>,
     Query(vq): Query<ViewQuery>,
-) -> WebResult<Markup> {
+) -> WebResult<Response> {
     let view = view_of(&state, &ctx, &owner, &name).await?;
     let issue = issue_of(&state, &view, &number).await?;
-    issue_page(
+    if issue.is_pull {
+        // As Gitea: a pull request's number under /issues leads to its conversation.
+        let mut to = conversation_url(&view, &issue);
+        if !vq.quote.is_empty() {
+            to.push_str(&format!(
+                "?quote={}",
+                form_urlencoded::byte_serialize(vq.quote.as_bytes()).collect::<String>()
+            ));
+        }
+        return Ok(Redirect::to(&to).into_response());
+    }
+    Ok(issue_page(
         &state,
         &ctx,
         &view,
@@ -626,12 +712,24 @@ pub async fn show(
         &vq.quote,
         "",
         &FormErrors::default(),
+        None,
     )
-    .await
+    .await?
+    .into_response())
 }
 
-#[allow(clippy::too_many_lines)]
-async fn issue_page(
+/// What a pull request's conversation adds to the issue page.
+pub(crate) struct PullParts {
+    /// Replaces the open/closed badge (draft, merged).
+    pub badge: Markup,
+    /// Under the title: branches and the Conversation / Commits / Files tabs.
+    pub subhead: Markup,
+    /// Above the comment form: the merge box.
+    pub merge_box: Markup,
+}
+
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
+pub(crate) async fn issue_page(
     state: &AppState,
     ctx: &Ctx,
     view: &RepoView,
@@ -639,6 +737,7 @@ async fn issue_page(
     quote: &str,
     draft: &str,
     errors: &FormErrors,
+    pull: Option<&PullParts>,
 ) -> WebResult<Markup> {
     let comments = state.store.comments(issue.id).await?;
     let mut events = Vec::new();
@@ -714,8 +813,16 @@ async fn issue_page(
     } else {
         Default::default()
     };
-    let header = repo_header(state, ctx, &view.repo, RepoTab::Issues).await?;
-    let signin = format!("/user/login?next={}", crate::pages::code::enc(&url));
+    let tab = if issue.is_pull {
+        RepoTab::Pulls
+    } else {
+        RepoTab::Issues
+    };
+    let header = repo_header(state, ctx, &view.repo, tab).await?;
+    let signin = format!(
+        "/user/login?next={}",
+        crate::pages::code::enc(&conversation_url(view, issue))
+    );
     Ok(page(
         ctx,
         &format!("{} · #{}", issue.title, issue.number),
@@ -727,13 +834,14 @@ async fn issue_page(
                     span.muted { "#" (issue.number) }
                 }
                 div.issue-meta {
-                    (state_badge(ctx, issue)) " "
+                    @if let Some(p) = pull { (p.badge) } @else { (state_badge(ctx, issue)) } " "
                     (person_link(ctx, issue.author.as_ref())) " "
                     (ctx.t("issue.opened")) " " (time_ago_ms(ctx, issue.created_at))
                     " · " (ctx.tf(if issue.comment_count == 1 { "issue.comment_count_one" } else { "issue.comment_count" }, &[("n", &issue.comment_count.to_string())]))
                     @if may_edit { " · " a href=(format!("{url}/edit")) id="edit-issue" { (ctx.t("issue.edit")) } }
                 }
             }
+            @if let Some(p) = pull { (p.subhead) }
             @if issue.is_locked {
                 div.notice role="note" id="locked-notice" { (ctx.t("issue.locked_notice")) }
             }
@@ -769,6 +877,7 @@ async fn issue_page(
                             Entry::Event(e) => { (event_line(ctx, view, e)) }
                         }
                     }
+                    @if let Some(p) = pull { (p.merge_box) }
                     section id="reply" {
                         @if may_comment {
                             form.stack method="post" action=(format!("{url}/comments")) id="comment-form" novalidate {
@@ -975,7 +1084,7 @@ async fn load_issue(
 }
 
 fn back_to(view: &RepoView, issue: &Issue) -> Response {
-    Redirect::to(&issue_url(view, issue.number)).into_response()
+    Redirect::to(&conversation_url(view, issue)).into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -1008,11 +1117,15 @@ pub async fn comment(
                 if !form_errors(&e, &mut errors) {
                     return Err(refused(&e, &ctx.path));
                 }
-                return Ok((
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    issue_page(&state, &ctx, &view, &issue, "", &form.body, &errors).await?,
-                )
-                    .into_response());
+                let page = if issue.is_pull {
+                    crate::pages::pulls::conversation(
+                        &state, &ctx, &view, &issue, "", &form.body, &errors, None,
+                    )
+                    .await?
+                } else {
+                    issue_page(&state, &ctx, &view, &issue, "", &form.body, &errors, None).await?
+                };
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
             }
         }
     }
@@ -1027,7 +1140,7 @@ pub async fn comment(
             .await
             .map_err(|e| refused(&e, &ctx.path))?;
     }
-    let mut to = issue_url(&view, issue.number);
+    let mut to = conversation_url(&view, &issue);
     if let Some(id) = comment_id {
         to.push_str(&format!("#comment-{id}"));
     }
@@ -1099,7 +1212,7 @@ fn triage_result(
     issue: &Issue,
     r: Result<Issue, IssueError>,
 ) -> WebResult<Response> {
-    let url = issue_url(view, issue.number);
+    let url = conversation_url(view, issue);
     match r {
         Ok(_) => Ok(Redirect::to(&url).into_response()),
         Err(IssueError::Unknown(what)) => Ok(flash_redirect(
@@ -1389,7 +1502,7 @@ pub async fn edit_comment(
     {
         Ok(c) => Ok(Redirect::to(&format!(
             "{}#comment-{}",
-            issue_url(&view, issue.number),
+            conversation_url(&view, &issue),
             c.id
         ))
         .into_response()),
@@ -1412,7 +1525,7 @@ pub async fn delete_comment(
         &ctx,
         FlashKind::Success,
         "issue.comment_deleted",
-        &issue_url(&view, issue.number),
+        &conversation_url(&view, &issue),
     ))
 }
 

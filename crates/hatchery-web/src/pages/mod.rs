@@ -17,6 +17,7 @@ pub mod language;
 pub mod org;
 pub mod profile;
 pub mod protection;
+pub mod pulls;
 pub mod repo;
 pub mod robots;
 pub mod settings;

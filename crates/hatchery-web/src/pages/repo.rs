@@ -53,6 +53,7 @@ pub fn clone_url(ctx: &Ctx, repo: &Repo) -> String {
 pub enum RepoTab {
     Code,
     Issues,
+    Pulls,
     Commits,
     Branches,
     Tags,
@@ -75,6 +76,8 @@ pub async fn repo_header(
     let (open_issues, _) = state.store.issue_counts(repo.id).await?;
     let issues_tab = format!("{} {open_issues}", ctx.t("repo.tab.issues"));
     let issues_tab = issues_tab.as_str();
+    let (open_pulls, _) = state.store.pull_counts(repo.id).await?;
+    let pulls_tab = format!("{} {open_pulls}", ctx.t("pulls.tab"));
     let mut items = vec![
         (
             ctx.t("repo.tab.code"),
@@ -85,6 +88,11 @@ pub async fn repo_header(
             issues_tab,
             format!("{base}/issues"),
             active == RepoTab::Issues,
+        ),
+        (
+            pulls_tab.as_str(),
+            format!("{base}/pulls"),
+            active == RepoTab::Pulls,
         ),
         (
             ctx.t("repo.tab.commits"),
@@ -455,6 +463,8 @@ async fn settings_page(
                 a href=(format!("{base}/hooks")) { (ctx.t("webhooks.title")) }
                 " · "
                 a href=(format!("{base}/branches")) { (ctx.t("protection.title")) }
+                " · "
+                a href=(format!("{base}/merge")) id="merge-settings-link" { (ctx.t("prweb.settings.title")) }
             }
             section.card {
                 h2 style="margin-top:0" { (ctx.t("repo.settings.general")) }
