@@ -306,6 +306,32 @@ async fn the_web_forks_shows_forked_from_and_lists_forks() {
             StatusCode::NOT_FOUND
         );
 
+        // The pull-request form offers the fork's branches as owner:branch; one with
+        // nothing new is refused on the form.
+        let new_pull = bob.get("/ada/tool/pulls/new").await;
+        assert_eq!(new_pull.status, StatusCode::OK, "[{l}]");
+        new_pull.assert_contains("<option value=\"bob:main\"");
+        let r = bob
+            .post_form(
+                "/ada/tool/pulls/new",
+                &[("base", "main"), ("head", "bob:main"), ("title", "x")],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        r.assert_contains("id=\"pull-new-form\"");
+        let r = bob
+            .post_form(
+                "/ada/tool/pulls/new",
+                &[("base", "main"), ("head", "eve:main"), ("title", "x")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+
         // Chinese.
         bob.set_cookie("hatchery_lang", "zh-CN");
         let zh = bob.get("/bob/tool").await;

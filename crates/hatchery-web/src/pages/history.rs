@@ -963,6 +963,7 @@ pub async fn compare(
                     &ctx,
                     &format!("{}/pulls/new", repo_base(&repo)),
                     &names,
+                    &names,
                     &base_name,
                     &head_name,
                     &title,

@@ -101,6 +101,7 @@ pub(crate) fn open_form(
     ctx: &Ctx,
     action: &str,
     branches: &[String],
+    heads: &[String],
     base: &str,
     head: &str,
     title: &str,
@@ -109,11 +110,13 @@ pub(crate) fn open_form(
     errors: &FormErrors,
 ) -> Markup {
     let branch_select = |name: &'static str, label: &'static str, chosen: &str| {
+        // The head may also be a fork's branch (`owner:branch`).
+        let choices = if name == "head" { heads } else { branches };
         html! {
             label.field {
                 span { (ctx.t(label)) }
                 select name=(name) id=(format!("f-{name}")) {
-                    @for b in branches {
+                    @for b in choices {
                         option value=(b) selected[b == chosen] { (b) }
                     }
                 }
@@ -165,13 +168,18 @@ async fn new_page(
 ) -> WebResult<Markup> {
     let header = repo_header(state, ctx, &view.repo, RepoTab::Pulls).await?;
     let branches = branch_names(state, view).await?;
+    // The head may be a branch of a readable fork (or of the parent): `owner:branch`.
+    let heads = state
+        .forge
+        .pull_head_choices(ctx.actor(), &view.repo)
+        .await?;
     let base = if form.base.is_empty() {
         view.repo.default_branch.clone()
     } else {
         form.base.clone()
     };
     let head = if form.head.is_empty() {
-        branches
+        heads
             .iter()
             .find(|b| **b != base)
             .cloned()
@@ -192,11 +200,15 @@ async fn new_page(
         html! {
             (header)
             h2 { (ctx.t("prweb.new.title")) }
-            p.muted { (ctx.t("prweb.new.hint")) " " a href=(compare) id="pull-compare-link" { (ctx.t("prweb.new.see_changes")) } }
-            @if branches.len() < 2 {
+            p.muted {
+                (ctx.t("prweb.new.hint"))
+                // The compare page shows this repository's branches only.
+                @if !head.contains(':') { " " a href=(compare) id="pull-compare-link" { (ctx.t("prweb.new.see_changes")) } }
+            }
+            @if heads.len() < 2 {
                 div.empty id="pull-no-branches" { (ctx.t("prweb.new.no_branches")) }
             } @else {
-                (open_form(ctx, &format!("{}/new", pulls_url(view)), &branches, &base, &head, &form.title, &form.body, form.draft, errors))
+                (open_form(ctx, &format!("{}/new", pulls_url(view)), &branches, &heads, &base, &head, &form.title, &form.body, form.draft, errors))
             }
         },
     ))
