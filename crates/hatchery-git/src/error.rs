@@ -39,6 +39,9 @@ pub enum Error {
         /// The configured limit.
         limit: u64,
     },
+    /// A push was still being received when its time was up (`ReceiveOptions::deadline`).
+    #[error("the push took longer than this server allows")]
+    PushTimedOut,
     /// A pushed pack could not be read or indexed.
     #[error("invalid pack: {0}")]
     InvalidPack(String),

@@ -73,7 +73,7 @@ pub use pack::{
     ShallowUpdate,
 };
 pub use pushed::PushedCommit;
-pub use receive::{MigratedPack, Quarantine, ReceiveOptions, ReceivedPack};
+pub use receive::{MigratedPack, Quarantine, ReceiveOptions, ReceivedPack, remove_crash_leftovers};
 pub use refs::{RefUpdate, RefUpdateError, validate_ref_name};
 pub use repo::{Head, InitialCommit, Object, ObjectKind, Ref, Repository, Signature};
 pub use snapshot::{SnapshotEntry, SnapshotStats, snapshot_repository};

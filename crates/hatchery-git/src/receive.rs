@@ -1,8 +1,12 @@
 //! Receiving pushed packs: quarantine, connectivity check, migration.
 
+use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use gix::ObjectId;
 use gix::hashtable::HashSet;
@@ -17,6 +21,9 @@ pub struct ReceiveOptions {
     pub max_pack_bytes: Option<u64>,
     /// Refuse single objects that decompress to more than this many bytes.
     pub max_object_bytes: Option<usize>,
+    /// Give up at this instant (`git.max_push_secs` after the push began): reading and
+    /// indexing stop, the quarantine is removed and [`Error::PushTimedOut`] is returned.
+    pub deadline: Option<Instant>,
 }
 
 /// Statistics of a received pack, see [`Quarantine::received`].
@@ -64,15 +71,44 @@ impl MigratedPack {
 
 static QUARANTINE_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Names of the quarantine directories of pushes running in this process (names are unique:
+/// process id, counter, time). [`remove_crash_leftovers`] never touches these, whatever
+/// their age.
+static LIVE_QUARANTINES: Mutex<BTreeSet<OsString>> = Mutex::new(BTreeSet::new());
+
+fn set_live(dir: &Path, live: bool) {
+    let (Some(name), Ok(mut set)) = (dir.file_name(), LIVE_QUARANTINES.lock()) else {
+        return;
+    };
+    if live {
+        set.insert(name.to_owned());
+    } else {
+        set.remove(name);
+    }
+}
+
+fn is_live(name: &std::ffi::OsStr) -> bool {
+    LIVE_QUARANTINES.lock().is_ok_and(|set| set.contains(name))
+}
+
 struct LimitedReader<'a> {
     inner: &'a mut dyn Read,
     read: u64,
     limit: Option<u64>,
     exceeded: &'a AtomicBool,
+    deadline: Option<Instant>,
+    timed_out: &'a AtomicBool,
 }
 
 impl Read for LimitedReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            self.timed_out.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the push took longer than this server allows",
+            ));
+        }
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         if let Some(limit) = self.limit
@@ -103,6 +139,7 @@ impl Repository {
             .unwrap_or(0);
         let dir = objects.join(format!("incoming-{}-{n}-{nanos}", std::process::id()));
         std::fs::create_dir(&dir)?;
+        set_live(&dir, true);
         let mut quarantine = Quarantine {
             repo: self.clone(),
             dir: dir.clone(),
@@ -118,17 +155,35 @@ impl Repository {
         )?;
 
         let exceeded = AtomicBool::new(false);
+        let timed_out = AtomicBool::new(false);
         let mut limited = LimitedReader {
             inner: pack,
             read: 0,
             limit: options.max_pack_bytes,
             exceeded: &exceeded,
+            deadline: options.deadline,
+            timed_out: &timed_out,
         };
         let main = self.local();
         let interrupt = AtomicBool::new(false);
-        let outcome = {
+        let outcome = std::thread::scope(|scope| {
+            // Indexing a large pack after its last byte arrived also counts: a watchdog
+            // interrupts it at the deadline.
+            let (finished, watch) = std::sync::mpsc::channel::<()>();
+            if let Some(deadline) = options.deadline {
+                let (interrupt, timed_out) = (&interrupt, &timed_out);
+                scope.spawn(move || {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                        watch.recv_timeout(left)
+                    {
+                        timed_out.store(true, Ordering::Relaxed);
+                        interrupt.store(true, Ordering::Relaxed);
+                    }
+                });
+            }
             let mut reader = std::io::BufReader::with_capacity(64 * 1024, &mut limited);
-            gix_pack::Bundle::write_to_directory(
+            let outcome = gix_pack::Bundle::write_to_directory(
                 &mut reader as &mut dyn BufRead,
                 Some(&dir.join("pack")),
                 &mut gix::progress::Discard,
@@ -140,8 +195,15 @@ impl Repository {
                     alloc_limit_bytes: options.max_object_bytes,
                     ..Default::default()
                 },
-            )
-        };
+            );
+            drop(finished);
+            outcome
+        });
+        if timed_out.load(Ordering::Relaxed)
+            || options.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            return Err(Error::PushTimedOut);
+        }
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
@@ -267,6 +329,7 @@ impl Quarantine {
         }
         self.done = true;
         let _ = std::fs::remove_dir_all(&self.dir);
+        set_live(&self.dir, false);
         Ok(MigratedPack { moved })
     }
 }
@@ -275,6 +338,7 @@ impl Drop for Quarantine {
     fn drop(&mut self) {
         if !self.done {
             let _ = std::fs::remove_dir_all(&self.dir);
+            set_live(&self.dir, false);
         }
     }
 }
@@ -351,12 +415,14 @@ pub(crate) fn make_read_only(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Remove quarantine directories left behind by crashed pushes (older than `age`).
-pub(crate) fn remove_stale_quarantines(objects: &Path, age: std::time::Duration) -> Result<usize> {
+/// Remove quarantine directories left behind by crashed pushes (older than `age`), except
+/// those of pushes running in this process.
+pub(crate) fn remove_stale_quarantines(objects: &Path, age: Duration) -> Result<usize> {
     let mut removed = 0;
     for entry in std::fs::read_dir(objects)? {
         let entry = entry?;
-        if !entry.file_name().to_string_lossy().starts_with("incoming-") {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("incoming-") || is_live(&name) {
             continue;
         }
         let old = entry
@@ -370,4 +436,19 @@ pub(crate) fn remove_stale_quarantines(objects: &Path, age: std::time::Duration)
         }
     }
     Ok(removed)
+}
+
+/// Removes what a push killed mid-way (a crash, `kill -9`) leaves in the bare repository at
+/// `repo_dir`: receive quarantines (`objects/incoming-*`) whose directory was last changed
+/// more than `age` ago. With `age` at least the longest a push may take
+/// ([`ReceiveOptions::deadline`]), no running push — of this server or another one sharing
+/// the repositories — owns such a directory; those of pushes running in this process are
+/// skipped regardless. Returns how many were removed. Works on the directory alone (no
+/// repository is opened), so a broken repository is cleaned too.
+pub fn remove_crash_leftovers(repo_dir: &Path, age: Duration) -> Result<usize> {
+    let objects = repo_dir.join("objects");
+    match remove_stale_quarantines(&objects, age) {
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        other => other,
+    }
 }

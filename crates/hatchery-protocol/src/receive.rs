@@ -65,6 +65,9 @@ pub struct ReceivePackOptions {
     pub deny_non_fast_forwards: bool,
     /// Refuse deleting the branch HEAD points at (git's `receive.denyDeleteCurrent`).
     pub deny_delete_current: bool,
+    /// Abort a push still running at this instant (`git.max_push_secs`): the pack is
+    /// dropped, no ref moves, and the client is told.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Default for ReceivePackOptions {
@@ -74,6 +77,7 @@ impl Default for ReceivePackOptions {
             max_object_bytes: None,
             deny_non_fast_forwards: false,
             deny_delete_current: true,
+            deadline: None,
         }
     }
 }
@@ -184,12 +188,14 @@ fn process(
             &ReceiveOptions {
                 max_pack_bytes: options.max_pack_bytes,
                 max_object_bytes: options.max_object_bytes,
+                deadline: options.deadline,
             },
         ) {
             Ok(q) => Some(q),
             Err(
-                e
-                @ (hatchery_git::Error::PackTooLarge { .. } | hatchery_git::Error::InvalidPack(_)),
+                e @ (hatchery_git::Error::PackTooLarge { .. }
+                | hatchery_git::Error::InvalidPack(_)
+                | hatchery_git::Error::PushTimedOut),
             ) => {
                 outcome.unpack_error = Some(e.to_string());
                 None
@@ -207,7 +213,7 @@ fn process(
         outcome.objects_received = q.received().objects;
     }
     if let Some(err) = &outcome.unpack_error {
-        let reason = if err.contains("maximum allowed size") {
+        let reason = if err.contains("maximum allowed size") || err.contains("longer than") {
             err.clone()
         } else {
             "unpacker error".to_owned()
@@ -238,6 +244,17 @@ fn process(
             if p.error.is_none() {
                 p.error = Some("atomic push failure".into());
             }
+        }
+    }
+    // Checking connectivity and asking the hook take time too: past the deadline nothing
+    // moves.
+    if options
+        .deadline
+        .is_some_and(|d| std::time::Instant::now() >= d)
+    {
+        let reason = hatchery_git::Error::PushTimedOut.to_string();
+        for p in &mut pending {
+            p.error.get_or_insert_with(|| reason.clone());
         }
     }
     let accepted: Vec<usize> = (0..pending.len())

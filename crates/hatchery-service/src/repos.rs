@@ -32,7 +32,7 @@ impl RepoRoot {
             .join(format!("{}.git", name.to_ascii_lowercase()))
     }
 
-    fn trash(&self) -> PathBuf {
+    pub(crate) fn trash(&self) -> PathBuf {
         self.0.join(".trash")
     }
 }

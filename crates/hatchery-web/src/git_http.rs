@@ -218,7 +218,7 @@ pub async fn upload_pack(
         return internal(lang, &"pack semaphore closed");
     };
     let version = protocol_version(&headers);
-    let mut input = request_reader(&headers, body);
+    let mut input = request_reader(&headers, body, None);
     let forge_state = state.clone();
     stream_response(Service::UploadPack.result_content_type(), move |out| {
         let _permit = permit;
@@ -310,9 +310,13 @@ pub async fn receive_pack(
     let Ok(permit) = state.pack_permits.clone().acquire_owned().await else {
         return internal(lang, &"pack semaphore closed");
     };
-    let mut input = request_reader(&headers, body);
+    // `git.max_push_secs`: a push still running then is aborted (its quarantine removed,
+    // no ref moved, the client told), so older quarantines are crash leftovers.
+    let deadline = std::time::Instant::now() + state.cfg.max_push;
+    let mut input = request_reader(&headers, body, Some(deadline));
     let options = ReceivePackOptions {
         max_pack_bytes: Some(state.cfg.max_push_bytes),
+        deadline: Some(deadline),
         ..ReceivePackOptions::default()
     };
     let rules = match state.forge.push_rules(&repo, caller.actor).await {
@@ -433,12 +437,36 @@ pub async fn maintain(state: AppState, repo: Repo) {
 }
 
 /// A blocking reader over the request body, gzip-decoded when the client compressed it
-/// (git does for large negotiation requests).
-fn request_reader(headers: &HeaderMap, body: Body) -> Box<dyn Read + Send> {
+/// (git does for large negotiation requests). Past `deadline` it fails with a time-out,
+/// even when the client has stopped sending.
+fn request_reader(
+    headers: &HeaderMap,
+    body: Body,
+    deadline: Option<std::time::Instant>,
+) -> Box<dyn Read + Send> {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(8);
     tokio::spawn(async move {
         let mut body = body;
-        while let Some(frame) = body.frame().await {
+        loop {
+            let frame = match deadline {
+                None => body.frame().await,
+                Some(d) => {
+                    let d = tokio::time::Instant::from_std(d);
+                    match tokio::time::timeout_at(d, body.frame()).await {
+                        Ok(frame) => frame,
+                        Err(_) => {
+                            let _ = tx
+                                .send(Err(std::io::Error::new(
+                                    std::io::ErrorKind::TimedOut,
+                                    "the push took longer than this server allows",
+                                )))
+                                .await;
+                            break;
+                        }
+                    }
+                }
+            };
+            let Some(frame) = frame else { break };
             let item = match frame {
                 Ok(f) => match f.into_data() {
                     Ok(d) => Ok(d),

@@ -612,8 +612,9 @@ pub async fn serve(
     .await
 }
 
-/// Periodic housekeeping: expired sessions and stale sign-in counters are deleted. Safe
-/// with several servers on one database (each deletion is idempotent).
+/// Periodic housekeeping: expired sessions and stale sign-in counters are deleted, crash
+/// leftovers on disk removed. Safe with several servers on one database and one
+/// repositories folder (each deletion is idempotent).
 /// How often every active incubator project's checklist is evaluated, besides after pushes.
 const CHECKLIST_EVERY_HOURS: u64 = 6;
 
@@ -666,6 +667,28 @@ pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
             if let Err(e) = store.throttle_prune(before).await {
                 tracing::warn!(error = %e, "pruning sign-in counters failed");
                 failures.push(format!("pruning sign-in counters failed: {e}"));
+            }
+            // Crash leftovers: quarantines of pushes killed mid-way and half-built
+            // repositories, once older than the longest push allowed.
+            let upkeep = forge_state.clone();
+            let age = forge_state.cfg.max_push;
+            match tokio::task::spawn_blocking(move || {
+                upkeep.forge.remove_crash_leftovers_blocking(age)
+            })
+            .await
+            {
+                Ok(done) if done != hatchery_service::maintenance::Leftovers::default() => {
+                    tracing::info!(
+                        quarantines = done.quarantines,
+                        trash = done.trash,
+                        "removed crash leftovers"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "removing crash leftovers panicked");
+                    failures.push(format!("removing crash leftovers failed: {e}"));
+                }
             }
             let now = hatchery_store::now_ms();
             let failure = (!failures.is_empty()).then(|| failures.join("; "));

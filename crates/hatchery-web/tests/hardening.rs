@@ -638,3 +638,62 @@ async fn csrf_tokens_from_another_session_are_refused() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
     }
 }
+
+/// `git.max_push_secs` is enforced: a push still running then (here a client that stops
+/// sending in the middle of its pack) is aborted with an error for the client, its
+/// quarantine is removed and no ref moves.
+#[tokio::test]
+async fn a_push_that_takes_too_long_is_aborted() {
+    use axum::body::{Body, Bytes};
+    use axum::http::Request;
+    for mut app in
+        TestApp::all_with(|cfg| cfg.max_push = std::time::Duration::from_millis(300)).await
+    {
+        let l = app.label().to_owned();
+        app.sign_up("yann").await;
+        let r = support::api(
+            &mut app,
+            "POST",
+            "/api/v1/user/repos",
+            Some("yann"),
+            Some(r#"{"name":"slow"}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+
+        let line = format!(
+            "{} {} refs/heads/main\0report-status\n",
+            "0".repeat(40),
+            "1".repeat(40)
+        );
+        let mut first = format!("{:04x}{line}0000", line.len() + 4).into_bytes();
+        // A pack header announcing one object, and then nothing more.
+        first.extend_from_slice(b"PACK\0\0\0\x02\0\0\0\x01");
+        let (mut tx, body) = http_body_util::channel::Channel::<Bytes, std::io::Error>::new(2);
+        tx.send_data(Bytes::from(first)).await.unwrap();
+        let req = Request::post("/yann/slow.git/git-receive-pack")
+            .header("content-type", "application/x-git-receive-pack-request")
+            .header("authorization", basic("yann", PASSWORD))
+            .body(Body::new(body))
+            .unwrap();
+        let r = app.send(req).await;
+        drop(tx);
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        r.assert_contains("unpack the push took longer than this server allows");
+        r.assert_contains("ng refs/heads/main");
+
+        let path = app.repos_dir.path().join("yann").join("slow.git");
+        let left: Vec<_> = std::fs::read_dir(path.join("objects"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with("incoming-"))
+            .collect();
+        assert!(left.is_empty(), "[{l}] quarantine removed: {left:?}");
+        let git = hatchery_git::Repository::open(&path).unwrap();
+        assert_eq!(
+            git.find_ref("refs/heads/main").unwrap(),
+            None,
+            "[{l}] no ref moved"
+        );
+    }
+}

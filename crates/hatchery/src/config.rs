@@ -1414,9 +1414,10 @@ const KEYS: &[KeySpec] = &[
         "git.max_push_secs",
         Int,
         Literal("3600"),
-        "Longest a push may take, in seconds; a slower one is cut off. The hourly upkeep \
-         removes quarantine directories (objects/incoming-*) older than this, which only a \
-         crashed server leaves behind.",
+        "Longest a push may take, in seconds; a slower one is aborted (the client gets an \
+         error, no ref moves). The hourly upkeep removes quarantine directories \
+         (objects/incoming-*) and half-built repositories (.trash/new-*) older than this, \
+         which only a crashed server leaves behind.",
     ),
     key(
         "webhook.allowed_hosts",
