@@ -227,6 +227,12 @@ async fn a_contributor_without_write_access_merges_through_a_fork() {
         assert_eq!(r.status, 200, "[{l}] {}", r.text);
         assert_eq!(r.json[0]["filename"], "parser.rs", "[{l}]");
 
+        // The request's page names the fork's branch without linking into the parent.
+        let page = get(&server, &format!("/ada/tool/pulls/{n}"), Auth::None).await;
+        assert_eq!(page.status, 200, "[{l}]");
+        assert!(page.text.contains("feature"), "[{l}]");
+        assert!(!page.text.contains("/ada/tool/tree/feature"), "[{l}]");
+
         // Bob may not merge; Ada does, and the parent is whole.
         let merge = format!("{api}/{n}/merge");
         let r = call(&server, "POST", &merge, bob, Some(json!({"Do": "merge"}))).await;

@@ -364,7 +364,12 @@ fn subhead(
     };
     html! {
         p.pull-branches id="pull-branches" {
-            (ctx.t("prweb.wants_merge")) " " (branch(&pull.head_branch)) " → " (branch(&pull.base_branch))
+            (ctx.t("prweb.wants_merge")) " "
+            // A fork's branch is not in this repository: named, not linked (the fork may
+            // be private).
+            @if pull.head_repo_id == Some(view.repo.id) { (branch(&pull.head_branch)) }
+            @else { code.branch { (pull.head_branch) } }
+            " → " (branch(&pull.base_branch))
         }
         nav.tabs.pull-tabs id="pull-tabs" {
             a.active[active == PullTab::Conversation] href=(url) id="tab-conversation" { (ctx.t("prweb.tab.conversation")) }
