@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
-use gix::diff::blob::{Algorithm, Diff as LineDiff, InternedInput};
+use gix::diff::blob::{Algorithm, Diff as LineDiff, InternedInput, Token};
 use gix::objs::tree::EntryMode;
+use std::collections::HashMap;
 
 use crate::browse::{EntryKind, Person, person};
 use crate::error::git;
@@ -54,6 +55,9 @@ pub struct DiffOptions {
     pub find_renames: bool,
     /// Also detect copies from modified files (off in git's default).
     pub find_copies: bool,
+    /// Compare lines with all whitespace removed, as `git diff -w` does; the lines shown
+    /// are still the files' own.
+    pub ignore_whitespace: bool,
 }
 
 impl Default for DiffOptions {
@@ -66,6 +70,7 @@ impl Default for DiffOptions {
             context_lines: 3,
             find_renames: true,
             find_copies: false,
+            ignore_whitespace: false,
         }
     }
 }
@@ -468,16 +473,47 @@ fn function_line(line: &[u8]) -> Option<Vec<u8>> {
 /// Line-diff two contents into unified hunks with `context` lines.
 struct TextDiff<'a> {
     input: InternedInput<&'a [u8]>,
+    /// The lines as they are in the files when `input` compares them with whitespace
+    /// removed (`None`: `input`'s own tokens are the lines).
+    shown: Option<(Vec<Token>, Vec<Token>)>,
     additions: u32,
     deletions: u32,
     hunks: Vec<RawHunk>,
 }
 
-fn text_diff<'a>(old: &'a [u8], new: &'a [u8], context: u32) -> TextDiff<'a> {
-    let input = InternedInput::new(
+/// Gives lines that differ only in whitespace one token, keeping the original tokens to
+/// show. The interner still holds every original line, so showing needs no copies.
+fn ignore_whitespace(input: &mut InternedInput<&[u8]>) -> (Vec<Token>, Vec<Token>) {
+    let shown = (input.before.clone(), input.after.clone());
+    let mut canonical: HashMap<Vec<u8>, Token> = HashMap::new();
+    let mut map = Vec::with_capacity(input.interner.num_tokens() as usize);
+    for t in 0..input.interner.num_tokens() {
+        let token = Token::from(t);
+        let squeezed: Vec<u8> = input.interner[token]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        map.push(*canonical.entry(squeezed).or_insert(token));
+    }
+    for t in input.before.iter_mut().chain(input.after.iter_mut()) {
+        *t = map[u32::from(*t) as usize];
+    }
+    shown
+}
+
+fn text_diff<'a>(
+    old: &'a [u8],
+    new: &'a [u8],
+    context: u32,
+    whitespace_blind: bool,
+) -> TextDiff<'a> {
+    let mut input = InternedInput::new(
         gix::diff::blob::sources::byte_lines(old),
         gix::diff::blob::sources::byte_lines(new),
     );
+    let shown = whitespace_blind.then(|| ignore_whitespace(&mut input));
+    let before_shown = shown.as_ref().map_or(&input.before, |s| &s.0);
     let mut diff = LineDiff::compute(Algorithm::Myers, &input);
     diff.postprocess_lines(&input);
     let changes: Vec<gix::diff::blob::Hunk> = diff.hunks().collect();
@@ -504,7 +540,7 @@ fn text_diff<'a>(old: &'a [u8], new: &'a [u8], context: u32) -> TextDiff<'a> {
         let new_start = first.after.start - lead;
         let mut l = i64::from(old_start) - 1;
         while l > searched_to {
-            if let Some(f) = function_line(input.interner[input.before[l as usize]]) {
+            if let Some(f) = function_line(input.interner[before_shown[l as usize]]) {
                 function = Some(f);
                 break;
             }
@@ -550,6 +586,7 @@ fn text_diff<'a>(old: &'a [u8], new: &'a [u8], context: u32) -> TextDiff<'a> {
         additions: diff.count_additions(),
         deletions: diff.count_removals(),
         input,
+        shown,
         hunks,
     }
 }
@@ -568,10 +605,12 @@ fn strip_newline(line: &[u8]) -> (&[u8], bool) {
 
 impl TextDiff<'_> {
     fn old_line(&self, i: u32) -> &[u8] {
-        self.input.interner[self.input.before[i as usize]]
+        let tokens = self.shown.as_ref().map_or(&self.input.before, |s| &s.0);
+        self.input.interner[tokens[i as usize]]
     }
     fn new_line(&self, i: u32) -> &[u8] {
-        self.input.interner[self.input.after[i as usize]]
+        let tokens = self.shown.as_ref().map_or(&self.input.after, |s| &s.1);
+        self.input.interner[tokens[i as usize]]
     }
     fn line_bytes(&self, kind: LineKind, o: u32, n: u32) -> &[u8] {
         match kind {
@@ -703,7 +742,8 @@ fn diff_trees(
                     if crate::browse::is_binary(&old) || crate::browse::is_binary(&new) {
                         file.is_binary = true;
                     } else {
-                        let td = text_diff(&old, &new, options.context_lines);
+                        let td =
+                            text_diff(&old, &new, options.context_lines, options.ignore_whitespace);
                         file.additions = td.additions;
                         file.deletions = td.deletions;
                         let mut file_budget = options.max_lines_per_file.min(budget);
@@ -890,7 +930,7 @@ fn patch_one(
             out.extend_from_slice(
                 format!("index {old_short}..{new_short}{mode_suffix}\n").as_bytes(),
             );
-            let td = text_diff(&old, &new, options.context_lines);
+            let td = text_diff(&old, &new, options.context_lines, options.ignore_whitespace);
             if td.hunks.is_empty() {
                 return Ok((0, 0));
             }
@@ -1295,10 +1335,40 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_blind_diffs_compare_squeezed_lines_and_show_the_real_ones() {
+        let old = b"fn a() {\n    x(1);\n    y(2);\n}\n";
+        let reindented = b"fn a() {\n\tx(1);\n\ty( 2 );\n}\n";
+        let td = text_diff(old, reindented, 3, true);
+        assert!(td.hunks.is_empty());
+        assert_eq!((td.additions, td.deletions), (0, 0));
+        assert_eq!(text_diff(old, reindented, 3, false).additions, 2);
+
+        let changed = b"fn a() {\n\tx(1);\n\tz(3);\n}\n";
+        let td = text_diff(old, changed, 3, true);
+        assert_eq!((td.additions, td.deletions), (1, 1));
+        let (hunks, _) = td.hunks(&mut usize::MAX.clone());
+        let lines: Vec<(LineKind, &str)> = hunks[0]
+            .lines
+            .iter()
+            .map(|l| (l.kind, l.text.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (LineKind::Context, "fn a() {"),
+                (LineKind::Context, "    x(1);"),
+                (LineKind::Del, "    y(2);"),
+                (LineKind::Add, "\tz(3);"),
+                (LineKind::Context, "}"),
+            ]
+        );
+    }
+
+    #[test]
     fn hunks_with_context() {
         let old = b"1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
         let new = b"1\n2\n3\n4\nfive\n6\n7\n8\n9\n10\n11\n12\n13";
-        let td = text_diff(old, new, 3);
+        let td = text_diff(old, new, 3, false);
         let mut budget = usize::MAX;
         let (hunks, cut) = td.hunks(&mut budget);
         assert!(!cut);
@@ -1322,6 +1392,7 @@ mod tests {
             b"fn a() {\n  x\n  y\n  z\n  w\n}\n",
             b"fn a() {\n  x\n  y\n  z\n  W\n}\n",
             3,
+            false,
         );
         let (hunks, _) = td.hunks(&mut usize::MAX.clone());
         assert_eq!(hunks[0].header(), "@@ -2,5 +2,5 @@ fn a() {");

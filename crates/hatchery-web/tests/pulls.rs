@@ -704,3 +704,56 @@ async fn merge_styles_are_set_in_repository_settings() {
         assert_eq!(subject.trim(), "Squashed feature", "[{l}]");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_files_page_can_hide_whitespace_changes() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        let bare = create_repo(&mut app, "ws", false).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let work = dir.path().join("work");
+        git(
+            dir.path(),
+            &["clone", "-q", bare.to_str().expect("utf-8"), "work"],
+        );
+        commit(&work, "code.txt", "fn a() {\n    x();\n}\n", "Code");
+        git(&work, &["checkout", "-q", "-b", "tabs"]);
+        write(&work, "code.txt", "fn a() {\n\tx();\n}\n");
+        commit(&work, "real.txt", "a real change\n", "Tabs, and a file");
+        git(&work, &["push", "-q", "origin", "main", "tabs"]);
+        let r = app
+            .post_form(
+                "/ada/ws/pulls/new",
+                &[("base", "main"), ("head", "tabs"), ("title", "Tabs")],
+            )
+            .await;
+        assert_eq!(r.location(), "/ada/ws/pulls/1", "[{l}] {}", r.body);
+
+        let all = app.get("/ada/ws/pulls/1/files").await;
+        assert_eq!(all.status, StatusCode::OK, "[{l}]");
+        all.assert_contains("\tx();");
+        all.assert_contains("a real change");
+        all.assert_contains("href=\"/ada/ws/pulls/1/files?w=1\" id=\"whitespace-toggle\"");
+
+        for path in [
+            "/ada/ws/pulls/1/files?w=1",
+            "/ada/ws/pulls/1/files?style=split&w=1",
+        ] {
+            let blind = app.get(path).await;
+            assert_eq!(blind.status, StatusCode::OK, "[{l}] {path}");
+            assert!(
+                !blind.body.contains("x();"),
+                "[{l}] {path}: a whitespace-only change has no lines:\n{}",
+                blind.body
+            );
+            blind.assert_contains("code.txt");
+            blind.assert_contains("a real change");
+        }
+        // Each toggle keeps the other choice.
+        let split = app.get("/ada/ws/pulls/1/files?style=split&w=1").await;
+        split.assert_contains("href=\"/ada/ws/pulls/1/files?w=1\" id=\"style-unified\"");
+        split
+            .assert_contains("href=\"/ada/ws/pulls/1/files?style=split\" id=\"whitespace-toggle\"");
+    }
+}

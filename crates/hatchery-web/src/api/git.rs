@@ -434,6 +434,7 @@ fn changes(git: &Git, id: Oid) -> Result<Option<Changes>, ServiceError> {
         context_lines: 0,
         find_renames: false,
         find_copies: false,
+        ignore_whitespace: false,
     };
     let Some(diff) = git.diff_against_first_parent(id, &options)? else {
         return Ok(None);

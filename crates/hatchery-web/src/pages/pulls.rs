@@ -664,6 +664,21 @@ pub async fn commits(
 pub struct FilesQuery {
     #[serde(default)]
     style: String,
+    /// `1`: whitespace-only changes hidden, as `git diff -w`.
+    #[serde(default)]
+    w: String,
+}
+
+impl FilesQuery {
+    /// The files page's address with this view's choices, one of them replaced.
+    fn url(files_url: &str, split: bool, whitespace_blind: bool) -> String {
+        match (split, whitespace_blind) {
+            (false, false) => files_url.to_owned(),
+            (true, false) => format!("{files_url}?style=split"),
+            (false, true) => format!("{files_url}?w=1"),
+            (true, true) => format!("{files_url}?style=split&w=1"),
+        }
+    }
 }
 
 pub async fn files(
@@ -674,15 +689,21 @@ pub async fn files(
 ) -> WebResult<Markup> {
     let (view, issue, pull) = load(&state, &ctx, &owner, &name, &number).await?;
     let split = q.style == "split";
-    let cmp = comparison(&state, &view, &issue, &pull, DiffOptions::default()).await?;
+    let whitespace_blind = q.w == "1";
+    let options = DiffOptions {
+        ignore_whitespace: whitespace_blind,
+        ..DiffOptions::default()
+    };
+    let cmp = comparison(&state, &view, &issue, &pull, options).await?;
     let url = pull_url(&view, issue.number);
     let diff_html = match &cmp {
         Some(c) => {
             let key = format!(
-                "pr:{}...{}:{}:{}:{}",
+                "pr:{}...{}:{}:{}:{}:{}",
                 c.base.to_hex(),
                 c.head.to_hex(),
                 split,
+                whitespace_blind,
                 view.repo.id,
                 ctx.lang.tag()
             );
@@ -718,8 +739,9 @@ pub async fn files(
             (title_line(&ctx, &issue, &pull))
             (subhead(&ctx, &view, &issue, &pull, cmp.as_ref(), PullTab::Files))
             div.toolbar.diff-options id="diff-options" {
-                a.btn.btn-small.active[!split] href=(files_url) id="style-unified" { (ctx.t("prweb.files.unified")) }
-                a.btn.btn-small.active[split] href=(format!("{files_url}?style=split")) id="style-split" { (ctx.t("prweb.files.split")) }
+                a.btn.btn-small.active[!split] href=(FilesQuery::url(&files_url, false, whitespace_blind)) id="style-unified" { (ctx.t("prweb.files.unified")) }
+                a.btn.btn-small.active[split] href=(FilesQuery::url(&files_url, true, whitespace_blind)) id="style-split" { (ctx.t("prweb.files.split")) }
+                a.btn.btn-small.active[whitespace_blind] href=(FilesQuery::url(&files_url, split, !whitespace_blind)) id="whitespace-toggle" title=(ctx.t("prweb.files.whitespace_hint")) { (ctx.t("prweb.files.whitespace")) }
                 span.spacer {}
                 a.btn.btn-small href=(format!("{url}.diff")) id="pull-diff-link" { (ctx.t("commit.diff")) }
                 a.btn.btn-small href=(format!("{url}.patch")) id="pull-patch-link" { (ctx.t("commit.patch")) }
