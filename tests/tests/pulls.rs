@@ -176,6 +176,11 @@ async fn pull_requests_follow_their_head_branch() {
         let r = get(&server, "/api/v1/repos/ada/tool/pulls/1", eve).await;
         assert_eq!(r.status, 200, "[{l}] {}", r.text);
         assert_eq!(r.json["head"]["sha"], third.as_str(), "[{l}]");
+        // Gitea clients (tea, Renovate) look for pull requests on the repository itself.
+        let r = get(&server, "/api/v1/repos/ada/tool", eve).await;
+        assert_eq!(r.json["has_pull_requests"], true, "[{l}]");
+        assert_eq!(r.json["open_pr_counter"], 1, "[{l}]");
+        assert_eq!(r.json["open_issues_count"], 0, "[{l}] pulls are not issues");
         ok(&git(&clone, &["fetch", "-q", "origin", "+refs/pull/1/head:pr1"]).await);
         let fetched = ok(&git(&clone, &["rev-parse", "pr1"]).await)
             .trim()

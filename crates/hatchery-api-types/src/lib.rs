@@ -252,7 +252,7 @@ impl ApiRepo {
             permissions,
             has_issues: true,
             has_wiki: false,
-            has_pull_requests: false,
+            has_pull_requests: true,
             has_projects: false,
             has_releases: false,
             has_packages: false,
