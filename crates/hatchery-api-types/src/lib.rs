@@ -8,6 +8,7 @@ pub mod protection;
 pub mod pulls;
 pub mod reviews;
 
+use hatchery_core::pulls::{MergeSettings, MergeStyle};
 use hatchery_store::{Comment, Issue, Label, Milestone, Org, Person, Repo, Team, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -214,6 +215,15 @@ pub struct ApiRepo {
     pub internal: bool,
     pub object_format_name: String,
     pub topics: Vec<String>,
+    /// The merge styles the repository allows, as Gitea names them.
+    pub allow_merge_commits: bool,
+    pub allow_rebase: bool,
+    pub allow_rebase_explicit: bool,
+    pub allow_squash_merge: bool,
+    pub allow_fast_forward_only_merge: bool,
+    /// `merge`, `squash`, `rebase` or `fast-forward-only`.
+    pub default_merge_style: String,
+    pub default_delete_branch_after_merge: bool,
 }
 
 impl ApiRepo {
@@ -260,7 +270,27 @@ impl ApiRepo {
             internal: false,
             object_format_name: "sha1".to_owned(),
             topics: Vec::new(),
+            allow_merge_commits: true,
+            allow_rebase: true,
+            allow_rebase_explicit: false,
+            allow_squash_merge: true,
+            allow_fast_forward_only_merge: true,
+            default_merge_style: MergeStyle::Merge.as_str().to_owned(),
+            default_delete_branch_after_merge: false,
         }
+        .with_merge_settings(&MergeSettings::default())
+    }
+
+    /// Reports the repository's merge settings in Gitea's fields.
+    pub fn with_merge_settings(mut self, settings: &MergeSettings) -> ApiRepo {
+        let allows = |style| settings.allowed.contains(&style);
+        self.allow_merge_commits = allows(MergeStyle::Merge);
+        self.allow_rebase = allows(MergeStyle::Rebase);
+        self.allow_squash_merge = allows(MergeStyle::Squash);
+        self.allow_fast_forward_only_merge = allows(MergeStyle::FastForwardOnly);
+        self.default_merge_style = settings.default_style.as_str().to_owned();
+        self.default_delete_branch_after_merge = settings.delete_branch;
+        self
     }
 }
 

@@ -706,6 +706,22 @@ impl Forge {
         changes: Option<ChangesPayload>,
         commit_id: Option<&str>,
     ) {
+        // The payloads are large; on the heap, they do not swell every use case's future.
+        Box::pin(self.emit_issue_now(repo, sender, issue_id, event, action, changes, commit_id))
+            .await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn emit_issue_now(
+        &self,
+        repo: &Repo,
+        sender: Actor,
+        issue_id: i64,
+        event: &str,
+        action: &str,
+        changes: Option<ChangesPayload>,
+        commit_id: Option<&str>,
+    ) {
         // A pull request is an issue: the same change sends the pull-request event.
         if let Ok(Some(pull)) = self.store.pull(issue_id).await {
             let event = rules::pull_event(event);

@@ -663,6 +663,20 @@ async fn merge_styles_are_set_in_repository_settings() {
         let saved = store.merge_settings(repo.id).await.unwrap();
         assert!(saved.delete_branch, "[{l}]");
         assert_eq!(saved.default_style.as_str(), "squash", "[{l}]");
+        // The API reports them in Gitea's fields.
+        let r = support::api(&mut app, "GET", "/api/v1/repos/ada/tool", Some("ada"), None).await;
+        let json: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+        for (field, value) in [
+            ("allow_merge_commits", serde_json::json!(false)),
+            ("allow_squash_merge", serde_json::json!(true)),
+            ("allow_rebase", serde_json::json!(true)),
+            ("allow_fast_forward_only_merge", serde_json::json!(false)),
+            ("default_merge_style", serde_json::json!("squash")),
+            ("default_delete_branch_after_merge", serde_json::json!(true)),
+            ("has_pull_requests", serde_json::json!(true)),
+        ] {
+            assert_eq!(json[field], value, "[{l}] {field}");
+        }
 
         // The merge box follows.
         let r = bob

@@ -121,7 +121,9 @@ pub async fn repos_json(
 pub async fn repo_json(state: &AppState, view: &RepoView) -> ApiResult<ApiRepo> {
     let (open, _) = state.store.issue_counts(view.repo.id).await?;
     let (open_pulls, _) = state.store.pull_counts(view.repo.id).await?;
-    let mut json = ApiRepo::of(&urls(state), &view.repo, permission(view), open);
+    let merge = state.store.merge_settings(view.repo.id).await?;
+    let mut json =
+        ApiRepo::of(&urls(state), &view.repo, permission(view), open).with_merge_settings(&merge);
     json.open_pr_counter = open_pulls;
     // Only the forks the caller may read are counted: a private fork is never revealed.
     let forks = state.forge.visible_forks(view.actor, &view.repo).await?;
