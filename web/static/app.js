@@ -45,3 +45,27 @@ document.addEventListener("change", (event) => {
   window.addEventListener("hashchange", mark);
   document.addEventListener("DOMContentLoaded", mark);
 })();
+// Pull-request files: a "+" beside a line opens the comment form under it; shift-click
+// another line's "+" of the same file and side to comment on the range between them.
+(() => {
+  const KEY = "hatchery-comment-line";
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a.line-comment");
+    if (!link) return;
+    const url = new URL(link.href, location.href);
+    const where = `${location.pathname}|${url.searchParams.get("path")}|${url.searchParams.get("side")}`;
+    const line = Number(url.searchParams.get("line"));
+    let first = null;
+    try { first = JSON.parse(sessionStorage.getItem(KEY) || "null"); } catch (_) { first = null; }
+    if (event.shiftKey && first && first.where === where && first.line !== line) {
+      event.preventDefault();
+      const end = Math.max(first.line, line);
+      url.searchParams.set("line", String(end));
+      url.searchParams.set("start_line", String(Math.min(first.line, line)));
+      url.hash = url.hash.replace(/\d+$/, String(end));
+      location.href = url.toString();
+      return;
+    }
+    sessionStorage.setItem(KEY, JSON.stringify({ where, line }));
+  });
+})();

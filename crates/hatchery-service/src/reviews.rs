@@ -564,7 +564,7 @@ impl Forge {
         users: &[String],
         teams: &[String],
     ) -> Result<Vec<ReviewRequest>, ReviewError> {
-        self.may_ask_for_reviews(view, issue)?;
+        self.check_may_ask(view, issue)?;
         let targets = self.reviewer_targets(view, issue, users, teams).await?;
         let mut made = Vec::new();
         for (who, _) in &targets {
@@ -603,7 +603,7 @@ impl Forge {
         users: &[String],
         teams: &[String],
     ) -> Result<(), ReviewError> {
-        self.may_ask_for_reviews(view, issue)?;
+        self.check_may_ask(view, issue)?;
         let mut targets = Vec::new();
         for name in users.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
             let user = self
@@ -638,7 +638,13 @@ impl Forge {
         Ok(())
     }
 
-    fn may_ask_for_reviews(&self, view: &RepoView, issue: &Issue) -> Result<(), ReviewError> {
+    /// Whether the viewer may ask for reviews and withdraw requests: writers (triage) and
+    /// the request's author.
+    pub fn may_ask_for_reviews(&self, view: &RepoView, issue: &Issue) -> bool {
+        self.check_may_ask(view, issue).is_ok()
+    }
+
+    fn check_may_ask(&self, view: &RepoView, issue: &Issue) -> Result<(), ReviewError> {
         let facts = view.issue_facts(issue);
         let triage = authorize(view.actor, Action::Triage, Resource::Issue(facts));
         if triage.is_allowed() {

@@ -7,11 +7,13 @@
 //! submitting fulfils its reviewer's review request in the same transaction; a review is
 //! dismissed once; asking the same person or team twice keeps one request.
 
+use std::collections::HashMap;
+
 use hatchery_core::reviews::{ReviewState, Side};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::sql::{parse_col, person_at};
+use crate::sql::{Binds, parse_col, person_at};
 use crate::{Person, Store, StoreError, Tx, now_ms};
 
 /// One review of a pull request.
@@ -571,5 +573,47 @@ impl Store {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
+    }
+
+    /// The submitted reviews of each of these requests (by issue id, oldest first) and how
+    /// many open review requests each has: what a list of pull requests shows.
+    pub async fn review_overview(
+        &self,
+        issue_ids: &[i64],
+    ) -> Result<(HashMap<i64, Vec<Review>>, HashMap<i64, i64>), StoreError> {
+        let mut reviews: HashMap<i64, Vec<Review>> = HashMap::new();
+        let mut requests: HashMap<i64, i64> = HashMap::new();
+        for chunk in issue_ids.chunks(256) {
+            let mut binds = Binds::default();
+            let list = chunk
+                .iter()
+                .map(|id| binds.int(*id))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT {REVIEW_COLS} FROM {REVIEW_FROM}
+                  WHERE r.issue_id IN ({list}) AND r.state <> 'PENDING' ORDER BY r.id"
+            );
+            for row in binds
+                .apply(sqlx::query(AssertSqlSafe(sql)))
+                .fetch_all(self.pool())
+                .await?
+            {
+                let r = review_at(&row)?;
+                reviews.entry(r.issue_id).or_default().push(r);
+            }
+            let sql = format!(
+                "SELECT issue_id, COUNT(*) FROM review_requests
+                  WHERE issue_id IN ({list}) GROUP BY issue_id"
+            );
+            for row in binds
+                .apply(sqlx::query(AssertSqlSafe(sql)))
+                .fetch_all(self.pool())
+                .await?
+            {
+                requests.insert(row.try_get(0)?, row.try_get(1)?);
+            }
+        }
+        Ok((reviews, requests))
     }
 }

@@ -385,6 +385,30 @@ pub fn router(state: AppState) -> Router {
             post(pages::pulls::set_draft),
         )
         .route(
+            "/{owner}/{repo}/pulls/{number}/files/comments",
+            post(pages::review::line_comment),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/reviews",
+            post(pages::review::submit),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/reviews/discard",
+            post(pages::review::discard),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/threads/{id}/reply",
+            post(pages::review::reply),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/threads/{id}/resolve",
+            post(pages::review::resolve),
+        )
+        .route(
+            "/{owner}/{repo}/pulls/{number}/reviewers",
+            post(pages::review::reviewers),
+        )
+        .route(
             "/{owner}/{repo}/commits",
             get(pages::history::commits_default),
         )

@@ -629,3 +629,442 @@ async fn teams_are_asked_by_hand_and_by_codeowners() {
         assert_eq!(json_of(&r)["requested_reviewers_teams"], json!([]), "[{l}]");
     }
 }
+
+/// The id of the first `thread-N` on a page.
+fn first_thread(body: &str) -> i64 {
+    let at = body.find("id=\"thread-").expect("a thread") + 11;
+    body[at..]
+        .split('"')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("thread id")
+}
+
+/// Review on the web pages: the line-comment form opened from a line's link, comments
+/// alone or into a pending review (seen by their author only until submitted), threads
+/// under their lines with replies, resolving and the outdated marker, the review box
+/// (comment / approve / request changes) and its refusals, reviews in the conversation's
+/// timeline, the reviewers sidebar (request, re-request, remove), discarding a pending
+/// review; refusals: no permission, a CSRF token of another session, a thread of another
+/// pull request, private repositories.
+#[tokio::test]
+async fn reviews_on_the_web_pages() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        let mut bob = app.new_client();
+        bob.sign_up("bob").await;
+        let mut eve = app.new_client();
+        eve.sign_up("eve").await;
+        let mut anon = app.new_client();
+        repo_with_pull(&mut app, "tool", false).await;
+        repo_with_pull(&mut app, "other", false).await;
+        repo_with_pull(&mut app, "secret", true).await;
+        let s = app.store.store().clone();
+        let repo = s.repo_by_name("ada", "tool").await.unwrap().unwrap();
+        let bob_id = s.user_by_name("bob").await.unwrap().unwrap().id;
+        s.set_collaborator(repo.id, bob_id, AccessLevel::Write)
+            .await
+            .unwrap();
+        let pr = "/ada/tool/pulls/1";
+        let files = format!("{pr}/files");
+
+        // Every line offers a comment link; the review box is for those who may review.
+        let page = bob.get(&files).await;
+        assert_eq!(page.status, StatusCode::OK, "[{l}]");
+        page.assert_contains("id=\"d0R2\"");
+        page.assert_contains("id=\"d0L2\"");
+        page.assert_contains("side=RIGHT&amp;line=2#d0R2");
+        page.assert_contains("id=\"review-box\"");
+        page.assert_contains("class=\"diff-review can-comment\"");
+        let page = anon.get(&files).await;
+        assert!(!page.body.contains("id=\"review-box\""), "[{l}]");
+        assert!(!page.body.contains("can-comment"), "[{l}]");
+        // The link opens the form under the line, in the split view too.
+        for (url, columns) in [
+            (format!("{files}?path=src/lib.rs&side=RIGHT&line=3"), "3"),
+            (
+                format!("{files}?style=split&path=src/lib.rs&side=RIGHT&line=3&start_line=2"),
+                "4",
+            ),
+        ] {
+            let page = bob.get(&url).await;
+            let row = page.body.find("data-anchor=\"d0R3\"").expect("form row");
+            assert!(
+                page.body[..row].contains("id=\"d0R3\""),
+                "[{l}] after its line"
+            );
+            page.assert_contains("id=\"line-comment-form\"");
+            page.assert_contains(&format!("colspan=\"{columns}\""));
+        }
+        bob.get(&format!(
+            "{files}?style=split&path=src/lib.rs&side=RIGHT&line=3&start_line=2"
+        ))
+        .await
+        .assert_contains("name=\"start_line\" id=\"f-start_line\" min=\"1\" max=\"3\" value=\"2\"");
+        // Anonymous visitors get no form.
+        let page = anon
+            .get(&format!("{files}?path=src/lib.rs&side=RIGHT&line=3"))
+            .await;
+        assert!(!page.body.contains("line-comment-form"), "[{l}]");
+
+        // Refused comments come back on the form, with what was typed.
+        let line_fields = |body: &'static str, start: &'static str, action: &'static str| {
+            vec![
+                ("back", "files"),
+                ("path", "src/lib.rs"),
+                ("side", "RIGHT"),
+                ("line", "3"),
+                ("start_line", start),
+                ("body", body),
+                ("action", action),
+            ]
+        };
+        let comments_url = format!("{files}/comments");
+        let r = bob
+            .post_form(&comments_url, &line_fields(" ", "", "review"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+        r.assert_contains("id=\"line-comment-error\"");
+        r.assert_contains("Write a comment first.");
+        let r = bob
+            .post_form(&comments_url, &line_fields("Backwards", "5", "review"))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+        r.assert_contains("id=\"line-comment-error\"");
+        r.assert_contains(">Backwards</textarea>");
+        let r = bob
+            .post_form(
+                &comments_url,
+                &[
+                    ("path", "src/lib.rs"),
+                    ("side", "UP"),
+                    ("line", "1"),
+                    ("body", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}]");
+        // Anonymous visitors are sent to sign in; nothing is saved.
+        let r = anon
+            .post_form(&comments_url, &line_fields("Anon", "", "single"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        assert!(r.location().starts_with("/user/login"), "[{l}]");
+
+        // bob comments on lines 2-3 into a pending review: his alone until submitted.
+        let r = bob
+            .post_form(&comments_url, &line_fields("Why **todo**?", "2", "review"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        assert!(
+            r.location().starts_with(&format!("{files}#thread-")),
+            "[{l}]"
+        );
+        let page = bob.get(&files).await;
+        page.assert_contains("<strong>todo</strong>");
+        page.assert_contains("badge-pending");
+        page.assert_contains("id=\"review-pending-count\">1<");
+        page.assert_contains("lines 2–3");
+        let thread = first_thread(&page.body);
+        let row = page.body.find("data-anchor=\"d0R3\"").expect("thread row");
+        assert!(page.body[..row].contains("id=\"d0R3\""), "[{l}]");
+        for who in [&mut eve, &mut anon] {
+            let page = who.get(&files).await;
+            assert!(
+                !page.body.contains("todo</strong>"),
+                "[{l}] pending is private"
+            );
+        }
+
+        // eve comments alone on an old line: seen by everyone at once.
+        let r = eve
+            .post_form(
+                &comments_url,
+                &[
+                    ("back", "files"),
+                    ("style", "split"),
+                    ("path", "src/lib.rs"),
+                    ("side", "LEFT"),
+                    ("line", "2"),
+                    ("body", "The old b was fine"),
+                    ("action", "single"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        assert!(
+            r.location()
+                .starts_with(&format!("{files}?style=split#thread-")),
+            "[{l}] {}",
+            r.location()
+        );
+        let page = anon.get(&files).await;
+        page.assert_contains("The old b was fine");
+        let eve_thread = first_thread(&page.body);
+        anon.get(pr).await.assert_contains("The old b was fine");
+
+        // The review box: the author may not approve their own request.
+        let r = app
+            .post_form(
+                &format!("{pr}/reviews"),
+                &[("back", "files"), ("event", "approve"), ("body", "Mine")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+        r.assert_contains("id=\"review-error\"");
+        r.assert_contains("cannot approve your own");
+        r.assert_contains(">Mine</textarea>");
+        assert!(
+            !app.get(&files).await.body.contains("value=\"approve\""),
+            "[{l}] the author is not offered approving"
+        );
+        let r = eve
+            .post_form(
+                &format!("{pr}/reviews"),
+                &[("event", "comment"), ("body", " ")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+        r.assert_contains("needs a summary or line comments");
+        let r = eve
+            .post_form(&format!("{pr}/reviews"), &[("event", "lgtm")])
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}]");
+
+        // bob approves: his pending comment goes with it.
+        let r = bob
+            .post_form(
+                &format!("{pr}/reviews"),
+                &[
+                    ("back", "files"),
+                    ("event", "approve"),
+                    ("body", "Looks good"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        assert!(r.location().starts_with(&format!("{pr}#review-")), "[{l}]");
+        let conv = anon.get(pr).await;
+        conv.assert_contains("data-state=\"APPROVED\"");
+        conv.assert_contains("approved these changes");
+        conv.assert_contains("Looks good");
+        conv.assert_contains("<strong>todo</strong>");
+        conv.assert_contains("id=\"side-reviewers\"");
+        assert!(!conv.body.contains("badge-pending"), "[{l}]");
+        let list = anon.get("/ada/tool/pulls").await;
+        list.assert_contains("id=\"review-state-1\"");
+        list.assert_contains("Approved");
+
+        // Replies, in the thread; a thread of another request is not found.
+        let r = eve
+            .post_form(
+                &format!("{pr}/threads/{thread}/reply"),
+                &[("back", "conversation"), ("body", "Agreed, remove it")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        assert!(
+            r.location().starts_with(&format!("{pr}#review-comment-")),
+            "[{l}]"
+        );
+        let page = anon.get(&files).await;
+        let t = page.body.find(&format!("id=\"thread-{thread}\"")).unwrap();
+        assert!(page.body[t..].contains("Agreed, remove it"), "[{l}]");
+        let r = eve
+            .post_form(&format!("{pr}/threads/{thread}/reply"), &[("body", " ")])
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}]");
+        let r = app
+            .post_form(
+                "/ada/other/pulls/1/reviews",
+                &[("event", "comment"), ("body", "elsewhere")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let r = eve
+            .post_form(
+                "/ada/other/pulls/1/files/comments",
+                &[
+                    ("path", "src/lib.rs"),
+                    ("side", "RIGHT"),
+                    ("line", "1"),
+                    ("body", "other"),
+                    ("action", "single"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let other = first_thread(&anon.get("/ada/other/pulls/1/files").await.body);
+        for action in ["reply", "resolve"] {
+            let r = app
+                .post_form(
+                    &format!("{pr}/threads/{other}/{action}"),
+                    &[("body", "x"), ("resolved", "1")],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {action}");
+        }
+        let r = app
+            .post_form(&format!("{pr}/threads/abc/reply"), &[("body", "x")])
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}]");
+
+        // Resolving: the author and writers, not other readers.
+        let resolve = format!("{pr}/threads/{thread}/resolve");
+        let r = eve.post_form(&resolve, &[("resolved", "1")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
+        let r = app
+            .post_form(&resolve, &[("back", "files"), ("resolved", "1")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        assert_eq!(r.location(), format!("{files}#thread-{thread}"), "[{l}]");
+        let page = anon.get(&files).await;
+        page.assert_contains(&format!(
+            "class=\"review-thread resolved\" id=\"thread-{thread}\""
+        ));
+        let page = app.get(&files).await;
+        page.assert_contains("Unresolve conversation");
+        let r = bob.post_form(&resolve, &[("resolved", "0")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        assert!(
+            !anon
+                .get(&files)
+                .await
+                .body
+                .contains("review-thread resolved"),
+            "[{l}]"
+        );
+        let r = bob.post_form(&resolve, &[("resolved", "maybe")]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}]");
+
+        // Outdated: the thread leaves its line for the list of other conversations.
+        s.mark_comments_outdated(&[eve_thread]).await.unwrap();
+        let page = anon.get(&files).await;
+        let apart = page
+            .body
+            .find("id=\"review-elsewhere\"")
+            .expect("elsewhere");
+        let t = page
+            .body
+            .find(&format!("id=\"thread-{eve_thread}\""))
+            .unwrap();
+        assert!(t > apart, "[{l}]");
+        page.assert_contains("badge-outdated");
+
+        // Reviewers: asked by the author, from people who can read; never the author.
+        let reviewers = format!("{pr}/reviewers");
+        let page = app.get(pr).await;
+        page.assert_contains("id=\"request-reviewer-form\"");
+        page.assert_contains("id=\"rerequest-bob\"");
+        let r = app
+            .post_form(&reviewers, &[("who", "u:eve"), ("action", "request")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let page = anon.get(pr).await;
+        page.assert_contains("review requested");
+        assert!(!page.body.contains("request-reviewer-form"), "[{l}]");
+        app.get(pr)
+            .await
+            .assert_contains("id=\"remove-reviewer-u-eve\"");
+        for who in ["u:ada", "u:nobody", "t:core", "x"] {
+            let r = app
+                .post_form(&reviewers, &[("who", who), ("action", "request")])
+                .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}] {who}");
+        }
+        let r = eve
+            .post_form(&reviewers, &[("who", "u:bob"), ("action", "request")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
+        // Asking bob again, who approved.
+        let r = app
+            .post_form(&reviewers, &[("who", "u:bob"), ("action", "request")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        app.get(pr)
+            .await
+            .assert_contains("id=\"remove-reviewer-u-bob\"");
+        let r = app
+            .post_form(&reviewers, &[("who", "u:eve"), ("action", "remove")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        assert!(
+            !app.get(pr).await.body.contains("remove-reviewer-u-eve"),
+            "[{l}]"
+        );
+
+        // A pending review can be discarded with its comments.
+        let r = eve
+            .post_form(&comments_url, &line_fields("Draft thought", "", "review"))
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        eve.get(pr)
+            .await
+            .assert_contains("id=\"own-pending-review\"");
+        let r = eve
+            .post_form(&format!("{pr}/reviews/discard"), &[("back", "files")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        assert!(
+            !eve.get(&files).await.body.contains("Draft thought"),
+            "[{l}]"
+        );
+        let r = eve.post_form(&format!("{pr}/reviews/discard"), &[]).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] nothing pending");
+
+        // A CSRF token of another session is refused on every review form.
+        let session = bob.cookie("hatchery_session").cloned().unwrap();
+        let csrf = eve.cookie("hatchery_csrf").cloned().unwrap();
+        for (path, fields) in [
+            (comments_url.clone(), line_fields("Forged", "", "single")),
+            (format!("{pr}/reviews"), vec![("event", "approve")]),
+            (
+                format!("{pr}/threads/{thread}/reply"),
+                vec![("body", "Forged")],
+            ),
+            (resolve.clone(), vec![("resolved", "1")]),
+            (
+                reviewers.clone(),
+                vec![("who", "u:eve"), ("action", "request")],
+            ),
+            (format!("{pr}/reviews/discard"), vec![]),
+        ] {
+            let mut forged = app.new_client();
+            forged.set_cookie("hatchery_session", &session);
+            forged.set_cookie("hatchery_csrf", &csrf);
+            let mut all = vec![("_csrf", csrf.as_str())];
+            all.extend(fields);
+            let r = forged.post_raw(&path, &support::encode(&all)).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] {path}");
+        }
+        assert!(!anon.get(&files).await.body.contains("Forged"), "[{l}]");
+
+        // A private repository's review forms look missing to those who cannot read it.
+        let sp = "/ada/secret/pulls/1";
+        for (path, fields) in [
+            (
+                format!("{sp}/files/comments"),
+                line_fields("x", "", "single"),
+            ),
+            (
+                format!("{sp}/reviews"),
+                vec![("event", "comment"), ("body", "x")],
+            ),
+            (format!("{sp}/reviews/discard"), vec![]),
+            (format!("{sp}/threads/1/reply"), vec![("body", "x")]),
+            (format!("{sp}/threads/1/resolve"), vec![("resolved", "1")]),
+            (
+                format!("{sp}/reviewers"),
+                vec![("who", "u:eve"), ("action", "request")],
+            ),
+        ] {
+            let r = eve.post_form(&path, &fields).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "[{l}] {path}");
+        }
+        assert_eq!(
+            eve.get(&format!("{sp}/files")).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}

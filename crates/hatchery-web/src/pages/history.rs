@@ -331,6 +331,58 @@ pub(crate) struct DiffLinks {
     pub(crate) collapsible: bool,
     /// Old and new side by side instead of one unified column.
     pub(crate) split: bool,
+    /// Line comments (a pull request's files page): every line's number cell gets an id
+    /// ([`line_anchor`]) and a link to this address (ending in `?` or `&`) with the line's
+    /// `path`, `side` and `line` appended, which opens the comment form under it.
+    pub(crate) comment_base: Option<String>,
+}
+
+/// The id of a diff line's number cell when a diff takes line comments: file `i`, side
+/// (`L` old, `R` new) and line number. Threads and forms go in a row after its row.
+pub(crate) fn line_anchor(i: usize, side: char, line: u32) -> String {
+    format!("d{i}{side}{line}")
+}
+
+/// `ln` and the line's own class, in one attribute.
+fn cell_class(class: &str) -> String {
+    if class.is_empty() {
+        "ln".to_owned()
+    } else {
+        format!("ln {class}")
+    }
+}
+
+/// Where the comment links of a file's lines go: the base address, the file's index, its
+/// old and its new path.
+type LineComments<'a> = (&'a str, usize, &'a str, &'a str);
+
+/// The number cell of one side of a diff line: with an id and a "comment here" link when
+/// the diff takes line comments.
+fn line_cell(
+    lang: Lang,
+    comments: Option<LineComments<'_>>,
+    side: char,
+    n: Option<u32>,
+    class: &str,
+) -> Markup {
+    match (comments, n) {
+        (Some((base, i, old_path, new_path)), Some(n)) => {
+            let path = if side == 'L' { old_path } else { new_path };
+            let anchor = line_anchor(i, side, n);
+            let href = format!(
+                "{base}path={}&side={}&line={n}#{anchor}",
+                crate::pages::code::enc(path),
+                if side == 'L' { "LEFT" } else { "RIGHT" }
+            );
+            html! {
+                td class=(cell_class(class)) id=(anchor) {
+                    a.line-comment href=(href) title=(lang.t("review.comment_line")) aria-label=(lang.t("review.comment_line")) { "+" }
+                    (n)
+                }
+            }
+        }
+        (_, n) => html! { td class=(cell_class(class)) { @if let Some(n) = n { (n) } } },
+    }
 }
 
 /// Highlights diff lines within what is left of the budget; plain escaped text after.
@@ -418,6 +470,15 @@ fn render_file(lang: Lang, i: usize, f: &FileDiff, links: &DiffLinks, deadline: 
         _ => None,
     };
     let anchor = format!("diff-{i}");
+    // A comment on an old line names the old path (a rename's), on a new line the new.
+    let comments = links.comment_base.as_deref().map(|b| {
+        (
+            b,
+            i,
+            f.old_path.as_deref().unwrap_or(path),
+            f.new_path.as_deref().unwrap_or(path),
+        )
+    });
     let head = html! {
                 span class=(change_class(f.change)) { (change_label(lang, f.change)) }
                 a.diff-path href=(format!("#{anchor}")) {
@@ -448,8 +509,8 @@ fn render_file(lang: Lang, i: usize, f: &FileDiff, links: &DiffLinks, deadline: 
                 div.diff-note { (lang.t(no_hunks_reason(f))) }
             } @else {
                 div.diff-body {
-                    @if links.split { (split_table(lang, f, &highlighted)) }
-                    @else { (unified_table(lang, f, &highlighted)) }
+                    @if links.split { (split_table(lang, f, &highlighted, comments)) }
+                    @else { (unified_table(lang, f, &highlighted, comments)) }
                 }
                 @if f.truncated { div.diff-note.diff-file-truncated { (lang.t("commit.file_truncated")) (full_links(lang, links)) } }
             }
@@ -469,7 +530,12 @@ fn render_file(lang: Lang, i: usize, f: &FileDiff, links: &DiffLinks, deadline: 
     }
 }
 
-fn unified_table(lang: Lang, f: &FileDiff, highlighted: &[String]) -> Markup {
+fn unified_table(
+    lang: Lang,
+    f: &FileDiff,
+    highlighted: &[String],
+    comments: Option<LineComments<'_>>,
+) -> Markup {
     let mut lines_html = highlighted.iter();
     html! {
         table.diff.hl-code {
@@ -480,8 +546,14 @@ fn unified_table(lang: Lang, f: &FileDiff, highlighted: &[String]) -> Markup {
                         @let class = match l.kind { LineKind::Add => "diff-add", LineKind::Del => "diff-del", LineKind::Context => "diff-ctx" };
                         @let text = lines_html.next().cloned().unwrap_or_else(|| escape(&l.text));
                         tr class=(class) {
-                            td.ln { @if let Some(n) = l.old_line { (n) } }
-                            td.ln { @if let Some(n) = l.new_line { (n) } }
+                            // A deleted line is commented on the old side, others on the new.
+                            @if l.kind == LineKind::Del {
+                                (line_cell(lang, comments, 'L', l.old_line, ""))
+                                td.ln {}
+                            } @else {
+                                td.ln { @if let Some(n) = l.old_line { (n) } }
+                                (line_cell(lang, comments, 'R', l.new_line, ""))
+                            }
                             td.dc { code { (PreEscaped(text)) } }
                         }
                         @if l.no_newline {
@@ -552,7 +624,12 @@ fn split_rows<'a>(
     rows
 }
 
-fn split_table(_lang: Lang, f: &FileDiff, highlighted: &[String]) -> Markup {
+fn split_table(
+    lang: Lang,
+    f: &FileDiff,
+    highlighted: &[String],
+    comments: Option<LineComments<'_>>,
+) -> Markup {
     let escaped: Vec<String>;
     let highlighted = if highlighted.is_empty() {
         escaped = f
@@ -573,11 +650,12 @@ fn split_table(_lang: Lang, f: &FileDiff, highlighted: &[String]) -> Markup {
                         Ok((left, right)) => {
                             tr {
                                 @match left {
-                                    Some((n, t, class)) => { td.ln class=(class) { @if let Some(n) = n { (n) } } td.dc class=(class) { code { (PreEscaped(t)) } } }
+                                    // A context line is commented on its new side only.
+                                    Some((n, t, class)) => { (line_cell(lang, comments.filter(|_| class != "diff-ctx"), 'L', n, class)) td.dc class=(class) { code { (PreEscaped(t)) } } }
                                     None => { td.ln.diff-empty {} td.dc.diff-empty {} }
                                 }
                                 @match right {
-                                    Some((n, t, class)) => { td.ln class=(class) { @if let Some(n) = n { (n) } } td.dc class=(class) { code { (PreEscaped(t)) } } }
+                                    Some((n, t, class)) => { (line_cell(lang, comments, 'R', n, class)) td.dc class=(class) { code { (PreEscaped(t)) } } }
                                     None => { td.ln.diff-empty {} td.dc.diff-empty {} }
                                 }
                             }
@@ -750,6 +828,7 @@ pub async fn commit(
                 full_patch: Some(format!("{}.patch", commit_url(&repo, &hex))),
                 collapsible: false,
                 split: false,
+                comment_base: None,
             };
             let (g, lang) = (git.clone(), ctx.lang);
             let rendered = blocking(move || {
@@ -905,6 +984,7 @@ pub async fn compare(
         full_patch: None,
         collapsible: false,
         split: false,
+        comment_base: None,
     };
     let (g, lang, render) = (git.clone(), ctx.lang, cached.is_none());
     let Some((cmp, rendered)) = blocking(move || {
@@ -1315,6 +1395,7 @@ mod tests {
             full_patch: None,
             collapsible: false,
             split: false,
+            comment_base: None,
         };
         let render = |f: &FileDiff| {
             render_file(Lang::En, 0, f, &links, Instant::now() + HIGHLIGHT_BUDGET).into_string()

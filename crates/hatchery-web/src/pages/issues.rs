@@ -267,6 +267,11 @@ pub(crate) async fn list_page(
     } else {
         HashMap::new()
     };
+    let (reviews_of, requests_of) = if is_pulls {
+        state.store.review_overview(&ids).await?
+    } else {
+        Default::default()
+    };
     let base = if is_pulls {
         format!("/{}/{}/pulls", view.repo.owner_name, view.repo.name)
     } else {
@@ -378,6 +383,7 @@ pub(crate) async fn list_page(
                                 a.issue-title href=(row_url(issue.number)) { (issue.title) }
                                 @if let Some(p) = pull {
                                     " " span.muted.small.pull-branches { code { (p.head_branch) } " → " code { (p.base_branch) } }
+                                    " " (crate::pages::review::list_badge(ctx, issue.number, reviews_of.get(&issue.id), requests_of.get(&issue.id).copied().unwrap_or(0)))
                                 }
                                 @if let Some(labels) = labels_of.get(&issue.id) {
                                     " "
@@ -606,10 +612,12 @@ pub struct ViewQuery {
 enum Entry<'a> {
     Comment(&'a Comment),
     Event(&'a IssueEvent),
+    /// A pull request's own entry (a review with its line-comment threads).
+    Extra(&'a Markup),
 }
 
 /// Renders Markdown texts of one page with their references resolved for the viewer.
-async fn render_texts(
+pub(crate) async fn render_texts(
     state: &AppState,
     view: &RepoView,
     texts: Vec<String>,
@@ -726,6 +734,10 @@ pub(crate) struct PullParts {
     pub subhead: Markup,
     /// Above the comment form: the merge box.
     pub merge_box: Markup,
+    /// Timeline entries of its own (reviews and their threads), by (time, id).
+    pub timeline: Vec<(i64, i64, Markup)>,
+    /// At the top of the sidebar: reviewers.
+    pub sidebar: Markup,
 }
 
 #[allow(clippy::too_many_lines, clippy::too_many_arguments)]
@@ -774,6 +786,11 @@ pub(crate) async fn issue_page(
         .iter()
         .map(|c| (c.created_at, c.id, Entry::Comment(c)))
         .chain(events.iter().map(|e| (e.created_at, e.id, Entry::Event(e))))
+        .chain(
+            pull.iter()
+                .flat_map(|p| p.timeline.iter())
+                .map(|(t, id, m)| (*t, *id, Entry::Extra(m))),
+        )
         .collect();
     timeline.sort_by_key(|(t, id, _)| (*t, *id));
     let comment_index: HashMap<i64, usize> = comments
@@ -875,6 +892,7 @@ pub(crate) async fn issue_page(
                                 }
                             }
                             Entry::Event(e) => { (event_line(ctx, view, e)) }
+                            Entry::Extra(m) => { (*m) }
                         }
                     }
                     @if let Some(p) = pull { (p.merge_box) }
@@ -912,6 +930,7 @@ pub(crate) async fn issue_page(
                     }
                 }
                 aside.issue-side {
+                    @if let Some(p) = pull { (p.sidebar) }
                     section id="side-labels" {
                         h3 { (ctx.t("issue.field.labels")) }
                         @if labels.is_empty() { span.muted { (ctx.t("issue.none")) } }

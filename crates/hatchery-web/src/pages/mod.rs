@@ -19,6 +19,7 @@ pub mod profile;
 pub mod protection;
 pub mod pulls;
 pub mod repo;
+pub mod review;
 pub mod robots;
 pub mod settings;
 pub mod tokens;

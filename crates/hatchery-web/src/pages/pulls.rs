@@ -30,6 +30,7 @@ use crate::pages::code::{blocking, enc};
 use crate::pages::history::{DiffLinks, commit_row, render_diff};
 use crate::pages::issues::{ListQuery, PullParts, issue_page, list_page, refused, view_of};
 use crate::pages::repo::{RepoTab, repo_header};
+use crate::pages::review::{Back, LineDraft, ReviewDraft, conversation_review, files_review};
 use crate::state::AppState;
 use crate::views::page;
 
@@ -56,7 +57,7 @@ pub fn pull_badge(ctx: &Ctx, issue: &Issue, pull: &PullRequest) -> Markup {
     }
 }
 
-fn pull_refused(e: PullError, path: &str) -> WebError {
+pub(crate) fn pull_refused(e: PullError, path: &str) -> WebError {
     match e {
         PullError::Issue(e) => refused(&e, path),
         PullError::NotFound => WebError::NotFound,
@@ -498,10 +499,13 @@ pub(crate) async fn conversation(
         .pull_merge_status(view, issue, &pull)
         .await
         .map_err(|e| pull_refused(e, &ctx.path))?;
+    let review = conversation_review(state, ctx, view, issue).await?;
     let parts = PullParts {
         badge: pull_badge(ctx, issue, &pull),
         subhead: subhead(ctx, view, issue, &pull, cmp.as_ref(), PullTab::Conversation),
         merge_box: merge_box(ctx, view, issue, &pull, status.as_ref(), notice),
+        timeline: review.timeline,
+        sidebar: review.sidebar,
     };
     issue_page(state, ctx, view, issue, quote, draft, errors, Some(&parts)).await
 }
@@ -667,17 +671,25 @@ pub struct FilesQuery {
     /// `1`: whitespace-only changes hidden, as `git diff -w`.
     #[serde(default)]
     w: String,
+    /// A line to open the comment form under: its path, side and number.
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    side: String,
+    #[serde(default)]
+    line: String,
+    /// The first line of a range (the page's script sets it on shift-click).
+    #[serde(default)]
+    start_line: String,
 }
 
-impl FilesQuery {
-    /// The files page's address with this view's choices, one of them replaced.
-    fn url(files_url: &str, split: bool, whitespace_blind: bool) -> String {
-        match (split, whitespace_blind) {
-            (false, false) => files_url.to_owned(),
-            (true, false) => format!("{files_url}?style=split"),
-            (false, true) => format!("{files_url}?w=1"),
-            (true, true) => format!("{files_url}?style=split&w=1"),
-        }
+/// The files page's address with these layout choices.
+pub(crate) fn files_url(files_url: &str, split: bool, whitespace_blind: bool) -> String {
+    match (split, whitespace_blind) {
+        (false, false) => files_url.to_owned(),
+        (true, false) => format!("{files_url}?style=split"),
+        (false, true) => format!("{files_url}?w=1"),
+        (true, true) => format!("{files_url}?style=split&w=1"),
     }
 }
 
@@ -688,14 +700,61 @@ pub async fn files(
     Query(q): Query<FilesQuery>,
 ) -> WebResult<Markup> {
     let (view, issue, pull) = load(&state, &ctx, &owner, &name, &number).await?;
-    let split = q.style == "split";
-    let whitespace_blind = q.w == "1";
+    let back = Back::Files {
+        split: q.style == "split",
+        whitespace_blind: q.w == "1",
+    };
+    let line = match (q.side.parse(), q.line.parse::<u32>()) {
+        (Ok(side), Ok(line)) if !q.path.is_empty() => Some(LineDraft {
+            path: q.path.clone(),
+            side: Some(side),
+            line,
+            start_line: q.start_line.trim().to_owned(),
+            ..LineDraft::default()
+        }),
+        _ => None,
+    };
+    files_page(
+        &state,
+        &ctx,
+        &view,
+        &issue,
+        &pull,
+        back,
+        line.as_ref(),
+        None,
+    )
+    .await
+}
+
+/// The files page in the layout of `back` (a `Back::Files`), with a line-comment form or
+/// the review box filled in again when given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn files_page(
+    state: &AppState,
+    ctx: &Ctx,
+    view: &RepoView,
+    issue: &Issue,
+    pull: &PullRequest,
+    back: Back,
+    line: Option<&LineDraft>,
+    review: Option<&ReviewDraft>,
+) -> WebResult<Markup> {
+    let (split, whitespace_blind) = match back {
+        Back::Files {
+            split,
+            whitespace_blind,
+        } => (split, whitespace_blind),
+        Back::Conversation => (false, false),
+    };
     let options = DiffOptions {
         ignore_whitespace: whitespace_blind,
         ..DiffOptions::default()
     };
-    let cmp = comparison(&state, &view, &issue, &pull, options).await?;
-    let url = pull_url(&view, issue.number);
+    let cmp = comparison(state, view, issue, pull, options).await?;
+    let url = pull_url(view, issue.number);
+    let files_base = format!("{url}/files");
+    let here = files_url(&files_base, split, whitespace_blind);
     let diff_html = match &cmp {
         Some(c) => {
             let key = format!(
@@ -718,6 +777,11 @@ pub async fn files(
                         full_patch: Some(format!("{url}.patch")),
                         collapsible: true,
                         split,
+                        comment_base: Some(if here.contains('?') {
+                            format!("{here}&")
+                        } else {
+                            format!("{here}?")
+                        }),
                     };
                     let (diff, lang) = (c.comparison.diff.clone(), ctx.lang);
                     let rendered = blocking(move || Ok(render_diff(lang, &diff, &links))).await?;
@@ -729,25 +793,45 @@ pub async fn files(
         }
         None => Arc::new(Vec::new()),
     };
-    let header = repo_header(&state, &ctx, &view.repo, RepoTab::Pulls).await?;
-    let files_url = format!("{url}/files");
+    let reviewing = match diff_html.first() {
+        Some(h) => Some(
+            files_review(
+                state,
+                ctx,
+                view,
+                issue,
+                cmp.as_ref().map(|c| &c.comparison.diff),
+                h,
+                back,
+                line,
+                review,
+            )
+            .await?,
+        ),
+        None => None,
+    };
+    let header = repo_header(state, ctx, &view.repo, RepoTab::Pulls).await?;
     Ok(page(
-        &ctx,
+        ctx,
         &format!("{} · #{}", issue.title, issue.number),
         html! {
             (header)
-            (title_line(&ctx, &issue, &pull))
-            (subhead(&ctx, &view, &issue, &pull, cmp.as_ref(), PullTab::Files))
+            (title_line(ctx, issue, pull))
+            (subhead(ctx, view, issue, pull, cmp.as_ref(), PullTab::Files))
             div.toolbar.diff-options id="diff-options" {
-                a.btn.btn-small.active[!split] href=(FilesQuery::url(&files_url, false, whitespace_blind)) id="style-unified" { (ctx.t("prweb.files.unified")) }
-                a.btn.btn-small.active[split] href=(FilesQuery::url(&files_url, true, whitespace_blind)) id="style-split" { (ctx.t("prweb.files.split")) }
-                a.btn.btn-small.active[whitespace_blind] href=(FilesQuery::url(&files_url, split, !whitespace_blind)) id="whitespace-toggle" title=(ctx.t("prweb.files.whitespace_hint")) { (ctx.t("prweb.files.whitespace")) }
+                a.btn.btn-small.active[!split] href=(files_url(&files_base, false, whitespace_blind)) id="style-unified" { (ctx.t("prweb.files.unified")) }
+                a.btn.btn-small.active[split] href=(files_url(&files_base, true, whitespace_blind)) id="style-split" { (ctx.t("prweb.files.split")) }
+                a.btn.btn-small.active[whitespace_blind] href=(files_url(&files_base, split, !whitespace_blind)) id="whitespace-toggle" title=(ctx.t("prweb.files.whitespace_hint")) { (ctx.t("prweb.files.whitespace")) }
                 span.spacer {}
                 a.btn.btn-small href=(format!("{url}.diff")) id="pull-diff-link" { (ctx.t("commit.diff")) }
                 a.btn.btn-small href=(format!("{url}.patch")) id="pull-patch-link" { (ctx.t("commit.patch")) }
             }
-            @match diff_html.first() {
-                Some(h) => { (PreEscaped(h)) }
+            @match &reviewing {
+                Some(r) => {
+                    (r.review_box)
+                    (r.elsewhere)
+                    div.diff-review.can-comment[ctx.user.is_some() && view.may_issue(Action::Comment, issue)] { (PreEscaped(&r.diff)) }
+                }
                 None => { div.empty id="pull-no-files" { (ctx.t("prweb.no_commits")) } }
             }
         },
