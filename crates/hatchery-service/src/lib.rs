@@ -18,6 +18,7 @@ pub mod pulls;
 pub mod repos;
 pub mod reviews;
 pub mod signin;
+pub mod ssh_keys;
 pub mod statuses;
 pub mod tokens;
 pub mod webhooks;

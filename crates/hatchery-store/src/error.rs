@@ -33,6 +33,8 @@ pub enum StoreError {
 pub enum ConflictField {
     Name,
     Email,
+    /// An SSH public key (registered already, to this or another account).
+    Key,
 }
 
 impl fmt::Display for ConflictField {
@@ -40,6 +42,7 @@ impl fmt::Display for ConflictField {
         f.write_str(match self {
             ConflictField::Name => "name",
             ConflictField::Email => "email",
+            ConflictField::Key => "key",
         })
     }
 }
@@ -82,6 +85,8 @@ fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
     let what = db.constraint().unwrap_or_else(|| db.message());
     if what.contains("lower_email") {
         Some(ConflictField::Email)
+    } else if what.contains("fingerprint") {
+        Some(ConflictField::Key)
     } else if what.contains("lower_name") || what.contains("rule_name") {
         Some(ConflictField::Name)
     } else {

@@ -23,6 +23,7 @@ mod reviews;
 mod sessions;
 mod site;
 mod sql;
+mod ssh_keys;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
@@ -61,6 +62,7 @@ pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use reviews::{NewReviewComment, Review, ReviewComment, ReviewRequest, Reviewer, Submission};
 pub use sessions::{DbSessionStore, SESSION_USER};
+pub use ssh_keys::{KeyOwner, NewSshKey, SshKey};
 pub use tokens::{AccessToken, NewToken};
 pub use webhooks::{
     AttemptRecord, ClaimedDelivery, Delivery, DeliveryStatus, DeliverySummary, HookOwner,

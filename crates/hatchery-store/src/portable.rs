@@ -41,6 +41,7 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("repo_collaborators", "repo_id, user_id"),
     table("repo_teams", "repo_id, team_id"),
     table("access_tokens", "id"),
+    table("ssh_keys", "id"),
     table("milestones", "id"),
     table("labels", "id"),
     table("issues", "id"),

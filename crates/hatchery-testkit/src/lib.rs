@@ -4,3 +4,4 @@
 //! `crates/hatchery-web/tests/support`; the running server in `tests/src/lib.rs`.
 
 pub mod git;
+pub mod ssh;

@@ -84,6 +84,11 @@ pub fn router(state: AppState) -> Router {
             "/user/settings/tokens/{id}/delete",
             post(pages::tokens::delete),
         )
+        .route(
+            "/user/settings/keys",
+            get(pages::keys::show).post(pages::keys::add),
+        )
+        .route("/user/settings/keys/{id}/delete", post(pages::keys::delete))
         .route("/issues", get(pages::dashboard::issues))
         .route("/explore", get(pages::explore::index))
         .route("/explore/repos", get(pages::explore::repos))
@@ -500,6 +505,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{owner}/{repo}/settings/branches/delete",
             post(pages::protection::delete),
+        )
+        .route(
+            "/{owner}/{repo}/settings/keys",
+            get(pages::keys::deploy_list).post(pages::keys::deploy_add),
+        )
+        .route(
+            "/{owner}/{repo}/settings/keys/{id}/delete",
+            post(pages::keys::deploy_delete),
         )
         .route(
             "/{owner}/{repo}/settings/hooks",

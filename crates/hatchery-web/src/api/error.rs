@@ -104,6 +104,9 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(ConflictField::Email) => {
                 ApiError::conflict("the email address is already used")
             }
+            StoreError::Conflict(ConflictField::Key) => ApiError::conflict(
+                "this key is already registered (keys are unique per account, and an account's key cannot be a deploy key)",
+            ),
             StoreError::LastOwner => {
                 ApiError::unprocessable("an organization must keep at least one owner")
             }

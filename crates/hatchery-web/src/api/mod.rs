@@ -16,6 +16,7 @@ pub mod git;
 pub mod hooks;
 pub mod incubator;
 pub mod issues;
+pub mod keys;
 pub mod misc;
 pub mod paging;
 pub mod protection;
@@ -94,6 +95,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(repos::routes())
         .merge(forks::routes())
         .merge(hooks::routes())
+        .merge(keys::routes())
         .merge(protection::routes())
         .merge(pulls::routes())
         .merge(reviews::routes())
@@ -195,6 +197,15 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/users/{username}/tokens"),
         ("post", "/users/{username}/tokens"),
         ("delete", "/users/{username}/tokens/{token}"),
+        ("get", "/user/keys"),
+        ("post", "/user/keys"),
+        ("get", "/user/keys/{id}"),
+        ("delete", "/user/keys/{id}"),
+        ("get", "/users/{username}/keys"),
+        ("get", "/repos/{owner}/{repo}/keys"),
+        ("post", "/repos/{owner}/{repo}/keys"),
+        ("get", "/repos/{owner}/{repo}/keys/{id}"),
+        ("delete", "/repos/{owner}/{repo}/keys/{id}"),
         ("post", "/orgs"),
         ("get", "/orgs/{org}"),
         ("get", "/orgs/{org}/repos"),

@@ -177,7 +177,9 @@ pub async fn sign_up(
         Err(StoreError::Conflict(field)) => {
             match field {
                 ConflictField::Name => errors.add("username", "error.name.taken"),
-                ConflictField::Email => errors.add("email", "error.email.taken"),
+                ConflictField::Email | ConflictField::Key => {
+                    errors.add("email", "error.email.taken")
+                }
             }
             Ok((StatusCode::CONFLICT, sign_up_page(&ctx, &form, &errors)).into_response())
         }

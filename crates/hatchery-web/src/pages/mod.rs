@@ -12,6 +12,7 @@ pub mod home;
 pub mod hooks;
 pub mod incubator;
 pub mod issues;
+pub mod keys;
 pub mod labels;
 pub mod language;
 pub mod org;

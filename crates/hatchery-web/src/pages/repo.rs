@@ -465,6 +465,8 @@ async fn settings_page(
                 a href=(format!("{base}/branches")) { (ctx.t("protection.title")) }
                 " · "
                 a href=(format!("{base}/merge")) id="merge-settings-link" { (ctx.t("prweb.settings.title")) }
+                " · "
+                a href=(format!("{base}/keys")) id="deploy-keys-link" { (ctx.t("sshkeys.deploy_title")) }
             }
             section.card {
                 h2 style="margin-top:0" { (ctx.t("repo.settings.general")) }

@@ -86,6 +86,7 @@ fn settings_page(
 pub enum SettingsTab {
     Profile,
     Tokens,
+    Keys,
 }
 
 pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
@@ -99,6 +100,11 @@ pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
             ctx.t("tokens.title"),
             "/user/settings/tokens".into(),
             active == SettingsTab::Tokens,
+        ),
+        (
+            ctx.t("sshkeys.title"),
+            "/user/settings/keys".into(),
+            active == SettingsTab::Keys,
         ),
     ])
 }
