@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate`, `default-config` and `admin ...`.
+//! The command line: `serve`, `migrate`, `default-config`, `admin ...`, `dump`, `restore`
+//! and `healthcheck`.
 // The CLI's output is meant for the person at the terminal.
 #![allow(clippy::print_stdout)]
 
@@ -53,6 +54,14 @@ pub enum Command {
     Restore {
         /// The archive (.tar or .tar.gz).
         file: PathBuf,
+    },
+    /// Ask the server running with this configuration (at server.listen) whether it is
+    /// healthy: exit code 0 when its /api/healthz answers 200, 1 otherwise. For container
+    /// health checks; needs no HTTP client in the image.
+    Healthcheck {
+        /// Give up after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+        timeout: u64,
     },
 }
 
@@ -186,6 +195,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::backup::dump(&cfg, options).await
         }
         Command::Restore { file } => crate::backup::restore(&cfg, &file).await,
+        Command::Healthcheck { timeout } => {
+            crate::healthcheck::check(cfg.server.listen, std::time::Duration::from_secs(timeout))
+                .await
+        }
         Command::Admin(Admin::Repo(cmd)) => admin_repo(&cfg, cmd).await,
     }
 }

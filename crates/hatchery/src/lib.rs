@@ -1,5 +1,6 @@
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod healthcheck;
 pub mod logging;
 pub mod server;

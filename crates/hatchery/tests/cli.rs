@@ -1328,6 +1328,95 @@ async fn a_request_in_flight_at_shutdown_gets_its_whole_answer() {
 }
 
 #[tokio::test]
+async fn healthcheck_asks_the_configured_server() {
+    for site in Site::all().await {
+        let label = site.label();
+        let server = site.serve(&[]).await;
+        let port = server.addr.port();
+        // The address the server listens on, and a wildcard one (as in the container
+        // image, 0.0.0.0:3000), which is checked on the loopback.
+        for listen in [server.addr.to_string(), format!("0.0.0.0:{port}")] {
+            let r = site.run(&["healthcheck"], &[("HATCHERY__SERVER__LISTEN", &listen)]);
+            r.assert_success(label);
+            assert!(
+                r.stdout.starts_with("healthy: {") && r.stdout.contains("\"status\":\"pass\""),
+                "[{label}] {listen}: {}",
+                r.stdout
+            );
+        }
+        let out = server.stop();
+        assert!(out.status.success(), "[{label}] {}", out.stderr);
+
+        let listen = format!("127.0.0.1:{port}");
+        let r = site.run(&["healthcheck"], &[("HATCHERY__SERVER__LISTEN", &listen)]);
+        r.assert_failure(
+            label,
+            &[&format!(
+                "cannot connect to 127.0.0.1:{port} (server.listen)"
+            )],
+        );
+        let r = site.run(
+            &["healthcheck"],
+            &[("HATCHERY__SERVER__LISTEN", "127.0.0.1:0")],
+        );
+        r.assert_failure(label, &["server.listen is 127.0.0.1:0", "port 0"]);
+    }
+}
+
+#[test]
+fn healthcheck_fails_on_an_unhealthy_answer_or_none() {
+    let data = temp_dir();
+    // A server whose database is down answers 503 with the failing check.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let answering = thread::spawn(move || {
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut head = String::new();
+        let mut reader = BufReader::new(conn.try_clone().expect("clone"));
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("read");
+            head.push_str(&line);
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        conn.write_all(
+            b"HTTP/1.0 503 Service Unavailable\r\ncontent-type: application/json\r\n\r\n{\"status\":\"fail\"}",
+        )
+        .expect("answer");
+        head
+    });
+    let env = [("HATCHERY__SERVER__LISTEN".to_owned(), addr.to_string())];
+    let r = run(hatchery(&["healthcheck"], &env, data.path()));
+    r.assert_failure(
+        "503",
+        &[&format!(
+            "unhealthy: http://{addr}/api/healthz answered 503: {{\"status\":\"fail\"}}"
+        )],
+    );
+    let head = answering.join().expect("fake server");
+    assert!(head.starts_with("GET /api/healthz HTTP/1.0\r\n"), "{head}");
+
+    // One that takes the connection and never answers: the timeout ends the check.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = silent.local_addr().expect("address");
+    let env = [("HATCHERY__SERVER__LISTEN".to_owned(), addr.to_string())];
+    let r = run(hatchery(
+        &["healthcheck", "--timeout", "1"],
+        &env,
+        data.path(),
+    ));
+    r.assert_failure(
+        "silent",
+        &[&format!(
+            "no answer from http://{addr}/api/healthz within 1s"
+        )],
+    );
+    drop(silent);
+}
+
+#[tokio::test]
 async fn the_signing_secret_is_generated_once_and_sign_ins_survive_a_restart() {
     for site in Site::all().await {
         let label = site.label();
