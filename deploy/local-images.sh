@@ -191,12 +191,14 @@ export BUILDAH_FORMAT=docker
 # --------------------------------------------------------------------------------------
 step "full multi-stage build of deploy/Dockerfile (compose build)"
 compose build
-grep -E 'Finished `release`|^COMMIT' "$WORK/build.log" | sed 's/^ */    /' || true
+grep -q '^Successfully tagged localhost/hatchery:latest' "$WORK/build.log" ||
+    fail "the build did not tag localhost/hatchery:latest"
+grep -E 'Finished `release`' "$WORK/build.log" | sed 's/^ */    /' || true
 
 # --------------------------------------------------------------------------------------
 step "compose up: Hatchery with PostgreSQL"
 COMPOSE_UP=1
-compose up -d
+compose up -d --no-build
 hatchery="${PROJECT}_hatchery_1"
 postgres="${PROJECT}_postgres_1"
 base="http://127.0.0.1:${port}"
