@@ -138,6 +138,10 @@ else
     done
     # Sources and documentation are not needed to compile.
     rm -rf "$WORK/builder/toolchain/lib/rustlib/src" "$WORK/builder/toolchain/lib/rustlib/rustc-src"
+    mkdir "$WORK/builder/ca-certificates"
+    if [[ -d /usr/local/share/ca-certificates ]]; then
+        cp -r /usr/local/share/ca-certificates/. "$WORK/builder/ca-certificates/"
+    fi
     cp deploy/local-images/builder.Containerfile "$WORK/builder/Containerfile"
     podman build --quiet --pull=never --layers=false --tag "$RUST_IMAGE" "$WORK/builder" >/dev/null
     rm -rf "$WORK/builder"
