@@ -197,7 +197,7 @@ step "full multi-stage build of deploy/Dockerfile (compose build)"
 compose build
 grep -q '^Successfully tagged localhost/hatchery:latest' "$WORK/build.log" ||
     fail "the build did not tag localhost/hatchery:latest"
-grep -E 'Finished `release`' "$WORK/build.log" | sed 's/^ */    /' || true
+grep -E 'Finished .release. ' "$WORK/build.log" | sed 's/^ */    /' || true
 
 # --------------------------------------------------------------------------------------
 step "compose up: Hatchery with PostgreSQL"
@@ -217,12 +217,12 @@ echo "    ${base}/api/healthz: $(curl -s "${base}/api/healthz")"
 step "an account made with hatchery admin, stored in PostgreSQL"
 printf 'compose test password\n' >"$WORK/secrets/admin_password"
 podman cp "$WORK/secrets/admin_password" "${hatchery}:/tmp/admin_password"
-podman exec "$hatchery" hatchery admin user create --admin --username admin \
+podman exec "$hatchery" hatchery admin user create --admin --username siteadmin \
     --email admin@example.com --password-file /tmp/admin_password
-status=$(curl -s -o "$WORK/user.json" -w '%{http_code}' -u 'admin:compose test password' "${base}/api/v1/user")
+status=$(curl -s -o "$WORK/user.json" -w '%{http_code}' -u 'siteadmin:compose test password' "${base}/api/v1/user")
 [[ "$status" == 200 ]] || fail "GET /api/v1/user answered ${status}: $(cat "$WORK/user.json")"
 rows=$(podman exec "$postgres" psql -U hatchery -d hatchery -tAc "SELECT name FROM accounts WHERE kind = 0")
-[[ "$rows" == admin ]] || fail "PostgreSQL's accounts table holds: ${rows}"
+[[ "$rows" == siteadmin ]] || fail "PostgreSQL's accounts table holds: ${rows}"
 echo "    PostgreSQL has the account; $(podman exec "$postgres" postgres --version)"
 
 # --------------------------------------------------------------------------------------
