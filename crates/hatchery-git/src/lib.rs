@@ -66,7 +66,9 @@ pub use health::{
     LICENSE_TEXT_MAX, LicenseText, PERIOD_MAX_COMMITS, PeriodCommits, author_key,
 };
 pub use history::{CommitSummary, LAST_COMMITS_MAX_VISITS, LogWalk};
-pub use merge::{MergeError, MergeOutcome, MergeResult, MergeSpec, MergeStyle, Mergeability};
+pub use merge::{
+    MergeError, MergeOutcome, MergeResult, MergeSpec, MergeStyle, Mergeability, UpdateSpec,
+};
 pub use oid::{InvalidOid, Oid};
 pub use pack::{
     Deepen, Filter, FilterParseError, Negotiation, PackOptions, PackPlan, PackStats, Progress,

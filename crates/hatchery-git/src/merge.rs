@@ -21,6 +21,8 @@
 //! - [`Repository::update_branch`]: merge base into a pull request's head branch (the
 //!   "update branch" button), compare-and-swap on the head ref. For a fork, first bring
 //!   the base commit into the fork with [`Repository::transfer_to`].
+//!   [`Repository::prepare_update`] writes the merge commit (or the rebased commits)
+//!   without moving the branch, for callers that check branch protection first.
 //! - [`Repository::pull_commits`]`(base, head, limit)`: the commits of head not in base,
 //!   oldest first (parents before children), with parents, authors and committers.
 //!   [`Repository::merge_base`] is the best common ancestor.
@@ -77,6 +79,19 @@ pub struct MergeSpec {
     pub author: Signature,
     /// Committer of every commit written (merge, squash, each replayed commit).
     pub committer: Signature,
+}
+
+/// What [`Repository::prepare_update`] does: bring `base` into the branch at `head`.
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateSpec<'a> {
+    pub head: Oid,
+    pub base: Oid,
+    /// Replay head's commits onto base instead of merging base in.
+    pub rebase: bool,
+    /// The merge commit's message (unused by rebase).
+    pub message: &'a str,
+    pub author: &'a Signature,
+    pub committer: &'a Signature,
 }
 
 /// What a merge did.
@@ -208,20 +223,64 @@ impl Repository {
         author: &Signature,
         committer: &Signature,
     ) -> MergeResult<Option<Oid>> {
-        let spec = MergeSpec {
-            base_ref: head_ref.to_owned(),
-            expected_base_oid: expected_head,
-            head_oid: base,
-            style: MergeStyle::Merge,
-            message: message.to_owned(),
-            author: author.clone(),
-            committer: committer.clone(),
-        };
-        match self.merge(&spec) {
-            Ok(outcome) => Ok(Some(outcome.new_base)),
-            Err(MergeError::AlreadyMerged) => Ok(None),
-            Err(e) => Err(e),
+        crate::refs::validate_ref_name(head_ref)?;
+        let current = self.find_ref(head_ref)?;
+        if current != Some(expected_head) {
+            return Err(MergeError::TargetMoved { current });
         }
+        let update = UpdateSpec {
+            head: expected_head,
+            base,
+            rebase: false,
+            message,
+            author,
+            committer,
+        };
+        let Some(tip) = self.prepare_update(&update)? else {
+            return Ok(None);
+        };
+        self.move_ref(head_ref, expected_head, tip)?;
+        Ok(Some(tip))
+    }
+
+    /// Writes what brings `spec.base` into `spec.head` — a merge commit with parents
+    /// (head, base), or head's non-merge commits replayed onto base — and returns the new
+    /// tip for the head branch, without moving any ref (the objects stay unreachable until
+    /// the caller moves the branch, after checking whatever it must). `Ok(None)` when head
+    /// already contains base.
+    pub fn prepare_update(&self, spec: &UpdateSpec<'_>) -> MergeResult<Option<Oid>> {
+        let repo = self.merge_handle();
+        let mut merger = Merger::new(&repo)?;
+        let tip = if spec.rebase {
+            match merger.rebase(spec.base, spec.head, spec.committer) {
+                Ok(None) => return Ok(None),
+                Ok(Some(created)) => match created.last() {
+                    Some(&tip) => tip,
+                    // Every commit of head is in base already: head becomes base.
+                    None => spec.base,
+                },
+                // Head is contained in base: head becomes base.
+                Err(MergeError::AlreadyMerged) => spec.base,
+                Err(e) => return Err(e),
+            }
+        } else {
+            match merger.mergeability(spec.head, spec.base)? {
+                Mergeability::Clean { tree, .. } => merger.write_commit(
+                    tree,
+                    &[spec.head, spec.base],
+                    spec.author.to_gix(),
+                    spec.committer.to_gix(),
+                    spec.message,
+                )?,
+                Mergeability::Conflicted { paths } => {
+                    return Err(MergeError::Conflicts { paths });
+                }
+                Mergeability::AlreadyMerged => return Ok(None),
+                Mergeability::Unrelated => return Err(MergeError::Unrelated),
+            }
+        };
+        persist(self, repo)?;
+        Ok(Some(tip))
     }
 
     /// The commits reachable from `head` but not from `base`, oldest first (every parent

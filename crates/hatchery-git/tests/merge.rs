@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use hatchery_git::{MergeError, MergeSpec, MergeStyle, Mergeability, Oid, Repository, Signature};
+use hatchery_git::{
+    MergeError, MergeSpec, MergeStyle, Mergeability, Oid, Repository, Signature, UpdateSpec,
+};
 
 fn git_output(dir: &Path, args: &[&str]) -> Output {
     Command::new("git")
@@ -461,4 +463,68 @@ fn fork_shares_objects_survives_the_parent_and_transfers_back() {
             again.join("fork-only.txt").exists()
         }
     );
+}
+
+/// `prepare_update` writes the merge commit or the rebased commits and moves no ref; a head
+/// that contains base needs nothing.
+#[test]
+fn prepare_update_merges_or_rebases_without_moving_the_branch() {
+    let f = fixture();
+    let base = oid(&f.work, "main");
+    let head = oid(&f.work, "feature");
+    let (author, committer) = (who("Author"), who("Updater"));
+    let update = |rebase: bool, head: Oid| UpdateSpec {
+        head,
+        base,
+        rebase,
+        message: "Update branch",
+        author: &author,
+        committer: &committer,
+    };
+    let merged = f
+        .repo
+        .prepare_update(&update(false, head))
+        .unwrap()
+        .unwrap();
+    assert_eq!(oid(&f.work, "feature"), head, "no ref moved");
+    assert_eq!(
+        git(&f.work, &["rev-parse", &format!("{merged}^1")]),
+        head.to_string()
+    );
+    assert_eq!(
+        git(&f.work, &["rev-parse", &format!("{merged}^2")]),
+        base.to_string()
+    );
+    let rebased = f.repo.prepare_update(&update(true, head)).unwrap().unwrap();
+    assert_eq!(oid(&f.work, "feature"), head, "no ref moved");
+    // base is an ancestor of the new tip, which has head's non-merge commits on it.
+    git(
+        &f.work,
+        &[
+            "merge-base",
+            "--is-ancestor",
+            &base.to_string(),
+            &rebased.to_string(),
+        ],
+    );
+    let replayed = git(
+        &f.work,
+        &["rev-list", "--count", &format!("{base}..{rebased}")],
+    );
+    assert_eq!(replayed.trim(), "4");
+    assert!(
+        git(
+            &f.work,
+            &["show", "-s", "--format=%cn", &rebased.to_string()]
+        )
+        .contains("Updater")
+    );
+    // Up to date already: nothing to do, either way.
+    for rebase in [false, true] {
+        assert_eq!(
+            f.repo.prepare_update(&update(rebase, merged)).unwrap(),
+            None
+        );
+    }
+    fsck(&f.work);
 }

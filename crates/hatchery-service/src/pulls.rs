@@ -60,6 +60,9 @@ pub enum PullError {
     /// The merge stops on these files.
     #[error("merge conflicts in {}", .0.join(", "))]
     Conflicts(Vec<String>),
+    /// The head branch's protection refuses the update.
+    #[error("protected branch {}: {}", .0.rule_name, .0.refusal.key())]
+    Protected(crate::protection::PushRefusal),
 }
 
 impl From<StoreError> for PullError {
@@ -685,25 +688,7 @@ impl Forge {
         if !unmet.is_empty() {
             return Err(PullError::Requirements(unmet));
         }
-        let user = self
-            .store
-            .user_by_id(merger_id)
-            .await?
-            .ok_or(PullError::Issue(IssueError::NotFound))?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let signature = Signature {
-            name: if user.display_name.is_empty() {
-                user.name.clone()
-            } else {
-                user.display_name.clone()
-            },
-            email: user.email.clone(),
-            time: now,
-            offset_seconds: 0,
-        };
+        let signature = self.signature_of(merger_id).await?;
         // A fork's branch is named as `owner:branch`, as in Gitea.
         let head_label = match pull.head_repo_id {
             Some(id) if id != view.repo.id => match self.store.repo_by_id(id).await? {
@@ -767,6 +752,172 @@ impl Forge {
             tokio::task::spawn_blocking(move || g.update_refs(&[update], false)).await?;
         }
         Ok(new_base)
+    }
+
+    /// The signature of a user's commits written now (merges, updates).
+    async fn signature_of(&self, user_id: i64) -> Result<Signature, PullError> {
+        let user = self
+            .store
+            .user_by_id(user_id)
+            .await?
+            .ok_or(PullError::Issue(IssueError::NotFound))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        Ok(Signature {
+            name: if user.display_name.is_empty() {
+                user.name.clone()
+            } else {
+                user.display_name.clone()
+            },
+            email: user.email,
+            time: now,
+            offset_seconds: 0,
+        })
+    }
+
+    /// Whether the viewer may update the head branch of a request: it still exists and
+    /// they may write to its repository (this one, or a fork). Returns that repository.
+    pub async fn pull_head_writable(
+        &self,
+        view: &RepoView,
+        pull: &PullRequest,
+    ) -> Result<Option<Repo>, PullError> {
+        let Some(head_id) = pull.head_repo_id else {
+            return Ok(None);
+        };
+        let head_repo = if head_id == view.repo.id {
+            view.repo.clone()
+        } else {
+            match self.store.repo_by_id(head_id).await? {
+                Some(r) => r,
+                None => return Ok(None),
+            }
+        };
+        let facts = self.repo_facts(view.actor, &head_repo).await?;
+        Ok(authorize(view.actor, Action::Write, Resource::Repo(facts))
+            .is_allowed()
+            .then_some(head_repo))
+    }
+
+    /// "Update branch": brings the base branch into the head branch of an open request —
+    /// a merge commit (head, base), or with `rebase` head's commits replayed onto base —
+    /// for people who may write to the head's repository (the base's, or a fork). The head
+    /// branch's protection applies as to a push by the viewer. `expected_head` is the head
+    /// the caller saw. Returns the new head, or `None` when it contained the base already.
+    /// The requests from that branch then follow it as after a push.
+    pub async fn update_pull_branch(
+        &self,
+        view: &RepoView,
+        issue: &Issue,
+        pull: &PullRequest,
+        rebase: bool,
+        expected_head: Option<&str>,
+    ) -> Result<Option<Oid>, PullError> {
+        let me = view.user_id()?;
+        if pull.merged.is_some() || issue.is_closed {
+            return Err(PullError::NotMergeable("closed"));
+        }
+        let Some(head_repo) = self.pull_head_writable(view, pull).await? else {
+            return Err(match pull.head_repo_id {
+                None => PullError::NoBranch("head"),
+                Some(_) => PullError::Issue(IssueError::Denied(hatchery_core::Denial::Forbidden)),
+            });
+        };
+        if expected_head.is_some_and(|h| !h.is_empty() && !pull.head_oid.starts_with(h)) {
+            return Err(PullError::HeadMoved);
+        }
+        let head = parse_oid(&pull.head_oid).ok_or(PullError::HeadMoved)?;
+        let base_git = self.open_git(&view.repo).await?;
+        let head_git = if head_repo.id == view.repo.id {
+            base_git.clone()
+        } else {
+            self.open_git(&head_repo).await?
+        };
+        let (b, h) = (branch_ref(&pull.base_branch), branch_ref(&pull.head_branch));
+        let (bg, hg, h2) = (base_git.clone(), head_git.clone(), h.clone());
+        let (base, head_now) = tokio::task::spawn_blocking(move || {
+            let base = bg.find_ref(&b)?;
+            if let Some(base) = base {
+                // A fork needs the base's commits first (through its receive quarantine).
+                bg.send_objects(&hg, base)?;
+            }
+            Ok::<_, hatchery_git::Error>((base, hg.find_ref(&h2)?))
+        })
+        .await??;
+        let base = base.ok_or(PullError::NoBranch("base"))?;
+        if head_now != Some(head) {
+            return Err(PullError::HeadMoved);
+        }
+        let signature = self.signature_of(me).await?;
+        let message = format!(
+            "Merge branch '{}' into {}",
+            pull.base_branch, pull.head_branch
+        );
+        let rules = self.push_rules(&head_repo, view.actor).await?;
+        let hg = head_git.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let spec = hatchery_git::UpdateSpec {
+                head,
+                base,
+                rebase,
+                message: &message,
+                author: &signature,
+                committer: &signature,
+            };
+            let Some(tip) = hg.prepare_update(&spec)? else {
+                return Ok(Ok(None));
+            };
+            let update = hatchery_protocol::ProposedUpdate {
+                ref_name: &h,
+                old: Some(head),
+                new: Some(tip),
+                kind: if hg.is_ancestor(head, tip)? {
+                    hatchery_protocol::UpdateKind::FastForward
+                } else {
+                    hatchery_protocol::UpdateKind::NonFastForward
+                },
+                push_options: &[],
+                objects: None,
+            };
+            if let Err(refusal) = rules
+                .check(&hg, &update)
+                .map_err(|e| MergeError::Git(hatchery_git::Error::InvalidInput(e.to_string())))?
+            {
+                return Ok(Err(refusal));
+            }
+            let moved = hg
+                .update_refs(
+                    &[RefUpdate {
+                        name: h.clone(),
+                        old: Some(head),
+                        new: Some(tip),
+                    }],
+                    true,
+                )
+                .pop()
+                .is_some_and(|r| r.is_ok());
+            Ok::<_, MergeError>(Ok(Some(moved.then_some(tip).ok_or(()))))
+        })
+        .await?
+        .map_err(|e| match e {
+            MergeError::Conflicts { paths } => PullError::Conflicts(paths),
+            MergeError::Unrelated => PullError::NotMergeable("unrelated"),
+            MergeError::TargetMoved { .. } | MergeError::MissingCommit(_) => PullError::HeadMoved,
+            MergeError::NotFastForward | MergeError::AlreadyMerged => PullError::NoChanges,
+            MergeError::Git(e) => e.into(),
+        })?;
+        let tip = match outcome {
+            Ok(None) => return Ok(None),
+            Ok(Some(Ok(tip))) => tip,
+            // A push moved the head meanwhile: nothing changed.
+            Ok(Some(Err(()))) => return Err(PullError::HeadMoved),
+            Err(refusal) => return Err(PullError::Protected(refusal)),
+        };
+        let updates = [(branch_ref(&pull.head_branch), Some(head), tip)];
+        Box::pin(self.pulls_after_push(&head_repo, view.actor, &updates)).await?;
+        Ok(Some(tip))
     }
 
     /// After a merge: "fixes #N" (and its kin) in the request's body or in its commits
@@ -855,6 +1006,10 @@ pub struct MergeStatus {
     pub settings: MergeSettings,
     /// Whether the actor may merge requests here at all (writers).
     pub may_merge: bool,
+    /// The base has commits the head lacks.
+    pub behind: bool,
+    /// The actor may update the head branch from the base ("update branch").
+    pub may_update: bool,
 }
 
 impl Forge {
@@ -882,8 +1037,18 @@ impl Forge {
                 unmet: Vec::new(),
                 settings,
                 may_merge,
+                behind: false,
+                may_update: false,
             }));
         };
+        let g = git.clone();
+        let behind = tokio::task::spawn_blocking(move || g.is_ancestor(base, head))
+            .await?
+            .map(|contained| !contained)
+            .unwrap_or(false);
+        let may_update = behind
+            && view.actor.user_id().is_some()
+            && self.pull_head_writable(view, pull).await?.is_some();
         let (base_hex, head_hex) = (base.to_string(), head.to_string());
         let cached = pull
             .check_for(&base_hex, &head_hex)
@@ -958,6 +1123,8 @@ impl Forge {
             unmet,
             settings,
             may_merge,
+            behind,
+            may_update,
         }))
     }
 }

@@ -269,7 +269,7 @@ impl ReceiveHook for Hook {
 }
 
 /// `protected branch "main": ...`, in the pusher's language.
-fn refusal_message(lang: Lang, refused: &PushRefusal) -> String {
+pub(crate) fn refusal_message(lang: Lang, refused: &PushRefusal) -> String {
     let reason = lang.tf(
         refused.refusal.key(),
         &[("commit", refused.refusal.commit().unwrap_or_default())],

@@ -390,6 +390,10 @@ pub fn router(state: AppState) -> Router {
             post(pages::pulls::set_draft),
         )
         .route(
+            "/{owner}/{repo}/pulls/{number}/update",
+            post(pages::pulls::update_branch),
+        )
+        .route(
             "/{owner}/{repo}/pulls/{number}/files/comments",
             post(pages::review::line_comment),
         )

@@ -690,7 +690,9 @@ async fn merge_styles_are_set_in_repository_settings() {
         page.assert_contains("id=\"merge-form\"");
         page.assert_contains("value=\"squash\" checked");
         assert!(
-            !page.body.contains("value=\"merge\""),
+            !page
+                .body
+                .contains("type=\"radio\" name=\"style\" value=\"merge\""),
             "[{l}] merge commits not offered"
         );
         page.assert_contains("name=\"delete_branch\" value=\"on\" checked");
@@ -769,5 +771,161 @@ async fn the_files_page_can_hide_whitespace_changes() {
         split.assert_contains("href=\"/ada/ws/pulls/1/files?w=1\" id=\"style-unified\"");
         split
             .assert_contains("href=\"/ada/ws/pulls/1/files?style=split\" id=\"whitespace-toggle\"");
+    }
+}
+
+/// "Update branch": the merge box offers it when the head is behind the base and the viewer
+/// can write to the head; merging the base in or rebasing onto it moves the head and the
+/// request follows; conflicts, a moved head and the head branch's protection refuse it and
+/// change nothing; readers, anonymous visitors and bad styles are refused; the API route
+/// does the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_head_branch_is_updated_from_the_base() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        let mut bob = app.new_client();
+        bob.sign_up("bob").await;
+        let mut anon = app.new_client();
+        let bare = create_repo(&mut app, "upd", false).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        branches(&bare, &dir.path().join("work"));
+        let store = app.store.store().clone();
+        let repo = store.repo_by_name("ada", "upd").await.unwrap().unwrap();
+        for (head, title) in [("feature", "F"), ("conflict", "C"), ("later", "L")] {
+            let r = app
+                .post_form(
+                    "/ada/upd/pulls/new",
+                    &[("base", "main"), ("head", head), ("title", title)],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        }
+
+        // The box says the head is behind; only those who can write to it get the buttons.
+        let page = app.get("/ada/upd/pulls/1").await;
+        page.assert_contains("id=\"merge-behind\"");
+        page.assert_contains("id=\"update-branch-form\"");
+        for who in [&mut bob, &mut anon] {
+            let page = who.get("/ada/upd/pulls/1").await;
+            page.assert_contains("id=\"merge-behind\"");
+            assert!(!page.body.contains("update-branch-form"), "[{l}]");
+        }
+        let old_head = rev(&bare, "feature");
+        let r = bob
+            .post_form("/ada/upd/pulls/1/update", &[("style", "merge")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
+        let r = anon
+            .post_form("/ada/upd/pulls/1/update", &[("style", "merge")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        assert!(r.location().starts_with("/user/login"), "[{l}]");
+        let r = app
+            .post_form("/ada/upd/pulls/1/update", &[("style", "squash")])
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}]");
+        // A head that moved since the page was loaded.
+        let r = app
+            .post_form(
+                "/ada/upd/pulls/1/update",
+                &[("style", "merge"), ("head", &"0".repeat(40))],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "[{l}]");
+        r.assert_contains("id=\"merge-head-moved\"");
+        // The head branch's protection applies as to a push.
+        let mut rule = hatchery_core::protection::BranchRule::new("feature");
+        rule.enable_push = false;
+        store.create_protection_rule(repo.id, &rule).await.unwrap();
+        let r = app
+            .post_form("/ada/upd/pulls/1/update", &[("style", "merge")])
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}]");
+        r.assert_contains("id=\"update-refused-protected\"");
+        r.assert_contains("protected branch");
+        assert_eq!(rev(&bare, "feature"), old_head, "[{l}]");
+        store
+            .delete_protection_rule(repo.id, "feature")
+            .await
+            .unwrap();
+
+        // Merging the base in.
+        let head = form_head(&app.get("/ada/upd/pulls/1").await.body);
+        let r = app
+            .post_form(
+                "/ada/upd/pulls/1/update",
+                &[("style", "merge"), ("head", &head)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let new_head = rev(&bare, "feature");
+        assert_eq!(rev(&bare, "feature^1"), old_head, "[{l}]");
+        assert_eq!(rev(&bare, "feature^2"), rev(&bare, "main"), "[{l}]");
+        assert_eq!(rev(&bare, "refs/pull/1/head"), new_head, "[{l}]");
+        let issue = store.issue_by_number(repo.id, 1).await.unwrap().unwrap();
+        let pull = store.pull(issue.id).await.unwrap().unwrap();
+        assert_eq!(pull.head_oid, new_head, "[{l}]");
+        let page = app.get("/ada/upd/pulls/1").await;
+        assert!(!page.body.contains("merge-behind"), "[{l}]");
+        page.assert_contains("data-kind=\"pushed\"");
+        hatchery_testkit::git::run(&bare, &["fsck", "--strict"]);
+
+        // Conflicts refuse it.
+        let before = rev(&bare, "conflict");
+        let r = app
+            .post_form("/ada/upd/pulls/2/update", &[("style", "merge")])
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "[{l}]");
+        r.assert_contains("id=\"merge-refused-conflicts\"");
+        r.assert_contains("<code>README.md</code>");
+        assert_eq!(rev(&bare, "conflict"), before, "[{l}]");
+
+        // The API: a bad style, then rebasing onto the base.
+        let api_url = "/api/v1/repos/ada/upd/pulls/3/update";
+        let r = support::api(
+            &mut app,
+            "POST",
+            &format!("{api_url}?style=octopus"),
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
+        let r = support::api(&mut app, "POST", api_url, Some("bob"), None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "[{l}] {}", r.body);
+        let r = support::api(
+            &mut app,
+            "POST",
+            &format!("{api_url}?style=rebase"),
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        hatchery_testkit::git::run(&bare, &["merge-base", "--is-ancestor", "main", "later"]);
+        assert_eq!(
+            hatchery_testkit::git::run(&bare, &["rev-list", "--count", "main..later"]).trim(),
+            "1",
+            "[{l}]"
+        );
+        // Up to date: nothing to do, and nothing changes.
+        let tip = rev(&bare, "later");
+        let r = support::api(
+            &mut app,
+            "POST",
+            &format!("{api_url}?style=rebase"),
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        assert_eq!(rev(&bare, "later"), tip, "[{l}]");
+        hatchery_testkit::git::run(&bare, &["fsck", "--strict"]);
     }
 }

@@ -270,6 +270,7 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/repos/{owner}/{repo}/pulls/{index}/files"),
         ("get", "/repos/{owner}/{repo}/pulls/{index}/merge"),
         ("post", "/repos/{owner}/{repo}/pulls/{index}/merge"),
+        ("post", "/repos/{owner}/{repo}/pulls/{index}/update"),
         // code review
         ("get", "/repos/{owner}/{repo}/pulls/{index}/reviews"),
         ("post", "/repos/{owner}/{repo}/pulls/{index}/reviews"),

@@ -37,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(pull_commits))
         .routes(routes!(pull_files))
         .routes(routes!(pull_is_merged, merge_pull))
+        .routes(routes!(update_pull_branch))
 }
 
 /// How many changed files `/files` lists at most.
@@ -80,6 +81,10 @@ impl From<PullError> for ApiError {
             PullError::Conflicts(files) => {
                 ApiError::conflict(format!("merge conflicts in: {}", files.join(", ")))
             }
+            PullError::Protected(refused) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                crate::git_http::refusal_message(crate::i18n::Lang::En, &refused),
+            ),
         }
     }
 }
@@ -554,5 +559,65 @@ pub async fn merge_pull(
         delete_branch: form.delete_branch_after_merge.unwrap_or(false),
     };
     Box::pin(state.forge.merge_pull(&view, &issue, &pull, input)).await?;
+    Ok(StatusCode::OK)
+}
+
+/// Query of `POST /repos/{owner}/{repo}/pulls/{index}/update`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UpdateBranchQuery {
+    /// `merge` (default: the base merged into the head) or `rebase` (the head's commits
+    /// replayed onto the base).
+    pub style: Option<String>,
+}
+
+/// Update a pull request's head branch with its base ("update branch"): people who may
+/// write to the head's repository (this one, or a fork). The head branch's protection
+/// applies as to a push (403 naming the rule); conflicts answer 409 naming the files; an
+/// up-to-date head answers 200 and changes nothing.
+#[utoipa::path(post, path = "/repos/{owner}/{repo}/pulls/{index}/update", tag = "repository",
+    operation_id = "repoUpdatePullRequest",
+    params(("owner" = String, Path, description = "owner of the repo"),
+        ("repo" = String, Path, description = "name of the repo"),
+        ("index" = i64, Path, description = "index of the pull request"),
+        UpdateBranchQuery),
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 200, description = "updated, or up to date"), (status = 401, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 405, body = ApiErrorBody), (status = 409, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn update_pull_branch(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((owner, repo, index)): Path<(String, String, String)>,
+    ApiQuery(q): ApiQuery<UpdateBranchQuery>,
+) -> ApiResult<StatusCode> {
+    caller.user()?;
+    caller.need("write:repository")?;
+    let view = repo_for(
+        &state,
+        &caller,
+        &owner,
+        &repo,
+        Action::Read,
+        "read:repository",
+    )
+    .await?;
+    let (issue, pull) = pull_in(&state, &view, &index).await?;
+    let rebase = match q.style.as_deref().unwrap_or("merge") {
+        "" | "merge" => false,
+        "rebase" => true,
+        other => {
+            return Err(ApiError::unprocessable(format!(
+                "style: must be merge or rebase, not {other:?}"
+            )));
+        }
+    };
+    Box::pin(
+        state
+            .forge
+            .update_pull_branch(&view, &issue, &pull, rebase, None),
+    )
+    .await?;
     Ok(StatusCode::OK)
 }

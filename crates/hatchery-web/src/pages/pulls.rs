@@ -585,6 +585,20 @@ fn merge_box(
                         }
                     }
                 }
+                @if st.behind {
+                    div.merge-behind id="merge-behind" {
+                        p { (ctx.t("prweb.update.behind")) }
+                        @if st.may_update {
+                            form.inline-form method="post" action=(format!("{url}/update")) id="update-branch-form" {
+                                (csrf_input(ctx))
+                                input type="hidden" name="head" value=(pull.head_oid);
+                                button.btn type="submit" name="style" value="merge" id="update-branch" { (ctx.t("prweb.update.merge")) }
+                                " "
+                                button.btn type="submit" name="style" value="rebase" id="update-branch-rebase" { (ctx.t("prweb.update.rebase")) }
+                            }
+                        }
+                    }
+                }
                 @if !st.unmet.is_empty() {
                     div.merge-unmet id="merge-unmet" {
                         p { (ctx.t("prweb.merge.unmet")) }
@@ -885,11 +899,42 @@ pub async fn merge(
         Ok(_) => return Ok(Redirect::to(&pull_url(&view, issue.number)).into_response()),
         Err(e) => e,
     };
-    let (status, notice) = match &e {
+    let Some((status, notice)) = refusal_notice(&ctx, &view, &issue, &e) else {
+        return Err(pull_refused(e, &ctx.path));
+    };
+    // Read again: the page shows the state as it is now.
+    let issue = state
+        .store
+        .issue_by_id(issue.id)
+        .await?
+        .ok_or(WebError::NotFound)?;
+    let page = conversation(
+        &state,
+        &ctx,
+        &view,
+        &issue,
+        "",
+        "",
+        &FormErrors::default(),
+        Some(notice),
+    )
+    .await?;
+    Ok((status, page).into_response())
+}
+
+/// A merge or update refusal as a notice for the merge box, with its status; `None` for
+/// refusals no notice explains.
+fn refusal_notice(
+    ctx: &Ctx,
+    view: &RepoView,
+    issue: &Issue,
+    e: &PullError,
+) -> Option<(StatusCode, Markup)> {
+    Some(match e {
         PullError::HeadMoved => (
             StatusCode::CONFLICT,
             html! { div.notice.notice-error role="alert" id="merge-head-moved" {
-                (ctx.t("prweb.merge.head_moved")) " " a href=(pull_url(&view, issue.number)) { (ctx.t("prweb.merge.reload")) }
+                (ctx.t("prweb.merge.head_moved")) " " a href=(pull_url(view, issue.number)) { (ctx.t("prweb.merge.reload")) }
             } },
         ),
         PullError::BaseMoved => (
@@ -905,7 +950,7 @@ pub async fn merge(
         PullError::Requirements(unmet) => (
             StatusCode::METHOD_NOT_ALLOWED,
             html! { div.notice.notice-error role="alert" id="merge-refused-unmet" {
-                (ctx.t("prweb.merge.unmet")) ul { @for u in unmet { li { (unmet_line(&ctx, u)) } } }
+                (ctx.t("prweb.merge.unmet")) ul { @for u in unmet { li { (unmet_line(ctx, u)) } } }
             } },
         ),
         PullError::NotMergeable(why) => (
@@ -924,14 +969,51 @@ pub async fn merge(
             StatusCode::METHOD_NOT_ALLOWED,
             html! { div.notice.notice-error role="alert" id="merge-refused" { (ctx.t("prweb.merge.nothing")) } },
         ),
-        _ => return Err(pull_refused(e, &ctx.path)),
+        PullError::Protected(refused) => (
+            StatusCode::FORBIDDEN,
+            html! { div.notice.notice-error role="alert" id="update-refused-protected" {
+                (crate::git_http::refusal_message(ctx.lang, refused))
+            } },
+        ),
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct UpdateForm {
+    #[serde(default)]
+    style: String,
+    #[serde(default)]
+    head: String,
+}
+
+/// `POST /{owner}/{repo}/pulls/{n}/update`: "update branch" (`style` merge or rebase).
+pub async fn update_branch(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((owner, name, number)): Path<(String, String, String)>,
+    Form(form): Form<UpdateForm>,
+) -> WebResult<Response> {
+    let (view, issue, pull) = load(&state, &ctx, &owner, &name, &number).await?;
+    let rebase = match form.style.as_str() {
+        "merge" => false,
+        "rebase" => true,
+        _ => return Err(WebError::BadRequest("prweb.error.bad_style")),
     };
-    // Read again: the page shows the state as it is now.
-    let issue = state
-        .store
-        .issue_by_id(issue.id)
-        .await?
-        .ok_or(WebError::NotFound)?;
+    let expected = Some(form.head.trim()).filter(|h| !h.is_empty());
+    let e = match Box::pin(
+        state
+            .forge
+            .update_pull_branch(&view, &issue, &pull, rebase, expected),
+    )
+    .await
+    {
+        Ok(_) => return Ok(Redirect::to(&pull_url(&view, issue.number)).into_response()),
+        Err(e) => e,
+    };
+    let Some((status, notice)) = refusal_notice(&ctx, &view, &issue, &e) else {
+        return Err(pull_refused(e, &ctx.path));
+    };
     let page = conversation(
         &state,
         &ctx,
