@@ -17,6 +17,27 @@ pub fn advertise_refs(
     version: ProtocolVersion,
     out: &mut dyn Write,
 ) -> Result<(), ProtocolError> {
+    advertise(repo, service, version, true, out)
+}
+
+/// The advertisement that opens a session on a bidirectional stream (SSH): the same as
+/// [`advertise_refs`] without smart HTTP's `# service=...` preamble.
+pub fn advertise_refs_session(
+    repo: &Repository,
+    service: Service,
+    version: ProtocolVersion,
+    out: &mut dyn Write,
+) -> Result<(), ProtocolError> {
+    advertise(repo, service, version, false, out)
+}
+
+fn advertise(
+    repo: &Repository,
+    service: Service,
+    version: ProtocolVersion,
+    http_preamble: bool,
+    out: &mut dyn Write,
+) -> Result<(), ProtocolError> {
     let agent = hatchery_git::agent();
     if service == Service::UploadPack && version == ProtocolVersion::V2 {
         write_line(out, "version 2")?;
@@ -28,8 +49,10 @@ pub fn advertise_refs(
         write_flush(out)?;
         return Ok(out.flush()?);
     }
-    write_line(out, &format!("# service={}", service.name()))?;
-    write_flush(out)?;
+    if http_preamble {
+        write_line(out, &format!("# service={}", service.name()))?;
+        write_flush(out)?;
+    }
     if version == ProtocolVersion::V1 {
         write_line(out, "version 1")?;
     }

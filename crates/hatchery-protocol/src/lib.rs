@@ -8,6 +8,10 @@
 //! * `POST …/git-upload-pack` → [`upload_pack`]
 //! * `POST …/git-receive-pack` → [`receive_pack`]
 //!
+//! On a bidirectional stream (SSH), a whole session is one call: [`upload_pack_session`]
+//! (advertisement, then v0 negotiation rounds or v2 commands until the client ends) and
+//! [`receive_pack_session`] (advertisement, then the push).
+//!
 //! Content types are given by [`Service::advertisement_content_type`] and
 //! [`Service::result_content_type`]; the protocol version comes from the `Git-Protocol`
 //! request header ([`ProtocolVersion::from_git_protocol_header`]).
@@ -18,13 +22,13 @@ mod receive;
 pub mod request;
 mod upload;
 
-pub use advertise::advertise_refs;
+pub use advertise::{advertise_refs, advertise_refs_session};
 pub use hatchery_git as git;
 pub use receive::{
     ProposedUpdate, ReceiveHook, ReceivePackOptions, ReceivePackOutcome, RefUpdateReport,
-    UpdateKind, receive_pack,
+    UpdateKind, receive_pack, receive_pack_session,
 };
-pub use upload::{UploadPackOptions, UploadPackOutcome, upload_pack};
+pub use upload::{UploadPackOptions, UploadPackOutcome, upload_pack, upload_pack_session};
 
 /// Which git service a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -160,6 +160,27 @@ pub fn receive_pack(
     Ok(outcome)
 }
 
+/// A whole receive-pack session on a bidirectional stream (SSH): the ref advertisement
+/// (v0; git pushes in v0 whatever protocol it asked for), then the push as in
+/// [`receive_pack`]. A client with nothing to push sends a flush and gets no report.
+pub fn receive_pack_session(
+    repo: &Repository,
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    hook: &mut dyn ReceiveHook,
+    options: &ReceivePackOptions,
+) -> Result<ReceivePackOutcome, ProtocolError> {
+    crate::advertise_refs_session(
+        repo,
+        crate::Service::ReceivePack,
+        crate::ProtocolVersion::V0,
+        out,
+    )?;
+    let outcome = receive_pack(repo, input, out, hook, options)?;
+    out.flush()?;
+    Ok(outcome)
+}
+
 fn process(
     repo: &Repository,
     pack: &mut dyn Read,

@@ -139,12 +139,38 @@ fn parse_upload_caps(list: &str) -> Result<UploadCaps, ProtocolError> {
 
 /// Read a complete v0/v1 upload-pack request.
 pub fn parse_v0_request<R: Read>(reader: &mut PktReader<R>) -> Result<V0Request, ProtocolError> {
+    let mut req = match parse_v0_wants(reader)? {
+        WantSection::Ended => return Ok(V0Request::default()),
+        WantSection::Empty => {
+            return Err(ProtocolError::InvalidRequest(
+                "no want lines in the request".into(),
+            ));
+        }
+        WantSection::Wants(req) => req,
+    };
+    parse_v0_haves(reader, &mut req)?;
+    Ok(req)
+}
+
+/// What a v0 want section held.
+#[derive(Debug)]
+pub enum WantSection {
+    /// The stream ended before any packet: nothing asked.
+    Ended,
+    /// A flush without wants: the client wants nothing (it is up to date, or only listed
+    /// the refs).
+    Empty,
+    /// Wants (and shallow, deepen, filter lines) up to their flush.
+    Wants(V0Request),
+}
+
+/// Read the want section of a v0/v1 upload-pack request, up to and including its flush.
+pub fn parse_v0_wants<R: Read>(reader: &mut PktReader<R>) -> Result<WantSection, ProtocolError> {
     let mut req = V0Request::default();
-    // Want section, up to the first flush.
     loop {
         let Some(packet) = reader.read_packet()? else {
             if req.wants.is_empty() {
-                return Ok(req);
+                return Ok(WantSection::Ended);
             }
             return Err(ProtocolError::InvalidRequest(
                 "request ends before the flush after the wants".into(),
@@ -198,11 +224,17 @@ pub fn parse_v0_request<R: Read>(reader: &mut PktReader<R>) -> Result<V0Request,
         }
     }
     if req.wants.is_empty() {
-        return Err(ProtocolError::InvalidRequest(
-            "no want lines in the request".into(),
-        ));
+        return Ok(WantSection::Empty);
     }
-    // Have section: up to a flush, `done` or the end of the request.
+    Ok(WantSection::Wants(req))
+}
+
+/// Read have lines into `req` up to a flush (`req.flushed`), `done` (`req.done`) or the
+/// end of the stream.
+pub fn parse_v0_haves<R: Read>(
+    reader: &mut PktReader<R>,
+    req: &mut V0Request,
+) -> Result<(), ProtocolError> {
     while let Some(packet) = reader.read_packet()? {
         let line = match packet {
             Packet::Flush => {
@@ -227,7 +259,7 @@ pub fn parse_v0_request<R: Read>(reader: &mut PktReader<R>) -> Result<V0Request,
             )));
         }
     }
-    Ok(req)
+    Ok(())
 }
 
 /// A protocol v2 command request.

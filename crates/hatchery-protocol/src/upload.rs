@@ -8,7 +8,10 @@ use crate::pktline::{
     MAX_SIDEBAND_64K_DATA, MAX_SIDEBAND_DATA, Multiplexer, PktReader, write_data, write_delim,
     write_err, write_flush, write_line,
 };
-use crate::request::{FetchArgs, LsRefsArgs, V2Request, parse_v0_request, parse_v2_request};
+use crate::request::{
+    FetchArgs, LsRefsArgs, V2Request, WantSection, parse_v0_request, parse_v0_wants,
+    parse_v2_request,
+};
 use crate::{ProtocolError, ProtocolVersion};
 
 /// Policy for upload-pack.
@@ -55,22 +58,7 @@ pub fn upload_pack(
         },
         ProtocolVersion::V0 | ProtocolVersion::V1 => upload_v0(repo, &mut reader, out, options),
     };
-    match result {
-        Err(
-            e @ (ProtocolError::MalformedPktLine(_)
-            | ProtocolError::InvalidRequest(_)
-            | ProtocolError::UnknownCommand(_)
-            | ProtocolError::NotOurRef(_)),
-        ) => {
-            let _ = write_err(out, &format!("upload-pack: {e}"));
-            let _ = out.flush();
-            Err(e)
-        }
-        other => {
-            out.flush()?;
-            other
-        }
-    }
+    report_errors(out, result)
 }
 
 fn ls_refs(
@@ -318,6 +306,25 @@ fn upload_v0<R: Read>(
             return Ok(outcome);
         }
     }
+    outcome.pack = Some(send_v0_pack(
+        repo,
+        &req,
+        negotiation.common(),
+        &shallow,
+        out,
+    )?);
+    Ok(outcome)
+}
+
+/// The pack of a v0/v1 fetch, in side-band packets when the client asked for them.
+fn send_v0_pack(
+    repo: &Repository,
+    req: &crate::request::V0Request,
+    common: &[Oid],
+    shallow: &ShallowUpdate,
+    out: &mut dyn Write,
+) -> Result<PackStats, ProtocolError> {
+    let caps = &req.caps;
     let sideband = if caps.side_band_64k {
         Some(MAX_SIDEBAND_64K_DATA)
     } else if caps.side_band {
@@ -325,12 +332,12 @@ fn upload_v0<R: Read>(
     } else {
         None
     };
-    let stats = send_pack(
+    send_pack(
         &SendPack {
             repo,
             wants: &req.wants,
-            common: negotiation.common(),
-            shallow: &shallow,
+            common,
+            shallow,
             options: PackOptions {
                 thin_pack: caps.thin_pack,
                 ofs_delta: caps.ofs_delta,
@@ -341,8 +348,204 @@ fn upload_v0<R: Read>(
             progress: !caps.no_progress,
         },
         out,
-    )?;
-    outcome.pack = Some(stats);
+    )
+}
+
+/// Serve a whole upload-pack session on a bidirectional stream (SSH): the advertisement
+/// for `version`, then, for v2, commands until the client ends with a flush or closes;
+/// for v0/v1, git's stateful negotiation (wants, the shallow list, rounds of haves each
+/// answered at its flush, `done`) and the pack. Returns the outcome of the last command.
+pub fn upload_pack_session(
+    repo: &Repository,
+    version: ProtocolVersion,
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    options: &UploadPackOptions,
+) -> Result<UploadPackOutcome, ProtocolError> {
+    crate::advertise_refs_session(repo, crate::Service::UploadPack, version, out)?;
+    let mut reader = PktReader::new(input);
+    let result = match version {
+        ProtocolVersion::V2 => {
+            let mut last = UploadPackOutcome {
+                command: "none",
+                ..Default::default()
+            };
+            loop {
+                let step = match parse_v2_request(&mut reader) {
+                    Ok(V2Request::Empty) => break Ok(last),
+                    Ok(V2Request::LsRefs(args)) => ls_refs(repo, &args, out),
+                    Ok(V2Request::Fetch(args)) => fetch_v2(repo, &args, out, options),
+                    Err(e) => Err(e),
+                };
+                match step {
+                    Ok(o) => {
+                        out.flush()?;
+                        last = o;
+                    }
+                    Err(e) => break Err(e),
+                }
+            }
+        }
+        ProtocolVersion::V0 | ProtocolVersion::V1 => {
+            upload_v0_session(repo, &mut reader, out, options)
+        }
+    };
+    report_errors(out, result)
+}
+
+/// Requests the client got wrong are answered with an `ERR` packet.
+fn report_errors(
+    out: &mut dyn Write,
+    result: Result<UploadPackOutcome, ProtocolError>,
+) -> Result<UploadPackOutcome, ProtocolError> {
+    match result {
+        Err(
+            e @ (ProtocolError::MalformedPktLine(_)
+            | ProtocolError::InvalidRequest(_)
+            | ProtocolError::UnknownCommand(_)
+            | ProtocolError::NotOurRef(_)),
+        ) => {
+            let _ = write_err(out, &format!("upload-pack: {e}"));
+            let _ = out.flush();
+            Err(e)
+        }
+        other => {
+            out.flush()?;
+            other
+        }
+    }
+}
+
+/// git's stateful v0 negotiation (`upload-pack.c`, `get_common_commits`), one stream.
+fn upload_v0_session<R: Read>(
+    repo: &Repository,
+    reader: &mut PktReader<R>,
+    out: &mut dyn Write,
+    options: &UploadPackOptions,
+) -> Result<UploadPackOutcome, ProtocolError> {
+    let mut outcome = UploadPackOutcome {
+        command: "upload-pack",
+        ..Default::default()
+    };
+    let req = match parse_v0_wants(reader)? {
+        WantSection::Ended | WantSection::Empty => return Ok(outcome),
+        WantSection::Wants(req) => req,
+    };
+    check_wants(repo, &req.wants, options)?;
+    let shallow = repo
+        .shallow_update(&req.wants, &req.shallow, &req.deepen)
+        .map_err(git_input_error)?;
+    // As git does: the shallow list and its flush whenever the client deepens or is shallow.
+    let deepening = req.deepen.depth.is_some()
+        || req.deepen.since.is_some()
+        || !req.deepen.not.is_empty()
+        || !req.shallow.is_empty();
+    if shallow.send_lines || deepening {
+        for s in &shallow.shallow {
+            write_line(out, &format!("shallow {s}"))?;
+        }
+        for u in &shallow.unshallow {
+            write_line(out, &format!("unshallow {u}"))?;
+        }
+        write_flush(out)?;
+    }
+    out.flush()?;
+    let caps = req.caps.clone();
+    let detailed = caps.multi_ack_detailed;
+    let multi_ack = caps.multi_ack || detailed;
+    let mut negotiation = Negotiation::new(repo, &req.wants).map_err(git_input_error)?;
+    let (mut got_common, mut got_other, mut sent_ready) = (false, false, false);
+    let mut last: Option<Oid> = None;
+    loop {
+        let line = match reader.read_packet()? {
+            None => {
+                return Err(ProtocolError::InvalidRequest(
+                    "the client ended the negotiation before done".into(),
+                ));
+            }
+            Some(crate::pktline::Packet::Flush) => None,
+            Some(p @ crate::pktline::Packet::Data(_)) => Some(
+                String::from_utf8_lossy(p.line().unwrap_or_default())
+                    .trim_end_matches('\n')
+                    .to_owned(),
+            ),
+            Some(_) => {
+                return Err(ProtocolError::InvalidRequest(
+                    "unexpected delimiter packet in a v0 request".into(),
+                ));
+            }
+        };
+        match line {
+            None => {
+                if detailed && got_common && !got_other && negotiation.ready()? {
+                    sent_ready = true;
+                    if let Some(l) = last {
+                        write_line(out, &format!("ACK {l} ready"))?;
+                    }
+                }
+                if negotiation.common().is_empty() || multi_ack {
+                    write_line(out, "NAK")?;
+                }
+                if caps.no_done && sent_ready {
+                    if let Some(l) = last {
+                        write_line(out, &format!("ACK {l}"))?;
+                    }
+                    out.flush()?;
+                    break;
+                }
+                out.flush()?;
+                got_common = false;
+                got_other = false;
+            }
+            Some(line) if line == "done" => {
+                match last {
+                    Some(l) if multi_ack => write_line(out, &format!("ACK {l}"))?,
+                    Some(_) => {}
+                    None => write_line(out, "NAK")?,
+                }
+                break;
+            }
+            Some(line) => {
+                let Some(have) = line.strip_prefix("have ") else {
+                    return Err(ProtocolError::InvalidRequest(format!(
+                        "expected a have line, got {line:?}"
+                    )));
+                };
+                let have: Oid = have.trim().parse().map_err(|_| {
+                    ProtocolError::InvalidRequest(format!("invalid object id in have: {have:?}"))
+                })?;
+                if negotiation.have(have)? {
+                    got_common = true;
+                    last = Some(have);
+                    if detailed {
+                        write_line(out, &format!("ACK {have} common"))?;
+                    } else if multi_ack {
+                        write_line(out, &format!("ACK {have} continue"))?;
+                    } else if negotiation.common().len() == 1 {
+                        write_line(out, &format!("ACK {have}"))?;
+                    }
+                } else {
+                    got_other = true;
+                    if multi_ack && negotiation.ready()? {
+                        if detailed {
+                            sent_ready = true;
+                            write_line(out, &format!("ACK {have} ready"))?;
+                        } else {
+                            write_line(out, &format!("ACK {have} continue"))?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    outcome.common = negotiation.common().len();
+    outcome.pack = Some(send_v0_pack(
+        repo,
+        &req,
+        negotiation.common(),
+        &shallow,
+        out,
+    )?);
     Ok(outcome)
 }
 

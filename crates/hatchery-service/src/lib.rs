@@ -8,6 +8,7 @@ pub mod access;
 pub mod admin;
 pub mod explore;
 pub mod forks;
+pub mod git_serve;
 pub mod incubator;
 pub mod issues;
 pub mod jobs;

@@ -13,14 +13,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use hatchery_core::{Action, Actor, Denial};
-use hatchery_protocol::{
-    ProposedUpdate, ProtocolVersion, ReceiveHook, ReceivePackOptions, Service, UploadPackOptions,
-};
-use hatchery_service::access::RepoLookup;
-use hatchery_service::protection::{PushRefusal, PushRules};
-use hatchery_service::tokens;
-use hatchery_store::{Repo, now_ms};
+use hatchery_core::Actor;
+use hatchery_protocol::{ProtocolVersion, ReceivePackOptions, Service, UploadPackOptions};
+use hatchery_service::Forge;
+use hatchery_service::git_serve::{GitCaller, GitRefusal, GitTarget, PushMessages};
+use hatchery_service::protection::PushRefusal;
+use hatchery_store::Repo;
 use http_body_util::BodyExt;
 use serde::Deserialize;
 use std::io::{Read, Write};
@@ -86,13 +84,6 @@ fn internal(lang: Lang, e: &dyn std::fmt::Display) -> Response {
     )
 }
 
-/// What the push hook must refuse, decided before the protocol runs.
-#[derive(Clone)]
-enum PushGate {
-    Open,
-    ReadOnly(String),
-}
-
 /// Resolves the repository for `service`, or the response that refuses it. A missing
 /// repository and a private one the caller may not read get the same answer: a challenge
 /// for anonymous callers (so git asks who they are), 404 for signed-in ones.
@@ -103,49 +94,32 @@ async fn resolve(
     repo: &str,
     service: Service,
     lang: Lang,
-) -> Result<(Repo, PushGate), Response> {
-    let name = repo.strip_suffix(".git").unwrap_or(repo);
-    let (action, scope) = match service {
-        Service::UploadPack => (Action::Read, "read:repository"),
-        Service::ReceivePack => (Action::Write, "write:repository"),
+) -> Result<GitTarget, Response> {
+    let who = GitCaller::Person {
+        actor: caller.actor,
+        token_scopes: caller.token_scopes.as_deref(),
     };
-    let not_found = || match caller.actor {
-        Actor::Anonymous => challenge(lang),
-        Actor::User { .. } => plain(StatusCode::NOT_FOUND, lang.t("git.not_found").to_owned()),
-    };
-    let lookup = state
+    let found = state
         .forge
-        .find_repo(caller.actor, owner, name, action)
+        .git_target(who, owner, repo, service)
         .await
         .map_err(|e| internal(lang, &e))?;
-    let (repo, gate) = match lookup {
-        RepoLookup::Hidden => return Err(not_found()),
-        RepoLookup::Found { repo, .. } => (repo, PushGate::Open),
-        RepoLookup::Denied {
-            repo,
-            denial: Denial::ReadOnly,
-        } => (repo, PushGate::ReadOnly(lang.t("git.read_only").to_owned())),
-        RepoLookup::Denied {
-            denial: Denial::SignInRequired,
-            ..
-        } => return Err(challenge(lang)),
-        RepoLookup::Denied { .. } => {
-            return Err(plain(
-                StatusCode::FORBIDDEN,
-                lang.t("git.no_write").to_owned(),
-            ));
-        }
-    };
-    if let Some(scopes) = &caller.token_scopes {
-        // A token reads only what its scopes say, even where its owner could do more.
-        if !tokens::allows(scopes, scope) {
-            return Err(plain(
-                StatusCode::FORBIDDEN,
-                lang.tf("git.token_scope", &[("scope", scope)]),
-            ));
-        }
+    match found {
+        Ok(target) => Ok(target),
+        Err(GitRefusal::Hidden) => Err(match caller.actor {
+            Actor::Anonymous => challenge(lang),
+            Actor::User { .. } => plain(StatusCode::NOT_FOUND, lang.t("git.not_found").to_owned()),
+        }),
+        Err(GitRefusal::SignInRequired) => Err(challenge(lang)),
+        Err(GitRefusal::TokenScope(scope)) => Err(plain(
+            StatusCode::FORBIDDEN,
+            lang.tf("git.token_scope", &[("scope", scope)]),
+        )),
+        Err(GitRefusal::NoWrite | GitRefusal::DeployKeyReadOnly) => Err(plain(
+            StatusCode::FORBIDDEN,
+            lang.t("git.no_write").to_owned(),
+        )),
     }
-    Ok((repo, gate))
 }
 
 pub async fn info_refs(
@@ -170,8 +144,8 @@ pub async fn info_refs(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (repo, _gate) = match resolve(&state, &caller, &owner, &repo, service, lang).await {
-        Ok(r) => r,
+    let repo = match resolve(&state, &caller, &owner, &repo, service, lang).await {
+        Ok(t) => t.repo,
         Err(r) => return r,
     };
     let version = protocol_version(&headers);
@@ -209,11 +183,10 @@ pub async fn upload_pack(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (repo, _gate) =
-        match resolve(&state, &caller, &owner, &repo, Service::UploadPack, lang).await {
-            Ok(r) => r,
-            Err(r) => return r,
-        };
+    let repo = match resolve(&state, &caller, &owner, &repo, Service::UploadPack, lang).await {
+        Ok(t) => t.repo,
+        Err(r) => return r,
+    };
     let Ok(permit) = state.pack_permits.clone().acquire_owned().await else {
         return internal(lang, &"pack semaphore closed");
     };
@@ -239,32 +212,21 @@ pub async fn upload_pack(
     })
 }
 
-/// The forge's say over each ref a push wants to move: read-only repositories refuse
-/// everything; protected branches follow their rule (checked by the service, the one
-/// place every transport asks).
-struct Hook {
-    gate: PushGate,
-    rules: PushRules,
-    git: hatchery_git::Repository,
-    lang: Lang,
-}
+/// The push hook's refusals in the pusher's language; shared with the SSH transport.
+pub struct LangMessages(pub Lang);
 
-impl ReceiveHook for Hook {
-    fn check_update(&mut self, update: &ProposedUpdate<'_>) -> Result<(), String> {
-        if let PushGate::ReadOnly(reason) = &self.gate {
-            return Err(reason.clone());
-        }
-        if hatchery_core::pulls::is_reserved_ref(update.ref_name) {
-            return Err(self.lang.t("pulls.ref_reserved").to_owned());
-        }
-        match self.rules.check(&self.git, update) {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(refused)) => Err(refusal_message(self.lang, &refused)),
-            Err(e) => {
-                tracing::warn!(error = %e, "checking a push against branch protection failed");
-                Err(self.lang.t("git.internal").to_owned())
-            }
-        }
+impl PushMessages for LangMessages {
+    fn read_only(&self) -> String {
+        self.0.t("git.read_only").to_owned()
+    }
+    fn reserved_ref(&self) -> String {
+        self.0.t("pulls.ref_reserved").to_owned()
+    }
+    fn protected(&self, refused: &PushRefusal) -> String {
+        refusal_message(self.0, refused)
+    }
+    fn internal(&self) -> String {
+        self.0.t("git.internal").to_owned()
     }
 }
 
@@ -302,11 +264,10 @@ pub async fn receive_pack(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let (repo, gate) =
-        match resolve(&state, &caller, &owner, &repo, Service::ReceivePack, lang).await {
-            Ok(r) => r,
-            Err(r) => return r,
-        };
+    let target = match resolve(&state, &caller, &owner, &repo, Service::ReceivePack, lang).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
     let Ok(permit) = state.pack_permits.clone().acquire_owned().await else {
         return internal(lang, &"pack semaphore closed");
     };
@@ -319,121 +280,33 @@ pub async fn receive_pack(
         deadline: Some(deadline),
         ..ReceivePackOptions::default()
     };
-    let rules = match state.forge.push_rules(&repo, caller.actor).await {
+    let rules = match state.forge.push_rules(&target.repo, target.actor).await {
         Ok(r) => r,
         Err(e) => return internal(lang, &e),
     };
     let forge_state = state.clone();
     let handle = tokio::runtime::Handle::current();
-    let pusher = caller.actor;
     stream_response(Service::ReceivePack.result_content_type(), move |out| {
         let _permit = permit;
-        let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
-            hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string()))
-        })?;
-        let mut hook = Hook {
-            gate,
+        let result = Forge::receive_pack_blocking(
+            &forge_state,
+            &handle,
+            &target,
             rules,
-            git: git.clone(),
-            lang,
-        };
-        let outcome = hatchery_protocol::receive_pack(&git, &mut input, out, &mut hook, &options)?;
+            &LangMessages(lang),
+            &mut input,
+            out,
+            &options,
+        );
         // Drain what is left so the client is not cut off mid-send.
         let _ = std::io::copy(&mut input, &mut std::io::sink());
-        if outcome.applied().next().is_some() {
-            // Recorded before the response ends, so whoever pushed sees it at once.
-            handle.block_on(record_push(
-                &forge_state,
-                &repo,
-                outcome.head_set_to.as_deref(),
-            ));
-            // Also before the response ends, so the pusher sees closed issues at once.
-            let updates: Vec<_> = outcome
-                .applied()
-                .filter_map(|u| u.new.map(|new| (u.name.clone(), u.old, new)))
-                .collect();
-            // The first push to an empty repository may have just made another branch the
-            // default one (see `record_push`): closing keywords follow the new default.
-            let mut pushed_repo = repo.clone();
-            if let Some(branch) = outcome.head_set_to.as_deref() {
-                pushed_repo.default_branch = branch.trim_start_matches("refs/heads/").to_owned();
-            }
-            // Open pull requests from the pushed branches follow them.
-            if let Err(e) = handle.block_on(forge_state.forge.pulls_after_push(
-                &pushed_repo,
-                pusher,
-                &updates,
-            )) {
-                tracing::warn!(error = %e, repo = %repo.name, "updating pull requests after a push failed");
-            }
-            if let Err(e) = handle.block_on(forge_state.forge.issues_after_push(
-                &pushed_repo,
-                pusher,
-                updates,
-            )) {
-                tracing::warn!(error = %e, repo = %repo.name, "issue references of a push failed");
-            }
-            // Webhooks (push, create, delete): queued before the response ends, sent by
-            // the delivery worker.
-            let hook_updates = outcome
-                .applied()
-                .map(|u| (u.name.clone(), u.old, u.new))
-                .collect();
-            handle.block_on(forge_state.forge.webhooks_after_push(
-                &pushed_repo,
-                pusher,
-                hook_updates,
-            ));
-            // The checklists of incubator projects this repository belongs to follow its
-            // content; evaluating walks history and reads files, so it runs after the
-            // response, like maintenance.
-            let eval_state = forge_state.clone();
-            let repo_id = repo.id;
-            handle.spawn(async move {
-                if let Err(e) = eval_state
-                    .forge
-                    .evaluate_projects_of_repo(repo_id, now_ms())
-                    .await
-                {
-                    tracing::warn!(error = %e, repo = repo_id, "evaluating incubator checklists after a push failed");
-                }
-            });
-            handle.spawn(maintain(forge_state, repo));
-        }
-        Ok(())
+        result.map(|_| ())
     })
 }
 
-/// Records an accepted push and keeps the stored default branch in step with HEAD.
-async fn record_push(state: &AppState, repo: &Repo, head_set_to: Option<&str>) {
-    if let Err(e) = state.store.touch_repo_pushed(repo.id, now_ms()).await {
-        tracing::warn!(error = %e, repo = %repo.name, "recording the push failed");
-    }
-    if let Some(branch) = head_set_to {
-        let short = branch.trim_start_matches("refs/heads/");
-        if short != repo.default_branch
-            && let Err(e) = state
-                .store
-                .update_repo(repo.id, &repo.description, repo.is_private, short)
-                .await
-        {
-            tracing::warn!(error = %e, repo = %repo.name, "recording the default branch failed");
-        }
-    }
-}
-
-/// Repository upkeep after a push, outside the client's request.
+/// Repository upkeep after a push or a page view, outside the client's request.
 pub async fn maintain(state: AppState, repo: Repo) {
-    let forge_state = state.clone();
-    let name = format!("{}/{}", repo.owner_name, repo.name);
-    match tokio::task::spawn_blocking(move || forge_state.forge.maintain_blocking(&repo)).await {
-        Ok(Ok(done)) if done.ran => {
-            tracing::info!(repo = %name, packs_merged = done.packs_merged, graph_commits = done.graph_commits, "repository maintained")
-        }
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => tracing::warn!(repo = %name, error = %e, "repository maintenance failed"),
-        Err(e) => tracing::warn!(repo = %name, error = %e, "repository maintenance panicked"),
-    }
+    Forge::maintain_in_background(state, repo).await;
 }
 
 /// A blocking reader over the request body, gzip-decoded when the client compressed it
