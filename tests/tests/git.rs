@@ -10,7 +10,7 @@ use hatchery_store::testing::stores;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn push_then_clone_and_fetch_on_both_protocols() {
     for store in stores().await {
-        let server = Server::start(store, |_| {}).await;
+        let server = Server::start(store, |c| c.metrics.enabled = true).await;
         let ada = server.user("ada").await;
         server.repo(&ada, "engine", false).await;
         let root = server.dir.path().to_path_buf();
@@ -120,6 +120,47 @@ async fn push_then_clone_and_fetch_on_both_protocols() {
         }
         assert!(server_repo.join("objects/info/commit-graph").exists());
         ok(&git(&server_repo, &["commit-graph", "verify"]).await);
+
+        // /metrics counted it all: two clones and one pull per protocol, three pushes.
+        let text = reqwest::get(format!("http://{}/metrics", server.addr))
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("metrics text");
+        let sample = |name: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+                .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+        };
+        let label = server.label().to_owned();
+        assert_eq!(
+            sample("hatchery_git_operations_total{operation=\"clone\"}"),
+            4.0,
+            "[{label}]"
+        );
+        assert!(
+            sample("hatchery_git_operations_total{operation=\"fetch\"}") >= 2.0,
+            "[{label}]"
+        );
+        assert_eq!(
+            sample("hatchery_git_operations_total{operation=\"push\"}"),
+            3.0,
+            "[{label}]"
+        );
+        assert!(
+            sample("hatchery_git_sent_bytes_total{service=\"upload-pack\"}") > 1000.0,
+            "[{label}]"
+        );
+        assert!(
+            sample("hatchery_git_received_bytes_total{service=\"receive-pack\"}") > 1000.0,
+            "[{label}]"
+        );
+        assert_eq!(
+            sample("hatchery_git_operation_duration_seconds_count{operation=\"clone\"}"),
+            4.0,
+            "[{label}]"
+        );
         server.stop().await;
     }
 }

@@ -9,6 +9,7 @@ pub mod netpolicy;
 pub mod policy;
 pub mod protection;
 pub mod pulls;
+pub mod ratelimit;
 pub mod references;
 pub mod reviews;
 pub mod roles;

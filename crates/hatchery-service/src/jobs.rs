@@ -1,9 +1,11 @@
 //! What this server's background jobs are doing, for the admin overview: each job loop
 //! reports when a round started and ended, its error if it failed, and when it runs next.
 //! Kept in this process only — every server runs its own loops, and the overview shows
-//! the ones of the server that answers.
+//! the ones of the server that answers. `/metrics` reads the same board: rounds, failed
+//! rounds and the outcomes of webhook delivery attempts.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The jobs that report here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +39,8 @@ pub struct JobStatus {
     pub job: Job,
     /// Rounds finished since the server started.
     pub runs: u64,
+    /// Of those, rounds that failed.
+    pub errors: u64,
     pub last_started: Option<i64>,
     pub last_finished: Option<i64>,
     /// When the job wakes next at the latest (it may wake earlier when work arrives).
@@ -52,6 +56,7 @@ impl JobStatus {
         JobStatus {
             job,
             runs: 0,
+            errors: 0,
             last_started: None,
             last_finished: None,
             next_run: None,
@@ -61,15 +66,47 @@ impl JobStatus {
     }
 }
 
+/// What became of one webhook delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The receiver answered 2xx.
+    Delivered,
+    /// The attempt failed; another is scheduled.
+    Retrying,
+    /// The attempt failed and was the last one (or the destination is refused).
+    Failed,
+}
+
+impl DeliveryOutcome {
+    pub const ALL: [DeliveryOutcome; 3] = [
+        DeliveryOutcome::Delivered,
+        DeliveryOutcome::Retrying,
+        DeliveryOutcome::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Delivered => "delivered",
+            DeliveryOutcome::Retrying => "retrying",
+            DeliveryOutcome::Failed => "failed",
+        }
+    }
+}
+
 /// The registry the job loops report to.
 #[derive(Debug)]
-pub struct JobBoard(Mutex<Vec<JobStatus>>);
+pub struct JobBoard {
+    jobs: Mutex<Vec<JobStatus>>,
+    /// Delivery attempts made by this server, by [`DeliveryOutcome`] (in `ALL`'s order).
+    deliveries: [AtomicU64; 3],
+}
 
 impl Default for JobBoard {
     fn default() -> JobBoard {
-        JobBoard(Mutex::new(
-            Job::ALL.iter().map(|j| JobStatus::new(*j)).collect(),
-        ))
+        JobBoard {
+            jobs: Mutex::new(Job::ALL.iter().map(|j| JobStatus::new(*j)).collect()),
+            deliveries: Default::default(),
+        }
     }
 }
 
@@ -78,7 +115,7 @@ const ERROR_MAX_CHARS: usize = 500;
 
 impl JobBoard {
     fn with(&self, job: Job, f: impl FnOnce(&mut JobStatus)) {
-        if let Ok(mut all) = self.0.lock()
+        if let Ok(mut all) = self.jobs.lock()
             && let Some(s) = all.iter_mut().find(|s| s.job == job)
         {
             f(s);
@@ -95,6 +132,7 @@ impl JobBoard {
     pub fn finished(&self, job: Job, now_ms: i64, error: Option<String>, next_run: Option<i64>) {
         self.with(job, |s| {
             s.runs += 1;
+            s.errors += u64::from(error.is_some());
             s.last_finished = Some(now_ms);
             s.next_run = next_run;
             s.failing = error.is_some();
@@ -107,7 +145,27 @@ impl JobBoard {
 
     /// Every job's state, in [`Job::ALL`]'s order.
     pub fn snapshot(&self) -> Vec<JobStatus> {
-        self.0.lock().map(|all| all.clone()).unwrap_or_default()
+        self.jobs.lock().map(|all| all.clone()).unwrap_or_default()
+    }
+
+    /// A webhook delivery attempt ended with `outcome`.
+    pub fn delivery_attempted(&self, outcome: DeliveryOutcome) {
+        let i = DeliveryOutcome::ALL
+            .iter()
+            .position(|o| *o == outcome)
+            .unwrap_or(0);
+        self.deliveries[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Delivery attempts since the server started, by outcome.
+    pub fn deliveries(&self) -> [(DeliveryOutcome, u64); 3] {
+        DeliveryOutcome::ALL.map(|o| {
+            let i = DeliveryOutcome::ALL
+                .iter()
+                .position(|x| *x == o)
+                .unwrap_or(0);
+            (o, self.deliveries[i].load(Ordering::Relaxed))
+        })
     }
 }
 
@@ -126,6 +184,7 @@ mod tests {
         assert_eq!(all.len(), Job::ALL.len());
         let upkeep = all.iter().find(|s| s.job == Job::Upkeep).unwrap();
         assert_eq!(upkeep.runs, 2);
+        assert_eq!(upkeep.errors, 1);
         assert_eq!(upkeep.last_started, Some(30));
         assert_eq!(upkeep.last_finished, Some(40));
         assert_eq!(upkeep.next_run, Some(3_600_040));
@@ -134,5 +193,21 @@ mod tests {
         let hooks = all.iter().find(|s| s.job == Job::Webhooks).unwrap();
         assert_eq!(hooks.runs, 0);
         assert_eq!(hooks.last_started, None);
+    }
+
+    #[test]
+    fn delivery_outcomes_are_counted() {
+        let board = JobBoard::default();
+        board.delivery_attempted(DeliveryOutcome::Retrying);
+        board.delivery_attempted(DeliveryOutcome::Delivered);
+        board.delivery_attempted(DeliveryOutcome::Retrying);
+        assert_eq!(
+            board.deliveries(),
+            [
+                (DeliveryOutcome::Delivered, 1),
+                (DeliveryOutcome::Retrying, 2),
+                (DeliveryOutcome::Failed, 0)
+            ]
+        );
     }
 }

@@ -1365,6 +1365,11 @@ impl WebhookWorker {
             }
         }
         record.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        self.jobs.delivery_attempted(match record.status {
+            DeliveryStatus::Delivered => crate::jobs::DeliveryOutcome::Delivered,
+            DeliveryStatus::Pending => crate::jobs::DeliveryOutcome::Retrying,
+            DeliveryStatus::Failed => crate::jobs::DeliveryOutcome::Failed,
+        });
         match self
             .store
             .finish_delivery(d.id, &d.lease_token, &record)

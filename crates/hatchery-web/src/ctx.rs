@@ -238,7 +238,14 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let Some(ctx) = ctx else { return response };
     if let Some(page) = response.extensions().get::<ErrorPage>().copied() {
-        return render_error(&ctx, response.status(), page);
+        let mut rendered = render_error(&ctx, response.status(), page);
+        // A refusal that says when to come back keeps saying it.
+        if let Some(retry) = response.headers().get(header::RETRY_AFTER) {
+            rendered
+                .headers_mut()
+                .insert(header::RETRY_AFTER, retry.clone());
+        }
+        return rendered;
     }
     let plain_error = response.status().is_client_error() || response.status().is_server_error();
     let is_html = response

@@ -24,6 +24,9 @@ pub enum WebError {
     Csrf,
     #[error("too many requests")]
     TooManyRequests,
+    /// An expensive page asked for too often from one address (`rate_limit.*`).
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
     #[error("service unavailable")]
     Unavailable,
     #[error("internal error: {0}")]
@@ -82,6 +85,10 @@ impl WebError {
                 StatusCode::TOO_MANY_REQUESTS,
                 page("error.429.title", "error.429.message"),
             ),
+            WebError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                page("error.429.title", "error.429.expensive"),
+            ),
             WebError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 page("error.503.title", "error.503.message"),
@@ -133,6 +140,12 @@ impl IntoResponse for WebError {
         let (status, page) = self.parts();
         let mut response = status.into_response();
         response.extensions_mut().insert(page);
+        if let WebError::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+        }
         response
     }
 }

@@ -6,6 +6,7 @@
 
 use crate::credentials::{self, AuthFailure, Caller};
 use crate::i18n::Lang;
+use crate::metrics::{GitOperation, GitRequest, GitService};
 use crate::pages::auth::ClientAddr;
 use crate::state::AppState;
 use axum::Extension;
@@ -151,10 +152,22 @@ pub async fn info_refs(
     let version = protocol_version(&headers);
     let forge_state = state.clone();
     stream_response(service.advertisement_content_type(), move |out| {
-        let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
-            hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string()))
-        })?;
-        hatchery_protocol::advertise_refs(&git, service, version, out)
+        let started = std::time::Instant::now();
+        let mut out = Counted::new(out);
+        let result = forge_state
+            .forge
+            .open_git_blocking(&repo)
+            .map_err(|e| hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string())))
+            .and_then(|git| hatchery_protocol::advertise_refs(&git, service, version, &mut out));
+        forge_state.metrics.git_request(&GitRequest {
+            service: GitService::InfoRefs,
+            operation: None,
+            ok: result.is_ok(),
+            sent: out.count,
+            received: 0,
+            elapsed: started.elapsed(),
+        });
+        result
     })
 }
 
@@ -191,24 +204,46 @@ pub async fn upload_pack(
         return internal(lang, &"pack semaphore closed");
     };
     let version = protocol_version(&headers);
-    let mut input = request_reader(&headers, body, None);
+    let input = request_reader(&headers, body, None);
     let forge_state = state.clone();
     stream_response(Service::UploadPack.result_content_type(), move |out| {
         let _permit = permit;
-        let git = forge_state.forge.open_git_blocking(&repo).map_err(|e| {
-            hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string()))
-        })?;
-        let outcome = hatchery_protocol::upload_pack(
-            &git,
-            version,
-            &mut input,
-            out,
-            &UploadPackOptions::default(),
-        )?;
-        if let Some(pack) = &outcome.pack {
-            tracing::debug!(repo = %repo.name, objects = pack.objects, "pack sent");
-        }
-        Ok(())
+        let started = std::time::Instant::now();
+        let mut input = Counted::new(input);
+        let mut out = Counted::new(out);
+        let result = forge_state
+            .forge
+            .open_git_blocking(&repo)
+            .map_err(|e| hatchery_protocol::ProtocolError::Io(std::io::Error::other(e.to_string())))
+            .and_then(|git| {
+                hatchery_protocol::upload_pack(
+                    &git,
+                    version,
+                    &mut input,
+                    &mut out,
+                    &UploadPackOptions::default(),
+                )
+            });
+        let operation = match &result {
+            Ok(outcome) => outcome.pack.map(|pack| {
+                tracing::debug!(repo = %repo.name, objects = pack.objects, "pack sent");
+                if outcome.common == 0 {
+                    GitOperation::Clone
+                } else {
+                    GitOperation::Fetch
+                }
+            }),
+            Err(_) => None,
+        };
+        forge_state.metrics.git_request(&GitRequest {
+            service: GitService::UploadPack,
+            operation,
+            ok: result.is_ok(),
+            sent: out.count,
+            received: input.count,
+            elapsed: started.elapsed(),
+        });
+        result.map(drop)
     })
 }
 
@@ -274,7 +309,7 @@ pub async fn receive_pack(
     // `git.max_push_secs`: a push still running then is aborted (its quarantine removed,
     // no ref moved, the client told), so older quarantines are crash leftovers.
     let deadline = std::time::Instant::now() + state.cfg.max_push;
-    let mut input = request_reader(&headers, body, Some(deadline));
+    let input = request_reader(&headers, body, Some(deadline));
     let options = ReceivePackOptions {
         max_pack_bytes: Some(state.cfg.max_push_bytes),
         deadline: Some(deadline),
@@ -288,6 +323,9 @@ pub async fn receive_pack(
     let handle = tokio::runtime::Handle::current();
     stream_response(Service::ReceivePack.result_content_type(), move |out| {
         let _permit = permit;
+        let started = std::time::Instant::now();
+        let mut input = Counted::new(input);
+        let mut out = Counted::new(out);
         let result = Forge::receive_pack_blocking(
             &forge_state,
             &handle,
@@ -295,11 +333,21 @@ pub async fn receive_pack(
             rules,
             &LangMessages(lang),
             &mut input,
-            out,
+            &mut out,
             &options,
         );
         // Drain what is left so the client is not cut off mid-send.
-        let _ = std::io::copy(&mut input, &mut std::io::sink());
+        if result.is_ok() {
+            let _ = std::io::copy(&mut input, &mut std::io::sink());
+        }
+        forge_state.metrics.git_request(&GitRequest {
+            service: GitService::ReceivePack,
+            operation: Some(GitOperation::Push),
+            ok: result.is_ok(),
+            sent: out.count,
+            received: input.count,
+            elapsed: started.elapsed(),
+        });
         result.map(|_| ())
     })
 }
@@ -407,6 +455,38 @@ impl Read for BodyReader {
         buf[..n].copy_from_slice(&self.current[..n]);
         self.current = self.current.slice(n..);
         Ok(n)
+    }
+}
+
+/// A reader or writer that counts the bytes going through it, for `/metrics`.
+struct Counted<T> {
+    inner: T,
+    count: u64,
+}
+
+impl<T> Counted<T> {
+    fn new(inner: T) -> Counted<T> {
+        Counted { inner, count: 0 }
+    }
+}
+
+impl<T: Read> Read for Counted<T> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+impl<T: Write> Write for Counted<T> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(data)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 

@@ -14,12 +14,14 @@ pub mod form;
 pub mod git_http;
 pub mod i18n;
 pub mod input;
+pub mod metrics;
 mod moved;
 pub mod pages;
+pub mod ratelimit;
 pub mod state;
 pub mod views;
 
-pub use state::{AppState, WebConfig};
+pub use state::{AppState, MetricsSettings, WebConfig};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, MatchedPath, Request};
@@ -543,6 +545,10 @@ pub fn router(state: AppState) -> Router {
             post(pages::hooks::repo_redeliver),
         )
         .fallback(|| async { error::WebError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::pages,
+        ))
         .layer(middleware::from_fn(csrf::enforce))
         .layer(middleware::from_fn_with_state(state.clone(), moved::pages))
         .layer(middleware::from_fn(ctx::render_errors))
@@ -568,15 +574,23 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(middleware::from_fn_with_state(state.clone(), moved::git));
 
-    Router::new()
-        .route("/api/healthz", get(pages::health::healthz))
+    // `/metrics` exists only when enabled; otherwise it is the 404 of any unknown page.
+    let mut top = Router::new();
+    if cfg.metrics.enabled {
+        top = top.route("/metrics", get(metrics::serve));
+    }
+    top.route("/api/healthz", get(pages::health::healthz))
         .route("/robots.txt", get(pages::robots::robots))
         .route("/assets/{file}", get(assets::serve))
         .merge(git)
-        .merge(api::router().layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            cfg.request_timeout,
-        )))
+        .merge(
+            api::router()
+                .layer(middleware::from_fn_with_state(state.clone(), ratelimit::api))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    cfg.request_timeout,
+                )),
+        )
         .merge(html)
         // On every response, not only the pages' router: the API's HTML (`/api/swagger`),
         // error answers of the git routes and anything added later are covered too. A
@@ -601,14 +615,18 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(middleware::from_fn(input::refuse_invalid))
-        .layer(middleware::from_fn(client_addr))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), client_addr))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
 /// One log line per request: method, route pattern (never the raw path, which may carry
-/// secrets in its query), status and latency.
-async fn log_request(req: Request, next: Next) -> Response {
+/// secrets in its query), status and latency; the same counted for `/metrics`.
+async fn log_request(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let route = req
@@ -616,18 +634,60 @@ async fn log_request(req: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map_or_else(|| "<unmatched>".to_owned(), |m| m.as_str().to_owned());
     let response = next.run(req).await;
+    let elapsed = start.elapsed();
+    state
+        .metrics
+        .http_request(&method, &route, response.status(), elapsed);
     let status = response.status().as_u16();
-    let latency_ms = start.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     tracing::info!(target: "hatchery::http", %method, %route, status, latency_ms, "request");
     response
 }
 
-async fn client_addr(mut req: Request, next: Next) -> Response {
+/// The client's address: the peer's, or, when the peer is a trusted proxy
+/// (`server.trusted_proxies`), the last address in `X-Forwarded-For` that is not one.
+async fn client_addr(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
-        req.extensions_mut()
-            .insert(ClientAddr(addr.ip().to_string()));
+        let ip = forwarded_client(
+            addr.ip(),
+            req.headers()
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok()),
+            &state.cfg.trusted_proxies,
+        );
+        req.extensions_mut().insert(ClientAddr(ip.to_string()));
     }
     next.run(req).await
+}
+
+/// Walks `X-Forwarded-For` from the right (the entry the nearest proxy added) while the
+/// hop is trusted; the first untrusted hop is the client. A malformed entry stops the walk
+/// at the last trusted hop, so a client cannot choose its address by forging the header.
+pub fn forwarded_client<'a>(
+    peer: std::net::IpAddr,
+    headers: impl Iterator<Item = &'a str>,
+    trusted: &hatchery_core::netpolicy::AllowedHosts,
+) -> std::net::IpAddr {
+    if !trusted.allows_ip(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers.flat_map(|h| h.split(',')).map(str::trim).collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted.allows_ip(ip) {
+            break;
+        }
+    }
+    client
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests

@@ -35,6 +35,29 @@ pub struct WebConfig {
     /// `webhook.*`: allowed destinations, timeout, retries. Its `public_url` is replaced
     /// by the one above.
     pub webhook: WebhookSettings,
+    /// `metrics.*`: whether `/metrics` is served, and the bearer token it asks for.
+    pub metrics: MetricsSettings,
+    /// `rate_limit.*`: budgets of the expensive anonymous pages.
+    pub rate_limit: crate::ratelimit::RateLimitSettings,
+    /// `server.trusted_proxies`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: hatchery_core::netpolicy::AllowedHosts,
+}
+
+/// `metrics.enabled` and `metrics.token`.
+#[derive(Clone, Default)]
+pub struct MetricsSettings {
+    pub enabled: bool,
+    /// `None`: no token asked for.
+    pub token: Option<String>,
+}
+
+impl fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("enabled", &self.enabled)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl WebConfig {
@@ -59,6 +82,12 @@ impl WebConfig {
             max_push: Duration::from_secs(3600),
             basic_cache: Duration::from_secs(300),
             webhook: WebhookSettings::default(),
+            metrics: MetricsSettings::default(),
+            rate_limit: crate::ratelimit::RateLimitSettings {
+                enabled: false,
+                ..Default::default()
+            },
+            trusted_proxies: hatchery_core::netpolicy::AllowedHosts::none(),
         }
     }
 }
@@ -80,6 +109,9 @@ impl fmt::Debug for WebConfig {
             .field("max_push", &self.max_push)
             .field("basic_cache", &self.basic_cache)
             .field("webhook", &self.webhook)
+            .field("metrics", &self.metrics)
+            .field("rate_limit", &self.rate_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -97,6 +129,10 @@ pub struct Inner {
     pub pack_permits: Arc<Semaphore>,
     /// Content-addressed caches for code browsing.
     pub caches: crate::cache::Caches,
+    /// What `/metrics` counts as it happens.
+    pub metrics: crate::metrics::Metrics,
+    /// Buckets of the expensive anonymous pages, per client address.
+    pub limiter: crate::ratelimit::RateLimiter,
 }
 
 impl AppState {
@@ -112,9 +148,11 @@ impl AppState {
         AppState(Arc::new(Inner {
             store,
             forge,
-            cfg,
             pack_permits,
             caches: crate::cache::Caches::default(),
+            metrics: crate::metrics::Metrics::default(),
+            limiter: crate::ratelimit::RateLimiter::new(cfg.rate_limit),
+            cfg,
         }))
     }
 }

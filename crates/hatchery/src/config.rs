@@ -59,6 +59,25 @@ pub struct Config {
     pub log: LogConfig,
     pub git: GitConfig,
     pub webhook: WebhookConfig,
+    pub metrics: MetricsConfig,
+    pub rate_limit: RateLimitConfig,
+}
+
+/// Budgets of the expensive anonymous pages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub burst: u32,
+    pub per_minute: u32,
+    pub max_addresses: usize,
+}
+
+/// `/metrics` (Prometheus), like Gitea's `[metrics]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricsConfig {
+    pub enabled: bool,
+    /// `None`: the endpoint asks for no token.
+    pub token: Option<Secret>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,6 +88,8 @@ pub struct ServerConfig {
     pub public_url: String,
     pub request_timeout_secs: u64,
     pub max_form_bytes: usize,
+    /// Validated: [`ServerConfig::trusted_proxies`] parses it again without failing.
+    pub trusted_proxies: String,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -188,6 +209,11 @@ impl fmt::Display for Secret {
 impl ServerConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn trusted_proxies(&self) -> hatchery_core::netpolicy::AllowedHosts {
+        hatchery_core::netpolicy::AllowedHosts::parse(&self.trusted_proxies)
+            .unwrap_or_else(|_| hatchery_core::netpolicy::AllowedHosts::none())
     }
 }
 
@@ -505,6 +531,17 @@ struct RawConfig {
     log: RawLog,
     git: RawGit,
     webhook: RawWebhook,
+    metrics: RawMetrics,
+    rate_limit: RawRateLimit,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    enabled: bool,
+    burst: u32,
+    per_minute: u32,
+    max_addresses: usize,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -514,6 +551,7 @@ struct RawServer {
     public_url: Option<String>,
     request_timeout_secs: u64,
     max_form_bytes: usize,
+    trusted_proxies: String,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -551,6 +589,13 @@ struct RawGit {
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawMetrics {
+    enabled: bool,
+    token: Option<String>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawWebhook {
     allowed_hosts: String,
     delivery_timeout_secs: u64,
@@ -567,6 +612,7 @@ impl Default for RawConfig {
                 public_url: None,
                 request_timeout_secs: 60,
                 max_form_bytes: 1024 * 1024,
+                trusted_proxies: "loopback".into(),
             },
             database: RawDatabase {
                 url: None,
@@ -594,6 +640,16 @@ impl Default for RawConfig {
                 delivery_timeout_secs: 10,
                 max_attempts: 5,
                 retry_delays: "10s, 1m, 5m, 30m".into(),
+            },
+            metrics: RawMetrics {
+                enabled: false,
+                token: None,
+            },
+            rate_limit: RawRateLimit {
+                enabled: true,
+                burst: 30,
+                per_minute: 20,
+                max_addresses: 10_000,
             },
         }
     }
@@ -757,6 +813,39 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
     if let Err(e) = hatchery_core::webhooks::parse_delays(&raw.webhook.retry_delays) {
         bad("webhook.retry_delays", e);
     }
+    if let Err(e) = hatchery_core::netpolicy::AllowedHosts::parse(&raw.server.trusted_proxies) {
+        bad("server.trusted_proxies", e.to_string());
+    }
+    for (key, value) in [
+        ("rate_limit.burst", raw.rate_limit.burst),
+        ("rate_limit.per_minute", raw.rate_limit.per_minute),
+    ] {
+        if !(1..=60_000).contains(&value) {
+            bad(key, format!("is {value}; it must be between 1 and 60000"));
+        }
+    }
+    if !(1..=10_000_000).contains(&raw.rate_limit.max_addresses) {
+        bad(
+            "rate_limit.max_addresses",
+            format!(
+                "is {}; it must be between 1 and 10000000",
+                raw.rate_limit.max_addresses
+            ),
+        );
+    }
+    let metrics_token = match raw.metrics.token {
+        None => None,
+        Some(t) if t.is_empty() => None,
+        Some(t) if t.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+            bad(
+                "metrics.token",
+                "must not contain spaces or control characters (it is sent in an HTTP header)"
+                    .into(),
+            );
+            None
+        }
+        Some(t) => Some(Secret(t)),
+    };
 
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(problems));
@@ -768,6 +857,7 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             public_url,
             request_timeout_secs: raw.server.request_timeout_secs,
             max_form_bytes: raw.server.max_form_bytes,
+            trusted_proxies: raw.server.trusted_proxies,
         },
         database: DatabaseConfig {
             url: database_url,
@@ -795,6 +885,16 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             delivery_timeout_secs: raw.webhook.delivery_timeout_secs,
             max_attempts: raw.webhook.max_attempts,
             retry_delays: raw.webhook.retry_delays,
+        },
+        metrics: MetricsConfig {
+            enabled: raw.metrics.enabled,
+            token: metrics_token,
+        },
+        rate_limit: RateLimitConfig {
+            enabled: raw.rate_limit.enabled,
+            burst: raw.rate_limit.burst,
+            per_minute: raw.rate_limit.per_minute,
+            max_addresses: raw.rate_limit.max_addresses,
         },
     })
 }
@@ -1309,6 +1409,18 @@ const KEYS: &[KeySpec] = &[
         Literal("1048576"),
         "Largest accepted form submission, in bytes (1 MiB).",
     ),
+    key(
+        "server.trusted_proxies",
+        Str,
+        Literal(r#""loopback""#),
+        "Reverse proxies whose X-Forwarded-For header names the client, as a comma-separated \
+         list in webhook.allowed_hosts' syntax (loopback, private, *, CIDRs such as \
+         172.17.0.0/16); empty: none. A request from one of them is taken to come from the \
+         last address in X-Forwarded-For that is not a trusted proxy. The client address is \
+         what sign-in throttling and rate limiting count by; behind a proxy on another \
+         machine or in a container network, add its address, or every visitor looks like \
+         the proxy.",
+    ),
     secret_key(
         "database.url",
         Str,
@@ -1451,6 +1563,59 @@ const KEYS: &[KeySpec] = &[
         Literal(r#""10s, 1m, 5m, 30m""#),
         "How long to wait after the first, second, ... failed attempt before the next, as \
          a comma-separated list of durations (ms, s, m, h); the last one repeats.",
+    ),
+    key(
+        "rate_limit.enabled",
+        Bool,
+        Literal("true"),
+        "Limit how often one client address may ask for the expensive pages when not \
+         signed in: blame, the history of a path (commits/...), commit pages, comparisons, \
+         archives, and searches (issue, pull request, explore and API searches with a \
+         query), plus the API's commit lists. Signed-in visitors and API callers with \
+         credentials are not limited. A refused request gets 429 Too Many Requests with \
+         Retry-After. Raw files are not limited (README images load from them).",
+    ),
+    key(
+        "rate_limit.burst",
+        Int,
+        Literal("30"),
+        "Expensive requests one address may make at once (the bucket's size, 1 to 60000).",
+    ),
+    key(
+        "rate_limit.per_minute",
+        Int,
+        Literal("20"),
+        "Expensive requests per minute one address may make once its burst is spent (the \
+         bucket's refill rate, 1 to 60000).",
+    ),
+    key(
+        "rate_limit.max_addresses",
+        Int,
+        Literal("10000"),
+        "Client addresses remembered at most (an IPv6 address counts by its /64). When \
+         full, addresses whose bucket has refilled are forgotten first, then those closest \
+         to full; each takes a few dozen bytes.",
+    ),
+    key(
+        "metrics.enabled",
+        Bool,
+        Literal("false"),
+        "Serve /metrics for Prometheus (OpenMetrics text format): HTTP requests by route \
+         template and status with latency histograms, git clones, fetches and pushes with \
+         bytes and durations, the database pool, background jobs, webhook deliveries and \
+         the totals of users, organizations, repositories, issues and pull requests. When \
+         false, /metrics is 404.",
+    ),
+    secret_key(
+        "metrics.token",
+        Str,
+        Derived {
+            text: "none: anyone who can reach /metrics may read it",
+            example: r#""REPLACE-ME""#,
+        },
+        "When set, /metrics answers only requests with the header Authorization: Bearer \
+         TOKEN (Prometheus: authorization.credentials, or bearer_token) and 401 to others. \
+         Prefer HATCHERY__METRICS__TOKEN_FILE to writing it here.",
     ),
 ];
 

@@ -71,6 +71,19 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         max_push: std::time::Duration::from_secs(cfg.git.max_push_secs),
         basic_cache: std::time::Duration::from_secs(cfg.auth.basic_cache_secs),
         webhook: webhook_settings(cfg),
+        metrics: hatchery_web::MetricsSettings {
+            enabled: cfg.metrics.enabled,
+            token: cfg.metrics.token.as_ref().map(|t| t.expose().to_owned()),
+        },
+        rate_limit: hatchery_web::ratelimit::RateLimitSettings {
+            enabled: cfg.rate_limit.enabled,
+            budget: hatchery_core::ratelimit::Budget {
+                burst: cfg.rate_limit.burst,
+                per_minute: cfg.rate_limit.per_minute,
+            },
+            max_addresses: cfg.rate_limit.max_addresses,
+        },
+        trusted_proxies: cfg.server.trusted_proxies(),
     }
 }
 

@@ -19,6 +19,8 @@ pub struct TestApp {
     /// Holds the repositories of this app; removed when the last client is dropped.
     pub repos_dir: Arc<tempfile::TempDir>,
     pub cfg: WebConfig,
+    /// The state behind the router (jobs board, rate limiter, ...).
+    pub state: AppState,
     jar: BTreeMap<String, String>,
 }
 
@@ -70,10 +72,11 @@ impl TestApp {
             configure(&mut cfg);
             let state = AppState::new(store.store().clone(), cfg.clone());
             apps.push(TestApp {
-                router: hatchery_web::router(state),
+                router: hatchery_web::router(state.clone()),
                 store: Arc::new(store),
                 repos_dir: Arc::new(repos_dir),
                 cfg,
+                state,
                 jar: BTreeMap::new(),
             });
         }
@@ -91,6 +94,7 @@ impl TestApp {
             store: self.store.clone(),
             repos_dir: self.repos_dir.clone(),
             cfg: self.cfg.clone(),
+            state: self.state.clone(),
             jar: BTreeMap::new(),
         }
     }
