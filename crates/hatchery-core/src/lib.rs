@@ -10,6 +10,7 @@ pub mod policy;
 pub mod protection;
 pub mod pulls;
 pub mod references;
+pub mod releases;
 pub mod reviews;
 pub mod roles;
 pub mod ssh;

@@ -17,6 +17,7 @@ pub mod input;
 mod moved;
 pub mod pages;
 pub mod state;
+pub mod upload;
 pub mod views;
 
 pub use state::{AppState, WebConfig};
@@ -569,10 +570,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(pages::robots::robots))
         .route("/assets/{file}", get(assets::serve))
         .merge(git)
-        .merge(api::router().layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            cfg.request_timeout,
-        )))
+        .merge(api::router(cfg.request_timeout))
         .merge(html)
         // On every response, not only the pages' router: the API's HTML (`/api/swagger`),
         // error answers of the git routes and anything added later are covered too. A
