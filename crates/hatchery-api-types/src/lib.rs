@@ -6,6 +6,7 @@ pub mod hooks;
 pub mod incubator;
 pub mod protection;
 pub mod pulls;
+pub mod releases;
 pub mod reviews;
 
 use hatchery_core::pulls::{MergeSettings, MergeStyle};

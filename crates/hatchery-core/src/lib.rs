@@ -11,6 +11,7 @@ pub mod protection;
 pub mod pulls;
 pub mod ratelimit;
 pub mod references;
+pub mod releases;
 pub mod reviews;
 pub mod roles;
 pub mod ssh;

@@ -35,6 +35,8 @@ pub const PULL_REQUEST_REVIEW_REQUEST: &str = "pull_request_review_request";
 pub const PULL_REQUEST_REVIEW: &str = "pull_request_review";
 /// A commit status was reported (by CI, through the API).
 pub const STATUS: &str = "status";
+/// A release was `published`, `updated` or `deleted` (Gitea's `release`).
+pub const RELEASE: &str = "release";
 /// A repository was forked: sent to the parent's hooks (Gitea's `fork`).
 pub const FORK: &str = "fork";
 /// The incubator's events, sent to the hooks of the program's organization: a proposal
@@ -56,6 +58,7 @@ pub const CHOOSABLE: &[&str] = &[
     PULL_REQUEST,
     PULL_REQUEST_REVIEW,
     STATUS,
+    RELEASE,
     REPOSITORY,
     INCUBATOR_PROPOSAL,
     INCUBATOR_VOTE,
@@ -137,7 +140,7 @@ pub enum HookRuleError {
 
 /// Lower-cased, de-duplicated, in the order given; empty means `push` (as in Gitea).
 /// Names must be words of `a-z`, `0-9` and `_` (or `*`): names Hatchery does not send yet
-/// (`pull_request`, `release`) are kept, so Gitea clients' hooks are stored as asked.
+/// (such as `wiki`) are kept, so Gitea clients' hooks are stored as asked.
 pub fn normalize_events<S: AsRef<str>>(events: &[S]) -> Result<Vec<String>, HookRuleError> {
     let mut out: Vec<String> = Vec::new();
     for e in events {

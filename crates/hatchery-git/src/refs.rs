@@ -227,6 +227,65 @@ fn explain_failure(repo: &Repository, u: &RefUpdate, message: &str) -> Option<Re
     Some(RefUpdateError::Failed(message.to_owned()))
 }
 
+impl Repository {
+    /// Creates the lightweight tag `refs/tags/<name>` at `commit` (as Gitea does when a
+    /// release names a new tag); refused when the tag exists or the name is not a valid
+    /// ref name.
+    pub fn create_tag(&self, name: &str, commit: Oid) -> std::result::Result<(), RefUpdateError> {
+        let full = format!("refs/tags/{name}");
+        validate_ref_name(&full).map_err(|e| RefUpdateError::InvalidName(e.to_string()))?;
+        let update = RefUpdate {
+            name: full,
+            old: None,
+            new: Some(commit),
+        };
+        match self.update_refs(&[update], false).pop() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(e),
+            None => Err(RefUpdateError::Failed("no result".into())),
+        }
+    }
+
+    /// Deletes `refs/tags/<name>` if it still holds `expected` (compare-and-swap).
+    pub fn delete_tag(&self, name: &str, expected: Oid) -> std::result::Result<(), RefUpdateError> {
+        let update = RefUpdate {
+            name: format!("refs/tags/{name}"),
+            old: Some(expected),
+            new: None,
+        };
+        match self.update_refs(&[update], false).pop() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(e),
+            None => Err(RefUpdateError::Failed("no result".into())),
+        }
+    }
+
+    /// The tag `refs/tags/<name>`: its own value and the commit it peels to (`None` when
+    /// missing or not leading to a commit).
+    pub fn tag_target(&self, name: &str) -> Result<Option<(Oid, Oid)>> {
+        let full = format!("refs/tags/{name}");
+        if validate_ref_name(&full).is_err() {
+            return Ok(None);
+        }
+        let Some(value) = self.find_ref(&full)? else {
+            return Ok(None);
+        };
+        let repo = self.local();
+        Ok(crate::objects::peel_to_commit(&repo, value.to_gix())?
+            .map(|commit| (value, Oid::from_gix(&commit))))
+    }
+
+    /// Whether the default branch has a file `name` at its root (such as `KEYS`).
+    pub fn has_root_file(&self, name: &str) -> Result<bool> {
+        let Some(head) = self.default_branch_commit()? else {
+            return Ok(false);
+        };
+        Ok(self
+            .entry_at(head.commit, name)?
+            .is_some_and(|(_, kind)| kind.is_blob()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

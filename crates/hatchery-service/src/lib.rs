@@ -16,6 +16,7 @@ pub mod maintenance;
 pub mod password;
 pub mod protection;
 pub mod pulls;
+pub mod releases;
 pub mod repos;
 pub mod reviews;
 pub mod signin;
@@ -71,6 +72,8 @@ pub struct Forge {
     incubator: incubator::Hub,
     /// What the background jobs of this server report (the admin overview shows it).
     pub jobs: std::sync::Arc<jobs::JobBoard>,
+    /// Where release asset files live and how large one may be.
+    release_files: releases::ReleaseStorage,
     /// When this server's use cases were set up: the uptime the admin overview shows.
     pub started: std::time::Instant,
 }
@@ -92,6 +95,15 @@ impl Forge {
         Forge {
             store,
             passwords: Passwords::default(),
+            release_files: releases::ReleaseStorage {
+                // The server sets data_dir/releases (`with_releases`); this default is the
+                // same place when repositories are in data_dir/repositories.
+                dir: repositories_dir.parent().map_or_else(
+                    || repositories_dir.join(".releases"),
+                    |p| p.join("releases"),
+                ),
+                max_asset_bytes: releases::DEFAULT_MAX_ASSET_BYTES,
+            },
             repos: RepoRoot::new(repositories_dir),
             signin,
             credentials: None,

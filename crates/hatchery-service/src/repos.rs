@@ -182,6 +182,9 @@ impl Forge {
         // Boxed: closing sends hooks, a large future every deleting caller would carry.
         Box::pin(self.close_pulls_of_deleted_head(actor, orphaned)).await?;
         self.emit_repository(repo, actor, "deleted").await;
+        if let Err(e) = self.remove_release_files(repo.id).await {
+            tracing::warn!(error = %e, repo = repo.id, "removing release files failed");
+        }
         self.remove_repo_dir(repo).await
     }
 

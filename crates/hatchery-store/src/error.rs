@@ -77,7 +77,9 @@ impl From<sqlx::Error> for StoreError {
 /// (`accounts_lower_name_key`, `teams_org_id_lower_name_key`, `accounts_lower_email_key`).
 /// PostgreSQL reports the index name; SQLite reports the columns in the message
 /// ("UNIQUE constraint failed: accounts.lower_name"), which contain the same words. A
-/// protected-branch rule's name (`branch_protections_repo_rule_name_key`) is a name too.
+/// protected-branch rule's name (`branch_protections_repo_rule_name_key`), a release's tag
+/// (`releases_repo_tag_name_key`, "releases.tag_name") and a release asset's name within its
+/// release (`release_assets_release_name_key`, "release_assets.name") are names too.
 fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
     if db.kind() != ErrorKind::UniqueViolation {
         return None;
@@ -87,7 +89,12 @@ fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
         Some(ConflictField::Email)
     } else if what.contains("fingerprint") {
         Some(ConflictField::Key)
-    } else if what.contains("lower_name") || what.contains("rule_name") {
+    } else if what.contains("lower_name")
+        || what.contains("rule_name")
+        || what.contains("tag_name")
+        || what.contains("release_name_key")
+        || what.contains("release_assets.name")
+    {
         Some(ConflictField::Name)
     } else {
         None

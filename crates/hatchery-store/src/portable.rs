@@ -79,6 +79,8 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("pull_reviews", "id"),
     table("review_comments", "id"),
     table("review_requests", "id"),
+    table("releases", "id"),
+    table("release_assets", "id"),
 ];
 
 /// Tables a dump leaves out: sign-in sessions and throttle counters, which are about the
@@ -215,6 +217,15 @@ impl Snapshot {
         )
         .fetch_all(&mut *self.tx)
         .await?)
+    }
+
+    /// `(repository id, uuid)` of every release asset, whose files a dump carries.
+    pub async fn release_asset_files(&mut self) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT repo_id, uuid FROM release_assets ORDER BY id")
+                .fetch_all(&mut *self.tx)
+                .await?,
+        )
     }
 
     /// Writes every row of `table` to `out` as one JSON object per line; returns the count.

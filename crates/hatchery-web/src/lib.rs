@@ -19,6 +19,7 @@ mod moved;
 pub mod pages;
 pub mod ratelimit;
 pub mod state;
+pub mod upload;
 pub mod views;
 
 pub use state::{AppState, MetricsSettings, WebConfig};
@@ -584,12 +585,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .merge(git)
         .merge(
-            api::router()
-                .layer(middleware::from_fn_with_state(state.clone(), ratelimit::api))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    cfg.request_timeout,
-                )),
+            api::router(cfg.request_timeout)
+                .layer(middleware::from_fn_with_state(state.clone(), ratelimit::api)),
         )
         .merge(html)
         // On every response, not only the pages' router: the API's HTML (`/api/swagger`),

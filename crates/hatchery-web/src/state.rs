@@ -24,6 +24,10 @@ pub struct WebConfig {
     pub request_timeout: Duration,
     /// Where the bare repositories live (`data_dir/repositories`).
     pub repositories_dir: PathBuf,
+    /// Where release asset files live (`data_dir/releases`).
+    pub releases_dir: PathBuf,
+    /// Largest accepted release asset, in bytes (`release.max_asset_bytes`).
+    pub max_release_asset_bytes: u64,
     /// Largest accepted push, in bytes.
     pub max_push_bytes: u64,
     /// Packs generated or received at once; more wait their turn.
@@ -77,6 +81,8 @@ impl WebConfig {
             max_form_bytes: 1 << 20,
             request_timeout: Duration::from_secs(60),
             repositories_dir: std::env::temp_dir().join("hatchery-test-repositories"),
+            releases_dir: std::env::temp_dir().join("hatchery-test-releases"),
+            max_release_asset_bytes: hatchery_service::releases::DEFAULT_MAX_ASSET_BYTES,
             max_push_bytes: 1 << 30,
             max_concurrent_packs: 4,
             max_push: Duration::from_secs(3600),
@@ -104,6 +110,8 @@ impl fmt::Debug for WebConfig {
             .field("max_form_bytes", &self.max_form_bytes)
             .field("request_timeout", &self.request_timeout)
             .field("repositories_dir", &self.repositories_dir)
+            .field("releases_dir", &self.releases_dir)
+            .field("max_release_asset_bytes", &self.max_release_asset_bytes)
             .field("max_push_bytes", &self.max_push_bytes)
             .field("max_concurrent_packs", &self.max_concurrent_packs)
             .field("max_push", &self.max_push)
@@ -143,7 +151,11 @@ impl AppState {
                 public_url: cfg.public_url.clone(),
                 ..cfg.webhook.clone()
             })
-            .with_credential_cache(&cfg.secret, cfg.basic_cache);
+            .with_credential_cache(&cfg.secret, cfg.basic_cache)
+            .with_releases(hatchery_service::releases::ReleaseStorage {
+                dir: cfg.releases_dir.clone(),
+                max_asset_bytes: cfg.max_release_asset_bytes,
+            });
         let pack_permits = Arc::new(Semaphore::new(cfg.max_concurrent_packs.max(1)));
         AppState(Arc::new(Inner {
             store,

@@ -5,12 +5,16 @@
 //! `manifest.json` (format, versions, schema version, time, row counts, repositories);
 //! `db/<table>.jsonl` (rows as JSON, see `hatchery_store::portable`); `config/hatchery.toml`
 //! (the configuration in force, secrets only when asked); `repositories/<owner>/<name>.git/`;
-//! and last `end.json`, whose absence marks a truncated archive.
+//! `releases/<repo id>/<uuid>` (release asset files); and last `end.json`, whose absence
+//! marks a truncated archive.
 //!
 //! Consistency: all rows are read in one snapshot transaction, and the repositories listed
 //! in that snapshot are copied afterwards with `hatchery_git::snapshot_repository` (refs
 //! first, then objects), so every ref and every commit id in the database names objects
 //! that are in the archive; whatever is pushed meanwhile is at worst an unreferenced extra.
+//! Release asset files are written once and never changed, so the files of the assets in
+//! the snapshot are copied as they are; one deleted meanwhile is left out of the archive
+//! and out of its manifest, and its row restores without a file (its download is a 404).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, IsTerminal, Read, Seek, Write};
@@ -44,6 +48,10 @@ struct Manifest {
     tables: Vec<(String, u64)>,
     /// `owner/name` of every repository.
     repositories: Vec<String>,
+    /// `<repo id>/<uuid>` of every release asset file in the archive (absent in archives
+    /// made before releases existed).
+    #[serde(default)]
+    release_assets: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -204,6 +212,16 @@ async fn dump_with(cfg: &Config, store: &Store, options: DumpOptions) -> anyhow:
         tables.push((t.name.to_owned(), snapshot.count(t).await?));
     }
     let repos = snapshot.repository_paths().await?;
+    let release_root = cfg.data_dir.join("releases");
+    // Files of assets deleted since the snapshot are left out (their rows are not: the
+    // snapshot has them), so the manifest lists only what the archive holds.
+    let asset_files: Vec<String> = snapshot
+        .release_asset_files()
+        .await?
+        .into_iter()
+        .map(|(repo_id, uuid)| format!("{repo_id}/{uuid}"))
+        .filter(|rel| release_root.join(rel).is_file())
+        .collect();
     let manifest = Manifest {
         format: FORMAT,
         hatchery_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -215,6 +233,7 @@ async fn dump_with(cfg: &Config, store: &Store, options: DumpOptions) -> anyhow:
         includes_secrets: options.include_secrets,
         tables,
         repositories: repos.iter().map(|(o, n)| format!("{o}/{n}")).collect(),
+        release_assets: asset_files.clone(),
     };
     let manifest_json = serde_json::to_vec_pretty(&manifest)?;
     sink.file(
@@ -265,6 +284,27 @@ async fn dump_with(cfg: &Config, store: &Store, options: DumpOptions) -> anyhow:
             bar.inc(1);
         }
         bar.finish_and_clear();
+        let bar = progress(asset_files.len() as u64, "release files");
+        sink.dir("releases")?;
+        let mut dirs = std::collections::BTreeSet::new();
+        for rel in &asset_files {
+            let path = release_root.join(rel);
+            let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            let len = file.metadata()?.len();
+            if let Some((repo_dir, _)) = rel.split_once('/')
+                && dirs.insert(repo_dir.to_owned())
+            {
+                sink.dir(PathBuf::from("releases").join(repo_dir))?;
+            }
+            sink.file(
+                PathBuf::from("releases").join(rel),
+                len,
+                BufReader::new(file),
+            )
+            .with_context(|| format!("copying the release file {rel}"))?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
         let end = serde_json::to_vec(&EndMarker { complete: true })?;
         sink.file(END, end.len() as u64, end.as_slice())?;
         Ok(sink)
@@ -283,11 +323,13 @@ async fn dump_with(cfg: &Config, store: &Store, options: DumpOptions) -> anyhow:
 
 pub async fn restore(cfg: &Config, archive: &Path) -> anyhow::Result<()> {
     let repos_dir = cfg.data_dir.join("repositories");
-    if std::fs::read_dir(&repos_dir).is_ok_and(|mut d| d.next().is_some()) {
-        bail!(
-            "{} is not empty: restore only into a new data directory",
-            repos_dir.display()
-        );
+    for dir in [&repos_dir, &cfg.data_dir.join("releases")] {
+        if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
+            bail!(
+                "{} is not empty: restore only into a new data directory",
+                dir.display()
+            );
+        }
     }
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
         format!(
@@ -329,6 +371,17 @@ pub async fn restore(cfg: &Config, archive: &Path) -> anyhow::Result<()> {
             format!(
                 "cannot move the restored repositories to {}",
                 repos_dir.display()
+            )
+        })?;
+    }
+    let staged_releases = staging.path().join("releases");
+    if staged_releases.is_dir() {
+        let releases_dir = cfg.data_dir.join("releases");
+        let _ = std::fs::remove_dir(&releases_dir);
+        std::fs::rename(&staged_releases, &releases_dir).with_context(|| {
+            format!(
+                "cannot move the restored release files to {} (is it empty?)",
+                releases_dir.display()
             )
         })?;
     }
@@ -472,6 +525,11 @@ fn unpack(archive: &Path, stage: &Path) -> anyhow::Result<Manifest> {
             .is_file()
         {
             bail!("{}: repository {repo} missing", truncated());
+        }
+    }
+    for rel in &manifest.release_assets {
+        if !stage.join("releases").join(rel).is_file() {
+            bail!("{}: release file {rel} missing", truncated());
         }
     }
     Ok(manifest)

@@ -59,6 +59,7 @@ pub struct Config {
     pub log: LogConfig,
     pub git: GitConfig,
     pub webhook: WebhookConfig,
+    pub release: ReleaseConfig,
     pub metrics: MetricsConfig,
     pub rate_limit: RateLimitConfig,
 }
@@ -134,6 +135,13 @@ pub struct GitConfig {
     pub max_concurrent_packs: usize,
     /// Longest a push may take; older quarantine directories are crash leftovers.
     pub max_push_secs: u64,
+}
+
+/// Releases.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseConfig {
+    /// Largest accepted release asset, in bytes.
+    pub max_asset_bytes: u64,
 }
 
 /// Webhook deliveries. The texts are validated: [`WebhookConfig::allowed`] and
@@ -531,6 +539,7 @@ struct RawConfig {
     log: RawLog,
     git: RawGit,
     webhook: RawWebhook,
+    release: RawRelease,
     metrics: RawMetrics,
     rate_limit: RawRateLimit,
 }
@@ -589,6 +598,12 @@ struct RawGit {
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawRelease {
+    max_asset_bytes: u64,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawMetrics {
     enabled: bool,
     token: Option<String>,
@@ -640,6 +655,9 @@ impl Default for RawConfig {
                 delivery_timeout_secs: 10,
                 max_attempts: 5,
                 retry_delays: "10s, 1m, 5m, 30m".into(),
+            },
+            release: RawRelease {
+                max_asset_bytes: 2 << 30,
             },
             metrics: RawMetrics {
                 enabled: false,
@@ -789,6 +807,9 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
     if raw.git.max_push_secs == 0 {
         bad("git.max_push_secs", "must be at least 1".into());
     }
+    if raw.release.max_asset_bytes == 0 {
+        bad("release.max_asset_bytes", "must be at least 1".into());
+    }
     if let Err(e) = hatchery_core::netpolicy::AllowedHosts::parse(&raw.webhook.allowed_hosts) {
         bad("webhook.allowed_hosts", e.to_string());
     }
@@ -885,6 +906,9 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             delivery_timeout_secs: raw.webhook.delivery_timeout_secs,
             max_attempts: raw.webhook.max_attempts,
             retry_delays: raw.webhook.retry_delays,
+        },
+        release: ReleaseConfig {
+            max_asset_bytes: raw.release.max_asset_bytes,
         },
         metrics: MetricsConfig {
             enabled: raw.metrics.enabled,
@@ -1563,6 +1587,14 @@ const KEYS: &[KeySpec] = &[
         Literal(r#""10s, 1m, 5m, 30m""#),
         "How long to wait after the first, second, ... failed attempt before the next, as \
          a comma-separated list of durations (ms, s, m, h); the last one repeats.",
+    ),
+    key(
+        "release.max_asset_bytes",
+        Int,
+        Literal("2147483648"),
+        "Largest file accepted as a release asset, in bytes (2 GiB). A larger upload is \
+         refused with 413 as soon as it passes the limit, and nothing of it is kept. Asset \
+         files are stored in data_dir/releases/.",
     ),
     key(
         "rate_limit.enabled",

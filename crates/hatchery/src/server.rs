@@ -66,6 +66,8 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         max_form_bytes: cfg.server.max_form_bytes,
         request_timeout: cfg.server.request_timeout(),
         repositories_dir: cfg.data_dir.join("repositories"),
+        releases_dir: cfg.data_dir.join("releases"),
+        max_release_asset_bytes: cfg.release.max_asset_bytes,
         max_push_bytes: cfg.git.max_push_bytes,
         max_concurrent_packs: cfg.git.max_concurrent_packs,
         max_push: std::time::Duration::from_secs(cfg.git.max_push_secs),
@@ -104,6 +106,10 @@ pub fn forge(cfg: &Config, store: Store) -> hatchery_service::Forge {
         hatchery_service::SignInPolicy::new(cfg.auth.max_failed_logins, cfg.auth.lockout_minutes);
     hatchery_service::Forge::new(store, cfg.data_dir.join("repositories"), signin)
         .with_webhooks(webhook_settings(cfg))
+        .with_releases(hatchery_service::releases::ReleaseStorage {
+            dir: cfg.data_dir.join("releases"),
+            max_asset_bytes: cfg.release.max_asset_bytes,
+        })
 }
 
 /// Everything up to a ready application state.

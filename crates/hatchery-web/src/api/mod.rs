@@ -21,6 +21,7 @@ pub mod misc;
 pub mod paging;
 pub mod protection;
 pub mod pulls;
+pub mod releases;
 pub mod repos;
 pub mod reviews;
 pub mod types;
@@ -87,6 +88,11 @@ impl utoipa::Modify for Security {
 
 /// Every API route with its description, relative to `/api/v1`.
 pub fn routes() -> OpenApiRouter<AppState> {
+    timed_routes().merge(releases::upload_routes())
+}
+
+/// The routes bound by the request timeout: all but uploads.
+fn timed_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(misc::routes())
         .merge(git::routes())
@@ -99,6 +105,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(protection::routes())
         .merge(pulls::routes())
         .merge(reviews::routes())
+        .merge(releases::routes())
         .merge(incubator::routes())
 }
 
@@ -107,9 +114,19 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
 
-/// `/api/v1/...`, `/swagger.v1.json` and the readable `/api/swagger`.
-pub fn router() -> Router<AppState> {
-    let (api, doc) = routes().split_for_parts();
+/// `/api/v1/...`, `/swagger.v1.json` and the readable `/api/swagger`. Requests time out
+/// after `timeout`, except uploads (which stream to disk for as long as they take, with no
+/// body limit but the asset limit).
+pub fn router(timeout: std::time::Duration) -> Router<AppState> {
+    let doc = openapi();
+    let (timed, _) = timed_routes().split_for_parts();
+    let (uploads, _) = releases::upload_routes().split_for_parts();
+    let api = timed
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .merge(uploads.layer(axum::extract::DefaultBodyLimit::disable()));
     let json: Arc<String> = Arc::new(doc.to_pretty_json().unwrap_or_default());
     let page_doc = Arc::new(doc);
     Router::new()
@@ -261,6 +278,29 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/repos/{owner}/{repo}/branch_protections/{name}"),
         ("patch", "/repos/{owner}/{repo}/branch_protections/{name}"),
         ("delete", "/repos/{owner}/{repo}/branch_protections/{name}"),
+        // releases
+        ("get", "/repos/{owner}/{repo}/releases"),
+        ("post", "/repos/{owner}/{repo}/releases"),
+        ("get", "/repos/{owner}/{repo}/releases/latest"),
+        ("get", "/repos/{owner}/{repo}/releases/tags/{tag}"),
+        ("delete", "/repos/{owner}/{repo}/releases/tags/{tag}"),
+        ("get", "/repos/{owner}/{repo}/releases/{id}"),
+        ("patch", "/repos/{owner}/{repo}/releases/{id}"),
+        ("delete", "/repos/{owner}/{repo}/releases/{id}"),
+        ("get", "/repos/{owner}/{repo}/releases/{id}/assets"),
+        ("post", "/repos/{owner}/{repo}/releases/{id}/assets"),
+        (
+            "get",
+            "/repos/{owner}/{repo}/releases/{id}/assets/{attachment_id}",
+        ),
+        (
+            "patch",
+            "/repos/{owner}/{repo}/releases/{id}/assets/{attachment_id}",
+        ),
+        (
+            "delete",
+            "/repos/{owner}/{repo}/releases/{id}/assets/{attachment_id}",
+        ),
         // pull requests
         ("get", "/repos/{owner}/{repo}/pulls"),
         ("post", "/repos/{owner}/{repo}/pulls"),

@@ -174,6 +174,7 @@ fn event_label(ctx: &Ctx, event: &str) -> &'static str {
         "issue_comment" => ctx.t("webhooks.event_issue_comment"),
         "repository" => ctx.t("webhooks.event_repository"),
         "status" => ctx.t("statuses.webhook_event"),
+        "release" => ctx.t("releases.webhook_event"),
         "fork" => ctx.t("forks.webhook_event"),
         "pull_request" => ctx.t("pulls.webhook_event"),
         "pull_request_review" => ctx.t("code_review.webhook_event"),

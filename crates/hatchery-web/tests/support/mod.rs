@@ -18,6 +18,8 @@ pub struct TestApp {
     pub store: Arc<TestStore>,
     /// Holds the repositories of this app; removed when the last client is dropped.
     pub repos_dir: Arc<tempfile::TempDir>,
+    /// Holds the release asset files of this app.
+    pub releases_dir: Arc<tempfile::TempDir>,
     pub cfg: WebConfig,
     /// The state behind the router (jobs board, rate limiter, ...).
     pub state: AppState,
@@ -69,12 +71,15 @@ impl TestApp {
             let repos_dir = tempfile::tempdir().expect("temporary directory");
             let mut cfg = WebConfig::for_tests();
             cfg.repositories_dir = repos_dir.path().to_path_buf();
+            let releases_dir = tempfile::tempdir().expect("temporary directory");
+            cfg.releases_dir = releases_dir.path().to_path_buf();
             configure(&mut cfg);
             let state = AppState::new(store.store().clone(), cfg.clone());
             apps.push(TestApp {
                 router: hatchery_web::router(state.clone()),
                 store: Arc::new(store),
                 repos_dir: Arc::new(repos_dir),
+                releases_dir: Arc::new(releases_dir),
                 cfg,
                 state,
                 jar: BTreeMap::new(),
@@ -93,6 +98,7 @@ impl TestApp {
             router: self.router.clone(),
             store: self.store.clone(),
             repos_dir: self.repos_dir.clone(),
+            releases_dir: self.releases_dir.clone(),
             cfg: self.cfg.clone(),
             state: self.state.clone(),
             jar: BTreeMap::new(),
@@ -271,4 +277,58 @@ pub async fn api(
         None => axum::body::Body::empty(),
     };
     app.send(req.body(body).expect("request")).await
+}
+
+/// An API call with HTTP Basic (the test password) and a body of any content type.
+pub async fn api_bytes(
+    app: &mut TestApp,
+    method: &str,
+    path: &str,
+    user: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> Resp {
+    use base64::Engine;
+    let pair = format!("{user}:{}", PASSWORD);
+    let req = axum::http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(
+            "authorization",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ),
+        )
+        .header("content-type", content_type)
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    app.send(req).await
+}
+
+/// A multipart/form-data body of text fields and one file, as a browser sends it; answers
+/// the content type (with its boundary) and the body.
+pub fn multipart(
+    fields: &[(&str, &str)],
+    file_field: &str,
+    file_name: &str,
+    content: &[u8],
+) -> (String, Vec<u8>) {
+    let boundary = "----hatchery-test-boundary-7d93";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
