@@ -12,6 +12,7 @@ pub mod pulls;
 pub mod references;
 pub mod reviews;
 pub mod roles;
+pub mod signin;
 pub mod ssh;
 pub mod statuses;
 pub mod validate;

@@ -1,5 +1,6 @@
 //! Shared application state: one `Arc` cloned into every handler.
 
+use hatchery_core::signin::TwoFactorRequirement;
 use hatchery_service::webhooks::WebhookSettings;
 use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::Store;
@@ -35,6 +36,10 @@ pub struct WebConfig {
     /// `webhook.*`: allowed destinations, timeout, retries. Its `public_url` is replaced
     /// by the one above.
     pub webhook: WebhookSettings,
+    /// How often the LDAP sources' team sync runs (`auth.ldap_sync_minutes`; zero: never).
+    pub ldap_sync: Duration,
+    /// "Two-factor required" until an administrator sets it (`auth.require_two_factor`).
+    pub require_two_factor: TwoFactorRequirement,
 }
 
 impl WebConfig {
@@ -59,6 +64,8 @@ impl WebConfig {
             max_push: Duration::from_secs(3600),
             basic_cache: Duration::from_secs(300),
             webhook: WebhookSettings::default(),
+            ldap_sync: Duration::ZERO,
+            require_two_factor: TwoFactorRequirement::Off,
         }
     }
 }
@@ -80,6 +87,8 @@ impl fmt::Debug for WebConfig {
             .field("max_push", &self.max_push)
             .field("basic_cache", &self.basic_cache)
             .field("webhook", &self.webhook)
+            .field("ldap_sync", &self.ldap_sync)
+            .field("require_two_factor", &self.require_two_factor)
             .finish()
     }
 }
@@ -102,12 +111,13 @@ pub struct Inner {
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> AppState {
         let signin = SignInPolicy::new(cfg.max_failed_logins, cfg.lockout_minutes);
-        let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin)
+        let mut forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin)
             .with_webhooks(WebhookSettings {
                 public_url: cfg.public_url.clone(),
                 ..cfg.webhook.clone()
             })
             .with_credential_cache(&cfg.secret, cfg.basic_cache);
+        forge.two_factor_default = cfg.require_two_factor;
         let pack_permits = Arc::new(Semaphore::new(cfg.max_concurrent_packs.max(1)));
         AppState(Arc::new(Inner {
             store,

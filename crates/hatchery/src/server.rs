@@ -71,6 +71,8 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         max_push: std::time::Duration::from_secs(cfg.git.max_push_secs),
         basic_cache: std::time::Duration::from_secs(cfg.auth.basic_cache_secs),
         webhook: webhook_settings(cfg),
+        ldap_sync: std::time::Duration::from_secs(cfg.auth.ldap_sync_minutes * 60),
+        require_two_factor: cfg.auth.require_two_factor,
     }
 }
 

@@ -8,6 +8,7 @@
 //! drift from it.
 
 pub mod accounts;
+pub mod auth_sources;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -100,6 +101,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(pulls::routes())
         .merge(reviews::routes())
         .merge(incubator::routes())
+        .merge(auth_sources::routes())
 }
 
 /// The generated document.
