@@ -14,6 +14,7 @@ pub mod references;
 pub mod releases;
 pub mod reviews;
 pub mod roles;
+pub mod signin;
 pub mod ssh;
 pub mod statuses;
 pub mod validate;

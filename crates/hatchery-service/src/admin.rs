@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hatchery_core::signin::TwoFactorRequirement;
 use hatchery_core::{Action, Actor, Resource, authorize, validate};
 use hatchery_store::{
     AccountKind, AccountOrder, AccountPage, AccountSearch, Backend, Repo, RepoOrder, RepoSearch,
@@ -73,6 +74,8 @@ pub struct SiteSettings {
     pub allow_signup: bool,
     /// Shown on every page when not empty.
     pub announcement: String,
+    /// Who must use two-factor authentication.
+    pub require_two_factor: TwoFactorRequirement,
 }
 
 /// What deleting a user would do, for the confirmation page.
@@ -346,11 +349,17 @@ impl Forge {
         let mut settings = SiteSettings {
             allow_signup: default_signup,
             announcement: String::new(),
+            require_two_factor: self.two_factor_default,
         };
         for (key, value) in self.store.settings_with_prefix("site.").await? {
             match key.as_str() {
                 SIGNUP_KEY => settings.allow_signup = value == "true",
                 ANNOUNCEMENT_KEY => settings.announcement = value,
+                crate::twofactor::REQUIRE_KEY => {
+                    if let Some(r) = TwoFactorRequirement::parse(&value) {
+                        settings.require_two_factor = r;
+                    }
+                }
                 _ => {}
             }
         }
@@ -363,6 +372,7 @@ impl Forge {
         actor: Actor,
         allow_signup: bool,
         announcement: &str,
+        require_two_factor: TwoFactorRequirement,
     ) -> Result<SiteSettings, AdminError> {
         self.admin_check(actor)?;
         let announcement = if announcement.trim().is_empty() {
@@ -376,10 +386,14 @@ impl Forge {
         self.store
             .set_setting(ANNOUNCEMENT_KEY, &announcement)
             .await?;
-        tracing::info!(admin = ?actor.user_id(), allow_signup, "site settings changed");
+        self.store
+            .set_setting(crate::twofactor::REQUIRE_KEY, require_two_factor.as_str())
+            .await?;
+        tracing::info!(admin = ?actor.user_id(), allow_signup, require_two_factor = require_two_factor.as_str(), "site settings changed");
         Ok(SiteSettings {
             allow_signup,
             announcement,
+            require_two_factor,
         })
     }
 }

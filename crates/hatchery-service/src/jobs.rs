@@ -18,10 +18,18 @@ pub enum Job {
     Upkeep,
     /// Incubator checklists, every few hours.
     Checklists,
+    /// Team membership follows the LDAP sources' groups (`auth.ldap_sync_minutes`).
+    LdapSync,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::Webhooks, Job::Votes, Job::Upkeep, Job::Checklists];
+    pub const ALL: [Job; 5] = [
+        Job::Webhooks,
+        Job::Votes,
+        Job::Upkeep,
+        Job::Checklists,
+        Job::LdapSync,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +37,7 @@ impl Job {
             Job::Votes => "votes",
             Job::Upkeep => "upkeep",
             Job::Checklists => "checklists",
+            Job::LdapSync => "ldap_sync",
         }
     }
 }

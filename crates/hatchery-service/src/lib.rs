@@ -12,6 +12,7 @@ pub mod git_serve;
 pub mod incubator;
 pub mod issues;
 pub mod jobs;
+pub mod ldap;
 pub mod maintenance;
 pub mod password;
 pub mod protection;
@@ -20,9 +21,11 @@ pub mod releases;
 pub mod repos;
 pub mod reviews;
 pub mod signin;
+pub mod sources;
 pub mod ssh_keys;
 pub mod statuses;
 pub mod tokens;
+pub mod twofactor;
 pub mod webhooks;
 
 use hatchery_store::{Store, StoreError};
@@ -59,6 +62,8 @@ pub struct Forge {
     pub passwords: Passwords,
     pub repos: RepoRoot,
     pub signin: SignInPolicy,
+    /// "Two-factor required" until an administrator sets it (`auth.require_two_factor`).
+    pub two_factor_default: hatchery_core::signin::TwoFactorRequirement,
     /// Recent successful Basic verifications (`None`: every request runs argon2).
     credentials: Option<signin::CredentialCache>,
     /// Opened repositories by repository id. Opening reads config files and pack indexes;
@@ -106,6 +111,7 @@ impl Forge {
             },
             repos: RepoRoot::new(repositories_dir),
             signin,
+            two_factor_default: Default::default(),
             credentials: None,
             git_handles: quick_cache::sync::Cache::new(OPEN_REPOSITORIES),
             maintaining: maintenance::InProgress::default(),

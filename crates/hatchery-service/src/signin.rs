@@ -17,6 +17,7 @@
 //! of the account, its stored hash and the password, so a password change (a new hash)
 //! ends it at once on every server.
 
+use crate::sources::{ExternalSignIn, LdapSignInError};
 use crate::{Forge, ServiceError};
 use hatchery_store::{User, now_ms};
 use hmac::{Hmac, Mac};
@@ -64,6 +65,18 @@ pub enum SignIn {
     Throttled,
     /// The password is right, but an administrator has disabled the account.
     Disabled,
+    /// No local account has this password and an LDAP directory could not be asked: the
+    /// person is told the directory is unavailable (local accounts keep working).
+    DirectoryDown,
+    /// The directory knows the person, but no account is linked and the source does not
+    /// create accounts (or the name is unusable).
+    NoAccount,
+    /// The directory knows the person, but an unlinked account already has their name or
+    /// email: it is not taken over.
+    Taken,
+    /// The password is right, but the account has two-factor authentication on (or the
+    /// site requires it): over Basic, git and the API accept access tokens only.
+    TokenRequired,
 }
 
 /// Which door the password came through: Basic credentials (git, API) may be answered
@@ -187,7 +200,7 @@ impl Forge {
             if c.user.is_disabled {
                 return Ok(SignIn::Disabled);
             }
-            return Ok(SignIn::Ok(c.user.clone()));
+            return self.after_password(door, c.user.clone()).await;
         }
         let delay = self
             .signin
@@ -195,21 +208,52 @@ impl Forge {
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let stored = creds.as_ref().map(|c| c.password_hash.clone());
-        let ok = self.passwords.verify(password.to_owned(), stored).await?;
-        match creds {
-            Some(creds) if ok => {
+        let ldap_turn = creds.is_none()
+            && !password.is_empty()
+            && password.len() <= hatchery_core::validate::PASSWORD_MAX_BYTES;
+        let verified = if ldap_turn
+            && !self
+                .enabled_sources(hatchery_core::signin::SourceKind::Ldap)
+                .await?
+                .is_empty()
+        {
+            match self.ldap_sign_in(login, password).await {
+                Ok(Some((_, outcome))) => {
+                    self.store.throttle_clear(&pair).await?;
+                    return Ok(match outcome {
+                        ExternalSignIn::Ok(user) => self.after_password(door, user).await?,
+                        ExternalSignIn::Disabled => SignIn::Disabled,
+                        ExternalSignIn::NoAccount => SignIn::NoAccount,
+                        ExternalSignIn::Taken => SignIn::Taken,
+                    });
+                }
+                Ok(None) => None,
+                // A guess against a directory that is down proves nothing: not counted.
+                Err(LdapSignInError::Unavailable) => return Ok(SignIn::DirectoryDown),
+                Err(LdapSignInError::Service(e)) => return Err(e),
+            }
+        } else {
+            let stored = creds.as_ref().map(|c| c.password_hash.clone());
+            let ok = self.passwords.verify(password.to_owned(), stored).await?;
+            creds.filter(|_| ok)
+        };
+        match verified {
+            Some(creds) => {
                 self.store.throttle_clear(&pair).await?;
                 if creds.user.is_disabled {
                     // Told only to someone who knows the password.
                     return Ok(SignIn::Disabled);
                 }
-                if let (Some(cache), Some(key)) = (cache, cache_key) {
+                let outcome = self.after_password(door, creds.user).await?;
+                if let (SignIn::Ok(_), Some(cache), Some(key)) = (&outcome, cache, cache_key) {
                     cache.remember(key);
                 }
-                Ok(SignIn::Ok(creds.user))
+                if let SignIn::Ok(user) = &outcome {
+                    self.store.record_sign_in(user.id).await?;
+                }
+                Ok(outcome)
             }
-            _ => {
+            None => {
                 self.store.throttle_hit(&account, now, window).await?;
                 self.store.throttle_hit(&pair, now, window).await?;
                 if let Some(key) = &address {
@@ -219,6 +263,15 @@ impl Forge {
                 Ok(SignIn::Invalid)
             }
         }
+    }
+
+    /// A verified password over Basic is refused when the account must use tokens.
+    async fn after_password(&self, door: Door, user: User) -> Result<SignIn, ServiceError> {
+        if door == Door::Basic && self.password_needs_token(&user).await? {
+            tracing::info!(user = %user.name, "password over Basic refused: two-factor is on, tokens only");
+            return Ok(SignIn::TokenRequired);
+        }
+        Ok(SignIn::Ok(user))
     }
 }
 

@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::orgs::Org;
-use crate::{Backend, ConflictField, Store, StoreError, now_ms};
+use crate::{Backend, ConflictField, Store, StoreError, Tx, now_ms};
 
 /// The columns of a [`User`] in the order [`user_at`] reads them, optionally prefixed by a
 /// table alias. A macro so the queries stay `&'static str` and need no `AssertSqlSafe`.
@@ -84,6 +84,7 @@ impl fmt::Debug for Credentials {
 pub struct NewUser {
     pub name: Name,
     pub email: String,
+    /// Empty for an account of a sign-in source: it has no local password.
     pub password_hash: String,
     pub display_name: String,
     /// Ignored for the first account on an empty site, which always becomes admin.
@@ -116,18 +117,25 @@ fn lower_email(email: &str) -> String {
 
 impl Store {
     pub async fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
-        let now = now_ms();
         let mut tx = self.write_tx().await?;
+        let user = self.insert_user(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Inserts a user in `tx` (a write transaction), the first one an administrator.
+    pub(crate) async fn insert_user(&self, tx: &mut Tx, new: NewUser) -> Result<User, StoreError> {
+        let now = now_ms();
         if self.backend() == Backend::Postgres {
             // Makes "is this the first user?" and the insert one step under READ COMMITTED;
             // on SQLite, BEGIN IMMEDIATE already serializes writers. Readers are not blocked.
             sqlx::query("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
         let some_user: Option<i64> =
             sqlx::query_scalar("SELECT id FROM accounts WHERE kind = 0 LIMIT 1")
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut **tx)
                 .await?;
         let is_admin = some_user.is_none() || new.is_admin;
         // The unique indexes would refuse a duplicate too, but which of two violated indexes
@@ -143,13 +151,16 @@ impl Store {
         )
         .bind(&lower_name)
         .bind(&lower_email)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         match taken {
             Some(0) => return Err(StoreError::Conflict(ConflictField::Name)),
             Some(_) => return Err(StoreError::Conflict(ConflictField::Email)),
             None => {}
         }
+        // An external account (no password) is stored with a NULL hash: no password
+        // sign-in can ever match it.
+        let hash = (!new.password_hash.is_empty()).then_some(new.password_hash.as_str());
         let row = sqlx::query(concat!(
             "INSERT INTO accounts (kind, name, lower_name, display_name, email, lower_email,
                  password_hash, is_admin, description, created_at, updated_at)
@@ -162,14 +173,12 @@ impl Store {
         .bind(&new.display_name)
         .bind(&new.email)
         .bind(lower_email)
-        .bind(&new.password_hash)
+        .bind(hash)
         .bind(i64::from(is_admin))
         .bind(now)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
-        let user = user_at(&row, 0)?;
-        tx.commit().await?;
-        Ok(user)
+        Ok(user_at(&row, 0)?)
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {

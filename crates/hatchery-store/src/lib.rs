@@ -22,6 +22,7 @@ mod repo_search;
 mod repos;
 mod reviews;
 mod sessions;
+mod signin;
 mod site;
 mod sql;
 mod ssh_keys;
@@ -64,6 +65,7 @@ pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use reviews::{NewReviewComment, Review, ReviewComment, ReviewRequest, Reviewer, Submission};
 pub use sessions::{DbSessionStore, SESSION_USER};
+pub use signin::{AuthSource, NewAuthSource, SignInFacts, SourceMapping, TwoFactor};
 pub use ssh_keys::{KeyOwner, NewSshKey, SshKey};
 pub use tokens::{AccessToken, NewToken};
 pub use webhooks::{

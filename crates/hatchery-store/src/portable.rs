@@ -33,10 +33,15 @@ const fn table(name: &'static str, order_by: &'static str) -> PortableTable {
 /// [`EPHEMERAL_TABLES`]); a test fails until it does.
 pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("settings", "key"),
+    table("auth_sources", "id"),
     table("accounts", "id"),
     table("org_members", "org_id, user_id"),
     table("teams", "id"),
     table("team_members", "team_id, user_id"),
+    table("auth_source_teams", "source_id, group_name, team_id"),
+    table("external_logins", "source_id, external_id"),
+    table("two_factor", "user_id"),
+    table("recovery_codes", "id"),
     table("repositories", "id"),
     table("repo_collaborators", "repo_id, user_id"),
     table("repo_teams", "repo_id, team_id"),

@@ -4,4 +4,5 @@
 //! `crates/hatchery-web/tests/support`; the running server in `tests/src/lib.rs`.
 
 pub mod git;
+pub mod slapd;
 pub mod ssh;

@@ -68,6 +68,11 @@ pub enum AuthFailure {
     Invalid,
     /// Too many failed attempts: 429.
     Throttled,
+    /// The password is right but the account has two-factor authentication on (or the
+    /// site requires it): only access tokens are accepted. 401 with a message saying so.
+    TokenRequired,
+    /// The account's LDAP directory cannot be reached: 503.
+    DirectoryDown,
     Internal(String),
 }
 
@@ -149,8 +154,12 @@ pub async fn authenticate(
     {
         Ok(SignIn::Ok(user)) => Ok(Caller::of(user, None, Method::Password)),
         // A disabled account answers like a wrong password: git and API clients get a 401.
-        Ok(SignIn::Invalid | SignIn::Disabled) => Err(AuthFailure::Invalid),
+        Ok(SignIn::Invalid | SignIn::Disabled | SignIn::NoAccount | SignIn::Taken) => {
+            Err(AuthFailure::Invalid)
+        }
         Ok(SignIn::Throttled) => Err(AuthFailure::Throttled),
+        Ok(SignIn::TokenRequired) => Err(AuthFailure::TokenRequired),
+        Ok(SignIn::DirectoryDown) => Err(AuthFailure::DirectoryDown),
         Err(e) => Err(internal(&e)),
     }
 }

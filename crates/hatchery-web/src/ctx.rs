@@ -82,6 +82,9 @@ pub struct Ctx {
     pub announcement: String,
     pub public_url: String,
     pub session: Option<Session>,
+    /// The site requires two-factor authentication of the signed-in user, who has not
+    /// turned it on yet: every page but the enrolment sends them there.
+    pub two_factor_missing: bool,
 }
 
 impl Ctx {
@@ -153,6 +156,16 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
             }
         }
     }
+    if user.is_none()
+        && !db_down
+        && let Some(session) = &session
+    {
+        let peer = req
+            .extensions()
+            .get::<crate::pages::auth::ClientAddr>()
+            .and_then(|a| a.0.parse::<std::net::IpAddr>().ok());
+        user = header_sign_in(&state, req.headers(), peer, session).await;
+    }
     let site = if db_down {
         None
     } else {
@@ -165,6 +178,18 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                 None
             }
         }
+    };
+    let two_factor_missing = match (&user, &site) {
+        (Some(u), Some(site)) if site.require_two_factor.applies_to(u.is_admin) => {
+            match state.forge.two_factor_on(u.id).await {
+                Ok(on) => !on,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading the two-factor state failed");
+                    false
+                }
+            }
+        }
+        _ => false,
     };
     let headers = req.headers();
     let lang = user
@@ -203,6 +228,7 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         announcement: site.map(|s| s.announcement).unwrap_or_default(),
         public_url: state.cfg.public_url.clone(),
         session,
+        two_factor_missing,
     };
     req.extensions_mut().insert(ctx.clone());
     if db_down {
@@ -213,6 +239,14 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                 title_key: "error.503.title",
                 message_key: "error.503.message",
             },
+        );
+    }
+    if two_factor_missing && !allowed_without_two_factor(req.uri().path()) {
+        return flash_redirect(
+            &ctx,
+            FlashKind::Info,
+            "twofactor.required_notice",
+            "/user/settings/two_factor",
         );
     }
     let mut response = next.run(req).await;
@@ -230,6 +264,50 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         );
     }
     response
+}
+
+/// Where a user the site requires two-factor of may go before enrolling.
+fn allowed_without_two_factor(path: &str) -> bool {
+    path.starts_with("/user/settings/two_factor") || path == "/user/logout"
+}
+
+/// Reverse-proxy header sign-in (Gitea's reverse-proxy authentication): a visitor without
+/// a session whom a trusted proxy names in a source's header is signed in, with a session
+/// of their own from then on. The proxy has authenticated them (Shibboleth, CAS, ...), so
+/// no second factor is asked here. A header from an address the source does not trust
+/// is ignored and logged by the service.
+async fn header_sign_in(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    peer: Option<std::net::IpAddr>,
+    session: &Session,
+) -> Option<User> {
+    let read = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    use hatchery_service::sources::ExternalSignIn;
+    match state.forge.header_sign_in(&read, peer).await {
+        Ok(Some(ExternalSignIn::Ok(user))) => {
+            if let Err(e) = crate::pages::auth::start_session(session, user.id).await {
+                tracing::error!(error = ?e, "starting a header sign-in session failed");
+                return None;
+            }
+            tracing::info!(user = %user.name, "signed in by the reverse proxy's header");
+            Some(user)
+        }
+        Ok(Some(other)) => {
+            tracing::warn!(outcome = ?other, "header sign-in refused");
+            None
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "header sign-in failed");
+            None
+        }
+    }
 }
 
 /// Turns error responses from handlers (and unknown routes) into full pages.

@@ -48,10 +48,11 @@ fn plain(status: StatusCode, text: String) -> Response {
 
 /// 401 with a challenge, so the git client asks for credentials.
 fn challenge(lang: Lang) -> Response {
-    let mut response = plain(
-        StatusCode::UNAUTHORIZED,
-        lang.t("git.auth_required").to_owned(),
-    );
+    challenge_saying(lang, "git.auth_required")
+}
+
+fn challenge_saying(lang: Lang, key: &'static str) -> Response {
+    let mut response = plain(StatusCode::UNAUTHORIZED, lang.t(key).to_owned());
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Basic realm=\"Hatchery\", charset=\"UTF-8\""),
@@ -72,6 +73,12 @@ async fn authenticate(
         Err(AuthFailure::Throttled) => Err(plain(
             StatusCode::TOO_MANY_REQUESTS,
             lang.t("git.throttled").to_owned(),
+        )),
+        // A 401 with the challenge, so that git's credential helper forgets the password.
+        Err(AuthFailure::TokenRequired) => Err(challenge_saying(lang, "git.token_required")),
+        Err(AuthFailure::DirectoryDown) => Err(plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            lang.t("login.directory_down").to_owned(),
         )),
         Err(AuthFailure::Internal(e)) => Err(internal(lang, &e)),
     }

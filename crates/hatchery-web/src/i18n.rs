@@ -272,6 +272,24 @@ mod tests {
         ] {
             keys.push(e.message_key());
         }
+        {
+            use hatchery_core::signin::SettingsError;
+            for e in [
+                SettingsError::Missing("x"),
+                SettingsError::NeedsPlaceholder("x"),
+                SettingsError::BadFilter("x"),
+                SettingsError::OutOfRange("x"),
+                SettingsError::Unreadable,
+            ] {
+                keys.push(e.message_key());
+            }
+            // Named by hatchery-service's sign-in source checks.
+            keys.extend([
+                "auth_source.error.mapping_line",
+                "auth_source.error.no_team",
+                "auth_source.error.kind",
+            ]);
+        }
         for e in [
             FieldError::Required,
             FieldError::TooLong { max: 1 },

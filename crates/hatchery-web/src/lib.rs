@@ -92,6 +92,27 @@ pub fn router(state: AppState) -> Router {
             get(pages::keys::show).post(pages::keys::add),
         )
         .route("/user/settings/keys/{id}/delete", post(pages::keys::delete))
+        .route(
+            "/user/two_factor",
+            get(pages::auth::two_factor_form).post(pages::auth::two_factor),
+        )
+        .route("/user/settings/two_factor", get(pages::twofactor::show))
+        .route(
+            "/user/settings/two_factor/enrol",
+            post(pages::twofactor::enrol),
+        )
+        .route(
+            "/user/settings/two_factor/confirm",
+            post(pages::twofactor::confirm),
+        )
+        .route(
+            "/user/settings/two_factor/recovery_codes",
+            post(pages::twofactor::new_codes),
+        )
+        .route(
+            "/user/settings/two_factor/disable",
+            post(pages::twofactor::disable),
+        )
         .route("/issues", get(pages::dashboard::issues))
         .route("/explore", get(pages::explore::index))
         .route("/explore/repos", get(pages::explore::repos))
@@ -117,6 +138,21 @@ pub fn router(state: AppState) -> Router {
             get(pages::admin::delete_user_form).post(pages::admin::delete_user),
         )
         .route("/admin/orgs", get(pages::admin::orgs))
+        .route("/admin/auths", get(pages::auth_sources::list))
+        .route(
+            "/admin/auths/new",
+            get(pages::auth_sources::new_form).post(pages::auth_sources::create),
+        )
+        .route(
+            "/admin/auths/{id}",
+            get(pages::auth_sources::edit_form).post(pages::auth_sources::update),
+        )
+        .route(
+            "/admin/auths/{id}/delete",
+            post(pages::auth_sources::delete),
+        )
+        .route("/admin/auths/{id}/test", post(pages::auth_sources::test))
+        .route("/admin/auths/{id}/sync", post(pages::auth_sources::sync))
         .route("/admin/repos", get(pages::admin::repos))
         .route(
             "/admin/repos/{owner}/{repo}/upkeep",
@@ -641,6 +677,26 @@ async fn log_request(
     response
 }
 
+/// The LDAP sources' team sync, every `auth.ldap_sync_minutes`. Each server runs it; a
+/// round is idempotent, so two servers running it at once agree.
+async fn ldap_sync_loop(state: AppState) {
+    use hatchery_service::jobs::Job;
+    let every = state.cfg.ldap_sync;
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let jobs = &state.forge.jobs;
+        jobs.started(Job::LdapSync, hatchery_store::now_ms());
+        let failure = match state.forge.sync_all_sources().await {
+            Ok(_) => None,
+            Err(e) => Some(format!("LDAP team sync failed: {e}")),
+        };
+        let now = hatchery_store::now_ms();
+        let next = now + i64::try_from(every.as_millis()).unwrap_or(i64::MAX / 2);
+        jobs.finished(Job::LdapSync, now, failure, Some(next));
+    }
+}
+
 /// The client's address: the peer's, or, when the peer is a trusted proxy
 /// (`server.trusted_proxies`), the last address in `X-Forwarded-For` that is not one.
 async fn client_addr(
@@ -724,6 +780,9 @@ pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
     let store = state.store.clone();
     let window_ms = i64::from(state.cfg.lockout_minutes) * 60_000;
     let forge_state = state.clone();
+    if !state.cfg.ldap_sync.is_zero() {
+        tokio::spawn(ldap_sync_loop(state.clone()));
+    }
     tokio::spawn(async move {
         let jobs = &forge_state.forge.jobs;
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

@@ -1,5 +1,6 @@
 //! Shared application state: one `Arc` cloned into every handler.
 
+use hatchery_core::signin::TwoFactorRequirement;
 use hatchery_service::webhooks::WebhookSettings;
 use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::Store;
@@ -39,6 +40,10 @@ pub struct WebConfig {
     /// `webhook.*`: allowed destinations, timeout, retries. Its `public_url` is replaced
     /// by the one above.
     pub webhook: WebhookSettings,
+    /// How often the LDAP sources' team sync runs (`auth.ldap_sync_minutes`; zero: never).
+    pub ldap_sync: Duration,
+    /// "Two-factor required" until an administrator sets it (`auth.require_two_factor`).
+    pub require_two_factor: TwoFactorRequirement,
     /// `metrics.*`: whether `/metrics` is served, and the bearer token it asks for.
     pub metrics: MetricsSettings,
     /// `rate_limit.*`: budgets of the expensive anonymous pages.
@@ -94,6 +99,8 @@ impl WebConfig {
                 ..Default::default()
             },
             trusted_proxies: hatchery_core::netpolicy::AllowedHosts::none(),
+            ldap_sync: Duration::ZERO,
+            require_two_factor: TwoFactorRequirement::Off,
         }
     }
 }
@@ -120,6 +127,8 @@ impl fmt::Debug for WebConfig {
             .field("metrics", &self.metrics)
             .field("rate_limit", &self.rate_limit)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("ldap_sync", &self.ldap_sync)
+            .field("require_two_factor", &self.require_two_factor)
             .finish()
     }
 }
@@ -146,7 +155,7 @@ pub struct Inner {
 impl AppState {
     pub fn new(store: Store, cfg: WebConfig) -> AppState {
         let signin = SignInPolicy::new(cfg.max_failed_logins, cfg.lockout_minutes);
-        let forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin)
+        let mut forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin)
             .with_webhooks(WebhookSettings {
                 public_url: cfg.public_url.clone(),
                 ..cfg.webhook.clone()
@@ -156,6 +165,7 @@ impl AppState {
                 dir: cfg.releases_dir.clone(),
                 max_asset_bytes: cfg.max_release_asset_bytes,
             });
+        forge.two_factor_default = cfg.require_two_factor;
         let pack_permits = Arc::new(Semaphore::new(cfg.max_concurrent_packs.max(1)));
         AppState(Arc::new(Inner {
             store,

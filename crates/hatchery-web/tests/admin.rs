@@ -516,6 +516,7 @@ async fn the_configured_sign_up_setting_holds_until_an_administrator_changes_it(
                 },
                 true,
                 "",
+                hatchery_core::signin::TwoFactorRequirement::Off,
             )
             .await
             .expect("settings");

@@ -201,17 +201,7 @@ async fn nul_bytes_are_refused_at_the_edge() {
     }
 }
 
-fn from(
-    addr: &str,
-    mut req: axum::http::Request<axum::body::Body>,
-) -> axum::http::Request<axum::body::Body> {
-    let ip: std::net::IpAddr = addr.parse().expect("address");
-    req.extensions_mut()
-        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
-            ip, 40000,
-        )));
-    req
-}
+use support::from_addr as from;
 
 /// A sign-in form POST from a client address.
 async fn login_from(c: &mut TestApp, addr: &str, login: &str, password: &str) -> StatusCode {

@@ -73,6 +73,105 @@ pub enum Admin {
     /// Manage repositories.
     #[command(subcommand)]
     Repo(AdminRepo),
+    /// Manage sign-in sources (LDAP directories, reverse-proxy headers).
+    #[command(subcommand)]
+    Auth(Box<AdminAuth>),
+}
+
+/// Settings every kind of sign-in source has.
+#[derive(Args, Debug)]
+pub struct SourceCommon {
+    /// The name shown on the sign-in page.
+    #[arg(long)]
+    name: String,
+    /// Save it disabled.
+    #[arg(long)]
+    disabled: bool,
+    /// Only people whose account is already linked may sign in.
+    #[arg(long)]
+    no_auto_create: bool,
+    /// Group → team mapping, `GROUP -> ORG/TEAM`; repeat for several.
+    #[arg(long = "map", value_name = "GROUP -> ORG/TEAM")]
+    mappings: Vec<String>,
+    /// Members of this group are site administrators.
+    #[arg(long, default_value = "")]
+    admin_group: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminAuth {
+    /// Add an LDAP directory (search then bind with --user-base/--user-filter, or bind as
+    /// the user with --user-dn).
+    AddLdap {
+        #[command(flatten)]
+        common: SourceCommon,
+        #[arg(long)]
+        host: String,
+        /// Default: 389, or 636 with --security ldaps.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// plain, starttls or ldaps.
+        #[arg(long, default_value = "plain")]
+        security: String,
+        /// PEM file of the CA that signed the directory's certificate.
+        #[arg(long, default_value = "")]
+        ca_file: String,
+        #[arg(long, default_value = "")]
+        bind_dn: String,
+        /// File whose first line is the bind password.
+        #[arg(long, value_name = "FILE")]
+        bind_password_file: Option<PathBuf>,
+        /// Bind as the user: a DN with %s for the user name.
+        #[arg(long, default_value = "")]
+        user_dn: String,
+        #[arg(long, default_value = "")]
+        user_base: String,
+        #[arg(long, default_value = "(&(objectClass=inetOrgPerson)(uid=%s))")]
+        user_filter: String,
+        #[arg(long, default_value = "uid")]
+        attr_username: String,
+        #[arg(long, default_value = "mail")]
+        attr_email: String,
+        #[arg(long, default_value = "cn")]
+        attr_display_name: String,
+        /// Empty to search groups with --group-base/--group-filter instead.
+        #[arg(long, default_value = "memberOf")]
+        attr_member_of: String,
+        #[arg(long, default_value = "")]
+        group_base: String,
+        #[arg(long, default_value = "")]
+        group_filter: String,
+        #[arg(long, default_value_t = 10)]
+        timeout_secs: u64,
+    },
+    /// Add reverse-proxy header sign-in (Shibboleth, CAS, ...).
+    AddHeader {
+        #[command(flatten)]
+        common: SourceCommon,
+        #[arg(long, default_value = "X-Remote-User")]
+        username_header: String,
+        #[arg(long, default_value = "")]
+        email_header: String,
+        #[arg(long, default_value = "")]
+        display_name_header: String,
+        #[arg(long, default_value = "")]
+        groups_header: String,
+        #[arg(long, default_value = ",")]
+        groups_separator: String,
+        /// CIDRs (or loopback, private) the header is believed from.
+        #[arg(long)]
+        trusted_proxies: String,
+        /// Email domain for accounts created without an email header.
+        #[arg(long, default_value = "")]
+        email_domain: String,
+    },
+    /// List the sign-in sources.
+    List,
+    /// Run the LDAP team sync now (every enabled LDAP source, or the one named).
+    Sync {
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +299,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
         }
         Command::Admin(Admin::Repo(cmd)) => admin_repo(&cfg, cmd).await,
+        Command::Admin(Admin::Auth(cmd)) => admin_auth(&cfg, *cmd).await,
     }
 }
 
@@ -340,6 +440,186 @@ async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {
             Ok(())
         }
     };
+    store.close().await;
+    result
+}
+
+/// The command line acts with the site's full rights: whoever runs it controls the server.
+const OPERATOR: hatchery_core::Actor = hatchery_core::Actor::User {
+    id: 0,
+    site_admin: true,
+};
+
+fn source_input(
+    common: SourceCommon,
+    settings: hatchery_core::signin::SourceSettings,
+) -> hatchery_service::sources::SourceInput {
+    hatchery_service::sources::SourceInput {
+        name: common.name,
+        is_enabled: !common.disabled,
+        auto_create: !common.no_auto_create,
+        settings,
+        mappings: common.mappings.join("\n"),
+    }
+}
+
+fn source_error(e: hatchery_service::sources::SourceError) -> anyhow::Error {
+    use hatchery_service::sources::SourceError;
+    match e {
+        SourceError::Invalid { field, key, detail } => {
+            let what = match key {
+                "auth_source.error.mapping_line" => {
+                    format!("--map number {detail} must read GROUP -> ORG/TEAM")
+                }
+                "auth_source.error.no_team" => format!("--map: there is no team {detail}"),
+                "auth_source.error.placeholder" => {
+                    format!("--{} must contain %s", field.replace('_', "-"))
+                }
+                "auth_source.error.filter" => {
+                    format!("--{} is not a valid LDAP filter", field.replace('_', "-"))
+                }
+                _ => format!("--{} is missing or invalid", field.replace('_', "-")),
+            };
+            anyhow::anyhow!(what)
+        }
+        SourceError::NameTaken => anyhow::anyhow!("another sign-in source has that name"),
+        SourceError::NotFound => anyhow::anyhow!("there is no such sign-in source"),
+        e => anyhow::anyhow!(e),
+    }
+}
+
+async fn admin_auth(cfg: &Config, cmd: AdminAuth) -> anyhow::Result<()> {
+    use hatchery_core::signin::{HeaderSettings, LdapSecurity, LdapSettings, SourceSettings};
+    let store = server::open_store(cfg).await?;
+    let forge = server::forge(cfg, store.clone());
+    let result = async {
+        match cmd {
+            AdminAuth::AddLdap {
+                common,
+                host,
+                port,
+                security,
+                ca_file,
+                bind_dn,
+                bind_password_file,
+                user_dn,
+                user_base,
+                user_filter,
+                attr_username,
+                attr_email,
+                attr_display_name,
+                attr_member_of,
+                group_base,
+                group_filter,
+                timeout_secs,
+            } => {
+                let security = LdapSecurity::parse(&security).ok_or_else(|| {
+                    anyhow::anyhow!("--security must be plain, starttls or ldaps")
+                })?;
+                let bind_password = match bind_password_file {
+                    Some(path) => std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                    None => String::new(),
+                };
+                let settings = SourceSettings::Ldap(LdapSettings {
+                    host,
+                    port,
+                    security,
+                    ca_file,
+                    bind_dn,
+                    bind_password,
+                    user_filter: if user_dn.is_empty() {
+                        user_filter
+                    } else {
+                        String::new()
+                    },
+                    user_dn,
+                    user_base,
+                    attr_username,
+                    attr_email,
+                    attr_display_name,
+                    attr_member_of,
+                    group_base,
+                    group_filter,
+                    admin_group: common.admin_group.clone(),
+                    timeout_secs,
+                });
+                let s = forge
+                    .admin_create_source(OPERATOR, source_input(common, settings))
+                    .await
+                    .map_err(source_error)?;
+                println!("Added LDAP sign-in source {} (id {}).", s.name, s.id);
+                Ok(())
+            }
+            AdminAuth::AddHeader {
+                common,
+                username_header,
+                email_header,
+                display_name_header,
+                groups_header,
+                groups_separator,
+                trusted_proxies,
+                email_domain,
+            } => {
+                let settings = SourceSettings::Header(HeaderSettings {
+                    username_header,
+                    email_header,
+                    display_name_header,
+                    groups_header,
+                    groups_separator,
+                    trusted_proxies,
+                    email_domain,
+                    admin_group: common.admin_group.clone(),
+                });
+                let s = forge
+                    .admin_create_source(OPERATOR, source_input(common, settings))
+                    .await
+                    .map_err(source_error)?;
+                println!("Added header sign-in source {} (id {}).", s.name, s.id);
+                Ok(())
+            }
+            AdminAuth::List => {
+                let sources = forge.admin_sources(OPERATOR).await.map_err(source_error)?;
+                if sources.is_empty() {
+                    println!("No sign-in sources.");
+                }
+                for s in sources {
+                    let mappings = store.source_mappings(s.id).await?.len();
+                    println!(
+                        "{}\t{}\t{}\t{}\t{} mapping(s)",
+                        s.id,
+                        s.kind.as_str(),
+                        if s.is_enabled { "enabled" } else { "disabled" },
+                        s.name,
+                        mappings
+                    );
+                }
+                Ok(())
+            }
+            AdminAuth::Sync { name } => {
+                let report = match name {
+                    Some(name) => {
+                        let d = forge
+                            .admin_source(OPERATOR, &name)
+                            .await
+                            .map_err(source_error)?;
+                        forge.sync_source(&d.source).await?
+                    }
+                    None => forge.sync_all_sources().await?,
+                };
+                println!(
+                    "Synced {} account(s): {} team membership(s) added, {} removed.",
+                    report.users, report.added, report.removed
+                );
+                Ok(())
+            }
+        }
+    }
+    .await;
     store.close().await;
     result
 }

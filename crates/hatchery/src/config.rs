@@ -111,6 +111,10 @@ pub struct AuthConfig {
     pub lockout_minutes: u32,
     /// Seconds a successful Basic (git, API) password check is remembered; 0: never.
     pub basic_cache_secs: u64,
+    /// Minutes between two LDAP team syncs; 0: never (sign-ins still apply the mapping).
+    pub ldap_sync_minutes: u64,
+    /// Who must use two-factor authentication until an administrator changes it.
+    pub require_two_factor: hatchery_core::signin::TwoFactorRequirement,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -579,6 +583,8 @@ struct RawAuth {
     max_failed_logins: u32,
     lockout_minutes: u32,
     basic_cache_secs: u64,
+    ldap_sync_minutes: u64,
+    require_two_factor: String,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -640,6 +646,8 @@ impl Default for RawConfig {
                 max_failed_logins: 5,
                 lockout_minutes: 15,
                 basic_cache_secs: 300,
+                ldap_sync_minutes: 60,
+                require_two_factor: "off".into(),
             },
             log: RawLog {
                 level: "info".into(),
@@ -774,6 +782,27 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             bad(key, "must be at least 1".into());
         }
     }
+    let require_two_factor =
+        hatchery_core::signin::TwoFactorRequirement::parse(&raw.auth.require_two_factor)
+            .unwrap_or_else(|| {
+                bad(
+                    "auth.require_two_factor",
+                    format!(
+                        "is {:?}; it must be off, admins or all",
+                        raw.auth.require_two_factor
+                    ),
+                );
+                Default::default()
+            });
+    if raw.auth.ldap_sync_minutes > 7 * 24 * 60 {
+        bad(
+            "auth.ldap_sync_minutes",
+            format!(
+                "is {}; it must be at most 10080 (a week), or 0 for never",
+                raw.auth.ldap_sync_minutes
+            ),
+        );
+    }
 
     if raw.log.level.trim().is_empty() {
         bad(
@@ -891,6 +920,8 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             max_failed_logins: raw.auth.max_failed_logins,
             lockout_minutes: raw.auth.lockout_minutes,
             basic_cache_secs: raw.auth.basic_cache_secs,
+            ldap_sync_minutes: raw.auth.ldap_sync_minutes,
+            require_two_factor,
         },
         log: LogConfig {
             level: raw.log.level,
@@ -1514,6 +1545,26 @@ const KEYS: &[KeySpec] = &[
          run argon2 each time. Keyed by an HMAC (signing secret) of the account, its password \
          hash and the password; a password change ends it. 0 turns the cache off. The sign-in \
          form always checks the password.",
+    ),
+    key(
+        "auth.ldap_sync_minutes",
+        Int,
+        Literal("60"),
+        "Minutes between two runs of the LDAP team sync: for every enabled LDAP sign-in source, \
+         the accounts it created join and leave the teams its group mapping names, as their \
+         groups in the directory say (at most 10080; 0: never — sign-ins still apply the \
+         mapping). Each server runs it; a run is idempotent. Sign-in sources themselves are \
+         rows managed under /admin/auths, the API (/api/v1/admin/auth_sources) and \
+         `hatchery admin auth`.",
+    ),
+    key(
+        "auth.require_two_factor",
+        Str,
+        Literal(r#""off""#),
+        "Who must turn on two-factor authentication (TOTP): off, admins or all. Until they do, \
+         they are sent to enrolment at every page, and git and the API accept access tokens \
+         only from them. The default for the site setting an administrator changes under \
+         /admin/settings.",
     ),
     key(
         "log.level",

@@ -86,6 +86,8 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
             max_addresses: cfg.rate_limit.max_addresses,
         },
         trusted_proxies: cfg.server.trusted_proxies(),
+        ldap_sync: std::time::Duration::from_secs(cfg.auth.ldap_sync_minutes * 60),
+        require_two_factor: cfg.auth.require_two_factor,
     }
 }
 

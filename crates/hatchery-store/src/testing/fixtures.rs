@@ -35,6 +35,14 @@ pub fn new_user(name: &str, email: &str) -> NewUser {
     }
 }
 
+/// An account of a sign-in source: no local password.
+pub fn new_user_without_password(name: &str, email: &str) -> NewUser {
+    NewUser {
+        password_hash: String::new(),
+        ..new_user(name, email)
+    }
+}
+
 /// A user `name` with the address `<name>@example.org` (the store makes the first user of
 /// a site its administrator).
 pub async fn user(s: &Store, name: &str) -> User {

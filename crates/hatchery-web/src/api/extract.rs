@@ -33,6 +33,15 @@ impl FromRequestParts<AppState> for ApiCaller {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many failed sign-in attempts; try again later",
             )),
+            Err(AuthFailure::TokenRequired) => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "two-factor authentication is enabled for this account: \
+                 use an access token instead of the password",
+            )),
+            Err(AuthFailure::DirectoryDown) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the sign-in directory is unavailable; try again later or use an access token",
+            )),
             Err(AuthFailure::Internal(e)) => Err(ApiError::internal(e)),
         }
     }

@@ -8,6 +8,7 @@
 //! drift from it.
 
 pub mod accounts;
+pub mod auth_sources;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -107,6 +108,7 @@ fn timed_routes() -> OpenApiRouter<AppState> {
         .merge(reviews::routes())
         .merge(releases::routes())
         .merge(incubator::routes())
+        .merge(auth_sources::routes())
 }
 
 /// The generated document.

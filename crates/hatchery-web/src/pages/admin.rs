@@ -12,6 +12,7 @@ use crate::views::{button_form, date, page, tabs};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use hatchery_core::signin::TwoFactorRequirement;
 use hatchery_service::Forge;
 use hatchery_service::admin::{AdminError, SiteSettings};
 use hatchery_service::jobs::{Job, JobStatus};
@@ -31,15 +32,16 @@ impl From<AdminError> for WebError {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Tab {
+pub(crate) enum Tab {
     Overview,
     Users,
     Orgs,
     Repos,
+    Auths,
     Settings,
 }
 
-fn frame(ctx: &Ctx, tab: Tab, title: &str, body: Markup) -> Markup {
+pub(crate) fn frame(ctx: &Ctx, tab: Tab, title: &str, body: Markup) -> Markup {
     page(
         ctx,
         title,
@@ -50,6 +52,7 @@ fn frame(ctx: &Ctx, tab: Tab, title: &str, body: Markup) -> Markup {
                 (ctx.t("admin.tab.users"), "/admin/users".to_owned(), tab == Tab::Users),
                 (ctx.t("admin.tab.orgs"), "/admin/orgs".to_owned(), tab == Tab::Orgs),
                 (ctx.t("admin.tab.repos"), "/admin/repos".to_owned(), tab == Tab::Repos),
+                (ctx.t("admin.tab.auths"), "/admin/auths".to_owned(), tab == Tab::Auths),
                 (ctx.t("admin.tab.settings"), "/admin/settings".to_owned(), tab == Tab::Settings),
             ]))
             (body)
@@ -91,11 +94,12 @@ fn job_name(ctx: &Ctx, job: Job) -> &'static str {
         Job::Votes => "admin.job.votes",
         Job::Upkeep => "admin.job.upkeep",
         Job::Checklists => "admin.job.checklists",
+        Job::LdapSync => "admin.job.ldap_sync",
     })
 }
 
 /// A moment as "3 minutes ago" / "in 5 minutes", or a dash.
-fn moment(ctx: &Ctx, at: Option<i64>) -> Markup {
+pub(crate) fn moment(ctx: &Ctx, at: Option<i64>) -> Markup {
     match at {
         None => html! { span.muted { "—" } },
         Some(ms) if ms > hatchery_store::now_ms() => {
@@ -217,6 +221,8 @@ pub async fn users(
         )
         .await?;
     let me = ctx.user.as_ref().map(|u| u.id);
+    let ids: Vec<i64> = found.accounts.iter().map(|u| u.id).collect();
+    let facts = state.forge.admin_sign_in_facts(ctx.actor(), &ids).await?;
     let body = html! {
         (search_form(&ctx, "/admin/users", q.keyword(), "admin.search"))
         p.muted id="admin-total" { (ctx.tf("explore.total", &[("n", &found.total.to_string())])) }
@@ -225,16 +231,23 @@ pub async fn users(
                 th { (ctx.t("admin.col.name")) }
                 th { (ctx.t("admin.col.email")) }
                 th { (ctx.t("admin.col.created")) }
+                th { (ctx.t("admin.col.source")) }
+                th { (ctx.t("admin.col.last_sign_in")) }
+                th { (ctx.t("admin.col.two_factor")) }
                 th { (ctx.t("admin.col.status")) }
                 th { (ctx.t("admin.col.actions")) }
             } }
             tbody {
                 @for u in &found.accounts {
                     @let base = format!("/admin/users/{}", u.name);
+                    @let f = facts.get(&u.id).cloned().unwrap_or_default();
                     tr data-user=(u.name) {
                         td { a href=(format!("/{}", u.name)) { (u.name) } }
                         td { (u.email) }
                         td { (date(u.created_at)) }
+                        td.source { @match &f.source { Some(s) => (s), None => span.muted { (ctx.t("admin.source_local")) } } }
+                        td.last-sign-in { (moment(&ctx, f.last_sign_in_at)) }
+                        td.two-factor { @if f.two_factor { span.badge { (ctx.t("admin.two_factor_on")) } } @else { span.muted { (ctx.t("admin.two_factor_off")) } } }
                         td {
                             @if u.is_admin { span.badge.admin-badge { (ctx.t("admin.badge.admin")) } " " }
                             @if u.is_disabled { span.badge.disabled-badge { (ctx.t("admin.badge.disabled")) } }
@@ -531,6 +544,8 @@ pub struct SettingsForm {
     allow_signup: String,
     #[serde(default)]
     announcement: String,
+    #[serde(default)]
+    require_two_factor: String,
 }
 
 fn settings_page(ctx: &Ctx, s: &SiteSettings, errors: &FormErrors) -> Markup {
@@ -541,6 +556,13 @@ fn settings_page(ctx: &Ctx, s: &SiteSettings, errors: &FormErrors) -> Markup {
                 .input(Input::Checkbox).hint(ctx.t("admin.setting.allow_signup_hint")).render(ctx, errors))
             (Field::new("announcement", ctx.t("admin.setting.announcement"), &s.announcement)
                 .input(Input::TextArea).hint(ctx.t("admin.setting.announcement_hint")).render(ctx, errors))
+            (Field::new("require_two_factor", ctx.t("admin.setting.require_two_factor"), s.require_two_factor.as_str())
+                .input(Input::Select(&[
+                    ("off", ctx.t("admin.setting.require_2fa_off")),
+                    ("admins", ctx.t("admin.setting.require_2fa_admins")),
+                    ("all", ctx.t("admin.setting.require_2fa_all")),
+                ]))
+                .hint(ctx.t("admin.setting.require_two_factor_hint")).render(ctx, errors))
             div { button.btn.btn-primary type="submit" { (ctx.t("action.save")) } }
         }
     };
@@ -561,9 +583,27 @@ pub async fn save_settings(
     Form(form): Form<SettingsForm>,
 ) -> WebResult<Response> {
     let allow_signup = form.allow_signup == "on";
+    // The policy first: to others this route does not exist, whatever they sent.
+    state.forge.admin_check(ctx.actor())?;
+    // Absent (an older form): unchanged.
+    let require_two_factor = if form.require_two_factor.is_empty() {
+        state
+            .forge
+            .site_settings(state.cfg.allow_signup)
+            .await?
+            .require_two_factor
+    } else {
+        TwoFactorRequirement::parse(&form.require_two_factor)
+            .ok_or(WebError::BadRequest("error.400.form"))?
+    };
     match state
         .forge
-        .admin_save_settings(ctx.actor(), allow_signup, &form.announcement)
+        .admin_save_settings(
+            ctx.actor(),
+            allow_signup,
+            &form.announcement,
+            require_two_factor,
+        )
         .await
     {
         Ok(_) => Ok(flash_redirect(
@@ -578,6 +618,7 @@ pub async fn save_settings(
             let shown = SiteSettings {
                 allow_signup,
                 announcement: form.announcement.clone(),
+                require_two_factor,
             };
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -8,6 +8,7 @@ use crate::views::page;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use hatchery_core::signin::SourceKind;
 use hatchery_core::validate;
 use hatchery_core::{Name, NameKind};
 use hatchery_service::signin::SignIn;
@@ -70,14 +71,30 @@ fn session(ctx: &Ctx) -> WebResult<&Session> {
 
 /// Starts a signed-in session under a new id (no fixation), stored at once so that the
 /// response can carry a CSRF token bound to the new id.
-async fn sign_in(ctx: &Ctx, user_id: i64) -> WebResult<()> {
-    let s = session(ctx)?;
+pub(crate) async fn sign_in(ctx: &Ctx, user_id: i64) -> WebResult<()> {
+    start_session(session(ctx)?, user_id).await
+}
+
+pub(crate) async fn start_session(s: &Session, user_id: i64) -> WebResult<()> {
     s.cycle_id().await.map_err(WebError::internal)?;
+    let _ = s.remove::<PendingTwoFactor>(SESSION_2FA_PENDING).await;
     s.insert(SESSION_USER, user_id)
         .await
         .map_err(WebError::internal)?;
     s.save().await.map_err(WebError::internal)?;
     Ok(())
+}
+
+/// Session key of a sign-in whose password was right and whose second factor is awaited.
+pub(crate) const SESSION_2FA_PENDING: &str = "2fa_pending";
+/// How long the second step may take.
+const PENDING_2FA_MS: i64 = 5 * 60_000;
+
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
+pub(crate) struct PendingTwoFactor {
+    user_id: i64,
+    since_ms: i64,
+    next: String,
 }
 
 // ---- sign up ----
@@ -209,6 +226,7 @@ fn login_page(
     form: &LoginForm,
     errors: &FormErrors,
     general: Option<String>,
+    directories: &[String],
 ) -> maud::Markup {
     page(
         ctx,
@@ -216,6 +234,9 @@ fn login_page(
         html! {
             h1 { (ctx.t("login.title")) }
             @if let Some(msg) = general { div.flash.flash-error role="alert" id="login-error" { (msg) } }
+            @if !directories.is_empty() {
+                p.muted id="login-directories" { (ctx.tf("login.directories", &[("names", &directories.join(", "))])) }
+            }
             form.stack method="post" action="/user/login" id="login-form" novalidate {
                 (csrf_input(ctx))
                 input type="hidden" name="next" value=(form.next);
@@ -223,22 +244,38 @@ fn login_page(
                 (Field::new("password", ctx.t("field.password"), "").input(Input::Password).required().autocomplete("current-password").render(ctx, errors))
                 div { button.btn.btn-primary type="submit" id="login-submit" { (ctx.t("login.submit")) } }
                 @if ctx.allow_signup {
-                    p.muted { (ctx.t("login.no_account")) " " a href="/user/sign_up" { (ctx.t("nav.sign_up")) } }
+                    p.muted { (ctx.t("login.no_linked_account")) " " a href="/user/sign_up" { (ctx.t("nav.sign_up")) } }
                 }
             }
         },
     )
 }
 
-pub async fn login_form(ctx: Ctx, Query(q): Query<LoginQuery>) -> Response {
+/// The names of the enabled LDAP sources, for "sign in with your account of ...".
+async fn directories(state: &AppState) -> WebResult<Vec<String>> {
+    Ok(state
+        .forge
+        .enabled_sources(SourceKind::Ldap)
+        .await?
+        .into_iter()
+        .map(|(s, _)| s.name)
+        .collect())
+}
+
+pub async fn login_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<LoginQuery>,
+) -> WebResult<Response> {
     if ctx.user.is_some() {
-        return axum::response::Redirect::to(&safe_next(q.next.as_deref())).into_response();
+        return Ok(axum::response::Redirect::to(&safe_next(q.next.as_deref())).into_response());
     }
     let form = LoginForm {
         next: safe_next(q.next.as_deref()),
         ..LoginForm::default()
     };
-    login_page(&ctx, &form, &FormErrors::default(), None).into_response()
+    let dirs = directories(&state).await?;
+    Ok(login_page(&ctx, &form, &FormErrors::default(), None, &dirs).into_response())
 }
 
 /// Client address for throttling; absent when the request did not come over TCP (tests).
@@ -259,20 +296,41 @@ pub async fn login(
     if form.password.is_empty() {
         errors.add("password", "error.field.required");
     }
+    let dirs = directories(&state).await?;
     if !errors.is_empty() {
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            login_page(&ctx, &form, &errors, None),
+            login_page(&ctx, &form, &errors, None, &dirs),
         )
             .into_response());
     }
     let addr = client.as_ref().map(|c| c.0.0.as_str());
+    let refuse = |status: StatusCode, msg: String| {
+        Ok((status, login_page(&ctx, &form, &errors, Some(msg), &dirs)).into_response())
+    };
     match state
         .forge
         .sign_in(&form.login, &form.password, addr)
         .await?
     {
         SignIn::Ok(user) => {
+            if state.forge.two_factor_on(user.id).await? {
+                // The password was right; the session is signed in only after the code.
+                let s = session(&ctx)?;
+                s.cycle_id().await.map_err(WebError::internal)?;
+                s.insert(
+                    SESSION_2FA_PENDING,
+                    PendingTwoFactor {
+                        user_id: user.id,
+                        since_ms: hatchery_store::now_ms(),
+                        next: form.next.clone(),
+                    },
+                )
+                .await
+                .map_err(WebError::internal)?;
+                s.save().await.map_err(WebError::internal)?;
+                return Ok(axum::response::Redirect::to("/user/two_factor").into_response());
+            }
             sign_in(&ctx, user.id).await?;
             tracing::info!(user = %user.name, "signed in");
             Ok(flash_redirect(
@@ -282,34 +340,133 @@ pub async fn login(
                 &form.next,
             ))
         }
-        SignIn::Invalid => {
-            let msg = ctx.t("error.login.invalid").to_owned();
-            Ok((
-                StatusCode::UNAUTHORIZED,
-                login_page(&ctx, &form, &errors, Some(msg)),
-            )
-                .into_response())
-        }
-        SignIn::Disabled => {
-            let msg = ctx.t("admin.login_disabled").to_owned();
-            Ok((
-                StatusCode::FORBIDDEN,
-                login_page(&ctx, &form, &errors, Some(msg)),
-            )
-                .into_response())
-        }
-        SignIn::Throttled => {
-            let msg = ctx.tf(
+        SignIn::Invalid | SignIn::TokenRequired => refuse(
+            StatusCode::UNAUTHORIZED,
+            ctx.t("error.login.invalid").to_owned(),
+        ),
+        SignIn::Disabled => refuse(
+            StatusCode::FORBIDDEN,
+            ctx.t("admin.login_disabled").to_owned(),
+        ),
+        SignIn::Throttled => refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            ctx.tf(
                 "error.login.throttled",
                 &[("minutes", &state.cfg.lockout_minutes.to_string())],
-            );
-            Ok((
-                StatusCode::TOO_MANY_REQUESTS,
-                login_page(&ctx, &form, &errors, Some(msg)),
-            )
-                .into_response())
+            ),
+        ),
+        SignIn::DirectoryDown => refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ctx.t("login.directory_down").to_owned(),
+        ),
+        SignIn::NoAccount => refuse(
+            StatusCode::FORBIDDEN,
+            ctx.t("login.no_linked_account").to_owned(),
+        ),
+        SignIn::Taken => refuse(
+            StatusCode::CONFLICT,
+            ctx.t("login.account_taken").to_owned(),
+        ),
+    }
+}
+
+// ---- the second step: a code from the authenticator app, or a recovery code ----
+
+#[derive(Deserialize, Default)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+impl CodeForm {
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+}
+
+async fn pending(ctx: &Ctx) -> WebResult<Option<PendingTwoFactor>> {
+    let Some(s) = &ctx.session else {
+        return Ok(None);
+    };
+    let p: Option<PendingTwoFactor> = s
+        .get(SESSION_2FA_PENDING)
+        .await
+        .map_err(WebError::internal)?;
+    Ok(p.filter(|p| hatchery_store::now_ms() - p.since_ms < PENDING_2FA_MS))
+}
+
+fn two_factor_page(ctx: &Ctx, general: Option<String>) -> maud::Markup {
+    page(
+        ctx,
+        ctx.t("twofactor.prompt_title"),
+        html! {
+            h1 { (ctx.t("twofactor.prompt_title")) }
+            @if let Some(msg) = general { div.flash.flash-error role="alert" id="two-factor-error" { (msg) } }
+            p { (ctx.t("twofactor.prompt_explain")) }
+            form.stack method="post" action="/user/two_factor" id="two-factor-form" novalidate {
+                (csrf_input(ctx))
+                (Field::new("code", ctx.t("twofactor.code"), "").required().autocomplete("one-time-code").hint(ctx.t("twofactor.code_hint")).render(ctx, &FormErrors::default()))
+                div { button.btn.btn-primary type="submit" id="two-factor-submit" { (ctx.t("twofactor.verify")) } }
+            }
+        },
+    )
+}
+
+/// `GET /user/two_factor`.
+pub async fn two_factor_form(ctx: Ctx) -> WebResult<Response> {
+    if pending(&ctx).await?.is_none() {
+        return Ok(axum::response::Redirect::to("/user/login").into_response());
+    }
+    Ok(two_factor_page(&ctx, None).into_response())
+}
+
+/// `POST /user/two_factor`: the code completes the sign-in.
+pub async fn two_factor(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<CodeForm>,
+) -> WebResult<Response> {
+    let Some(p) = pending(&ctx).await? else {
+        return Ok(flash_redirect(
+            &ctx,
+            FlashKind::Error,
+            "twofactor.expired",
+            "/user/login",
+        ));
+    };
+    let Some(user) = state.store.user_by_id(p.user_id).await? else {
+        return Ok(axum::response::Redirect::to("/user/login").into_response());
+    };
+    match state.forge.two_factor_verify(&user, &form.code).await {
+        Ok(()) => {
+            sign_in(&ctx, user.id).await?;
+            tracing::info!(user = %user.name, "signed in with two factors");
+            Ok(flash_redirect(
+                &ctx,
+                FlashKind::Success,
+                "flash.signed_in",
+                &safe_next(Some(&p.next)),
+            ))
+        }
+        Err(e) => {
+            let (status, key) = twofactor_refusal(e)?;
+            Ok((status, two_factor_page(&ctx, Some(ctx.t(key).to_owned()))).into_response())
         }
     }
+}
+
+/// The status and message of a refused code.
+pub(crate) fn twofactor_refusal(
+    e: hatchery_service::twofactor::TwoFactorError,
+) -> WebResult<(StatusCode, &'static str)> {
+    use hatchery_service::twofactor::TwoFactorError as E;
+    Ok(match e {
+        E::Invalid => (StatusCode::UNAUTHORIZED, "twofactor.wrong_code"),
+        E::Replayed => (StatusCode::UNAUTHORIZED, "twofactor.replayed"),
+        E::Throttled => (StatusCode::TOO_MANY_REQUESTS, "twofactor.throttled"),
+        E::WrongState => (StatusCode::CONFLICT, "twofactor.wrong_state"),
+        E::Service(e) => return Err(e.into()),
+    })
 }
 
 pub async fn logout(ctx: Ctx) -> WebResult<Response> {

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod auth_sources;
 pub mod code;
 pub mod dashboard;
 pub mod explore;
@@ -24,3 +25,4 @@ pub mod review;
 pub mod robots;
 pub mod settings;
 pub mod tokens;
+pub mod twofactor;

@@ -87,6 +87,7 @@ pub enum SettingsTab {
     Profile,
     Tokens,
     Keys,
+    TwoFactor,
 }
 
 pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
@@ -105,6 +106,11 @@ pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
             ctx.t("sshkeys.title"),
             "/user/settings/keys".into(),
             active == SettingsTab::Keys,
+        ),
+        (
+            ctx.t("twofactor.title"),
+            "/user/settings/two_factor".into(),
+            active == SettingsTab::TwoFactor,
         ),
     ])
 }

@@ -227,6 +227,28 @@ impl TestApp {
     }
 }
 
+/// `req` as if it came over TCP from `addr` (what the client-address layer reads).
+pub fn from_addr(addr: &str, mut req: Request<Body>) -> Request<Body> {
+    let ip: std::net::IpAddr = addr.parse().expect("address");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+            ip, 40000,
+        )));
+    req
+}
+
+impl TestApp {
+    /// A GET from the client address `addr` with extra headers.
+    pub async fn get_from(&mut self, path: &str, addr: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = Request::get(path);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(from_addr(addr, req.body(Body::empty()).expect("request")))
+            .await
+    }
+}
+
 pub fn encode(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
