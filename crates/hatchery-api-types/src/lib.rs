@@ -183,6 +183,10 @@ pub struct ApiRepo {
     pub empty: bool,
     pub private: bool,
     pub fork: bool,
+    /// A fork's parent, when the caller may read it (its own `parent` left out); `null`
+    /// otherwise.
+    #[schema(no_recursion)]
+    pub parent: Option<Box<ApiRepo>>,
     pub template: bool,
     pub mirror: bool,
     pub size: i64,
@@ -239,6 +243,7 @@ impl ApiRepo {
             empty: r.pushed_at.is_none(),
             private: r.is_private,
             fork: r.fork_id.is_some(),
+            parent: None,
             template: false,
             mirror: false,
             size: 0,

@@ -45,6 +45,17 @@ async fn the_api_forks_lists_and_hides_private_parents() {
         assert_eq!(fork["full_name"], "bob/tool", "[{l}]");
         assert_eq!(fork["fork"], true);
         assert_eq!(fork["private"], false);
+        // Gitea's `parent`: the parent's repository object (without its own parent).
+        assert_eq!(fork["parent"]["full_name"], "ada/tool", "[{l}] {}", r.body);
+        assert_eq!(fork["parent"]["fork"], false, "[{l}]");
+        assert!(fork["parent"]["parent"].is_null(), "[{l}]");
+        let got = api(&mut bob, "GET", "/api/v1/repos/bob/tool", None, None).await;
+        let got: serde_json::Value = serde_json::from_str(&got.body).unwrap();
+        assert_eq!(got["parent"]["full_name"], "ada/tool", "[{l}]");
+        let parent = api(&mut bob, "GET", "/api/v1/repos/ada/tool", None, None).await;
+        let parent: serde_json::Value = serde_json::from_str(&parent.body).unwrap();
+        assert!(parent["parent"].is_null(), "[{l}] {parent}");
+        assert_eq!(parent["fork"], false, "[{l}]");
 
         // Same name again: 409. A new name: fine. Bad name: 422. Anonymous: 401.
         let again = api(
@@ -157,6 +168,8 @@ async fn the_api_forks_lists_and_hides_private_parents() {
         .await;
         assert_eq!(own.status, StatusCode::ACCEPTED, "[{l}] {}", own.body);
         assert!(own.body.contains("\"private\":true"));
+        let own: serde_json::Value = serde_json::from_str(&own.body).unwrap();
+        assert_eq!(own["parent"]["full_name"], "ada/secret", "[{l}]");
 
         let list = api(&mut bob, "GET", "/api/v1/repos/ada/tool/forks", None, None).await;
         assert_eq!(list.status, StatusCode::OK);

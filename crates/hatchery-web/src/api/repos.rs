@@ -119,6 +119,17 @@ pub async fn repos_json(
 }
 
 pub async fn repo_json(state: &AppState, view: &RepoView) -> ApiResult<ApiRepo> {
+    let mut json = repo_json_alone(state, view).await?;
+    // A fork names its parent (as Gitea does) only to those who may read it.
+    if let Some(parent) = state.forge.visible_parent(view.actor, &view.repo).await? {
+        let parent_view = state.forge.repo_view_of(view.actor, parent).await?;
+        json.parent = Some(Box::new(repo_json_alone(state, &parent_view).await?));
+    }
+    Ok(json)
+}
+
+/// A repository's JSON without its parent.
+async fn repo_json_alone(state: &AppState, view: &RepoView) -> ApiResult<ApiRepo> {
     let (open, _) = state.store.issue_counts(view.repo.id).await?;
     let (open_pulls, _) = state.store.pull_counts(view.repo.id).await?;
     let merge = state.store.merge_settings(view.repo.id).await?;
