@@ -572,3 +572,90 @@ async fn pull_requests_merge_in_every_style() {
         assert_eq!(before, after, "[{l}] nothing merged");
     }
 }
+
+/// `refs/pull/N/merge` (what CI systems fetch to test a request as merged): written
+/// after a push to the head or the base when the request merges cleanly, removed when it
+/// conflicts or is merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_preview_ref_follows_head_and_base() {
+    for store in stores().await {
+        let server = Server::start(store, |_| {}).await;
+        let l = server.label().to_owned();
+        let ada = server.user("ada").await;
+        let repo = server.repo(&ada, "tool", false).await;
+        let root = server.dir.path().to_path_buf();
+        let work = work_repo(&root, "work").await;
+        let remote = server.url("ada/tool.git", Some(("ada", PASSWORD)));
+        ok(&git(&work, &["push", "-q", &remote, "main"]).await);
+        ok(&git(&work, &["checkout", "-q", "-b", "feature"]).await);
+        let head = commit(&work, "parser.rs", "fn parse() {}").await;
+        ok(&git(&work, &["push", "-q", &remote, "feature"]).await);
+        let n = open_pull(&server, "feature", "").await;
+        let preview = format!("refs/pull/{n}/merge");
+        // The re-check a push starts in the background, run here to wait for it.
+        let forge = &server.state.forge;
+        let recheck = |branch: &str| [format!("refs/heads/{branch}")];
+        forge
+            .recheck_pulls_after_push(&repo, &recheck("feature"))
+            .await;
+
+        let clone = root.join("clone");
+        let anon = server.url("ada/tool.git", None);
+        ok(&git(&root, &["clone", "-q", &anon, clone.to_str().unwrap()]).await);
+        ok(&git(
+            &clone,
+            &["fetch", "-q", "origin", &format!("+{preview}:merged")],
+        )
+        .await);
+        let main = ok(&git(&clone, &["rev-parse", "origin/main"]).await)
+            .trim()
+            .to_owned();
+        let parents = ok(&git(&clone, &["rev-list", "--parents", "-n", "1", "merged"]).await);
+        let parents: Vec<&str> = parents.split_whitespace().skip(1).collect();
+        assert_eq!(parents, [main.as_str(), head.as_str()], "[{l}]");
+        let files = ok(&git(&clone, &["ls-tree", "--name-only", "merged"]).await);
+        assert!(
+            files.contains("parser.rs") && files.contains("README.md"),
+            "[{l}] {files}"
+        );
+        ok(&git(&clone, &["fsck", "--strict", "--no-progress"]).await);
+        // The preview belongs to the forge: clients cannot push it.
+        let out = git(&work, &["push", &remote, &format!("+main:{preview}")]).await;
+        assert!(!out.status.success(), "[{l}] {}", stderr(&out));
+
+        // The base gets a conflicting change: the preview goes away.
+        ok(&git(&work, &["checkout", "-q", "main"]).await);
+        commit(&work, "parser.rs", "fn other() {}").await;
+        ok(&git(&work, &["push", "-q", &remote, "main"]).await);
+        forge
+            .recheck_pulls_after_push(&repo, &recheck("main"))
+            .await;
+        let refs = ok(&git(&root, &["ls-remote", &anon]).await);
+        assert!(!refs.contains(&preview), "[{l}] {refs}");
+        assert!(
+            refs.contains(&format!("refs/pull/{n}/head")),
+            "[{l}] {refs}"
+        );
+
+        // The head is rebased onto the new base: clean again, and merging removes it.
+        ok(&git(&work, &["checkout", "-q", "-B", "feature", "main"]).await);
+        commit(&work, "lexer.rs", "fn lex() {}").await;
+        ok(&git(&work, &["push", "-q", "-f", &remote, "feature"]).await);
+        forge
+            .recheck_pulls_after_push(&repo, &recheck("feature"))
+            .await;
+        let refs = ok(&git(&root, &["ls-remote", &anon]).await);
+        assert!(refs.contains(&preview), "[{l}] {refs}");
+        let r = call(
+            &server,
+            "POST",
+            &format!("/api/v1/repos/ada/tool/pulls/{n}/merge"),
+            Auth::Basic("ada", PASSWORD),
+            Some(json!({"Do": "merge"})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "[{l}] {}", r.text);
+        let refs = ok(&git(&root, &["ls-remote", &anon]).await);
+        assert!(!refs.contains(&preview), "[{l}] merged: {refs}");
+    }
+}

@@ -151,6 +151,54 @@ impl Repository {
         merger.mergeability(base, head)
     }
 
+    /// Whether `head` merges cleanly into `base`, and the preview ref that says so to git
+    /// clients (`refs/pull/N/merge`, as GitHub and Gitea serve it): when clean it is set to
+    /// a merge commit with parents (base, head) and the merged tree, otherwise it is
+    /// removed. Only `preview_ref` moves; a concurrent refresh of the same ref may win,
+    /// which is fine since both wrote the merge of the same pair or a newer one.
+    pub fn refresh_merge_preview(
+        &self,
+        preview_ref: &str,
+        base: Oid,
+        head: Oid,
+        message: &str,
+        signature: &Signature,
+    ) -> MergeResult<Mergeability> {
+        crate::refs::validate_ref_name(preview_ref)?;
+        let repo = self.merge_handle();
+        let mut merger = Merger::new(&repo)?;
+        let mergeability = merger.mergeability(base, head)?;
+        let new = match &mergeability {
+            Mergeability::Clean { tree, .. } => Some(merger.write_commit(
+                *tree,
+                &[base, head],
+                signature.to_gix(),
+                signature.to_gix(),
+                message,
+            )?),
+            _ => None,
+        };
+        persist(self, repo)?;
+        let old = self.find_ref(preview_ref)?;
+        if old != new {
+            let update = RefUpdate {
+                name: preview_ref.to_owned(),
+                old,
+                new,
+            };
+            if let Some(Err(e)) = self.update_refs(&[update], false).pop() {
+                // Another refresh moved or holds it (lock): it writes the same or newer.
+                if !matches!(
+                    e,
+                    RefUpdateError::Changed { .. } | RefUpdateError::Failed(_)
+                ) {
+                    return Err(Error::InvalidInput(e.to_string()).into());
+                }
+            }
+        }
+        Ok(mergeability)
+    }
+
     /// Merge `spec.head_oid` into `spec.base_ref` in the given style; see [`MergeSpec`]
     /// and the module documentation.
     pub fn merge(&self, spec: &MergeSpec) -> MergeResult<MergeOutcome> {

@@ -528,3 +528,61 @@ fn prepare_update_merges_or_rebases_without_moving_the_branch() {
     }
     fsck(&f.work);
 }
+
+#[test]
+fn merge_preview_ref_follows_mergeability() {
+    let f = fixture();
+    let (clean, tree) = merge_tree_oracle(&f.work, "main", "feature");
+    assert!(clean);
+    let (base, head) = (oid(&f.work, "main"), oid(&f.work, "feature"));
+    let preview = "refs/pull/1/merge";
+    let m = f
+        .repo
+        .refresh_merge_preview(preview, base, head, "Merge #1", &who("Hatchery"))
+        .unwrap();
+    assert!(matches!(m, Mergeability::Clean { .. }), "{m:?}");
+    // What a git client fetching refs/pull/1/merge gets: base and head merged, with the
+    // tree `git merge-tree` computes.
+    let parents = git(&f.work, &["rev-list", "--parents", "-n", "1", preview]);
+    assert_eq!(
+        parents.trim(),
+        format!("{} {base} {head}", oid(&f.work, preview))
+    );
+    assert_eq!(
+        git(&f.work, &["rev-parse", &format!("{preview}^{{tree}}")]).trim(),
+        tree[0]
+    );
+    assert_eq!(oid(&f.work, "main"), base, "only the preview ref moves");
+    fsck(&f.work);
+    // Refreshing the same pair again keeps a valid preview.
+    f.repo
+        .refresh_merge_preview(preview, base, head, "Merge #1", &who("Hatchery"))
+        .unwrap();
+    assert_eq!(
+        git(&f.work, &["rev-parse", &format!("{preview}^{{tree}}")]).trim(),
+        tree[0]
+    );
+
+    // The base moves so that the pair conflicts: the preview goes away.
+    git(&f.work, &["checkout", "-q", "main"]);
+    write(&f.work, "c.txt", b"main's own c\n");
+    commit_all(&f.work, "main: conflicting c");
+    let base = oid(&f.work, "main");
+    let m = f
+        .repo
+        .refresh_merge_preview(preview, base, head, "Merge #1", &who("Hatchery"))
+        .unwrap();
+    assert_eq!(
+        m,
+        Mergeability::Conflicted {
+            paths: vec!["c.txt".into()]
+        }
+    );
+    assert!(f.repo.find_ref(preview).unwrap().is_none());
+    // A bad ref name is refused before anything is written.
+    assert!(
+        f.repo
+            .refresh_merge_preview("refs/pull/../x", base, head, "m", &who("Hatchery"))
+            .is_err()
+    );
+}

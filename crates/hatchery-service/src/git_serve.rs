@@ -168,6 +168,15 @@ impl Forge {
                     tracing::warn!(error = %e, repo = repo_id, "evaluating incubator checklists after a push failed");
                 }
             });
+            // Mergeability of the requests the push touched, and their refs/pull/N/merge.
+            let (recheck, repo) = (holder.clone(), target.repo.clone());
+            let pushed: Vec<String> = outcome.applied().map(|u| u.name.clone()).collect();
+            handle.spawn(async move {
+                recheck
+                    .as_ref()
+                    .recheck_pulls_after_push(&repo, &pushed)
+                    .await;
+            });
             handle.spawn(Forge::maintain_in_background(
                 holder.clone(),
                 target.repo.clone(),

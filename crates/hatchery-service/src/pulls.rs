@@ -689,14 +689,7 @@ impl Forge {
             return Err(PullError::Requirements(unmet));
         }
         let signature = self.signature_of(merger_id).await?;
-        // A fork's branch is named as `owner:branch`, as in Gitea.
-        let head_label = match pull.head_repo_id {
-            Some(id) if id != view.repo.id => match self.store.repo_by_id(id).await? {
-                Some(r) => format!("{}:{}", r.owner_name, pull.head_branch),
-                None => pull.head_branch.clone(),
-            },
-            _ => pull.head_branch.clone(),
-        };
+        let head_label = self.pull_head_label(&view.repo, pull).await?;
         let message = input.message.clone().unwrap_or_else(|| match input.style {
             MergeStyle::Squash => format!("{} (#{})", issue.title, issue.number),
             _ => format!(
@@ -729,6 +722,8 @@ impl Forge {
         self.store
             .mark_pull_merged(issue.id, merger_id, &new_base.to_string(), input.style)
             .await?;
+        // A merged request has nothing left to preview (GitHub removes the ref too).
+        remove_merge_preview(&git, issue.number).await?;
         self.emit_issue(
             &view.repo,
             view.actor,
@@ -752,6 +747,23 @@ impl Forge {
             tokio::task::spawn_blocking(move || g.update_refs(&[update], false)).await?;
         }
         Ok(new_base)
+    }
+
+    /// How a request's head branch is named in `base_repo`: `branch` when it is there,
+    /// `owner:branch` for a fork's (as Gitea and GitHub name it), the branch alone when
+    /// the fork is gone.
+    pub async fn pull_head_label(
+        &self,
+        base_repo: &Repo,
+        pull: &PullRequest,
+    ) -> Result<String, StoreError> {
+        Ok(match pull.head_repo_id {
+            Some(id) if id != base_repo.id => match self.store.repo_by_id(id).await? {
+                Some(r) => format!("{}:{}", r.owner_name, pull.head_branch),
+                None => pull.head_branch.clone(),
+            },
+            _ => pull.head_branch.clone(),
+        })
     }
 
     /// The signature of a user's commits written now (merges, updates).
@@ -1059,47 +1071,7 @@ impl Forge {
             });
         let mergeability = match cached {
             Some(m) => m,
-            None => {
-                let g = git.clone();
-                let outcome =
-                    tokio::task::spawn_blocking(move || g.mergeability(base, head)).await?;
-                let m = match outcome {
-                    Ok(hatchery_git::Mergeability::Clean { .. }) => PullMergeability::Clean,
-                    Ok(hatchery_git::Mergeability::Conflicted { paths }) => {
-                        PullMergeability::Conflicts(paths)
-                    }
-                    Ok(hatchery_git::Mergeability::AlreadyMerged) => {
-                        PullMergeability::NothingToMerge
-                    }
-                    Ok(hatchery_git::Mergeability::Unrelated) => PullMergeability::Unrelated,
-                    Err(MergeError::MissingCommit(_)) => PullMergeability::Missing,
-                    Err(MergeError::Git(e)) => return Err(e.into()),
-                    Err(other) => {
-                        return Err(hatchery_git::Error::InvalidInput(other.to_string()).into());
-                    }
-                };
-                let record = match &m {
-                    PullMergeability::Clean => Some((Mergeable::Clean, Vec::new())),
-                    PullMergeability::Conflicts(files) => {
-                        Some((Mergeable::Conflict, files.clone()))
-                    }
-                    _ => None,
-                };
-                if let Some((mergeable, conflict_files)) = record {
-                    self.store
-                        .record_merge_check(
-                            issue.id,
-                            &MergeCheck {
-                                base_oid: base_hex,
-                                head_oid: head_hex,
-                                mergeable,
-                                conflict_files,
-                            },
-                        )
-                        .await?;
-                }
-                m
-            }
+            None => self.check_merge(&git, issue, base, head).await?,
         };
         let unmet = if may_merge {
             let (approvals, rejections) = self.review_facts(&view.repo, issue.id).await?;
@@ -1126,6 +1098,149 @@ impl Forge {
             behind,
             may_update,
         }))
+    }
+}
+
+impl Forge {
+    /// Whether `head` merges into `base` (the base branch's tip), computed now: the answer
+    /// is recorded for the merge box (per pair of commits) and `refs/pull/N/merge` is
+    /// pointed at the merge when it is clean, removed otherwise, so git clients and CI
+    /// can fetch what merging would give.
+    async fn check_merge(
+        &self,
+        git: &hatchery_git::Repository,
+        issue: &Issue,
+        base: Oid,
+        head: Oid,
+    ) -> Result<PullMergeability, PullError> {
+        let g = git.clone();
+        let preview = pull_rules::merge_ref(issue.number);
+        let message = format!("Merge {head} into {base}");
+        let outcome = tokio::task::spawn_blocking(move || {
+            g.refresh_merge_preview(&preview, base, head, &message, &preview_signature())
+        })
+        .await?;
+        let m = match outcome {
+            Ok(hatchery_git::Mergeability::Clean { .. }) => PullMergeability::Clean,
+            Ok(hatchery_git::Mergeability::Conflicted { paths }) => {
+                PullMergeability::Conflicts(paths)
+            }
+            Ok(hatchery_git::Mergeability::AlreadyMerged) => PullMergeability::NothingToMerge,
+            Ok(hatchery_git::Mergeability::Unrelated) => PullMergeability::Unrelated,
+            Err(MergeError::MissingCommit(_)) => PullMergeability::Missing,
+            Err(MergeError::Git(e)) => return Err(e.into()),
+            Err(other) => {
+                return Err(hatchery_git::Error::InvalidInput(other.to_string()).into());
+            }
+        };
+        let record = match &m {
+            PullMergeability::Clean => Some((Mergeable::Clean, Vec::new())),
+            PullMergeability::Conflicts(files) => Some((Mergeable::Conflict, files.clone())),
+            _ => None,
+        };
+        if let Some((mergeable, conflict_files)) = record {
+            self.store
+                .record_merge_check(
+                    issue.id,
+                    &MergeCheck {
+                        base_oid: base.to_string(),
+                        head_oid: head.to_string(),
+                        mergeable,
+                        conflict_files,
+                    },
+                )
+                .await?;
+        }
+        Ok(m)
+    }
+
+    /// After a push to `repo`: checks again the open requests whose base or head is one of
+    /// the pushed branches (`refs/heads/...`), so their merge box and `refs/pull/N/merge`
+    /// are ready before anyone looks. Runs after the pusher's request; a request that
+    /// cannot be checked is logged and skipped.
+    pub async fn recheck_pulls_after_push(&self, repo: &Repo, pushed: &[String]) {
+        for name in pushed {
+            let Some(branch) = name.strip_prefix("refs/heads/") else {
+                continue;
+            };
+            let mut pulls = match self.store.open_pulls_with_base(repo.id, branch).await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, repo = %repo.name, "listing requests to re-check failed");
+                    continue;
+                }
+            };
+            match self.store.open_pulls_with_head(repo.id, branch).await {
+                Ok(p) => pulls.extend(p),
+                Err(e) => {
+                    tracing::warn!(error = %e, repo = %repo.name, "listing requests to re-check failed");
+                }
+            }
+            for (issue, pull) in pulls {
+                if let Err(e) = self.recheck_pull(&issue, &pull).await {
+                    tracing::warn!(error = %e, issue = issue.id, "re-checking a pull request's mergeability failed");
+                }
+            }
+        }
+    }
+
+    async fn recheck_pull(&self, issue: &Issue, pull: &PullRequest) -> Result<(), PullError> {
+        if pull.is_draft || pull.merged.is_some() {
+            return Ok(());
+        }
+        let Some(base_repo) = self.store.repo_by_id(pull.base_repo_id).await? else {
+            return Ok(());
+        };
+        let git = self.open_git(&base_repo).await?;
+        let base_ref = branch_ref(&pull.base_branch);
+        let g = git.clone();
+        let base = tokio::task::spawn_blocking(move || g.find_ref(&base_ref)).await??;
+        if let (Some(base), Some(head)) = (base, parse_oid(&pull.head_oid)) {
+            self.check_merge(&git, issue, base, head).await?;
+            // Merged or closed while this ran: the preview written may outlive the
+            // removal, so it is removed again (after the state change, so one of the two
+            // removals comes last).
+            let open = self.store.issue_by_id(issue.id).await?;
+            if open.is_none_or(|i| i.is_closed) {
+                remove_merge_preview(&git, issue.number).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Removes `refs/pull/N/merge` if it exists.
+async fn remove_merge_preview(
+    git: &hatchery_git::Repository,
+    number: i64,
+) -> Result<(), PullError> {
+    let preview = pull_rules::merge_ref(number);
+    let g = git.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Some(old) = g.find_ref(&preview)? {
+            let update = RefUpdate {
+                name: preview,
+                old: Some(old),
+                new: None,
+            };
+            g.update_refs(&[update], false);
+        }
+        Ok::<_, hatchery_git::Error>(())
+    })
+    .await??;
+    Ok(())
+}
+
+/// The author and committer of the forge's own merge previews (`refs/pull/N/merge`).
+fn preview_signature() -> Signature {
+    Signature {
+        name: "Hatchery".into(),
+        email: "noreply@hatchery.invalid".into(),
+        time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+        offset_seconds: 0,
     }
 }
 
