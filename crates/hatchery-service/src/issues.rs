@@ -1029,22 +1029,19 @@ impl Forge {
         Ok(())
     }
 
-    /// Issues `viewer` opened (or is assigned to), in repositories `viewer` may read, with
-    /// their repositories; most recently updated first.
+    /// Issues `viewer` opened, is assigned to or is asked to review, in repositories
+    /// `viewer` may read, with their repositories; most recently updated first.
     pub async fn dashboard_issues(
         &self,
         viewer: Actor,
-        assigned: bool,
+        which: hatchery_store::UserIssues,
         state: rules::StateFilter,
         limit: usize,
     ) -> Result<Vec<(Repo, Issue)>, ServiceError> {
         let Some(uid) = viewer.user_id() else {
             return Ok(Vec::new());
         };
-        let issues = self
-            .store
-            .issues_of_user(uid, assigned, state, 1000)
-            .await?;
+        let issues = self.store.issues_of_user(uid, which, state, 1000).await?;
         let mut readable: HashMap<i64, Option<Repo>> = HashMap::new();
         let mut out = Vec::new();
         for issue in issues {

@@ -138,6 +138,15 @@ pub enum Who {
     User(i64),
 }
 
+/// Which of a person's issues [`Store::issues_of_user`] lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserIssues {
+    Created,
+    Assigned,
+    /// Pull requests whose review is requested from them or one of their teams.
+    ReviewRequested,
+}
+
 /// The filters of an issue list, all optional and combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct IssueQuery {
@@ -149,6 +158,8 @@ pub struct IssueQuery {
     pub assignee: Option<Who>,
     pub author_id: Option<i64>,
     pub mentioned_id: Option<i64>,
+    /// Pull requests whose review is asked of this person or one of their teams.
+    pub review_requested_id: Option<i64>,
     /// Words that must all occur in the title, the body or a comment.
     pub text: Option<String>,
     /// Only issues updated at or after this time (unix milliseconds).
@@ -465,6 +476,9 @@ impl Store {
         if let Some(a) = q.author_id {
             conds.push(format!("i.author_id = {}", binds.int(a)));
         }
+        if let Some(r) = q.review_requested_id {
+            conds.push(review_requested_of(binds, r));
+        }
         if let Some(m) = q.mentioned_id {
             let p = binds.int(m);
             conds.push(format!(
@@ -484,24 +498,24 @@ impl Store {
         }
     }
 
-    /// Issues `user_id` opened (`assigned` false) or is assigned to (`assigned` true), in
-    /// any repository, most recently updated first, at most `limit`. The caller filters
-    /// out repositories the viewer may not read.
+    /// Issues (and pull requests) `user_id` opened, is assigned to, or is asked to review
+    /// (in person or through a team), in any repository, most recently updated first, at
+    /// most `limit`. The caller filters out repositories the viewer may not read.
     pub async fn issues_of_user(
         &self,
         user_id: i64,
-        assigned: bool,
+        which: UserIssues,
         state: StateFilter,
         limit: i64,
     ) -> Result<Vec<Issue>, StoreError> {
         let mut binds = Binds::default();
         let u = binds.int(user_id);
-        let mut conds = vec![if assigned {
-            format!(
+        let mut conds = vec![match which {
+            UserIssues::Created => format!("i.author_id = {u}"),
+            UserIssues::Assigned => format!(
                 "EXISTS (SELECT 1 FROM issue_assignees ia WHERE ia.issue_id = i.id AND ia.user_id = {u})"
-            )
-        } else {
-            format!("i.author_id = {u}")
+            ),
+            UserIssues::ReviewRequested => review_requested_of(&mut binds, user_id),
         }];
         let q = IssueQuery {
             state,
@@ -1409,6 +1423,17 @@ async fn milestone_in_repo(tx: &mut Tx, repo_id: i64, id: i64) -> Result<String,
         .fetch_optional(&mut **tx)
         .await?
         .ok_or(StoreError::NotFound)
+}
+
+/// The condition "a review of issue `i` is asked of `user_id`, in person or through one of
+/// their teams".
+fn review_requested_of(binds: &mut Binds, user_id: i64) -> String {
+    let (u, member) = (binds.int(user_id), binds.int(user_id));
+    format!(
+        "EXISTS (SELECT 1 FROM review_requests rr WHERE rr.issue_id = i.id
+            AND (rr.user_id = {u} OR rr.team_id IN
+                 (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = {member})))"
+    )
 }
 
 #[cfg(test)]

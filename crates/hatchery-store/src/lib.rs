@@ -54,7 +54,7 @@ pub use incubator::{
 };
 pub use issues::{
     Comment, Issue, IssueEvent, IssuePage, IssueQuery, IssueRef, NewIssue, Person, RepoRef,
-    Revision, Who,
+    Revision, UserIssues, Who,
 };
 pub use labels::{Label, LabelUse, Milestone};
 pub use orgs::{Org, OrgMember, Team};

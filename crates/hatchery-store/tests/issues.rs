@@ -9,7 +9,7 @@ use hatchery_store::testing::fixtures::{org, repo, user};
 use hatchery_store::testing::stores;
 use hatchery_store::{
     ConflictField, Issue, IssueEvent, IssueQuery, IssueRef, NewIssue, Person, Repo, RepoRef, Store,
-    StoreError, User, Who,
+    StoreError, User, UserIssues, Who,
 };
 
 // ---- Helpers (the small ones of tests/conformance.rs, plus issue-specific ones) ----
@@ -1930,7 +1930,14 @@ async fn issues_of_user_created_and_assigned() {
         let of = |u: &User, assigned: bool, state: StateFilter, limit: i64| {
             let s = Store::clone(&s);
             let id = u.id;
-            async move { s.issues_of_user(id, assigned, state, limit).await.unwrap() }
+            async move {
+                let which = if assigned {
+                    UserIssues::Assigned
+                } else {
+                    UserIssues::Created
+                };
+                s.issues_of_user(id, which, state, limit).await.unwrap()
+            }
         };
         assert_eq!(
             ids(of(&alice, false, StateFilter::All, 50).await),
@@ -2067,7 +2074,7 @@ async fn deleting_a_repo_cascades_its_issues() {
         assert!(s.mentions(d1.id).await.unwrap().is_empty(), "{l}");
         assert!(s.revisions(d1.id, None).await.unwrap().is_empty(), "{l}");
         assert!(
-            s.issues_of_user(bob.id, true, StateFilter::All, 50)
+            s.issues_of_user(bob.id, UserIssues::Assigned, StateFilter::All, 50)
                 .await
                 .unwrap()
                 .is_empty(),

@@ -8,7 +8,7 @@ use hatchery_core::reviews::{ReviewState, Side};
 use hatchery_store::testing::{fixtures, stores};
 use hatchery_store::{
     Issue, NewIssue, NewPull, NewReviewComment, PullRequest, Repo, Reviewer, Store, Submission,
-    User,
+    User, UserIssues,
 };
 
 const A: &str = "1111111111111111111111111111111111111111";
@@ -374,5 +374,52 @@ async fn review_requests_name_users_and_teams_and_follow_deletions() {
         let reqs = s.review_requests(issue.id).await.unwrap();
         assert_eq!(reqs.len(), 1, "{l}");
         assert_eq!(reqs[0].user.as_ref().map(|p| p.id), Some(bob.id), "{l}");
+    }
+}
+
+#[tokio::test]
+async fn review_requests_list_the_requests_of_a_person_and_their_teams() {
+    use hatchery_core::issues::StateFilter;
+    for ts in stores().await {
+        let l = ts.label();
+        let s = ts.store();
+        let ada = fixtures::user(s, "ada").await;
+        let bob = fixtures::user(s, "bob").await;
+        let cy = fixtures::user(s, "cy").await;
+        let org = fixtures::org(s, &ada, "acme").await;
+        let team = fixtures::team(s, org.id, "web", AccessLevel::Read).await;
+        s.add_team_member(team.id, cy.id).await.unwrap();
+        let r = fixtures::repo(s, org.id, "tool").await;
+        let other = fixtures::repo(s, org.id, "other").await;
+        let (first, _) = open(s, &r, &ada).await;
+        let (second, _) = open(s, &other, &ada).await;
+        s.request_review(first.id, Reviewer::User(bob.id), Some(ada.id), false)
+            .await
+            .unwrap();
+        s.request_review(second.id, Reviewer::Team(team.id), None, true)
+            .await
+            .unwrap();
+        let of = |u: i64| {
+            let s = Store::clone(s);
+            async move {
+                s.issues_of_user(u, UserIssues::ReviewRequested, StateFilter::Open, 50)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|i| i.id)
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(of(bob.id).await, [first.id], "{l}: in person");
+        assert_eq!(of(cy.id).await, [second.id], "{l}: through a team");
+        assert!(
+            of(ada.id).await.is_empty(),
+            "{l}: the author was asked nothing"
+        );
+        // A request ends when it is removed.
+        s.remove_review_request(first.id, Reviewer::User(bob.id))
+            .await
+            .unwrap();
+        assert!(of(bob.id).await.is_empty(), "{l}");
     }
 }

@@ -6,7 +6,8 @@ mod support;
 use axum::http::StatusCode;
 use hatchery_core::AccessLevel;
 use hatchery_core::issues::CloseReason;
-use hatchery_store::{Issue, NewIssue, Repo, User};
+use hatchery_store::testing::fixtures;
+use hatchery_store::{Issue, NewIssue, NewPull, Repo, Reviewer, User};
 use support::TestApp;
 
 async fn user(app: &TestApp, name: &str) -> User {
@@ -228,5 +229,110 @@ async fn dashboard_needs_a_signed_in_user() {
         let home = app.get("/").await;
         assert!(!home.body.contains("id=\"nav-issues\""));
         assert!(!home.body.contains("id=\"home-issues\""));
+    }
+}
+
+/// Opens a pull request straight in the store (the dashboard reads rows, not branches).
+async fn pull(app: &TestApp, repo: &Repo, author: &User, title: &str) -> Issue {
+    app.store
+        .create_pull(NewPull {
+            issue: NewIssue {
+                repo_id: repo.id,
+                author_id: author.id,
+                title,
+                body: "",
+                ..NewIssue::default()
+            },
+            base_branch: "main",
+            head_repo_id: repo.id,
+            head_branch: title,
+            head_oid: "1111111111111111111111111111111111111111",
+            merge_base: "2222222222222222222222222222222222222222",
+            is_draft: false,
+        })
+        .await
+        .expect("create pull")
+        .0
+}
+
+#[tokio::test]
+async fn dashboard_lists_reviews_requested_in_person_or_through_a_team() {
+    for mut app in TestApp::all().await {
+        let label = app.label().to_owned();
+        let mut olga = app.new_client();
+        olga.sign_up("olga").await;
+        app.sign_up("ada").await;
+        for (name, private) in [("pub", false), ("priv", true)] {
+            let mut fields = vec![("owner", "olga"), ("name", name)];
+            if private {
+                fields.push(("private", "on"));
+            }
+            let r = olga.post_form("/repo/create", &fields).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "[{label}] {}", r.body);
+        }
+        let ada = user(&app, "ada").await;
+        let olga_user = user(&app, "olga").await;
+        let public = repo(&app, "olga", "pub").await;
+        let private = repo(&app, "olga", "priv").await;
+
+        let asked = pull(&app, &public, &olga_user, "Asked of ada").await;
+        let secret = pull(&app, &private, &olga_user, "Secret review").await;
+        pull(&app, &public, &olga_user, "Nobody asked").await;
+        for p in [&asked, &secret] {
+            app.store
+                .request_review(p.id, Reviewer::User(ada.id), Some(olga_user.id), false)
+                .await
+                .expect("request");
+        }
+        let page = app.get("/issues?type=review_requested").await;
+        assert_eq!(page.status, StatusCode::OK, "[{label}] {}", page.body);
+        page.assert_contains("Review requested");
+        page.assert_contains("Asked of ada");
+        page.assert_contains(&format!("olga/pub#{}", asked.number));
+        // Ada may not read the private repository: its request stays invisible.
+        for absent in ["Secret review", "olga/priv", "Nobody asked"] {
+            assert!(!page.body.contains(absent), "[{label}] {absent} shown");
+        }
+        let home = app.get("/").await;
+        home.assert_contains("id=\"home-reviews\"");
+        home.assert_contains("Review requested from you");
+        home.assert_contains("Asked of ada");
+        assert!(!home.body.contains("Secret review"), "[{label}]");
+        let closed = app.get("/issues?type=review_requested&state=closed").await;
+        closed.assert_contains("No closed pull request asked for your review.");
+        let zh = app
+            .get_with(
+                "/issues?type=review_requested",
+                &[("accept-language", "zh-CN")],
+            )
+            .await;
+        zh.assert_contains("请求我审查的");
+
+        // Through a team: the request names the team, ada is a member.
+        let lab = fixtures::org(&app.store, &olga_user, "lab").await;
+        let team = fixtures::team(&app.store, lab.id, "reviewers", AccessLevel::Read).await;
+        app.store.add_team_member(team.id, ada.id).await.unwrap();
+        let via_team = pull(&app, &public, &olga_user, "Asked of the team").await;
+        app.store
+            .request_review(via_team.id, Reviewer::Team(team.id), None, true)
+            .await
+            .unwrap();
+        let page = app.get("/issues?type=review_requested").await;
+        page.assert_contains("Asked of the team");
+        page.assert_contains("Asked of ada");
+        // The repository's pull-request list filters the same way.
+        let list = olga.get("/olga/pub/pulls?review_requested=ada").await;
+        assert_eq!(list.status, StatusCode::OK, "[{label}]");
+        list.assert_contains("Asked of ada");
+        list.assert_contains("Asked of the team");
+        list.assert_contains("id=\"f-review_requested\"");
+        assert!(!list.body.contains("Nobody asked"), "[{label}]");
+        let list = olga
+            .get("/olga/pub/pulls?review_requested=nobody-here")
+            .await;
+        list.assert_contains("id=\"no-pulls\"");
+        // Olga, who was asked nothing, has no reviews section on her home page.
+        let home = olga.get("/").await;
+        assert!(!home.body.contains("id=\"home-reviews\""), "[{label}]");
     }
 }

@@ -1,5 +1,6 @@
-//! The signed-in user's issues across repositories: the ones they opened and the ones
-//! assigned to them, open or closed. Only issues of repositories the user may still read
+//! The signed-in user's issues across repositories: the ones they opened, the ones
+//! assigned to them and the pull requests whose review is asked of them (or of one of
+//! their teams), open or closed. Only issues of repositories the user may still read
 //! are listed (the service filters them).
 
 use std::collections::HashSet;
@@ -12,7 +13,7 @@ use crate::state::AppState;
 use crate::views::{page, tabs};
 use axum::extract::{Query, State};
 use hatchery_core::issues::StateFilter;
-use hatchery_store::{Issue, Repo};
+use hatchery_store::{Issue, Repo, UserIssues};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -28,22 +29,34 @@ pub struct DashboardQuery {
     state: Option<String>,
 }
 
-fn dashboard_url(assigned: bool, closed: bool) -> String {
+fn dashboard_url(which: UserIssues, closed: bool) -> String {
     format!(
         "/issues?type={}&state={}",
-        if assigned { "assigned" } else { "created" },
+        type_param(which),
         if closed { "closed" } else { "open" }
     )
 }
 
-/// `GET /issues`: `?type=created|assigned` and `?state=open|closed`.
+fn type_param(which: UserIssues) -> &'static str {
+    match which {
+        UserIssues::Created => "created",
+        UserIssues::Assigned => "assigned",
+        UserIssues::ReviewRequested => "review_requested",
+    }
+}
+
+/// `GET /issues`: `?type=created|assigned|review_requested` and `?state=open|closed`.
 pub async fn issues(
     State(state): State<AppState>,
     ctx: Ctx,
     Query(q): Query<DashboardQuery>,
 ) -> WebResult<Markup> {
     ctx.require_user()?;
-    let assigned = q.kind.as_deref() == Some("assigned");
+    let which = match q.kind.as_deref() {
+        Some("assigned") => UserIssues::Assigned,
+        Some("review_requested") => UserIssues::ReviewRequested,
+        _ => UserIssues::Created,
+    };
     let closed = q.state.as_deref() == Some("closed");
     let filter = if closed {
         StateFilter::Closed
@@ -52,13 +65,18 @@ pub async fn issues(
     };
     let list = state
         .forge
-        .dashboard_issues(ctx.actor(), assigned, filter, LIST_LIMIT)
+        .dashboard_issues(ctx.actor(), which, filter, LIST_LIMIT)
         .await?;
-    let empty_key = match (assigned, closed) {
-        (false, false) => "dashboard.empty_created_open",
-        (false, true) => "dashboard.empty_created_closed",
-        (true, false) => "dashboard.empty_assigned_open",
-        (true, true) => "dashboard.empty_assigned_closed",
+    let empty_key = match (which, closed) {
+        (UserIssues::Created, false) => "dashboard.empty_created_open",
+        (UserIssues::Created, true) => "dashboard.empty_created_closed",
+        (UserIssues::Assigned, false) => "dashboard.empty_assigned_open",
+        (UserIssues::Assigned, true) => "dashboard.empty_assigned_closed",
+        (UserIssues::ReviewRequested, false) => "dashboard.empty_review_open",
+        (UserIssues::ReviewRequested, true) => "dashboard.empty_review_closed",
+    };
+    let tab = |key: &'static str, kind: UserIssues| {
+        (ctx.t(key), dashboard_url(kind, closed), which == kind)
     };
     Ok(page(
         &ctx,
@@ -67,14 +85,15 @@ pub async fn issues(
             h1 { (ctx.t("dashboard.title")) }
             div id="dashboard-type" {
                 (tabs(&[
-                    (ctx.t("dashboard.created"), dashboard_url(false, closed), !assigned),
-                    (ctx.t("dashboard.assigned"), dashboard_url(true, closed), assigned),
+                    tab("dashboard.created", UserIssues::Created),
+                    tab("dashboard.assigned", UserIssues::Assigned),
+                    tab("dashboard.review_requested", UserIssues::ReviewRequested),
                 ]))
             }
             div id="dashboard-state" {
                 (tabs(&[
-                    (ctx.t("dashboard.open"), dashboard_url(assigned, false), !closed),
-                    (ctx.t("dashboard.closed"), dashboard_url(assigned, true), closed),
+                    (ctx.t("dashboard.open"), dashboard_url(which, false), !closed),
+                    (ctx.t("dashboard.closed"), dashboard_url(which, true), closed),
                 ]))
             }
             @if list.is_empty() {
@@ -109,18 +128,28 @@ pub fn issue_row(ctx: &Ctx, repo: &Repo, issue: &Issue) -> Markup {
     }
 }
 
-/// The home page's short list: the most recently updated open issues the user opened or is
+/// The home page's short lists: the open pull requests whose review is asked of the user
+/// (when there are any), and the most recently updated open issues the user opened or is
 /// assigned to.
 pub async fn home_section(state: &AppState, ctx: &Ctx) -> WebResult<Markup> {
     let actor = ctx.actor();
+    let reviews = state
+        .forge
+        .dashboard_issues(
+            actor,
+            UserIssues::ReviewRequested,
+            StateFilter::Open,
+            HOME_LIMIT,
+        )
+        .await?;
     let mut all = state
         .forge
-        .dashboard_issues(actor, false, StateFilter::Open, HOME_LIMIT)
+        .dashboard_issues(actor, UserIssues::Created, StateFilter::Open, HOME_LIMIT)
         .await?;
     all.extend(
         state
             .forge
-            .dashboard_issues(actor, true, StateFilter::Open, HOME_LIMIT)
+            .dashboard_issues(actor, UserIssues::Assigned, StateFilter::Open, HOME_LIMIT)
             .await?,
     );
     all.sort_by(|a, b| {
@@ -132,6 +161,19 @@ pub async fn home_section(state: &AppState, ctx: &Ctx) -> WebResult<Markup> {
     all.retain(|(_, issue)| seen.insert(issue.id));
     all.truncate(HOME_LIMIT);
     Ok(html! {
+        @if !reviews.is_empty() {
+            section id="home-reviews" {
+                h2 { (ctx.t("dashboard.home_reviews")) }
+                ul.list {
+                    @for (repo, issue) in &reviews { (issue_row(ctx, repo, issue)) }
+                }
+                p {
+                    a href=(dashboard_url(UserIssues::ReviewRequested, false)) id="home-reviews-all" {
+                        (ctx.t("dashboard.home_reviews_all"))
+                    }
+                }
+            }
+        }
         section id="home-issues" {
             h2 { (ctx.t("dashboard.home_title")) }
             @if all.is_empty() {

@@ -118,6 +118,9 @@ pub struct ListQuery {
     author: String,
     #[serde(default)]
     mentioned: String,
+    /// Pull-request lists: whose review is asked (a user name; their teams count).
+    #[serde(default)]
+    review_requested: String,
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -136,6 +139,7 @@ impl ListQuery {
             ("assignee", &self.assignee),
             ("author", &self.author),
             ("mentioned", &self.mentioned),
+            ("review_requested", &self.review_requested),
             ("q", &self.q),
             ("sort", &self.sort),
             ("draft", &self.draft),
@@ -229,6 +233,11 @@ pub(crate) async fn list_page(
         assignee: who(&state, &q.assignee, true).await?,
         author_id: user_id(who(&state, &q.author, false).await?),
         mentioned_id: user_id(who(&state, &q.mentioned, false).await?),
+        review_requested_id: if is_pulls {
+            user_id(who(&state, &q.review_requested, false).await?)
+        } else {
+            None
+        },
         text: Some(q.q.trim().to_owned()).filter(|t| !t.is_empty()),
         sort: IssueSort::parse(&q.sort),
         page: q.page.parse().unwrap_or(1).max(1),
@@ -344,6 +353,9 @@ pub(crate) async fn list_page(
                     }
                     input type="text" name="author" value=(q.author) placeholder=(ctx.t("issue.list.author")) aria-label=(ctx.t("issue.list.author")) size="10";
                     input type="text" name="mentioned" value=(q.mentioned) placeholder=(ctx.t("issue.list.mentioned")) aria-label=(ctx.t("issue.list.mentioned")) size="10";
+                    @if is_pulls {
+                        input type="text" name="review_requested" id="f-review_requested" value=(q.review_requested) placeholder=(ctx.t("prweb.list.review_requested")) aria-label=(ctx.t("prweb.list.review_requested")) size="10";
+                    }
                     select name="sort" aria-label=(ctx.t("issue.list.sort")) {
                         @for (v, label) in &sort_options {
                             option value=(v) selected[IssueSort::parse(&q.sort).as_str() == *v] { (label) }
