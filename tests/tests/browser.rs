@@ -4,7 +4,10 @@
 //! The journey: sign up (the first account, which becomes site admin), see the
 //! dashboard, create an organization, sign out and sign up a second person, sign the
 //! first one back in, add the second one to the organization and to a new team, switch
-//! the interface to Chinese with the footer selector and back to English, sign out.
+//! the interface to Chinese with the footer selector and back to English, sign out. Then
+//! the contribution flow: the second person forks a repository of the first, pushes a
+//! branch to the fork with git, opens a pull request from the web; the first comments on
+//! a line in a review, approves and merges it.
 //! Screenshots of the main steps go to `target/screenshots/`.
 //!
 //! It runs on SQLite, and a second time on PostgreSQL when `HATCHERY_TEST_PG_URL` is set.
@@ -15,6 +18,7 @@
 //! Every wait polls the page with a deadline; nothing sleeps for a fixed time.
 
 use anyhow::{Context, Result, bail};
+use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hatchery_web::i18n::Lang;
@@ -302,7 +306,132 @@ impl Journey<'_> {
         self.sign_out().await?;
         self.html_lang(en.tag()).await?;
         self.screenshot("signed-out").await?;
+
+        self.contribute().await
+    }
+
+    /// The contribution flow: alice makes a repository, bob (who may only read it) forks
+    /// it, pushes a branch to his fork with git and opens a pull request from the web;
+    /// alice comments on a line in a review, approves and merges it.
+    async fn contribute(&mut self) -> Result<()> {
+        let en = Lang::En;
+        self.sign_in("alice").await?;
+        self.click("#nav-new-repo").await?;
+        self.wait_css("#repo-create-form").await?;
+        self.fill("#repo-create-form #f-name", "tool").await?;
+        self.click("#repo-create-form #f-init_readme").await?;
+        self.click("#repo-create-submit").await?;
+        self.wait_path("/alice/tool").await?;
+        self.sign_out().await?;
+
+        // --- Bob forks it into his account.
+        self.sign_in("bob").await?;
+        self.client
+            .goto(&format!("{}/alice/tool", self.base))
+            .await
+            .context("opening alice/tool")?;
+        self.click("#fork-button").await?;
+        self.wait_css("#fork-form").await?;
+        self.click("#fork-submit").await?;
+        self.wait_path("/bob/tool").await?;
+        self.wait_css("#forked-from a[href='/alice/tool']").await?;
+        self.screenshot("fork").await?;
+
+        // --- He pushes a branch to his fork with the git client.
+        push_branch(self.base, "bob", "tool", "feature").await?;
+
+        // --- And opens a pull request into alice/tool from the web.
+        self.client
+            .goto(&format!("{}/alice/tool/pulls/new", self.base))
+            .await
+            .context("opening the new pull request page")?;
+        self.wait_css("#pull-new-form").await?;
+        self.find("#pull-new-form #f-head")
+            .await?
+            .select_by_value("bob:feature")
+            .await
+            .context("choosing bob:feature as the head")?;
+        self.fill("#pull-new-form #f-title", "Document the tool")
+            .await?;
+        self.click("#pull-submit").await?;
+        self.wait_path("/alice/tool/pulls/1").await?;
+        self.wait_text("#issue-title", "Document the tool").await?;
+        self.wait_text("#pull-head-label", "bob:feature").await?;
+        self.screenshot("pull-request").await?;
+        self.sign_out().await?;
+
+        // --- Alice reviews: a comment on a line, into a review that approves.
+        self.sign_in("alice").await?;
+        self.client
+            .goto(&format!("{}/alice/tool/pulls/1/files", self.base))
+            .await
+            .context("opening the files of the pull request")?;
+        // The "+" shows when the pointer is over its line.
+        let cell = self.wait_css("td:has(> a.line-comment)").await?;
+        let hover = MouseActions::new("mouse".to_owned()).then(PointerAction::MoveToElement {
+            element: cell,
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        });
+        self.client
+            .perform_actions(hover)
+            .await
+            .context("moving the pointer over the first changed line")?;
+        self.click("a.line-comment").await?;
+        self.wait_css("#line-comment-form").await?;
+        self.fill("#f-line-body", "Nice wording.").await?;
+        self.click("#line-comment-review").await?;
+        self.wait_text("#review-pending-count", "1").await?;
+        self.click("#review-box-toggle").await?;
+        self.fill("#f-review-body", "Thanks, merging.").await?;
+        self.click("#review-form input[name='event'][value='approve']")
+            .await?;
+        self.click("#review-submit").await?;
+        self.wait_gone("#review-pending-count").await?;
+        self.client
+            .goto(&format!("{}/alice/tool/pulls/1", self.base))
+            .await
+            .context("opening the conversation")?;
+        self.wait_text("body", en.t("review.timeline.approved"))
+            .await?;
+        self.wait_text("body", "Nice wording.").await?;
+        self.screenshot("review").await?;
+
+        // --- And merges it.
+        self.wait_css("#merge-clean").await?;
+        self.click("#merge-submit").await?;
+        self.wait_css("#merge-merged").await?;
+        self.wait_text(".state-merged", en.t("prweb.state.merged"))
+            .await?;
+        self.screenshot("merged").await?;
+        self.client
+            .goto(&format!("{}/alice/tool", self.base))
+            .await
+            .context("opening alice/tool after the merge")?;
+        self.wait_text("body", "CONTRIBUTING.md").await?;
+        self.sign_out().await?;
         Ok(())
+    }
+
+    async fn wait_gone(&self, css: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        while self.exists(css).await? {
+            if Instant::now() >= deadline {
+                bail!("{css:?} still on {} after {WAIT:?}", self.url().await);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Ok(())
+    }
+
+    async fn sign_in(&mut self, name: &str) -> Result<()> {
+        self.click("#nav-login").await?;
+        self.wait_css("#login-form").await?;
+        self.fill("#f-login", name).await?;
+        self.fill("#f-password", PASSWORD).await?;
+        self.click("#login-submit").await?;
+        self.wait_text("#nav-profile", name).await
     }
 
     async fn sign_out(&mut self) -> Result<()> {
@@ -533,6 +662,53 @@ impl TestServer {
             Err(_) => panic!("the server did not stop within {WAIT:?}"),
         }
     }
+}
+
+/// Clones `owner/repo` over HTTP with the owner's password, commits a file on `branch` and
+/// pushes it, with the git client found on PATH.
+async fn push_branch(base: &str, owner: &str, repo: &str, branch: &str) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let work = dir.path().join("work");
+    let address = base.trim_start_matches("http://");
+    let remote = format!(
+        "http://{owner}:{}@{address}/{owner}/{repo}.git",
+        PASSWORD.replace(' ', "%20")
+    );
+    let git = |args: Vec<String>, cwd: PathBuf| async move {
+        let out = tokio::process::Command::new("git")
+            .args(&args)
+            .current_dir(cwd)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .output()
+            .await
+            .with_context(|| format!("running git {args:?}"))?;
+        if !out.status.success() {
+            bail!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok::<_, anyhow::Error>(())
+    };
+    let s = |v: &[&str]| v.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    let root = dir.path().to_path_buf();
+    git(s(&["clone", "-q", &remote, "work"]), root).await?;
+    git(s(&["checkout", "-q", "-b", branch]), work.clone()).await?;
+    std::fs::write(work.join("CONTRIBUTING.md"), "Send pull requests.\n")?;
+    git(s(&["add", "CONTRIBUTING.md"]), work.clone()).await?;
+    git(
+        s(&[
+            "-c",
+            "user.name=Bob",
+            "-c",
+            "user.email=bob@example.org",
+            "commit",
+            "-q",
+            "-m",
+            "Add CONTRIBUTING.md",
+        ]),
+        work.clone(),
+    )
+    .await?;
+    git(s(&["push", "-q", "origin", branch]), work).await?;
+    Ok(())
 }
 
 fn path_str(path: &Path) -> Result<String> {

@@ -230,7 +230,10 @@ async fn a_contributor_without_write_access_merges_through_a_fork() {
         // The request's page names the fork's branch without linking into the parent.
         let page = get(&server, &format!("/ada/tool/pulls/{n}"), Auth::None).await;
         assert_eq!(page.status, 200, "[{l}]");
-        assert!(page.text.contains("feature"), "[{l}]");
+        assert!(
+            page.text.contains(">bob:feature</code>"),
+            "[{l}] owner:branch"
+        );
         assert!(!page.text.contains("/ada/tool/tree/feature"), "[{l}]");
 
         // Bob may not merge; Ada does, and the parent is whole.

@@ -345,6 +345,7 @@ fn subhead(
     view: &RepoView,
     issue: &Issue,
     pull: &PullRequest,
+    head_label: &str,
     cmp: Option<&PullComparison>,
     active: PullTab,
 ) -> Markup {
@@ -369,7 +370,7 @@ fn subhead(
             // A fork's branch is not in this repository: named, not linked (the fork may
             // be private).
             @if pull.head_repo_id == Some(view.repo.id) { (branch(&pull.head_branch)) }
-            @else { code.branch { (pull.head_branch) } }
+            @else { code.branch id="pull-head-label" { (head_label) } }
             " → " (branch(&pull.base_branch))
         }
         nav.tabs.pull-tabs id="pull-tabs" {
@@ -502,7 +503,15 @@ pub(crate) async fn conversation(
     let review = conversation_review(state, ctx, view, issue).await?;
     let parts = PullParts {
         badge: pull_badge(ctx, issue, &pull),
-        subhead: subhead(ctx, view, issue, &pull, cmp.as_ref(), PullTab::Conversation),
+        subhead: subhead(
+            ctx,
+            view,
+            issue,
+            &pull,
+            &state.forge.pull_head_label(&view.repo, &pull).await?,
+            cmp.as_ref(),
+            PullTab::Conversation,
+        ),
         merge_box: merge_box(ctx, view, issue, &pull, status.as_ref(), notice),
         timeline: review.timeline,
         sidebar: review.sidebar,
@@ -656,13 +665,14 @@ pub async fn commits(
         .unwrap_or_default();
     let checks = state.forge.combined_statuses(&view.repo, &ids).await?;
     let header = repo_header(&state, &ctx, &view.repo, RepoTab::Pulls).await?;
+    let head_label = state.forge.pull_head_label(&view.repo, &pull).await?;
     Ok(page(
         &ctx,
         &format!("{} · #{}", issue.title, issue.number),
         html! {
             (header)
             (title_line(&ctx, &issue, &pull))
-            (subhead(&ctx, &view, &issue, &pull, cmp.as_ref(), PullTab::Commits))
+            (subhead(&ctx, &view, &issue, &pull, &head_label, cmp.as_ref(), PullTab::Commits))
             @match &cmp {
                 Some(c) if !c.comparison.commits.is_empty() => {
                     ul.list.commit-list id="pull-commits" {
@@ -825,13 +835,14 @@ pub(crate) async fn files_page(
         None => None,
     };
     let header = repo_header(state, ctx, &view.repo, RepoTab::Pulls).await?;
+    let head_label = state.forge.pull_head_label(&view.repo, pull).await?;
     Ok(page(
         ctx,
         &format!("{} · #{}", issue.title, issue.number),
         html! {
             (header)
             (title_line(ctx, issue, pull))
-            (subhead(ctx, view, issue, pull, cmp.as_ref(), PullTab::Files))
+            (subhead(ctx, view, issue, pull, &head_label, cmp.as_ref(), PullTab::Files))
             div.toolbar.diff-options id="diff-options" {
                 a.btn.btn-small.active[!split] href=(files_url(&files_base, false, whitespace_blind)) id="style-unified" { (ctx.t("prweb.files.unified")) }
                 a.btn.btn-small.active[split] href=(files_url(&files_base, true, whitespace_blind)) id="style-split" { (ctx.t("prweb.files.split")) }
