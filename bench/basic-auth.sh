@@ -15,47 +15,20 @@
 # Needs curl, wrk (built with Lua) and python3.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 USERS=${USERS:-50}
 CONNECTIONS=${CONNECTIONS:-50}
-THREADS=${THREADS:-2}
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-3}
 URL_PATH=${URL_PATH:-/api/v1/user}
-DB=${DB:-sqlite}
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$TARGET_DIR/release/hatchery
-PORT=${PORT:-3932}
-BASE=http://127.0.0.1:$PORT
-PASSWORD="correct horse battery"
-
-say() { echo "== $(date +%T) $*" >&2; }
-for tool in curl wrk python3; do
-    command -v "$tool" >/dev/null || { echo "basic-auth.sh: $tool is needed" >&2; exit 1; }
-done
-if [[ "${NO_BUILD:-}" != 1 ]]; then
-    say "building the release binary"
-    cargo build --release -p hatchery --manifest-path "$ROOT/Cargo.toml" >&2
-fi
-
-WORK=$(mktemp -d)
-trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-{
-    echo "data_dir = \"$WORK/data\""
-    echo "[server]"
-    echo "listen = \"127.0.0.1:$PORT\""
-    if [[ "$DB" != sqlite ]]; then
-        echo "[database]"
-        echo "url = \"$DB\""
-    fi
-} > "$WORK/hatchery.toml"
-H=("$BIN" --config "$WORK/hatchery.toml")
+NAME=basic-auth PORT=${PORT:-3932}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_need curl wrk python3
+bench_build
 
 say "creating $USERS accounts"
-"${H[@]}" admin user create --username sysop --email sysop@example.org \
-    --password "$PASSWORD" --admin >/dev/null
-TOKEN=$("${H[@]}" admin user create --username u0 --email u0@example.org \
-    --password "$PASSWORD" --access-token | tail -1 | sed 's/.*\.\.\. //')
+bench_setup
+TOKEN=$(bench_user_token u0)
 for i in $(seq 1 $((USERS - 1))); do
     "${H[@]}" admin user create --username "u$i" --email "u$i@example.org" \
         --password "$PASSWORD" >/dev/null
@@ -84,11 +57,7 @@ open(f"{work}/basic.lua", "w").write("headers = {" + ", ".join(basic) + "}\n" + 
 open(f"{work}/token.lua", "w").write('headers = {"token %s"}\n' % token + tail % ())
 PY
 
-start() {
-    "${H[@]}" serve > "$WORK/serve.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 100); do curl -fsS "$BASE/api/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-}
+start() { bench_serve; }
 stop() { kill "$PID"; wait "$PID" 2>/dev/null || true; PID=; }
 
 # Prints "p50_ms p95_ms req/s"; fails the run on any error answer.

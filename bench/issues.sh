@@ -17,46 +17,15 @@
 # Needs curl, wrk and python3.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ISSUES=${ISSUES:-10000}
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
-CONNECTIONS=${CONNECTIONS:-8}
-THREADS=${THREADS:-2}
-DB=${DB:-sqlite}
-TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$TARGET_DIR/release/hatchery
-PORT=${PORT:-3931}
-BASE=http://127.0.0.1:$PORT
-
-say() { echo "== $(date +%T) $*" >&2; }
-for tool in curl wrk python3; do
-    command -v "$tool" >/dev/null || { echo "issues.sh: $tool is needed" >&2; exit 1; }
-done
-if [[ "${NO_BUILD:-}" != 1 ]]; then
-    say "building the release binary"
-    cargo build --release -p hatchery --manifest-path "$ROOT/Cargo.toml" >&2
-fi
-
-WORK=$(mktemp -d)
-trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-{
-    echo "data_dir = \"$WORK/data\""
-    echo "[server]"
-    echo "listen = \"127.0.0.1:$PORT\""
-    if [[ "$DB" != sqlite ]]; then
-        echo "[database]"
-        echo "url = \"$DB\""
-    fi
-} > "$WORK/hatchery.toml"
-H=("$BIN" --config "$WORK/hatchery.toml")
-"${H[@]}" admin user create --username sysop --email sysop@example.org \
-    --password "correct horse battery" --admin >/dev/null
-TOKEN=$("${H[@]}" admin user create --username ada --email ada@example.org \
-    --password "correct horse battery" --access-token | tail -1 | sed 's/.*\.\.\. //')
-"${H[@]}" serve > "$WORK/serve.log" 2>&1 &
-PID=$!
-for _ in $(seq 100); do curl -fsS "$BASE/api/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+NAME=issues PORT=${PORT:-3931}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_need curl wrk python3
+bench_build
+bench_setup
+TOKEN=$(bench_user_token ada)
+bench_serve
 
 api() { curl -fsS -H "Authorization: token $TOKEN" -H 'Content-Type: application/json' "$@"; }
 api -X POST "$BASE/api/v1/user/repos" -d '{"name":"big","auto_init":true}' >/dev/null
@@ -99,14 +68,7 @@ URLS=(
     "api-list|$BASE/api/v1/repos/ada/big/issues?limit=30"
     "api-issue|$BASE/api/v1/repos/ada/big/issues/$((ISSUES / 2))"
 )
-printf '%-12s %10s %10s\n' page "req/s" "p99"
+printf '%-14s %10s %10s\n' page "req/s" "p99"
 for entry in "${URLS[@]}"; do
-    name=${entry%%|*}; url=${entry#*|}
-    code=$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "$url")
-    [[ "$code" == 200 ]] || { echo "$name: $url answered $code" >&2; exit 1; }
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -H "$AUTH" "$url" >/dev/null
-    out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "$AUTH" "$url")
-    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    printf '%-12s %10s %10s\n' "$name" "$rps" "$p99"
+    bench_wrk "${entry%%|*}" "${entry#*|}" "$AUTH"
 done
