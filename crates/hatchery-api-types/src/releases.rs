@@ -47,6 +47,26 @@ pub struct ApiAttachment {
     pub sha256: String,
     /// Hatchery: SHA-512 of the content, lower-case hex.
     pub sha512: String,
+    /// Hatchery: for a detached signature (`X.asc` or `X.sig` beside `X` in the same
+    /// release), what checking it found; absent for other files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<ApiSignature>,
+}
+
+/// What checking a detached signature found.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct ApiSignature {
+    /// The name of the file it signs.
+    pub signs: String,
+    /// `verified` (an SSH signature by a key the uploader registered), `unverified`
+    /// (OpenPGP, or a key the uploader did not register) or `bad` (does not match the
+    /// file, another namespace, unreadable); empty while the signed file is missing.
+    pub state: String,
+    /// Why, as a stable key: `openpgp`, `unknown_key`, `mismatch`, `wrong_namespace`,
+    /// `unreadable`; empty when verified.
+    pub reason: String,
+    /// The SHA-256 fingerprint of the signing key (`SHA256:...`), when known.
+    pub signer: String,
 }
 
 impl ApiAttachment {
@@ -62,6 +82,12 @@ impl ApiAttachment {
             content_type: a.content_type.clone(),
             sha256: a.sha256.clone(),
             sha512: a.sha512.clone(),
+            signature: hatchery_core::releases::signed_name(&a.name).map(|signs| ApiSignature {
+                signs: signs.to_owned(),
+                state: a.signature_state.clone(),
+                reason: a.signature_reason.clone(),
+                signer: a.signature_signer.clone(),
+            }),
         }
     }
 }

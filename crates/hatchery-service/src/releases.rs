@@ -15,7 +15,10 @@
 use std::path::PathBuf;
 
 use hatchery_api_types::releases::{ApiRelease, ReleasePayload};
-use hatchery_core::releases::{ReleaseRuleError, check_asset_name, check_text};
+use hatchery_core::releases::{
+    ReleaseRuleError, SIGNATURE_MAX_BYTES, check_asset_name, check_signature, check_text,
+    signed_name,
+};
 use hatchery_core::webhooks as rules;
 use hatchery_core::{Action, Denial, Resource, authorize};
 use hatchery_git::{Oid, RefUpdateError};
@@ -348,6 +351,7 @@ impl Forge {
             Ok(release) => {
                 if !release.is_draft {
                     self.emit_release(view, &release, "published").await;
+                    self.releases_changed(view.repo.id).await;
                 }
                 Ok(release)
             }
@@ -428,6 +432,9 @@ impl Forge {
             let action = if old.is_draft { "published" } else { "updated" };
             self.emit_release(view, &release, action).await;
         }
+        if !(release.is_draft && old.is_draft) {
+            self.releases_changed(view.repo.id).await;
+        }
         Ok(release)
     }
 
@@ -462,6 +469,7 @@ impl Forge {
         }
         if !release.is_draft {
             self.emit_release(view, &release, "deleted").await;
+            self.releases_changed(view.repo.id).await;
         }
         Ok(())
     }
@@ -551,13 +559,20 @@ impl Forge {
         may(view, Action::Write)?;
         let name = check_asset_name(name)?;
         self.release_asset(view, release_id, asset_id).await?;
-        self.store
+        let renamed = self
+            .store
             .rename_release_asset(release_id, asset_id, name)
             .await
             .map_err(|e| match e {
                 StoreError::Conflict(_) => ReleaseError::AssetNameTaken(name.to_owned()),
                 other => other.into(),
-            })
+            })?;
+        self.check_signatures(view.repo.id, release_id).await?;
+        Ok(self
+            .store
+            .release_asset(release_id, asset_id)
+            .await?
+            .unwrap_or(renamed))
     }
 
     /// Deletes an asset and its file (writers).
@@ -574,6 +589,8 @@ impl Forge {
             .delete_release_asset(release_id, asset_id)
             .await?;
         self.remove_asset_files(&[gone]).await;
+        self.check_signatures(view.repo.id, release_id).await?;
+        self.releases_changed(view.repo.id).await;
         Ok(())
     }
 
@@ -655,7 +672,16 @@ impl Forge {
         }
         upload.tmp = None;
         match self.store.add_release_asset(&new).await {
-            Ok(asset) => Ok(asset),
+            Ok(asset) => {
+                self.check_signatures(asset.repo_id, asset.release_id)
+                    .await?;
+                self.releases_changed(asset.repo_id).await;
+                Ok(self
+                    .store
+                    .release_asset(asset.release_id, asset.id)
+                    .await?
+                    .unwrap_or(asset))
+            }
             Err(e) => {
                 let _ = tokio::fs::remove_file(&path).await;
                 Err(match e {
@@ -664,6 +690,83 @@ impl Forge {
                 })
             }
         }
+    }
+
+    /// The incubator checklists of the repository's projects read its releases (RE10,
+    /// RE30): evaluated again after a published release or its files change. A failure is
+    /// logged; the scheduled evaluation catches up.
+    async fn releases_changed(&self, repo_id: i64) {
+        if let Err(e) = self.evaluate_projects_of_repo(repo_id, now_ms()).await {
+            tracing::warn!(error = %e, repo = repo_id, "evaluating incubator checklists after a release change failed");
+        }
+    }
+
+    /// Checks every detached signature of a release (`X.asc`, `X.sig` beside `X`) against
+    /// the digests of the file it signs and the registered SSH keys of the person who
+    /// uploaded the signature, and records the outcome on the signature's row
+    /// ([`check_signature`]); a signature whose file is missing records nothing. Runs after
+    /// every upload, rename and deletion of a release's files; the crypto runs on a
+    /// blocking thread.
+    pub async fn check_signatures(
+        &self,
+        repo_id: i64,
+        release_id: i64,
+    ) -> Result<(), ReleaseError> {
+        let Some(release) = self.store.release_by_id(repo_id, release_id).await? else {
+            return Ok(());
+        };
+        for sig in &release.assets {
+            let Some(signed) = signed_name(&sig.name) else {
+                continue;
+            };
+            let found = match release.assets.iter().find(|a| a.name == signed) {
+                None => (String::new(), String::new(), String::new()),
+                Some(file) => {
+                    let keys: Vec<String> = match &sig.uploader {
+                        Some(p) => self
+                            .store
+                            .keys_of_user(p.id)
+                            .await?
+                            .into_iter()
+                            .map(|k| k.public_key)
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    let path = self.release_files.path_of(sig);
+                    let (sha256, sha512) = (file.sha256.clone(), file.sha512.clone());
+                    let verdict = tokio::task::spawn_blocking(move || {
+                        let mut bytes = Vec::new();
+                        let limit = u64::try_from(SIGNATURE_MAX_BYTES + 1).unwrap_or(u64::MAX);
+                        std::io::Read::read_to_end(
+                            &mut std::io::Read::take(std::fs::File::open(&path)?, limit),
+                            &mut bytes,
+                        )?;
+                        if bytes.len() > SIGNATURE_MAX_BYTES {
+                            bytes.clear();
+                        }
+                        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                        Ok::<_, std::io::Error>(check_signature(&bytes, &sha256, &sha512, &keys))
+                    })
+                    .await??;
+                    (
+                        verdict.state.as_str().to_owned(),
+                        verdict.reason.to_owned(),
+                        verdict.signer,
+                    )
+                }
+            };
+            if (
+                &sig.signature_state,
+                &sig.signature_reason,
+                &sig.signature_signer,
+            ) != (&found.0, &found.1, &found.2)
+            {
+                self.store
+                    .set_asset_signature(sig.id, &found.0, &found.1, &found.2)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// Sends the `release` event (`published`, `updated`, `deleted`) in Gitea's shape.

@@ -49,6 +49,13 @@ pub struct ReleaseAsset {
     pub download_count: i64,
     pub uploader: Option<Person>,
     pub created_at: i64,
+    /// For a detached signature (`X.asc`, `X.sig` beside `X`): `verified`, `unverified`,
+    /// `bad`; empty otherwise (see `hatchery_core::releases::SignatureState`).
+    pub signature_state: String,
+    /// Why, as a stable key (`openpgp`, `unknown_key`, `mismatch`, ...).
+    pub signature_reason: String,
+    /// The SHA-256 fingerprint of the signing key, when known.
+    pub signature_signer: String,
 }
 
 /// The fields of a release a person sets.
@@ -90,7 +97,7 @@ macro_rules! asset_select {
     () => {
         "SELECT f.id, f.release_id, f.repo_id, f.uuid, f.name, f.size, f.content_type,
                 f.sha256, f.sha512, f.download_count, a.id, a.name, a.display_name,
-                f.created_at
+                f.created_at, f.signature_state, f.signature_reason, f.signature_signer
            FROM release_assets f LEFT JOIN accounts a ON a.id = f.uploader_id"
     };
 }
@@ -128,6 +135,9 @@ fn asset_at(row: &AnyRow) -> Result<ReleaseAsset, sqlx::Error> {
         download_count: row.try_get(9)?,
         uploader: person_at(row, 10)?,
         created_at: row.try_get(13)?,
+        signature_state: row.try_get(14)?,
+        signature_reason: row.try_get(15)?,
+        signature_signer: row.try_get(16)?,
     })
 }
 
@@ -451,6 +461,45 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    /// Records what checking a detached signature found (empty strings: nothing to say).
+    pub async fn set_asset_signature(
+        &self,
+        asset_id: i64,
+        state: &str,
+        reason: &str,
+        signer: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE release_assets SET signature_state = $1, signature_reason = $2,
+                    signature_signer = $3
+              WHERE id = $4",
+        )
+        .bind(state)
+        .bind(reason)
+        .bind(signer)
+        .bind(asset_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The repository's newest published release (pre-releases included), for the
+    /// incubator's checklist; `None` without any.
+    pub async fn newest_published_release(
+        &self,
+        repo_id: i64,
+    ) -> Result<Option<Release>, StoreError> {
+        let row = sqlx::query(concat!(
+            release_select!(),
+            " WHERE r.repo_id = $1 AND r.is_draft = 0
+              ORDER BY r.published_at DESC, r.id DESC LIMIT 1"
+        ))
+        .bind(repo_id)
+        .fetch_optional(self.pool())
+        .await?;
+        self.one_with_assets(row).await
     }
 
     /// How many releases a repository shows to a reader (published) or a writer (all).

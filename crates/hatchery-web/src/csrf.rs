@@ -40,6 +40,51 @@ enum Verdict {
     TooLarge,
     /// A form field holds a NUL byte or broken UTF-8 (see [`crate::input`]).
     BadInput,
+    /// A multipart body, left unread: only a handler that streams it checks its token
+    /// (with [`Deferred`]); everywhere else it is refused like a missing token.
+    Deferred,
+}
+
+/// The token check of a multipart request (a file upload), left to the handler: the
+/// body is not read here, since it may be far larger than a form. The handler reads the
+/// token from the body's first field and asks [`Deferred::accepts`] before it reads
+/// anything else. A valid `X-CSRF-Token` header settles it at once ([`Deferred::passed`]).
+#[derive(Clone)]
+pub struct Deferred {
+    token: String,
+    fresh: bool,
+    header_ok: bool,
+}
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("header_ok", &self.header_ok)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Deferred {
+    /// The request's header carried the right token.
+    pub fn passed(&self) -> bool {
+        self.header_ok
+    }
+
+    /// Whether `submitted` (the body's `_csrf` field) is the visitor's token.
+    pub fn accepts(&self, submitted: &str) -> bool {
+        !self.fresh && constant_time_eq(submitted.as_bytes(), self.token.as_bytes())
+    }
+}
+
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
 }
 
 /// What a token is bound to: the session id of a stored session, or none.
@@ -110,6 +155,20 @@ pub async fn check(State(state): State<AppState>, req: Request, next: Next) -> R
 
     let (mut req, verdict) = if !unsafe_method {
         (req, Verdict::NotNeeded)
+    } else if is_multipart(req.headers()) {
+        let header_ok = !fresh
+            && req
+                .headers()
+                .get(HEADER)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|s| constant_time_eq(s.as_bytes(), token.as_bytes()));
+        let mut req = req;
+        req.extensions_mut().insert(Deferred {
+            token: token.clone(),
+            fresh,
+            header_ok,
+        });
+        (req, Verdict::Deferred)
     } else {
         let (parts, body) = req.into_parts();
         match axum::body::to_bytes(body, state.cfg.max_form_bytes).await {
@@ -170,7 +229,7 @@ pub async fn enforce(req: Request, next: Next) -> Response {
         Verdict::NotNeeded | Verdict::Valid => next.run(req).await,
         Verdict::TooLarge => WebError::PayloadTooLarge.into_response(),
         Verdict::BadInput => WebError::BadRequest("hardening.invalid_input").into_response(),
-        Verdict::Invalid => {
+        Verdict::Invalid | Verdict::Deferred => {
             tracing::warn!(path = %req.uri().path(), "refused a request with a missing or wrong CSRF token");
             WebError::Csrf.into_response()
         }

@@ -356,6 +356,35 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/{owner}/{repo}/forks", get(pages::forks::list))
         .route("/{owner}/{repo}/archive/{*file}", get(pages::code::archive))
+        .route("/{owner}/{repo}/releases", get(pages::releases::list))
+        .route(
+            "/{owner}/{repo}/releases/latest",
+            get(pages::releases::latest),
+        )
+        .route(
+            "/{owner}/{repo}/releases/new",
+            get(pages::releases::new_form).post(pages::releases::create),
+        )
+        .route(
+            "/{owner}/{repo}/releases/tag/{*tag}",
+            get(pages::releases::show),
+        )
+        .route(
+            "/{owner}/{repo}/releases/download/{*rest}",
+            get(pages::releases::download),
+        )
+        .route(
+            "/{owner}/{repo}/releases/{id}/edit",
+            get(pages::releases::edit_form).post(pages::releases::edit),
+        )
+        .route(
+            "/{owner}/{repo}/releases/{id}/delete",
+            post(pages::releases::delete),
+        )
+        .route(
+            "/{owner}/{repo}/releases/{id}/assets/{asset}/delete",
+            post(pages::releases::delete_asset),
+        )
         .route("/{owner}/{repo}/issues", get(pages::issues::list))
         .route(
             "/{owner}/{repo}/issues/new",
@@ -591,11 +620,25 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(ctx::render_errors))
         .layer(middleware::from_fn_with_state(state.clone(), ctx::load))
         .layer(middleware::from_fn_with_state(state.clone(), csrf::check))
-        .layer(sessions)
+        .layer(sessions.clone())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             cfg.request_timeout,
         ));
+
+    // Release uploads from the web form: streamed to disk for as long as they take, with
+    // no body limit but the asset limit; the CSRF token is the body's first field, which
+    // the handler checks before reading a file (csrf::Deferred).
+    let uploads = Router::new()
+        .route(
+            "/{owner}/{repo}/releases/{id}/assets",
+            post(pages::releases::upload),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(middleware::from_fn(ctx::render_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), ctx::load))
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::check))
+        .layer(sessions);
 
     // Clones and pushes may take as long as they need: no timeout here, and the bodies
     // are streamed, never buffered.
@@ -620,6 +663,7 @@ pub fn router(state: AppState) -> Router {
         .route("/robots.txt", get(pages::robots::robots))
         .route("/assets/{file}", get(assets::serve))
         .merge(git)
+        .merge(uploads)
         .merge(
             api::router(cfg.request_timeout)
                 .layer(middleware::from_fn_with_state(state.clone(), ratelimit::api)),

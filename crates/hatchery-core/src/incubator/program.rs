@@ -140,8 +140,11 @@ pub enum Evaluator {
     SecurityPolicy,
     /// A GOVERNANCE or MAINTAINERS file: who decides and how.
     GovernanceOrMaintainers,
-    /// At least one tag or release.
+    /// At least one tag or published release.
     TagsOrReleases,
+    /// Some repository's newest published release has files (the forge publishes their
+    /// SHA-256 and SHA-512) and none of its detached signatures is bad.
+    ReleasesSignedOrDigested,
     /// OpenSSF Scorecard's "Maintained": commits in the last 90 days, about one a week.
     #[serde(rename = "recent_commits_90d")]
     RecentCommits90d,

@@ -16,7 +16,8 @@
 //! | `code_of_conduct_present` | likewise `CODE_OF_CONDUCT*` (also `CODE-OF-CONDUCT*`) |
 //! | `security_policy` | likewise `SECURITY*` |
 //! | `governance_or_maintainers` | likewise `GOVERNANCE*`, `MAINTAINERS*` or `OWNERS*` |
-//! | `tags_or_releases` | some repository has a tag |
+//! | `tags_or_releases` | some repository has a tag or a published release |
+//! | `releases_signed_or_digested` | some repository's newest published release (pre-releases count) has files, whose SHA-256 and SHA-512 the forge publishes, and none of its detached signatures is bad ([`hatchery_core::releases::check_signature`]); the evidence counts its files, signed files and verified, unverified and bad signatures |
 //! | `recent_commits_90d` | at least [`MAINTAINED_MIN_COMMITS`] commits authored in the last 90 days, across the repositories (a commit a week, OpenSSF Scorecard's "Maintained") |
 //! | `elephant_factor` | the elephant factor of the last 12 months' commits is at least `min` (free-mail and placeholder domains left out, [`hatchery_core::incubator::organization`]) |
 //! | `bus_factor` | the bus factor of the last 12 months' commits (authors by e-mail, [`hatchery_git::author_key`]) is at least `min` |
@@ -139,6 +140,7 @@ pub fn evaluator_name(e: Evaluator) -> &'static str {
         Evaluator::SecurityPolicy => "security_policy",
         Evaluator::GovernanceOrMaintainers => "governance_or_maintainers",
         Evaluator::TagsOrReleases => "tags_or_releases",
+        Evaluator::ReleasesSignedOrDigested => "releases_signed_or_digested",
         Evaluator::RecentCommits90d => "recent_commits_90d",
         Evaluator::ElephantFactor { .. } => "elephant_factor",
         Evaluator::BusFactor { .. } => "bus_factor",
@@ -146,13 +148,84 @@ pub fn evaluator_name(e: Evaluator) -> &'static str {
     }
 }
 
+/// What the release items look at in one repository: its published releases.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReleaseFacts {
+    /// Published releases, pre-releases included (drafts never count).
+    pub published: i64,
+    /// The newest of them.
+    pub newest: Option<NewestRelease>,
+}
+
+/// The newest published release of a repository, as the checklist judges it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewestRelease {
+    pub tag: String,
+    pub published_at: i64,
+    /// Files that are not detached signatures.
+    pub files: usize,
+    /// Of those, how many have a detached signature beside them.
+    pub signed: usize,
+    /// The signatures' states.
+    pub verified: usize,
+    pub unverified: usize,
+    pub bad: usize,
+}
+
+impl ReleaseFacts {
+    /// The facts of a repository whose published releases number `published` and whose
+    /// newest published release is `newest`.
+    pub fn of(published: i64, newest: Option<&hatchery_store::Release>) -> ReleaseFacts {
+        use hatchery_core::releases::{SignatureState, signed_name};
+        let newest = newest.map(|r| {
+            let names: Vec<&str> = r.assets.iter().map(|a| a.name.as_str()).collect();
+            let mut n = NewestRelease {
+                tag: r.tag_name.clone(),
+                published_at: r.published_at.unwrap_or(r.created_at),
+                ..NewestRelease::default()
+            };
+            for a in &r.assets {
+                match signed_name(&a.name) {
+                    None => {
+                        n.files += 1;
+                        if hatchery_core::releases::signature_of(&a.name, &names).is_some() {
+                            n.signed += 1;
+                        }
+                    }
+                    Some(_) => match SignatureState::parse(&a.signature_state) {
+                        Some(SignatureState::Verified) => n.verified += 1,
+                        Some(SignatureState::Unverified) => n.unverified += 1,
+                        Some(SignatureState::Bad) => n.bad += 1,
+                        None => {}
+                    },
+                }
+            }
+            n
+        });
+        ReleaseFacts { published, newest }
+    }
+}
+
 /// Judges the automatic items of `items` (manual ones are left out) from the facts of the
 /// project's repositories and the median time to first response on its recent issues
-/// (`None`: no issues). Pure: the same facts give the same results.
+/// (`None`: no issues), without release facts (every repository as if it had no
+/// releases). Pure: the same facts give the same results.
 pub fn evaluate(
     items: &[ChecklistItem],
     template: &ProgramTemplate,
     repos: &[(RepoName, HealthFacts)],
+    issue_response: Option<Duration>,
+) -> Vec<ItemResult> {
+    evaluate_with_releases(items, template, repos, &[], issue_response)
+}
+
+/// [`evaluate`] with the repositories' releases (`releases`, by repository; a repository
+/// left out has none).
+pub fn evaluate_with_releases(
+    items: &[ChecklistItem],
+    template: &ProgramTemplate,
+    repos: &[(RepoName, HealthFacts)],
+    releases: &[(RepoName, ReleaseFacts)],
     issue_response: Option<Duration>,
 ) -> Vec<ItemResult> {
     let mut licenses = None;
@@ -177,7 +250,8 @@ pub fn evaluate(
                 Evaluator::GovernanceOrMaintainers => {
                     community_file(repos, &["governance", "maintainers", "owners"], true, false)
                 }
-                Evaluator::TagsOrReleases => tags(repos),
+                Evaluator::TagsOrReleases => tags(repos, releases),
+                Evaluator::ReleasesSignedOrDigested => signed_releases(repos, releases),
                 Evaluator::RecentCommits90d => maintained(repos),
                 Evaluator::ElephantFactor { min } => elephant(repos, min),
                 Evaluator::BusFactor { min } => bus(repos, min),
@@ -358,10 +432,18 @@ fn community_file(
     verdict(ok, "missing", json!({ "found": found, "missing": missing }))
 }
 
-fn tags(repos: &[(RepoName, HealthFacts)]) -> Judged {
+fn published_of<'r>(
+    releases: &'r [(RepoName, ReleaseFacts)],
+    name: &RepoName,
+) -> Option<&'r ReleaseFacts> {
+    releases.iter().find(|(n, _)| n == name).map(|(_, f)| f)
+}
+
+fn tags(repos: &[(RepoName, HealthFacts)], releases: &[(RepoName, ReleaseFacts)]) -> Judged {
     if repos.is_empty() {
         return no_repositories();
     }
+    let published = |name: &RepoName| published_of(releases, name).map_or(0, |f| f.published);
     let entries: Vec<Value> = repos
         .iter()
         .map(|(name, facts)| {
@@ -369,11 +451,55 @@ fn tags(repos: &[(RepoName, HealthFacts)]) -> Judged {
                 "repo": name.to_string(),
                 "tags": facts.tag_count,
                 "newest_at": facts.newest_tag_time.map(|t| t.saturating_mul(1000)),
+                "releases": published(name),
             })
         })
         .collect();
-    let ok = repos.iter().any(|(_, f)| f.tag_count > 0);
+    let ok = repos
+        .iter()
+        .any(|(name, f)| f.tag_count > 0 || published(name) > 0);
     verdict(ok, "no_tags", json!({ "repos": entries }))
+}
+
+/// RE30: the newest published release of some repository has files (each published with
+/// its SHA-256 and SHA-512) and no bad signature.
+fn signed_releases(
+    repos: &[(RepoName, HealthFacts)],
+    releases: &[(RepoName, ReleaseFacts)],
+) -> Judged {
+    if repos.is_empty() {
+        return no_repositories();
+    }
+    let mut entries = Vec::new();
+    let (mut any_release, mut any_files, mut ok) = (false, false, false);
+    for (name, _) in repos {
+        let newest = published_of(releases, name).and_then(|f| f.newest.as_ref());
+        let Some(n) = newest else {
+            entries.push(json!({ "repo": name.to_string(), "release": null }));
+            continue;
+        };
+        any_release = true;
+        any_files |= n.files > 0;
+        ok |= n.files > 0 && n.bad == 0;
+        entries.push(json!({
+            "repo": name.to_string(),
+            "release": n.tag,
+            "published_at": n.published_at,
+            "files": n.files,
+            "signed": n.signed,
+            "verified": n.verified,
+            "unverified": n.unverified,
+            "bad": n.bad,
+        }));
+    }
+    let reason = if !any_release {
+        "no_releases"
+    } else if !any_files {
+        "no_release_files"
+    } else {
+        "bad_signature"
+    };
+    verdict(ok, reason, json!({ "repos": entries }))
 }
 
 /// The commits of all repositories authored in the last `days` before each repository's
@@ -556,6 +682,27 @@ impl Forge {
             tokio::task::spawn_blocking(move || git.health_facts(now_secs, HEALTH_WINDOW_DAYS))
                 .await??,
         )
+    }
+
+    /// Each repository's published releases, named for [`evaluate_with_releases`].
+    pub async fn release_facts_of_repos(
+        &self,
+        repos: &[Repo],
+    ) -> Result<Vec<(RepoName, ReleaseFacts)>, ServiceError> {
+        let mut out = Vec::with_capacity(repos.len());
+        for r in repos {
+            let published = self.store.count_releases(r.id, false).await?;
+            let newest = if published > 0 {
+                self.store.newest_published_release(r.id).await?
+            } else {
+                None
+            };
+            out.push((
+                RepoName::from(r),
+                ReleaseFacts::of(published, newest.as_ref()),
+            ));
+        }
+        Ok(out)
     }
 
     /// [`Forge::health_of`] for each repository, named for [`evaluate`].
@@ -896,6 +1043,110 @@ mod tests {
             })
         );
         assert_eq!(r.evaluator, "security_policy");
+    }
+
+    /// A release whose files are named `names`, signatures in `states` (by name).
+    fn release(names: &[&str], states: &[(&str, &str)]) -> hatchery_store::Release {
+        hatchery_store::Release {
+            id: 1,
+            repo_id: 1,
+            tag_name: "v1.0".into(),
+            target: String::new(),
+            sha: "a".repeat(40),
+            title: "v1.0".into(),
+            note: String::new(),
+            is_draft: false,
+            is_prerelease: false,
+            author: None,
+            created_at: NOW * 1000,
+            updated_at: NOW * 1000,
+            published_at: Some(NOW * 1000),
+            assets: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| hatchery_store::ReleaseAsset {
+                    id: i64::try_from(i).unwrap(),
+                    release_id: 1,
+                    repo_id: 1,
+                    uuid: format!("u{i}"),
+                    name: (*n).into(),
+                    size: 1,
+                    content_type: String::new(),
+                    sha256: String::new(),
+                    sha512: String::new(),
+                    download_count: 0,
+                    uploader: None,
+                    created_at: 0,
+                    signature_state: states
+                        .iter()
+                        .find(|(s, _)| s == n)
+                        .map(|(_, st)| (*st).to_owned())
+                        .unwrap_or_default(),
+                    signature_reason: String::new(),
+                    signature_signer: String::new(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn releases_signed_or_digested() {
+        use Status::*;
+        let t = preset(Preset::Blank);
+        let judge = |facts: Vec<Option<ReleaseFacts>>| {
+            let repos = named(facts.iter().map(|_| self::facts(&[], &[], &[])).collect());
+            let releases: Vec<(RepoName, ReleaseFacts)> = repos
+                .iter()
+                .zip(facts)
+                .filter_map(|((n, _), f)| f.map(|f| (n.clone(), f)))
+                .collect();
+            let mut r = evaluate_with_releases(
+                &[
+                    item("RE10", Evaluator::TagsOrReleases),
+                    item("RE30", Evaluator::ReleasesSignedOrDigested),
+                ],
+                &t,
+                &repos,
+                &releases,
+                None,
+            );
+            let re30 = r.pop().unwrap();
+            (r.pop().unwrap(), re30)
+        };
+        let (re10, re30) = judge(vec![None]);
+        assert_eq!((re10.status, re10.reason), (Fail, "no_tags"));
+        assert_eq!((re30.status, re30.reason), (Fail, "no_releases"));
+        // A release without files: RE10 passes (the forge serves its source archives).
+        let (re10, re30) = judge(vec![Some(ReleaseFacts::of(1, Some(&release(&[], &[]))))]);
+        assert_eq!(re10.status, Pass);
+        assert_eq!(re10.evidence["repos"][0]["releases"], 1);
+        assert_eq!((re30.status, re30.reason), (Fail, "no_release_files"));
+        // Files (digested by the forge), one signed and verified.
+        let good = release(
+            &["tool.tar.gz", "tool.tar.gz.sig", "tool.zip"],
+            &[("tool.tar.gz.sig", "verified")],
+        );
+        let (_, re30) = judge(vec![None, Some(ReleaseFacts::of(3, Some(&good)))]);
+        assert_eq!(re30.status, Pass, "{}", re30.evidence);
+        let entry = &re30.evidence["repos"][1];
+        assert_eq!(
+            (
+                &entry["files"],
+                &entry["signed"],
+                &entry["verified"],
+                &entry["bad"]
+            ),
+            (&json!(2), &json!(1), &json!(1), &json!(0))
+        );
+        // A bad signature fails it, unless another repository's release is fine.
+        let bad = release(&["a.tgz", "a.tgz.asc"], &[("a.tgz.asc", "bad")]);
+        let (_, re30) = judge(vec![Some(ReleaseFacts::of(1, Some(&bad)))]);
+        assert_eq!((re30.status, re30.reason), (Fail, "bad_signature"));
+        let (_, re30) = judge(vec![
+            Some(ReleaseFacts::of(1, Some(&bad))),
+            Some(ReleaseFacts::of(1, Some(&good))),
+        ]);
+        assert_eq!(re30.status, Pass);
     }
 
     #[test]

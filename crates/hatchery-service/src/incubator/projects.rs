@@ -510,10 +510,12 @@ impl Forge {
         let facts = self.health_of_repos(&repos, now).await?;
         let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
         let median = self.issue_response_median(&ids, now).await?;
-        let results = health::evaluate(
+        let releases = self.release_facts_of_repos(&repos).await?;
+        let results = health::evaluate_with_releases(
             &program.template.checklist,
             &program.template,
             &facts,
+            &releases,
             median,
         );
         self.record_checklist_results(program, project, results, now)

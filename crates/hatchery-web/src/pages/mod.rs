@@ -20,6 +20,7 @@ pub mod org;
 pub mod profile;
 pub mod protection;
 pub mod pulls;
+pub mod releases;
 pub mod repo;
 pub mod review;
 pub mod robots;

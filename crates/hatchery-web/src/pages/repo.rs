@@ -57,6 +57,7 @@ pub enum RepoTab {
     Commits,
     Branches,
     Tags,
+    Releases,
     Settings,
 }
 
@@ -78,6 +79,8 @@ pub async fn repo_header(
     let issues_tab = issues_tab.as_str();
     let (open_pulls, _) = state.store.pull_counts(repo.id).await?;
     let pulls_tab = format!("{} {open_pulls}", ctx.t("pulls.tab"));
+    let releases = state.store.count_releases(repo.id, false).await?;
+    let releases_tab = format!("{} {releases}", ctx.t("release.tab"));
     let mut items = vec![
         (
             ctx.t("repo.tab.code"),
@@ -108,6 +111,11 @@ pub async fn repo_header(
             ctx.t("repo.tags"),
             format!("{base}/tags"),
             active == RepoTab::Tags,
+        ),
+        (
+            releases_tab.as_str(),
+            format!("{base}/releases"),
+            active == RepoTab::Releases,
         ),
     ];
     if can(facts, ctx, Action::Administer) {
