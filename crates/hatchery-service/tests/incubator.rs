@@ -948,6 +948,51 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
         assert_eq!(result("CO10"), Some(ChecklistStatus::Pass), "{l}");
         assert_eq!(result("LC10"), Some(ChecklistStatus::Fail), "{l}");
         assert_eq!(result("CD10"), Some(ChecklistStatus::Exempt), "{l}");
+        // RE10 and RE30 read the project's real releases: none yet; a published release
+        // with a file passes both (its checksums are the forge's), evaluated again as soon
+        // as the file is stored.
+        assert_eq!(result("RE30"), Some(ChecklistStatus::Fail), "{l}");
+        let admin = Actor::User {
+            id: olive.id,
+            site_admin: true,
+        };
+        let widget_now = s.repo_by_id(widget.id).await.unwrap().unwrap();
+        let view = f.repo_view_of(admin, widget_now).await.unwrap();
+        let release = f
+            .create_release(
+                &view,
+                hatchery_service::releases::ReleaseInput {
+                    tag_name: "v1.0".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let mut upload = f
+            .begin_asset(&view, release.id, "widget-1.0.tar.gz", "", None)
+            .await
+            .unwrap();
+        upload.write(b"widget 1.0").await.unwrap();
+        f.finish_asset(upload).await.unwrap();
+        let checklist = f.project_checklist(&p, &wproj).await.unwrap();
+        let result = |code: &str| {
+            checklist
+                .iter()
+                .find(|r| r.item.code == code)
+                .and_then(|r| r.result.clone())
+        };
+        let re30 = result("RE30").expect("RE30 evaluated");
+        assert_eq!(
+            re30.status,
+            ChecklistStatus::Pass,
+            "{l} {:?}",
+            re30.evidence
+        );
+        assert_eq!(
+            result("RE10").map(|r| r.status),
+            Some(ChecklistStatus::Pass),
+            "{l}"
+        );
 
         // ---- Graduation by vote ----
         assert!(matches!(
