@@ -502,6 +502,19 @@ impl Store {
         self.one_with_assets(row).await
     }
 
+    /// The tags of the repository's published releases (for the tag list's links).
+    pub async fn published_release_tags(
+        &self,
+        repo_id: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let tags: Vec<String> =
+            sqlx::query_scalar("SELECT tag_name FROM releases WHERE repo_id = $1 AND is_draft = 0")
+                .bind(repo_id)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(tags.into_iter().collect())
+    }
+
     /// How many releases a repository shows to a reader (published) or a writer (all).
     pub async fn count_releases(&self, repo_id: i64, drafts: bool) -> Result<i64, StoreError> {
         let sql = if drafts {

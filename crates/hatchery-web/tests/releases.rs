@@ -304,6 +304,7 @@ async fn release_pages_for_readers_and_writers() {
         r.assert_contains("release-latest");
         let tags = anon.get("/ada/tool/tags").await;
         tags.assert_contains("v2.0");
+        tags.assert_contains("href=\"/ada/tool/releases/tag/v2.0\"");
 
         // A KEYS file at the root of the default branch is linked.
         let bare = app.repos_dir.path().join("ada/tool.git");

@@ -829,6 +829,7 @@ pub async fn tags(
     let (repo, git) = open(&state, &ctx, &owner, &name).await?;
     let g = git.clone();
     let list = blocking(move || Ok(g.tags()?)).await?;
+    let released = state.store.published_release_tags(repo.id).await?;
     let header = repo_header(&state, &ctx, &repo, RepoTab::Tags).await?;
     Ok(page(
         &ctx,
@@ -852,6 +853,10 @@ pub async fn tags(
                                 a href=(format!("/{}/{}/archive/{}.tar.gz", repo.owner_name, repo.name, enc(&t.name))) { "tar.gz" }
                                 " · "
                                 a href=(format!("/{}/{}/archive/{}.zip", repo.owner_name, repo.name, enc(&t.name))) { "zip" }
+                                @if released.contains(&t.name) {
+                                    " · "
+                                    a.tag-release href=(format!("/{}/{}/releases/tag/{}", repo.owner_name, repo.name, enc(&t.name))) { (ctx.t("release.tag_link")) }
+                                }
                             }
                         }
                     }
