@@ -522,13 +522,14 @@ impl Forge {
         Ok((release, asset))
     }
 
-    /// Opens the file of the asset `name` of the release of `tag` for download and counts
-    /// the download.
+    /// Opens the file of the asset `name` of the release of `tag` for download and, when
+    /// `count` (a GET, not a HEAD), counts the download.
     pub async fn open_asset(
         &self,
         view: &RepoView,
         tag: &str,
         name: &str,
+        count: bool,
     ) -> Result<(ReleaseAsset, tokio::fs::File), ReleaseError> {
         let release = self.release_by_tag(view, tag).await?;
         let asset = release
@@ -544,7 +545,9 @@ impl Forge {
             }
             Err(e) => return Err(e.into()),
         };
-        self.store.count_asset_download(asset.id).await?;
+        if count {
+            self.store.count_asset_download(asset.id).await?;
+        }
         Ok((asset, file))
     }
 

@@ -489,7 +489,16 @@ async fn files_are_uploaded_through_the_form_and_downloaded() {
         let r = upload(&mut cat, "tool", id, &[], None).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{l}]");
 
-        // Downloads stream the file with its headers and are counted.
+        // Downloads stream the file with its headers and are counted; a HEAD is not.
+        let head = Request::head("/ada/tool/releases/download/v1.0/tool.tar.gz")
+            .body(Body::empty())
+            .unwrap();
+        let r = bob.send(head).await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}]");
+        assert_eq!(
+            r.headers[header::CONTENT_LENGTH].to_str().unwrap(),
+            content.len().to_string()
+        );
         let r = bob
             .get("/ada/tool/releases/download/v1.0/tool.tar.gz")
             .await;

@@ -851,17 +851,18 @@ pub async fn upload(
 // ---- download ----
 
 /// `GET /{owner}/{repo}/releases/download/{tag}/{name}`: the file, streamed from disk,
-/// counted. The tag may hold slashes; the name never does.
+/// counted (a HEAD is not). The tag may hold slashes; the name never does.
 pub async fn download(
     State(state): State<AppState>,
     ctx: Ctx,
+    method: axum::http::Method,
     Path((owner, name, rest)): Path<(String, String, String)>,
 ) -> WebResult<Response> {
     let view = view_of(&state, &ctx, &owner, &name).await?;
     let (tag, file) = rest.rsplit_once('/').ok_or(WebError::NotFound)?;
     let (asset, handle) = state
         .forge
-        .open_asset(&view, tag, file)
+        .open_asset(&view, tag, file, method != axum::http::Method::HEAD)
         .await
         .map_err(|e| refused(e, &ctx.path))?;
     let stream = tokio_util::io::ReaderStream::with_capacity(handle, 64 * 1024);
