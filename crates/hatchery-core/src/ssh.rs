@@ -292,9 +292,121 @@ pub fn wants_protocol_v2(git_protocol: &str) -> bool {
     git_protocol.split(':').any(|e| e.trim() == "version=2")
 }
 
+/// Whether `user` may stand before the `@` of an SSH clone URL.
+pub fn is_valid_ssh_user(user: &str) -> bool {
+    !user.is_empty()
+        && user.len() <= 32
+        && !user.starts_with('-')
+        && user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Whether `host` is a host name, an IPv4 address or an IPv6 address (without brackets)
+/// that may be written into an SSH clone URL.
+pub fn is_valid_ssh_host(host: &str) -> bool {
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        return true;
+    }
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Where people clone from over SSH: user, host and port as the clone URLs show them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshCloneBase {
+    pub user: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl SshCloneBase {
+    /// `git@host:owner/repo.git` on port 22 (the form people know, which needs no port),
+    /// `ssh://git@host:PORT/owner/repo.git` on any other.
+    pub fn url(&self, owner: &str, repo: &str) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == 22 {
+            format!("{}@{host}:{owner}/{repo}.git", self.user)
+        } else {
+            format!(
+                "ssh://{}@{host}:{}/{owner}/{repo}.git",
+                self.user, self.port
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clone_urls_short_on_port_22() {
+        let base = |host: &str, port| SshCloneBase {
+            user: "git".into(),
+            host: host.into(),
+            port,
+        };
+        assert_eq!(
+            base("git.example.com", 22).url("ada", "engine"),
+            "git@git.example.com:ada/engine.git"
+        );
+        assert_eq!(
+            base("git.example.com", 2222).url("ada", "engine"),
+            "ssh://git@git.example.com:2222/ada/engine.git"
+        );
+        assert_eq!(
+            base("::1", 2222).url("ada", "engine"),
+            "ssh://git@[::1]:2222/ada/engine.git"
+        );
+        assert_eq!(base("::1", 22).url("a", "b"), "git@[::1]:a/b.git");
+        // What the URLs name is what the command parser accepts.
+        let cmd = parse_command("git-upload-pack '/ada/engine.git'").unwrap();
+        assert_eq!((cmd.owner.as_str(), cmd.repo.as_str()), ("ada", "engine"));
+    }
+
+    #[test]
+    fn ssh_users_and_hosts() {
+        for ok in ["git", "hatchery", "git-1", "a.b_c"] {
+            assert!(is_valid_ssh_user(ok), "{ok}");
+        }
+        for bad in ["", "-oProxyCommand", "a b", "a@b", "a:b", &"x".repeat(33)] {
+            assert!(!is_valid_ssh_user(bad), "{bad}");
+        }
+        for ok in [
+            "localhost",
+            "git.example.com",
+            "127.0.0.1",
+            "::1",
+            "fe80::1",
+            "xn--fiq228c.cn",
+        ] {
+            assert!(is_valid_ssh_host(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "-h.example",
+            "a..b",
+            "host:22",
+            "[::1]",
+            "a/b",
+            "é.example",
+        ] {
+            assert!(!is_valid_ssh_host(bad), "{bad}");
+        }
+    }
 
     // Keys made with `ssh-keygen` for these tests (public halves only).
     const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMqAxZlAc40nxXJHDKoXPMsUbtozjEGyeCVJlnbutPPS alice@laptop";

@@ -435,11 +435,11 @@ fn upload_v0_session<R: Read>(
     let shallow = repo
         .shallow_update(&req.wants, &req.shallow, &req.deepen)
         .map_err(git_input_error)?;
-    // As git does: the shallow list and its flush whenever the client deepens or is shallow.
-    let deepening = req.deepen.depth.is_some()
-        || req.deepen.since.is_some()
-        || !req.deepen.not.is_empty()
-        || !req.shallow.is_empty();
+    // As git does (`receive_needs`): the shallow list and its flush only when the client
+    // deepens. A shallow client that fetches without deepening (following a tag, say)
+    // reads no list and takes a flush here for a broken negotiation.
+    let deepening =
+        req.deepen.depth.is_some() || req.deepen.since.is_some() || !req.deepen.not.is_empty();
     if shallow.send_lines || deepening {
         for s in &shallow.shallow {
             write_line(out, &format!("shallow {s}"))?;

@@ -53,6 +53,15 @@ pub struct GitTarget {
     pub actor: Actor,
 }
 
+/// How a transport carries a git service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exchange {
+    /// One request after the advertisement was fetched apart (smart HTTP).
+    Request,
+    /// The advertisement, then the whole exchange, on one stream (SSH).
+    Session,
+}
+
 /// The words of the refusals a push hook gives, in the pusher's language.
 pub trait PushMessages: Send + Sync {
     fn read_only(&self) -> String;
@@ -128,7 +137,8 @@ impl Forge {
     /// Runs receive-pack on `target` (blocking: call from a blocking thread), with the
     /// forge's hook, then the work after an accepted push, before returning so the pusher
     /// sees its effects at once. `rules` come from [`Forge::push_rules`] for the target's
-    /// actor, gathered on the async side.
+    /// actor, gathered on the async side. `exchange` says whether the ref advertisement
+    /// comes first on the same stream (SSH) or was a request of its own (smart HTTP).
     #[allow(clippy::too_many_arguments)]
     pub fn receive_pack_blocking<H>(
         holder: &H,
@@ -136,6 +146,7 @@ impl Forge {
         target: &GitTarget,
         rules: PushRules,
         messages: &dyn PushMessages,
+        exchange: Exchange,
         input: &mut dyn Read,
         out: &mut dyn Write,
         options: &ReceivePackOptions,
@@ -153,7 +164,14 @@ impl Forge {
             git: git.clone(),
             messages,
         };
-        let outcome = hatchery_protocol::receive_pack(&git, input, out, &mut hook, options)?;
+        let outcome = match exchange {
+            Exchange::Request => {
+                hatchery_protocol::receive_pack(&git, input, out, &mut hook, options)?
+            }
+            Exchange::Session => {
+                hatchery_protocol::receive_pack_session(&git, input, out, &mut hook, options)?
+            }
+        };
         if outcome.applied().next().is_some() {
             handle.block_on(forge.after_push(&target.repo, target.actor, &outcome));
             // Checklists walk history and read files; upkeep merges packs: both after

@@ -150,6 +150,44 @@ impl Forge {
         Ok(())
     }
 
+    /// Whether a key with this SHA-256 fingerprint may sign in (a deploy key, or an enabled
+    /// user's key); what the SSH server asks before the client proves it holds the key.
+    /// Records nothing.
+    pub async fn ssh_key_usable(&self, fingerprint: &str) -> Result<bool, StoreError> {
+        Ok(match self.store.key_owner(fingerprint).await? {
+            None => false,
+            Some(KeyOwner::User(user, _)) => !user.is_disabled,
+            Some(KeyOwner::Deploy(keys)) => !keys.is_empty(),
+        })
+    }
+
+    /// For OpenSSH's `AuthorizedKeysCommand`: the id of the registered key `key_text`
+    /// (`ssh-ed25519 AAAA...`) stands for, with its canonical text, when it may sign in.
+    pub async fn authorized_key(
+        &self,
+        key_text: &str,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        let Ok(parsed) = parse_public_key(key_text) else {
+            return Ok(None);
+        };
+        Ok(match self.store.key_owner(&parsed.fingerprint).await? {
+            Some(KeyOwner::User(user, key)) if !user.is_disabled => Some((key.id, key.public_key)),
+            Some(KeyOwner::Deploy(keys)) => keys.into_iter().next().map(|k| (k.id, k.public_key)),
+            _ => None,
+        })
+    }
+
+    /// [`Forge::ssh_identity`] of the key with this id (`hatchery serv key-ID`).
+    pub async fn ssh_identity_of_key(
+        &self,
+        key_id: i64,
+    ) -> Result<Option<SshIdentity>, StoreError> {
+        match self.store.ssh_key(key_id).await? {
+            Some(key) => self.ssh_identity(&key.fingerprint).await,
+            None => Ok(None),
+        }
+    }
+
     /// Who the key with this SHA-256 fingerprint stands for: `None` for an unknown key and
     /// for a disabled user's key. Records the key's use.
     pub async fn ssh_identity(&self, fingerprint: &str) -> Result<Option<SshIdentity>, StoreError> {

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use hatchery_core::Actor;
 use hatchery_protocol::{ProtocolVersion, ReceivePackOptions, Service, UploadPackOptions};
 use hatchery_service::Forge;
-use hatchery_service::git_serve::{GitCaller, GitRefusal, GitTarget, PushMessages};
+use hatchery_service::git_serve::{Exchange, GitCaller, GitRefusal, GitTarget, PushMessages};
 use hatchery_service::protection::PushRefusal;
 use hatchery_store::Repo;
 use http_body_util::BodyExt;
@@ -339,6 +339,7 @@ pub async fn receive_pack(
             &target,
             rules,
             &LangMessages(lang),
+            Exchange::Request,
             &mut input,
             &mut out,
             &options,

@@ -50,6 +50,8 @@ pub struct WebConfig {
     pub rate_limit: crate::ratelimit::RateLimitSettings,
     /// `server.trusted_proxies`: peers whose `X-Forwarded-For` names the client.
     pub trusted_proxies: hatchery_core::netpolicy::AllowedHosts,
+    /// `ssh.*`: where people clone from over SSH; `None` when SSH is off (no SSH URLs).
+    pub ssh_clone: Option<hatchery_core::ssh::SshCloneBase>,
 }
 
 /// `metrics.enabled` and `metrics.token`.
@@ -101,6 +103,7 @@ impl WebConfig {
             trusted_proxies: hatchery_core::netpolicy::AllowedHosts::none(),
             ldap_sync: Duration::ZERO,
             require_two_factor: TwoFactorRequirement::Off,
+            ssh_clone: None,
         }
     }
 }
@@ -129,6 +132,7 @@ impl fmt::Debug for WebConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("ldap_sync", &self.ldap_sync)
             .field("require_two_factor", &self.require_two_factor)
+            .field("ssh_clone", &self.ssh_clone)
             .finish()
     }
 }

@@ -418,3 +418,61 @@ async fn deploy_keys_per_repository_for_its_administrators() {
         );
     }
 }
+
+#[tokio::test]
+async fn clone_boxes_show_ssh_urls_when_ssh_is_on() {
+    use hatchery_core::ssh::SshCloneBase;
+    let on = |port: u16| {
+        move |c: &mut hatchery_web::WebConfig| {
+            c.ssh_clone = Some(SshCloneBase {
+                user: "git".into(),
+                host: "git.example.com".into(),
+                port,
+            })
+        }
+    };
+    for (port, want) in [
+        (2222, "ssh://git@git.example.com:2222/ada/engine.git"),
+        (22, "git@git.example.com:ada/engine.git"),
+    ] {
+        for mut app in TestApp::all_with(on(port)).await {
+            let l = app.label().to_owned();
+            app.sign_up("ada").await;
+            for (name, readme) in [("engine", "on"), ("empty", "")] {
+                let r = app
+                    .post_form(
+                        "/repo/create",
+                        &[("owner", "ada"), ("name", name), ("init_readme", readme)],
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+            }
+            // The code page's clone menu and the empty repository's instructions.
+            let page = app.get("/ada/engine").await;
+            assert_eq!(page.status, StatusCode::OK, "[{l}]");
+            page.assert_contains("Clone over SSH");
+            page.assert_contains(&format!("value=\"{want}\""));
+            page.assert_contains("value=\"http://127.0.0.1:3000/ada/engine.git\"");
+            let page = app.get("/ada/empty").await;
+            page.assert_contains(&want.replace("engine", "empty"));
+            // In Chinese too.
+            let page = app
+                .get_with("/ada/engine", &[("accept-language", "zh-CN")])
+                .await;
+            page.assert_contains("通过 SSH 克隆");
+        }
+    }
+    // SSH off: no SSH URL anywhere.
+    for mut app in TestApp::all().await {
+        app.sign_up("ada").await;
+        app.post_form(
+            "/repo/create",
+            &[("owner", "ada"), ("name", "engine"), ("init_readme", "on")],
+        )
+        .await;
+        let page = app.get("/ada/engine").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.body.contains("ssh://"), "{}", app.label());
+        assert!(!page.body.contains("clone-ssh-url"), "{}", app.label());
+    }
+}

@@ -325,7 +325,46 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
             cfg.server.public_url = format!("http://localhost:{}/", local.port());
         }
     }
+    let ssh_listener = match cfg.ssh.enabled {
+        true => Some(
+            tokio::net::TcpListener::bind(cfg.ssh.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (ssh.listen)", cfg.ssh.listen))?,
+        ),
+        false => None,
+    };
+    let ssh_local = match &ssh_listener {
+        Some(l) => Some(
+            l.local_addr()
+                .context("cannot read the address the SSH server listens on")?,
+        ),
+        None => None,
+    };
+    // As for HTTP: with ssh.listen on port 0, clone URLs name the port bound.
+    if let Some(local) = ssh_local
+        && cfg.ssh.public_port == 0
+    {
+        cfg.ssh.public_port = local.port();
+    }
     let state = AppState::new(store, server::web_config(&cfg, secret));
+    let ssh = match ssh_listener {
+        Some(listener) => {
+            let keys = server::ssh_host_keys(&cfg).await?;
+            for k in &keys {
+                tracing::info!(path = %k.path.display(), fingerprint = %k.fingerprint(), "SSH host key");
+            }
+            let keys = keys.into_iter().map(|k| k.key).collect();
+            Some(server::SshPart {
+                server: hatchery_ssh::SshServer::new(
+                    state.clone(),
+                    &server::ssh_settings(&cfg),
+                    keys,
+                ),
+                listener,
+            })
+        }
+        None => None,
+    };
     let users = state.store.count_users().await?;
     let version = env!("CARGO_PKG_VERSION");
     let public_url = &cfg.server.public_url;
@@ -346,8 +385,14 @@ async fn serve(mut cfg: Config) -> anyhow::Result<()> {
             );
         }
     }
+    if let (Some(ssh_local), Some(base)) = (ssh_local, &state.cfg.ssh_clone) {
+        println!(
+            "SSH is listening on {ssh_local}; clone URLs look like {}",
+            base.url("OWNER", "REPO")
+        );
+    }
     tracing::info!(listen = %local, public_url = %public_url, database = %cfg.database.url_redacted(), "server started");
-    server::run(state, listener, shutdown).await
+    server::run_with_ssh(state, listener, ssh, shutdown).await
 }
 
 async fn admin_user(cfg: &Config, cmd: AdminUser) -> anyhow::Result<()> {

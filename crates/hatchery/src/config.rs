@@ -62,6 +62,31 @@ pub struct Config {
     pub release: ReleaseConfig,
     pub metrics: MetricsConfig,
     pub rate_limit: RateLimitConfig,
+    pub ssh: SshConfig,
+}
+
+/// The built-in SSH server (`[ssh]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SshConfig {
+    pub enabled: bool,
+    /// Address the SSH server binds.
+    pub listen: SocketAddr,
+    /// The user name in clone URLs (`git@host`).
+    pub user: String,
+    /// Host name in clone URLs: the configured one, or the host of `server.public_url`.
+    pub public_host: String,
+    /// Port in clone URLs: the configured one, or the port of `ssh.listen`.
+    pub public_port: u16,
+    pub max_sessions: usize,
+    pub idle_timeout_secs: u64,
+    pub max_auth_attempts: u32,
+}
+
+impl SshConfig {
+    /// Where the host keys live: `data_dir/ssh`.
+    pub fn host_key_dir(data_dir: &Path) -> PathBuf {
+        data_dir.join("ssh")
+    }
 }
 
 /// Budgets of the expensive anonymous pages.
@@ -546,6 +571,20 @@ struct RawConfig {
     release: RawRelease,
     metrics: RawMetrics,
     rate_limit: RawRateLimit,
+    ssh: RawSsh,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSsh {
+    enabled: bool,
+    listen: String,
+    user: String,
+    public_host: Option<String>,
+    public_port: Option<u16>,
+    max_sessions: usize,
+    idle_timeout_secs: u64,
+    max_auth_attempts: u32,
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -676,6 +715,16 @@ impl Default for RawConfig {
                 burst: 30,
                 per_minute: 20,
                 max_addresses: 10_000,
+            },
+            ssh: RawSsh {
+                enabled: false,
+                listen: "0.0.0.0:2222".into(),
+                user: "git".into(),
+                public_host: None,
+                public_port: None,
+                max_sessions: 64,
+                idle_timeout_secs: 600,
+                max_auth_attempts: 6,
             },
         }
     }
@@ -897,6 +946,73 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
         Some(t) => Some(Secret(t)),
     };
 
+    let ssh_listen = raw.ssh.listen.parse::<SocketAddr>().unwrap_or_else(|_| {
+        bad(
+            "ssh.listen",
+            format!(
+                "{:?} is not a socket address like 0.0.0.0:2222",
+                raw.ssh.listen
+            ),
+        );
+        SocketAddr::from(([0, 0, 0, 0], 2222))
+    });
+    if !hatchery_core::ssh::is_valid_ssh_user(&raw.ssh.user) {
+        bad(
+            "ssh.user",
+            format!(
+                "{:?} is not a user name for clone URLs (letters, digits, ., _ and -)",
+                raw.ssh.user
+            ),
+        );
+    }
+    let ssh_public_host = match &raw.ssh.public_host {
+        Some(host) => {
+            if !hatchery_core::ssh::is_valid_ssh_host(host) {
+                bad(
+                    "ssh.public_host",
+                    format!("{host:?} is not a host name or IP address like git.example.com"),
+                );
+            }
+            host.clone()
+        }
+        None => host_of_url(&public_url).unwrap_or_else(|| "localhost".into()),
+    };
+    let ssh_public_port = match raw.ssh.public_port {
+        Some(0) => {
+            bad("ssh.public_port", "must be between 1 and 65535".into());
+            0
+        }
+        Some(port) => port,
+        None => ssh_listen.port(),
+    };
+    if !(1..=100_000).contains(&raw.ssh.max_sessions) {
+        bad(
+            "ssh.max_sessions",
+            format!(
+                "is {}; it must be between 1 and 100000",
+                raw.ssh.max_sessions
+            ),
+        );
+    }
+    if !(1..=86_400).contains(&raw.ssh.idle_timeout_secs) {
+        bad(
+            "ssh.idle_timeout_secs",
+            format!(
+                "is {}; it must be between 1 and 86400",
+                raw.ssh.idle_timeout_secs
+            ),
+        );
+    }
+    if !(1..=100).contains(&raw.ssh.max_auth_attempts) {
+        bad(
+            "ssh.max_auth_attempts",
+            format!(
+                "is {}; it must be between 1 and 100",
+                raw.ssh.max_auth_attempts
+            ),
+        );
+    }
+
     if !problems.is_empty() {
         return Err(ConfigError::Invalid(problems));
     }
@@ -951,7 +1067,28 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             per_minute: raw.rate_limit.per_minute,
             max_addresses: raw.rate_limit.max_addresses,
         },
+        ssh: SshConfig {
+            enabled: raw.ssh.enabled,
+            listen: ssh_listen,
+            user: raw.ssh.user,
+            public_host: ssh_public_host,
+            public_port: ssh_public_port,
+            max_sessions: raw.ssh.max_sessions,
+            idle_timeout_secs: raw.ssh.idle_timeout_secs,
+            max_auth_attempts: raw.ssh.max_auth_attempts,
+        },
     })
+}
+
+/// The host of an `http(s)://host[:port]/...` URL (IPv6 without its brackets).
+fn host_of_url(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split_once(']')?.0,
+        None => authority.split(':').next()?,
+    };
+    (!host.is_empty()).then(|| host.to_owned())
 }
 
 /// `Some(url ending with '/')` when `url` is an absolute http(s) URL without user
@@ -1700,6 +1837,74 @@ const KEYS: &[KeySpec] = &[
          TOKEN (Prometheus: authorization.credentials, or bearer_token) and 401 to others. \
          Prefer HATCHERY__METRICS__TOKEN_FILE to writing it here.",
     ),
+    key(
+        "ssh.enabled",
+        Bool,
+        Literal("false"),
+        "Run the built-in SSH server beside HTTP, for git clone, fetch and push over SSH with \
+         the keys people register under Settings → SSH keys (and repositories' deploy keys). \
+         Its host keys (Ed25519 and RSA) are generated on first start into data_dir/ssh/ \
+         and kept. Only git-upload-pack and git-receive-pack run; shells, port forwarding \
+         and other commands are refused. To use OpenSSH on port 22 instead, leave this off \
+         and see `hatchery keys` and `hatchery serv` in the README.",
+    ),
+    key(
+        "ssh.listen",
+        Str,
+        Literal(r#""0.0.0.0:2222""#),
+        "IP address and port the SSH server listens on. Port 22 needs the privilege to bind \
+         it (CAP_NET_BIND_SERVICE) and a system sshd elsewhere.",
+    ),
+    key(
+        "ssh.user",
+        Str,
+        Literal(r#""git""#),
+        "The user name in SSH clone URLs (git@host). The built-in server accepts any user \
+         name (the key says who you are); with OpenSSH it is the system account whose \
+         AuthorizedKeysCommand runs `hatchery keys`.",
+    ),
+    key(
+        "ssh.public_host",
+        Str,
+        Derived {
+            text: "the host of server.public_url",
+            example: r#""git.example.com""#,
+        },
+        "The host name in SSH clone URLs, when people reach SSH under another name than the \
+         web site.",
+    ),
+    key(
+        "ssh.public_port",
+        Int,
+        Derived {
+            text: "the port of ssh.listen",
+            example: "22",
+        },
+        "The port in SSH clone URLs, when it differs from the one the server listens on (a \
+         port forwarded by a container or a firewall). With 22, clone URLs take the short \
+         form git@host:owner/repo.git; otherwise ssh://git@host:PORT/owner/repo.git.",
+    ),
+    key(
+        "ssh.max_sessions",
+        Int,
+        Literal("64"),
+        "Most SSH connections open at once (1 to 100000); more are closed as soon as they \
+         arrive.",
+    ),
+    key(
+        "ssh.idle_timeout_secs",
+        Int,
+        Literal("600"),
+        "Seconds an SSH connection may stay silent (nothing sent either way) before it is \
+         closed (1 to 86400).",
+    ),
+    key(
+        "ssh.max_auth_attempts",
+        Int,
+        Literal("6"),
+        "Public keys one SSH connection may try before it is closed (1 to 100), like \
+         OpenSSH's MaxAuthTries. Each refusal takes a constant time.",
+    ),
 ];
 
 fn find_key(key: &str) -> Option<&'static KeySpec> {
@@ -2212,6 +2417,100 @@ mod tests {
             "expected a string, found a number",
         );
         assert!(!text.contains("918273645546372819"), "{text}");
+    }
+
+    #[test]
+    fn ssh_settings_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = load_in(dir.path(), &[]).unwrap();
+        assert!(!cfg.ssh.enabled);
+        assert_eq!(cfg.ssh.listen, "0.0.0.0:2222".parse().unwrap());
+        assert_eq!(cfg.ssh.user, "git");
+        // Clone URLs name the web site's host and the port listened on.
+        assert_eq!(cfg.ssh.public_host, "127.0.0.1");
+        assert_eq!(cfg.ssh.public_port, 2222);
+        let cfg = load_in(
+            dir.path(),
+            &[
+                ("HATCHERY__SERVER__PUBLIC_URL", "https://git.example.com/"),
+                ("HATCHERY__SSH__ENABLED", "true"),
+                ("HATCHERY__SSH__LISTEN", "[::]:2022"),
+            ],
+        )
+        .unwrap();
+        assert!(cfg.ssh.enabled);
+        assert_eq!(cfg.ssh.public_host, "git.example.com");
+        assert_eq!(cfg.ssh.public_port, 2022);
+        let cfg = load_in(
+            dir.path(),
+            &[
+                ("HATCHERY__SERVER__PUBLIC_URL", "http://[::1]:3000/"),
+                ("HATCHERY__SSH__PUBLIC_PORT", "22"),
+                ("HATCHERY__SSH__USER", "hatchery"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(cfg.ssh.public_host, "::1");
+        assert_eq!(cfg.ssh.public_port, 22);
+        assert_eq!(cfg.ssh.user, "hatchery");
+        for (var, value, key, fragment) in [
+            (
+                "HATCHERY__SSH__LISTEN",
+                "2222",
+                "ssh.listen",
+                "not a socket address",
+            ),
+            (
+                "HATCHERY__SSH__USER",
+                "-oProxyCommand=x",
+                "ssh.user",
+                "not a user name",
+            ),
+            (
+                "HATCHERY__SSH__PUBLIC_HOST",
+                "git.example.com:22",
+                "ssh.public_host",
+                "not a host name",
+            ),
+            (
+                "HATCHERY__SSH__PUBLIC_PORT",
+                "0",
+                "ssh.public_port",
+                "between 1 and 65535",
+            ),
+            (
+                "HATCHERY__SSH__PUBLIC_PORT",
+                "70000",
+                "ssh.public_port",
+                "65535",
+            ),
+            (
+                "HATCHERY__SSH__MAX_SESSIONS",
+                "0",
+                "ssh.max_sessions",
+                "between 1 and 100000",
+            ),
+            (
+                "HATCHERY__SSH__IDLE_TIMEOUT_SECS",
+                "0",
+                "ssh.idle_timeout_secs",
+                "between 1 and 86400",
+            ),
+            (
+                "HATCHERY__SSH__MAX_AUTH_ATTEMPTS",
+                "0",
+                "ssh.max_auth_attempts",
+                "between 1 and 100",
+            ),
+            (
+                "HATCHERY__SSH__ENABLED",
+                "yes",
+                "ssh.enabled",
+                "true or false",
+            ),
+        ] {
+            assert_problem(load_in(dir.path(), &[(var, value)]), key, fragment);
+        }
     }
 
     #[test]

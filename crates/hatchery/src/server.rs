@@ -88,7 +88,36 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         trusted_proxies: cfg.server.trusted_proxies(),
         ldap_sync: std::time::Duration::from_secs(cfg.auth.ldap_sync_minutes * 60),
         require_two_factor: cfg.auth.require_two_factor,
+        ssh_clone: cfg.ssh.enabled.then(|| hatchery_core::ssh::SshCloneBase {
+            user: cfg.ssh.user.clone(),
+            host: cfg.ssh.public_host.clone(),
+            port: cfg.ssh.public_port,
+        }),
     }
+}
+
+/// The `[ssh]` limits as the SSH server takes them.
+pub fn ssh_settings(cfg: &Config) -> hatchery_ssh::SshSettings {
+    hatchery_ssh::SshSettings {
+        max_sessions: cfg.ssh.max_sessions,
+        idle_timeout: std::time::Duration::from_secs(cfg.ssh.idle_timeout_secs),
+        max_auth_attempts: cfg.ssh.max_auth_attempts,
+    }
+}
+
+/// The SSH server's host keys in `data_dir/ssh`, made on first start.
+pub async fn ssh_host_keys(cfg: &Config) -> anyhow::Result<Vec<hatchery_ssh::host_keys::HostKey>> {
+    let dir = crate::config::SshConfig::host_key_dir(&cfg.data_dir);
+    tokio::task::spawn_blocking(move || hatchery_ssh::host_keys::load_or_generate(&dir))
+        .await
+        .context("generating the SSH host keys panicked")?
+        .context("the SSH host keys")
+}
+
+/// The built-in SSH server with its listener, to serve beside HTTP.
+pub struct SshPart {
+    pub server: hatchery_ssh::SshServer,
+    pub listener: tokio::net::TcpListener,
 }
 
 /// The `webhook.*` settings as the delivery worker takes them.
@@ -128,6 +157,31 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    run_with_ssh(state, listener, None, shutdown).await
+}
+
+/// [`run`], with the SSH server beside HTTP when given: both stop accepting when
+/// `shutdown` resolves, and both let the requests and git commands in flight finish.
+pub async fn run_with_ssh(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    ssh: Option<SshPart>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let stopping_tx = std::sync::Arc::new(stopping_tx);
+    let signal = stopping_tx.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = signal.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let ssh_task = ssh.map(|part| {
+        let stop = stopped(stopping.clone());
+        tokio::spawn(async move { part.server.run(part.listener, stop).await })
+    });
     let background = hatchery_web::spawn_background(&state);
     // Webhook deliveries: queued in the database, sent by this worker (and by every other
     // server's on the same database).
@@ -149,7 +203,16 @@ pub async fn run(
         .await;
     });
     let app = hatchery_web::router(state.clone());
-    let result = hatchery_web::serve(listener, app, shutdown).await;
+    let result = hatchery_web::serve(listener, app, stopped(stopping.clone())).await;
+    // Should HTTP have failed, SSH stops too.
+    let _ = stopping_tx.send(true);
+    let ssh_result = match ssh_task {
+        Some(task) => match task.await {
+            Ok(r) => r.context("the SSH server failed"),
+            Err(e) => Err(anyhow::anyhow!("the SSH server panicked: {e}")),
+        },
+        None => Ok(()),
+    };
     background.abort();
     // Deliveries in flight finish (each is bounded by the delivery timeout); one that does
     // not is taken up again by a worker once its lease runs out.
@@ -162,7 +225,8 @@ pub async fn run(
     let _ = stop_votes.send(());
     let _ = votes.await;
     state.store.close().await;
-    result.context("the HTTP server failed")
+    result.context("the HTTP server failed")?;
+    ssh_result
 }
 
 /// Takes over SIGINT (Ctrl-C) and SIGTERM now, and returns a future that resolves when

@@ -15,6 +15,8 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct Server {
     pub addr: SocketAddr,
+    /// The built-in SSH server's address, when started with [`Server::start_ssh`].
+    pub ssh_addr: Option<SocketAddr>,
     pub state: AppState,
     pub dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -24,27 +26,84 @@ pub struct Server {
 
 impl Server {
     pub async fn start(store: TestStore, configure: impl FnOnce(&mut WebConfig)) -> Server {
+        Server::start_with(store, configure, false).await
+    }
+
+    /// [`Server::start`] with the built-in SSH server on another free port (host keys
+    /// generated into the server's directory).
+    pub async fn start_ssh(store: TestStore, configure: impl FnOnce(&mut WebConfig)) -> Server {
+        Server::start_with(store, configure, true).await
+    }
+
+    async fn start_with(
+        store: TestStore,
+        configure: impl FnOnce(&mut WebConfig),
+        with_ssh: bool,
+    ) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let ssh_listener = match with_ssh {
+            true => Some(
+                tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind ssh"),
+            ),
+            false => None,
+        };
+        let ssh_addr = ssh_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("ssh addr"));
         let mut cfg = WebConfig::for_tests();
         cfg.public_url = format!("http://{addr}/");
         cfg.repositories_dir = dir.path().join("repositories");
+        cfg.ssh_clone = ssh_addr.map(|a| hatchery_core::ssh::SshCloneBase {
+            user: "git".into(),
+            host: a.ip().to_string(),
+            port: a.port(),
+        });
         configure(&mut cfg);
         let state = AppState::new(store.store().clone(), cfg);
+        let ssh = match ssh_listener {
+            Some(listener) => {
+                let key_dir = dir.path().join("ssh");
+                let keys = tokio::task::spawn_blocking(move || {
+                    hatchery_ssh::host_keys::load_or_generate(&key_dir)
+                })
+                .await
+                .expect("join")
+                .expect("host keys");
+                let settings = hatchery_ssh::SshSettings {
+                    max_sessions: 16,
+                    idle_timeout: std::time::Duration::from_secs(120),
+                    max_auth_attempts: 6,
+                };
+                Some(hatchery::server::SshPart {
+                    server: hatchery_ssh::SshServer::new(
+                        state.clone(),
+                        &settings,
+                        keys.into_iter().map(|k| k.key).collect(),
+                    ),
+                    listener,
+                })
+            }
+            None => None,
+        };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let run_state = state.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;
             };
-            if let Err(e) = hatchery::server::run(run_state, listener, shutdown).await {
+            if let Err(e) = hatchery::server::run_with_ssh(run_state, listener, ssh, shutdown).await
+            {
                 panic!("server failed: {e:#}");
             }
         });
         Server {
+            ssh_addr,
             addr,
             state,
             dir,
@@ -79,6 +138,12 @@ impl Server {
             Some((u, p)) => format!("http://{}:{}@{}/{path}", encode(u), encode(p), self.addr),
             None => format!("http://{}/{path}", self.addr),
         }
+    }
+
+    /// `ssh://git@addr/owner/name.git` on the built-in SSH server.
+    pub fn ssh_url(&self, path: &str) -> String {
+        let addr = self.ssh_addr.expect("started with start_ssh");
+        format!("ssh://git@{addr}/{path}")
     }
 
     pub async fn stop(mut self) {

@@ -4,7 +4,7 @@
 
 use crate::ctx::Ctx;
 use crate::error::{WebError, WebResult};
-use crate::pages::repo::{RepoTab, clone_url, load, repo_header};
+use crate::pages::repo::{RepoTab, clone_boxes, load, repo_header};
 use crate::state::AppState;
 use crate::views::checks::check_icon;
 use crate::views::page;
@@ -405,7 +405,6 @@ async fn tree_page(
     let readme = readme(state, git, repo, resolved, &entries).await?;
     let picker = ref_picker(ctx, git, repo, &resolved.rev_name, "tree", &resolved.path).await?;
     let header = repo_header(state, ctx, repo, RepoTab::Code).await?;
-    let clone = clone_url(ctx, repo);
     let title = if resolved.path.is_empty() {
         format!("{}/{}", repo.owner_name, repo.name)
     } else {
@@ -425,11 +424,7 @@ async fn tree_page(
                     details.clone-picker {
                         summary.btn.btn-small { (ctx.t("code.clone")) }
                         div.clone-menu {
-                            label for="clone-url" { strong { (ctx.t("repo.clone_http")) } }
-                            div.clone-box {
-                                input id="clone-url" type="text" readonly value=(clone);
-                                button.btn.btn-small type="button" data-copy=(clone) data-copied=(ctx.t("repo.copied")) { (ctx.t("repo.copy")) }
-                            }
+                            (clone_boxes(state, ctx, repo))
                             p {
                                 a href=(format!("/{}/{}/archive/{}.tar.gz", repo.owner_name, repo.name, enc(&resolved.rev_name))) { (ctx.t("code.download_targz")) }
                                 " · "

@@ -49,6 +49,35 @@ pub fn clone_url(ctx: &Ctx, repo: &Repo) -> String {
     format!("{}{}/{}.git", ctx.public_url, repo.owner_name, repo.name)
 }
 
+/// The SSH clone URL, when the SSH server is on.
+pub fn ssh_clone_url(state: &AppState, repo: &Repo) -> Option<String> {
+    state
+        .cfg
+        .ssh_clone
+        .as_ref()
+        .map(|base| base.url(&repo.owner_name, &repo.name))
+}
+
+/// The clone URLs with their copy buttons: HTTP, and SSH when it is on.
+pub fn clone_boxes(state: &AppState, ctx: &Ctx, repo: &Repo) -> Markup {
+    let http = clone_url(ctx, repo);
+    let ssh = ssh_clone_url(state, repo);
+    html! {
+        label for="clone-url" { strong { (ctx.t("repo.clone_http")) } }
+        div.clone-box {
+            input id="clone-url" type="text" readonly value=(http);
+            button.btn.btn-small type="button" data-copy=(http) data-copied=(ctx.t("repo.copied")) { (ctx.t("repo.copy")) }
+        }
+        @if let Some(ssh) = ssh {
+            label for="clone-ssh-url" { strong { (ctx.t("sshkeys.clone_ssh")) } }
+            div.clone-box {
+                input id="clone-ssh-url" type="text" readonly value=(ssh);
+                button.btn.btn-small type="button" data-copy=(ssh) data-copied=(ctx.t("repo.copied")) { (ctx.t("repo.copy")) }
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum RepoTab {
     Code,
@@ -370,11 +399,7 @@ pub async fn empty_page(state: &AppState, ctx: &Ctx, repo: &Repo) -> WebResult<M
         html! {
             (header)
             div.card {
-                label for="clone-url" { strong { (ctx.t("repo.clone_http")) } }
-                div.clone-box {
-                    input id="clone-url" type="text" readonly value=(url);
-                    button.btn.btn-small type="button" data-copy=(url) data-copied=(ctx.t("repo.copied")) { (ctx.t("repo.copy")) }
-                }
+                (clone_boxes(state, ctx, repo))
             }
             section.card id="empty-repo" {
                 h2 style="margin-top:0" { (ctx.t("repo.empty.title")) }
