@@ -63,6 +63,35 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 5)]
         timeout: u64,
     },
+    /// For OpenSSH's AuthorizedKeysCommand: print the authorized_keys line of a registered
+    /// key, which makes sshd run `hatchery serv` for it. In sshd_config:
+    /// `AuthorizedKeysCommand /usr/local/bin/hatchery --config /etc/hatchery/hatchery.toml keys -e git -u %u -t %t -k %k`
+    /// and `AuthorizedKeysCommandUser git`.
+    Keys {
+        /// The account git connects as; other accounts get no keys.
+        #[arg(
+            short = 'e',
+            long = "expected",
+            value_name = "USER",
+            default_value = "git"
+        )]
+        expected: String,
+        /// The account the client asks for (sshd's %u).
+        #[arg(short = 'u', long = "username", value_name = "USER")]
+        username: String,
+        /// The key's type (sshd's %t), e.g. ssh-ed25519.
+        #[arg(short = 't', long = "type", value_name = "TYPE")]
+        key_type: String,
+        /// The key, base64 (sshd's %k).
+        #[arg(short = 'k', long = "content", value_name = "BASE64")]
+        content: String,
+    },
+    /// The forced command sshd runs for a key that `hatchery keys` printed: runs the git
+    /// command in SSH_ORIGINAL_COMMAND for that key's owner over standard input and output.
+    Serv {
+        /// `key-ID`, as `hatchery keys` wrote it.
+        key: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -268,6 +297,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let cfg = Config::load(cli.config.as_deref())?;
+    if let Command::Serv { key } = &cli.command {
+        // sshd passes this process's stderr to the git client: no log lines there.
+        let status = crate::ssh::serv(&cfg, key).await?;
+        if status != 0 {
+            std::process::exit(status);
+        }
+        return Ok(());
+    }
     logging::init(&cfg.log);
     match cli.command {
         Command::DefaultConfig => Ok(()),
@@ -298,6 +335,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::healthcheck::check(cfg.server.listen, std::time::Duration::from_secs(timeout))
                 .await
         }
+        Command::Keys {
+            expected,
+            username,
+            key_type,
+            content,
+        } => {
+            crate::ssh::keys(
+                &cfg,
+                cli.config.as_deref(),
+                &expected,
+                &username,
+                &key_type,
+                &content,
+            )
+            .await
+        }
+        Command::Serv { .. } => Ok(()),
         Command::Admin(Admin::Repo(cmd)) => admin_repo(&cfg, cmd).await,
         Command::Admin(Admin::Auth(cmd)) => admin_auth(&cfg, *cmd).await,
     }

@@ -4,3 +4,4 @@ pub mod config;
 pub mod healthcheck;
 pub mod logging;
 pub mod server;
+pub mod ssh;

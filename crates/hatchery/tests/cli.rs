@@ -1573,3 +1573,266 @@ async fn text_logs_give_method_route_status_and_latency() {
         assert!(line.contains(part), "{part:?} missing: {line}");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Git over SSH: the built-in server of `serve`, and `keys`/`serv` behind OpenSSH.
+
+/// git (hermetic, from `hatchery_testkit`) in `dir` with this site's configuration in its
+/// environment, so that a `hatchery serv` it starts finds the site.
+fn site_git(site: &Site, dir: &Path, envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
+    let mut cmd = hatchery_testkit::git::command(dir);
+    cmd.envs(site.env()).envs(envs.iter().copied()).args(args);
+    cmd.output().expect("run git")
+}
+
+/// A site with user ada (her SSH key registered) and her private repository ada/engine.
+async fn ssh_site(site: &Site) -> (hatchery_testkit::ssh::KeyPair, i64) {
+    site.create_user("ada", PASSWORD, false);
+    site.run(&["admin", "repo", "create", "ada/engine", "--private"], &[])
+        .assert_success(site.label());
+    let key = hatchery_testkit::ssh::key_pair(site.data.path(), "ada-key");
+    let ada = site
+        .store()
+        .user_by_name("ada")
+        .await
+        .expect("query")
+        .expect("ada");
+    let parsed = hatchery_core::ssh::parse_public_key(&key.public).expect("key");
+    let stored = site
+        .store()
+        .add_user_key(
+            ada.id,
+            hatchery_store::NewSshKey {
+                title: "laptop",
+                algorithm: &parsed.algorithm,
+                public_key: &parsed.openssh,
+                fingerprint: &parsed.fingerprint,
+            },
+        )
+        .await
+        .expect("add key");
+    (key, stored.id)
+}
+
+/// A working repository with two commits on main.
+fn ssh_work_repo(site: &Site, name: &str) -> PathBuf {
+    let work = site.data.path().join(name);
+    std::fs::create_dir_all(&work).expect("mkdir");
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["commit", "-q", "--allow-empty", "-m", "one"],
+        &["commit", "-q", "--allow-empty", "-m", "two"],
+    ] {
+        hatchery_testkit::git::ok(&site_git(site, &work, &[], args));
+    }
+    work
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_ssh_server_with_lasting_host_keys() {
+    for site in Site::all().await {
+        let l = site.label().to_owned();
+        let (key, _) = ssh_site(&site).await;
+        let work = ssh_work_repo(&site, "work");
+        let extra = [
+            ("HATCHERY__SSH__ENABLED", "true"),
+            ("HATCHERY__SSH__LISTEN", "127.0.0.1:0"),
+        ];
+        let mut known: Option<String> = None;
+        for round in 0..2 {
+            let server = site.serve(&extra).await;
+            let line = server
+                .stdout
+                .wait_for(|l| l.contains("SSH is listening on "))
+                .unwrap_or_else(|| panic!("[{l}] no SSH line:\n{}", server.stdout.text()));
+            let addr: SocketAddr = line
+                .split_once("SSH is listening on ")
+                .and_then(|(_, rest)| rest.split_once(';'))
+                .and_then(|(a, _)| a.parse().ok())
+                .unwrap_or_else(|| panic!("[{l}] {line}"));
+            // Clone URLs name the port actually bound.
+            assert!(
+                line.contains(&format!(
+                    "ssh://git@127.0.0.1:{}/OWNER/REPO.git",
+                    addr.port()
+                )),
+                "[{l}] {line}"
+            );
+            let host_key = site.data.path().join("ssh/ssh_host_ed25519_key");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(&host_key)
+                    .expect("host key")
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o777, 0o600, "[{l}]");
+            }
+            // The second start must present the key the first one made: the client knows
+            // only that one and checks strictly.
+            let public = known.get_or_insert_with(|| {
+                std::fs::read_to_string(host_key.with_extension("pub")).expect("public host key")
+            });
+            let known_hosts = site.data.path().join(format!("known_hosts-{round}"));
+            std::fs::write(
+                &known_hosts,
+                format!("[127.0.0.1]:{} {public}", addr.port()),
+            )
+            .expect("known_hosts");
+            let ssh_command = format!(
+                "ssh -F /dev/null -i {} -o IdentitiesOnly=yes -o IdentityAgent=none -o StrictHostKeyChecking=yes -o UserKnownHostsFile={} -o BatchMode=yes -o LogLevel=ERROR -p {}",
+                key.private.display(),
+                known_hosts.display(),
+                addr.port()
+            );
+            let envs = [("GIT_SSH_COMMAND", ssh_command.as_str())];
+            let url = format!("ssh://git@127.0.0.1:{}/ada/engine.git", addr.port());
+            if round == 0 {
+                hatchery_testkit::git::ok(&site_git(
+                    &site,
+                    &work,
+                    &envs,
+                    &["push", "-q", &url, "main"],
+                ));
+            }
+            let clone = site.data.path().join(format!("clone-{round}"));
+            hatchery_testkit::git::ok(&site_git(
+                &site,
+                site.data.path(),
+                &envs,
+                &["clone", "-q", &url, clone.to_str().unwrap_or_default()],
+            ));
+            let log =
+                hatchery_testkit::git::ok(&site_git(&site, &clone, &[], &["log", "--format=%s"]));
+            assert_eq!(log, "two\none\n", "[{l}]");
+            let stopped = server.stop();
+            assert!(stopped.status.success(), "[{l}] {}", stopped.stderr);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_and_serv_put_git_behind_openssh() {
+    for site in Site::all().await {
+        let l = site.label().to_owned();
+        let (key, key_id) = ssh_site(&site).await;
+        let (kind, body) = key
+            .public
+            .split_once(' ')
+            .map(|(k, rest)| (k, rest.split(' ').next().unwrap_or_default()))
+            .expect("key text");
+
+        // sshd's AuthorizedKeysCommand: the line for the git account, nothing for others.
+        let r = site.run(
+            &["keys", "-e", "git", "-u", "git", "-t", kind, "-k", body],
+            &[],
+        );
+        r.assert_success(&l);
+        let expected = format!(
+            "command=\"{BIN} serv key-{key_id}\",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty,no-user-rc,restrict {kind} {body}\n"
+        );
+        assert_eq!(r.stdout, expected, "[{l}]");
+        let r = site.run(
+            &["keys", "-e", "git", "-u", "root", "-t", kind, "-k", body],
+            &[],
+        );
+        r.assert_success(&l);
+        assert_eq!(r.stdout, "", "[{l}]");
+        let other = hatchery_testkit::ssh::key_pair(site.data.path(), "other");
+        let other_body = other.public.split(' ').nth(1).unwrap_or_default();
+        let r = site.run(
+            &["keys", "-u", "git", "-t", "ssh-ed25519", "-k", other_body],
+            &[],
+        );
+        r.assert_success(&l);
+        assert_eq!(r.stdout, "", "[{l}]");
+
+        // sshd then runs the forced command with the client's command in
+        // SSH_ORIGINAL_COMMAND: here a stand-in for ssh that does just that.
+        let fake_ssh = site.data.path().join("fake-ssh");
+        std::fs::write(
+            &fake_ssh,
+            format!(
+                "#!/bin/sh\n# git runs: fake-ssh [options] HOST COMMAND\nfor last; do :; done\nSSH_ORIGINAL_COMMAND=\"$last\" exec {BIN} serv key-{key_id}\n"
+            ),
+        )
+        .expect("write fake ssh");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&fake_ssh, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod");
+        }
+        let envs = [
+            ("GIT_SSH_COMMAND", fake_ssh.to_str().unwrap_or_default()),
+            ("GIT_SSH_VARIANT", "simple"),
+        ];
+        let work = ssh_work_repo(&site, "work");
+        let url = "git@localhost:ada/engine.git";
+        hatchery_testkit::git::ok(&site_git(&site, &work, &envs, &["push", "-q", url, "main"]));
+        for version in ["0", "2"] {
+            let clone = site.data.path().join(format!("clone-v{version}"));
+            hatchery_testkit::git::ok(&site_git(
+                &site,
+                site.data.path(),
+                &envs,
+                &[
+                    "-c",
+                    &format!("protocol.version={version}"),
+                    "clone",
+                    "-q",
+                    url,
+                    clone.to_str().unwrap_or_default(),
+                ],
+            ));
+            let log =
+                hatchery_testkit::git::ok(&site_git(&site, &clone, &[], &["log", "--format=%s"]));
+            assert_eq!(log, "two\none\n", "[{l}]");
+        }
+        // The push went through the forge: the repository knows it was pushed to.
+        let repo = site
+            .store()
+            .repo_by_name("ada", "engine")
+            .await
+            .expect("query")
+            .expect("repo");
+        assert!(repo.pushed_at.is_some(), "[{l}]");
+
+        // Refusals: one line on stderr, exit status 1.
+        let serv = |key: &str, command: Option<&str>| {
+            let mut cmd = site.command(&["serv", key], &[]);
+            if let Some(c) = command {
+                cmd.env("SSH_ORIGINAL_COMMAND", c);
+            }
+            run(cmd)
+        };
+        let r = serv(&format!("key-{key_id}"), None);
+        assert_eq!(r.status.code(), Some(1), "[{l}] {}", r.stderr);
+        assert!(r.stderr.contains("Hi ada!"), "[{l}] {}", r.stderr);
+        let r = serv(&format!("key-{key_id}"), Some("ls /"));
+        assert_eq!(r.status.code(), Some(1), "[{l}]");
+        assert!(
+            r.stderr.contains("Only git-upload-pack"),
+            "[{l}] {}",
+            r.stderr
+        );
+        let r = serv(
+            &format!("key-{key_id}"),
+            Some("git-upload-pack 'ada/nothing.git'"),
+        );
+        assert_eq!(r.status.code(), Some(1), "[{l}]");
+        assert!(
+            r.stderr.contains("Repository not found"),
+            "[{l}] {}",
+            r.stderr
+        );
+        let r = serv("key-999999", Some("git-upload-pack 'ada/engine.git'"));
+        assert_eq!(r.status.code(), Some(1), "[{l}]");
+        assert!(
+            r.stderr.contains("This key is not registered"),
+            "[{l}] {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "[{l}]");
+    }
+}
