@@ -451,3 +451,82 @@ async fn refusals_over_ssh_say_why() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_and_key_limits() {
+    use tokio::io::AsyncReadExt;
+    for store in stores().await {
+        let settings = hatchery_ssh::SshSettings {
+            max_sessions: 1,
+            idle_timeout: std::time::Duration::from_secs(120),
+            max_auth_attempts: 1,
+        };
+        let server = Server::start_ssh_with(store, settings).await;
+        let label = server.label().to_owned();
+        let root = server.dir.path().to_path_buf();
+        let ada = server.user("ada").await;
+        let key = key_pair(&root, "ada-key");
+        let stranger = key_pair(&root, "stranger");
+        add_key(&server, &ada, &key).await;
+        server.repo(&ada, "open", false).await;
+
+        // One key too many: the stranger's key uses up the only attempt.
+        let port = server.ssh_addr.expect("ssh").port();
+        let both = format!(
+            "{} -i {}",
+            git_ssh_command(&stranger, port),
+            key.private.display()
+        );
+        let mut cmd = hatchery_testkit::git::command(&root);
+        cmd.env("GIT_SSH_COMMAND", &both)
+            .args(["ls-remote", &server.ssh_url("ada/open.git")]);
+        let out = tokio::process::Command::from(cmd)
+            .output()
+            .await
+            .expect("git");
+        assert!(!out.status.success(), "[{label}]");
+        // The right key alone is let in.
+        ok(&git_ssh(
+            &server,
+            &key,
+            &root,
+            &["ls-remote", &server.ssh_url("ada/open.git")],
+        )
+        .await);
+
+        // One connection at a time: while one is open (its advertisement read, its input
+        // still open), another is closed at once.
+        let line = git_ssh_command(&key, port);
+        let mut words = line.split_whitespace();
+        let mut first = tokio::process::Command::new(words.next().expect("ssh"));
+        first
+            .args(words)
+            .arg("git@127.0.0.1")
+            .arg("git-upload-pack 'ada/open.git'")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let mut first = first.spawn().expect("ssh");
+        let mut stdout = first.stdout.take().expect("stdout");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        // An empty repository's advertisement ends with a flush packet.
+        while !seen.ends_with(b"0000") {
+            let n = stdout.read(&mut buf).await.expect("read");
+            assert!(n > 0, "[{label}] the first connection ended early");
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let second = ssh(&server, &key, &[], Some("git-upload-pack 'ada/open.git'")).await;
+        assert_eq!(
+            second.status.code(),
+            Some(255),
+            "[{label}] {}",
+            stderr(&second)
+        );
+        // The first one ends normally when its client is done.
+        drop(first.stdin.take());
+        let status = first.wait().await.expect("wait");
+        assert!(status.success(), "[{label}] {status}");
+        server.stop().await;
+    }
+}

@@ -60,7 +60,9 @@ impl SshServer {
             // OpenSSH first asks with "none" to learn the methods: no need to wait there.
             auth_rejection_time_initial: Some(Duration::ZERO),
             keys: host_keys,
-            max_auth_attempts: settings.max_auth_attempts as usize,
+            // russh counts the "none" request OpenSSH starts with; OpenSSH's MaxAuthTries,
+            // which ssh.max_auth_attempts follows, does not.
+            max_auth_attempts: settings.max_auth_attempts as usize + 1,
             inactivity_timeout: Some(settings.idle_timeout),
             nodelay: true,
             ..Default::default()

@@ -26,20 +26,31 @@ pub struct Server {
 
 impl Server {
     pub async fn start(store: TestStore, configure: impl FnOnce(&mut WebConfig)) -> Server {
-        Server::start_with(store, configure, false).await
+        Server::start_with(store, configure, None).await
     }
 
     /// [`Server::start`] with the built-in SSH server on another free port (host keys
     /// generated into the server's directory).
     pub async fn start_ssh(store: TestStore, configure: impl FnOnce(&mut WebConfig)) -> Server {
-        Server::start_with(store, configure, true).await
+        let settings = hatchery_ssh::SshSettings {
+            max_sessions: 16,
+            idle_timeout: std::time::Duration::from_secs(120),
+            max_auth_attempts: 6,
+        };
+        Server::start_with(store, configure, Some(settings)).await
+    }
+
+    /// [`Server::start_ssh`] with these limits.
+    pub async fn start_ssh_with(store: TestStore, settings: hatchery_ssh::SshSettings) -> Server {
+        Server::start_with(store, |_| {}, Some(settings)).await
     }
 
     async fn start_with(
         store: TestStore,
         configure: impl FnOnce(&mut WebConfig),
-        with_ssh: bool,
+        ssh_settings: Option<hatchery_ssh::SshSettings>,
     ) -> Server {
+        let with_ssh = ssh_settings.is_some();
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -66,8 +77,8 @@ impl Server {
         });
         configure(&mut cfg);
         let state = AppState::new(store.store().clone(), cfg);
-        let ssh = match ssh_listener {
-            Some(listener) => {
+        let ssh = match (ssh_listener, ssh_settings) {
+            (Some(listener), Some(settings)) => {
                 let key_dir = dir.path().join("ssh");
                 let keys = tokio::task::spawn_blocking(move || {
                     hatchery_ssh::host_keys::load_or_generate(&key_dir)
@@ -75,11 +86,6 @@ impl Server {
                 .await
                 .expect("join")
                 .expect("host keys");
-                let settings = hatchery_ssh::SshSettings {
-                    max_sessions: 16,
-                    idle_timeout: std::time::Duration::from_secs(120),
-                    max_auth_attempts: 6,
-                };
                 Some(hatchery::server::SshPart {
                     server: hatchery_ssh::SshServer::new(
                         state.clone(),
@@ -89,7 +95,7 @@ impl Server {
                     listener,
                 })
             }
-            None => None,
+            _ => None,
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let run_state = state.clone();
