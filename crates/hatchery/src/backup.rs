@@ -4,7 +4,8 @@
 //! The archive (`.tar`, or `.tar.gz` when the name ends in `.gz`/`.tgz`) holds, in order:
 //! `manifest.json` (format, versions, schema version, time, row counts, repositories);
 //! `db/<table>.jsonl` (rows as JSON, see `hatchery_store::portable`); `config/hatchery.toml`
-//! (the configuration in force, secrets only when asked); `repositories/<owner>/<name>.git/`;
+//! (the configuration in force, secrets only when asked); `ssh/` (the SSH host keys, only
+//! with secrets); `repositories/<owner>/<name>.git/`;
 //! `releases/<repo id>/<uuid>` (release asset files); and last `end.json`, whose absence
 //! marks a truncated archive.
 //!
@@ -33,6 +34,13 @@ const FORMAT: u32 = 1;
 const MANIFEST: &str = "manifest.json";
 const END: &str = "end.json";
 const RESTORED_CONFIG: &str = "hatchery.toml.restored";
+/// The SSH server's host keys in `data_dir/ssh`, archived with `--include-secrets`.
+const SSH_HOST_KEY_FILES: [&str; 4] = [
+    "ssh_host_ed25519_key",
+    "ssh_host_ed25519_key.pub",
+    "ssh_host_rsa_key",
+    "ssh_host_rsa_key.pub",
+];
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
@@ -111,6 +119,21 @@ impl Sink {
         header.set_entry_type(tar::EntryType::Regular);
         header.set_size(len);
         header.set_mode(0o644);
+        header.set_mtime(0);
+        self.append(&mut header, path.as_ref(), data)
+    }
+
+    /// A file only its owner may read.
+    fn private_file(
+        &mut self,
+        path: impl AsRef<Path>,
+        len: u64,
+        data: impl Read,
+    ) -> std::io::Result<()> {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(len);
+        header.set_mode(0o600);
         header.set_mtime(0);
         self.append(&mut header, path.as_ref(), data)
     }
@@ -260,6 +283,24 @@ async fn dump_with(cfg: &Config, store: &Store, options: DumpOptions) -> anyhow:
         config_toml.len() as u64,
         config_toml.as_bytes(),
     )?;
+    // The SSH host keys are the site's identity to clients' known_hosts, and secrets.
+    if options.include_secrets {
+        let dir = crate::config::SshConfig::host_key_dir(&cfg.data_dir);
+        let mut keys = Vec::new();
+        for name in SSH_HOST_KEY_FILES {
+            match std::fs::read(dir.join(name)) {
+                Ok(bytes) => keys.push((name, bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).context(format!("reading the SSH host key {name}")),
+            }
+        }
+        if !keys.is_empty() {
+            sink.dir("ssh")?;
+            for (name, bytes) in keys {
+                sink.private_file(format!("ssh/{name}"), bytes.len() as u64, bytes.as_slice())?;
+            }
+        }
+    }
 
     // The repositories, each consistent on its own and no older than the snapshot.
     let root = cfg.data_dir.join("repositories");
@@ -323,7 +364,8 @@ async fn dump_with(cfg: &Config, store: &Store, options: DumpOptions) -> anyhow:
 
 pub async fn restore(cfg: &Config, archive: &Path) -> anyhow::Result<()> {
     let repos_dir = cfg.data_dir.join("repositories");
-    for dir in [&repos_dir, &cfg.data_dir.join("releases")] {
+    let ssh_dir = crate::config::SshConfig::host_key_dir(&cfg.data_dir);
+    for dir in [&repos_dir, &cfg.data_dir.join("releases"), &ssh_dir] {
         if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
             bail!(
                 "{} is not empty: restore only into a new data directory",
@@ -384,6 +426,27 @@ pub async fn restore(cfg: &Config, archive: &Path) -> anyhow::Result<()> {
                 releases_dir.display()
             )
         })?;
+    }
+    let staged_ssh = staging.path().join("ssh");
+    if staged_ssh.is_dir() {
+        let _ = std::fs::remove_dir(&ssh_dir);
+        std::fs::rename(&staged_ssh, &ssh_dir).with_context(|| {
+            format!(
+                "cannot move the restored SSH host keys to {}",
+                ssh_dir.display()
+            )
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&ssh_dir, std::fs::Permissions::from_mode(0o700))?;
+            for name in SSH_HOST_KEY_FILES.iter().filter(|n| !n.ends_with(".pub")) {
+                let path = ssh_dir.join(name);
+                if path.is_file() {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+                }
+            }
+        }
     }
     let config = staging.path().join("config/hatchery.toml");
     let restored_config = cfg.data_dir.join(RESTORED_CONFIG);

@@ -1708,6 +1708,79 @@ async fn serve_runs_the_ssh_server_with_lasting_host_keys() {
             let stopped = server.stop();
             assert!(stopped.status.success(), "[{l}] {}", stopped.stderr);
         }
+        // The host keys travel in a dump only with the secrets, private still.
+        let entries = |archive: &Path| -> Vec<(String, u32)> {
+            let file = std::fs::File::open(archive).expect("archive");
+            let mut tar = tar::Archive::new(file);
+            tar.entries()
+                .expect("entries")
+                .map(|e| {
+                    let e = e.expect("entry");
+                    let path = e.path().expect("path").to_string_lossy().into_owned();
+                    (path, e.header().mode().expect("mode"))
+                })
+                .collect()
+        };
+        let with = site.data.path().join("with-secrets.tar");
+        let without = site.data.path().join("without.tar");
+        site.run(
+            &[
+                "dump",
+                "--include-secrets",
+                "-o",
+                with.to_str().unwrap_or_default(),
+            ],
+            &[],
+        )
+        .assert_success(&l);
+        site.run(&["dump", "-o", without.to_str().unwrap_or_default()], &[])
+            .assert_success(&l);
+        let listed = entries(&with);
+        assert!(
+            listed.contains(&("ssh/ssh_host_ed25519_key".to_owned(), 0o600)),
+            "[{l}] {listed:?}"
+        );
+        assert!(
+            listed.iter().any(|(p, _)| p == "ssh/ssh_host_rsa_key"),
+            "[{l}] {listed:?}"
+        );
+        assert!(
+            !entries(&without).iter().any(|(p, _)| p.starts_with("ssh/")),
+            "[{l}]"
+        );
+        // Restored, a new site answers with the same host key.
+        let target = temp_dir();
+        let env = vec![
+            (
+                "HATCHERY__DATA_DIR".to_owned(),
+                target.path().display().to_string(),
+            ),
+            (
+                "HATCHERY__DATABASE__URL".to_owned(),
+                format!("sqlite://{}", target.path().join("hatchery.db").display()),
+            ),
+        ];
+        run(hatchery(
+            &["restore", with.to_str().unwrap_or_default()],
+            &env,
+            target.path(),
+        ))
+        .assert_success(&l);
+        let restored = target.path().join("ssh/ssh_host_ed25519_key");
+        assert_eq!(
+            std::fs::read_to_string(restored.with_extension("pub")).ok(),
+            known,
+            "[{l}]"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&restored)
+                .expect("restored key")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "[{l}]");
+        }
     }
 }
 
