@@ -23,8 +23,6 @@ MAKE_REPO=${MAKE_REPO:-$ROOT/../shared/bench/make-repo.py}
 BENCH_REPOS=${BENCH_REPOS:-$ROOT/target/bench-repos}
 export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@example.com \
     GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com
-# Every request here is anonymous and the same: the crawler budget would answer 429.
-export HATCHERY__RATE_LIMIT__ENABLED=false
 bench_need curl wrk git python3
 bench_build
 
