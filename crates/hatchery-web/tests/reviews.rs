@@ -52,7 +52,7 @@ async fn repo_with_pull_of(
     git(w, &["checkout", "-q", "-b", "feature"]);
     std::fs::write(
         w.join("src/lib.rs"),
-        "fn a() {}\nfn b() { todo!() }\nfn c() {}\n",
+        "fn a() {}\nfn b() { 2 }\nfn c() {}\n",
     )
     .expect("write");
     git(w, &["commit", "-q", "-am", "Add c"]);
