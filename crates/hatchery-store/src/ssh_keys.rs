@@ -4,8 +4,8 @@
 //! Both are checked inside the write transaction that inserts (on PostgreSQL under a table
 //! lock that conflicts with itself; SQLite's `BEGIN IMMEDIATE` serializes writers).
 
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::accounts::{USER_WIDTH, User, user_at, user_cols};
 use crate::{Backend, ConflictField, Store, StoreError, Tx};
@@ -197,30 +197,23 @@ impl Store {
 
     /// A user's keys, oldest first (as Gitea lists them).
     pub async fn keys_of_user(&self, user_id: i64) -> Result<Vec<SshKey>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            key_cols!("k."),
-            " FROM ssh_keys k WHERE k.user_id = $1 ORDER BY k.id"
-        ))
-        .bind(user_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| key_at(r, 0))
-            .collect::<Result<_, _>>()?)
+        self.keys_where("k.user_id = $1", user_id).await
     }
 
     /// A repository's deploy keys, oldest first.
     pub async fn deploy_keys_of_repo(&self, repo_id: i64) -> Result<Vec<SshKey>, StoreError> {
-        let rows = sqlx::query(concat!(
-            "SELECT ",
-            key_cols!("k."),
-            " FROM ssh_keys k WHERE k.repo_id = $1 ORDER BY k.id"
-        ))
-        .bind(repo_id)
-        .fetch_all(self.pool())
-        .await?;
+        self.keys_where("k.repo_id = $1", repo_id).await
+    }
+
+    async fn keys_where(&self, cond: &'static str, id: i64) -> Result<Vec<SshKey>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM ssh_keys k WHERE {cond} ORDER BY k.id",
+            key_cols!("k.")
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows
             .iter()
             .map(|r| key_at(r, 0))

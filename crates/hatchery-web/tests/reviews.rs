@@ -50,11 +50,7 @@ async fn repo_with_pull_of(
     git(w, &["add", "-A"]);
     git(w, &["commit", "-q", "-m", "Initial import"]);
     git(w, &["checkout", "-q", "-b", "feature"]);
-    std::fs::write(
-        w.join("src/lib.rs"),
-        "fn a() {}\nfn b() { 2 }\nfn c() {}\n",
-    )
-    .expect("write");
+    std::fs::write(w.join("src/lib.rs"), "fn a() {}\nfn b() { 2 }\nfn c() {}\n").expect("write");
     git(w, &["commit", "-q", "-am", "Add c"]);
     let head = git(w, &["rev-parse", "HEAD"]).trim().to_owned();
     git(
