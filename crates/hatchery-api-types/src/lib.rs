@@ -34,6 +34,8 @@ pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 pub struct Urls {
     /// `https://forge.example.org/`, ending with `/`.
     pub public: String,
+    /// Where repositories are cloned over SSH, when the SSH server is on (`ssh_url`).
+    pub ssh: Option<hatchery_core::ssh::SshCloneBase>,
 }
 
 impl Urls {
@@ -251,7 +253,11 @@ impl ApiRepo {
             html_url: urls.html(&full),
             url: urls.api(&format!("repos/{full}")),
             link: String::new(),
-            ssh_url: String::new(),
+            ssh_url: urls
+                .ssh
+                .as_ref()
+                .map(|base| base.url(&r.owner_name, &r.name))
+                .unwrap_or_default(),
             clone_url: urls.html(&format!("{full}.git")),
             original_url: String::new(),
             website: String::new(),
@@ -515,6 +521,7 @@ mod tests {
         // Gitea clients decode `created` as a date; an empty string fails them.
         let urls = super::Urls {
             public: "http://h/".into(),
+            ssh: None,
         };
         let person = hatchery_store::Person {
             id: 1,

@@ -59,6 +59,9 @@ pub struct WebhookSettings {
     pub retry_delays_ms: Vec<u64>,
     /// The site's public URL (ending with `/`), for links in payloads.
     pub public_url: String,
+    /// Where repositories are cloned over SSH, when the SSH server is on (the payloads'
+    /// `ssh_url`).
+    pub ssh_clone: Option<hatchery_core::ssh::SshCloneBase>,
 }
 
 /// `webhook.retry_delays` by default.
@@ -76,6 +79,7 @@ impl Default for WebhookSettings {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             retry_delays_ms: rules::parse_delays(DEFAULT_RETRY_DELAYS).unwrap_or_default(),
             public_url: "http://localhost:3000/".to_owned(),
+            ssh_clone: None,
         }
     }
 }
@@ -292,6 +296,7 @@ impl Forge {
     pub fn urls(&self) -> Urls {
         Urls {
             public: self.webhooks.settings.public_url.clone(),
+            ssh: self.webhooks.settings.ssh_clone.clone(),
         }
     }
 

@@ -162,6 +162,7 @@ impl AppState {
         let mut forge = Forge::new(store.clone(), cfg.repositories_dir.clone(), signin)
             .with_webhooks(WebhookSettings {
                 public_url: cfg.public_url.clone(),
+                ssh_clone: cfg.ssh_clone.clone(),
                 ..cfg.webhook.clone()
             })
             .with_credential_cache(&cfg.secret, cfg.basic_cache)

@@ -420,7 +420,7 @@ async fn deploy_keys_per_repository_for_its_administrators() {
 }
 
 #[tokio::test]
-async fn clone_boxes_show_ssh_urls_when_ssh_is_on() {
+async fn clone_urls_show_ssh_when_ssh_is_on() {
     use hatchery_core::ssh::SshCloneBase;
     let on = |port: u16| {
         move |c: &mut hatchery_web::WebConfig| {
@@ -455,6 +455,19 @@ async fn clone_boxes_show_ssh_urls_when_ssh_is_on() {
             page.assert_contains("value=\"http://127.0.0.1:3000/ada/engine.git\"");
             let page = app.get("/ada/empty").await;
             page.assert_contains(&want.replace("engine", "empty"));
+            // The API says the same as the page (Gitea's `ssh_url`), anonymous or not.
+            for user in [None, Some("ada")] {
+                let r = api(&mut app, "GET", "/api/v1/repos/ada/engine", user, None).await;
+                assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+                assert_eq!(json(&r.body)["ssh_url"], want, "[{l}]");
+            }
+            let r = api(&mut app, "GET", "/api/v1/users/ada/repos", None, None).await;
+            let list = json(&r.body);
+            let empty = list
+                .as_array()
+                .and_then(|a| a.iter().find(|r| r["name"] == "empty"))
+                .unwrap_or_else(|| panic!("[{l}] {list}"));
+            assert_eq!(empty["ssh_url"], want.replace("engine", "empty"), "[{l}]");
             // In Chinese too.
             let page = app
                 .get_with("/ada/engine", &[("accept-language", "zh-CN")])
@@ -474,5 +487,7 @@ async fn clone_boxes_show_ssh_urls_when_ssh_is_on() {
         assert_eq!(page.status, StatusCode::OK);
         assert!(!page.body.contains("ssh://"), "{}", app.label());
         assert!(!page.body.contains("clone-ssh-url"), "{}", app.label());
+        let r = api(&mut app, "GET", "/api/v1/repos/ada/engine", None, None).await;
+        assert_eq!(json(&r.body)["ssh_url"], "", "{}", app.label());
     }
 }

@@ -88,11 +88,7 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         trusted_proxies: cfg.server.trusted_proxies(),
         ldap_sync: std::time::Duration::from_secs(cfg.auth.ldap_sync_minutes * 60),
         require_two_factor: cfg.auth.require_two_factor,
-        ssh_clone: cfg.ssh.enabled.then(|| hatchery_core::ssh::SshCloneBase {
-            user: cfg.ssh.user.clone(),
-            host: cfg.ssh.public_host.clone(),
-            port: cfg.ssh.public_port,
-        }),
+        ssh_clone: ssh_clone_base(cfg),
     }
 }
 
@@ -128,7 +124,17 @@ pub fn webhook_settings(cfg: &Config) -> hatchery_service::webhooks::WebhookSett
         max_attempts: cfg.webhook.max_attempts,
         retry_delays_ms: cfg.webhook.retry_delays_ms(),
         public_url: cfg.server.public_url.clone(),
+        ssh_clone: ssh_clone_base(cfg),
     }
+}
+
+/// Where the UI and the API say to clone over SSH, when the SSH server is on.
+pub fn ssh_clone_base(cfg: &Config) -> Option<hatchery_core::ssh::SshCloneBase> {
+    cfg.ssh.enabled.then(|| hatchery_core::ssh::SshCloneBase {
+        user: cfg.ssh.user.clone(),
+        host: cfg.ssh.public_host.clone(),
+        port: cfg.ssh.public_port,
+    })
 }
 
 /// The use cases over `store`, configured as the server would configure them.

@@ -162,6 +162,7 @@ pub fn path_id(raw: &str) -> ApiResult<i64> {
 pub fn urls(state: &AppState) -> Urls {
     Urls {
         public: state.cfg.public_url.clone(),
+        ssh: state.cfg.ssh_clone.clone(),
     }
 }
 
