@@ -463,6 +463,26 @@ impl Store {
         Ok(())
     }
 
+    /// The releases (repository id, release id) holding detached signatures uploaded by
+    /// `user_id` that were checked against the uploader's keys (`verified`, or
+    /// `unverified` for want of the key): what to check again when that user's keys change.
+    pub async fn releases_signed_by(&self, user_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT repo_id, release_id FROM release_assets
+              WHERE uploader_id = $1
+                AND (signature_state = 'verified'
+                     OR (signature_state = 'unverified' AND signature_reason = 'unknown_key'))
+              ORDER BY repo_id, release_id",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// Records what checking a detached signature found (empty strings: nothing to say).
     pub async fn set_asset_signature(
         &self,

@@ -627,6 +627,27 @@ fn ssh_sign(key: &Path, namespace: &str, file: &Path) -> String {
     text
 }
 
+/// The `signature` object of the asset `name` of release `id` of ada/tool, as the API
+/// shows it.
+async fn signature_of(app: &mut TestApp, id: i64, name: &str) -> Value {
+    let r = api(
+        app,
+        "GET",
+        &format!("/api/v1/repos/ada/tool/releases/{id}"),
+        None,
+        None,
+    )
+    .await;
+    let json: Value = serde_json::from_str(&r.body).unwrap();
+    json["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {json}"))["signature"]
+        .clone()
+}
+
 #[tokio::test]
 async fn detached_signatures_are_verified() {
     for mut app in TestApp::all().await {
@@ -769,5 +790,46 @@ async fn detached_signatures_are_verified() {
             .unwrap()["signature"]
             .clone();
         assert_eq!(b_sig["state"], "", "[{l}] {b_sig}");
+
+        // The uploader registers the key c.tar.gz.sig was made with: the signature is
+        // checked again and verified; removing the key unverifies it again.
+        let body = serde_json::json!({"title": "second", "key": stranger.public}).to_string();
+        let r = api(
+            &mut app,
+            "POST",
+            "/api/v1/user/keys",
+            Some("ada"),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        let key_id = serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let c = signature_of(&mut app, id, "c.tar.gz.sig").await;
+        assert_eq!(c["state"], "verified", "[{l}] {c}");
+        assert_ne!(c["signer"], fingerprint.as_str(), "[{l}] {c}");
+        let page = cat.get("/ada/tool/releases/tag/v1.0").await;
+        assert!(
+            !page
+                .body
+                .contains("Signed with an SSH key the uploader has not registered."),
+            "[{l}]"
+        );
+        let r = api(
+            &mut app,
+            "DELETE",
+            &format!("/api/v1/user/keys/{key_id}"),
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "[{l}] {}", r.body);
+        let c = signature_of(&mut app, id, "c.tar.gz.sig").await;
+        assert_eq!(
+            (c["state"].clone(), c["reason"].clone()),
+            (Value::from("unverified"), Value::from("unknown_key")),
+            "[{l}] {c}"
+        );
     }
 }
