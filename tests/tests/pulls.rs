@@ -646,6 +646,50 @@ async fn merge_preview_ref_follows_head_and_base() {
             .await;
         let refs = ok(&git(&root, &["ls-remote", &anon]).await);
         assert!(refs.contains(&preview), "[{l}] {refs}");
+
+        // Closing drops the preview at once; reopening checks again and brings it back.
+        let edit = format!("/api/v1/repos/ada/tool/pulls/{n}");
+        let ada_auth = Auth::Basic("ada", PASSWORD);
+        let r = call(
+            &server,
+            "PATCH",
+            &edit,
+            ada_auth,
+            Some(json!({"state": "closed"})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let refs = ok(&git(&root, &["ls-remote", &anon]).await);
+        assert!(!refs.contains(&preview), "[{l}] closed: {refs}");
+        let out = git(
+            &clone,
+            &["fetch", "-q", "origin", &format!("+{preview}:closed")],
+        )
+        .await;
+        assert!(
+            !out.status.success(),
+            "[{l}] fetched a closed request's preview"
+        );
+        let r = call(
+            &server,
+            "PATCH",
+            &edit,
+            ada_auth,
+            Some(json!({"state": "open"})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        ok(&git(
+            &clone,
+            &["fetch", "-q", "origin", &format!("+{preview}:reopened")],
+        )
+        .await);
+        let rebased = ok(&git(&work, &["rev-parse", "feature"]).await)
+            .trim()
+            .to_owned();
+        let parents = ok(&git(&clone, &["rev-list", "--parents", "-n", "1", "reopened"]).await);
+        assert!(parents.contains(&rebased), "[{l}] reopened: {parents}");
+
         let r = call(
             &server,
             "POST",

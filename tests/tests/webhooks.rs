@@ -961,3 +961,153 @@ async fn organization_hooks_hear_their_repositories() {
         server.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pull_request_assignments_and_labels_are_delivered() {
+    for store in stores().await {
+        let server = Server::start(store, loopback).await;
+        let l = server.label().to_owned();
+        server.user("sysop").await;
+        let ada = server.user("ada").await;
+        server.repo(&ada, "tool", false).await;
+        let receiver = Receiver::start(0).await;
+        let tok = token(
+            &server,
+            ada.id,
+            "hooks",
+            &["write:repository", "write:issue"],
+        )
+        .await;
+        let work = work_repo(&server).await;
+        let url = server.url("ada/tool.git", Some(("ada", PASSWORD)));
+        ok(&git(&work, &["push", "-q", &url, "main"]).await);
+        ok(&git(&work, &["checkout", "-q", "-b", "feature"]).await);
+        std::fs::write(work.join("file.txt"), "feature\n").unwrap();
+        ok(&git(&work, &["commit", "-q", "-am", "Feature"]).await);
+        ok(&git(&work, &["push", "-q", &url, "feature"]).await);
+        // Hooks made after the pushes hear only the request's changes.
+        create_hook(
+            &server,
+            "/api/v1/repos/ada/tool/hooks",
+            &tok,
+            json!({
+                "type": "gitea",
+                "config": {"url": receiver.url("pulls"), "content_type": "json"},
+                "events": ["pull_request"],
+                "active": true
+            }),
+        )
+        .await;
+        let tok_auth = Auth::Token(&tok);
+        let r = call(
+            &server,
+            "POST",
+            "/api/v1/repos/ada/tool/pulls",
+            tok_auth,
+            Some(json!({"base": "main", "head": "feature", "title": "Feature"})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let got = receiver.wait_for(1).await;
+        assert_eq!(got[0].json()["action"], "opened", "[{l}]");
+
+        // Assigning: action `assigned`, the assignee in the pull request.
+        let r = call(
+            &server,
+            "PATCH",
+            "/api/v1/repos/ada/tool/pulls/1",
+            tok_auth,
+            Some(json!({"assignees": ["ada"]})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let got = receiver.wait_for(2).await;
+        let assigned = &got[1];
+        assert_eq!(assigned.event(), "pull_request_assign", "[{l}]");
+        assert_eq!(assigned.header("x-gitea-event"), "pull_request", "[{l}]");
+        let p = assigned.json();
+        assert_eq!(p["action"], "assigned", "[{l}] {p}");
+        assert_eq!(p["number"], 1, "[{l}]");
+        assert_eq!(p["pull_request"]["number"], 1, "[{l}]");
+        assert_eq!(p["pull_request"]["head"]["ref"], "feature", "[{l}]");
+        assert_eq!(p["pull_request"]["assignee"]["login"], "ada", "[{l}] {p}");
+        assert_eq!(
+            p["pull_request"]["assignees"][0]["login"], "ada",
+            "[{l}] {p}"
+        );
+        assert_eq!(p["repository"]["full_name"], "ada/tool", "[{l}]");
+        assert_eq!(p["sender"]["login"], "ada", "[{l}]");
+        assert!(
+            p.get("issue").is_none(),
+            "[{l}] a pull request payload: {p}"
+        );
+
+        // Labelling: action `label_updated`, the labels in the pull request.
+        let r = call(
+            &server,
+            "POST",
+            "/api/v1/repos/ada/tool/labels",
+            tok_auth,
+            Some(json!({"name": "bug", "color": "#ee0701"})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let label_id = r.json["id"].as_i64().unwrap();
+        let r = call(
+            &server,
+            "POST",
+            "/api/v1/repos/ada/tool/issues/1/labels",
+            tok_auth,
+            Some(json!({"labels": [label_id]})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "[{l}] {}", r.text);
+        let got = receiver.wait_for(3).await;
+        let labelled = &got[2];
+        assert_eq!(labelled.event(), "pull_request_label", "[{l}]");
+        assert_eq!(labelled.header("x-gitea-event"), "pull_request", "[{l}]");
+        let p = labelled.json();
+        assert_eq!(p["action"], "label_updated", "[{l}] {p}");
+        assert_eq!(p["number"], 1, "[{l}]");
+        assert_eq!(p["pull_request"]["labels"][0]["name"], "bug", "[{l}] {p}");
+        assert_eq!(
+            p["pull_request"]["labels"][0]["color"], "ee0701",
+            "[{l}] {p}"
+        );
+        assert_eq!(p["sender"]["login"], "ada", "[{l}]");
+
+        // Unassigning and clearing the labels are heard too.
+        let r = call(
+            &server,
+            "PATCH",
+            "/api/v1/repos/ada/tool/pulls/1",
+            tok_auth,
+            Some(json!({"assignees": []})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        receiver.wait_for(4).await;
+        let r = call(
+            &server,
+            "PUT",
+            "/api/v1/repos/ada/tool/issues/1/labels",
+            tok_auth,
+            Some(json!({"labels": []})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "[{l}] {}", r.text);
+        let got = receiver.wait_for(5).await;
+        let actions: Vec<String> = got[3..]
+            .iter()
+            .map(|r| r.json()["action"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(actions, ["unassigned", "label_cleared"], "[{l}]");
+        assert!(
+            got[3].json()["pull_request"]["assignees"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+            "[{l}]"
+        );
+        server.stop().await;
+    }
+}

@@ -259,8 +259,63 @@ impl DraftFilter {
     }
 }
 
+/// The review-state filter of the pull-request list (`?review=`), in the words of GitHub's
+/// `review:` qualifier; they match the badge each row of the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum ReviewFilter {
+    #[default]
+    Any,
+    /// No review submitted yet (pending ones do not count).
+    None,
+    /// A review is requested and no approval or request for changes stands yet.
+    Required,
+    /// An approval stands and no request for changes does.
+    Approved,
+    /// A request for changes stands.
+    ChangesRequested,
+}
+
+impl ReviewFilter {
+    pub const ALL: [ReviewFilter; 4] = [
+        ReviewFilter::None,
+        ReviewFilter::Required,
+        ReviewFilter::Approved,
+        ReviewFilter::ChangesRequested,
+    ];
+
+    pub fn parse(s: &str) -> ReviewFilter {
+        match s.trim() {
+            "none" => ReviewFilter::None,
+            "required" => ReviewFilter::Required,
+            "approved" => ReviewFilter::Approved,
+            "changes_requested" => ReviewFilter::ChangesRequested,
+            _ => ReviewFilter::Any,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewFilter::Any => "",
+            ReviewFilter::None => "none",
+            ReviewFilter::Required => "required",
+            ReviewFilter::Approved => "approved",
+            ReviewFilter::ChangesRequested => "changes_requested",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn review_filters_round_trip() {
+        for f in ReviewFilter::ALL {
+            assert_eq!(ReviewFilter::parse(f.as_str()), f);
+        }
+        assert_eq!(ReviewFilter::parse(""), ReviewFilter::Any);
+        assert_eq!(ReviewFilter::parse("bogus"), ReviewFilter::Any);
+        assert_eq!(ReviewFilter::parse(" approved "), ReviewFilter::Approved);
+    }
     use super::*;
 
     #[test]

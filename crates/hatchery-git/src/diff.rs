@@ -39,7 +39,7 @@ pub struct CommitDetail {
 }
 
 /// Bounds and switches of a diff.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DiffOptions {
     /// Files beyond this many are counted in [`Diff::total_files`] but not listed.
     pub max_files: usize,

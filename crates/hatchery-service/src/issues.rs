@@ -434,6 +434,9 @@ impl Forge {
             .set_issue_state(issue.id, Some(view.user_id()?), close, None)
             .await?;
         if changed {
+            if issue.is_pull {
+                self.pull_state_changed(&view.repo, issue.id).await;
+            }
             let action = if close.is_some() {
                 "closed"
             } else {
@@ -1011,6 +1014,9 @@ impl Forge {
                                 )
                                 .await?
                         {
+                            if issue.is_pull {
+                                self.pull_state_changed(&target_view.repo, issue.id).await;
+                            }
                             self.emit_issue(
                                 &target_view.repo,
                                 pusher,

@@ -70,6 +70,8 @@ pub struct Forge {
     /// a handle stays correct across pushes (refs are read from disk, new packs are found on
     /// a miss), so it is kept.
     git_handles: quick_cache::sync::Cache<i64, hatchery_git::Repository>,
+    /// Pull requests' comparisons by (repository, base, head, diff options).
+    comparisons: pulls::ComparisonCache,
     maintaining: maintenance::InProgress,
     /// Webhook settings and the delivery worker's wake-up call.
     webhooks: webhooks::Hub,
@@ -114,6 +116,7 @@ impl Forge {
             two_factor_default: Default::default(),
             credentials: None,
             git_handles: quick_cache::sync::Cache::new(OPEN_REPOSITORIES),
+            comparisons: pulls::comparison_cache(),
             maintaining: maintenance::InProgress::default(),
             webhooks: webhooks::Hub::default(),
             incubator: incubator::Hub::default(),

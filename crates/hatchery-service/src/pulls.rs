@@ -20,6 +20,7 @@ use crate::issues::{IssueError, RepoView, check, field};
 use crate::protection::MergeRequest;
 use crate::{Forge, ServiceError};
 use hatchery_core::webhooks as hook_events;
+use std::sync::Arc;
 
 /// How many commits a pull request's commit list and push count read at most.
 pub const PULL_COMMITS_MAX: usize = 250;
@@ -113,7 +114,60 @@ pub struct PullComparison {
     /// recorded merge base once merged or closed.
     pub base: Oid,
     pub head: Oid,
-    pub comparison: Comparison,
+    /// Shared with the comparison cache.
+    pub comparison: Arc<Comparison>,
+}
+
+/// Comparisons kept at most, by their estimated size in bytes.
+const COMPARISON_BYTES: u64 = 32 << 20;
+
+/// (repository, base commit, head commit, diff options): ids never change meaning, so an
+/// entry never goes stale; a push makes new keys.
+type ComparisonKey = (i64, Oid, Oid, DiffOptions);
+
+#[derive(Clone)]
+pub(crate) struct ComparisonWeight;
+
+impl quick_cache::Weighter<ComparisonKey, Arc<Comparison>> for ComparisonWeight {
+    fn weight(&self, _key: &ComparisonKey, value: &Arc<Comparison>) -> u64 {
+        comparison_bytes(value).max(1)
+    }
+}
+
+/// About what a comparison holds in memory: the text of its commits and diff lines plus a
+/// fixed cost per commit, file and line.
+fn comparison_bytes(c: &Comparison) -> u64 {
+    let commits: usize = c
+        .commits
+        .iter()
+        .map(|s| 256 + s.summary.len() + s.author_name.len() + s.author_email.len())
+        .sum();
+    let files: usize = c
+        .diff
+        .files
+        .iter()
+        .map(|f| {
+            let paths = f.old_path.as_ref().map_or(0, String::len)
+                + f.new_path.as_ref().map_or(0, String::len);
+            let lines: usize = f
+                .hunks
+                .iter()
+                .map(|h| 64 + h.lines.iter().map(|l| 48 + l.text.len()).sum::<usize>())
+                .sum();
+            160 + paths + lines
+        })
+        .sum();
+    (commits + files) as u64
+}
+
+/// The comparisons of pull requests' pages, keyed by immutable ids and bounded by weight,
+/// like the web layer's rendered-HTML cache: a cached page no longer walks the commits
+/// and diffs the trees again for every request.
+pub(crate) type ComparisonCache =
+    quick_cache::sync::Cache<ComparisonKey, Arc<Comparison>, ComparisonWeight>;
+
+pub(crate) fn comparison_cache() -> ComparisonCache {
+    quick_cache::sync::Cache::with_weighter(1024, COMPARISON_BYTES, ComparisonWeight)
 }
 
 fn branch_ref(branch: &str) -> String {
@@ -446,25 +500,40 @@ impl Forge {
             return Ok(None);
         };
         let recorded = parse_oid(&pull.merge_base);
-        let open = !issue.is_closed;
-        let base_ref = branch_ref(&pull.base_branch);
-        Ok(tokio::task::spawn_blocking(move || {
-            let base = match (open, recorded) {
-                (true, _) | (false, None) => git.find_ref(&base_ref)?.or(recorded),
-                (false, Some(m)) => Some(m),
-            };
-            let Some(base) = base else {
-                return Ok(None);
-            };
-            Ok::<_, hatchery_git::Error>(git.compare(base, head, PULL_COMMITS_MAX, &options)?.map(
-                |comparison| PullComparison {
-                    base,
-                    head,
-                    comparison,
-                },
-            ))
+        let base = match (!issue.is_closed, recorded) {
+            (false, Some(m)) => m,
+            _ => {
+                let base_ref = branch_ref(&pull.base_branch);
+                let g = git.clone();
+                let tip = tokio::task::spawn_blocking(move || g.find_ref(&base_ref)).await??;
+                match tip.or(recorded) {
+                    Some(b) => b,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let key = (view.repo.id, base, head, options);
+        if let Some(comparison) = self.comparisons.get(&key) {
+            return Ok(Some(PullComparison {
+                base,
+                head,
+                comparison,
+            }));
+        }
+        let options = key.3.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            git.compare(base, head, PULL_COMMITS_MAX, &options)
         })
-        .await??)
+        .await??;
+        Ok(found.map(|c| {
+            let comparison = Arc::new(c);
+            self.comparisons.insert(key, comparison.clone());
+            PullComparison {
+                base,
+                head,
+                comparison,
+            }
+        }))
     }
 
     /// The request's `.diff` (`patch` false: one diff from the base to the head) or
@@ -978,6 +1047,9 @@ impl Forge {
                     )
                     .await?
             {
+                if target.is_pull {
+                    self.pull_state_changed(&target_view.repo, target.id).await;
+                }
                 self.emit_issue(
                     &target_view.repo,
                     view.actor,
@@ -1206,6 +1278,37 @@ impl Forge {
             }
         }
         Ok(())
+    }
+}
+
+impl Forge {
+    /// After request `issue_id` of `repo` was closed or reopened (by hand, or by a
+    /// `fixes #N` elsewhere): a closed one drops `refs/pull/N/merge` at once, since there
+    /// is nothing to preview any more and CI must not build it; a reopened one is checked
+    /// again, which writes the ref back when it merges cleanly. Failures are logged: the
+    /// state change itself stands.
+    pub(crate) async fn pull_state_changed(&self, repo: &Repo, issue_id: i64) {
+        let outcome: Result<(), PullError> = async {
+            let (Some(issue), Some(pull)) = (
+                self.store.issue_by_id(issue_id).await?,
+                self.store.pull(issue_id).await?,
+            ) else {
+                return Ok(());
+            };
+            if pull.merged.is_some() || issue.repo_id != repo.id {
+                return Ok(());
+            }
+            if issue.is_closed {
+                let git = self.open_git(repo).await?;
+                remove_merge_preview(&git, issue.number).await
+            } else {
+                self.recheck_pull(&issue, &pull).await
+            }
+        }
+        .await;
+        if let Err(e) = outcome {
+            tracing::warn!(error = %e, issue = issue_id, "updating refs/pull/N/merge after a state change failed");
+        }
     }
 }
 

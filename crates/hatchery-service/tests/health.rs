@@ -9,13 +9,15 @@ use hatchery_core::incubator::{
     ChecklistItem, Evaluation, Evaluator, Preset, ProgramTemplate, median, preset,
 };
 use hatchery_core::issues::CloseReason;
+use hatchery_core::pulls::MergeStyle;
+use hatchery_core::reviews::ReviewState;
 use hatchery_core::{Name, NameKind};
 use hatchery_service::incubator::health::{ItemResult, RepoName, Status, evaluate};
 use hatchery_service::repos::CreateRepo;
 use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::testing::fixtures::user;
 use hatchery_store::testing::stores;
-use hatchery_store::{Issue, NewIssue, Repo, Store, User, now_ms};
+use hatchery_store::{Issue, NewIssue, NewPull, Repo, Store, Submission, User, now_ms};
 
 const DAY: i64 = 86_400;
 
@@ -120,6 +122,30 @@ async fn issue(s: &Store, repo: &Repo, author: &User) -> Issue {
     .await
     .unwrap()
 }
+
+/// A pull request by `author` into `repo`'s main from its branch `branch`.
+async fn pull(s: &Store, repo: &Repo, author: &User, branch: &str) -> Issue {
+    tick().await;
+    s.create_pull(NewPull {
+        issue: NewIssue {
+            repo_id: repo.id,
+            author_id: author.id,
+            title: "Change",
+            ..NewIssue::default()
+        },
+        base_branch: "main",
+        head_repo_id: repo.id,
+        head_branch: branch,
+        head_oid: SHA,
+        merge_base: SHA,
+        is_draft: false,
+    })
+    .await
+    .unwrap()
+    .0
+}
+
+const SHA: &str = "1111111111111111111111111111111111111111";
 
 /// Lets the millisecond clock move on.
 async fn tick() {
@@ -486,6 +512,102 @@ async fn health_of_repositories_and_issues() {
             "{label}"
         );
 
+        // ---- Pull requests: first responses (comments or reviews by others), merges ----
+        let p1 = pull(&store, &lib, &bob, "p1").await;
+        tick().await;
+        let review = |issue: i64, who: i64, state| {
+            let s = store.store().clone();
+            async move {
+                s.create_review(
+                    issue,
+                    who,
+                    Submission {
+                        state,
+                        body: "",
+                        commit_id: SHA,
+                        official: true,
+                    },
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let r1 = review(p1.id, ann.id, ReviewState::Approved).await;
+        let p2 = pull(&store, &lib, &bob, "p2").await;
+        tick().await;
+        // The author's own words and someone's pending review are no response.
+        store.add_comment(p2.id, bob.id, "Ping.").await.unwrap();
+        review(p2.id, ann.id, ReviewState::Pending).await;
+        let p3 = pull(&store, &lib, &ann, "p3").await;
+        tick().await;
+        let c = store.add_comment(p3.id, bob.id, "Nice.").await.unwrap();
+        tick().await;
+        review(p3.id, bob.id, ReviewState::Comment).await;
+        let p4 = pull(&store, &kit, &bob, "p4").await;
+        for p in [&p1, &p3, &p4] {
+            assert!(
+                store
+                    .mark_pull_merged(p.id, ann.id, SHA, MergeStyle::Merge)
+                    .await
+                    .unwrap()
+            );
+        }
+        let rows = store
+            .pull_first_responses(&[lib.id, kit.id], 0, i64::MAX, i64::MAX)
+            .await
+            .unwrap();
+        let got: Vec<(i64, Option<i64>)> = rows
+            .iter()
+            .map(|r| (r.issue_id, r.first_response_at))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (p1.id, r1.submitted_at),
+                (p2.id, None),
+                (p3.id, Some(c.created_at)),
+                (p4.id, None),
+            ],
+            "{label}"
+        );
+        // Issue figures count issues only.
+        assert_eq!(
+            store
+                .issue_first_responses(&[lib.id], 0, i64::MAX, i64::MAX)
+                .await
+                .unwrap()
+                .len(),
+            3,
+            "{label}"
+        );
+        let pulls = store
+            .pull_activity(&[lib.id, kit.id], 0, i64::MAX)
+            .await
+            .unwrap();
+        assert_eq!((pulls.opened, pulls.merged), (4, 3), "{label}");
+        assert_eq!(
+            pulls.merged_by_author,
+            [("bob".to_owned(), 2), ("ann".to_owned(), 1)],
+            "{label}"
+        );
+        let none = store.pull_activity(&[lib.id], 0, 1000).await.unwrap();
+        assert_eq!((none.opened, none.merged), (0, 0), "{label}");
+        assert!(none.merged_by_author.is_empty(), "{label}");
+        assert!(
+            forge
+                .pull_response_median(&[lib.id], now_ms())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            forge
+                .pull_response_median(&[tool.id], now_ms())
+                .await
+                .unwrap(),
+            None
+        );
+
         let activity = store
             .issue_activity(&[lib.id, kit.id], i1.created_at, now_ms() + 1)
             .await
@@ -551,6 +673,15 @@ async fn health_of_repositories_and_issues() {
         assert_eq!((p.issues_opened, p.issues_closed), (4, 1), "{label}");
         assert_eq!(p.issues_unanswered, 2);
         assert!(p.median_first_response_ms.is_some());
+        assert_eq!((p.pulls_opened, p.pulls_merged), (4, 3), "{label}");
+        assert_eq!(p.pulls_unanswered, 2, "{label}");
+        assert!(p.median_pull_first_response_ms.is_some());
+        let authors: Vec<(&str, i64)> = p
+            .merged_pull_authors
+            .iter()
+            .map(|a| (a.login.as_str(), a.merged))
+            .collect();
+        assert_eq!(authors, [("bob", 2), ("ann", 1)], "{label}");
         assert_eq!(p.repos.len(), 3);
         assert_eq!(p.repos[0].repo, "ann/apache-lib");
         assert_eq!(
@@ -584,6 +715,24 @@ async fn health_of_repositories_and_issues() {
             (empty.issues_opened, empty.median_first_response_ms),
             (0, None)
         );
+        assert_eq!(
+            (empty.pulls_merged, empty.median_pull_first_response_ms),
+            (0, None)
+        );
+        // Figures stored before pull requests were counted still read.
+        let mut old = serde_json::to_value(&empty).unwrap();
+        for key in [
+            "pulls_opened",
+            "pulls_merged",
+            "median_pull_first_response_ms",
+            "pulls_unanswered",
+            "merged_pull_authors",
+        ] {
+            old.as_object_mut().unwrap().remove(key);
+        }
+        let read: hatchery_service::incubator::health::PeriodMetrics =
+            serde_json::from_value(old).unwrap();
+        assert_eq!(read, empty);
     }
 }
 

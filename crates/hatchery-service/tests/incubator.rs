@@ -720,7 +720,9 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
         // The prefilled text counts the public repository only.
         assert_eq!(
             r1.sections["development"],
-            "In this period: 1 commits by 1 contributors (1 new); 0 issues opened, 0 closed; 0 tags.",
+            "In this period: 1 commits by 1 contributors (1 new); 0 issues opened, 0 closed \
+             (median first response n/a); 0 pull requests opened, 0 merged (median first \
+             response n/a); 0 tags.",
             "{l}"
         );
         // Figures of the private repository only for those who may read it.

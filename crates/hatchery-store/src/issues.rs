@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use hatchery_core::issues::{CloseReason, EventKind, IssueSort, StateFilter};
-use hatchery_core::pulls::{DraftFilter, KindFilter};
+use hatchery_core::pulls::{DraftFilter, KindFilter, ReviewFilter};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -170,6 +170,8 @@ pub struct IssueQuery {
     pub kind: KindFilter,
     /// Pull requests only: drafts or ready ones.
     pub draft: DraftFilter,
+    /// Pull requests only: by the state of their review.
+    pub review: ReviewFilter,
     pub sort: IssueSort,
     /// 1-based.
     pub page: i64,
@@ -444,6 +446,9 @@ impl Store {
                     .into(),
             ),
             DraftFilter::Any => {}
+        }
+        if let Some(c) = review_condition(q.review) {
+            conds.push(c);
         }
         match q.state {
             StateFilter::Open => conds.push("i.is_closed = 0".into()),
@@ -1434,6 +1439,37 @@ fn review_requested_of(binds: &mut Binds, user_id: i64) -> String {
             AND (rr.user_id = {u} OR rr.team_id IN
                  (SELECT tm.team_id FROM team_members tm WHERE tm.user_id = {member})))"
     )
+}
+
+/// The condition "a verdict of this state (`APPROVED` or `REQUEST_CHANGES`) stands on
+/// issue `i`": the reviewer's latest verdict (a comment review gives none) is of that
+/// state and not dismissed, as `hatchery_core::reviews::latest_verdicts` decides.
+fn standing_verdict(state: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pull_reviews v WHERE v.issue_id = i.id AND v.state = '{state}'
+            AND v.dismissed = 0 AND v.reviewer_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM pull_reviews l WHERE l.issue_id = v.issue_id
+                AND l.reviewer_id = v.reviewer_id AND l.id > v.id
+                AND l.state IN ('APPROVED', 'REQUEST_CHANGES')))"
+    )
+}
+
+/// The condition of a review-state filter; `None` for any state.
+fn review_condition(filter: ReviewFilter) -> Option<String> {
+    let changes = standing_verdict("REQUEST_CHANGES");
+    let approved = standing_verdict("APPROVED");
+    Some(match filter {
+        ReviewFilter::Any => return None,
+        ReviewFilter::None => "NOT EXISTS (SELECT 1 FROM pull_reviews r WHERE r.issue_id = i.id
+            AND r.state <> 'PENDING')"
+            .to_owned(),
+        ReviewFilter::Required => format!(
+            "EXISTS (SELECT 1 FROM review_requests rq WHERE rq.issue_id = i.id)
+             AND NOT {approved} AND NOT {changes}"
+        ),
+        ReviewFilter::Approved => format!("{approved} AND NOT {changes}"),
+        ReviewFilter::ChangesRequested => changes,
+    })
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub use admin::{
     AccountKind, AccountOrder, AccountPage, AccountSearch, AccountSummary, SiteCounts, UserChange,
 };
 pub use error::{ConflictField, StoreError};
-pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse};
+pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse, PullActivity};
 pub use incubator::{
     AuditEntry, AuditFilter, BallotCast, ChecklistEntry, ChecklistStatus, ClosedVote, Closing,
     NamedPerson, NewAudit, NewChecklistEntry, NewProgram, NewProject, NewRosterEntry, NewVote,

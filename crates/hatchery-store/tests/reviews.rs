@@ -423,3 +423,113 @@ async fn review_requests_list_the_requests_of_a_person_and_their_teams() {
         assert!(of(bob.id).await.is_empty(), "{l}");
     }
 }
+
+#[tokio::test]
+async fn pull_lists_filter_by_review_state() {
+    use hatchery_core::issues::{IssueSort, StateFilter};
+    use hatchery_core::pulls::{KindFilter, ReviewFilter};
+    use hatchery_store::IssueQuery;
+    for ts in stores().await {
+        let l = ts.label();
+        let s = ts.store();
+        let ada = fixtures::user(s, "ada").await;
+        let bob = fixtures::user(s, "bob").await;
+        let cy = fixtures::user(s, "cy").await;
+        let r = fixtures::repo(s, ada.id, "tool").await;
+        let mut pulls = Vec::new();
+        for n in 0..8 {
+            let (issue, _) = s
+                .create_pull(NewPull {
+                    issue: NewIssue {
+                        repo_id: r.id,
+                        author_id: ada.id,
+                        title: "Change",
+                        body: "",
+                        ..NewIssue::default()
+                    },
+                    base_branch: "main",
+                    head_repo_id: r.id,
+                    head_branch: &format!("topic-{n}"),
+                    head_oid: A,
+                    merge_base: C,
+                    is_draft: false,
+                })
+                .await
+                .unwrap();
+            pulls.push(issue);
+        }
+        let review = |issue: &Issue, who: &User, state| {
+            let (s, issue_id, who) = (Store::clone(s), issue.id, who.id);
+            async move {
+                s.create_review(issue_id, who, sub(state, "", A))
+                    .await
+                    .unwrap()
+            }
+        };
+        // #1: nothing. #2: bob asked, nothing submitted.
+        s.request_review(pulls[1].id, Reviewer::User(bob.id), Some(ada.id), false)
+            .await
+            .unwrap();
+        // #3: approved by bob.
+        review(&pulls[2], &bob, ReviewState::Approved).await;
+        // #4: approved by bob, changes asked by cy.
+        review(&pulls[3], &bob, ReviewState::Approved).await;
+        review(&pulls[3], &cy, ReviewState::RequestChanges).await;
+        // #5: bob asked for changes, then approved; a later comment keeps the approval.
+        review(&pulls[4], &bob, ReviewState::RequestChanges).await;
+        review(&pulls[4], &bob, ReviewState::Approved).await;
+        review(&pulls[4], &bob, ReviewState::Comment).await;
+        // #6: bob's approval dismissed, cy asked since.
+        let dismissed = review(&pulls[5], &bob, ReviewState::Approved).await;
+        assert!(
+            s.dismiss_review(dismissed.id, Some(ada.id), "stale")
+                .await
+                .unwrap()
+        );
+        s.request_review(pulls[5].id, Reviewer::User(cy.id), Some(ada.id), false)
+            .await
+            .unwrap();
+        // #7: a comment review only. #8: a pending review only.
+        review(&pulls[6], &bob, ReviewState::Comment).await;
+        review(&pulls[7], &bob, ReviewState::Pending).await;
+
+        let numbers = |review: ReviewFilter| {
+            let s = Store::clone(s);
+            let q = IssueQuery {
+                kind: KindFilter::Pulls,
+                review,
+                state: StateFilter::All,
+                sort: IssueSort::Oldest,
+                page: 1,
+                per_page: 50,
+                ..IssueQuery::default()
+            };
+            async move {
+                let page = s.list_issues(r.id, &q).await.unwrap();
+                assert_eq!(page.total, s.count_issues(r.id, &q).await.unwrap());
+                page.issues.iter().map(|i| i.number).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            numbers(ReviewFilter::Any).await,
+            [1, 2, 3, 4, 5, 6, 7, 8],
+            "{l}"
+        );
+        assert_eq!(numbers(ReviewFilter::None).await, [1, 2, 8], "{l}: none");
+        assert_eq!(
+            numbers(ReviewFilter::Required).await,
+            [2, 6],
+            "{l}: required"
+        );
+        assert_eq!(
+            numbers(ReviewFilter::Approved).await,
+            [3, 5],
+            "{l}: approved"
+        );
+        assert_eq!(
+            numbers(ReviewFilter::ChangesRequested).await,
+            [4],
+            "{l}: changes requested"
+        );
+    }
+}

@@ -1064,3 +1064,83 @@ async fn reviews_on_the_web_pages() {
         );
     }
 }
+
+/// Whether pull request 1 of ada/tool is in the list filtered by `?review=`.
+async fn listed(client: &mut TestApp, review: &str) -> bool {
+    let page = client
+        .get(&format!("/ada/tool/pulls?review={review}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "[{}] {review}", client.label());
+    page.body.contains("href=\"/ada/tool/pulls/1\"")
+}
+
+#[tokio::test]
+async fn the_pull_list_filters_by_review_state() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        app.new_client().sign_up("bob").await;
+        let mut anon = app.new_client();
+        repo_with_pull(&mut app, "tool", false).await;
+        let s = app.store.store().clone();
+        let repo = s.repo_by_name("ada", "tool").await.unwrap().unwrap();
+        let bob = s.user_by_name("bob").await.unwrap().unwrap();
+        s.set_collaborator(repo.id, bob.id, AccessLevel::Write)
+            .await
+            .unwrap();
+        let states = ["none", "required", "approved", "changes_requested"];
+        // Nothing submitted yet: listed under "none" only.
+        for (state, want) in states.iter().zip([true, false, false, false]) {
+            assert_eq!(listed(&mut anon, state).await, want, "[{l}] {state}");
+        }
+        // Asked of bob: review required.
+        let r = post(
+            &mut app,
+            "/api/v1/repos/ada/tool/pulls/1/requested_reviewers",
+            "ada",
+            json!({"reviewers": ["bob"]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        for (state, want) in states.iter().zip([true, true, false, false]) {
+            assert_eq!(listed(&mut anon, state).await, want, "[{l}] {state}");
+        }
+        // bob asks for changes, then approves.
+        for (event, wants) in [
+            ("REQUEST_CHANGES", [false, false, false, true]),
+            ("APPROVED", [false, false, true, false]),
+        ] {
+            let r = post(
+                &mut app,
+                "/api/v1/repos/ada/tool/pulls/1/reviews",
+                "bob",
+                json!({"event": event, "body": "seen"}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+            for (state, want) in states.iter().zip(wants) {
+                assert_eq!(
+                    listed(&mut anon, state).await,
+                    want,
+                    "[{l}] {event}: {state}"
+                );
+            }
+        }
+        // Any other value lists every request; the control shows the choice, in both
+        // languages.
+        assert!(listed(&mut anon, "bogus").await, "[{l}]");
+        let page = anon.get("/ada/tool/pulls?review=approved").await;
+        page.assert_contains("id=\"f-review\"");
+        page.assert_contains("<option value=\"approved\" selected>Approved</option>");
+        let page = anon
+            .get_with(
+                "/ada/tool/pulls?review=approved",
+                &[("accept-language", "zh-CN")],
+            )
+            .await;
+        page.assert_contains("<option value=\"approved\" selected>已批准</option>");
+        // Issue lists ignore it.
+        let page = anon.get("/ada/tool/issues?review=approved").await;
+        assert!(!page.body.contains("id=\"f-review\""), "[{l}]");
+    }
+}

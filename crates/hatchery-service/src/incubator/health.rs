@@ -216,17 +216,20 @@ pub fn evaluate(
     repos: &[(RepoName, HealthFacts)],
     issue_response: Option<Duration>,
 ) -> Vec<ItemResult> {
-    evaluate_with_releases(items, template, repos, &[], issue_response)
+    evaluate_with_releases(items, template, repos, &[], issue_response, None)
 }
 
 /// [`evaluate`] with the repositories' releases (`releases`, by repository; a repository
-/// left out has none).
+/// left out has none) and the median time to first response on recent pull requests
+/// (`pull_response`), which `issue_response_time` shows beside the issues' median (the
+/// item is judged on issues).
 pub fn evaluate_with_releases(
     items: &[ChecklistItem],
     template: &ProgramTemplate,
     repos: &[(RepoName, HealthFacts)],
     releases: &[(RepoName, ReleaseFacts)],
     issue_response: Option<Duration>,
+    pull_response: Option<Duration>,
 ) -> Vec<ItemResult> {
     let mut licenses = None;
     items
@@ -256,7 +259,7 @@ pub fn evaluate_with_releases(
                 Evaluator::ElephantFactor { min } => elephant(repos, min),
                 Evaluator::BusFactor { min } => bus(repos, min),
                 Evaluator::IssueResponseTime { max_median_hours } => {
-                    response_time(issue_response, max_median_hours)
+                    response_time(issue_response, pull_response, max_median_hours)
                 }
             };
             Some(ItemResult {
@@ -597,22 +600,24 @@ fn bus(repos: &[(RepoName, HealthFacts)], min: u32) -> Judged {
     )
 }
 
-fn response_time(median_response: Option<Duration>, max_median_hours: u32) -> Judged {
+fn response_time(
+    median_response: Option<Duration>,
+    pull_response: Option<Duration>,
+    max_median_hours: u32,
+) -> Judged {
+    let hours = |d: Duration| (d.as_secs_f64() / 3600.0 * 100.0).round() / 100.0;
+    let mut evidence = json!({ "max_median_hours": max_median_hours });
+    if let Some(p) = pull_response {
+        evidence["pull_median_hours"] = json!(hours(p));
+    }
     let Some(m) = median_response else {
-        return (
-            Status::NotApplicable,
-            "no_issues",
-            json!({ "max_median_hours": max_median_hours }),
-        );
+        return (Status::NotApplicable, "no_issues", evidence);
     };
-    let hours = m.as_secs_f64() / 3600.0;
+    evidence["median_hours"] = json!(hours(m));
     verdict(
         m <= Duration::from_secs(u64::from(max_median_hours) * 3600),
         "above_maximum",
-        json!({
-            "median_hours": (hours * 100.0).round() / 100.0,
-            "max_median_hours": max_median_hours,
-        }),
+        evidence,
     )
 }
 
@@ -636,6 +641,24 @@ pub struct PeriodMetrics {
     pub median_first_response_ms: Option<i64>,
     /// Issues opened in the period and not answered by the end of it.
     pub issues_unanswered: u64,
+    /// Pull requests opened in the period. (Figures stored before pull requests were
+    /// counted read as zero.)
+    #[serde(default)]
+    pub pulls_opened: i64,
+    /// Pull requests merged in the period.
+    #[serde(default)]
+    pub pulls_merged: i64,
+    /// Median time to first response (a comment or review by someone other than the
+    /// author) on pull requests opened in the period, counted as for issues.
+    #[serde(default)]
+    pub median_pull_first_response_ms: Option<i64>,
+    /// Pull requests opened in the period and not answered by the end of it.
+    #[serde(default)]
+    pub pulls_unanswered: u64,
+    /// The authors of the pull requests merged in the period, with how many each, most
+    /// first.
+    #[serde(default)]
+    pub merged_pull_authors: Vec<MergedPullAuthor>,
     /// Tags dated in the period (the forge's releases are tags).
     pub tags: u64,
     /// False when a repository's history was longer than the walks read (see
@@ -643,6 +666,13 @@ pub struct PeriodMetrics {
     pub complete: bool,
     /// The same per repository.
     pub repos: Vec<RepoPeriodMetrics>,
+}
+
+/// A contributor by merged pull requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergedPullAuthor {
+    pub login: String,
+    pub merged: i64,
 }
 
 /// One repository's part of [`PeriodMetrics`].
@@ -747,6 +777,21 @@ impl Forge {
         Ok(median(&self.issue_first_response(repo_ids, since).await?))
     }
 
+    /// The same median for pull requests (first comment or review by someone other than
+    /// the author) over the same days; `None` without pull requests.
+    pub async fn pull_response_median(
+        &self,
+        repo_ids: &[i64],
+        now_ms: i64,
+    ) -> Result<Option<Duration>, ServiceError> {
+        let since = now_ms.saturating_sub(i64::from(ISSUE_RESPONSE_DAYS) * DAY_MS);
+        let responses = self
+            .store
+            .pull_first_responses(repo_ids, since, now_ms.saturating_add(1), now_ms)
+            .await?;
+        Ok(median(&waits(&responses, now_ms)))
+    }
+
     /// The figures of the period `[start_ms, end_ms)` for `repos` (a project's).
     pub async fn period_metrics(
         &self,
@@ -765,6 +810,11 @@ impl Forge {
             issues_closed: 0,
             median_first_response_ms: None,
             issues_unanswered: 0,
+            pulls_opened: 0,
+            pulls_merged: 0,
+            median_pull_first_response_ms: None,
+            pulls_unanswered: 0,
+            merged_pull_authors: Vec::new(),
             tags: 0,
             complete: true,
             repos: Vec::with_capacity(repos.len()),
@@ -816,6 +866,25 @@ impl Forge {
             .filter(|r| r.first_response_at.is_none())
             .count() as u64;
         metrics.median_first_response_ms = median(&waits(&responses, as_of))
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+
+        let pulls = self.store.pull_activity(&ids, start_ms, end_ms).await?;
+        metrics.pulls_opened = pulls.opened;
+        metrics.pulls_merged = pulls.merged;
+        metrics.merged_pull_authors = pulls
+            .merged_by_author
+            .into_iter()
+            .map(|(login, merged)| MergedPullAuthor { login, merged })
+            .collect();
+        let responses = self
+            .store
+            .pull_first_responses(&ids, start_ms, end_ms, as_of)
+            .await?;
+        metrics.pulls_unanswered = responses
+            .iter()
+            .filter(|r| r.first_response_at.is_none())
+            .count() as u64;
+        metrics.median_pull_first_response_ms = median(&waits(&responses, as_of))
             .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         Ok(metrics)
     }
@@ -1278,6 +1347,25 @@ mod tests {
         assert_eq!(
             r.evidence,
             json!({ "median_hours": 1.5, "max_median_hours": 48 })
+        );
+        // Pull requests' median is shown beside the issues' one; the issues judge.
+        let item = [item("resp", e)];
+        let with_pulls = |issues, pulls| {
+            evaluate_with_releases(&item, &t, &[], &[], issues, pulls)
+                .pop()
+                .expect("one result")
+        };
+        let r = with_pulls(h(1), Some(Duration::from_secs(9000)));
+        assert_eq!(r.status, Pass);
+        assert_eq!(
+            r.evidence,
+            json!({ "median_hours": 1.0, "pull_median_hours": 2.5, "max_median_hours": 48 })
+        );
+        let r = with_pulls(None, h(100));
+        assert_eq!((r.status, r.reason), (NotApplicable, "no_issues"));
+        assert_eq!(
+            r.evidence,
+            json!({ "pull_median_hours": 100.0, "max_median_hours": 48 })
         );
     }
 

@@ -510,6 +510,7 @@ impl Forge {
         let facts = self.health_of_repos(&repos, now).await?;
         let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
         let median = self.issue_response_median(&ids, now).await?;
+        let pull_median = self.pull_response_median(&ids, now).await?;
         let releases = self.release_facts_of_repos(&repos).await?;
         let results = health::evaluate_with_releases(
             &program.template.checklist,
@@ -517,6 +518,7 @@ impl Forge {
             &facts,
             &releases,
             median,
+            pull_median,
         );
         self.record_checklist_results(program, project, results, now)
             .await

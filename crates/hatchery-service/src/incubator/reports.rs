@@ -229,18 +229,7 @@ impl Forge {
         if let Some(key) = figures_section(&program.report_template)
             && sections.get(key).is_none_or(|v| v.trim().is_empty())
         {
-            sections.insert(
-                key.to_owned(),
-                format!(
-                    "In this period: {} commits by {} contributors ({} new); {} issues opened, {} closed; {} tags.",
-                    public.commits,
-                    public.contributors,
-                    public.new_contributors,
-                    public.issues_opened,
-                    public.issues_closed,
-                    public.tags
-                ),
-            );
+            sections.insert(key.to_owned(), figures_summary(&public));
         }
         let metrics = serde_json::to_value(StoredMetrics {
             computed_at: now,
@@ -419,4 +408,39 @@ impl Forge {
         .await?;
         Ok(())
     }
+}
+
+/// The development section's prefilled summary of a period's figures.
+fn figures_summary(m: &PeriodMetrics) -> String {
+    let hours = |ms: Option<i64>| match ms {
+        Some(ms) => format!("{:.1} h", ms as f64 / 3_600_000.0),
+        None => "n/a".to_owned(),
+    };
+    let mut out = format!(
+        "In this period: {} commits by {} contributors ({} new); {} issues opened, {} closed \
+         (median first response {}); {} pull requests opened, {} merged (median first \
+         response {}); {} tags.",
+        m.commits,
+        m.contributors,
+        m.new_contributors,
+        m.issues_opened,
+        m.issues_closed,
+        hours(m.median_first_response_ms),
+        m.pulls_opened,
+        m.pulls_merged,
+        hours(m.median_pull_first_response_ms),
+        m.tags
+    );
+    if !m.merged_pull_authors.is_empty() {
+        let names: Vec<String> = m
+            .merged_pull_authors
+            .iter()
+            .map(|a| format!("{} ({})", a.login, a.merged))
+            .collect();
+        out.push_str(&format!(
+            " Contributors by merged pull requests: {}.",
+            names.join(", ")
+        ));
+    }
+    out
 }

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use hatchery_core::issues::{CloseReason, EventKind, IssueSort, StateFilter};
-use hatchery_core::pulls::KindFilter;
+use hatchery_core::pulls::{KindFilter, ReviewFilter};
 use hatchery_core::{Action, Resource, authorize};
 use hatchery_render::{RepoLinks, markdown_with_refs};
 use hatchery_service::issues::{
@@ -121,6 +121,9 @@ pub struct ListQuery {
     /// Pull-request lists: whose review is asked (a user name; their teams count).
     #[serde(default)]
     review_requested: String,
+    /// Pull-request lists: `none`, `required`, `approved` or `changes_requested`.
+    #[serde(default)]
+    review: String,
     #[serde(default)]
     q: String,
     #[serde(default)]
@@ -140,6 +143,7 @@ impl ListQuery {
             ("author", &self.author),
             ("mentioned", &self.mentioned),
             ("review_requested", &self.review_requested),
+            ("review", &self.review),
             ("q", &self.q),
             ("sort", &self.sort),
             ("draft", &self.draft),
@@ -190,6 +194,17 @@ fn user_id(w: Option<Who>) -> Option<i64> {
         Some(Who::User(id)) => Some(id),
         Some(Who::Nobody) => Some(-1),
         None => None,
+    }
+}
+
+/// The catalog key naming a review-state filter in the pull-request list.
+fn review_filter_label(f: ReviewFilter) -> &'static str {
+    match f {
+        ReviewFilter::Any => "prweb.list.review_any",
+        ReviewFilter::None => "prweb.list.review_none",
+        ReviewFilter::Required => "prweb.list.review_required",
+        ReviewFilter::Approved => "prweb.list.review_approved",
+        ReviewFilter::ChangesRequested => "prweb.list.review_changes_requested",
     }
 }
 
@@ -244,8 +259,14 @@ pub(crate) async fn list_page(
         per_page: PER_PAGE,
         kind,
         draft: hatchery_core::pulls::DraftFilter::parse(&q.draft),
+        review: if is_pulls {
+            ReviewFilter::parse(&q.review)
+        } else {
+            ReviewFilter::Any
+        },
         ..IssueQuery::default()
     };
+    let review_filter = query.review;
     let page_of = state.store.list_issues(repo_id, &query).await?;
     // The tab of the shown state already has its count.
     let shown = query.state;
@@ -355,6 +376,12 @@ pub(crate) async fn list_page(
                     input type="text" name="mentioned" value=(q.mentioned) placeholder=(ctx.t("issue.list.mentioned")) aria-label=(ctx.t("issue.list.mentioned")) size="10";
                     @if is_pulls {
                         input type="text" name="review_requested" id="f-review_requested" value=(q.review_requested) placeholder=(ctx.t("prweb.list.review_requested")) aria-label=(ctx.t("prweb.list.review_requested")) size="10";
+                        select name="review" id="f-review" aria-label=(ctx.t("prweb.list.review")) {
+                            option value="" { (ctx.t("prweb.list.review_any")) }
+                            @for f in ReviewFilter::ALL {
+                                option value=(f.as_str()) selected[review_filter == f] { (ctx.t(review_filter_label(f))) }
+                            }
+                        }
                     }
                     select name="sort" aria-label=(ctx.t("issue.list.sort")) {
                         @for (v, label) in &sort_options {

@@ -807,8 +807,9 @@ pub(crate) async fn files_page(
                             format!("{here}?")
                         }),
                     };
-                    let (diff, lang) = (c.comparison.diff.clone(), ctx.lang);
-                    let rendered = blocking(move || Ok(render_diff(lang, &diff, &links))).await?;
+                    let (shown, lang) = (c.comparison.clone(), ctx.lang);
+                    let rendered =
+                        blocking(move || Ok(render_diff(lang, &shown.diff, &links))).await?;
                     let value = Arc::new(vec![rendered]);
                     state.caches.html.insert(key, value.clone());
                     value

@@ -122,6 +122,19 @@ async fn report_page(
                             dt { (ctx.t("incubator.col.issues_unanswered")) } dd { (f.issues_unanswered) }
                             dt { (ctx.t("incubator.col.median_response")) }
                             dd { @match f.median_first_response_ms { Some(ms) => { (super::hours(ctx, ms)) }, None => { span.muted { "—" } } } }
+                            dt { (ctx.t("incubator.col.pulls_opened")) } dd id="figures-pulls-opened" { (f.pulls_opened) }
+                            dt { (ctx.t("incubator.col.pulls_merged")) } dd id="figures-pulls-merged" { (f.pulls_merged) }
+                            dt { (ctx.t("incubator.col.pulls_unanswered")) } dd { (f.pulls_unanswered) }
+                            dt { (ctx.t("incubator.col.median_pull_response")) }
+                            dd id="figures-pull-response" { @match f.median_pull_first_response_ms { Some(ms) => { (super::hours(ctx, ms)) }, None => { span.muted { "—" } } } }
+                            dt { (ctx.t("incubator.col.merged_pull_authors")) }
+                            dd id="figures-pull-authors" {
+                                @if f.merged_pull_authors.is_empty() { span.muted { "—" } }
+                                @for (i, a) in f.merged_pull_authors.iter().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (a.login) " (" (a.merged) ")"
+                                }
+                            }
                         }
                     }
                 }
