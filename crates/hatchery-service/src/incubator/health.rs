@@ -1178,6 +1178,7 @@ mod tests {
                 &repos,
                 &releases,
                 None,
+                None,
             );
             let re30 = r.pop().unwrap();
             (r.pop().unwrap(), re30)
