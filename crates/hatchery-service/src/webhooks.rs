@@ -1399,7 +1399,14 @@ impl WebhookWorker {
 
     /// Claims and sends what is due until nothing is. `stop` ends the loop after the
     /// current batch.
-    async fn drain(&self, client: &reqwest::Client, stop: &std::sync::atomic::AtomicBool) {
+    /// `client` is built at the first batch to send, not at start: it reads the system's
+    /// certificate store, which a server without webhooks never needs (about 1 MiB and the
+    /// TLS set-up code kept out of the idle server's memory).
+    async fn drain(
+        &self,
+        client: &std::sync::OnceLock<Option<reqwest::Client>>,
+        stop: &std::sync::atomic::AtomicBool,
+    ) {
         let lease = self.settings.delivery_timeout.saturating_mul(2) + Duration::from_secs(60);
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
         while !stop.load(std::sync::atomic::Ordering::SeqCst) {
@@ -1418,6 +1425,17 @@ impl WebhookWorker {
             if batch.is_empty() {
                 return;
             }
+            let client = client.get_or_init(|| match self.client() {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks are not delivered");
+                    None
+                }
+            });
+            // Without a client the claimed deliveries wait out their lease, as undelivered.
+            let Some(client) = client else {
+                return;
+            };
             // Different hooks are served at once; one hook's deliveries go in order.
             let mut by_hook: BTreeMap<i64, Vec<ClaimedDelivery>> = BTreeMap::new();
             for d in batch {
@@ -1464,14 +1482,7 @@ fn describe(e: &reqwest::Error) -> String {
 /// (each is bounded by the delivery timeout). Start one per server: several servers on
 /// one database share the queue safely.
 pub async fn run_webhook_worker(worker: WebhookWorker, shutdown: impl Future<Output = ()> + Send) {
-    let client = match worker.client() {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks are not delivered");
-            shutdown.await;
-            return;
-        }
-    };
+    let client = std::sync::OnceLock::new();
     let stop = std::sync::atomic::AtomicBool::new(false);
     tokio::pin!(shutdown);
     let mut stopping = false;

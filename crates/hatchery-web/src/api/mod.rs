@@ -28,11 +28,11 @@ pub mod reviews;
 pub mod types;
 
 use axum::Router;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use hatchery_core::Action;
 use hatchery_service::access::RepoLookup;
 use hatchery_service::issues::RepoView;
-use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -116,11 +116,24 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     routes().split_for_parts().1
 }
 
+/// The generated document and its JSON, made at the first request for either rather than
+/// at start: building them runs the description code of every route and schema and keeps
+/// a few MiB (the document, its pretty JSON) that a server nobody asks for the API
+/// description never needs. The first request pays for it once (a few milliseconds).
+fn described() -> &'static (utoipa::openapi::OpenApi, String) {
+    static DOC: std::sync::OnceLock<(utoipa::openapi::OpenApi, String)> =
+        std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let doc = openapi();
+        let json = doc.to_pretty_json().unwrap_or_default();
+        (doc, json)
+    })
+}
+
 /// `/api/v1/...`, `/swagger.v1.json` and the readable `/api/swagger`. Requests time out
 /// after `timeout`, except uploads (which stream to disk for as long as they take, with no
 /// body limit but the asset limit).
 pub fn router(timeout: std::time::Duration) -> Router<AppState> {
-    let doc = openapi();
     let (timed, _) = timed_routes().split_for_parts();
     let (uploads, _) = releases::upload_routes().split_for_parts();
     let api = timed
@@ -129,27 +142,28 @@ pub fn router(timeout: std::time::Duration) -> Router<AppState> {
             timeout,
         ))
         .merge(uploads.layer(axum::extract::DefaultBodyLimit::disable()));
-    let json: Arc<String> = Arc::new(doc.to_pretty_json().unwrap_or_default());
-    let page_doc = Arc::new(doc);
     Router::new()
         .nest("/api/v1", api.fallback(|| async { ApiError::not_found() }))
         .route(
             "/swagger.v1.json",
-            get(move || {
-                let json = Arc::clone(&json);
-                async move {
-                    (
+            get(|| async {
+                match tokio::task::spawn_blocking(described).await {
+                    Ok((_, json)) => (
                         [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        json.as_str().to_owned(),
+                        json.as_str(),
                     )
+                        .into_response(),
+                    Err(e) => ApiError::internal(e).into_response(),
                 }
             }),
         )
         .route(
             "/api/swagger",
-            get(move |headers: axum::http::HeaderMap| {
-                let doc = Arc::clone(&page_doc);
-                async move { docs::page(&doc, &headers) }
+            get(|headers: axum::http::HeaderMap| async move {
+                match tokio::task::spawn_blocking(described).await {
+                    Ok((doc, _)) => docs::page(doc, &headers).into_response(),
+                    Err(e) => ApiError::internal(e).into_response(),
+                }
             }),
         )
 }
