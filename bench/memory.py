@@ -9,6 +9,9 @@ process, read from /proc/PID/status and /proc/PID/smaps_rollup, as JSON (KiB).
       Runs every --cmd at once (a shell command each) while VmRSS and RssAnon are sampled
       every 20 ms; once all have finished: the sampled peaks, VmHWM, the wall time, and a
       snapshot at each --after second counted from the end of the last command.
+  memory.py mappings PID
+      Prints VmRSS, RssAnon and RssFile, then Rss and Anonymous per kind of mapping
+      (file and permissions, anonymous memory together), in MiB.
   memory.py settle PID
       Waits until the process has used no CPU for 1 s (at most 600 s): the upkeep a push
       starts in the background (commit-graph, pack merging) is over.
@@ -111,10 +114,38 @@ def cmd_settle(pid):
             return
 
 
+def cmd_mappings(pid):
+    s = status(pid)
+    print(f"VmRSS {s['VmRSS'] / 1024:.1f} MiB, RssAnon {s['RssAnon'] / 1024:.1f} MiB, "
+          f"RssFile {s['RssFile'] / 1024:.1f} MiB")
+    kinds = {}
+    key = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and not parts[0].endswith(":"):
+                name = parts[5].rsplit("/", 1)[-1] if len(parts) > 5 else "[anonymous]"
+                key = (name, parts[1])
+                kinds.setdefault(key, [0, 0, 0])
+                lo, hi = parts[0].split("-")
+                kinds[key][0] += (int(hi, 16) - int(lo, 16)) // 1024
+            elif parts[0] == "Rss:":
+                kinds[key][1] += int(parts[1])
+            elif parts[0] == "Anonymous:":
+                kinds[key][2] += int(parts[1])
+    print("| Mapping | Size | Rss | Anonymous |")
+    print("|---|---|---|---|")
+    for (name, perm), (size, rss, anon) in sorted(kinds.items(), key=lambda kv: -kv[1][1]):
+        if rss >= 100:
+            print(f"| {name} {perm} | {size / 1024:.1f} | {rss / 1024:.1f} | {anon / 1024:.1f} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd_name", required=True)
     p = sub.add_parser("snapshot")
+    p.add_argument("pid", type=int)
+    p = sub.add_parser("mappings")
     p.add_argument("pid", type=int)
     p = sub.add_parser("settle")
     p.add_argument("pid", type=int)
@@ -125,6 +156,8 @@ def main():
     a = ap.parse_args()
     if a.cmd_name == "snapshot":
         print(json.dumps(snapshot(a.pid)))
+    elif a.cmd_name == "mappings":
+        cmd_mappings(a.pid)
     elif a.cmd_name == "settle":
         cmd_settle(a.pid)
     else:

@@ -20,6 +20,10 @@
 # server binary instead of `cargo build --release -p hatchery`), LABEL (printed with the
 # table). Anything else in the environment reaches the server, so allocator settings can
 # be tried as `MALLOC_ARENA_MAX=2 bench/memory.sh`.
+# IDLE_ONLY=1 skips the repository and the clones: it starts the server on a fresh data
+# directory, waits until it is quiet and prints its idle memory (VmRSS, RssAnon, RssFile)
+# and the resident size of each kind of mapping (the executable's code, read-only data,
+# anonymous memory), read from /proc/PID/smaps.
 # Needs git, python3, curl.
 set -euo pipefail
 
@@ -66,6 +70,34 @@ while IFS= read -r name; do unset "$name"; done < <(env | sed -n 's/^\(HATCHERY_
 unset RUST_LOG
 for name in $(env | sed -n 's/^\(GIT_[^=]*\)=.*/\1/p'); do unset "$name"; done
 export GIT_TERMINAL_PROMPT=0
+
+if [[ -n ${IDLE_ONLY:-} ]]; then
+    DATA="$WORK/data"
+    export HATCHERY__DATA_DIR="$DATA" HATCHERY__SERVER__LISTEN=127.0.0.1:0
+    start_server_idle() {
+        local log="$WORK/serve" deadline=$((SECONDS + 60))
+        "$BIN" serve >"$log.out" 2>"$log.err" &
+        SERVER_PID=$!
+        URL=""
+        while [[ -z $URL ]]; do
+            URL=$(sed -n 's#.* is running at \(http://[^/]*\)/.*#\1#p' "$log.out" | head -n 1)
+            if [[ -z $URL ]]; then
+                kill -0 "$SERVER_PID" 2>/dev/null || { cat "$log.err" >&2; exit 1; }
+                ((SECONDS < deadline)) || { echo "the server did not start" >&2; exit 1; }
+                sleep 0.01
+            fi
+        done
+        until curl -fsS -o /dev/null "$URL/api/healthz"; do
+            ((SECONDS < deadline)) || { echo "the server never became healthy" >&2; exit 1; }
+            sleep 0.01
+        done
+        python3 "$HELPER" settle "$SERVER_PID"
+    }
+    start_server_idle
+    echo "Idle after start ($BIN, binary $(($(stat -c %s "$BIN") / 1048576)) MiB):"
+    python3 "$HELPER" mappings "$SERVER_PID"
+    exit 0
+fi
 
 # The repository: generated once per (arguments, generator) and cached, as bench/git.sh.
 gen=$(sha256sum "$MAKE_REPO" | cut -c1-10)
