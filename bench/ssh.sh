@@ -119,6 +119,11 @@ KbdInteractiveAuthentication no
 UsePAM no
 AcceptEnv GIT_PROTOCOL
 EOF
+    # Run as root, sshd wants its privilege-separation directory (which the system
+    # service would make on start); as any other user it needs none.
+    if [[ $EUID -eq 0 && ! -d /run/sshd ]]; then
+        mkdir -p -m 0755 /run/sshd
+    fi
     "$SSHD" -D -e -f "$WORK/sshd_config" 2>"$WORK/sshd.err" &
     SSHD_PID=$!
     until ssh $SSH_OPTS -p "$SSHD_PORT" "$(id -un)@127.0.0.1" true 2>/dev/null; do
