@@ -7,7 +7,7 @@
 # really merges): pr100 changes 100 files in one commit; pr50 is 50 commits changing one
 # file each. Then examples/merge_bench.rs times mergeability and each style.
 #
-#   bench/merge.sh            knobs: RUNS (9), MAKE_REPO, BENCH_REPOS
+#   bench/merge.sh            knobs: RUNS (9), SRC, MAKE_REPO, BENCH_REPOS
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +20,9 @@ export GIT_CONFIG_NOSYSTEM=1 GIT_AUTHOR_NAME=Bench GIT_AUTHOR_EMAIL=bench@exampl
   GIT_COMMITTER_NAME=Bench GIT_COMMITTER_EMAIL=bench@example.com
 
 mkdir -p "$BENCH_REPOS"
-SRC="$BENCH_REPOS/merge-default.git"
+# SRC: another repository to measure on (any clonable path, e.g. a real project's own
+# history); it needs at least 6 commits on its default branch and 250 files.
+SRC=${SRC:-$BENCH_REPOS/merge-default.git}
 [ -d "$SRC" ] || python3 "$MAKE_REPO" "$SRC"
 
 WORK=$(mktemp -d)

@@ -7,7 +7,9 @@
 //! the interface to Chinese with the footer selector and back to English, sign out. Then
 //! the contribution flow: the second person forks a repository of the first, pushes a
 //! branch to the fork with git, opens a pull request from the web; the first comments on
-//! a line in a review, approves and merges it.
+//! a line in a review, approves and merges it. Last, institutional sign-in: the admin adds
+//! an OpenID Connect provider (a real one, `tests/oidc`) with a group mapped to a team, and
+//! a new person signs in through it and lands in the team.
 //! Screenshots of the main steps go to `target/screenshots/`.
 //!
 //! It runs on SQLite, and a second time on PostgreSQL when `HATCHERY_TEST_PG_URL` is set.
@@ -76,9 +78,19 @@ async fn browser_journey_sign_up_org_team_language_sign_out() {
             .session()
             .await
             .unwrap_or_else(|e| panic!("[{label}] a browser session starts: {e:#}"));
+        // The institution's OpenID Connect provider, sending people back to this server.
+        let provider = hatchery_testkit::oidc::OidcProvider::start(
+            "hatchery",
+            "client-s3cret",
+            &[format!("{}/user/oauth2/1/callback", server.base)],
+            r#"{"carol": {"preferred_username": "carol", "email": "carol@example.org",
+                          "email_verified": true, "name": "Carol", "groups": ["staff"]}}"#,
+        );
+        let issuer = provider.issuer();
         let mut journey = Journey {
             client: &browser,
             base: &server.base,
+            issuer: &issuer,
             label,
             shots: &shots,
             shot_no: 0,
@@ -107,6 +119,8 @@ struct Journey<'a> {
     client: &'a Client,
     /// `http://127.0.0.1:PORT` without the trailing slash.
     base: &'a str,
+    /// The OpenID Connect provider's issuer URL.
+    issuer: &'a str,
     label: &'static str,
     shots: &'a Path,
     shot_no: u32,
@@ -410,6 +424,46 @@ impl Journey<'_> {
             .await
             .context("opening alice/tool after the merge")?;
         self.wait_text("body", "CONTRIBUTING.md").await?;
+        self.sign_out().await?;
+        self.institution().await
+    }
+
+    /// Institutional sign-in: alice adds the institution's OpenID Connect provider with
+    /// its `staff` group mapped to the maintainers team; carol, who has no account yet,
+    /// signs in with it, lands in that team and is signed in.
+    async fn institution(&mut self) -> Result<()> {
+        let en = Lang::En;
+        self.sign_in("alice").await?;
+        self.client
+            .goto(&format!("{}/admin/auths/new?kind=oidc", self.base))
+            .await
+            .context("opening the new sign-in source form")?;
+        self.fill("#f-name", "Campus ID").await?;
+        self.fill("#f-issuer", self.issuer).await?;
+        self.fill("#f-client_id", "hatchery").await?;
+        self.fill("#f-client_secret", "client-s3cret").await?;
+        self.fill("#f-scopes", "profile email groups").await?;
+        self.fill("#f-mappings", "staff -> physics-lab/maintainers")
+            .await?;
+        self.click("#auth-source-submit").await?;
+        self.wait_text(".flash-success", en.t("auth_source.saved"))
+            .await?;
+        self.sign_out().await?;
+
+        self.click("#nav-login").await?;
+        self.click("a[data-provider='Campus ID']").await?;
+        // Through the provider (it signs carol in without a form) and back.
+        self.wait_text("#nav-profile", "carol").await?;
+        self.wait_text(".flash-success", en.t("flash.signed_in"))
+            .await?;
+        self.screenshot("oidc-signed-in").await?;
+        self.client
+            .goto(&format!("{}/org/physics-lab/teams/maintainers", self.base))
+            .await
+            .context("opening the maintainers team")?;
+        self.wait_css("a[href='/carol']")
+            .await
+            .context("the groups claim should have made carol a maintainer")?;
         self.sign_out().await?;
         Ok(())
     }

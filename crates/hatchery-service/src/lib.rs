@@ -14,6 +14,7 @@ pub mod issues;
 pub mod jobs;
 pub mod ldap;
 pub mod maintenance;
+pub mod oidc;
 pub mod password;
 pub mod protection;
 pub mod pulls;
@@ -83,6 +84,8 @@ pub struct Forge {
     release_files: releases::ReleaseStorage,
     /// When this server's use cases were set up: the uptime the admin overview shows.
     pub started: std::time::Instant,
+    /// OpenID Connect providers' discovery documents and keys.
+    oidc: oidc::Providers,
 }
 
 impl std::fmt::Debug for Forge {
@@ -122,6 +125,7 @@ impl Forge {
             incubator: incubator::Hub::default(),
             jobs: Default::default(),
             started: std::time::Instant::now(),
+            oidc: oidc::Providers::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ use hatchery_store::{AuthSource, NewAuthSource, NewUser, SourceMapping, StoreErr
 
 use crate::admin::AdminError;
 use crate::ldap::{self, LdapError};
+use crate::oidc::OidcError;
 use crate::{Forge, ServiceError};
 
 /// Longest name of a source (it is shown on the sign-in page).
@@ -130,6 +131,17 @@ pub enum ExternalSignIn {
     /// An account with the name or email exists and is not linked: sign in to it and link
     /// from the settings (never linked silently).
     Taken,
+}
+
+/// What "test connection" found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceTest {
+    /// The directory answered; its user filter finds this many users.
+    Users(usize),
+    /// The provider's discovery document and keys were fetched; it publishes this many keys.
+    SigningKeys(usize),
+    /// Nothing to connect to (headers): the settings are valid.
+    Valid,
 }
 
 /// Teams joined and left by one sync.
@@ -286,16 +298,27 @@ impl Forge {
     }
 
     /// "Test connection": for LDAP, connects, binds with the service account and counts the
-    /// users the filter finds; for the other kinds, checks the settings.
-    pub async fn admin_test_source(&self, actor: Actor, id: i64) -> Result<usize, SourceError> {
+    /// users the filter finds; for OpenID Connect, fetches the discovery document and the
+    /// keys now; for headers, checks the settings.
+    pub async fn admin_test_source(
+        &self,
+        actor: Actor,
+        id: i64,
+    ) -> Result<SourceTest, SourceError> {
         let d = self.admin_source(actor, &id.to_string()).await?;
         match &d.settings {
             SourceSettings::Ldap(s) => ldap::test_connection(s)
                 .await
+                .map(SourceTest::Users)
                 .map_err(|e| SourceError::Connection(e.to_string())),
+            SourceSettings::Oidc(s) => match self.oidc_discover_now(&d.source, s).await {
+                Ok(keys) => Ok(SourceTest::SigningKeys(keys)),
+                Err(OidcError::Service(e)) => Err(SourceError::Service(e)),
+                Err(e) => Err(SourceError::Connection(e.to_string())),
+            },
             other => {
                 other.clone().check()?;
-                Ok(0)
+                Ok(SourceTest::Valid)
             }
         }
     }

@@ -257,7 +257,7 @@ async fn member_of_bind_as_user_and_ldaps() {
             .id;
         assert_eq!(
             site.forge.admin_test_source(OPERATOR, id).await.unwrap(),
-            0,
+            hatchery_service::sources::SourceTest::Users(0),
             "[{label}]"
         );
     }
@@ -285,7 +285,7 @@ async fn tls_needs_the_right_authority_and_test_connection_says_why() {
             .id;
         assert_eq!(
             site.forge.admin_test_source(OPERATOR, id).await.unwrap(),
-            3,
+            hatchery_service::sources::SourceTest::Users(3),
             "[{label}] three people"
         );
         // Without the run's CA, the directory's certificate is not trusted.

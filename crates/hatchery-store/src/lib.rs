@@ -65,7 +65,9 @@ pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
 pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
 pub use reviews::{NewReviewComment, Review, ReviewComment, ReviewRequest, Reviewer, Submission};
 pub use sessions::{DbSessionStore, SESSION_USER};
-pub use signin::{AuthSource, NewAuthSource, SignInFacts, SourceMapping, TwoFactor};
+pub use signin::{
+    AuthSource, LinkedIdentity, NewAuthSource, SignInFacts, SourceMapping, TwoFactor,
+};
 pub use ssh_keys::{KeyOwner, NewSshKey, SshKey};
 pub use tokens::{AccessToken, NewToken};
 pub use webhooks::{

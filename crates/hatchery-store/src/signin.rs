@@ -58,6 +58,16 @@ pub struct SourceMapping {
     pub team_name: String,
 }
 
+/// An identity an account is linked to, for the account's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIdentity {
+    pub source_id: i64,
+    pub source_name: String,
+    pub kind: SourceKind,
+    pub external_id: String,
+    pub created_at: i64,
+}
+
 /// What the administration's user list shows about signing in.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignInFacts {
@@ -364,6 +374,55 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// The identities `user_id` is linked to, by source name.
+    pub async fn links_of_user(&self, user_id: i64) -> Result<Vec<LinkedIdentity>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.name, s.kind, x.external_id, x.created_at
+             FROM external_logins x JOIN auth_sources s ON s.id = x.source_id
+             WHERE x.user_id = $1 ORDER BY s.lower_name",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(2)?;
+                Ok(LinkedIdentity {
+                    source_id: r.try_get(0)?,
+                    source_name: r.try_get(1)?,
+                    kind: SourceKind::parse(&kind).ok_or_else(|| {
+                        sqlx::Error::Decode(format!("unknown source kind {kind:?}").into())
+                    })?,
+                    external_id: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Removes the link between `user_id` and its identity in `source_id`; false when there
+    /// was none.
+    pub async fn unlink_external(&self, source_id: i64, user_id: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM external_logins WHERE source_id = $1 AND user_id = $2")
+            .bind(source_id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Whether the account can sign in with a password of its own.
+    pub async fn has_password(&self, user_id: i64) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM accounts WHERE id = $1 AND password_hash IS NOT NULL AND password_hash <> ''",
+        )
+        .bind(user_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
     }
 
     /// The source an account was created by, if any.

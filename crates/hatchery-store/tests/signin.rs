@@ -111,6 +111,25 @@ async fn sources_mappings_and_external_accounts() {
             "[{label}]"
         );
 
+        // Linked identities, listed for the account's settings and removed one by one.
+        assert!(!s.has_password(ada.id).await.unwrap(), "[{label}]");
+        assert!(s.has_password(admin.id).await.unwrap(), "[{label}]");
+        s.link_external(src.id, "boss", admin.id).await.unwrap();
+        let links = s.links_of_user(admin.id).await.unwrap();
+        assert_eq!(links.len(), 1, "[{label}]");
+        assert_eq!(
+            (links[0].source_id, links[0].source_name.as_str()),
+            (src.id, "Uni")
+        );
+        assert_eq!(links[0].external_id, "boss");
+        assert!(s.unlink_external(src.id, admin.id).await.unwrap());
+        assert!(
+            !s.unlink_external(src.id, admin.id).await.unwrap(),
+            "[{label}]"
+        );
+        assert!(s.links_of_user(admin.id).await.unwrap().is_empty());
+        assert!(s.user_by_external(src.id, "boss").await.unwrap().is_none());
+
         s.add_team_member(staff.id, ada.id).await.unwrap();
         assert_eq!(
             s.managed_team_members(src.id).await.unwrap(),

@@ -6,7 +6,7 @@
 //! `memberOf` up to date. Stopped when dropped. `.ci/run` installs the packages; without
 //! them the test fails and says what to install.
 
-use std::net::TcpListener;
+use crate::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,13 +22,6 @@ pub struct Slapd {
     pub port: u16,
     /// LDAPS.
     pub tls_port: u16,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 fn find(program: &str) -> PathBuf {

@@ -67,6 +67,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::auth::login_form).post(pages::auth::login),
         )
         .route("/user/logout", post(pages::auth::logout))
+        .route("/user/oauth2/{id}", get(pages::oidc::start))
+        .route("/user/oauth2/{id}/callback", get(pages::oidc::callback))
+        .route("/user/settings/linked", get(pages::oidc::linked))
+        .route("/user/settings/linked/{id}/link", post(pages::oidc::link))
+        .route(
+            "/user/settings/linked/{id}/unlink",
+            post(pages::oidc::unlink),
+        )
         .route(
             "/user/settings",
             get(pages::settings::show).post(pages::settings::save_profile),

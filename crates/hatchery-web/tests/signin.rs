@@ -212,9 +212,13 @@ async fn bad_source_settings_are_refused_beside_their_field() {
             .await;
         assert_eq!(
             r.status,
-            StatusCode::BAD_REQUEST,
-            "[{label}] OpenID Connect is not offered"
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{label}] an OpenID Connect source needs its issuer"
         );
+        let r = app
+            .post_form("/admin/auths/new", &[("kind", "kerberos"), ("name", "x")])
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "[{label}] unknown kind");
         // LDAP: a port that is not a number, a filter without %s.
         let r = app
             .post_form(

@@ -102,7 +102,8 @@ pub enum Admin {
     /// Manage repositories.
     #[command(subcommand)]
     Repo(AdminRepo),
-    /// Manage sign-in sources (LDAP directories, reverse-proxy headers).
+    /// Manage sign-in sources (LDAP directories, OpenID Connect providers, reverse-proxy
+    /// headers).
     #[command(subcommand)]
     Auth(Box<AdminAuth>),
 }
@@ -193,6 +194,32 @@ pub enum AdminAuth {
         /// Email domain for accounts created without an email header.
         #[arg(long, default_value = "")]
         email_domain: String,
+    },
+    /// Add an OpenID Connect provider (Keycloak, Authentik, Azure AD, a campus SSO). Prints
+    /// the redirect URI to register with the provider.
+    AddOidc {
+        #[command(flatten)]
+        common: SourceCommon,
+        /// The issuer URL; discovery reads ISSUER/.well-known/openid-configuration.
+        #[arg(long)]
+        issuer: String,
+        #[arg(long)]
+        client_id: String,
+        /// File whose first line is the client secret (none: a public client, PKCE only).
+        #[arg(long, value_name = "FILE")]
+        client_secret_file: Option<PathBuf>,
+        /// Scopes besides `openid`, space-separated.
+        #[arg(long, default_value = "profile email")]
+        scopes: String,
+        /// Claims read for the account (empty: preferred_username, email, name, groups).
+        #[arg(long, default_value = "")]
+        claim_username: String,
+        #[arg(long, default_value = "")]
+        claim_email: String,
+        #[arg(long, default_value = "")]
+        claim_display_name: String,
+        #[arg(long, default_value = "")]
+        claim_groups: String,
     },
     /// List the sign-in sources.
     List,
@@ -587,8 +614,24 @@ fn source_error(e: hatchery_service::sources::SourceError) -> anyhow::Error {
     }
 }
 
+/// The first line of a secret's file (empty without a file): secrets stay out of the
+/// command line, where `ps` and shell histories would show them.
+fn first_line_of(path: Option<&std::path::Path>) -> anyhow::Result<String> {
+    Ok(match path {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned(),
+        None => String::new(),
+    })
+}
+
 async fn admin_auth(cfg: &Config, cmd: AdminAuth) -> anyhow::Result<()> {
-    use hatchery_core::signin::{HeaderSettings, LdapSecurity, LdapSettings, SourceSettings};
+    use hatchery_core::signin::{
+        HeaderSettings, LdapSecurity, LdapSettings, OidcSettings, SourceSettings,
+    };
     let store = server::open_store(cfg).await?;
     let forge = server::forge(cfg, store.clone());
     let result = async {
@@ -615,15 +658,7 @@ async fn admin_auth(cfg: &Config, cmd: AdminAuth) -> anyhow::Result<()> {
                 let security = LdapSecurity::parse(&security).ok_or_else(|| {
                     anyhow::anyhow!("--security must be plain, starttls or ldaps")
                 })?;
-                let bind_password = match bind_password_file {
-                    Some(path) => std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?
-                        .lines()
-                        .next()
-                        .unwrap_or("")
-                        .to_owned(),
-                    None => String::new(),
-                };
+                let bind_password = first_line_of(bind_password_file.as_deref())?;
                 let settings = SourceSettings::Ldap(LdapSettings {
                     host,
                     port,
@@ -679,6 +714,41 @@ async fn admin_auth(cfg: &Config, cmd: AdminAuth) -> anyhow::Result<()> {
                     .await
                     .map_err(source_error)?;
                 println!("Added header sign-in source {} (id {}).", s.name, s.id);
+                Ok(())
+            }
+            AdminAuth::AddOidc {
+                common,
+                issuer,
+                client_id,
+                client_secret_file,
+                scopes,
+                claim_username,
+                claim_email,
+                claim_display_name,
+                claim_groups,
+            } => {
+                let settings = SourceSettings::Oidc(OidcSettings {
+                    issuer,
+                    client_id,
+                    client_secret: first_line_of(client_secret_file.as_deref())?,
+                    scopes,
+                    claim_username,
+                    claim_email,
+                    claim_display_name,
+                    claim_groups,
+                    admin_group: common.admin_group.clone(),
+                });
+                let s = forge
+                    .admin_create_source(OPERATOR, source_input(common, settings))
+                    .await
+                    .map_err(source_error)?;
+                println!(
+                    "Added OpenID Connect sign-in source {} (id {}).\nRegister this redirect URI with the provider: {}/user/oauth2/{}/callback",
+                    s.name,
+                    s.id,
+                    cfg.server.public_url.trim_end_matches('/'),
+                    s.id
+                );
                 Ok(())
             }
             AdminAuth::List => {

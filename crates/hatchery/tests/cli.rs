@@ -887,6 +887,91 @@ async fn admin_commands_create_accounts_that_can_sign_in() {
 /// `admin user create --access-token`: the account and a token with every scope, printed as
 /// Gitea prints it so that scripts written for Gitea find it.
 #[tokio::test]
+async fn admin_auth_adds_sign_in_sources_with_secrets_from_files() {
+    for site in Site::all().await {
+        let label = site.label().to_owned();
+        let secret = site.password_file("oidc", "client-s3cret");
+        let mut cmd = site.command(
+            &[
+                "admin",
+                "auth",
+                "add-oidc",
+                "--name",
+                "Campus ID",
+                "--issuer",
+                "https://sso.uni.example/realms/uni",
+                "--client-id",
+                "hatchery",
+                "--scopes",
+                "profile email groups",
+                "--client-secret-file",
+            ],
+            &[("HATCHERY__SERVER__PUBLIC_URL", "https://forge.uni.example/")],
+        );
+        cmd.arg(&secret);
+        let r = run(cmd);
+        r.assert_success(&label);
+        assert!(
+            r.stdout
+                .contains("https://forge.uni.example/user/oauth2/1/callback"),
+            "[{label}] the redirect URI to register: {}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("client-s3cret"), "[{label}]");
+        let stored = site
+            .store()
+            .auth_source_by_name("Campus ID")
+            .await
+            .unwrap()
+            .expect("saved");
+        assert!(
+            stored
+                .settings
+                .contains("\"client_secret\":\"client-s3cret\""),
+            "[{label}] the secret's first line is kept"
+        );
+        let r = site.run(&["admin", "auth", "list"], &[]);
+        r.assert_success(&label);
+        assert!(
+            r.stdout.contains("oidc\tenabled\tCampus ID"),
+            "[{label}] {}",
+            r.stdout
+        );
+
+        let r = site.run(
+            &[
+                "admin",
+                "auth",
+                "add-oidc",
+                "--name",
+                "Broken",
+                "--issuer",
+                "sso.uni.example",
+                "--client-id",
+                "x",
+            ],
+            &[],
+        );
+        r.assert_failure(&label, &["--issuer"]);
+        let r = site.run(
+            &[
+                "admin",
+                "auth",
+                "add-oidc",
+                "--name",
+                "campus id",
+                "--issuer",
+                "https://x.example",
+                "--client-id",
+                "x",
+            ],
+            &[],
+        );
+        r.assert_failure(&label, &["another sign-in source has that name"]);
+    }
+}
+
+#[tokio::test]
 async fn admin_user_create_can_print_an_access_token() {
     for site in Site::all().await {
         let label = site.label();

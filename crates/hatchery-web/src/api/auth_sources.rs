@@ -169,14 +169,12 @@ pub async fn create_source(
         .forge
         .admin_check(caller.actor())
         .map_err(SourceError::from)?;
-    let kind = SourceKind::parse(&o.kind)
-        .filter(|k| crate::pages::auth_sources::CREATABLE.contains(k))
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "kind must be ldap or header",
-            )
-        })?;
+    let kind = SourceKind::parse(&o.kind).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "kind must be ldap, oidc or header",
+        )
+    })?;
     let s = state
         .forge
         .admin_create_source(caller.actor(), input(kind, o)?)

@@ -221,21 +221,45 @@ pub struct LoginForm {
     next: String,
 }
 
+/// Other ways in the sign-in page offers: the LDAP directories whose accounts the form
+/// takes, and a button per OpenID Connect provider.
+#[derive(Default)]
+pub(crate) struct OtherWays {
+    directories: Vec<String>,
+    providers: Vec<(i64, String)>,
+}
+
 fn login_page(
     ctx: &Ctx,
     form: &LoginForm,
     errors: &FormErrors,
     general: Option<String>,
-    directories: &[String],
+    ways: &OtherWays,
 ) -> maud::Markup {
+    let next_query = if form.next.is_empty() || form.next == "/" {
+        String::new()
+    } else {
+        let encoded: String = form_urlencoded::byte_serialize(form.next.as_bytes()).collect();
+        format!("?next={encoded}")
+    };
     page(
         ctx,
         ctx.t("login.title"),
         html! {
             h1 { (ctx.t("login.title")) }
             @if let Some(msg) = general { div.flash.flash-error role="alert" id="login-error" { (msg) } }
-            @if !directories.is_empty() {
-                p.muted id="login-directories" { (ctx.tf("login.directories", &[("names", &directories.join(", "))])) }
+            @if !ways.providers.is_empty() {
+                div.stack id="login-providers" {
+                    @for (id, name) in &ways.providers {
+                        a.btn data-provider=(name) href=(format!("/user/oauth2/{id}{next_query}")) {
+                            (ctx.tf("oidc.sign_in_with", &[("name", name)]))
+                        }
+                    }
+                }
+                p.muted { (ctx.t("oidc.or_password")) }
+            }
+            @if !ways.directories.is_empty() {
+                p.muted id="login-directories" { (ctx.tf("login.directories", &[("names", &ways.directories.join(", "))])) }
             }
             form.stack method="post" action="/user/login" id="login-form" novalidate {
                 (csrf_input(ctx))
@@ -244,22 +268,89 @@ fn login_page(
                 (Field::new("password", ctx.t("field.password"), "").input(Input::Password).required().autocomplete("current-password").render(ctx, errors))
                 div { button.btn.btn-primary type="submit" id="login-submit" { (ctx.t("login.submit")) } }
                 @if ctx.allow_signup {
-                    p.muted { (ctx.t("login.no_linked_account")) " " a href="/user/sign_up" { (ctx.t("nav.sign_up")) } }
+                    p.muted { (ctx.t("login.no_account")) " " a href="/user/sign_up" { (ctx.t("nav.sign_up")) } }
                 }
             }
         },
     )
 }
 
-/// The names of the enabled LDAP sources, for "sign in with your account of ...".
-async fn directories(state: &AppState) -> WebResult<Vec<String>> {
-    Ok(state
+/// The enabled LDAP and OpenID Connect sources, for the sign-in page.
+pub(crate) async fn other_ways(state: &AppState) -> WebResult<OtherWays> {
+    let directories = state
         .forge
         .enabled_sources(SourceKind::Ldap)
         .await?
         .into_iter()
         .map(|(s, _)| s.name)
-        .collect())
+        .collect();
+    let providers = state
+        .forge
+        .oidc_sources()
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    Ok(OtherWays {
+        directories,
+        providers,
+    })
+}
+
+/// The sign-in page again, with `message` above the form.
+pub(crate) async fn login_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    message: String,
+    next: &str,
+) -> WebResult<Response> {
+    let form = LoginForm {
+        next: safe_next(Some(next)),
+        ..LoginForm::default()
+    };
+    let ways = other_ways(state).await?;
+    Ok((
+        status,
+        login_page(ctx, &form, &FormErrors::default(), Some(message), &ways),
+    )
+        .into_response())
+}
+
+/// Signs `user` in once the first factor is proven (a password, a directory, a provider):
+/// straight in, or on to the second factor when the account has one.
+pub(crate) async fn complete_sign_in(
+    state: &AppState,
+    ctx: &Ctx,
+    user: &hatchery_store::User,
+    next: &str,
+    how: &'static str,
+) -> WebResult<Response> {
+    if state.forge.two_factor_on(user.id).await? {
+        // The first factor was right; the session is signed in only after the code.
+        let s = session(ctx)?;
+        s.cycle_id().await.map_err(WebError::internal)?;
+        s.insert(
+            SESSION_2FA_PENDING,
+            PendingTwoFactor {
+                user_id: user.id,
+                since_ms: hatchery_store::now_ms(),
+                next: next.to_owned(),
+            },
+        )
+        .await
+        .map_err(WebError::internal)?;
+        s.save().await.map_err(WebError::internal)?;
+        return Ok(axum::response::Redirect::to("/user/two_factor").into_response());
+    }
+    sign_in(ctx, user.id).await?;
+    tracing::info!(user = %user.name, how, "signed in");
+    Ok(flash_redirect(
+        ctx,
+        FlashKind::Success,
+        "flash.signed_in",
+        next,
+    ))
 }
 
 pub async fn login_form(
@@ -274,8 +365,8 @@ pub async fn login_form(
         next: safe_next(q.next.as_deref()),
         ..LoginForm::default()
     };
-    let dirs = directories(&state).await?;
-    Ok(login_page(&ctx, &form, &FormErrors::default(), None, &dirs).into_response())
+    let ways = other_ways(&state).await?;
+    Ok(login_page(&ctx, &form, &FormErrors::default(), None, &ways).into_response())
 }
 
 /// Client address for throttling; absent when the request did not come over TCP (tests).
@@ -296,50 +387,24 @@ pub async fn login(
     if form.password.is_empty() {
         errors.add("password", "error.field.required");
     }
-    let dirs = directories(&state).await?;
+    let ways = other_ways(&state).await?;
     if !errors.is_empty() {
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            login_page(&ctx, &form, &errors, None, &dirs),
+            login_page(&ctx, &form, &errors, None, &ways),
         )
             .into_response());
     }
     let addr = client.as_ref().map(|c| c.0.0.as_str());
     let refuse = |status: StatusCode, msg: String| {
-        Ok((status, login_page(&ctx, &form, &errors, Some(msg), &dirs)).into_response())
+        Ok((status, login_page(&ctx, &form, &errors, Some(msg), &ways)).into_response())
     };
     match state
         .forge
         .sign_in(&form.login, &form.password, addr)
         .await?
     {
-        SignIn::Ok(user) => {
-            if state.forge.two_factor_on(user.id).await? {
-                // The password was right; the session is signed in only after the code.
-                let s = session(&ctx)?;
-                s.cycle_id().await.map_err(WebError::internal)?;
-                s.insert(
-                    SESSION_2FA_PENDING,
-                    PendingTwoFactor {
-                        user_id: user.id,
-                        since_ms: hatchery_store::now_ms(),
-                        next: form.next.clone(),
-                    },
-                )
-                .await
-                .map_err(WebError::internal)?;
-                s.save().await.map_err(WebError::internal)?;
-                return Ok(axum::response::Redirect::to("/user/two_factor").into_response());
-            }
-            sign_in(&ctx, user.id).await?;
-            tracing::info!(user = %user.name, "signed in");
-            Ok(flash_redirect(
-                &ctx,
-                FlashKind::Success,
-                "flash.signed_in",
-                &form.next,
-            ))
-        }
+        SignIn::Ok(user) => complete_sign_in(&state, &ctx, &user, &form.next, "password").await,
         SignIn::Invalid | SignIn::TokenRequired => refuse(
             StatusCode::UNAUTHORIZED,
             ctx.t("error.login.invalid").to_owned(),

@@ -16,7 +16,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hatchery_core::signin::{SourceKind, SourceSettings};
-use hatchery_service::sources::{SourceError, SourceInput};
+use hatchery_service::sources::{SourceError, SourceInput, SourceTest};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -186,9 +186,14 @@ fn kind_label(kind: SourceKind) -> &'static str {
     }
 }
 
-/// The kinds an administrator may create here. OpenID Connect sign-in is not built yet,
-/// so its sources are not offered (rather than saved and silently unused).
-pub const CREATABLE: [SourceKind; 2] = [SourceKind::Ldap, SourceKind::Header];
+/// The address a provider sends people back to after signing in (registered with the
+/// provider as the client's redirect URI).
+pub fn redirect_uri(public_url: &str, source_id: i64) -> String {
+    format!(
+        "{}/user/oauth2/{source_id}/callback",
+        public_url.trim_end_matches('/')
+    )
+}
 
 /// What the form shows: the common fields and the settings' keys as strings.
 struct Shown {
@@ -238,6 +243,16 @@ fn form_page(
     };
     let body = html! {
         h2 { (title) " · " (ctx.t(kind_label(kind))) }
+        @if kind == SourceKind::Oidc {
+            @if let Some(id) = id {
+                div.notice id="auth-source-redirect-uri" {
+                    (ctx.t("auth_source.redirect_uri")) " "
+                    code { (redirect_uri(&ctx.public_url, id)) }
+                }
+            } @else {
+                p.muted id="auth-source-redirect-uri" { (ctx.t("auth_source.redirect_uri_later")) }
+            }
+        }
         form.stack method="post" action=(action) id="auth-source-form" novalidate {
             (csrf_input(ctx))
             input type="hidden" name="kind" value=(kind.as_str());
@@ -296,7 +311,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx) -> WebResult<Markup> 
     let body = html! {
         p.muted { (ctx.t("auth_source.explain")) }
         div.admin-actions id="auth-source-new" {
-            @for kind in CREATABLE {
+            @for kind in SourceKind::ALL {
                 a.btn.btn-small href=(format!("/admin/auths/new?kind={}", kind.as_str())) {
                     (ctx.tf("auth_source.add", &[("kind", ctx.t(kind_label(kind)))]))
                 }
@@ -348,7 +363,6 @@ pub struct NewQuery {
 
 fn creatable(kind: Option<&str>) -> WebResult<SourceKind> {
     kind.and_then(SourceKind::parse)
-        .filter(|k| CREATABLE.contains(k))
         .ok_or(WebError::BadRequest("auth_source.error.kind"))
 }
 
@@ -622,12 +636,16 @@ pub async fn test(
 ) -> WebResult<Response> {
     let id = parse_id(&id)?;
     match state.forge.admin_test_source(ctx.actor(), id).await {
-        Ok(n) => Ok(result_page(
-            &ctx,
-            true,
-            ctx.tf("auth_source.test_ok", &[("n", &n.to_string())]),
-        )
-        .into_response()),
+        Ok(found) => {
+            let message = match found {
+                SourceTest::Users(n) => ctx.tf("auth_source.test_ok", &[("n", &n.to_string())]),
+                SourceTest::SigningKeys(n) => {
+                    ctx.tf("auth_source.test_ok_oidc", &[("n", &n.to_string())])
+                }
+                SourceTest::Valid => ctx.t("auth_source.test_ok_settings").to_owned(),
+            };
+            Ok(result_page(&ctx, true, message).into_response())
+        }
         Err(SourceError::Connection(e)) => Ok((
             StatusCode::BAD_GATEWAY,
             result_page(

@@ -88,6 +88,7 @@ pub enum SettingsTab {
     Tokens,
     Keys,
     TwoFactor,
+    Linked,
 }
 
 pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
@@ -111,6 +112,11 @@ pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
             ctx.t("twofactor.title"),
             "/user/settings/two_factor".into(),
             active == SettingsTab::TwoFactor,
+        ),
+        (
+            ctx.t("oidc.linked_title"),
+            "/user/settings/linked".into(),
+            active == SettingsTab::Linked,
         ),
     ])
 }
