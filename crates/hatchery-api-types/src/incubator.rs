@@ -475,7 +475,7 @@ impl IncubatorBallot {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct IncubatorVote {
     pub id: i64,
-    /// `accept_proposal`, `advance_stage`, `graduate` or `retire`.
+    /// `accept_proposal`, `advance_stage`, `graduate`, `retire` or `release`.
     pub kind: String,
     pub title: String,
     /// `open`, `passed`, `failed` or `cancelled`.
@@ -488,6 +488,9 @@ pub struct IncubatorVote {
     pub project: Option<String>,
     /// The stage the project moves to if the vote passes.
     pub target_stage: Option<String>,
+    /// The id of the release candidate a `release` vote approves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_id: Option<i64>,
     /// The rule it is decided by, as the program's template writes it
     /// (`{"method": "majority", "min_binding_plus": 3, ...}`), kept from when it opened.
     pub rule: Value,
@@ -537,6 +540,7 @@ impl IncubatorVote {
             proposal_version: v.proposal_version,
             project,
             target_stage: v.target_stage.clone(),
+            release_id: v.release_id,
             rule: serde_json::to_value(v.config.rule).unwrap_or(Value::Null),
             min_duration_hours: v.config.min_duration_hours,
             deadline_hours: v.config.deadline_hours,

@@ -107,6 +107,11 @@ pub struct ApiRelease {
     pub upload_url: String,
     pub draft: bool,
     pub prerelease: bool,
+    /// Hatchery: a release candidate of a repository of an incubating project, seen only
+    /// by the repository's writers and the program's committee until a release vote on it
+    /// passes and publishes it.
+    #[serde(default)]
+    pub is_candidate: bool,
     pub created_at: String,
     /// A draft's creation time (Gitea's habit: clients decode the field as a date).
     pub published_at: String,
@@ -132,6 +137,7 @@ impl ApiRelease {
             zipball_url: urls.html(&format!("{base}/archive/{tag}.zip")),
             draft: r.is_draft,
             prerelease: r.is_prerelease,
+            is_candidate: r.is_candidate,
             created_at: time(r.created_at),
             published_at: time(r.published_at.unwrap_or(r.created_at)),
             author: match &r.author {
@@ -170,6 +176,10 @@ pub struct CreateReleaseOption {
     pub draft: bool,
     #[serde(default)]
     pub prerelease: bool,
+    /// Hatchery: make it a release candidate (only in a repository of an incubating
+    /// project; 422 elsewhere).
+    #[serde(default)]
+    pub is_candidate: bool,
 }
 
 /// `PATCH /repos/{owner}/{repo}/releases/{id}`: absent fields stay as they are.
@@ -187,6 +197,10 @@ pub struct EditReleaseOption {
     pub draft: Option<bool>,
     #[serde(default)]
     pub prerelease: Option<bool>,
+    /// Hatchery: make it a release candidate, or publish a candidate without a vote
+    /// (`false`).
+    #[serde(default)]
+    pub is_candidate: Option<bool>,
 }
 
 /// `PATCH .../releases/{id}/assets/{attachment_id}`.

@@ -94,6 +94,9 @@ pub struct ProgramFacts {
     pub project_member: bool,
     /// Wrote the proposal in question.
     pub proposal_author: bool,
+    /// May write to the repository in question (a release candidate's): one of the
+    /// project's people.
+    pub repo_writer: bool,
 }
 
 /// The actor's relation to an issue.
@@ -185,6 +188,13 @@ pub enum Action {
     /// Project: add people to its roster or end their role (the committee and
     /// organization owners).
     ManageRoster,
+    /// Release candidate of a project's repository: see it before its release vote passes
+    /// (the repository's writers and the program's committee; to anyone else it is
+    /// missing).
+    SeeReleaseCandidate,
+    /// Release candidate: open the release vote on it (the repository's writers and the
+    /// program's committee).
+    OpenReleaseVote,
 }
 
 /// Why an action was refused. `NotFound` is used where admitting that the resource
@@ -283,6 +293,15 @@ pub fn authorize(actor: Actor, action: Action, resource: Resource) -> Decision {
 
 fn authorize_program(actor: Actor, action: Action, p: ProgramFacts) -> Decision {
     let signed_in = actor.user_id().is_some();
+    if action == Action::SeeReleaseCandidate {
+        // Missing, not forbidden, to everyone else: a candidate's existence is not told
+        // before its vote passes.
+        return if signed_in && (p.committee_member || p.repo_writer) {
+            Decision::Allow
+        } else {
+            Decision::Deny(Denial::NotFound)
+        };
+    }
     let owner = actor.is_site_admin() || p.org_role == Some(OrgRole::Owner);
     let allowed = signed_in
         && match action {
@@ -295,6 +314,7 @@ fn authorize_program(actor: Actor, action: Action, p: ProgramFacts) -> Decision 
             Action::EditReport => p.project_member || p.committee_member,
             Action::SignOffReport | Action::SetManualChecklist => p.mentor || p.committee_member,
             Action::ManageRoster => p.committee_member || owner,
+            Action::OpenReleaseVote => p.committee_member || p.repo_writer,
             _ => false,
         };
     allow_if(allowed, actor)
@@ -517,6 +537,7 @@ mod tests {
         });
         let committer = p(|f| f.project_member = true);
         let author = p(|f| f.proposal_author = true);
+        let writer = p(|f| f.repo_writer = true);
         #[rustfmt::skip]
         let table: &[(Actor, Action, Resource, Decision)] = &[
             (USER,  ManageProgram,      owner,     Allow),
@@ -564,6 +585,17 @@ mod tests {
             (ADMIN, ManageRoster,       outsider,  Allow),
             (USER,  Read,               owner,     Deny(Forbidden)),
             (USER,  Administer,         owner,     Deny(Forbidden)),
+            (USER,  SeeReleaseCandidate, writer,   Allow),
+            (USER,  SeeReleaseCandidate, committee, Allow),
+            (USER,  SeeReleaseCandidate, mentor,   Deny(NotFound)),
+            (USER,  SeeReleaseCandidate, owner,    Deny(NotFound)),
+            (ADMIN, SeeReleaseCandidate, outsider, Deny(NotFound)),
+            (ANON,  SeeReleaseCandidate, outsider, Deny(NotFound)),
+            (USER,  OpenReleaseVote,    writer,    Allow),
+            (USER,  OpenReleaseVote,    committee, Allow),
+            (USER,  OpenReleaseVote,    committer, Deny(Forbidden)),
+            (USER,  OpenReleaseVote,    outsider,  Deny(Forbidden)),
+            (ANON,  OpenReleaseVote,    committee, Deny(SignInRequired)),
         ];
         for (i, (actor, action, resource, want)) in table.iter().enumerate() {
             assert_eq!(

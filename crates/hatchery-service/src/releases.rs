@@ -2,7 +2,13 @@
 //! pre-release or published.
 //!
 //! Writers of a repository create, edit and delete releases and their assets; readers see
-//! published releases and pre-releases, never drafts (a draft is missing to them). A
+//! published releases and pre-releases, never drafts (a draft is missing to them).
+//!
+//! A repository linked to an incubating project may mark a release a *release candidate*:
+//! the repository's writers and the program's committee see it; to everyone else it is
+//! missing exactly like a draft (lists, `latest`, its page, the API, its files and its
+//! source archives) until a release vote on it passes and publishes it
+//! ([`crate::incubator::release_votes`]). Its git tag stays visible through git. A
 //! release names a tag: an existing one, or one created (lightweight, as Gitea does) at a
 //! target branch or commit when the release is published. Deleting a release keeps its tag
 //! unless asked.
@@ -15,15 +21,18 @@
 use std::path::PathBuf;
 
 use hatchery_api_types::releases::{ApiRelease, ReleasePayload};
+use hatchery_core::incubator::ReleaseVoteError;
+use hatchery_core::policy::ProgramFacts;
 use hatchery_core::releases::{
     ReleaseRuleError, SIGNATURE_MAX_BYTES, check_asset_name, check_signature, check_text,
     signed_name,
 };
 use hatchery_core::webhooks as rules;
-use hatchery_core::{Action, Denial, Resource, authorize};
+use hatchery_core::{Action, Actor, Denial, Resource, authorize};
 use hatchery_git::{Oid, RefUpdateError};
 use hatchery_store::{
-    NewAsset, Release, ReleaseAsset, ReleaseFields, ReleaseFilter, StoreError, now_ms,
+    NewAsset, Project, Release, ReleaseAsset, ReleaseFields, ReleaseFilter, Repo, StoreError,
+    now_ms,
 };
 use sha2::{Digest, Sha256, Sha512};
 use tokio::io::AsyncWriteExt;
@@ -81,6 +90,15 @@ pub enum ReleaseError {
     /// The upload passed the size limit (in bytes); nothing was kept.
     #[error("the file is larger than the limit of {0} bytes")]
     TooLarge(u64),
+    /// Only a repository linked to an incubating project has release candidates.
+    #[error("only a repository of an incubating project has release candidates")]
+    NotIncubating,
+    /// A release vote cannot be opened on this release.
+    #[error(transparent)]
+    Vote(#[from] ReleaseVoteError),
+    /// The project's program has no rule for release votes, or no committee to vote.
+    #[error("the program does not vote on releases (no rule for release votes, or no committee)")]
+    NoVoteRule,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -123,6 +141,8 @@ pub struct ReleaseInput {
     pub note: String,
     pub draft: bool,
     pub prerelease: bool,
+    /// A release candidate (only for a repository of an incubating project).
+    pub candidate: bool,
 }
 
 /// Changes to a release; `None` keeps a field.
@@ -134,6 +154,7 @@ pub struct ReleaseEdit {
     pub note: Option<String>,
     pub draft: Option<bool>,
     pub prerelease: Option<bool>,
+    pub candidate: Option<bool>,
 }
 
 fn may(view: &RepoView, action: Action) -> Result<(), ReleaseError> {
@@ -148,13 +169,44 @@ pub fn may_write(view: &RepoView) -> bool {
     authorize(view.actor, Action::Write, Resource::Repo(view.facts)).is_allowed()
 }
 
-fn visible(view: &RepoView, release: Option<Release>) -> Result<Release, ReleaseError> {
-    match release {
-        Some(r) if !r.is_draft || may_write(view) => Ok(r),
-        _ => Err(ReleaseError::NotFound),
-    }
+/// Whether a release is seen by everyone who can read its repository.
+pub fn is_public(r: &Release) -> bool {
+    !r.is_draft && !r.is_candidate
 }
 
+/// The incubating project (not in a terminal stage) a repository is linked to, if any.
+pub(crate) async fn incubating_project(
+    forge: &Forge,
+    repo: &Repo,
+) -> Result<Option<Project>, ServiceError> {
+    Ok(forge
+        .store
+        .projects_of_repo(repo.id)
+        .await?
+        .into_iter()
+        .find(|p| p.ended_at.is_none()))
+}
+
+/// What the policy needs about `actor` and a release candidate of `view`'s repository:
+/// whether they write to the repository, and whether they sit on the committee of the
+/// program of `project` (the repository's incubating project).
+pub(crate) async fn candidate_facts(
+    forge: &Forge,
+    view: &RepoView,
+    project: Option<&Project>,
+) -> Result<ProgramFacts, ServiceError> {
+    let committee_member = match (project, view.actor) {
+        (Some(p), Actor::User { id, .. }) => {
+            forge.store.is_committee_member(p.program_id, id).await?
+        }
+        _ => false,
+    };
+    Ok(ProgramFacts {
+        committee_member,
+        repo_writer: may_write(view),
+        ..ProgramFacts::default()
+    })
+}
 /// What the tag of a release resolves to, read on a blocking thread.
 enum TagState {
     /// The tag exists and peels to this commit.
@@ -174,8 +226,82 @@ impl Forge {
         &self.release_files
     }
 
+    /// Whether the view's actor sees the repository's release candidates: its writers and
+    /// the committee of its incubating project's program.
+    pub async fn sees_candidates(&self, view: &RepoView) -> Result<bool, ReleaseError> {
+        if may_write(view) {
+            return Ok(true);
+        }
+        if view.actor.user_id().is_none() {
+            return Ok(false);
+        }
+        // A candidate may outlive its project's incubation: the project's committee still
+        // sees it.
+        let projects = self.store.projects_of_repo(view.repo.id).await?;
+        for p in &projects {
+            let facts = candidate_facts(self, view, Some(p)).await?;
+            if authorize(
+                view.actor,
+                Action::SeeReleaseCandidate,
+                Resource::Program(facts),
+            )
+            .is_allowed()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `release` if the view's actor may see it: drafts only for writers, candidates for
+    /// writers and the committee; anything else is missing.
+    async fn visible(
+        &self,
+        view: &RepoView,
+        release: Option<Release>,
+    ) -> Result<Release, ReleaseError> {
+        match release {
+            Some(r) if r.is_draft && !may_write(view) => Err(ReleaseError::NotFound),
+            Some(r) if r.is_candidate && !self.sees_candidates(view).await? => {
+                Err(ReleaseError::NotFound)
+            }
+            Some(r) => Ok(r),
+            None => Err(ReleaseError::NotFound),
+        }
+    }
+
+    /// The tags of the repository's release candidates the view's actor may not see: the
+    /// tag list leaves out their source archives.
+    pub async fn hidden_candidate_tags(
+        &self,
+        view: &RepoView,
+    ) -> Result<std::collections::HashSet<String>, ReleaseError> {
+        let tags = self.store.candidate_tags(view.repo.id).await?;
+        if tags.is_empty() || self.sees_candidates(view).await? {
+            return Ok(std::collections::HashSet::new());
+        }
+        Ok(tags)
+    }
+
+    /// Whether the repository is linked to an incubating project (and so may have release
+    /// candidates).
+    pub async fn is_incubating_repo(&self, repo: &Repo) -> Result<bool, ReleaseError> {
+        Ok(incubating_project(self, repo).await?.is_some())
+    }
+
+    /// Whether `rev` is the tag of a release candidate the view's actor may not see: its
+    /// source archive is then missing too.
+    pub async fn is_hidden_candidate_tag(
+        &self,
+        view: &RepoView,
+        rev: &str,
+    ) -> Result<bool, ReleaseError> {
+        Ok(self.store.is_candidate_tag(view.repo.id, rev).await?
+            && !self.sees_candidates(view).await?)
+    }
+
     /// A page of the repository's releases, newest first; drafts (when asked for) only
-    /// for writers.
+    /// for writers, candidates only for those who see them.
     pub async fn releases(
         &self,
         view: &RepoView,
@@ -187,6 +313,7 @@ impl Forge {
         let filter = ReleaseFilter {
             drafts: drafts && may_write(view),
             prereleases,
+            candidates: self.sees_candidates(view).await?,
         };
         Ok(self
             .store
@@ -195,7 +322,8 @@ impl Forge {
     }
 
     pub async fn release(&self, view: &RepoView, id: i64) -> Result<Release, ReleaseError> {
-        visible(view, self.store.release_by_id(view.repo.id, id).await?)
+        let found = self.store.release_by_id(view.repo.id, id).await?;
+        self.visible(view, found).await
     }
 
     pub async fn release_by_tag(
@@ -203,10 +331,12 @@ impl Forge {
         view: &RepoView,
         tag: &str,
     ) -> Result<Release, ReleaseError> {
-        visible(view, self.store.release_by_tag(view.repo.id, tag).await?)
+        let found = self.store.release_by_tag(view.repo.id, tag).await?;
+        self.visible(view, found).await
     }
 
-    /// The newest published release that is not a pre-release.
+    /// The newest published release that is not a pre-release (a candidate is not
+    /// published).
     pub async fn latest_release(&self, view: &RepoView) -> Result<Release, ReleaseError> {
         self.store
             .latest_release(view.repo.id)
@@ -341,7 +471,11 @@ impl Forge {
             note: input.note,
             is_draft: input.draft,
             is_prerelease: input.prerelease,
+            is_candidate: input.candidate,
         };
+        if fields.is_candidate && incubating_project(self, &view.repo).await?.is_none() {
+            return Err(ReleaseError::NotIncubating);
+        }
         let created_tag = self.settle_tag(view, &mut fields).await?;
         match self
             .store
@@ -349,7 +483,7 @@ impl Forge {
             .await
         {
             Ok(release) => {
-                if !release.is_draft {
+                if is_public(&release) {
                     self.emit_release(view, &release, "published").await;
                     self.releases_changed(view.repo.id).await;
                 }
@@ -405,7 +539,14 @@ impl Forge {
             note,
             is_draft: edit.draft.unwrap_or(old.is_draft),
             is_prerelease: edit.prerelease.unwrap_or(old.is_prerelease),
+            is_candidate: edit.candidate.unwrap_or(old.is_candidate),
         };
+        if fields.is_candidate
+            && !old.is_candidate
+            && incubating_project(self, &view.repo).await?.is_none()
+        {
+            return Err(ReleaseError::NotIncubating);
+        }
         if fields.tag_name != old.tag_name
             && self
                 .store
@@ -428,11 +569,15 @@ impl Forge {
                 });
             }
         };
-        if !release.is_draft {
-            let action = if old.is_draft { "published" } else { "updated" };
+        if is_public(&release) {
+            let action = if is_public(&old) {
+                "updated"
+            } else {
+                "published"
+            };
             self.emit_release(view, &release, action).await;
         }
-        if !(release.is_draft && old.is_draft) {
+        if is_public(&release) || is_public(&old) {
             self.releases_changed(view.repo.id).await;
         }
         Ok(release)
@@ -467,7 +612,7 @@ impl Forge {
             })
             .await??;
         }
-        if !release.is_draft {
+        if is_public(&release) {
             self.emit_release(view, &release, "deleted").await;
             self.releases_changed(view.repo.id).await;
         }
@@ -698,7 +843,7 @@ impl Forge {
     /// The incubator checklists of the repository's projects read its releases (RE10,
     /// RE30): evaluated again after a published release or its files change. A failure is
     /// logged; the scheduled evaluation catches up.
-    async fn releases_changed(&self, repo_id: i64) {
+    pub(crate) async fn releases_changed(&self, repo_id: i64) {
         if let Err(e) = self.evaluate_projects_of_repo(repo_id, now_ms()).await {
             tracing::warn!(error = %e, repo = repo_id, "evaluating incubator checklists after a release change failed");
         }
@@ -774,7 +919,19 @@ impl Forge {
 
     /// Sends the `release` event (`published`, `updated`, `deleted`) in Gitea's shape.
     pub async fn emit_release(&self, view: &RepoView, release: &Release, action: &str) {
-        let repo = &view.repo;
+        self.emit_release_of(&view.repo, release, action, view.actor.user_id())
+            .await;
+    }
+
+    /// [`Forge::emit_release`] for `repo`, sent by `sender` (`None`: the forge itself, as
+    /// when a release vote publishes a candidate).
+    pub(crate) async fn emit_release_of(
+        &self,
+        repo: &Repo,
+        release: &Release,
+        action: &str,
+        sender: Option<i64>,
+    ) {
         Box::pin(self.emit_with(
             HookScope::of_repo(repo),
             rules::RELEASE,
@@ -785,7 +942,7 @@ impl Forge {
                     action: action.to_owned(),
                     release: ApiRelease::of(&self.urls(), repo, release),
                     repository: self.api_repo(repo).await?,
-                    sender: self.api_user(view.actor.user_id()).await?,
+                    sender: self.api_user(sender).await?,
                 })
             },
         ))

@@ -214,6 +214,9 @@ pub enum VoteSubject {
     Proposal { id: i64, version: i64 },
     /// Moving a project to `target_stage`.
     Project { id: i64, target_stage: String },
+    /// Approving the release candidate `release_id` of one of project `project_id`'s
+    /// repositories.
+    Release { project_id: i64, release_id: i64 },
 }
 
 #[derive(Debug)]
@@ -277,6 +280,8 @@ pub struct Vote {
     pub proposal_version: Option<i64>,
     pub project_id: Option<i64>,
     pub target_stage: Option<String>,
+    /// The release candidate a release vote approves.
+    pub release_id: Option<i64>,
     pub title: String,
     pub config: VoteConfig,
     pub opened_by: Option<Person>,
@@ -336,6 +341,11 @@ pub enum VoteEffect {
     /// The project moves from `from` to `to`. If it is no longer in `from` (a decision was
     /// recorded meanwhile), nothing moves and the audit entry says so.
     Stage(StageMove),
+    /// The release candidate voted on is published: no longer a candidate nor a draft,
+    /// dated at the close. Nothing happens if it is no longer a candidate.
+    PublishRelease {
+        release_id: i64,
+    },
 }
 
 /// A project's stage change.
@@ -360,6 +370,8 @@ pub struct ClosedVote {
     pub project: Option<Project>,
     /// A stage vote's change was applied (false when the project had moved meanwhile).
     pub stage_changed: bool,
+    /// A release vote published its candidate.
+    pub release_published: bool,
 }
 
 // ---- Projects ----
@@ -692,7 +704,7 @@ macro_rules! vote_select {
                 v.target_stage, v.title, v.rule, v.opened_at, v.min_close_at, v.deadline_at,
                 v.state, v.closed_at, v.tally,
                 (SELECT COUNT(*) FROM vote_electorate e WHERE e.vote_id = v.id),
-                p.id, p.name, p.display_name
+                p.id, p.name, p.display_name, v.release_id
            FROM votes v LEFT JOIN accounts p ON p.id = v.opened_by"
     };
 }
@@ -720,6 +732,7 @@ fn vote_at(row: &AnyRow) -> Result<Vote, sqlx::Error> {
         tally: tally.as_deref().map(from_json).transpose()?,
         electorate_size: row.try_get(15)?,
         opened_by: person_at(row, 16)?,
+        release_id: row.try_get(19)?,
     })
 }
 
@@ -1404,7 +1417,7 @@ impl Store {
     pub async fn open_vote(&self, new: NewVote<'_>) -> Result<Vote, StoreError> {
         let rule = to_json(&new.config)?;
         let mut tx = self.write_tx().await?;
-        let (proposal, version, project, target) = match &new.subject {
+        let (proposal, version, project, target, release) = match &new.subject {
             VoteSubject::Proposal { id, version } => {
                 let done = sqlx::query(
                     "UPDATE proposals SET state = 'voting', updated_at = $4
@@ -1420,7 +1433,7 @@ impl Store {
                 if done.rows_affected() == 0 {
                     return Err(StoreError::Stale);
                 }
-                (Some(*id), Some(*version), None, None)
+                (Some(*id), Some(*version), None, None, None)
             }
             VoteSubject::Project { id, target_stage } => {
                 let sql = format!(
@@ -1436,7 +1449,8 @@ impl Store {
                     return Err(StoreError::NotFound);
                 }
                 let open: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM votes WHERE project_id = $1 AND state = 'open'",
+                    "SELECT id FROM votes
+                      WHERE project_id = $1 AND state = 'open' AND release_id IS NULL",
                 )
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -1444,14 +1458,55 @@ impl Store {
                 if open.is_some() {
                     return Err(StoreError::Stale);
                 }
-                (None, None, Some(*id), Some(target_stage.as_str()))
+                (None, None, Some(*id), Some(target_stage.as_str()), None)
+            }
+            VoteSubject::Release {
+                project_id,
+                release_id,
+            } => {
+                let sql = format!(
+                    "SELECT id FROM projects WHERE id = $1 AND program_id = $2{}",
+                    self.row_lock(None)
+                );
+                let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+                    .bind(project_id)
+                    .bind(new.program_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if found.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                // A candidate that is not a draft, of a repository of the project.
+                let candidate: Option<i64> = sqlx::query_scalar(
+                    "SELECT r.id FROM releases r
+                       JOIN project_repos pr ON pr.repo_id = r.repo_id AND pr.project_id = $2
+                      WHERE r.id = $1 AND r.is_candidate = 1 AND r.is_draft = 0",
+                )
+                .bind(release_id)
+                .bind(project_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if candidate.is_none() {
+                    return Err(StoreError::NotFound);
+                }
+                let open: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM votes WHERE release_id = $1 AND state = 'open'",
+                )
+                .bind(release_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if open.is_some() {
+                    return Err(StoreError::Stale);
+                }
+                (None, None, Some(*project_id), None, Some(*release_id))
             }
         };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO votes (program_id, kind, proposal_id, proposal_version, project_id,
                  target_stage, title, rule, opened_by, opened_at, min_close_at, deadline_at,
-                 state)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open') RETURNING id",
+                 state, release_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open', $13)
+             RETURNING id",
         )
         .bind(new.program_id)
         .bind(new.kind.as_str())
@@ -1465,6 +1520,7 @@ impl Store {
         .bind(new.opened_at)
         .bind(new.min_close_at)
         .bind(new.deadline_at)
+        .bind(release)
         .fetch_one(&mut *tx)
         .await?;
         sqlx::query(
@@ -1485,6 +1541,7 @@ impl Store {
             ("kind", new.kind.as_str().into()),
             ("target_stage", target.into()),
             ("proposal_version", version.into()),
+            ("release_id", release.into()),
             ("deadline_at", new.deadline_at.into()),
         ]);
         insert_audit(&mut tx, &a, new.opened_at).await?;
@@ -1536,6 +1593,18 @@ impl Store {
             " WHERE v.project_id = $1 ORDER BY v.id DESC"
         ))
         .bind(project_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(vote_at).collect::<Result<_, _>>()?)
+    }
+
+    /// The release votes on a release, newest first.
+    pub async fn votes_of_release(&self, release_id: i64) -> Result<Vec<Vote>, StoreError> {
+        let rows = sqlx::query(concat!(
+            vote_select!(),
+            " WHERE v.release_id = $1 ORDER BY v.id DESC"
+        ))
+        .bind(release_id)
         .fetch_all(self.pool())
         .await?;
         Ok(rows.iter().map(vote_at).collect::<Result<_, _>>()?)
@@ -1742,6 +1811,7 @@ impl Store {
         insert_audit(&mut tx, &a, now).await?;
         let mut project = None;
         let mut stage_changed = false;
+        let mut release_published = false;
         match closing.effect {
             VoteEffect::Nothing => {}
             VoteEffect::Proposal {
@@ -1776,6 +1846,26 @@ impl Store {
             VoteEffect::Stage(m) => {
                 stage_changed = apply_stage_move(&mut tx, &m, None, Some(vote.id), "", now).await?;
             }
+            VoteEffect::PublishRelease { release_id } => {
+                let done = sqlx::query(
+                    "UPDATE releases SET is_candidate = 0, is_draft = 0, published_at = $2,
+                            updated_at = $2
+                      WHERE id = $1 AND is_candidate = 1",
+                )
+                .bind(release_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                release_published = done.rows_affected() > 0;
+                let mut a = NewAudit::new(vote.program_id, None, "release.published");
+                a.project_id = vote.project_id;
+                a.vote_id = Some(vote.id);
+                a.detail = detail([
+                    ("release_id", release_id.into()),
+                    ("published", release_published.into()),
+                ]);
+                insert_audit(&mut tx, &a, now).await?;
+            }
         }
         tx.commit().await?;
         let vote = self
@@ -1790,6 +1880,7 @@ impl Store {
             vote,
             project,
             stage_changed,
+            release_published,
         }))
     }
 

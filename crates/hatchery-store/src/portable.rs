@@ -58,6 +58,9 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("issue_events", "id"),
     table("webhooks", "id"),
     table("webhook_deliveries", "id"),
+    // Before the votes: a release vote names its release.
+    table("releases", "id"),
+    table("release_assets", "id"),
     table("programs", "id"),
     table("proposals", "id"),
     table("proposal_revisions", "id"),
@@ -84,8 +87,6 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("pull_reviews", "id"),
     table("review_comments", "id"),
     table("review_requests", "id"),
-    table("releases", "id"),
-    table("release_assets", "id"),
 ];
 
 /// Tables a dump leaves out: sign-in sessions and throttle counters, which are about the

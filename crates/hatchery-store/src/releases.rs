@@ -23,6 +23,10 @@ pub struct Release {
     pub note: String,
     pub is_draft: bool,
     pub is_prerelease: bool,
+    /// A release candidate of a repository linked to an incubating project: seen only by
+    /// the repository's writers and the program's committee until a release vote on it
+    /// passes; never dated (`published_at` is `None`) until then.
+    pub is_candidate: bool,
     /// `None` when the account was deleted.
     pub author: Option<Person>,
     pub created_at: i64,
@@ -68,6 +72,10 @@ pub struct ReleaseFields {
     pub note: String,
     pub is_draft: bool,
     pub is_prerelease: bool,
+    /// A release candidate of a repository linked to an incubating project: seen only by
+    /// the repository's writers and the program's committee until a release vote on it
+    /// passes; never dated (`published_at` is `None`) until then.
+    pub is_candidate: bool,
 }
 
 /// An asset whose file is complete on disk, to be recorded.
@@ -88,7 +96,7 @@ macro_rules! release_select {
     () => {
         "SELECT r.id, r.repo_id, r.tag_name, r.target, r.sha, r.title, r.note, r.is_draft,
                 r.is_prerelease, a.id, a.name, a.display_name, r.created_at, r.updated_at,
-                r.published_at
+                r.published_at, r.is_candidate
            FROM releases r LEFT JOIN accounts a ON a.id = r.author_id"
     };
 }
@@ -117,6 +125,7 @@ fn release_at(row: &AnyRow) -> Result<Release, sqlx::Error> {
         created_at: row.try_get(12)?,
         updated_at: row.try_get(13)?,
         published_at: row.try_get(14)?,
+        is_candidate: row.try_get::<i64, _>(15)? != 0,
         assets: Vec::new(),
     })
 }
@@ -148,6 +157,8 @@ pub struct ReleaseFilter {
     pub drafts: bool,
     /// Pre-releases too.
     pub prereleases: bool,
+    /// Release candidates too (for the repository's writers and the program's committee).
+    pub candidates: bool,
 }
 
 impl Store {
@@ -159,12 +170,12 @@ impl Store {
         author_id: Option<i64>,
     ) -> Result<Release, StoreError> {
         let now = now_ms();
-        let published = (!fields.is_draft).then_some(now);
+        let published = (!fields.is_draft && !fields.is_candidate).then_some(now);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO releases (repo_id, tag_name, target, sha, title, note, is_draft,
                                    is_prerelease, author_id, created_at, updated_at,
-                                   published_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)
+                                   published_at, is_candidate)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)
              RETURNING id",
         )
         .bind(repo_id)
@@ -178,6 +189,7 @@ impl Store {
         .bind(author_id)
         .bind(now)
         .bind(published)
+        .bind(i64::from(fields.is_candidate))
         .fetch_one(self.pool())
         .await?;
         self.release_by_id(repo_id, id)
@@ -185,8 +197,9 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Replaces a release's fields. Publishing a draft dates it now; a published release
-    /// keeps its date; turning one back into a draft clears it.
+    /// Replaces a release's fields. Publishing a draft (or a candidate) dates it now; a
+    /// published release keeps its date; turning one back into a draft or a candidate
+    /// clears it.
     pub async fn update_release(
         &self,
         repo_id: i64,
@@ -196,8 +209,8 @@ impl Store {
         let now = now_ms();
         let changed = sqlx::query(
             "UPDATE releases SET tag_name = $1, target = $2, sha = $3, title = $4, note = $5,
-                    is_draft = $6, is_prerelease = $7, updated_at = $8,
-                    published_at = CASE WHEN $6 = 1 THEN NULL
+                    is_draft = $6, is_prerelease = $7, updated_at = $8, is_candidate = $11,
+                    published_at = CASE WHEN $6 = 1 OR $11 = 1 THEN NULL
                                         ELSE COALESCE(published_at, $8) END
               WHERE id = $9 AND repo_id = $10",
         )
@@ -211,6 +224,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .bind(repo_id)
+        .bind(i64::from(fields.is_candidate))
         .execute(self.pool())
         .await?
         .rows_affected();
@@ -284,11 +298,12 @@ impl Store {
         self.one_with_assets(row).await
     }
 
-    /// The newest published release that is not a pre-release.
+    /// The newest published release that is not a pre-release (nor a candidate).
     pub async fn latest_release(&self, repo_id: i64) -> Result<Option<Release>, StoreError> {
         let row = sqlx::query(concat!(
             release_select!(),
             " WHERE r.repo_id = $1 AND r.is_draft = 0 AND r.is_prerelease = 0
+                AND r.is_candidate = 0
               ORDER BY r.published_at DESC, r.id DESC LIMIT 1"
         ))
         .bind(repo_id)
@@ -312,6 +327,9 @@ impl Store {
         }
         if !filter.prereleases {
             cond.push_str(" AND r.is_prerelease = 0");
+        }
+        if !filter.candidates {
+            cond.push_str(" AND r.is_candidate = 0");
         }
         let sql = format!(
             "{}{cond} ORDER BY COALESCE(r.published_at, r.created_at) DESC, r.id DESC
@@ -505,15 +523,15 @@ impl Store {
         Ok(())
     }
 
-    /// The repository's newest published release (pre-releases included), for the
-    /// incubator's checklist; `None` without any.
+    /// The repository's newest published release (pre-releases included, candidates
+    /// not), for the incubator's checklist; `None` without any.
     pub async fn newest_published_release(
         &self,
         repo_id: i64,
     ) -> Result<Option<Release>, StoreError> {
         let row = sqlx::query(concat!(
             release_select!(),
-            " WHERE r.repo_id = $1 AND r.is_draft = 0
+            " WHERE r.repo_id = $1 AND r.is_draft = 0 AND r.is_candidate = 0
               ORDER BY r.published_at DESC, r.id DESC LIMIT 1"
         ))
         .bind(repo_id)
@@ -522,30 +540,99 @@ impl Store {
         self.one_with_assets(row).await
     }
 
-    /// The tags of the repository's published releases (for the tag list's links).
+    /// The tags of the repository's published releases (for the tag list's links;
+    /// candidates are not published).
     pub async fn published_release_tags(
         &self,
         repo_id: i64,
     ) -> Result<std::collections::HashSet<String>, StoreError> {
-        let tags: Vec<String> =
-            sqlx::query_scalar("SELECT tag_name FROM releases WHERE repo_id = $1 AND is_draft = 0")
-                .bind(repo_id)
+        let tags: Vec<String> = sqlx::query_scalar(
+            "SELECT tag_name FROM releases WHERE repo_id = $1 AND is_draft = 0 AND is_candidate = 0",
+        )
+        .bind(repo_id)
                 .fetch_all(self.pool())
                 .await?;
         Ok(tags.into_iter().collect())
     }
 
-    /// How many releases a repository shows to a reader (published) or a writer (all).
+    /// How many releases a repository shows to a reader (published: neither drafts nor
+    /// candidates) or a writer (all).
     pub async fn count_releases(&self, repo_id: i64, drafts: bool) -> Result<i64, StoreError> {
         let sql = if drafts {
             "SELECT COUNT(*) FROM releases WHERE repo_id = $1"
         } else {
-            "SELECT COUNT(*) FROM releases WHERE repo_id = $1 AND is_draft = 0"
+            "SELECT COUNT(*) FROM releases WHERE repo_id = $1 AND is_draft = 0 AND is_candidate = 0"
         };
         Ok(sqlx::query_scalar(sql)
             .bind(repo_id)
             .fetch_one(self.pool())
             .await?)
+    }
+}
+
+impl Store {
+    /// The repository a release belongs to.
+    pub async fn release_repo_id(&self, release_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT repo_id FROM releases WHERE id = $1")
+                .bind(release_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
+    /// The tags of the repository's release candidates.
+    pub async fn candidate_tags(
+        &self,
+        repo_id: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let tags: Vec<String> = sqlx::query_scalar(
+            "SELECT tag_name FROM releases WHERE repo_id = $1 AND is_candidate = 1",
+        )
+        .bind(repo_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(tags.into_iter().collect())
+    }
+
+    /// Whether the repository has a release candidate of `tag` (its source archives are
+    /// hidden with it).
+    pub async fn is_candidate_tag(&self, repo_id: i64, tag: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM releases WHERE repo_id = $1 AND tag_name = $2 AND is_candidate = 1",
+        )
+        .bind(repo_id)
+        .bind(tag)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// The releases of `repo_id` published at or after `since` (neither drafts nor
+    /// candidates), oldest first, as (tag, published at, id of the passed release vote
+    /// that approved it, if one did): what the incubator's RE20 judges.
+    pub async fn release_approvals(
+        &self,
+        repo_id: i64,
+        since: i64,
+    ) -> Result<Vec<(String, i64, Option<i64>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT r.tag_name, r.published_at,
+                    (SELECT MAX(v.id) FROM votes v
+                      WHERE v.release_id = r.id AND v.kind = 'release' AND v.state = 'passed')
+               FROM releases r
+              WHERE r.repo_id = $1 AND r.is_draft = 0 AND r.is_candidate = 0
+                AND r.published_at >= $2
+              ORDER BY r.published_at, r.id",
+        )
+        .bind(repo_id)
+        .bind(since)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 }
 

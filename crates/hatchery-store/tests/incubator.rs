@@ -627,6 +627,180 @@ async fn editing_a_proposal_under_vote_cancels_the_vote() {
 
 // ---- Projects, stages, transfers ----
 
+fn release_vote<'a>(p: &Program, project_id: i64, release_id: i64, by: &User) -> NewVote<'a> {
+    NewVote {
+        program_id: p.id,
+        kind: VoteKind::Release,
+        subject: VoteSubject::Release {
+            project_id,
+            release_id,
+        },
+        title: "Release",
+        config: p.template.vote_rules[&VoteKind::Release],
+        opened_by: by.id,
+        opened_at: T0,
+        min_close_at: T0 + 72 * HOUR,
+        deadline_at: T0 + 72 * HOUR,
+    }
+}
+
+/// Release votes: only on a non-draft candidate of one of the project's repositories, one
+/// open per release and beside a stage vote; passing publishes the candidate in the closing
+/// transaction (and `release_approvals` names the vote), failing leaves it a candidate.
+#[tokio::test]
+async fn release_votes_publish_their_candidates() {
+    for s in stores().await {
+        let l = s.label();
+        let ann = user(&s, "ann").await;
+        let bob = user(&s, "bob").await;
+        let asf = org(&s, &ann, "asf").await;
+        let ipmc = team(&s, &asf, "ipmc", &[&ann]).await;
+        let p = program(&s, &asf, "incubator", &ann).await;
+        s.set_program_committee(p.id, Some(ipmc.id), None, T0)
+            .await
+            .unwrap();
+        let tool = repo(&s, bob.id, "tool").await;
+        let elsewhere = repo(&s, bob.id, "elsewhere").await;
+        let project = s
+            .create_project(
+                &NewProject {
+                    program_id: p.id,
+                    proposal_id: None,
+                    slug: "tool".into(),
+                    name: "Tool".into(),
+                    description: String::new(),
+                    sponsor: String::new(),
+                    stage: "current".into(),
+                    started_at: T0,
+                    roster: Vec::new(),
+                    repo_ids: vec![tool.id],
+                },
+                Some(ann.id),
+                T0,
+            )
+            .await
+            .unwrap();
+        let fields = |tag: &str, candidate: bool, draft: bool| hatchery_store::ReleaseFields {
+            tag_name: tag.into(),
+            target: "main".into(),
+            sha: "1".repeat(40),
+            title: tag.into(),
+            note: String::new(),
+            is_draft: draft,
+            is_prerelease: false,
+            is_candidate: candidate,
+        };
+        let rc1 = s
+            .create_release(tool.id, &fields("v1.0-rc1", true, false), Some(bob.id))
+            .await
+            .unwrap();
+        let rc2 = s
+            .create_release(tool.id, &fields("v1.0-rc2", true, false), Some(bob.id))
+            .await
+            .unwrap();
+        let plain = s
+            .create_release(tool.id, &fields("v0.9", false, false), Some(bob.id))
+            .await
+            .unwrap();
+        let draft = s
+            .create_release(tool.id, &fields("v2.0-rc1", true, true), Some(bob.id))
+            .await
+            .unwrap();
+        let other = s
+            .create_release(elsewhere.id, &fields("v1.0-rc1", true, false), Some(bob.id))
+            .await
+            .unwrap();
+        for id in [plain.id, draft.id, other.id] {
+            let refused = s.open_vote(release_vote(&p, project.id, id, &bob)).await;
+            assert!(
+                matches!(refused, Err(StoreError::NotFound)),
+                "[{l}] {refused:?}"
+            );
+        }
+        let v1 = s
+            .open_vote(release_vote(&p, project.id, rc1.id, &bob))
+            .await
+            .unwrap();
+        assert_eq!(
+            (v1.kind, v1.release_id),
+            (VoteKind::Release, Some(rc1.id)),
+            "[{l}]"
+        );
+        assert_eq!(v1.project_id, Some(project.id), "[{l}]");
+        assert_eq!(v1.electorate_size, 1, "[{l}]");
+        let twice = s
+            .open_vote(release_vote(&p, project.id, rc1.id, &bob))
+            .await;
+        assert!(matches!(twice, Err(StoreError::Stale)), "[{l}] {twice:?}");
+        // A release vote does not hold up a stage vote on the project, nor the reverse.
+        s.open_vote(NewVote {
+            kind: VoteKind::Retire,
+            subject: VoteSubject::Project {
+                id: project.id,
+                target_stage: "retired".into(),
+            },
+            ..release_vote(&p, project.id, rc1.id, &ann)
+        })
+        .await
+        .unwrap();
+        let v2 = s
+            .open_vote(release_vote(&p, project.id, rc2.id, &bob))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.votes_of_release(rc1.id).await.unwrap(),
+            std::slice::from_ref(&v1),
+            "[{l}]"
+        );
+
+        let at = T0 + 72 * HOUR;
+        let closed = s
+            .close_vote(v1.id, at, |_, _| {
+                Some(closing(
+                    VoteState::Passed,
+                    VoteEffect::PublishRelease { release_id: rc1.id },
+                ))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(closed.release_published, "[{l}]");
+        let published = s.release_by_id(tool.id, rc1.id).await.unwrap().unwrap();
+        assert!(!published.is_candidate && !published.is_draft, "[{l}]");
+        assert_eq!(published.published_at, Some(at), "[{l}]");
+        let failed = s
+            .close_vote(v2.id, at, |_, _| {
+                Some(closing(VoteState::Failed, VoteEffect::Nothing))
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!failed.release_published, "[{l}]");
+        let kept = s.release_by_id(tool.id, rc2.id).await.unwrap().unwrap();
+        assert!(kept.is_candidate && kept.published_at.is_none(), "[{l}]");
+        assert_eq!(
+            s.release_approvals(tool.id, T0).await.unwrap(),
+            vec![
+                ("v1.0-rc1".to_owned(), at, Some(v1.id)),
+                ("v0.9".to_owned(), plain.published_at.unwrap(), None),
+            ],
+            "[{l}]"
+        );
+        // A new vote on the failed candidate may follow.
+        s.open_vote(release_vote(&p, project.id, rc2.id, &bob))
+            .await
+            .unwrap();
+        let audit = s
+            .audit_log(p.id, AuditFilter::default(), 100)
+            .await
+            .unwrap();
+        assert!(
+            audit.iter().any(|e| e.action == "release.published"),
+            "[{l}]"
+        );
+    }
+}
+
 #[tokio::test]
 async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
     for s in stores().await {

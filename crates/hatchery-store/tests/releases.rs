@@ -15,6 +15,7 @@ fn fields(tag: &str, draft: bool, pre: bool) -> ReleaseFields {
         note: "notes".to_owned(),
         is_draft: draft,
         is_prerelease: pre,
+        is_candidate: false,
     }
 }
 
@@ -29,6 +30,99 @@ fn asset(release_id: i64, repo_id: i64, name: &str, uploader: i64) -> NewAsset {
         sha256: "a".repeat(64),
         sha512: "b".repeat(128),
         uploader_id: Some(uploader),
+    }
+}
+
+/// Release candidates: never dated nor latest, left out of lists, counts and the checklist's
+/// facts unless asked for; publishing one (clearing the flag) dates it; `release_approvals`
+/// lists published releases since a time, none approved without a release vote.
+#[tokio::test]
+async fn release_candidates_stay_out_of_sight() {
+    for ts in stores().await {
+        let l = ts.label();
+        let s = ts.store();
+        let ada = user(s, "ada").await;
+        let r = repo(s, ada.id, "tool").await;
+        let v1 = s
+            .create_release(r.id, &fields("v1.0", false, false), Some(ada.id))
+            .await
+            .unwrap();
+        let mut rc = fields("v2.0-rc1", false, false);
+        rc.is_candidate = true;
+        let cand = s.create_release(r.id, &rc, Some(ada.id)).await.unwrap();
+        assert!(cand.is_candidate, "[{l}]");
+        assert_eq!(
+            cand.published_at, None,
+            "[{l}] a candidate is not published"
+        );
+        assert_eq!(
+            s.latest_release(r.id).await.unwrap().map(|x| x.id),
+            Some(v1.id),
+            "[{l}]"
+        );
+        assert_eq!(
+            s.newest_published_release(r.id)
+                .await
+                .unwrap()
+                .map(|x| x.id),
+            Some(v1.id),
+            "[{l}]"
+        );
+        let everything = ReleaseFilter {
+            drafts: true,
+            prereleases: true,
+            candidates: false,
+        };
+        let (list, total) = s.list_releases(r.id, everything, 10, 0).await.unwrap();
+        assert_eq!(
+            (list.iter().map(|x| x.id).collect::<Vec<_>>(), total),
+            (vec![v1.id], 1),
+            "[{l}]"
+        );
+        let with_candidates = ReleaseFilter {
+            candidates: true,
+            ..everything
+        };
+        let (list, total) = s.list_releases(r.id, with_candidates, 10, 0).await.unwrap();
+        assert_eq!((list.len(), total), (2, 2), "[{l}]");
+        assert_eq!(s.count_releases(r.id, false).await.unwrap(), 1, "[{l}]");
+        assert_eq!(s.count_releases(r.id, true).await.unwrap(), 2, "[{l}]");
+        assert!(
+            !s.published_release_tags(r.id)
+                .await
+                .unwrap()
+                .contains("v2.0-rc1"),
+            "[{l}]"
+        );
+        assert!(s.is_candidate_tag(r.id, "v2.0-rc1").await.unwrap(), "[{l}]");
+        assert!(!s.is_candidate_tag(r.id, "v1.0").await.unwrap(), "[{l}]");
+        assert!(!s.is_candidate_tag(r.id, "nope").await.unwrap(), "[{l}]");
+
+        let approvals = s.release_approvals(r.id, 0).await.unwrap();
+        assert_eq!(approvals.len(), 1, "[{l}]");
+        assert_eq!(
+            (approvals[0].0.as_str(), approvals[0].2),
+            ("v1.0", None),
+            "[{l}]"
+        );
+        let later = v1.published_at.unwrap() + 1;
+        assert!(
+            s.release_approvals(r.id, later).await.unwrap().is_empty(),
+            "[{l}]"
+        );
+
+        // Publishing the candidate by hand dates it; marking a release a candidate again
+        // takes its date away.
+        let published = s
+            .update_release(r.id, cand.id, &fields("v2.0-rc1", false, false))
+            .await
+            .unwrap();
+        assert!(
+            !published.is_candidate && published.published_at.is_some(),
+            "[{l}]"
+        );
+        let again = s.update_release(r.id, cand.id, &rc).await.unwrap();
+        assert!(again.is_candidate && again.published_at.is_none(), "[{l}]");
     }
 }
 
@@ -76,6 +170,7 @@ async fn releases_and_assets_conform() {
         let all = ReleaseFilter {
             drafts: true,
             prereleases: true,
+            candidates: true,
         };
         let (list, total) = s.list_releases(r.id, all, 10, 0).await.unwrap();
         assert_eq!(total, 3, "[{l}]");
@@ -86,6 +181,7 @@ async fn releases_and_assets_conform() {
                 ReleaseFilter {
                     drafts: false,
                     prereleases: true,
+                    candidates: true,
                 },
                 10,
                 0,

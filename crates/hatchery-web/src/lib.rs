@@ -393,6 +393,10 @@ pub fn router(state: AppState) -> Router {
             "/{owner}/{repo}/releases/{id}/assets/{asset}/delete",
             post(pages::releases::delete_asset),
         )
+        .route(
+            "/{owner}/{repo}/releases/{id}/vote",
+            post(pages::releases::open_vote),
+        )
         .route("/{owner}/{repo}/issues", get(pages::issues::list))
         .route(
             "/{owner}/{repo}/issues/new",

@@ -32,6 +32,7 @@ pub use proposal::{
 };
 pub use reports::{Cadence, ReportPeriod, current_period, reports_due};
 pub use votes::{
-    Ballot, BallotValue, Basis, Outcome, Phase, Reason, Tally, VoteKind, VoteRule, VoteState,
-    VoteWindow, can_close_early, decide, tally,
+    Ballot, BallotValue, Basis, Outcome, Phase, Reason, ReleaseVoteEffect, ReleaseVoteError,
+    ReleaseVoteFacts, Tally, VoteKind, VoteRule, VoteState, VoteWindow, can_close_early, decide,
+    may_open_release_vote, release_vote_effect, tally,
 };

@@ -260,7 +260,7 @@ const APACHE_MATURITY_MODEL: &[(&str, &str, Evaluation)] = &[
     ("LC40", "Committers have signed agreements", Manual),
     ("LC50", "Copyright ownership documented", Manual),
     ("RE10", "Source releases in durable archive formats", Automatic(Evaluator::TagsOrReleases)),
-    ("RE20", "Every release approved by the project's committee", Manual),
+    ("RE20", "Every release approved by the project's committee", Automatic(Evaluator::ReleasesApprovedByVote)),
     ("RE30", "Releases signed or digested", Automatic(Evaluator::ReleasesSignedOrDigested)),
     ("RE40", "Binaries are convenience only", Manual),
     ("RE50", "Documented, repeatable release process", Manual),
@@ -299,6 +299,9 @@ fn apache() -> ProgramTemplate {
             (VoteKind::AcceptProposal, APACHE_MAJORITY, a, a),
             (VoteKind::Graduate, APACHE_MAJORITY, a, a),
             (VoteKind::Retire, APACHE_MAJORITY, a, a),
+            // A podling's release is approved by the IPMC: 72 hours, at least three
+            // binding +1 and more +1 than -1 (a release cannot be vetoed).
+            (VoteKind::Release, APACHE_MAJORITY, a, a),
         ]),
         report_cadence: Cadence::APACHE,
         proposal_sections: sections(APACHE_SECTIONS),
@@ -388,6 +391,9 @@ fn cncf() -> ProgramTemplate {
             (VoteKind::AdvanceStage, TOC_SUPERMAJORITY, min, deadline),
             (VoteKind::Graduate, TOC_SUPERMAJORITY, min, deadline),
             (VoteKind::Retire, TOC_SUPERMAJORITY, min, deadline),
+            // CNCF projects release on their own; a program that wants its releases
+            // approved asks the TOC for lazy consensus: 72 hours without a binding -1.
+            (VoteKind::Release, VoteRule::LazyConsensus, min, min),
         ]),
         report_cadence: Cadence::ANNUAL,
         proposal_sections: application_sections(
@@ -428,6 +434,8 @@ fn lf_ai_data() -> ProgramTemplate {
             (VoteKind::AdvanceStage, tac_majority, min, deadline),
             (VoteKind::Graduate, tac_majority, min, deadline),
             (VoteKind::Retire, tac_two_thirds, min, deadline),
+            // Releases: lazy consensus of the TAC, 72 hours without a binding -1.
+            (VoteKind::Release, VoteRule::LazyConsensus, min, min),
         ]),
         report_cadence: Cadence::ANNUAL,
         proposal_sections: application_sections(
@@ -460,6 +468,7 @@ fn blank() -> ProgramTemplate {
             (VoteKind::AcceptProposal, majority, min, deadline),
             (VoteKind::Graduate, majority, min, deadline),
             (VoteKind::Retire, majority, min, deadline),
+            (VoteKind::Release, majority, min, deadline),
         ]),
         report_cadence: Cadence::ANNUAL,
         proposal_sections: sections(&[
@@ -525,6 +534,7 @@ mod tests {
             ("CS10", Evaluation::Automatic(Evaluator::GovernanceOrMaintainers)),
             ("CS30", Evaluation::Automatic(Evaluator::GovernanceOrMaintainers)),
             ("RE10", Evaluation::Automatic(Evaluator::TagsOrReleases)),
+            ("RE20", Evaluation::Automatic(Evaluator::ReleasesApprovedByVote)),
             ("RE30", Evaluation::Automatic(Evaluator::ReleasesSignedOrDigested)),
             ("QU50", Evaluation::Automatic(Evaluator::IssueResponseTime { max_median_hours: 168 })),
             ("CO70", Evaluation::Automatic(Evaluator::IssueResponseTime { max_median_hours: 168 })),
@@ -590,6 +600,50 @@ mod tests {
             decide(&apache.rule, 60, &yes(3), &w, 71 * h).outcome,
             Outcome::Pending
         );
+        // Apache release votes: 72 hours, three binding +1 and more +1 than -1.
+        let release = preset(Preset::Apache).vote_rules[&VoteKind::Release];
+        let w = release.window(0);
+        assert_eq!(
+            (release.min_duration_hours, release.deadline_hours),
+            (72, 72)
+        );
+        assert_eq!(
+            decide(&release.rule, 40, &yes(3), &w, 72 * h).outcome,
+            Outcome::Passed
+        );
+        assert_eq!(
+            decide(&release.rule, 40, &yes(2), &w, 72 * h).outcome,
+            Outcome::Failed
+        );
+        let mut split = yes(3);
+        split.extend((10..13).map(|voter_id| Ballot {
+            voter_id,
+            value: BallotValue::Minus1,
+            binding: true,
+        }));
+        assert_eq!(
+            decide(&release.rule, 40, &split, &w, 72 * h).outcome,
+            Outcome::Failed
+        );
+        // CNCF and LF AI & Data: lazy consensus, 72 hours, one binding -1 fails it.
+        for p in [Preset::Cncf, Preset::LfAiData] {
+            let release = preset(p).vote_rules[&VoteKind::Release];
+            let w = release.window(0);
+            assert_eq!(release.rule, VoteRule::LazyConsensus, "{p:?}");
+            assert_eq!(
+                decide(&release.rule, 11, &[], &w, 72 * h).outcome,
+                Outcome::Passed
+            );
+            let no = [Ballot {
+                voter_id: 1,
+                value: BallotValue::Minus1,
+                binding: true,
+            }];
+            assert_eq!(
+                decide(&release.rule, 11, &no, &w, 72 * h).outcome,
+                Outcome::Failed
+            );
+        }
         let cncf = preset(Preset::Cncf).vote_rules[&VoteKind::Graduate];
         let w = cncf.window(0);
         assert_eq!(

@@ -155,6 +155,9 @@ pub enum Evaluator {
     BusFactor { min: u32 },
     /// The median time to first response on recent issues is at most `max_median_hours`.
     IssueResponseTime { max_median_hours: u32 },
+    /// Every release published since the project entered incubation was approved by a
+    /// passed release vote (and there is at least one).
+    ReleasesApprovedByVote,
 }
 
 /// What a program lets a project do with third-party code under a license. Named for
@@ -418,6 +421,12 @@ impl ProgramTemplate {
             (VoteKind::AdvanceStage, active > 1),
             (VoteKind::Graduate, has(|t| t == Terminal::Graduated)),
             (VoteKind::Retire, has(Terminal::is_retirement)),
+            (
+                VoteKind::Release,
+                self.checklist.iter().any(|i| {
+                    i.evaluation == Evaluation::Automatic(Evaluator::ReleasesApprovedByVote)
+                }),
+            ),
         ];
         for (kind, need) in needed {
             if need && !self.vote_rules.contains_key(&kind) {
@@ -579,7 +588,7 @@ pub enum TransitionError {
     NotFinalStage,
     #[error("a {kind} vote cannot move a project to stage {to:?}")]
     WrongKind { kind: VoteKind, to: String },
-    #[error("accepting a proposal starts a project; it does not move one")]
+    #[error("this kind of vote does not move a project between stages")]
     NotAStageChange,
 }
 
@@ -638,7 +647,7 @@ pub fn may_transition(
     };
     let target = stages[to].terminal;
     match kind {
-        VoteKind::AcceptProposal => Err(TransitionError::NotAStageChange),
+        VoteKind::AcceptProposal | VoteKind::Release => Err(TransitionError::NotAStageChange),
         VoteKind::AdvanceStage => {
             if target.is_some() {
                 Err(wrong_kind())
@@ -717,6 +726,8 @@ mod tests {
             (&cncf, "sandbox",    "nowhere",    AdvanceStage,   Err(UnknownStage("nowhere".into()))),
             (&cncf, "nowhere",    "sandbox",    AdvanceStage,   Err(UnknownStage("nowhere".into()))),
             (&cncf, "sandbox",    "incubating", AcceptProposal, Err(NotAStageChange)),
+            (&cncf, "sandbox",    "incubating", Release,        Err(NotAStageChange)),
+            (&apache, "current",  "graduated",  Release,        Err(NotAStageChange)),
             (&apache, "current",  "graduated",  Graduate,       Ok(())),
             (&apache, "current",  "retired",    Retire,         Ok(())),
             (&apache, "retired",  "current",    AdvanceStage,   Err(FromTerminal("retired".into()))),
@@ -784,6 +795,16 @@ mod tests {
                 vec![MissingVoteRule(VoteKind::Graduate)]),
             ("no retire rule", |t| { t.vote_rules.remove(&VoteKind::Retire); },
                 vec![MissingVoteRule(VoteKind::Retire)]),
+            // Release votes are optional, unless the checklist judges releases by them.
+            ("no release rule", |t| { t.vote_rules.remove(&VoteKind::Release); }, vec![]),
+            ("release item without rule", |t| {
+                t.vote_rules.remove(&VoteKind::Release);
+                t.checklist.push(ChecklistItem {
+                    code: "RE20".into(),
+                    text: "Releases voted".into(),
+                    evaluation: Evaluation::Automatic(Evaluator::ReleasesApprovedByVote),
+                });
+            }, vec![MissingVoteRule(VoteKind::Release)]),
             ("deadline before minimum", |t| {
                 if let Some(c) = t.vote_rules.get_mut(&VoteKind::Retire) { c.deadline_hours = 24; }
             }, vec![InvalidVoteDuration(VoteKind::Retire)]),

@@ -34,14 +34,18 @@ pub enum VoteKind {
     Graduate,
     /// Move a project to a `Retired`, `Archived` or `Emeritus` terminal stage.
     Retire,
+    /// Approve a release candidate of one of a project's repositories: when it passes, the
+    /// release is published.
+    Release,
 }
 
 impl VoteKind {
-    pub const ALL: [VoteKind; 4] = [
+    pub const ALL: [VoteKind; 5] = [
         VoteKind::AcceptProposal,
         VoteKind::AdvanceStage,
         VoteKind::Graduate,
         VoteKind::Retire,
+        VoteKind::Release,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -50,7 +54,91 @@ impl VoteKind {
             VoteKind::AdvanceStage => "advance_stage",
             VoteKind::Graduate => "graduate",
             VoteKind::Retire => "retire",
+            VoteKind::Release => "release",
         }
+    }
+
+    /// Whether a vote of this kind moves a project between stages (only one such vote may
+    /// be open on a project at a time); release votes do not, and run beside them.
+    pub fn changes_stage(self) -> bool {
+        matches!(
+            self,
+            VoteKind::AdvanceStage | VoteKind::Graduate | VoteKind::Retire
+        )
+    }
+}
+
+/// What is known about a release when someone asks to open a release vote on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReleaseVoteFacts {
+    /// The release is a release candidate.
+    pub candidate: bool,
+    /// The release is a draft (its tag may not exist yet).
+    pub draft: bool,
+    /// The project owning the repository is still incubating (not in a terminal stage).
+    pub incubating: bool,
+    /// Another release vote on this release is open.
+    pub open_vote: bool,
+}
+
+/// Why a release vote cannot be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReleaseVoteError {
+    #[error("only a release candidate is voted on")]
+    NotCandidate,
+    #[error("a draft is published as a candidate before it is voted on")]
+    Draft,
+    #[error("the repository's project is not incubating")]
+    NotIncubating,
+    #[error("a vote on this release is already open")]
+    AlreadyOpen,
+}
+
+impl ReleaseVoteError {
+    /// Message-catalog key for this error.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            ReleaseVoteError::NotCandidate => "release.vote.error.not_candidate",
+            ReleaseVoteError::Draft => "release.vote.error.draft",
+            ReleaseVoteError::NotIncubating => "release.vote.error.not_incubating",
+            ReleaseVoteError::AlreadyOpen => "release.vote.error.already_open",
+        }
+    }
+}
+
+/// Whether a release vote may be opened on a release: it must be a candidate that is not
+/// a draft (voters need its tag and files), of a project still incubating, with no other
+/// release vote open on it. Checked in this order, so the reason given is stable.
+pub fn may_open_release_vote(f: ReleaseVoteFacts) -> Result<(), ReleaseVoteError> {
+    if !f.candidate {
+        Err(ReleaseVoteError::NotCandidate)
+    } else if f.draft {
+        Err(ReleaseVoteError::Draft)
+    } else if !f.incubating {
+        Err(ReleaseVoteError::NotIncubating)
+    } else if f.open_vote {
+        Err(ReleaseVoteError::AlreadyOpen)
+    } else {
+        Ok(())
+    }
+}
+
+/// What a closed release vote does to its candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReleaseVoteEffect {
+    /// Passed: the candidate is published (no longer a candidate, not a draft, dated now).
+    Publish,
+    /// Failed or cancelled: it stays a candidate, hidden as before; a new candidate or a
+    /// new vote may follow.
+    KeepCandidate,
+}
+
+/// [`ReleaseVoteEffect`] of a vote that closed in `state`.
+pub fn release_vote_effect(state: VoteState) -> ReleaseVoteEffect {
+    if state == VoteState::Passed {
+        ReleaseVoteEffect::Publish
+    } else {
+        ReleaseVoteEffect::KeepCandidate
     }
 }
 
@@ -744,6 +832,56 @@ mod tests {
             let t = tally(rule, *electorate, ballots, *phase);
             assert_eq!((t.outcome, t.reason), (*outcome, *reason), "{name}: {t:?}");
         }
+    }
+
+    #[test]
+    fn release_votes_open_on_candidates_only() {
+        let ok = ReleaseVoteFacts {
+            candidate: true,
+            draft: false,
+            incubating: true,
+            open_vote: false,
+        };
+        #[rustfmt::skip]
+        let table: &[(ReleaseVoteFacts, Result<(), ReleaseVoteError>)] = &[
+            (ok, Ok(())),
+            (ReleaseVoteFacts { candidate: false, ..ok }, Err(ReleaseVoteError::NotCandidate)),
+            (ReleaseVoteFacts { candidate: false, draft: true, ..ok }, Err(ReleaseVoteError::NotCandidate)),
+            (ReleaseVoteFacts { draft: true, ..ok }, Err(ReleaseVoteError::Draft)),
+            (ReleaseVoteFacts { incubating: false, ..ok }, Err(ReleaseVoteError::NotIncubating)),
+            (ReleaseVoteFacts { open_vote: true, ..ok }, Err(ReleaseVoteError::AlreadyOpen)),
+            (ReleaseVoteFacts { incubating: false, open_vote: true, ..ok }, Err(ReleaseVoteError::NotIncubating)),
+        ];
+        for (i, (facts, want)) in table.iter().enumerate() {
+            assert_eq!(may_open_release_vote(*facts), *want, "row {i}: {facts:?}");
+        }
+        for e in [
+            ReleaseVoteError::NotCandidate,
+            ReleaseVoteError::Draft,
+            ReleaseVoteError::NotIncubating,
+            ReleaseVoteError::AlreadyOpen,
+        ] {
+            assert!(e.message_key().starts_with("release.vote.error."));
+        }
+    }
+
+    #[test]
+    fn release_votes_publish_only_when_passed() {
+        assert_eq!(
+            release_vote_effect(VoteState::Passed),
+            ReleaseVoteEffect::Publish
+        );
+        for s in [VoteState::Failed, VoteState::Cancelled, VoteState::Open] {
+            assert_eq!(
+                release_vote_effect(s),
+                ReleaseVoteEffect::KeepCandidate,
+                "{s}"
+            );
+        }
+        assert!(!VoteKind::Release.changes_stage());
+        assert!(!VoteKind::AcceptProposal.changes_stage());
+        assert!(VoteKind::Graduate.changes_stage());
+        assert_eq!("release".parse::<VoteKind>().ok(), Some(VoteKind::Release));
     }
 
     #[test]

@@ -10,7 +10,10 @@
 //!   program's organization (a name taken there is refused and recorded);
 //! - accept failed: the proposal is rejected;
 //! - advance, graduate, retire passed: the project's stage changes (retirement makes its
-//!   repositories read-only); failed: nothing moves.
+//!   repositories read-only); failed: nothing moves;
+//! - release passed: the release candidate is published (then the `release` `published`
+//!   webhook goes out and the project's checklist is judged again); failed: it stays a
+//!   candidate.
 //!
 //! The store claims each close with `UPDATE ... WHERE state = 'open'`, so any number of
 //! servers may run [`run_vote_closer`] on one database.
@@ -18,7 +21,9 @@
 use std::future::Future;
 use std::time::Duration;
 
-use hatchery_core::incubator::{Outcome, ProposalState, VoteKind, VoteState, decide};
+use hatchery_core::incubator::{
+    Outcome, ProposalState, ReleaseVoteEffect, VoteKind, VoteState, decide, release_vote_effect,
+};
 use hatchery_store::{
     Closing, NewProject, NewRosterEntry, Program, Project, Proposal, TallyRecord, Vote, VoteEffect,
     now_ms,
@@ -46,6 +51,8 @@ pub struct ClosedVoteReport {
     pub stage_changed: bool,
     /// What became of the accepted project's repositories.
     pub transfers: Vec<TransferOutcome>,
+    /// A release vote published its candidate.
+    pub release_published: bool,
 }
 
 /// The project an accepted proposal becomes.
@@ -174,6 +181,14 @@ impl Forge {
                     VoteEffect::Nothing,
                 )
             }
+            VoteKind::Release => {
+                let release_id = vote.release_id.ok_or(IncubatorError::NotFound)?;
+                let effect = |state| match release_vote_effect(state) {
+                    ReleaseVoteEffect::Publish => VoteEffect::PublishRelease { release_id },
+                    ReleaseVoteEffect::KeepCandidate => VoteEffect::Nothing,
+                };
+                (effect(VoteState::Passed), effect(VoteState::Failed))
+            }
         };
         let closed = self
             .store
@@ -208,6 +223,9 @@ impl Forge {
             }
             None => Vec::new(),
         };
+        if closed.release_published {
+            self.release_published_by_vote(&closed.vote).await;
+        }
         self.vote_closed_event(&program, &closed).await;
         tracing::info!(
             vote = closed.vote.id,
@@ -220,7 +238,36 @@ impl Forge {
             project: closed.project,
             stage_changed: closed.stage_changed,
             transfers,
+            release_published: closed.release_published,
         }))
+    }
+
+    /// After a release vote published its candidate: the `release` `published` webhook, as
+    /// publishing by hand sends it, and the checklists of the repository's projects.
+    async fn release_published_by_vote(&self, vote: &Vote) {
+        let Some(release_id) = vote.release_id else {
+            return;
+        };
+        let found = async {
+            let Some(repo_id) = self.store.release_repo_id(release_id).await? else {
+                return Ok(None);
+            };
+            let repo = self.store.repo_by_id(repo_id).await?;
+            let release = self.store.release_by_id(repo_id, release_id).await?;
+            Ok::<_, hatchery_store::StoreError>(repo.zip(release))
+        }
+        .await;
+        match found {
+            Ok(Some((repo, release))) => {
+                self.emit_release_of(&repo, &release, "published", None)
+                    .await;
+                self.releases_changed(repo.id).await;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(vote = vote.id, error = %e, "reading a release published by a vote failed");
+            }
+        }
     }
 }
 

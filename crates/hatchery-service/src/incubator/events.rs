@@ -30,7 +30,6 @@ use hatchery_core::incubator::{Phase, ProposalState, VoteState};
 use hatchery_core::webhooks as rules;
 use hatchery_store::{AuditFilter, ClosedVote, Program, Project, Proposal, Vote};
 
-use super::votes::VoteOn;
 use crate::webhooks::HookScope;
 use crate::{Forge, ServiceError};
 
@@ -309,12 +308,12 @@ impl Forge {
         &self,
         program: &Program,
         vote: &Vote,
-        on: VoteOn<'_>,
+        proposal: Option<&Proposal>,
         sender: Actor,
     ) {
         self.vote_event(program, vote, "opened", sender.user_id())
             .await;
-        if let VoteOn::Proposal(before) = on {
+        if let Some(before) = proposal {
             match self.store.proposal_by_id(before.id).await {
                 Ok(Some(after)) => {
                     self.proposal_event_with(program, &after, Some(before), None, sender.user_id())

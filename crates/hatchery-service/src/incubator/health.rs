@@ -145,6 +145,7 @@ pub fn evaluator_name(e: Evaluator) -> &'static str {
         Evaluator::ElephantFactor { .. } => "elephant_factor",
         Evaluator::BusFactor { .. } => "bus_factor",
         Evaluator::IssueResponseTime { .. } => "issue_response_time",
+        Evaluator::ReleasesApprovedByVote => "releases_approved_by_vote",
     }
 }
 
@@ -155,6 +156,9 @@ pub struct ReleaseFacts {
     pub published: i64,
     /// The newest of them.
     pub newest: Option<NewestRelease>,
+    /// Those published since the project entered incubation, oldest first: tag, when,
+    /// and the passed release vote that approved it (if one did).
+    pub since_start: Vec<(String, i64, Option<i64>)>,
 }
 
 /// The newest published release of a repository, as the checklist judges it.
@@ -202,7 +206,18 @@ impl ReleaseFacts {
             }
             n
         });
-        ReleaseFacts { published, newest }
+        ReleaseFacts {
+            published,
+            newest,
+            since_start: Vec::new(),
+        }
+    }
+
+    /// With the releases published since the project entered incubation
+    /// ([`ReleaseFacts::since_start`]).
+    pub fn with_approvals(mut self, since_start: Vec<(String, i64, Option<i64>)>) -> Self {
+        self.since_start = since_start;
+        self
     }
 }
 
@@ -255,6 +270,7 @@ pub fn evaluate_with_releases(
                 }
                 Evaluator::TagsOrReleases => tags(repos, releases),
                 Evaluator::ReleasesSignedOrDigested => signed_releases(repos, releases),
+                Evaluator::ReleasesApprovedByVote => approved_releases(repos, releases),
                 Evaluator::RecentCommits90d => maintained(repos),
                 Evaluator::ElephantFactor { min } => elephant(repos, min),
                 Evaluator::BusFactor { min } => bus(repos, min),
@@ -505,6 +521,39 @@ fn signed_releases(
     verdict(ok, reason, json!({ "repos": entries }))
 }
 
+/// RE20: every release published since the project entered incubation, in every
+/// repository, was approved by a passed release vote; and there is at least one.
+fn approved_releases(
+    repos: &[(RepoName, HealthFacts)],
+    releases: &[(RepoName, ReleaseFacts)],
+) -> Judged {
+    if repos.is_empty() {
+        return no_repositories();
+    }
+    let (mut any, mut unapproved) = (false, false);
+    let entries: Vec<Value> = repos
+        .iter()
+        .map(|(name, _)| {
+            let list = published_of(releases, name).map_or(&[][..], |f| &f.since_start[..]);
+            any |= !list.is_empty();
+            unapproved |= list.iter().any(|(_, _, vote)| vote.is_none());
+            json!({
+                "repo": name.to_string(),
+                "approvals": list
+                    .iter()
+                    .map(|(tag, at, vote)| json!({ "release": tag, "published_at": at, "vote": vote }))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let reason = if any {
+        "unapproved_release"
+    } else {
+        "no_releases"
+    };
+    verdict(any && !unapproved, reason, json!({ "repos": entries }))
+}
+
 /// The commits of all repositories authored in the last `days` before each repository's
 /// `now`, each commit once; and whether every repository's walk covered that window.
 fn commits_within(repos: &[(RepoName, HealthFacts)], days: u32) -> (Vec<&CommitFact>, bool) {
@@ -714,10 +763,13 @@ impl Forge {
         )
     }
 
-    /// Each repository's published releases, named for [`evaluate_with_releases`].
+    /// Each repository's published releases, named for [`evaluate_with_releases`]; those
+    /// published since `since` (the project's start) with the release votes that approved
+    /// them.
     pub async fn release_facts_of_repos(
         &self,
         repos: &[Repo],
+        since: i64,
     ) -> Result<Vec<(RepoName, ReleaseFacts)>, ServiceError> {
         let mut out = Vec::with_capacity(repos.len());
         for r in repos {
@@ -727,9 +779,14 @@ impl Forge {
             } else {
                 None
             };
+            let approvals = if published > 0 {
+                self.store.release_approvals(r.id, since).await?
+            } else {
+                Vec::new()
+            };
             out.push((
                 RepoName::from(r),
-                ReleaseFacts::of(published, newest.as_ref()),
+                ReleaseFacts::of(published, newest.as_ref()).with_approvals(approvals),
             ));
         }
         Ok(out)
@@ -1126,6 +1183,7 @@ mod tests {
             note: String::new(),
             is_draft: false,
             is_prerelease: false,
+            is_candidate: false,
             author: None,
             created_at: NOW * 1000,
             updated_at: NOW * 1000,
@@ -1156,6 +1214,53 @@ mod tests {
                 })
                 .collect(),
         }
+    }
+
+    #[test]
+    fn releases_approved_by_vote() {
+        use Status::*;
+        let t = preset(Preset::Blank);
+        let judge = |facts: Vec<Vec<(String, i64, Option<i64>)>>| {
+            let repos = named(facts.iter().map(|_| self::facts(&[], &[], &[])).collect());
+            let releases: Vec<(RepoName, ReleaseFacts)> = repos
+                .iter()
+                .zip(facts)
+                .map(|((n, _), f)| (n.clone(), ReleaseFacts::default().with_approvals(f)))
+                .collect();
+            let mut r = evaluate_with_releases(
+                &[item("RE20", Evaluator::ReleasesApprovedByVote)],
+                &t,
+                &repos,
+                &releases,
+                None,
+                None,
+            );
+            r.pop().unwrap()
+        };
+        let voted = |tag: &str, vote: Option<i64>| (tag.to_owned(), NOW * 1000, vote);
+        let r = judge(vec![vec![], vec![]]);
+        assert_eq!((r.status, r.reason), (Fail, "no_releases"));
+        assert_eq!(r.evaluator, "releases_approved_by_vote");
+        let r = judge(vec![vec![voted("v1.0", Some(7))], vec![]]);
+        assert_eq!(r.status, Pass, "{}", r.evidence);
+        assert_eq!(r.evidence["repos"][0]["approvals"][0]["vote"], 7);
+        assert_eq!(r.evidence["repos"][0]["approvals"][0]["release"], "v1.0");
+        // One release published without a vote, in any repository, fails it.
+        let r = judge(vec![
+            vec![voted("v1.0", Some(7)), voted("v1.1", Some(9))],
+            vec![voted("v0.1", None)],
+        ]);
+        assert_eq!((r.status, r.reason), (Fail, "unapproved_release"));
+        assert_eq!(r.evidence["repos"][1]["approvals"][0]["vote"], Value::Null);
+        let none = evaluate_with_releases(
+            &[item("RE20", Evaluator::ReleasesApprovedByVote)],
+            &t,
+            &[],
+            &[],
+            None,
+            None,
+        );
+        assert_eq!(none[0].reason, "no_repositories");
     }
 
     #[test]

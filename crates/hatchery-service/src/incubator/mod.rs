@@ -26,6 +26,7 @@ pub mod export;
 pub mod health;
 pub mod projects;
 pub mod proposals;
+pub mod release_votes;
 pub mod reports;
 mod schedule;
 pub mod votes;
@@ -52,6 +53,7 @@ pub use closer::{ClosedVoteReport, run_vote_closer};
 pub use health::{ItemResult, PeriodMetrics};
 pub use projects::{ChecklistRow, TransferOutcome};
 pub use proposals::{PersonInput, ProposalInput};
+pub use release_votes::ReleaseVotes;
 pub use reports::{OverdueReport, report_template_preset};
 pub use votes::{VoteOn, VoteStatus};
 
@@ -246,6 +248,7 @@ impl Forge {
                 .proposal
                 .and_then(|p| p.author.as_ref())
                 .is_some_and(|a| a.id == uid),
+            repo_writer: false,
         })
     }
 

@@ -511,7 +511,9 @@ impl Forge {
         let ids: Vec<i64> = repos.iter().map(|r| r.id).collect();
         let median = self.issue_response_median(&ids, now).await?;
         let pull_median = self.pull_response_median(&ids, now).await?;
-        let releases = self.release_facts_of_repos(&repos).await?;
+        let releases = self
+            .release_facts_of_repos(&repos, project.started_at)
+            .await?;
         let results = health::evaluate_with_releases(
             &program.template.checklist,
             &program.template,

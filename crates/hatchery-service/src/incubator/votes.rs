@@ -140,7 +140,10 @@ impl Forge {
                 }
                 may_transition(template, &project.stage, to_stage, kind)?;
                 let open = self.store.votes_of_project(project.id).await?;
-                if open.iter().any(|v| !v.state.is_closed()) {
+                if open
+                    .iter()
+                    .any(|v| !v.state.is_closed() && v.kind.changes_stage())
+                {
                     return Err(IncubatorError::VoteAlreadyOpen);
                 }
                 let stage_name = template
@@ -180,7 +183,12 @@ impl Forge {
                 other => other.into(),
             })?;
         self.wake_vote_closer();
-        self.vote_opened_event(program, &vote, on, actor).await;
+        let proposal = match on {
+            VoteOn::Proposal(p) => Some(p),
+            VoteOn::Project { .. } => None,
+        };
+        self.vote_opened_event(program, &vote, proposal, actor)
+            .await;
         Ok(vote)
     }
 

@@ -1,7 +1,9 @@
 //! Releases and release assets in Gitea's routes and shapes.
 //!
 //! Readers (`read:repository`) list and read published releases and pre-releases; drafts
-//! exist only for writers. Writers (`write:repository`) create, edit and delete releases
+//! exist only for writers; release candidates (`is_candidate`, in repositories of
+//! incubating projects) only for writers and the program's committee, until a release
+//! vote (`POST .../releases/{id}/vote`) passes and publishes them. Writers (`write:repository`) create, edit and delete releases
 //! and upload, rename and delete assets. Private repositories the caller cannot read are
 //! 404s, like missing ones.
 //!
@@ -48,6 +50,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_release, edit_release, delete_release))
         .routes(routes!(list_assets))
         .routes(routes!(get_asset, edit_asset, delete_asset))
+        .routes(routes!(open_release_vote))
 }
 
 /// The upload route: served without the request timeout (a large file takes as long as
@@ -80,6 +83,10 @@ pub fn release_error(e: ReleaseError) -> ApiError {
                 human_size(limit)
             ),
         ),
+        e @ ReleaseError::NotIncubating => ApiError::unprocessable(format!("is_candidate: {e}")),
+        e @ (ReleaseError::Vote(_) | ReleaseError::NoVoteRule) => {
+            ApiError::unprocessable(e.to_string())
+        }
         ReleaseError::Service(e) => e.into(),
     }
 }
@@ -197,6 +204,7 @@ pub async fn create_release(
                 note: opt.body.unwrap_or_default(),
                 draft: opt.draft,
                 prerelease: opt.prerelease,
+                candidate: opt.is_candidate,
             },
         )
         .await
@@ -300,6 +308,69 @@ pub async fn get_release(
     Ok(Json(json(&state, &view, &release)))
 }
 
+/// Hatchery: open the release vote on a release candidate (the repository's writers and the
+/// incubator program's committee). The program's rule for `release` votes decides it;
+/// when it passes, the candidate is published.
+#[utoipa::path(post, path = "/repos/{owner}/{repo}/releases/{id}/vote", tag = "repository",
+    operation_id = "repoOpenReleaseVote",
+    params(("owner" = String, Path, description = "owner of the repo"),
+        ("repo" = String, Path, description = "name of the repo"),
+        ("id" = i64, Path, description = "id of the release candidate")),
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 201, body = hatchery_api_types::incubator::IncubatorVote),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody, description = "not a candidate, a draft, a vote already open, or the program has no rule for release votes")))]
+pub async fn open_release_vote(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((owner, repo, id)): Path<(String, String, String)>,
+) -> ApiResult<(
+    StatusCode,
+    Json<hatchery_api_types::incubator::IncubatorVote>,
+)> {
+    let view = changer(&state, &caller, &owner, &repo).await?;
+    let release = state
+        .forge
+        .release(&view, path_id(&id)?)
+        .await
+        .map_err(release_error)?;
+    let now = hatchery_store::now_ms();
+    let vote = state
+        .forge
+        .open_release_vote(&view, &release, now)
+        .await
+        .map_err(release_error)?;
+    let program = state
+        .store
+        .program_by_id(vote.program_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let project = match vote.project_id {
+        Some(p) => state.store.project_by_id(p).await?.map(|p| p.slug),
+        None => None,
+    };
+    let status = state.forge.vote_status(&vote, now).await?;
+    let phase = status.phase.map(|p| match p {
+        hatchery_core::incubator::Phase::BeforeMinimum => "before_minimum",
+        hatchery_core::incubator::Phase::Open => "open",
+        hatchery_core::incubator::Phase::DeadlinePassed => "deadline_passed",
+    });
+    Ok((
+        StatusCode::CREATED,
+        Json(hatchery_api_types::incubator::IncubatorVote::of(
+            &urls(&state),
+            &program,
+            &vote,
+            None,
+            project,
+            &status.tally,
+            phase,
+            status.closes_at,
+        )),
+    ))
+}
+
 /// Update a release; absent fields stay as they are. Publishing a draft creates its tag
 /// when missing.
 #[utoipa::path(patch, path = "/repos/{owner}/{repo}/releases/{id}", tag = "repository",
@@ -331,6 +402,7 @@ pub async fn edit_release(
                 note: opt.body,
                 draft: opt.draft,
                 prerelease: opt.prerelease,
+                candidate: opt.is_candidate,
             },
         )
         .await

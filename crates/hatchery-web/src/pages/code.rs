@@ -825,6 +825,15 @@ pub async fn tags(
     let g = git.clone();
     let list = blocking(move || Ok(g.tags()?)).await?;
     let released = state.store.published_release_tags(repo.id).await?;
+    let view = crate::pages::issues::view_of(&state, &ctx, &owner, &name).await?;
+    let hidden = state
+        .forge
+        .hidden_candidate_tags(&view)
+        .await
+        .map_err(|e| match e {
+            hatchery_service::releases::ReleaseError::Service(s) => WebError::from(s),
+            _ => WebError::NotFound,
+        })?;
     let header = repo_header(&state, &ctx, &repo, RepoTab::Tags).await?;
     Ok(page(
         &ctx,
@@ -844,10 +853,13 @@ pub async fn tags(
                             }
                             span.muted {
                                 (time_ago(&ctx, t.date()))
-                                " · "
-                                a href=(format!("/{}/{}/archive/{}.tar.gz", repo.owner_name, repo.name, enc(&t.name))) { "tar.gz" }
-                                " · "
-                                a href=(format!("/{}/{}/archive/{}.zip", repo.owner_name, repo.name, enc(&t.name))) { "zip" }
+                                // A hidden release candidate's archives are missing too.
+                                @if !hidden.contains(&t.name) {
+                                    " · "
+                                    a href=(format!("/{}/{}/archive/{}.tar.gz", repo.owner_name, repo.name, enc(&t.name))) { "tar.gz" }
+                                    " · "
+                                    a href=(format!("/{}/{}/archive/{}.zip", repo.owner_name, repo.name, enc(&t.name))) { "zip" }
+                                }
                                 @if released.contains(&t.name) {
                                     " · "
                                     a.tag-release href=(format!("/{}/{}/releases/tag/{}", repo.owner_name, repo.name, enc(&t.name))) { (ctx.t("release.tag_link")) }
@@ -876,6 +888,20 @@ pub async fn archive(
     } else {
         return Err(WebError::NotFound);
     };
+    // The source archive of a release candidate's tag is missing with the candidate to
+    // those who may not see it (the tag itself stays visible through git).
+    let view = crate::pages::issues::view_of(&state, &ctx, &owner, &name).await?;
+    if state
+        .forge
+        .is_hidden_candidate_tag(&view, &rev)
+        .await
+        .map_err(|e| match e {
+            hatchery_service::releases::ReleaseError::Service(s) => WebError::from(s),
+            _ => WebError::NotFound,
+        })?
+    {
+        return Err(WebError::NotFound);
+    }
     let resolved = resolve(&git, &rev).await?;
     if !resolved.path.is_empty() {
         return Err(WebError::NotFound);

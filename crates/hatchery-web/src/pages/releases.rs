@@ -4,7 +4,9 @@
 //! (multipart, streamed through the service's upload like the API's) and downloads.
 //!
 //! Every rule is the service's (`hatchery_service::releases`): drafts exist only for
-//! writers, a private repository is missing to those who cannot read it. Uploads are
+//! writers, release candidates only for writers and the incubator program's committee
+//! (their page shows the release votes and opens one), a private repository is missing to
+//! those who cannot read it. Uploads are
 //! served by [`upload_router`], outside the request timeout and without the form-size
 //! limit: the CSRF token is then checked as the body's first field, before any byte of a
 //! file is accepted (see [`crate::csrf::Deferred`]).
@@ -25,6 +27,7 @@ use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
 use crate::form::{self, Field, Form, FormErrors, Input, csrf_input};
 use crate::pages::code::{enc, time_ago_ms};
+use crate::pages::incubator::{vote_state_badge, vote_url};
 use crate::pages::issues::{render_texts, view_of};
 use crate::pages::repo::{RepoTab, repo_header};
 use crate::state::AppState;
@@ -54,6 +57,9 @@ fn refused(e: ReleaseError, path: &str) -> WebError {
         ReleaseError::NotFound => WebError::NotFound,
         ReleaseError::Service(s) => s.into(),
         ReleaseError::TooLarge(_) => WebError::PayloadTooLarge,
+        ReleaseError::Vote(v) => WebError::BadRequest(v.message_key()),
+        ReleaseError::NotIncubating => WebError::BadRequest("release.error.not_incubating"),
+        ReleaseError::NoVoteRule => WebError::BadRequest("release.vote.error.no_rule"),
         _ => WebError::BadRequest("error.400.form"),
     }
 }
@@ -145,6 +151,7 @@ fn pager(ctx: &Ctx, total: i64, page_no: i64, url: impl Fn(i64) -> String) -> Ma
 fn badges(ctx: &Ctx, r: &Release, latest: bool) -> Markup {
     html! {
         @if r.is_draft { " " span.badge.badge-warn.release-draft { (ctx.t("release.badge.draft")) } }
+        @if r.is_candidate { " " span.badge.badge-warn.release-candidate { (ctx.t("release.badge.candidate")) } }
         @if r.is_prerelease { " " span.badge.badge-warn.release-prerelease { (ctx.t("release.badge.prerelease")) } }
         @if latest { " " span.badge.badge-binding.release-latest { (ctx.t("release.badge.latest")) } }
     }
@@ -254,6 +261,11 @@ async fn release_page(
         .collect();
     let limit =
         size(i64::try_from(state.forge.release_storage().max_asset_bytes).unwrap_or(i64::MAX));
+    let votes = state
+        .forge
+        .release_votes(view, r)
+        .await
+        .map_err(|e| refused(e, &ctx.path))?;
     Ok(page(
         ctx,
         &format!("{} · {}/{}", r.title, view.repo.owner_name, view.repo.name),
@@ -261,6 +273,7 @@ async fn release_page(
             (header)
             p { a href=(base(view)) { "← " (ctx.t("release.list.title")) } }
             (release_card(ctx, view, r, latest, notes.first().map_or("", String::as_str), true))
+            @if let Some(v) = &votes { (vote_section(ctx, view, r, v)) }
             @if writer {
                 div.toolbar id="release-actions" {
                     a.btn href=(format!("{}/{}/edit", base(view), r.id)) id="edit-release" { (ctx.t("release.edit.title")) }
@@ -334,6 +347,88 @@ async fn release_page(
     ))
 }
 
+/// A candidate's release votes (open, passed, failed), each linked to its page, and the
+/// button that opens one; on a published release, the vote that approved it.
+fn vote_section(
+    ctx: &Ctx,
+    view: &RepoView,
+    r: &Release,
+    v: &hatchery_service::incubator::ReleaseVotes,
+) -> Markup {
+    html! {
+        section.card.release-votes id="release-votes" {
+            h3 { (ctx.t("release.vote.title")) }
+            @if r.is_candidate {
+                p.muted id="candidate-note" { (ctx.tf("release.vote.candidate_note", &[("program", &v.program.name)])) }
+            }
+            @if v.votes.is_empty() {
+                p.muted id="no-release-votes" { (ctx.t("release.vote.none")) }
+            } @else {
+                ul.list {
+                    @for vote in &v.votes {
+                        li.release-vote id=(format!("release-vote-{}", vote.id)) data-state=(vote.state.as_str()) {
+                            a href=(vote_url(&v.program, vote.id)) { (vote.title) }
+                            " " (vote_state_badge(ctx, vote.state))
+                            " · " span.muted { (time_ago_ms(ctx, vote.opened_at)) }
+                        }
+                    }
+                }
+            }
+            @if v.may_open {
+                form.inline-form method="post" action=(format!("{}/{}/vote", base(view), r.id)) id="open-release-vote" {
+                    (csrf_input(ctx))
+                    button.btn.btn-primary type="submit" { (ctx.t("release.vote.open")) }
+                    " " span.muted.small { (ctx.t("release.vote.open_hint")) }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /{owner}/{repo}/releases/{id}/vote`: opens a release vote on the candidate.
+pub async fn open_vote(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((owner, name, id)): Path<(String, String, String)>,
+) -> WebResult<Response> {
+    let view = view_of(&state, &ctx, &owner, &name).await?;
+    let release = state
+        .forge
+        .release(&view, id_of(&id)?)
+        .await
+        .map_err(|e| refused(e, &ctx.path))?;
+    ctx.require_user()?;
+    match state
+        .forge
+        .open_release_vote(&view, &release, hatchery_store::now_ms())
+        .await
+    {
+        Ok(_) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "release.vote.flash.opened",
+            &release_url(&view, &release.tag_name),
+        )),
+        Err(ReleaseError::Denied(d)) => Err(WebError::from_denial(d, &ctx.path)),
+        Err(
+            e @ (ReleaseError::Vote(_) | ReleaseError::NoVoteRule | ReleaseError::NotIncubating),
+        ) => {
+            let key = match &e {
+                ReleaseError::Vote(v) => v.message_key(),
+                ReleaseError::NoVoteRule => "release.vote.error.no_rule",
+                _ => "release.error.not_incubating",
+            };
+            Ok(flash_redirect(
+                &ctx,
+                FlashKind::Error,
+                key,
+                &release_url(&view, &release.tag_name),
+            ))
+        }
+        Err(e) => Err(refused(e, &ctx.path)),
+    }
+}
+
 /// For a file with a detached signature beside it (`X.asc`, `X.sig`): the signature's
 /// state; for a signature: what it signs, and its state.
 fn signature_cell(ctx: &Ctx, a: &ReleaseAsset, signatures: &[&ReleaseAsset]) -> Markup {
@@ -392,6 +487,7 @@ struct ReleaseForm {
     note: String,
     draft: bool,
     prerelease: bool,
+    candidate: bool,
 }
 
 impl ReleaseForm {
@@ -403,6 +499,7 @@ impl ReleaseForm {
             note: form::value(pairs, "note").to_owned(),
             draft: form::value(pairs, "draft") == "on",
             prerelease: form::value(pairs, "prerelease") == "on",
+            candidate: form::value(pairs, "candidate") == "on",
         }
     }
 
@@ -414,6 +511,7 @@ impl ReleaseForm {
             note: r.note.clone(),
             draft: r.is_draft,
             prerelease: r.is_prerelease,
+            candidate: r.is_candidate,
         }
     }
 }
@@ -437,6 +535,7 @@ fn form_errors(e: &ReleaseError, errors: &mut FormErrors) -> bool {
         ReleaseError::BadTag(_) => errors.add("tag_name", "release.error.bad_tag"),
         ReleaseError::TagTaken(_) => errors.add("tag_name", "release.error.tag_taken"),
         ReleaseError::BadTarget(_) => errors.add("target", "release.error.bad_target"),
+        ReleaseError::NotIncubating => errors.add("candidate", "release.error.not_incubating"),
         _ => return false,
     }
     true
@@ -492,6 +591,16 @@ async fn form_page(
     };
     let draft = if f.draft { "on" } else { "" };
     let prerelease = if f.prerelease { "on" } else { "" };
+    let candidate = if f.candidate { "on" } else { "" };
+    // The choice is offered where it means something: a repository of an incubating
+    // project (or a release that is a candidate already).
+    let offer_candidate = f.candidate
+        || editing.is_some_and(|r| r.is_candidate)
+        || state
+            .forge
+            .is_incubating_repo(&view.repo)
+            .await
+            .map_err(|e| refused(e, &ctx.path))?;
     Ok(page(
         ctx,
         title,
@@ -518,6 +627,9 @@ async fn form_page(
                 (Field::new("note", ctx.t("release.field.note"), &f.note).input(Input::TextArea).hint(ctx.t("issue.hint.markdown")).render(ctx, errors))
                 (Field::new("prerelease", ctx.t("release.field.prerelease"), prerelease).input(Input::Checkbox).hint(ctx.t("release.hint.prerelease")).render(ctx, errors))
                 (Field::new("draft", ctx.t("release.field.draft"), draft).input(Input::Checkbox).hint(ctx.t("release.hint.draft")).render(ctx, errors))
+                @if offer_candidate {
+                    (Field::new("candidate", ctx.t("release.field.candidate"), candidate).input(Input::Checkbox).hint(ctx.t("release.hint.candidate")).render(ctx, errors))
+                }
                 div { button.btn.btn-primary type="submit" id="release-submit" { (submit) } }
             }
         },
@@ -558,6 +670,7 @@ pub async fn create(
         note: f.note.clone(),
         draft: f.draft,
         prerelease: f.prerelease,
+        candidate: f.candidate,
     };
     match state.forge.create_release(&view, input).await {
         Ok(r) => Ok(flash_redirect(
@@ -628,6 +741,7 @@ pub async fn edit(
         note: Some(f.note.clone()),
         draft: Some(f.draft),
         prerelease: Some(f.prerelease),
+        candidate: Some(f.candidate),
     };
     match state.forge.update_release(&view, release.id, edit).await {
         Ok(r) => Ok(flash_redirect(

@@ -359,6 +359,7 @@ pub fn kind_label(ctx: &Ctx, kind: VoteKind) -> &'static str {
         VoteKind::AdvanceStage => "incubator.kind.advance_stage",
         VoteKind::Graduate => "incubator.kind.graduate",
         VoteKind::Retire => "incubator.kind.retire",
+        VoteKind::Release => "incubator.kind.release",
     })
 }
 

@@ -755,6 +755,7 @@ fn action_label(ctx: &Ctx, action: &str) -> String {
         ("checklist", "evaluated") => "incubator.audit.checklist_evaluated",
         ("repo", "transferred") => "incubator.audit.repo_transferred",
         ("repo", "transfer_refused") => "incubator.audit.repo_transfer_refused",
+        ("release", "published") => "incubator.audit.release_published",
         _ => return action.to_owned(),
     };
     ctx.t(key).to_owned()

@@ -446,6 +446,7 @@ fn check_reason(ctx: &Ctx, reason: &str) -> String {
         "no_releases" => "incubator.check_reason.no_releases",
         "no_release_files" => "incubator.check_reason.no_release_files",
         "bad_signature" => "incubator.check_reason.bad_signature",
+        "unapproved_release" => "incubator.check_reason.unapproved_release",
         "below_minimum" => "incubator.check_reason.below_minimum",
         "above_maximum" => "incubator.check_reason.above_maximum",
         "no_issues" => "incubator.check_reason.no_issues",
@@ -505,8 +506,25 @@ fn visible_evidence(
 fn evidence_view(ctx: &Ctx, evidence: &Value) -> Markup {
     let repos = evidence.get("repos").and_then(Value::as_array);
     let licenses = repos.is_some_and(|r| r.iter().any(|e| e.get("licenses").is_some()));
+    let approvals = repos.is_some_and(|r| r.iter().any(|e| e.get("approvals").is_some()));
     html! {
-        @if licenses {
+        @if approvals {
+            ul.evidence {
+                @for e in repos.into_iter().flatten() {
+                    @for a in e.get("approvals").and_then(Value::as_array).into_iter().flatten() {
+                        li {
+                            code { (e.get("repo").and_then(Value::as_str).unwrap_or("")) }
+                            " · " (a.get("release").and_then(Value::as_str).unwrap_or(""))
+                            " · "
+                            @match a.get("vote").and_then(Value::as_i64) {
+                                Some(id) => { (ctx.tf("incubator.evidence.release_vote", &[("id", &id.to_string())])) }
+                                None => { span.muted { (ctx.t("incubator.evidence.release_not_voted")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        } @else if licenses {
             ul.evidence {
                 @for e in repos.into_iter().flatten() {
                     li {

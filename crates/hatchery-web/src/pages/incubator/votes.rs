@@ -50,6 +50,32 @@ async fn subject(state: &AppState, ctx: &Ctx, l: &Loaded, vote: &Vote) -> WebRes
             }
         });
     }
+    if let Some(release_id) = vote.release_id {
+        // A release vote names its candidate's tag and links to it; the release page
+        // itself is missing to those who may not see the candidate yet.
+        let project = match vote.project_id {
+            Some(id) => state.store.project_by_id(id).await?,
+            None => None,
+        };
+        let repo = match state.store.release_repo_id(release_id).await? {
+            Some(repo_id) => state.store.repo_by_id(repo_id).await?,
+            None => None,
+        };
+        let release = match &repo {
+            Some(r) => state.store.release_by_id(r.id, release_id).await?,
+            None => None,
+        };
+        return Ok(html! {
+            @if let Some(p) = project {
+                a href=(project_url(program, &p)) { (p.name) } " · "
+            }
+            @if let (Some(repo), Some(r)) = (repo, release) {
+                a href=(format!("/{}/{}/releases/tag/{}", repo.owner_name, repo.name, crate::pages::code::enc(&r.tag_name))) id="vote-subject" {
+                    (repo.owner_name) "/" (repo.name) " " (r.tag_name)
+                }
+            }
+        });
+    }
     if let Some(id) = vote.project_id {
         let project = state.store.project_by_id(id).await?;
         let target = vote.target_stage.as_deref().unwrap_or("");
@@ -240,7 +266,9 @@ async fn vote_page(
                         @for p in &status.electorate { div { (person_link(ctx, Some(p))) } }
                         p.muted.small { (ctx.t("incubator.electorate_hint")) }
                     }
-                    @if vote.kind != VoteKind::AcceptProposal {
+                    @if vote.kind == VoteKind::Release {
+                        section { p.muted.small { (ctx.t("incubator.release_vote_hint")) } }
+                    } @else if vote.kind != VoteKind::AcceptProposal {
                         section { p.muted.small { (ctx.t("incubator.stage_vote_hint")) } }
                     }
                 }
