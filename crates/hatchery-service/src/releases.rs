@@ -283,6 +283,21 @@ impl Forge {
         Ok(tags)
     }
 
+    /// Refuses a change of what a release vote is on (the tag, the state, the files) while
+    /// one is open on the release.
+    async fn unchanged_under_vote(&self, release_id: i64) -> Result<(), ReleaseError> {
+        let open = self
+            .store
+            .votes_of_release(release_id)
+            .await?
+            .iter()
+            .any(|v| !v.state.is_closed());
+        if open {
+            return Err(ReleaseVoteError::UnderVote.into());
+        }
+        Ok(())
+    }
+
     /// Whether the repository is linked to an incubating project (and so may have release
     /// candidates).
     pub async fn is_incubating_repo(&self, repo: &Repo) -> Result<bool, ReleaseError> {
@@ -547,6 +562,13 @@ impl Forge {
         {
             return Err(ReleaseError::NotIncubating);
         }
+        if old.is_candidate
+            && (fields.tag_name != old.tag_name
+                || fields.is_draft != old.is_draft
+                || fields.is_candidate != old.is_candidate)
+        {
+            self.unchanged_under_vote(old.id).await?;
+        }
         if fields.tag_name != old.tag_name
             && self
                 .store
@@ -707,6 +729,7 @@ impl Forge {
         may(view, Action::Write)?;
         let name = check_asset_name(name)?;
         self.release_asset(view, release_id, asset_id).await?;
+        self.unchanged_under_vote(release_id).await?;
         let renamed = self
             .store
             .rename_release_asset(release_id, asset_id, name)
@@ -732,6 +755,7 @@ impl Forge {
     ) -> Result<(), ReleaseError> {
         may(view, Action::Write)?;
         self.release_asset(view, release_id, asset_id).await?;
+        self.unchanged_under_vote(release_id).await?;
         let gone = self
             .store
             .delete_release_asset(release_id, asset_id)
@@ -757,6 +781,7 @@ impl Forge {
         may(view, Action::Write)?;
         let name = check_asset_name(name)?.to_owned();
         let release = self.release(view, release_id).await?;
+        self.unchanged_under_vote(release.id).await?;
         if release.assets.iter().any(|a| a.name == name) {
             return Err(ReleaseError::AssetNameTaken(name));
         }

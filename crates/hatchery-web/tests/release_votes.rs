@@ -47,6 +47,8 @@ async fn uid(s: &Store, name: &str) -> i64 {
 struct World {
     program: Program,
     project: Project,
+    /// A `release` webhook of `tool` (never sent: no delivery worker runs here).
+    hook: i64,
     /// Committee members besides carl, to reach Apache's three binding +1.
     voters: Vec<i64>,
 }
@@ -123,9 +125,25 @@ async fn setup(app: &mut TestApp) -> World {
         )
         .await
         .unwrap();
+    let events = vec!["release".to_owned()];
+    let hook = s
+        .create_webhook(hatchery_store::NewWebhook {
+            owner: hatchery_store::HookOwner::Repo(tool.id),
+            url: "http://127.0.0.1:9/hook",
+            content_type: "json",
+            secret: "",
+            events: &events,
+            branch_filter: "",
+            authorization_header: "",
+            is_active: true,
+        })
+        .await
+        .unwrap()
+        .id;
     World {
         program,
         project,
+        hook,
         voters,
     }
 }
@@ -204,6 +222,21 @@ async fn sees(app: &TestApp, who: Option<&str>, id: i64, tag: &str, latest: bool
     let none = seen.iter().all(|(_, s)| !*s);
     assert!(all || none, "{what}: {seen:?}");
     all
+}
+
+/// The `release` deliveries of the hook, oldest first, as (action, payload).
+async fn release_deliveries(app: &TestApp, w: &World) -> Vec<(String, Value)> {
+    let s = app.store.store();
+    let (list, _) = s.deliveries_of_hook(w.hook, 0, 100).await.unwrap();
+    let mut out = Vec::new();
+    for d in list.iter().rev().filter(|d| d.event == "release") {
+        let full = s.delivery(w.hook, d.id).await.unwrap().unwrap();
+        out.push((
+            d.action.clone(),
+            serde_json::from_str(&full.payload).unwrap_or(Value::Null),
+        ));
+    }
+    out
 }
 
 async fn re20(app: &TestApp, w: &World) -> (ChecklistStatus, String) {
@@ -301,6 +334,10 @@ async fn release_candidates_are_hidden_until_their_vote_passes() {
                 "[{l}] {who:?}"
             );
         }
+        assert!(
+            release_deliveries(&app, &w).await.is_empty(),
+            "[{l}] a candidate is not announced"
+        );
         for who in ["cat", "carl", "ada"] {
             assert!(
                 sees(&app, Some(who), rc1.id, "v1.0-rc1", false).await,
@@ -412,6 +449,51 @@ async fn release_candidates_are_hidden_until_their_vote_passes() {
             .await
             .unwrap()
             .unwrap();
+        // Under the vote the candidate keeps its tag, state and files; its notes may change.
+        for patch in [
+            r#"{"tag_name": "v1.0-rc2"}"#,
+            r#"{"is_candidate": false}"#,
+            r#"{"draft": true}"#,
+        ] {
+            let r = api(
+                &mut cat,
+                "PATCH",
+                &format!("{REL}/{}", rc1.id),
+                Some("cat"),
+                Some(patch),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "[{l}] {patch}: {}",
+                r.body
+            );
+        }
+        let r = api(
+            &mut cat,
+            "PATCH",
+            &format!("{REL}/{}", rc1.id),
+            Some("cat"),
+            Some(r#"{"body": "Vote on general@."}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        let r = api_bytes(
+            &mut cat,
+            "POST",
+            &format!("{REL}/{}/assets?name=extra.zip", rc1.id),
+            "cat",
+            "application/octet-stream",
+            b"more".to_vec(),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] {}",
+            r.body
+        );
         let mut ballots = w.voters.clone();
         ballots.push(uid(&s, "carl").await);
         for voter in ballots {
@@ -429,6 +511,11 @@ async fn release_candidates_are_hidden_until_their_vote_passes() {
             Some(second.deadline_at + 1),
             "[{l}]"
         );
+        let sent = release_deliveries(&app, &w).await;
+        assert_eq!(sent.len(), 1, "[{l}] {sent:?}");
+        assert_eq!(sent[0].0, "published", "[{l}]");
+        assert_eq!(sent[0].1["release"]["id"], rc1.id, "[{l}]");
+        assert_eq!(sent[0].1["release"]["is_candidate"], false, "[{l}]");
         for who in [None, Some("bob"), Some("carl")] {
             assert!(
                 sees(&app, who, rc1.id, "v1.0-rc1", true).await,

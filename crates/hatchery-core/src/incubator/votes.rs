@@ -92,6 +92,10 @@ pub enum ReleaseVoteError {
     NotIncubating,
     #[error("a vote on this release is already open")]
     AlreadyOpen,
+    /// A candidate under an open vote keeps its tag, its state and its files: the vote
+    /// is on exactly those.
+    #[error("a release vote on it is open: its tag, state and files cannot change until it closes")]
+    UnderVote,
 }
 
 impl ReleaseVoteError {
@@ -102,6 +106,7 @@ impl ReleaseVoteError {
             ReleaseVoteError::Draft => "release.vote.error.draft",
             ReleaseVoteError::NotIncubating => "release.vote.error.not_incubating",
             ReleaseVoteError::AlreadyOpen => "release.vote.error.already_open",
+            ReleaseVoteError::UnderVote => "release.vote.error.under_vote",
         }
     }
 }
@@ -860,6 +865,7 @@ mod tests {
             ReleaseVoteError::Draft,
             ReleaseVoteError::NotIncubating,
             ReleaseVoteError::AlreadyOpen,
+            ReleaseVoteError::UnderVote,
         ] {
             assert!(e.message_key().starts_with("release.vote.error."));
         }

@@ -536,6 +536,7 @@ fn form_errors(e: &ReleaseError, errors: &mut FormErrors) -> bool {
         ReleaseError::TagTaken(_) => errors.add("tag_name", "release.error.tag_taken"),
         ReleaseError::BadTarget(_) => errors.add("target", "release.error.bad_target"),
         ReleaseError::NotIncubating => errors.add("candidate", "release.error.not_incubating"),
+        ReleaseError::Vote(v) => errors.add("candidate", v.message_key()),
         _ => return false,
     }
     true
