@@ -11,6 +11,6 @@ ALTER TABLE releases ADD COLUMN is_candidate BIGINT NOT NULL DEFAULT 0
     CHECK (is_candidate IN (0, 1));
 
 -- The release a `release` vote approves (project_id names the project). A release
--- deleted takes its votes with it.
-ALTER TABLE votes ADD COLUMN release_id BIGINT REFERENCES releases (id) ON DELETE CASCADE;
+-- deleted leaves its votes (the program's record of its decisions) without it.
+ALTER TABLE votes ADD COLUMN release_id BIGINT REFERENCES releases (id) ON DELETE SET NULL;
 CREATE INDEX votes_release_id_idx ON votes (release_id);

@@ -620,6 +620,7 @@ impl Forge {
             .release_by_id(view.repo.id, id)
             .await?
             .ok_or(ReleaseError::NotFound)?;
+        self.unchanged_under_vote(release.id).await?;
         let assets = self.store.delete_release(view.repo.id, id).await?;
         self.remove_asset_files(&assets).await;
         if delete_tag {

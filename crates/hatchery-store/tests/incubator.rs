@@ -787,9 +787,20 @@ async fn release_votes_publish_their_candidates() {
             "[{l}]"
         );
         // A new vote on the failed candidate may follow.
-        s.open_vote(release_vote(&p, project.id, rc2.id, &bob))
+        let v3 = s
+            .open_vote(release_vote(&p, project.id, rc2.id, &bob))
             .await
             .unwrap();
+        // Deleting a release keeps its votes, the program's record, without it.
+        s.delete_release(tool.id, rc2.id).await.unwrap();
+        assert!(
+            s.votes_of_release(rc2.id).await.unwrap().is_empty(),
+            "[{l}]"
+        );
+        for id in [v2.id, v3.id] {
+            let kept = s.vote_by_id(id).await.unwrap().expect("vote kept");
+            assert_eq!(kept.release_id, None, "[{l}]");
+        }
         let audit = s
             .audit_log(p.id, AuditFilter::default(), 100)
             .await

@@ -494,6 +494,20 @@ async fn release_candidates_are_hidden_until_their_vote_passes() {
             "[{l}] {}",
             r.body
         );
+        let r = api(
+            &mut cat,
+            "DELETE",
+            &format!("{REL}/{}", rc1.id),
+            Some("cat"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{l}] no deleting under a vote: {}",
+            r.body
+        );
         let mut ballots = w.voters.clone();
         ballots.push(uid(&s, "carl").await);
         for voter in ballots {

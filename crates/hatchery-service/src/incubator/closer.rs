@@ -182,10 +182,13 @@ impl Forge {
                 )
             }
             VoteKind::Release => {
-                let release_id = vote.release_id.ok_or(IncubatorError::NotFound)?;
-                let effect = |state| match release_vote_effect(state) {
-                    ReleaseVoteEffect::Publish => VoteEffect::PublishRelease { release_id },
-                    ReleaseVoteEffect::KeepCandidate => VoteEffect::Nothing,
+                // A release deleted during its vote leaves the vote to close with nothing to
+                // publish.
+                let effect = |state| match (release_vote_effect(state), vote.release_id) {
+                    (ReleaseVoteEffect::Publish, Some(release_id)) => {
+                        VoteEffect::PublishRelease { release_id }
+                    }
+                    _ => VoteEffect::Nothing,
                 };
                 (effect(VoteState::Passed), effect(VoteState::Failed))
             }
