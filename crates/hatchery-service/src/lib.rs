@@ -27,6 +27,7 @@ pub mod ssh_keys;
 pub mod statuses;
 pub mod tokens;
 pub mod twofactor;
+pub mod webauthn;
 pub mod webhooks;
 
 use hatchery_store::{Store, StoreError};

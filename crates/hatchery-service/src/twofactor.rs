@@ -58,6 +58,9 @@ pub enum TwoFactorError {
     /// Two-factor is already on (enrolling) or off (verifying, disabling).
     #[error("not in that state")]
     WrongState,
+    /// The site requires a second factor of this user and this is their last one.
+    #[error("the last second factor cannot be removed")]
+    Required,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -145,8 +148,13 @@ impl Forge {
             .unwrap_or(self.two_factor_default))
     }
 
-    /// Whether the user has confirmed two-factor authentication.
+    /// Whether the user has a second factor: TOTP confirmed, or a security key.
     pub async fn two_factor_on(&self, user_id: i64) -> Result<bool, ServiceError> {
+        Ok(self.totp_on(user_id).await? || self.store.security_key_count(user_id).await? > 0)
+    }
+
+    /// Whether the user has confirmed TOTP (an authenticator app).
+    pub async fn totp_on(&self, user_id: i64) -> Result<bool, ServiceError> {
         Ok(self
             .store
             .two_factor(user_id)
@@ -174,7 +182,7 @@ impl Forge {
 
     /// Starts an enrolment (a new secret each time until one is confirmed).
     pub async fn two_factor_begin(&self, user: &User) -> Result<Enrolment, TwoFactorError> {
-        if self.two_factor_on(user.id).await? {
+        if self.totp_on(user.id).await? {
             return Err(TwoFactorError::WrongState);
         }
         let bytes: [u8; 20] = rand::random();
@@ -209,7 +217,7 @@ impl Forge {
         }))
     }
 
-    async fn throttled_2fa(&self, user_id: i64) -> Result<bool, ServiceError> {
+    pub(crate) async fn throttled_2fa(&self, user_id: i64) -> Result<bool, ServiceError> {
         Ok(self
             .store
             .throttle_count(&throttle_key(user_id), now_ms(), self.signin.window_ms)
@@ -217,7 +225,7 @@ impl Forge {
             >= i64::from(self.signin.max_failed))
     }
 
-    async fn failed_2fa(&self, user_id: i64, why: &str) -> Result<(), ServiceError> {
+    pub(crate) async fn failed_2fa(&self, user_id: i64, why: &str) -> Result<(), ServiceError> {
         self.store
             .throttle_hit(&throttle_key(user_id), now_ms(), self.signin.window_ms)
             .await?;
@@ -300,8 +308,17 @@ impl Forge {
         Ok(())
     }
 
-    /// Turns two-factor off after a valid code.
+    /// Turns TOTP off after a valid code. Refused while the site requires two-factor of this
+    /// user and TOTP is their only second factor (no security key).
     pub async fn two_factor_disable(&self, user: &User, code: &str) -> Result<(), TwoFactorError> {
+        if self
+            .two_factor_requirement()
+            .await?
+            .applies_to(user.is_admin)
+            && self.store.security_key_count(user.id).await? == 0
+        {
+            return Err(TwoFactorError::Required);
+        }
         self.two_factor_verify(user, code).await?;
         self.store.remove_two_factor(user.id).await?;
         tracing::info!(user = %user.name, "two-factor authentication turned off");

@@ -33,7 +33,8 @@ pub enum StoreError {
 pub enum ConflictField {
     Name,
     Email,
-    /// An SSH public key (registered already, to this or another account).
+    /// An SSH public key or a security key's credential (registered already, to this or
+    /// another account).
     Key,
 }
 
@@ -87,7 +88,7 @@ fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
     let what = db.constraint().unwrap_or_else(|| db.message());
     if what.contains("lower_email") {
         Some(ConflictField::Email)
-    } else if what.contains("fingerprint") {
+    } else if what.contains("fingerprint") || what.contains("credential_id") {
         Some(ConflictField::Key)
     } else if what.contains("lower_name")
         || what.contains("rule_name")

@@ -29,6 +29,7 @@ mod ssh_keys;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
+mod webauthn;
 mod webhooks;
 
 use std::path::PathBuf;
@@ -70,6 +71,7 @@ pub use signin::{
 };
 pub use ssh_keys::{KeyOwner, NewSshKey, SshKey};
 pub use tokens::{AccessToken, NewToken};
+pub use webauthn::SecurityKey;
 pub use webhooks::{
     AttemptRecord, ClaimedDelivery, Delivery, DeliveryStatus, DeliverySummary, HookOwner,
     NewDelivery, NewWebhook, Webhook, WebhookChanges,

@@ -42,6 +42,7 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("external_logins", "source_id, external_id"),
     table("two_factor", "user_id"),
     table("recovery_codes", "id"),
+    table("webauthn_credentials", "id"),
     table("repositories", "id"),
     table("repo_collaborators", "repo_id, user_id"),
     table("repo_teams", "repo_id, team_id"),

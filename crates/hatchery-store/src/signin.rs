@@ -465,7 +465,9 @@ impl Store {
             // Only numbered placeholders are spliced in; the ids are bound.
             let sql = format!(
                 "SELECT a.id, s.name, a.last_sign_in_at,
-                     CASE WHEN tf.confirmed_at IS NULL THEN 0 ELSE 1 END
+                     CASE WHEN tf.confirmed_at IS NOT NULL OR EXISTS (
+                         SELECT 1 FROM webauthn_credentials w WHERE w.user_id = a.id
+                     ) THEN 1 ELSE 0 END
                  FROM accounts a
                  LEFT JOIN auth_sources s ON s.id = a.auth_source_id
                  LEFT JOIN two_factor tf ON tf.user_id = a.id

@@ -236,3 +236,90 @@ async fn totp_steps_and_recovery_codes_are_accepted_once() {
         assert_eq!(s.recovery_codes_left(ada.id).await.unwrap(), 0);
     }
 }
+
+#[tokio::test]
+async fn security_keys_are_per_account_unique_and_limited() {
+    for ts in stores().await {
+        let s = ts.store();
+        let label = ts.label();
+        let ada = fixtures::user(s, "ada").await;
+        let bob = fixtures::user(s, "bob").await;
+        assert_eq!(s.security_key_count(ada.id).await.unwrap(), 0);
+        let k1 = s
+            .add_security_key(ada.id, "YubiKey", "cred-1", "{\"c\":0}", 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (k1.name.as_str(), k1.credential_id.as_str(), k1.last_used_at),
+            ("YubiKey", "cred-1", None),
+            "[{label}]"
+        );
+        assert!(!format!("{k1:?}").contains("cred-1"), "[{label}]");
+        assert!(
+            matches!(
+                s.add_security_key(ada.id, "yubikey", "cred-2", "{}", 2)
+                    .await,
+                Err(StoreError::Conflict(ConflictField::Name))
+            ),
+            "[{label}] a name once per account, any case"
+        );
+        assert!(
+            matches!(
+                s.add_security_key(bob.id, "Other", "cred-1", "{}", 2).await,
+                Err(StoreError::Conflict(ConflictField::Key))
+            ),
+            "[{label}] a credential belongs to one account"
+        );
+        // Another account may use the same name.
+        s.add_security_key(bob.id, "YubiKey", "cred-b", "{}", 2)
+            .await
+            .unwrap()
+            .unwrap();
+        let k2 = s
+            .add_security_key(ada.id, "Phone", "cred-2", "{}", 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            s.add_security_key(ada.id, "Third", "cred-3", "{}", 2)
+                .await
+                .unwrap()
+                .is_none(),
+            "[{label}] at most the limit"
+        );
+        let keys = s.security_keys(ada.id).await.unwrap();
+        assert_eq!(
+            keys.iter().map(|k| k.id).collect::<Vec<_>>(),
+            [k1.id, k2.id],
+            "[{label}]"
+        );
+        assert!(s.sign_in_facts(&[ada.id]).await.unwrap()[&ada.id].two_factor);
+
+        // A use is recorded only over the credential as it was read.
+        assert!(
+            s.record_security_key_use(k1.id, "{\"c\":0}", "{\"c\":1}")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.record_security_key_use(k1.id, "{\"c\":0}", "{\"c\":1}")
+                .await
+                .unwrap(),
+            "[{label}] a stale credential is not written back"
+        );
+        let k1 = s.security_keys(ada.id).await.unwrap().remove(0);
+        assert_eq!(k1.passkey, "{\"c\":1}", "[{label}]");
+        assert!(k1.last_used_at.is_some(), "[{label}]");
+
+        assert!(
+            !s.delete_security_key(bob.id, k1.id).await.unwrap(),
+            "[{label}] not bob's"
+        );
+        assert!(s.delete_security_key(ada.id, k1.id).await.unwrap());
+        assert!(s.delete_security_key(ada.id, k2.id).await.unwrap());
+        assert_eq!(s.security_key_count(ada.id).await.unwrap(), 0);
+        assert!(!s.sign_in_facts(&[ada.id]).await.unwrap()[&ada.id].two_factor);
+        assert_eq!(s.security_key_count(bob.id).await.unwrap(), 1);
+    }
+}

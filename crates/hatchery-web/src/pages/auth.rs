@@ -530,6 +530,7 @@ pub(crate) fn twofactor_refusal(
         E::Replayed => (StatusCode::UNAUTHORIZED, "twofactor.replayed"),
         E::Throttled => (StatusCode::TOO_MANY_REQUESTS, "twofactor.throttled"),
         E::WrongState => (StatusCode::CONFLICT, "twofactor.wrong_state"),
+        E::Required => (StatusCode::CONFLICT, "twofactor.last_factor"),
         E::Service(e) => return Err(e.into()),
     })
 }

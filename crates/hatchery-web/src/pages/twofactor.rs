@@ -93,7 +93,7 @@ fn two_factor_page(ctx: &Ctx, view: &View, error: Option<&'static str>) -> Marku
 }
 
 async fn current_view(state: &AppState, user: &User) -> WebResult<View> {
-    if state.forge.two_factor_on(user.id).await? {
+    if state.forge.totp_on(user.id).await? {
         return Ok(View::On {
             codes_left: state.forge.recovery_codes_left(user.id).await?,
         });
