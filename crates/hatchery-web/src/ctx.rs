@@ -330,7 +330,12 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
-    if plain_error && !is_html {
+    // A JSON refusal (the security key ceremonies') is read by the script that asked.
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if plain_error && !is_html && !is_json {
         // Rejections from extractors and layers (405, 413, 415, 408...) get a page too.
         let key = match response.status() {
             StatusCode::NOT_FOUND => ("error.404.title", "error.404.message"),
@@ -358,12 +363,18 @@ fn render_error(ctx: &Ctx, status: StatusCode, page: ErrorPage) -> Response {
 
 /// Redirects with a one-time message for the next page.
 pub fn flash_redirect(ctx: &Ctx, kind: FlashKind, key: &'static str, to: &str) -> Response {
-    let secure = ctx.public_url.starts_with("https://");
     let mut response = Redirect::to(to).into_response();
-    let value = format!("{}:{key}", kind.as_str());
-    let cookie: HeaderValue = cookies::set(FLASH_COOKIE, &value, Some(60), secure);
-    response.headers_mut().append(header::SET_COOKIE, cookie);
     response
+        .headers_mut()
+        .append(header::SET_COOKIE, flash_cookie(ctx, kind, key));
+    response
+}
+
+/// The cookie that shows the flash message `key` on the next page.
+pub fn flash_cookie(ctx: &Ctx, kind: FlashKind, key: &'static str) -> HeaderValue {
+    let secure = ctx.public_url.starts_with("https://");
+    let value = format!("{}:{key}", kind.as_str());
+    cookies::set(FLASH_COOKIE, &value, Some(60), secure)
 }
 
 #[cfg(test)]

@@ -121,6 +121,26 @@ pub fn router(state: AppState) -> Router {
             "/user/settings/two_factor/disable",
             post(pages::twofactor::disable),
         )
+        .route(
+            "/user/settings/two_factor/keys/start",
+            post(pages::webauthn::register_start),
+        )
+        .route(
+            "/user/settings/two_factor/keys/finish",
+            post(pages::webauthn::register_finish),
+        )
+        .route(
+            "/user/settings/two_factor/keys/{id}/delete",
+            post(pages::webauthn::delete),
+        )
+        .route(
+            "/user/two_factor/key/start",
+            post(pages::webauthn::sign_in_start),
+        )
+        .route(
+            "/user/two_factor/key/finish",
+            post(pages::webauthn::sign_in_finish),
+        )
         .route("/issues", get(pages::dashboard::issues))
         .route("/explore", get(pages::explore::index))
         .route("/explore/repos", get(pages::explore::repos))

@@ -92,9 +92,9 @@ const PENDING_2FA_MS: i64 = 5 * 60_000;
 
 #[derive(serde::Serialize, serde::Deserialize, Clone, Debug)]
 pub(crate) struct PendingTwoFactor {
-    user_id: i64,
+    pub(crate) user_id: i64,
     since_ms: i64,
-    next: String,
+    pub(crate) next: String,
 }
 
 // ---- sign up ----
@@ -449,7 +449,7 @@ impl CodeForm {
     }
 }
 
-async fn pending(ctx: &Ctx) -> WebResult<Option<PendingTwoFactor>> {
+pub(crate) async fn pending(ctx: &Ctx) -> WebResult<Option<PendingTwoFactor>> {
     let Some(s) = &ctx.session else {
         return Ok(None);
     };
@@ -460,29 +460,50 @@ async fn pending(ctx: &Ctx) -> WebResult<Option<PendingTwoFactor>> {
     Ok(p.filter(|p| hatchery_store::now_ms() - p.since_ms < PENDING_2FA_MS))
 }
 
-fn two_factor_page(ctx: &Ctx, general: Option<String>) -> maud::Markup {
+/// Which second factors the account has: TOTP (the code form) and security keys.
+#[derive(Clone, Copy)]
+struct Factors {
+    totp: bool,
+    keys: bool,
+}
+
+async fn factors(state: &AppState, user_id: i64) -> WebResult<Factors> {
+    Ok(Factors {
+        totp: state.forge.totp_on(user_id).await?,
+        keys: state.store.security_key_count(user_id).await? > 0,
+    })
+}
+
+fn two_factor_page(ctx: &Ctx, general: Option<String>, f: Factors) -> maud::Markup {
     page(
         ctx,
         ctx.t("twofactor.prompt_title"),
         html! {
             h1 { (ctx.t("twofactor.prompt_title")) }
             @if let Some(msg) = general { div.flash.flash-error role="alert" id="two-factor-error" { (msg) } }
-            p { (ctx.t("twofactor.prompt_explain")) }
-            form.stack method="post" action="/user/two_factor" id="two-factor-form" novalidate {
-                (csrf_input(ctx))
-                (Field::new("code", ctx.t("twofactor.code"), "").required().autocomplete("one-time-code").hint(ctx.t("twofactor.code_hint")).render(ctx, &FormErrors::default()))
-                div { button.btn.btn-primary type="submit" id="two-factor-submit" { (ctx.t("twofactor.verify")) } }
+            @if f.keys {
+                p { (ctx.t("webauthn.prompt_explain")) }
+                (crate::pages::webauthn::sign_in_button(ctx))
+            }
+            @if f.totp {
+                p { (ctx.t("twofactor.prompt_explain")) }
+                form.stack method="post" action="/user/two_factor" id="two-factor-form" novalidate {
+                    (csrf_input(ctx))
+                    (Field::new("code", ctx.t("twofactor.code"), "").required().autocomplete("one-time-code").hint(ctx.t("twofactor.code_hint")).render(ctx, &FormErrors::default()))
+                    div { button.btn.btn-primary type="submit" id="two-factor-submit" { (ctx.t("twofactor.verify")) } }
+                }
             }
         },
     )
 }
 
 /// `GET /user/two_factor`.
-pub async fn two_factor_form(ctx: Ctx) -> WebResult<Response> {
-    if pending(&ctx).await?.is_none() {
+pub async fn two_factor_form(State(state): State<AppState>, ctx: Ctx) -> WebResult<Response> {
+    let Some(p) = pending(&ctx).await? else {
         return Ok(axum::response::Redirect::to("/user/login").into_response());
-    }
-    Ok(two_factor_page(&ctx, None).into_response())
+    };
+    let f = factors(&state, p.user_id).await?;
+    Ok(two_factor_page(&ctx, None, f).into_response())
 }
 
 /// `POST /user/two_factor`: the code completes the sign-in.
@@ -515,7 +536,12 @@ pub async fn two_factor(
         }
         Err(e) => {
             let (status, key) = twofactor_refusal(e)?;
-            Ok((status, two_factor_page(&ctx, Some(ctx.t(key).to_owned()))).into_response())
+            let f = factors(&state, user.id).await?;
+            Ok((
+                status,
+                two_factor_page(&ctx, Some(ctx.t(key).to_owned()), f),
+            )
+                .into_response())
         }
     }
 }

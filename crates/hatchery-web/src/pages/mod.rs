@@ -28,3 +28,4 @@ pub mod robots;
 pub mod settings;
 pub mod tokens;
 pub mod twofactor;
+pub mod webauthn;

@@ -7,11 +7,13 @@ use crate::error::WebResult;
 use crate::form::{Field, Form, FormErrors, csrf_input};
 use crate::pages::auth::{CodeForm, twofactor_refusal};
 use crate::pages::settings::{SettingsTab, settings_tabs};
+use crate::pages::webauthn::keys_section;
 use crate::state::AppState;
 use crate::views::page;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use hatchery_service::twofactor::{Enrolment, TwoFactorError};
+use hatchery_service::webauthn::relying_party;
 use hatchery_store::User;
 use maud::{Markup, PreEscaped, html};
 
@@ -32,7 +34,13 @@ fn code_field(ctx: &Ctx, errors: &FormErrors) -> Markup {
         .render(ctx, errors)
 }
 
-fn two_factor_page(ctx: &Ctx, view: &View, error: Option<&'static str>) -> Markup {
+/// The page; `keys` is the security key section (left out while recovery codes are shown).
+fn two_factor_page(
+    ctx: &Ctx,
+    view: &View,
+    error: Option<&'static str>,
+    keys: Option<Markup>,
+) -> Markup {
     let mut errors = FormErrors::default();
     if let Some(key) = error {
         errors.add("code", key);
@@ -88,6 +96,7 @@ fn two_factor_page(ctx: &Ctx, view: &View, error: Option<&'static str>) -> Marku
                     }
                 }
             }
+            @if let Some(keys) = keys { (keys) }
         },
     )
 }
@@ -104,11 +113,19 @@ async fn current_view(state: &AppState, user: &User) -> WebResult<View> {
     })
 }
 
+/// The security key section for `user`.
+async fn keys(state: &AppState, ctx: &Ctx, user: &User) -> WebResult<Option<Markup>> {
+    let keys = state.forge.security_keys(user.id).await?;
+    let available = relying_party(&state.cfg.public_url).is_ok();
+    Ok(Some(keys_section(ctx, &keys, available)))
+}
+
 /// `GET /user/settings/two_factor`.
 pub async fn show(State(state): State<AppState>, ctx: Ctx) -> WebResult<Markup> {
     let user = ctx.require_user()?.clone();
     let view = current_view(&state, &user).await?;
-    Ok(two_factor_page(&ctx, &view, None))
+    let keys = keys(&state, &ctx, &user).await?;
+    Ok(two_factor_page(&ctx, &view, None, keys))
 }
 
 /// `POST /user/settings/two_factor/enrol`: a new secret to scan.
@@ -139,7 +156,8 @@ async fn refused(
 ) -> WebResult<Response> {
     let (status, key) = twofactor_refusal(e)?;
     let view = current_view(state, user).await?;
-    Ok((status, two_factor_page(ctx, &view, Some(key))).into_response())
+    let keys = keys(state, ctx, user).await?;
+    Ok((status, two_factor_page(ctx, &view, Some(key), keys)).into_response())
 }
 
 /// `POST /user/settings/two_factor/confirm`: the first code turns it on.
@@ -150,7 +168,7 @@ pub async fn confirm(
 ) -> WebResult<Response> {
     let user = ctx.require_user()?.clone();
     match state.forge.two_factor_confirm(&user, form.code()).await {
-        Ok(codes) => Ok(two_factor_page(&ctx, &View::Codes(codes), None).into_response()),
+        Ok(codes) => Ok(two_factor_page(&ctx, &View::Codes(codes), None, None).into_response()),
         Err(e) => refused(&state, &ctx, &user, e).await,
     }
 }
@@ -163,7 +181,7 @@ pub async fn new_codes(
 ) -> WebResult<Response> {
     let user = ctx.require_user()?.clone();
     match state.forge.two_factor_new_codes(&user, form.code()).await {
-        Ok(codes) => Ok(two_factor_page(&ctx, &View::Codes(codes), None).into_response()),
+        Ok(codes) => Ok(two_factor_page(&ctx, &View::Codes(codes), None, None).into_response()),
         Err(e) => refused(&state, &ctx, &user, e).await,
     }
 }
