@@ -9,7 +9,8 @@
 //! branch to the fork with git, opens a pull request from the web; the first comments on
 //! a line in a review, approves and merges it. Last, institutional sign-in: the admin adds
 //! an OpenID Connect provider (a real one, `tests/oidc`) with a group mapped to a team, and
-//! a new person signs in through it and lands in the team.
+//! a new person signs in through it and lands in the team. A second test adds a security
+//! key (Chromium's WebDriver virtual authenticator) and signs in with it as second factor.
 //! Screenshots of the main steps go to `target/screenshots/`.
 //!
 //! It runs on SQLite, and a second time on PostgreSQL when `HATCHERY_TEST_PG_URL` is set.
@@ -112,6 +113,89 @@ async fn browser_journey_sign_up_org_team_language_sign_out() {
         );
     }
     eprintln!("browser test took {:.1}s", started.elapsed().as_secs_f64());
+}
+
+/// A security key as the second factor, in a real browser: Chromium's WebDriver virtual
+/// authenticator (CTAP2 over USB, with user verification) plays the key, so app.js's
+/// `navigator.credentials.create`/`get` and its base64url encoding meet the server's
+/// ceremonies. The site is reached as `http://localhost:PORT`: WebAuthn needs a host name
+/// and a secure context, which localhost is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_security_key_second_factor() {
+    let Some(chromedriver) = find_tools() else {
+        if std::env::var(REQUIRE_VAR).is_ok_and(|v| v == "1") {
+            panic!("{REQUIRE_VAR}=1 but {CHROMIUM} or chromedriver is not installed");
+        }
+        eprintln!(
+            "SKIPPED: chromium/chromedriver not installed; the security key browser test \
+             did not run."
+        );
+        return;
+    };
+    let driver = ChromeDriver::start(&chromedriver)
+        .await
+        .expect("chromedriver starts");
+    let shots = screenshot_dir();
+    let mut backends = vec![Backend::Sqlite];
+    if let Some(url) = hatchery_store::testing::pg_url() {
+        backends.push(Backend::Postgres(url));
+    }
+    for backend in backends {
+        let label = backend.label();
+        let server = TestServer::start_at(backend, "localhost")
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] the server starts: {e:#}"));
+        let browser = driver
+            .session()
+            .await
+            .unwrap_or_else(|e| panic!("[{label}] a browser session starts: {e:#}"));
+        let mut journey = Journey {
+            client: &browser,
+            base: &server.base,
+            issuer: "",
+            label,
+            shots: &shots,
+            shot_no: 0,
+        };
+        let result = journey.security_key().await;
+        if let Err(e) = &result {
+            journey.report_failure(e).await;
+        }
+        let _ = browser.close().await;
+        server.stop().await;
+        if let Err(e) = result {
+            panic!("[{label}] security key journey failed: {e:#}");
+        }
+    }
+}
+
+/// `POST /session/{id}/webauthn/authenticator` (WebAuthn Level 2, § 11.3).
+#[derive(Debug)]
+struct AddVirtualAuthenticator;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddVirtualAuthenticator {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/webauthn/authenticator",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "protocol": "ctap2",
+            "transport": "usb",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserConsenting": true,
+            "isUserVerified": true,
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
 }
 
 /// The steps, one person after another in the same browser.
@@ -468,6 +552,61 @@ impl Journey<'_> {
         Ok(())
     }
 
+    /// Signs up, adds a (virtual) security key, signs out, and signs in again with the
+    /// password and the key.
+    async fn security_key(&mut self) -> Result<()> {
+        let en = Lang::En;
+        self.client
+            .issue_cmd(AddVirtualAuthenticator)
+            .await
+            .context("adding a virtual authenticator")?;
+        self.client
+            .goto(&format!("{}/user/sign_up", self.base))
+            .await?;
+        self.fill("#f-username", "kim").await?;
+        self.fill("#f-email", "kim@example.org").await?;
+        self.fill("#f-password", PASSWORD).await?;
+        self.fill("#f-password_confirm", PASSWORD).await?;
+        self.click("#signup-submit").await?;
+        self.wait_text("#nav-profile", "kim").await?;
+        self.client
+            .goto(&format!("{}/user/settings/two_factor", self.base))
+            .await?;
+        // app.js shows the form once it finds WebAuthn in the browser.
+        self.wait_css("#security-key-add:not([hidden])")
+            .await
+            .context("the add form should show with WebAuthn available")?;
+        self.fill("#security-key-name", "Virtual key").await?;
+        self.click("#security-key-add button[type=submit]").await?;
+        self.wait_text(".flash-success", en.t("webauthn.added"))
+            .await?;
+        self.wait_text("#security-key-list", "Virtual key").await?;
+        self.wait_text("#security-key-list", en.t("webauthn.never_used"))
+            .await?;
+        self.screenshot("security-key-added").await?;
+
+        self.sign_out().await?;
+        self.click("#nav-login").await?;
+        self.fill("#f-login", "kim").await?;
+        self.fill("#f-password", PASSWORD).await?;
+        self.click("#login-submit").await?;
+        self.wait_path("/user/two_factor").await?;
+        self.wait_css("#security-key-sign-in:not([hidden])").await?;
+        if self.exists("#two-factor-form").await? {
+            bail!("no authenticator app: the code form should not show");
+        }
+        self.screenshot("security-key-prompt").await?;
+        self.click("#security-key-use").await?;
+        self.wait_text(".flash-success", en.t("flash.signed_in"))
+            .await?;
+        self.wait_text("#nav-profile", "kim").await?;
+        self.client
+            .goto(&format!("{}/user/settings/two_factor", self.base))
+            .await?;
+        self.wait_text("#security-key-list", "last used").await?;
+        Ok(())
+    }
+
     async fn wait_gone(&self, css: &str) -> Result<()> {
         let deadline = Instant::now() + WAIT;
         while self.exists(css).await? {
@@ -670,12 +809,17 @@ struct TestServer {
 
 impl TestServer {
     async fn start(backend: Backend) -> Result<TestServer> {
+        Self::start_at(backend, "127.0.0.1").await
+    }
+
+    /// The server on 127.0.0.1, reached (and its public URL) under `host`.
+    async fn start_at(backend: Backend, host: &str) -> Result<TestServer> {
         let data = tempfile::Builder::new()
             .prefix("hatchery-browser-")
             .tempdir()?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let base = format!("http://{addr}");
+        let base = format!("http://{host}:{}", addr.port());
         let mut env = vec![
             ("HATCHERY__DATA_DIR".to_owned(), path_str(data.path())?),
             ("HATCHERY__SERVER__LISTEN".to_owned(), addr.to_string()),

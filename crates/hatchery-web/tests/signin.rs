@@ -724,8 +724,16 @@ async fn a_required_second_factor_sends_users_to_enrolment() {
         }
         // Once enrolled, pages open again.
         let mut carol = app.new_client();
-        enrolled(&mut carol, "carol").await;
+        let (_, _, codes) = enrolled(&mut carol, "carol").await;
         let r = carol.get("/").await;
         assert_eq!(r.status, StatusCode::OK, "[{label}] enrolled");
+        // The app is her only second factor, which the site requires: it stays.
+        let r = carol
+            .post_form("/user/settings/two_factor/disable", &[("code", &codes[0])])
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "[{label}] {}", r.body);
+        r.assert_contains("keep at least one second factor");
+        let r = carol.get("/").await;
+        assert_eq!(r.status, StatusCode::OK, "[{label}] still enrolled");
     }
 }
