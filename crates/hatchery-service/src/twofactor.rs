@@ -110,7 +110,7 @@ pub fn hash_recovery_code(code: &str) -> String {
 }
 
 /// Ten codes like `k7f3q-9xm2p` (50 random bits each, no look-alike characters).
-fn new_recovery_codes() -> Vec<String> {
+pub(crate) fn new_recovery_codes() -> Vec<String> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
     (0..RECOVERY_CODES)
         .map(|_| {
@@ -267,22 +267,28 @@ impl Forge {
     }
 
     /// Checks a code at sign-in (or before a sensitive change): a TOTP code, accepted once
-    /// per time step, or an unused recovery code.
+    /// per time step, or an unused recovery code (also for an account with security keys
+    /// and no authenticator app).
     pub async fn two_factor_verify(&self, user: &User, code: &str) -> Result<(), TwoFactorError> {
         if self.throttled_2fa(user.id).await? {
             tracing::warn!(user = user.id, "two-factor prompt throttled");
             return Err(TwoFactorError::Throttled);
         }
-        let Some(tf) = self
+        let tf = self
             .store
             .two_factor(user.id)
             .await?
-            .filter(|t| t.confirmed_at.is_some())
-        else {
+            .filter(|t| t.confirmed_at.is_some());
+        if tf.is_none() && self.store.security_key_count(user.id).await? == 0 {
             return Err(TwoFactorError::WrongState);
-        };
+        }
         let normalized = normalize_code(code);
         if normalized.len() == 6 && normalized.bytes().all(|b| b.is_ascii_digit()) {
+            let Some(tf) = tf else {
+                self.failed_2fa(user.id, "a TOTP code without an app")
+                    .await?;
+                return Err(TwoFactorError::Invalid);
+            };
             let Some(step) = check_code(&totp(&tf.secret, &user.name)?, &normalized, now_secs())
             else {
                 self.failed_2fa(user.id, "wrong code").await?;
@@ -319,8 +325,16 @@ impl Forge {
         {
             return Err(TwoFactorError::Required);
         }
+        if !self.totp_on(user.id).await? {
+            return Err(TwoFactorError::WrongState);
+        }
         self.two_factor_verify(user, code).await?;
-        self.store.remove_two_factor(user.id).await?;
+        // With security keys left, the recovery codes stay theirs.
+        if self.store.security_key_count(user.id).await? > 0 {
+            self.store.remove_totp(user.id).await?;
+        } else {
+            self.store.remove_two_factor(user.id).await?;
+        }
         tracing::info!(user = %user.name, "two-factor authentication turned off");
         Ok(())
     }

@@ -22,6 +22,7 @@ use webauthn_rs::prelude::{
     RegisterPublicKeyCredential, Url, Uuid, Webauthn, WebauthnBuilder,
 };
 
+use crate::twofactor::{hash_recovery_code, new_recovery_codes};
 use crate::{Forge, ServiceError};
 
 /// Keys one account may register.
@@ -199,13 +200,15 @@ impl Forge {
     }
 
     /// Finishes a registration with the browser's answer (the `PublicKeyCredential` as JSON).
+    /// When the account had no recovery codes (no authenticator app, no key before), it gets
+    /// ten, returned to be shown once.
     pub async fn security_key_register_finish(
         &self,
         public_url: &str,
         user: &User,
         reg: KeyRegistration,
         response: &str,
-    ) -> Result<SecurityKey, SecurityKeyError> {
+    ) -> Result<(SecurityKey, Option<Vec<String>>), SecurityKeyError> {
         if !fresh(user.id, reg.user_id, reg.since_ms) {
             return Err(SecurityKeyError::Expired);
         }
@@ -236,7 +239,15 @@ impl Forge {
         {
             Ok(Some(key)) => {
                 tracing::info!(user = %user.name, key = key.id, "security key added");
-                Ok(key)
+                if self.store.recovery_codes_left(user.id).await? > 0
+                    || self.totp_on(user.id).await?
+                {
+                    return Ok((key, None));
+                }
+                let codes = new_recovery_codes();
+                let hashes: Vec<String> = codes.iter().map(|c| hash_recovery_code(c)).collect();
+                self.store.replace_recovery_codes(user.id, &hashes).await?;
+                Ok((key, Some(codes)))
             }
             Ok(None) => Err(SecurityKeyError::TooMany),
             Err(StoreError::Conflict(ConflictField::Name)) => Err(SecurityKeyError::NameTaken),
@@ -263,6 +274,10 @@ impl Forge {
         }
         if !self.store.delete_security_key(user.id, id).await? {
             return Err(SecurityKeyError::NotFound);
+        }
+        // The last second factor gone: so are its recovery codes.
+        if keys.len() == 1 && !self.totp_on(user.id).await? {
+            self.store.replace_recovery_codes(user.id, &[]).await?;
         }
         tracing::info!(user = %user.name, key = id, "security key removed");
         Ok(())

@@ -646,6 +646,15 @@ impl Store {
         .await?)
     }
 
+    /// Turns TOTP off and keeps the recovery codes (the account has security keys).
+    pub async fn remove_totp(&self, user_id: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM two_factor WHERE user_id = $1")
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
     /// Turns two-factor authentication off: the secret and the recovery codes go.
     pub async fn remove_two_factor(&self, user_id: i64) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;

@@ -295,6 +295,14 @@ async fn security_keys_are_per_account_unique_and_limited() {
             "[{label}]"
         );
         assert!(s.sign_in_facts(&[ada.id]).await.unwrap()[&ada.id].two_factor);
+        // TOTP turned off beside keys: the recovery codes stay.
+        s.start_two_factor(ada.id, "S").await.unwrap();
+        s.confirm_two_factor(ada.id, 7, &["r1".into()])
+            .await
+            .unwrap();
+        s.remove_totp(ada.id).await.unwrap();
+        assert!(s.two_factor(ada.id).await.unwrap().is_none(), "[{label}]");
+        assert_eq!(s.recovery_codes_left(ada.id).await.unwrap(), 1, "[{label}]");
 
         // A use is recorded only over the credential as it was read.
         assert!(

@@ -84,6 +84,19 @@ async fn finish(client: &mut TestApp, answer: &str) -> Resp {
     post_json(client, "/user/two_factor/key/finish", answer, true).await
 }
 
+/// The recovery codes on a page that shows them.
+fn recovery_codes(body: &str) -> Vec<String> {
+    let Some(list) = body.split("id=\"recovery-codes\"").nth(1) else {
+        return vec![];
+    };
+    let list = list.split("</ul>").next().unwrap_or("");
+    list.split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split("</code>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
 async fn signed_in(client: &mut TestApp) -> bool {
     client.get("/user/settings/two_factor").await.status == StatusCode::OK
 }
@@ -131,7 +144,13 @@ async fn a_security_key_is_a_second_factor() {
 
         let mut key = SoftPasskey::new(true);
         register(&mut ada, &mut key, "Soft key").await;
+        // Her first second factor: recovery codes, shown once.
         let page = ada.get("/user/settings/two_factor").await;
+        let codes = recovery_codes(&page.body);
+        assert_eq!(codes.len(), 10, "[{label}] {}", page.body);
+        let page = ada.get("/user/settings/two_factor").await;
+        assert!(!page.body.contains("recovery-codes"), "[{label}] once");
+        page.assert_contains("security-key-recovery-left");
         assert!(page.body.contains("security-key-list"), "[{label}]");
         page.assert_contains("Soft key");
         page.assert_contains("never used");
@@ -195,12 +214,13 @@ async fn a_security_key_is_a_second_factor() {
         let admin_view = boss.get("/admin/users").await;
         assert_eq!(admin_view.status, StatusCode::OK, "[{label}]");
 
-        // The second step offers the key (and no code form: no authenticator app).
+        // The second step offers the key, and recovery codes (no authenticator app).
         ada.logout().await;
         first_factor(&mut ada, "ada").await;
         let page = ada.get("/user/two_factor").await;
         page.assert_contains("data-webauthn-sign-in");
-        assert!(!page.body.contains("two-factor-form"), "[{label}]");
+        page.assert_contains("two-factor-form");
+        page.assert_contains("Lost your key?");
         assert!(!signed_in(&mut ada).await, "[{label}] not before the key");
 
         // Without CSRF: refused.
@@ -280,6 +300,29 @@ async fn a_security_key_is_a_second_factor() {
         let options = key_options(&mut ada).await;
         let r = finish(&mut ada, &answer(&mut other, &options)).await;
         assert_eq!(r.status, StatusCode::OK, "[{label}] {}", r.body);
+
+        // A recovery code instead of the key, once; a six-digit code means nothing here.
+        ada.logout().await;
+        first_factor(&mut ada, "ada").await;
+        let r = ada
+            .post_form("/user/two_factor", &[("code", "123456")])
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "[{label}]");
+        let r = ada
+            .post_form("/user/two_factor", &[("code", &codes[0])])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{label}] {}", r.body);
+        assert!(signed_in(&mut ada).await, "[{label}]");
+        ada.logout().await;
+        first_factor(&mut ada, "ada").await;
+        let r = ada
+            .post_form("/user/two_factor", &[("code", &codes[0])])
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "[{label}] used");
+        let r = ada
+            .post_form("/user/two_factor", &[("code", &codes[1])])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{label}] {}", r.body);
         let first = &keys[0];
         let r = ada
             .post_raw(
@@ -306,6 +349,11 @@ async fn a_security_key_is_a_second_factor() {
             assert_eq!(r.status, StatusCode::SEE_OTHER, "[{label}] {}", r.body);
         }
         assert_eq!(app.store.security_key_count(ada_user.id).await.unwrap(), 0);
+        assert_eq!(
+            app.store.recovery_codes_left(ada_user.id).await.unwrap(),
+            0,
+            "[{label}] the codes went with the last key"
+        );
         assert_eq!(app.store.security_key_count(bob_user.id).await.unwrap(), 1);
         let r = api(&mut ada, "GET", "/api/v1/user", Some("ada"), None).await;
         assert_eq!(r.status, StatusCode::OK, "[{label}] {}", r.body);

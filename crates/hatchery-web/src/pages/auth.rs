@@ -465,12 +465,17 @@ pub(crate) async fn pending(ctx: &Ctx) -> WebResult<Option<PendingTwoFactor>> {
 struct Factors {
     totp: bool,
     keys: bool,
+    /// Recovery codes of an account whose keys are its only second factor.
+    recovery: bool,
 }
 
 async fn factors(state: &AppState, user_id: i64) -> WebResult<Factors> {
+    let totp = state.forge.totp_on(user_id).await?;
+    let keys = state.store.security_key_count(user_id).await? > 0;
     Ok(Factors {
-        totp: state.forge.totp_on(user_id).await?,
-        keys: state.store.security_key_count(user_id).await? > 0,
+        totp,
+        keys,
+        recovery: keys && !totp && state.forge.recovery_codes_left(user_id).await? > 0,
     })
 }
 
@@ -485,11 +490,11 @@ fn two_factor_page(ctx: &Ctx, general: Option<String>, f: Factors) -> maud::Mark
                 p { (ctx.t("webauthn.prompt_explain")) }
                 (crate::pages::webauthn::sign_in_button(ctx))
             }
-            @if f.totp {
-                p { (ctx.t("twofactor.prompt_explain")) }
+            @if f.totp || f.recovery {
+                p { (ctx.t(if f.totp { "twofactor.prompt_explain" } else { "webauthn.recovery_explain" })) }
                 form.stack method="post" action="/user/two_factor" id="two-factor-form" novalidate {
                     (csrf_input(ctx))
-                    (Field::new("code", ctx.t("twofactor.code"), "").required().autocomplete("one-time-code").hint(ctx.t("twofactor.code_hint")).render(ctx, &FormErrors::default()))
+                    (Field::new("code", ctx.t("twofactor.code"), "").required().autocomplete("one-time-code").hint(ctx.t(if f.totp { "twofactor.code_hint" } else { "webauthn.recovery_hint" })).render(ctx, &FormErrors::default()))
                     div { button.btn.btn-primary type="submit" id="two-factor-submit" { (ctx.t("twofactor.verify")) } }
                 }
             }

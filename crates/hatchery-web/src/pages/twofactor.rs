@@ -7,7 +7,7 @@ use crate::error::WebResult;
 use crate::form::{Field, Form, FormErrors, csrf_input};
 use crate::pages::auth::{CodeForm, twofactor_refusal};
 use crate::pages::settings::{SettingsTab, settings_tabs};
-use crate::pages::webauthn::keys_section;
+use crate::pages::webauthn::{SESSION_CODES, keys_section};
 use crate::state::AppState;
 use crate::views::page;
 use axum::extract::State;
@@ -117,12 +117,28 @@ async fn current_view(state: &AppState, user: &User) -> WebResult<View> {
 async fn keys(state: &AppState, ctx: &Ctx, user: &User) -> WebResult<Option<Markup>> {
     let keys = state.forge.security_keys(user.id).await?;
     let available = relying_party(&state.cfg.public_url).is_ok();
-    Ok(Some(keys_section(ctx, &keys, available)))
+    let codes_left = if keys.is_empty() || state.forge.totp_on(user.id).await? {
+        None
+    } else {
+        Some(state.forge.recovery_codes_left(user.id).await?)
+    };
+    Ok(Some(keys_section(ctx, &keys, available, codes_left)))
 }
 
 /// `GET /user/settings/two_factor`.
 pub async fn show(State(state): State<AppState>, ctx: Ctx) -> WebResult<Markup> {
     let user = ctx.require_user()?.clone();
+    // Recovery codes handed out with a first security key: shown this once.
+    if let Some(s) = &ctx.session {
+        let codes: Option<Vec<String>> = s
+            .remove(SESSION_CODES)
+            .await
+            .map_err(crate::error::WebError::internal)?;
+        if let Some(codes) = codes {
+            s.save().await.map_err(crate::error::WebError::internal)?;
+            return Ok(two_factor_page(&ctx, &View::Codes(codes), None, None));
+        }
+    }
     let view = current_view(&state, &user).await?;
     let keys = keys(&state, &ctx, &user).await?;
     Ok(two_factor_page(&ctx, &view, None, keys))

@@ -26,9 +26,17 @@ use tower_sessions::Session;
 const SESSION_REGISTRATION: &str = "webauthn_registration";
 /// Session key of a second-step ceremony waiting for the browser's answer.
 const SESSION_ASSERTION: &str = "webauthn_assertion";
+/// Session key of recovery codes handed out with a first key, until the page shows them.
+pub(crate) const SESSION_CODES: &str = "webauthn_recovery_codes";
 
 /// The "Security keys and passkeys" part of the two-factor settings page.
-pub(crate) fn keys_section(ctx: &Ctx, keys: &[SecurityKey], available: bool) -> Markup {
+/// `codes_left`: the recovery codes of an account whose keys are its only second factor.
+pub(crate) fn keys_section(
+    ctx: &Ctx,
+    keys: &[SecurityKey],
+    available: bool,
+    codes_left: Option<i64>,
+) -> Markup {
     html! {
         section.card id="security-keys" {
             h2 { (ctx.t("webauthn.title")) }
@@ -55,6 +63,9 @@ pub(crate) fn keys_section(ctx: &Ctx, keys: &[SecurityKey], available: bool) -> 
                         }
                     }
                 }
+            }
+            @if let Some(n) = codes_left {
+                p.muted id="security-key-recovery-left" { (ctx.tf("twofactor.codes_left", &[("n", &n.to_string())])) }
             }
             @if !available {
                 p.notice id="security-key-unavailable" { (ctx.t("webauthn.unavailable")) }
@@ -204,7 +215,16 @@ pub async fn register_finish(
         .security_key_register_finish(&state.cfg.public_url, &user, reg, &response)
         .await
     {
-        Ok(_) => Ok(done(&ctx, "webauthn.added", "/user/settings/two_factor")),
+        Ok((_, codes)) => {
+            if let Some(codes) = codes {
+                let s = session(&ctx)?;
+                s.insert(SESSION_CODES, codes)
+                    .await
+                    .map_err(WebError::internal)?;
+                s.save().await.map_err(WebError::internal)?;
+            }
+            Ok(done(&ctx, "webauthn.added", "/user/settings/two_factor"))
+        }
         Err(e) => refused(&ctx, e),
     }
 }
