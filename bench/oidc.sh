@@ -58,7 +58,7 @@ for line in open(sys.argv[1]):
         e = json.loads(line)
     except ValueError:
         continue
-    f = e.get("fields", {})
+    f = e.get("fields", e)  # events are flattened (logging.rs)
     if f.get("message") == "OpenID Connect callback":
         provider.append(float(f["provider_ms"]))
         ours.append(float(f["ours_ms"]))
