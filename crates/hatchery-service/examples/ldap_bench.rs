@@ -12,6 +12,8 @@
 //!
 //!   cargo run --release -p hatchery-service --example ldap_bench -- [USERS] [GROUPS] [SIGNINS]
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a benchmark report is its output
+
 use std::time::{Duration, Instant};
 
 use hatchery_core::signin::{LdapSecurity, LdapSettings, SourceSettings};
