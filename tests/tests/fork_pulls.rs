@@ -449,3 +449,150 @@ async fn requests_from_private_forks_follow_the_parents_rules() {
         server.stop().await;
     }
 }
+
+/// Issue 11's whole flow at once: `main` is protected (no direct pushes, one approval from
+/// a writer, the `ci/build` status required). A contributor who may only read forks, and
+/// for each of the four merge styles pushes a branch to the fork and opens a request
+/// through the API in Gitea's shape; the merge is refused until the owner approves (with a
+/// line comment) and CI reports success through the statuses API, then it goes through
+/// in that style, and `git fsck --strict` is clean on the parent after each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fork_requests_merge_in_every_style_on_a_protected_branch() {
+    for store in stores().await {
+        let server = Server::start(store, |_| {}).await;
+        let l = server.label().to_owned();
+        let ada = server.user("ada").await;
+        server.user("bob").await;
+        server.repo(&ada, "tool", false).await;
+        let root = server.dir.path().to_path_buf();
+        let parent_dir = root.join("repositories/ada/tool.git");
+        let work = work_repo(&root, "work").await;
+        let parent_url = server.url("ada/tool.git", Some(("ada", PASSWORD)));
+        ok(&git(&work, &["push", "-q", &parent_url, "main"]).await);
+        let as_ada = Auth::Basic("ada", PASSWORD);
+        let as_bob = Auth::Basic("bob", PASSWORD);
+
+        let r = call(
+            &server,
+            "POST",
+            "/api/v1/repos/ada/tool/branch_protections",
+            as_ada,
+            Some(json!({
+                "rule_name": "main", "enable_push": false, "required_approvals": 1,
+                "enable_status_check": true, "status_check_contexts": ["ci/build"],
+            })),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        // Not even the owner pushes to main now.
+        commit(&work, "direct.txt", "straight to main").await;
+        let denied = git(&work, &["push", "-q", &parent_url, "main"]).await;
+        assert!(!denied.status.success(), "[{l}] a direct push went through");
+        ok(&git(&work, &["reset", "-q", "--hard", "HEAD~1"]).await);
+
+        let r = call(
+            &server,
+            "POST",
+            "/api/v1/repos/ada/tool/forks",
+            as_bob,
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(r.status, 202, "[{l}] {}", r.text);
+        let fork_url = server.url("bob/tool.git", Some(("bob", PASSWORD)));
+
+        for (i, style) in ["merge", "squash", "rebase", "fast-forward-only"]
+            .iter()
+            .enumerate()
+        {
+            // Bob starts from the parent's main as it is now.
+            ok(&git(&work, &["fetch", "-q", &parent_url, "main"]).await);
+            let branch = format!("change-{i}");
+            ok(&git(&work, &["checkout", "-q", "-B", &branch, "FETCH_HEAD"]).await);
+            let file = format!("f{i}.txt");
+            commit(&work, &file, "first line").await;
+            let head = commit(&work, &file, "second line").await;
+            ok(&git(&work, &["push", "-q", "-f", &fork_url, &branch]).await);
+            let r = call(
+                &server,
+                "POST",
+                "/api/v1/repos/ada/tool/pulls",
+                as_bob,
+                Some(json!({"base": "main", "head": format!("bob:{branch}"),
+                            "title": format!("Change {i}"), "body": "Please review."})),
+            )
+            .await;
+            assert_eq!(r.status, 201, "[{l}] {style}: {}", r.text);
+            let n = r.json["number"].as_i64().expect("number");
+            let pull = format!("/api/v1/repos/ada/tool/pulls/{n}");
+            let merge = json!({"Do": style, "head_commit_id": head});
+            let r = call(
+                &server,
+                "POST",
+                &format!("{pull}/merge"),
+                as_ada,
+                Some(merge.clone()),
+            )
+            .await;
+            assert_eq!(r.status, 405, "[{l}] {style}: no approval yet: {}", r.text);
+
+            let r = call(
+                &server,
+                "POST",
+                &format!("{pull}/reviews"),
+                as_ada,
+                Some(json!({"event": "APPROVED", "body": "Thanks!", "comments": [
+                    {"path": file, "body": "Good first line.", "new_position": 1}]})),
+            )
+            .await;
+            assert_eq!(r.status, 200, "[{l}] {style}: {}", r.text);
+            let r = call(
+                &server,
+                "POST",
+                &format!("{pull}/merge"),
+                as_ada,
+                Some(merge.clone()),
+            )
+            .await;
+            assert_eq!(
+                r.status, 405,
+                "[{l}] {style}: CI has not reported: {}",
+                r.text
+            );
+
+            let r = call(
+                &server,
+                "POST",
+                &format!("/api/v1/repos/ada/tool/statuses/{head}"),
+                as_ada,
+                Some(json!({"state": "success", "context": "ci/build", "description": "green"})),
+            )
+            .await;
+            assert_eq!(r.status, 201, "[{l}] {style}: {}", r.text);
+            let r = get(
+                &server,
+                &format!("/api/v1/repos/ada/tool/commits/{head}/status"),
+                Auth::None,
+            )
+            .await;
+            assert_eq!(r.json["state"], "success", "[{l}] {style}");
+
+            let r = call(
+                &server,
+                "POST",
+                &format!("{pull}/merge"),
+                as_ada,
+                Some(merge),
+            )
+            .await;
+            assert_eq!(r.status, 200, "[{l}] {style}: {}", r.text);
+            let r = get(&server, &format!("{pull}/merge"), Auth::None).await;
+            assert_eq!(r.status, 204, "[{l}] {style}: merged");
+            fsck(&parent_dir).await;
+            let main = ok(&git(&parent_dir, &["show", &format!("main:{file}")]).await);
+            assert_eq!(main, "first line\nsecond line\n", "[{l}] {style}");
+        }
+        let log = ok(&git(&parent_dir, &["log", "--format=%s", "main"]).await);
+        assert!(!log.contains("straight to main"), "[{l}] {log}");
+    }
+}

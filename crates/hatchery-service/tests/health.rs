@@ -319,6 +319,7 @@ async fn health_of_repositories_and_issues() {
                 ("CD10", Pass, ""),
                 ("LC10", Pass, ""),
                 ("RE10", Pass, ""),
+                ("RE20", Fail, "no_releases"),
                 ("RE30", Fail, "no_releases"),
                 ("QU30", Pass, ""),
                 ("QU50", Pass, ""),

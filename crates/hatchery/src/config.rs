@@ -1586,7 +1586,9 @@ const KEYS: &[KeySpec] = &[
         "The URL people reach this site at, used in clone URLs and links; set it when \
          Hatchery runs behind a reverse proxy or under a domain name. An absolute http:// \
          or https:// URL; a trailing slash is added when missing. With https:// the session \
-         cookie is marked Secure.",
+         cookie is marked Secure. Security keys and passkeys (WebAuthn) use its host as the \
+         relying party id and its origin as the only accepted origin: they need a host name \
+         (not an IP address), reached over https:// or as http://localhost.",
     ),
     key(
         "server.request_timeout_secs",
@@ -1698,7 +1700,8 @@ const KEYS: &[KeySpec] = &[
         "auth.require_two_factor",
         Str,
         Literal(r#""off""#),
-        "Who must turn on two-factor authentication (TOTP): off, admins or all. Until they do, \
+        "Who must turn on two-factor authentication (an authenticator app or a security key / \
+         passkey): off, admins or all. Until they do, \
          they are sent to enrolment at every page, and git and the API accept access tokens \
          only from them. The default for the site setting an administrator changes under \
          /admin/settings.",
