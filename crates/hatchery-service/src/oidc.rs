@@ -252,6 +252,12 @@ fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
+/// The claim a mapping reads: the configured one, or the standard default.
+fn claim_name<'a>(configured: &'a str, default: &'a str) -> &'a str {
+    let c = configured.trim();
+    if c.is_empty() { default } else { c }
+}
+
 /// A claim as text: strings as they are, numbers as written.
 fn claim_text(claims: &Map<String, Value>, name: &str) -> Option<String> {
     match claims.get(name)? {
@@ -269,20 +275,16 @@ pub fn identity_from_claims(
     subject: &str,
     claims: &Map<String, Value>,
 ) -> ExternalIdentity {
-    let pick = |configured: &str, default: &'static str| {
-        let c = configured.trim();
-        if c.is_empty() { default } else { c }.to_owned()
-    };
-    let username_claim = pick(&settings.claim_username, "preferred_username");
-    let email_claim = pick(&settings.claim_email, "email");
-    let name_claim = pick(&settings.claim_display_name, "name");
-    let groups_claim = pick(&settings.claim_groups, "groups");
+    let username_claim = claim_name(&settings.claim_username, "preferred_username");
+    let email_claim = claim_name(&settings.claim_email, "email");
+    let name_claim = claim_name(&settings.claim_display_name, "name");
+    let groups_claim = claim_name(&settings.claim_groups, "groups");
     let verified = !matches!(claims.get("email_verified"), Some(Value::Bool(false)));
-    let email = claim_text(claims, &email_claim).filter(|_| verified);
-    let username = claim_text(claims, &username_claim)
+    let email = claim_text(claims, email_claim).filter(|_| verified);
+    let username = claim_text(claims, username_claim)
         .or_else(|| email.clone())
         .unwrap_or_else(|| subject.to_owned());
-    let groups = match claims.get(&groups_claim) {
+    let groups = match claims.get(groups_claim) {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(|v| match v {
@@ -304,7 +306,7 @@ pub fn identity_from_claims(
         external_id: subject.to_owned(),
         username,
         email,
-        display_name: claim_text(claims, &name_claim),
+        display_name: claim_text(claims, name_claim),
         groups,
     }
 }
@@ -317,29 +319,26 @@ fn claims_complete(
     claims: &Map<String, Value>,
     needs_groups: bool,
 ) -> bool {
-    let name = |configured: &str, default: &'static str| {
-        let c = configured.trim();
-        if c.is_empty() { default } else { c }.to_owned()
-    };
     let mut wanted = vec![
-        name(&settings.claim_username, "preferred_username"),
-        name(&settings.claim_email, "email"),
-        name(&settings.claim_display_name, "name"),
+        claim_name(&settings.claim_username, "preferred_username"),
+        claim_name(&settings.claim_email, "email"),
+        claim_name(&settings.claim_display_name, "name"),
     ];
     if needs_groups || !settings.admin_group.trim().is_empty() {
-        wanted.push(name(&settings.claim_groups, "groups"));
+        wanted.push(claim_name(&settings.claim_groups, "groups"));
     }
-    wanted.iter().all(|c| claims.contains_key(c))
+    wanted.iter().all(|c| claims.contains_key(*c))
 }
 
 impl Forge {
     /// The enabled OpenID Connect sources, for the sign-in page's buttons and the settings.
     pub async fn oidc_sources(&self) -> Result<Vec<AuthSource>, ServiceError> {
         Ok(self
-            .enabled_sources(SourceKind::Oidc)
+            .store
+            .auth_sources()
             .await?
             .into_iter()
-            .map(|(s, _)| s)
+            .filter(|s| s.is_enabled && s.kind == SourceKind::Oidc)
             .collect())
     }
 

@@ -387,6 +387,31 @@ async fn people_sign_in_through_a_real_provider_and_link_it_to_their_account() {
             "[{label}] a disabled source"
         );
 
+        // An account with two-factor on is asked for its code after the provider, as after
+        // a password: the provider is the first factor only.
+        let forge = &app.state.forge;
+        let enrolment = forge.two_factor_begin(&ada_user).await.expect("enrol");
+        let now = u64::try_from(hatchery_store::now_ms() / 1000).unwrap();
+        let code = hatchery_service::twofactor::code_at(&enrolment.secret, now).unwrap();
+        forge
+            .two_factor_confirm(&ada_user, &code)
+            .await
+            .expect("confirm");
+        provider.sign_in_as("ada");
+        let mut ada3 = app.new_client();
+        let callback = through_provider(&mut ada3, &format!("/user/oauth2/{id}")).await;
+        let r = ada3.get(&callback).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{label}] {}", r.body);
+        assert_eq!(
+            r.location(),
+            "/user/two_factor",
+            "[{label}] the second factor is asked"
+        );
+        assert!(
+            !signed_in_as(&mut ada3, "ada").await,
+            "[{label}] not before the code"
+        );
+
         // Chinese pages.
         anon.set_cookie("hatchery_lang", "zh-CN");
         anon.get("/user/login")

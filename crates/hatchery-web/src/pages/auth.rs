@@ -275,26 +275,19 @@ fn login_page(
     )
 }
 
-/// The enabled LDAP and OpenID Connect sources, for the sign-in page.
+/// The enabled LDAP and OpenID Connect sources, for the sign-in page (one query: the page
+/// is shown to every visitor).
 pub(crate) async fn other_ways(state: &AppState) -> WebResult<OtherWays> {
-    let directories = state
-        .forge
-        .enabled_sources(SourceKind::Ldap)
-        .await?
-        .into_iter()
-        .map(|(s, _)| s.name)
-        .collect();
-    let providers = state
-        .forge
-        .oidc_sources()
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    Ok(OtherWays {
-        directories,
-        providers,
-    })
+    let mut ways = OtherWays::default();
+    for s in state.store.auth_sources().await? {
+        match s.kind {
+            _ if !s.is_enabled => {}
+            SourceKind::Ldap => ways.directories.push(s.name),
+            SourceKind::Oidc => ways.providers.push((s.id, s.name)),
+            SourceKind::Header => {}
+        }
+    }
+    Ok(ways)
 }
 
 /// The sign-in page again, with `message` above the form.

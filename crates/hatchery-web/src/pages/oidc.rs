@@ -74,14 +74,19 @@ pub async fn start(
     begin(&state, &ctx, id, &next, None).await
 }
 
+/// The status and message of a flow that did not complete.
+fn refusal_of(e: OidcError) -> WebResult<(StatusCode, &'static str)> {
+    match e {
+        OidcError::NotFound => Err(WebError::NotFound),
+        OidcError::Unavailable(_) => Ok((StatusCode::SERVICE_UNAVAILABLE, "oidc.unavailable")),
+        OidcError::Refused(_) => Ok((StatusCode::BAD_REQUEST, "oidc.refused")),
+        OidcError::Service(e) => Err(e.into()),
+    }
+}
+
 /// The sign-in page with why the provider's answer was not taken.
 async fn refusal(state: &AppState, ctx: &Ctx, e: OidcError, next: &str) -> WebResult<Response> {
-    let (status, key) = match e {
-        OidcError::NotFound => return Err(WebError::NotFound),
-        OidcError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "oidc.unavailable"),
-        OidcError::Refused(_) => (StatusCode::BAD_REQUEST, "oidc.refused"),
-        OidcError::Service(e) => return Err(e.into()),
-    };
+    let (status, key) = refusal_of(e)?;
     login_refused(state, ctx, status, ctx.t(key).to_owned(), next).await
 }
 
@@ -126,12 +131,7 @@ pub async fn callback(
     let outcome = match state.forge.oidc_finish(&pending, &answer).await {
         Ok(o) => o,
         Err(e) if pending.link_user.is_some() => {
-            let key = match e {
-                OidcError::Unavailable(_) => "oidc.unavailable",
-                OidcError::Refused(_) => "oidc.refused",
-                OidcError::NotFound => return Err(WebError::NotFound),
-                OidcError::Service(e) => return Err(e.into()),
-            };
+            let (_, key) = refusal_of(e)?;
             return Ok(flash_redirect(
                 &ctx,
                 FlashKind::Error,

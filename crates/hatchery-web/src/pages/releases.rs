@@ -391,12 +391,7 @@ pub async fn open_vote(
     ctx: Ctx,
     Path((owner, name, id)): Path<(String, String, String)>,
 ) -> WebResult<Response> {
-    let view = view_of(&state, &ctx, &owner, &name).await?;
-    let release = state
-        .forge
-        .release(&view, id_of(&id)?)
-        .await
-        .map_err(|e| refused(e, &ctx.path))?;
+    let (view, release) = release_by_id(&state, &ctx, &owner, &name, &id).await?;
     ctx.require_user()?;
     match state
         .forge
@@ -698,17 +693,29 @@ fn id_of(raw: &str) -> WebResult<i64> {
     raw.parse().map_err(|_| WebError::NotFound)
 }
 
+/// The repository and one of its releases by id, as the viewer may see them (404 otherwise).
+async fn release_by_id(
+    state: &AppState,
+    ctx: &Ctx,
+    owner: &str,
+    name: &str,
+    id: &str,
+) -> WebResult<(RepoView, Release)> {
+    let view = view_of(state, ctx, owner, name).await?;
+    let release = state
+        .forge
+        .release(&view, id_of(id)?)
+        .await
+        .map_err(|e| refused(e, &ctx.path))?;
+    Ok((view, release))
+}
+
 pub async fn edit_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path((owner, name, id)): Path<(String, String, String)>,
 ) -> WebResult<Markup> {
-    let view = view_of(&state, &ctx, &owner, &name).await?;
-    let release = state
-        .forge
-        .release(&view, id_of(&id)?)
-        .await
-        .map_err(|e| refused(e, &ctx.path))?;
+    let (view, release) = release_by_id(&state, &ctx, &owner, &name, &id).await?;
     require_writer(&ctx, &view)?;
     form_page(
         &state,
@@ -727,12 +734,7 @@ pub async fn edit(
     Path((owner, name, id)): Path<(String, String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> WebResult<Response> {
-    let view = view_of(&state, &ctx, &owner, &name).await?;
-    let release = state
-        .forge
-        .release(&view, id_of(&id)?)
-        .await
-        .map_err(|e| refused(e, &ctx.path))?;
+    let (view, release) = release_by_id(&state, &ctx, &owner, &name, &id).await?;
     require_writer(&ctx, &view)?;
     let f = ReleaseForm::from_pairs(&pairs);
     let edit = ReleaseEdit {
@@ -846,12 +848,7 @@ pub async fn upload(
     req: Request,
 ) -> WebResult<Response> {
     let deferred = req.extensions().get::<crate::csrf::Deferred>().cloned();
-    let view = view_of(&state, &ctx, &owner, &name).await?;
-    let release = state
-        .forge
-        .release(&view, id_of(&id)?)
-        .await
-        .map_err(|e| refused(e, &ctx.path))?;
+    let (view, release) = release_by_id(&state, &ctx, &owner, &name, &id).await?;
     let mut multipart = Multipart::from_request(req, &state)
         .await
         .map_err(|_| WebError::BadRequest("error.400.form"))?;
