@@ -8,7 +8,7 @@
 //! too. We write hash version 2 (correct murmur3) and read versions 1 and 2.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
@@ -306,8 +306,25 @@ impl BloomFile {
             }
             prev = end;
         }
+        // Only the four chunks the filters need are kept (the commit data, generations and
+        // edges are about half of the file): the cache below is bounded by these bytes.
+        let mut kept = Vec::with_capacity(
+            (fanout_end - fanout_at)
+                + (oidl_end - oidl_at)
+                + (bidx_end - bidx_at)
+                + (bdat_end - bdat_at),
+        );
+        let mut keep = |start: usize, end: usize| {
+            let at = kept.len();
+            kept.extend_from_slice(&data[start..end]);
+            at
+        };
+        let fanout_at = keep(fanout_at, fanout_end);
+        let oidl_at = keep(oidl_at, oidl_end);
+        let bidx_at = keep(bidx_at, bidx_end);
+        let bdat_at = keep(bdat_at, bdat_end);
         Some(BloomFile {
-            data,
+            data: kept,
             fanout_at,
             oidl_at,
             bidx_at,
@@ -315,6 +332,11 @@ impl BloomFile {
             n,
             version,
         })
+    }
+
+    /// Bytes held in memory.
+    fn bytes(&self) -> usize {
+        self.data.len()
     }
 
     fn be32(&self, at: usize) -> u32 {
@@ -397,10 +419,11 @@ impl BloomFile {
     }
 }
 
-/// The filters of the file at `objects/info/commit-graph`, read once per file version and
-/// shared by every handle of the repository.
-#[derive(Default)]
-pub(crate) struct BloomCache(Mutex<Option<(FileStamp, Option<Arc<BloomFile>>)>>);
+/// Bytes of Bloom filter data kept for all repositories together. Each repository's
+/// filters are read once per commit-graph version and shared by its handles; the least
+/// recently used go first when the total would exceed this (a history walk of an evicted
+/// repository reads its file again). 64 MiB holds the filters of ~1.3 million commits.
+const CACHE_BYTES: u64 = 64 << 20;
 
 #[derive(Clone, PartialEq, Eq)]
 struct FileStamp {
@@ -418,29 +441,73 @@ fn stamp(path: &Path) -> Option<FileStamp> {
     })
 }
 
-impl BloomCache {
-    pub fn get(&self, objects_dir: &Path) -> Option<Arc<BloomFile>> {
-        let path: PathBuf = objects_dir.join("info").join("commit-graph");
-        let now = stamp(&path)?;
-        let mut slot = self.0.lock().ok()?;
-        if let Some((s, file)) = slot.as_ref()
-            && *s == now
-        {
-            return file.clone();
-        }
-        let file = std::fs::read(&path)
-            .ok()
-            .and_then(BloomFile::parse)
-            .map(Arc::new);
-        *slot = Some((now, file.clone()));
-        file
-    }
+#[derive(Clone)]
+struct Cached {
+    stamp: FileStamp,
+    /// None: the file has no (readable) Bloom chunks; remembered so it is not reread.
+    file: Option<Arc<BloomFile>>,
+}
 
-    pub fn clear(&self) {
-        if let Ok(mut slot) = self.0.lock() {
-            *slot = None;
-        }
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<PathBuf, Cached> for ByBytes {
+    fn weight(&self, key: &PathBuf, value: &Cached) -> u64 {
+        let held = value.file.as_ref().map_or(0, |f| f.bytes());
+        (key.as_os_str().len() + held + std::mem::size_of::<Cached>()) as u64
     }
+}
+
+type Cache = quick_cache::sync::Cache<PathBuf, Cached, ByBytes>;
+
+fn cache() -> &'static Cache {
+    static CACHE: std::sync::LazyLock<Cache> = std::sync::LazyLock::new(|| {
+        // One shard: a shard refuses an entry heavier than its share of the capacity, and
+        // one large repository's filters must fit.
+        let options = quick_cache::OptionsBuilder::new()
+            .estimated_items_capacity(1024)
+            .weight_capacity(CACHE_BYTES)
+            .shards(1)
+            .build()
+            .expect("valid cache options");
+        Cache::with_options(options, ByBytes, Default::default(), Default::default())
+    });
+    &CACHE
+}
+
+/// The filters of the commit-graph under `objects_dir`, from the process-wide cache while
+/// the file is unchanged (same length, modification time and inode).
+pub(crate) fn filters(objects_dir: &Path) -> Option<Arc<BloomFile>> {
+    let path: PathBuf = objects_dir.join("info").join("commit-graph");
+    let now = stamp(&path)?;
+    if let Some(cached) = cache().get(&path)
+        && cached.stamp == now
+    {
+        return cached.file;
+    }
+    let file = std::fs::read(&path)
+        .ok()
+        .and_then(BloomFile::parse)
+        .map(Arc::new);
+    cache().insert(
+        path,
+        Cached {
+            stamp: now,
+            file: file.clone(),
+        },
+    );
+    file
+}
+
+/// Drops the cached filters of `objects_dir` (after writing a new commit-graph).
+pub(crate) fn forget(objects_dir: &Path) {
+    cache().remove(&objects_dir.join("info").join("commit-graph"));
+}
+
+/// Bytes the process-wide cache holds now.
+#[cfg(test)]
+fn cached_bytes() -> u64 {
+    cache().weight()
 }
 
 #[cfg(test)]
@@ -487,5 +554,90 @@ mod tests {
         }
         assert_eq!(build_filter(None), vec![0xff]);
         assert_eq!(build_filter(Some(&[])), vec![0]);
+    }
+
+    /// A single-file commit-graph with `ids` (sorted), a CDAT chunk of `cdat` filler bytes
+    /// and one filter per commit.
+    fn commit_graph(ids: &[ObjectId], filters: &[Vec<u8>], cdat: usize) -> Vec<u8> {
+        let mut fanout = vec![0u8; 1024];
+        for b in 0..256 {
+            let count = ids
+                .iter()
+                .filter(|id| id.as_bytes()[0] as usize <= b)
+                .count();
+            fanout[4 * b..4 * b + 4].copy_from_slice(&(count as u32).to_be_bytes());
+        }
+        let oidl: Vec<u8> = ids.iter().flat_map(|id| id.as_bytes().to_vec()).collect();
+        let mut bidx = Vec::new();
+        let mut bdat = Vec::new();
+        for word in [WRITE_VERSION, NUM_HASHES, BITS_PER_ENTRY] {
+            bdat.extend_from_slice(&word.to_be_bytes());
+        }
+        let mut end = 0u32;
+        for f in filters {
+            end += f.len() as u32;
+            bidx.extend_from_slice(&end.to_be_bytes());
+            bdat.extend_from_slice(f);
+        }
+        let chunks: [(&[u8; 4], Vec<u8>); 5] = [
+            (b"OIDF", fanout),
+            (b"OIDL", oidl),
+            (b"CDAT", vec![0xaa; cdat]),
+            (b"BIDX", bidx),
+            (b"BDAT", bdat),
+        ];
+        let mut out = b"CGPH".to_vec();
+        out.extend_from_slice(&[1, 1, chunks.len() as u8, 0]);
+        let mut at = (8 + 12 * (chunks.len() + 1)) as u64;
+        for (id, data) in &chunks {
+            out.extend_from_slice(*id);
+            out.extend_from_slice(&at.to_be_bytes());
+            at += data.len() as u64;
+        }
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&at.to_be_bytes());
+        for (_, data) in chunks {
+            out.extend_from_slice(&data);
+        }
+        out
+    }
+
+    #[test]
+    fn filters_are_read_once_per_file_version_and_keep_only_their_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = dir.path().join("objects");
+        std::fs::create_dir_all(objects.join("info")).unwrap();
+        let graph = objects.join("info").join("commit-graph");
+        let ids = [
+            ObjectId::from_hex(b"1111111111111111111111111111111111111111").unwrap(),
+            ObjectId::from_hex(b"a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0").unwrap(),
+        ];
+        let touched = build_filter(Some(&[b"src/main.rs".to_vec()]));
+        let filters = [touched.clone(), build_filter(Some(&[b"README".to_vec()]))];
+        let file = commit_graph(&ids, &filters, 100_000);
+        std::fs::write(&graph, &file).unwrap();
+
+        let read = super::filters(&objects).expect("the filters are found");
+        // The commit data is not kept: only fanout, ids, index and filters.
+        assert!(read.bytes() < file.len() - 100_000, "{}", read.bytes());
+        assert_eq!(read.filter(&ids[0]), Some(&touched[..]));
+        let keys = PathKeys::new(&["src", "main.rs"], WRITE_VERSION);
+        assert!(!read.definitely_unchanged(&ids[0], &keys));
+        assert!(read.definitely_unchanged(&ids[1], &keys));
+        // Unchanged file: the same shared filters; the cache counts their bytes.
+        assert!(Arc::ptr_eq(&read, &super::filters(&objects).unwrap()));
+        assert!(cached_bytes() >= read.bytes() as u64);
+
+        // A rewritten commit-graph (other size) is read again.
+        let only_first = commit_graph(&ids[..1], &filters[..1], 10);
+        std::fs::write(&graph, &only_first).unwrap();
+        let again = super::filters(&objects).unwrap();
+        assert!(!Arc::ptr_eq(&read, &again));
+        assert_eq!(again.filter(&ids[1]), None);
+
+        // Forgotten, then a file without Bloom chunks: remembered as none.
+        forget(&objects);
+        std::fs::write(&graph, b"CGPH\x01\x01\x00\x00").unwrap();
+        assert!(super::filters(&objects).is_none());
     }
 }

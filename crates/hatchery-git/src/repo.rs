@@ -19,8 +19,6 @@ pub(crate) const PACK_DELTA_CACHE_BYTES: usize = 8 * 1024 * 1024;
 pub struct Repository {
     inner: gix::ThreadSafeRepository,
     path: PathBuf,
-    /// Changed-path Bloom filters of the commit-graph, shared by clones.
-    bloom: std::sync::Arc<crate::bloom::BloomCache>,
 }
 
 impl std::fmt::Debug for Repository {
@@ -220,7 +218,6 @@ impl Repository {
         let repo = Repository {
             inner: repo,
             path: path.to_owned(),
-            bloom: Default::default(),
         };
         repo.set_head(&head)?;
         Ok(repo)
@@ -238,7 +235,6 @@ impl Repository {
         Ok(Repository {
             inner,
             path: path.to_owned(),
-            bloom: Default::default(),
         })
     }
 
@@ -254,7 +250,7 @@ impl Repository {
 
     /// The commit-graph's changed-path Bloom filters, if it has them.
     pub(crate) fn bloom_filters(&self) -> Option<std::sync::Arc<crate::bloom::BloomFile>> {
-        self.bloom.get(&self.objects_dir())
+        crate::bloom::filters(&self.objects_dir())
     }
 
     /// Whether the commit-graph carries changed-path Bloom filters. Without them (no
@@ -266,7 +262,7 @@ impl Repository {
 
     /// Forget the cached Bloom filters (after writing a new commit-graph).
     pub(crate) fn forget_bloom_filters(&self) {
-        self.bloom.clear();
+        crate::bloom::forget(&self.objects_dir());
     }
 
     /// A thread-local gix handle with an object cache.

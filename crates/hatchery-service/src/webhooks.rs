@@ -1533,49 +1533,63 @@ pub async fn run_webhook_worker(worker: WebhookWorker, shutdown: impl Future<Out
 mod tests {
     use super::*;
 
+    use crate::SignInPolicy;
+    use crate::repos::CreateRepo;
+    use hatchery_core::{Name, NameKind};
+    use hatchery_store::{HookOwner, NewUser, NewWebhook, testing::stores};
+
+    /// A forge on `store` with Ann's public repository `ann/tool` (a README commit).
+    async fn forge_with_repo(
+        store: &hatchery_store::Store,
+    ) -> (
+        Forge,
+        tempfile::TempDir,
+        hatchery_store::Repo,
+        hatchery_store::User,
+    ) {
+        let store = store.clone();
+        let dir = tempfile::tempdir().unwrap();
+        let forge = Forge::new(
+            store.clone(),
+            dir.path().join("repositories"),
+            SignInPolicy::new(5, 15),
+        );
+        let ann = store
+            .create_user(NewUser {
+                name: Name::parse(NameKind::Account, "ann").unwrap(),
+                email: "ann@example.org".into(),
+                password_hash: "x".into(),
+                display_name: "Ann".into(),
+                is_admin: false,
+            })
+            .await
+            .unwrap();
+        let repo = forge
+            .create_repo(CreateRepo {
+                owner_id: ann.id,
+                owner_name: &ann.name,
+                name: &Name::parse(NameKind::Repository, "tool").unwrap(),
+                description: "",
+                is_private: false,
+                init_readme: Some(hatchery_git::Signature {
+                    name: "Ann".into(),
+                    email: "ann@example.org".into(),
+                    time: 1_700_000_000,
+                    offset_seconds: 0,
+                }),
+            })
+            .await
+            .unwrap();
+        (forge, dir, repo, ann)
+    }
+
     /// A push's refs are matched against the hooks it found once: `create` and `push` for
     /// new refs, tags unfiltered, branches by the hook's branch filter; every payload names
     /// the repository and the pusher.
     #[tokio::test]
     async fn a_push_queues_create_push_and_delete_by_branch_filter() {
-        use crate::SignInPolicy;
-        use crate::repos::CreateRepo;
-        use hatchery_core::{Name, NameKind};
-        use hatchery_store::{HookOwner, NewUser, NewWebhook, testing::stores};
-
         for store in stores().await {
-            let dir = tempfile::tempdir().unwrap();
-            let forge = Forge::new(
-                store.store().clone(),
-                dir.path().join("repositories"),
-                SignInPolicy::new(5, 15),
-            );
-            let ann = store
-                .create_user(NewUser {
-                    name: Name::parse(NameKind::Account, "ann").unwrap(),
-                    email: "ann@example.org".into(),
-                    password_hash: "x".into(),
-                    display_name: "Ann".into(),
-                    is_admin: false,
-                })
-                .await
-                .unwrap();
-            let repo = forge
-                .create_repo(CreateRepo {
-                    owner_id: ann.id,
-                    owner_name: &ann.name,
-                    name: &Name::parse(NameKind::Repository, "tool").unwrap(),
-                    description: "",
-                    is_private: false,
-                    init_readme: Some(hatchery_git::Signature {
-                        name: "Ann".into(),
-                        email: "ann@example.org".into(),
-                        time: 1_700_000_000,
-                        offset_seconds: 0,
-                    }),
-                })
-                .await
-                .unwrap();
+            let (forge, _dir, repo, ann) = forge_with_repo(store.store()).await;
             let git = forge.open_git_blocking(&repo).unwrap();
             let tip = git.resolve("HEAD").unwrap().unwrap();
             let events: Vec<String> = ["push", "create", "delete"].map(String::from).into();
@@ -1625,6 +1639,68 @@ mod tests {
                 assert_eq!(json["repository"]["name"], "tool", "{}", d.event);
                 assert_eq!(json["sender"]["login"], "ann", "{}", d.event);
             }
+        }
+    }
+
+    /// The worker's HTTP client (it reads the system's certificate store) is made when the
+    /// first delivery is due, not while the queue is empty; then it is made once.
+    #[tokio::test]
+    async fn the_delivery_client_is_made_at_the_first_delivery() {
+        for store in stores().await {
+            let (forge, _dir, repo, ann) = forge_with_repo(store.store()).await;
+            let worker = forge.webhook_worker();
+            let client = std::sync::OnceLock::new();
+            let stop = std::sync::atomic::AtomicBool::new(false);
+            worker.drain(&client, &stop).await;
+            assert!(
+                client.get().is_none(),
+                "no delivery, no client [{}]",
+                store.label()
+            );
+
+            let events: Vec<String> = vec!["push".into()];
+            let hook = store
+                .create_webhook(NewWebhook {
+                    owner: HookOwner::Repo(repo.id),
+                    // Loopback is refused before connecting: the attempt ends at once.
+                    url: "http://127.0.0.1:9/hook",
+                    content_type: "json",
+                    secret: "",
+                    events: &events,
+                    branch_filter: "",
+                    authorization_header: "",
+                    is_active: true,
+                })
+                .await
+                .unwrap();
+            let tip = forge
+                .open_git_blocking(&repo)
+                .unwrap()
+                .resolve("HEAD")
+                .unwrap()
+                .unwrap();
+            let pusher = Actor::User {
+                id: ann.id,
+                site_admin: false,
+            };
+            forge
+                .webhooks_after_push(
+                    &repo,
+                    pusher,
+                    vec![("refs/heads/main".into(), None, Some(tip))],
+                )
+                .await;
+            worker.drain(&client, &stop).await;
+            let made = client.get().expect("made for the delivery");
+            assert!(made.is_some(), "[{}]", store.label());
+            let (deliveries, _) = store.deliveries_of_hook(hook.id, 0, 10).await.unwrap();
+            assert_eq!(deliveries.len(), 1);
+            let attempted = store
+                .delivery(hook.id, deliveries[0].id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(attempted.summary.attempts >= 1, "the delivery was tried");
         }
     }
 
