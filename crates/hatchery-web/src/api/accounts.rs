@@ -16,6 +16,8 @@
 //!   are a 422 (Gitea: 400), and so is an empty list (Gitea: 400).
 //! - A token named by a number is found by id first, then by name.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -25,8 +27,6 @@ use hatchery_service::tokens::{SCOPES, normalize_scopes};
 use hatchery_store::{AccessToken, Account, Org, StoreError, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
@@ -36,15 +36,15 @@ use crate::api::urls;
 use crate::credentials::Method;
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_user))
-        .routes(routes!(list_tokens, create_token))
-        .routes(routes!(delete_token))
-        .routes(routes!(create_org))
-        .routes(routes!(get_org))
-        .routes(routes!(list_members))
-        .routes(routes!(list_teams))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(get_user))
+        .routes(api_route!(list_tokens, create_token))
+        .routes(api_route!(delete_token))
+        .routes(api_route!(create_org))
+        .routes(api_route!(get_org))
+        .routes(api_route!(list_members))
+        .routes(api_route!(list_teams))
 }
 
 /// Longest token name, as on the settings page's field.

@@ -6,6 +6,8 @@
 //! "Sign-in sources" table); secrets are never returned, and an edit that leaves them
 //! empty keeps them.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -13,18 +15,16 @@ use hatchery_core::signin::{SourceKind, SourceSettings};
 use hatchery_service::sources::{SourceDetail, SourceError, SourceInput, SyncReport};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_sources, create_source))
-        .routes(routes!(get_source, edit_source, delete_source))
-        .routes(routes!(sync_source))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_sources, create_source))
+        .routes(api_route!(get_source, edit_source, delete_source))
+        .routes(api_route!(sync_source))
 }
 
 /// A sign-in source.

@@ -4,6 +4,8 @@
 //! (the forks the caller may read, oldest first, paged). The decisions are the service's
 //! (`Forge::fork`): a private parent the caller cannot read is a 404 on both routes.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -11,8 +13,6 @@ use hatchery_core::{Action, Name, NameKind, Resource};
 use hatchery_service::forks::{ForkError, ForkOwner};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::accounts::org_for;
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
@@ -23,8 +23,8 @@ use crate::api::repos::repos_json;
 use crate::api::types::ApiRepo;
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_forks, create_fork))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new().routes(api_route!(list_forks, create_fork))
 }
 
 /// Gitea's `CreateForkOption`.

@@ -20,6 +20,8 @@
 
 use std::io::Read;
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
@@ -34,8 +36,6 @@ use hatchery_service::ServiceError;
 use hatchery_service::issues::RepoView;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiQuery};
@@ -69,25 +69,25 @@ const MAX_INPUT_BYTES: usize = 4096;
 /// What Go's zero time looks like in Gitea's JSON (the `created` of a parent commit).
 const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_branches))
-        .routes(routes!(get_branch))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_branches))
+        .routes(api_route!(get_branch))
         .route(
             "/repos/{owner}/{repo}/branches/{branch}/{*rest}",
             get(get_branch_deep),
         )
-        .routes(routes!(list_tags))
-        .routes(routes!(list_commits))
-        .routes(routes!(get_commit))
-        .routes(routes!(contents_root))
+        .routes(api_route!(list_tags))
+        .routes(api_route!(list_commits))
+        .routes(api_route!(get_commit))
+        .routes(api_route!(contents_root))
         .route("/repos/{owner}/{repo}/contents/", get(contents_root))
-        .routes(routes!(contents))
+        .routes(api_route!(contents))
         .route(
             "/repos/{owner}/{repo}/contents/{filepath}/{*rest}",
             get(contents_deep),
         )
-        .routes(routes!(raw))
+        .routes(api_route!(raw))
         .route(
             "/repos/{owner}/{repo}/raw/{filepath}/{*rest}",
             get(raw_deep),

@@ -19,6 +19,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -27,8 +29,6 @@ use hatchery_service::webhooks::{HookEdit, HookError, HookInput};
 use hatchery_store::{HookOwner, Webhook};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::accounts::{check, org_for};
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
@@ -38,13 +38,13 @@ use crate::api::types::time;
 use crate::api::{path_id, repo_for};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_repo_hooks, create_repo_hook))
-        .routes(routes!(get_repo_hook, edit_repo_hook, delete_repo_hook))
-        .routes(routes!(test_repo_hook))
-        .routes(routes!(list_org_hooks, create_org_hook))
-        .routes(routes!(get_org_hook, edit_org_hook, delete_org_hook))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_repo_hooks, create_repo_hook))
+        .routes(api_route!(get_repo_hook, edit_repo_hook, delete_repo_hook))
+        .routes(api_route!(test_repo_hook))
+        .routes(api_route!(list_org_hooks, create_org_hook))
+        .routes(api_route!(get_org_hook, edit_org_hook, delete_org_hook))
 }
 
 /// Like Gitea's `Hook`.

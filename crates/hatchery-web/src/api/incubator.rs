@@ -19,6 +19,8 @@
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -33,8 +35,6 @@ use hatchery_store::{Program, Project, Report, ReportState, Vote, now_ms};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
@@ -42,21 +42,21 @@ use crate::api::paging::Paging;
 use crate::api::{path_id, urls};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_programs))
-        .routes(routes!(get_program))
-        .routes(routes!(list_proposals))
-        .routes(routes!(get_proposal))
-        .routes(routes!(list_projects))
-        .routes(routes!(get_project))
-        .routes(routes!(list_votes))
-        .routes(routes!(get_vote))
-        .routes(routes!(cast_ballot))
-        .routes(routes!(list_reports))
-        .routes(routes!(get_report))
-        .routes(routes!(export_json))
-        .routes(routes!(export_podlings_xml))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_programs))
+        .routes(api_route!(get_program))
+        .routes(api_route!(list_proposals))
+        .routes(api_route!(get_proposal))
+        .routes(api_route!(list_projects))
+        .routes(api_route!(get_project))
+        .routes(api_route!(list_votes))
+        .routes(api_route!(get_vote))
+        .routes(api_route!(cast_ballot))
+        .routes(api_route!(list_reports))
+        .routes(api_route!(get_report))
+        .routes(api_route!(export_json))
+        .routes(api_route!(export_podlings_xml))
 }
 
 const READ: &str = "read:organization";

@@ -19,6 +19,8 @@
 
 use std::collections::HashMap;
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -32,8 +34,6 @@ use hatchery_service::issues::{IssueError, IssueInput, IssueUpdate, RepoView, Te
 use hatchery_store::{Issue, IssueQuery, Label, Milestone, Who};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
@@ -42,20 +42,20 @@ use crate::api::types::{ApiComment, ApiIssue, ApiLabel, ApiMilestone};
 use crate::api::{path_id, repo_for, urls};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_issues, create_issue))
-        .routes(routes!(get_issue, edit_issue))
-        .routes(routes!(list_comments, create_comment))
-        .routes(routes!(edit_comment, delete_comment))
-        .routes(routes!(list_labels, create_label))
-        .routes(routes!(
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_issues, create_issue))
+        .routes(api_route!(get_issue, edit_issue))
+        .routes(api_route!(list_comments, create_comment))
+        .routes(api_route!(edit_comment, delete_comment))
+        .routes(api_route!(list_labels, create_label))
+        .routes(api_route!(
             get_issue_labels,
             add_issue_labels,
             replace_issue_labels
         ))
-        .routes(routes!(remove_issue_label))
-        .routes(routes!(list_milestones, create_milestone))
+        .routes(api_route!(remove_issue_label))
+        .routes(api_route!(list_milestones, create_milestone))
 }
 
 /// Label descriptions are one line, as on the web pages.

@@ -11,6 +11,8 @@
 //! - An empty `title` takes the key's comment; with neither, 422.
 //! - `read_only` in `POST /user/keys` is ignored (a user's key does what its user may).
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -22,8 +24,6 @@ use hatchery_service::ssh_keys::SshKeyError;
 use hatchery_store::{Account, SshKey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::accounts::private_view;
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
@@ -34,13 +34,13 @@ use crate::api::types::time;
 use crate::api::{path_id, repo_for, urls};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_my_keys, create_my_key))
-        .routes(routes!(get_my_key, delete_my_key))
-        .routes(routes!(list_user_keys))
-        .routes(routes!(list_deploy_keys, create_deploy_key))
-        .routes(routes!(get_deploy_key, delete_deploy_key))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_my_keys, create_my_key))
+        .routes(api_route!(get_my_key, delete_my_key))
+        .routes(api_route!(list_user_keys))
+        .routes(api_route!(list_deploy_keys, create_deploy_key))
+        .routes(api_route!(get_deploy_key, delete_deploy_key))
 }
 
 /// Like Gitea's `PublicKey`.

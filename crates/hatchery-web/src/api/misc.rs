@@ -1,11 +1,11 @@
 //! `GET /version` and `GET /user`.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiErrorBody, ApiResult};
 use crate::api::extract::ApiCaller;
@@ -13,10 +13,10 @@ use crate::api::types::ApiUser;
 use crate::api::urls;
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(version))
-        .routes(routes!(current_user))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(version))
+        .routes(api_route!(current_user))
 }
 
 /// Like Gitea's `ServerVersion`.

@@ -2,10 +2,10 @@
 //! same paths, parameters, JSON field names, pagination headers and error shape, so
 //! existing clients and scripts work unchanged.
 //!
-//! Every route is registered through `utoipa_axum::routes!`, which adds the handler and its
-//! `#[utoipa::path]` description together: the OpenAPI document served at
-//! `/swagger.v1.json` is generated from the same registrations as the router and cannot
-//! drift from it.
+//! Every route is registered through [`api_route!`], which adds the handler from its
+//! `#[utoipa::path]` attribute and keeps how to describe it: the OpenAPI document served
+//! at `/swagger.v1.json` is generated from the same registrations as the router and cannot
+//! drift from it, but only when first asked for (see [`route`]).
 
 pub mod accounts;
 pub mod auth_sources;
@@ -25,6 +25,7 @@ pub mod pulls;
 pub mod releases;
 pub mod repos;
 pub mod reviews;
+pub mod route;
 pub mod types;
 
 use axum::Router;
@@ -34,11 +35,11 @@ use hatchery_core::Action;
 use hatchery_service::access::RepoLookup;
 use hatchery_service::issues::RepoView;
 use utoipa::OpenApi;
-use utoipa_axum::router::OpenApiRouter;
 
 use crate::state::AppState;
 use error::{ApiError, ApiResult};
 use extract::ApiCaller;
+use route::ApiRoutes;
 use types::{ApiPermission, Urls};
 
 /// The document's fixed parts; the paths come from the routes.
@@ -88,14 +89,13 @@ impl utoipa::Modify for Security {
 }
 
 /// Every API route with its description, relative to `/api/v1`.
-pub fn routes() -> OpenApiRouter<AppState> {
+pub fn routes() -> ApiRoutes {
     timed_routes().merge(releases::upload_routes())
 }
 
 /// The routes bound by the request timeout: all but uploads.
-fn timed_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(misc::routes())
+fn timed_routes() -> ApiRoutes {
+    misc::routes()
         .merge(git::routes())
         .merge(issues::routes())
         .merge(accounts::routes())
@@ -113,7 +113,7 @@ fn timed_routes() -> OpenApiRouter<AppState> {
 
 /// The generated document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    routes().document(ApiDoc::openapi())
 }
 
 /// The generated document and its JSON, made at the first request for either rather than
@@ -134,8 +134,8 @@ fn described() -> &'static (utoipa::openapi::OpenApi, String) {
 /// after `timeout`, except uploads (which stream to disk for as long as they take, with no
 /// body limit but the asset limit).
 pub fn router(timeout: std::time::Duration) -> Router<AppState> {
-    let (timed, _) = timed_routes().split_for_parts();
-    let (uploads, _) = releases::upload_routes().split_for_parts();
+    let timed = timed_routes().into_router();
+    let uploads = releases::upload_routes().into_router();
     let api = timed
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -16,6 +16,8 @@
 //!   and the outdated-branch block are accepted and not enforced.
 //! - A rule's name is a path segment: a rule `release/*` is `release%2F%2A`.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -26,8 +28,6 @@ use hatchery_service::issues::RepoView;
 use hatchery_service::protection::{RuleInput, RuleSaveError};
 use hatchery_service::statuses::StatusReportError;
 use hatchery_store::{CommitStatus, ProtectionRule};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
@@ -40,13 +40,16 @@ use crate::api::types::protection::{
 use crate::api::{repo_for, urls};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(create_status, list_statuses))
-        .routes(routes!(list_statuses_by_ref))
-        .routes(routes!(combined_status_by_ref))
-        .routes(routes!(list_branch_protections, create_branch_protection))
-        .routes(routes!(
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(create_status, list_statuses))
+        .routes(api_route!(list_statuses_by_ref))
+        .routes(api_route!(combined_status_by_ref))
+        .routes(api_route!(
+            list_branch_protections,
+            create_branch_protection
+        ))
+        .routes(api_route!(
             get_branch_protection,
             edit_branch_protection,
             delete_branch_protection

@@ -2,6 +2,8 @@
 //! create, get (also as `.diff` and `.patch`), edit, commits and changed files. The
 //! conversation (comments, labels, assignees) is the issue routes', by the same number.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{OriginalUri, Path, State};
@@ -19,8 +21,6 @@ use hatchery_service::pulls::{MergeInput, PullError, PullInput};
 use hatchery_store::{Issue, IssueQuery, PullRequest};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
@@ -30,14 +30,14 @@ use crate::api::paging::Paging;
 use crate::api::{path_id, repo_for, urls};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_pulls, create_pull))
-        .routes(routes!(get_pull, edit_pull))
-        .routes(routes!(pull_commits))
-        .routes(routes!(pull_files))
-        .routes(routes!(pull_is_merged, merge_pull))
-        .routes(routes!(update_pull_branch))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_pulls, create_pull))
+        .routes(api_route!(get_pull, edit_pull))
+        .routes(api_route!(pull_commits))
+        .routes(api_route!(pull_files))
+        .routes(api_route!(pull_is_merged, merge_pull))
+        .routes(api_route!(update_pull_branch))
 }
 
 /// How many changed files `/files` lists at most.

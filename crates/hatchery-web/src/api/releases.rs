@@ -18,6 +18,8 @@
 //! created (lightweight, at `target_commitish` or the default branch) when the release is
 //! published, not while it is a draft.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, OriginalUri, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -28,8 +30,6 @@ use hatchery_service::releases::{ReleaseEdit, ReleaseError, ReleaseInput};
 use hatchery_store::Release;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson, ApiQuery};
@@ -42,21 +42,21 @@ use crate::state::AppState;
 use crate::upload::{self, UploadFailure};
 
 /// Every release route except uploads.
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_releases, create_release))
-        .routes(routes!(latest_release))
-        .routes(routes!(get_release_by_tag, delete_release_by_tag))
-        .routes(routes!(get_release, edit_release, delete_release))
-        .routes(routes!(list_assets))
-        .routes(routes!(get_asset, edit_asset, delete_asset))
-        .routes(routes!(open_release_vote))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_releases, create_release))
+        .routes(api_route!(latest_release))
+        .routes(api_route!(get_release_by_tag, delete_release_by_tag))
+        .routes(api_route!(get_release, edit_release, delete_release))
+        .routes(api_route!(list_assets))
+        .routes(api_route!(get_asset, edit_asset, delete_asset))
+        .routes(api_route!(open_release_vote))
 }
 
 /// The upload route: served without the request timeout (a large file takes as long as
 /// it takes) and without a body limit other than the asset limit.
-pub fn upload_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_asset))
+pub fn upload_routes() -> ApiRoutes {
+    ApiRoutes::new().routes(api_route!(create_asset))
 }
 
 /// A refusal of the release use cases as an API error.

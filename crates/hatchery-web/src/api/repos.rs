@@ -32,6 +32,8 @@
 
 use std::collections::HashMap;
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
@@ -47,8 +49,6 @@ use hatchery_store::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::accounts::{check, org_for};
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
@@ -58,14 +58,14 @@ use crate::api::types::ApiRepo;
 use crate::api::{permission, repo_for, urls};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_my_repos, create_my_repo))
-        .routes(routes!(list_user_repos))
-        .routes(routes!(list_org_repos, create_org_repo))
-        .routes(routes!(search))
-        .routes(routes!(get_repo, edit_repo, delete_repo))
-        .routes(routes!(
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_my_repos, create_my_repo))
+        .routes(api_route!(list_user_repos))
+        .routes(api_route!(list_org_repos, create_org_repo))
+        .routes(api_route!(search))
+        .routes(api_route!(get_repo, edit_repo, delete_repo))
+        .routes(api_route!(
             check_collaborator,
             add_collaborator,
             delete_collaborator

@@ -4,6 +4,8 @@
 //! reviewers. Every route goes through `repo_for`, so a private repository is 404 to
 //! whoever cannot read it.
 
+use crate::api::route::ApiRoutes;
+use crate::api_route;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,21 +18,19 @@ use hatchery_core::reviews::{ReviewError as RuleError, ReviewEvent, Side};
 use hatchery_service::issues::RepoView;
 use hatchery_service::reviews::{LineCommentInput, ReviewError, ReviewInput};
 use hatchery_store::{Issue, PullRequest, Review};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson};
 use crate::api::{path_id, repo_for, urls};
 use crate::state::AppState;
 
-pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_reviews, create_review))
-        .routes(routes!(get_review, submit_review, delete_review))
-        .routes(routes!(review_comments))
-        .routes(routes!(dismiss_review))
-        .routes(routes!(request_reviewers, remove_reviewers))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .routes(api_route!(list_reviews, create_review))
+        .routes(api_route!(get_review, submit_review, delete_review))
+        .routes(api_route!(review_comments))
+        .routes(api_route!(dismiss_review))
+        .routes(api_route!(request_reviewers, remove_reviewers))
 }
 
 impl From<ReviewError> for ApiError {
