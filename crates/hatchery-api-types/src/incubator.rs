@@ -1,7 +1,7 @@
 //! The incubator's JSON objects: programs, proposals, projects with their roster and
-//! checklist, votes with their tally and ballots, reports; and the payloads of the
-//! incubator's webhook events (`incubator_proposal`, `incubator_vote`, `incubator_stage`),
-//! which carry the same objects.
+//! checklist, votes with their tally and ballots, reports, recommendations to graduate; and
+//! the payloads of the incubator's webhook events (`incubator_proposal`, `incubator_vote`,
+//! `incubator_stage`, `incubator_graduation`), which carry the same objects.
 //!
 //! Gitea has no incubator, so these are Hatchery's own objects, written in Gitea's style:
 //! snake_case field names, times in RFC 3339 UTC, people as Gitea `User` objects, `url`
@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use hatchery_core::incubator::{ChecklistItem, Evaluation, Terminal};
 use hatchery_store::{
-    ChecklistEntry, NamedPerson, Person, Program, Project, Proposal, Repo, Report, RosterEntry,
-    Signoff, StoredBallot, TallyRecord, Vote,
+    ChecklistEntry, Graduation, NamedPerson, Person, Program, Project, Proposal, Repo, Report,
+    RosterEntry, Signoff, StoredBallot, TallyRecord, Vote,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -475,8 +475,20 @@ impl IncubatorBallot {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct IncubatorVote {
     pub id: i64,
-    /// `accept_proposal`, `advance_stage`, `graduate`, `retire` or `release`.
+    /// `accept_proposal`, `advance_stage`, `graduate`, `retire`, `release`, `committer`,
+    /// `ppmc_member` or `custom`.
     pub kind: String,
+    /// The key of a `custom` vote's kind in the program's template.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_kind: Option<String>,
+    /// The person a `committer` or `ppmc_member` election is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nominee: Option<IncubatorPerson>,
+    /// Who votes: `committee`, `project_pmc` or `project_committers`.
+    pub voters: String,
+    /// A document the vote is on (CNCF: a graduation's due-diligence document); empty when
+    /// none.
+    pub document_url: String,
     pub title: String,
     /// `open`, `passed`, `failed` or `cancelled`.
     pub state: String,
@@ -534,6 +546,10 @@ impl IncubatorVote {
         IncubatorVote {
             id: v.id,
             kind: v.kind.as_str().to_owned(),
+            custom_kind: v.custom_kind.clone(),
+            nominee: v.nominee.as_ref().map(IncubatorPerson::of),
+            voters: v.config.voters.as_str().to_owned(),
+            document_url: v.document_url.clone(),
             title: v.title.clone(),
             state: v.state.as_str().to_owned(),
             proposal,
@@ -735,6 +751,91 @@ pub struct IncubatorStagePayload {
     pub to_stage: String,
     pub vote: Option<i64>,
     pub reference: String,
+    pub program: IncubatorProgram,
+    pub organization: ApiUser,
+    /// Who did it; the organization for what the closing job did.
+    pub sender: ApiUser,
+}
+
+/// A project recommended for graduation by a passed graduation vote, waiting for (or
+/// decided by) the board.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct IncubatorGraduation {
+    pub id: i64,
+    /// The slug of the project.
+    pub project: String,
+    /// The vote that recommended it.
+    pub vote: Option<i64>,
+    /// The stage the board's approval moves the project to.
+    pub target_stage: String,
+    /// `board` or `governing_board`.
+    pub board: String,
+    /// `recommended`, `submitted` (the resolution was sent to the board), `approved` or
+    /// `rejected`.
+    pub state: String,
+    /// The board resolution (empty where the program drafts none).
+    pub resolution: String,
+    /// The chair the resolution names.
+    pub chair: String,
+    /// The resolution's version, to send back with an edit.
+    pub version: i64,
+    pub submitted_by: Option<ApiUser>,
+    pub submitted_at: Option<String>,
+    /// The board's meeting, `YYYY-MM-DD`.
+    pub decision_date: Option<String>,
+    /// Where the decision is recorded (the minutes' address).
+    pub reference: String,
+    pub decided_by: Option<ApiUser>,
+    pub decided_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub url: String,
+    pub html_url: String,
+}
+
+impl IncubatorGraduation {
+    pub fn of(urls: &Urls, program: &Program, project: &Project, g: &Graduation) -> Self {
+        let path = format!("projects/{}/graduations/{}", project.slug, g.id);
+        IncubatorGraduation {
+            id: g.id,
+            project: project.slug.clone(),
+            vote: g.vote_id,
+            target_stage: g.target_stage.clone(),
+            board: g.board.as_str().to_owned(),
+            state: g.state.as_str().to_owned(),
+            resolution: g.resolution.clone(),
+            chair: g.chair.clone(),
+            version: g.version,
+            submitted_by: g.submitted_by.as_ref().map(|p| ApiUser::person(urls, p)),
+            submitted_at: g.submitted_at.map(time),
+            decision_date: g.decision_date.clone(),
+            reference: g.reference.clone(),
+            decided_by: g.decided_by.as_ref().map(|p| ApiUser::person(urls, p)),
+            decided_at: g.decided_at.map(time),
+            created_at: time(g.created_at),
+            updated_at: time(g.updated_at),
+            url: urls.api(&format!(
+                "{}/{path}",
+                program_api_path(&program.org_name, &program.slug)
+            )),
+            html_url: urls.html(&format!(
+                "{}/projects/{}/graduation",
+                program_path(&program.org_name, &program.slug),
+                project.slug
+            )),
+        }
+    }
+}
+
+/// `incubator_graduation`: a passed graduation vote `recommended` the project to the
+/// board; its resolution was sent (`resolution_submitted`); the board's decision was
+/// recorded (`approved`, after which an `incubator_stage` `changed` follows, or
+/// `rejected`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IncubatorGraduationPayload {
+    pub action: String,
+    pub graduation: IncubatorGraduation,
+    pub project: IncubatorProject,
     pub program: IncubatorProgram,
     pub organization: ApiUser,
     /// Who did it; the organization for what the closing job did.

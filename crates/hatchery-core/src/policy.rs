@@ -97,6 +97,12 @@ pub struct ProgramFacts {
     /// May write to the repository in question (a release candidate's): one of the
     /// project's people.
     pub repo_writer: bool,
+    /// On the project's management committee: a PPMC member, mentor or champion of the
+    /// project in question.
+    pub pmc_member: bool,
+    /// Holds a role on the project in question whose holders vote on the kind of vote in
+    /// question (an election the project's PPMC decides).
+    pub project_voter: bool,
 }
 
 /// The actor's relation to an issue.
@@ -195,6 +201,12 @@ pub enum Action {
     /// Release candidate: open the release vote on it (the repository's writers and the
     /// program's committee).
     OpenReleaseVote,
+    /// Project: open an election or a vote of the program's own kinds on it (the committee,
+    /// and the project's people who vote on that kind).
+    OpenProjectVote,
+    /// Recommended project: edit its board resolution draft and send it to the board (the
+    /// committee, organization owners and the project's management committee).
+    EditResolution,
 }
 
 /// Why an action was refused. `NotFound` is used where admitting that the resource
@@ -315,6 +327,8 @@ fn authorize_program(actor: Actor, action: Action, p: ProgramFacts) -> Decision 
             Action::SignOffReport | Action::SetManualChecklist => p.mentor || p.committee_member,
             Action::ManageRoster => p.committee_member || owner,
             Action::OpenReleaseVote => p.committee_member || p.repo_writer,
+            Action::OpenProjectVote => p.committee_member || p.project_voter,
+            Action::EditResolution => p.committee_member || p.pmc_member || owner,
             _ => false,
         };
     allow_if(allowed, actor)
@@ -538,6 +552,14 @@ mod tests {
         let committer = p(|f| f.project_member = true);
         let author = p(|f| f.proposal_author = true);
         let writer = p(|f| f.repo_writer = true);
+        let ppmc = p(|f| {
+            f.pmc_member = true;
+            f.project_member = true;
+        });
+        let voter = p(|f| {
+            f.project_voter = true;
+            f.project_member = true;
+        });
         #[rustfmt::skip]
         let table: &[(Actor, Action, Resource, Decision)] = &[
             (USER,  ManageProgram,      owner,     Allow),
@@ -596,6 +618,18 @@ mod tests {
             (USER,  OpenReleaseVote,    committer, Deny(Forbidden)),
             (USER,  OpenReleaseVote,    outsider,  Deny(Forbidden)),
             (ANON,  OpenReleaseVote,    committee, Deny(SignInRequired)),
+            (USER,  OpenProjectVote,    committee, Allow),
+            (USER,  OpenProjectVote,    voter,     Allow),
+            (USER,  OpenProjectVote,    ppmc,      Deny(Forbidden)),
+            (USER,  OpenProjectVote,    committer, Deny(Forbidden)),
+            (USER,  OpenProjectVote,    owner,     Deny(Forbidden)),
+            (ANON,  OpenProjectVote,    committee, Deny(SignInRequired)),
+            (USER,  EditResolution,     committee, Allow),
+            (USER,  EditResolution,     ppmc,      Allow),
+            (USER,  EditResolution,     owner,     Allow),
+            (USER,  EditResolution,     committer, Deny(Forbidden)),
+            (USER,  EditResolution,     outsider,  Deny(Forbidden)),
+            (ANON,  EditResolution,     committee, Deny(SignInRequired)),
         ];
         for (i, (actor, action, resource, want)) in table.iter().enumerate() {
             assert_eq!(

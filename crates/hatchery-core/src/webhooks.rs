@@ -41,10 +41,12 @@ pub const RELEASE: &str = "release";
 pub const FORK: &str = "fork";
 /// The incubator's events, sent to the hooks of the program's organization: a proposal
 /// `created`, `edited` or `state_changed`; a vote `opened` or `closed`; a project's stage
-/// `changed`.
+/// `changed`; a project `recommended` for graduation, its resolution
+/// `resolution_submitted`, the board's decision `approved` or `rejected`.
 pub const INCUBATOR_PROPOSAL: &str = "incubator_proposal";
 pub const INCUBATOR_VOTE: &str = "incubator_vote";
 pub const INCUBATOR_STAGE: &str = "incubator_stage";
+pub const INCUBATOR_GRADUATION: &str = "incubator_graduation";
 
 /// The events offered as choices in the web form, in display order. `issues` covers its
 /// three sub-events (assignees, labels, milestone), as in Gitea's API.
@@ -63,6 +65,7 @@ pub const CHOOSABLE: &[&str] = &[
     INCUBATOR_PROPOSAL,
     INCUBATOR_VOTE,
     INCUBATOR_STAGE,
+    INCUBATOR_GRADUATION,
 ];
 
 /// The events only organizations' hooks receive: offered in their form only.
@@ -71,6 +74,7 @@ pub const ORG_ONLY: &[&str] = &[
     INCUBATOR_PROPOSAL,
     INCUBATOR_VOTE,
     INCUBATOR_STAGE,
+    INCUBATOR_GRADUATION,
 ];
 
 /// Subscribes to every event, present and future.

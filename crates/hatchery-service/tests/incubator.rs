@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use hatchery_core::incubator::{BallotValue, Preset, ProposalState, VoteKind, VoteState};
+use hatchery_core::incubator::{
+    BallotValue, GraduationState, Preset, ProposalState, VoteKind, VoteState,
+};
 use hatchery_core::{AccessLevel, Action, Actor, Denial, Name, NameKind};
 use hatchery_git::Signature;
 use hatchery_service::access::RepoLookup;
@@ -1004,7 +1006,8 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
                 VoteOn::Project {
                     project: &wproj,
                     kind: VoteKind::AdvanceStage,
-                    to_stage: "graduated"
+                    to_stage: "graduated",
+                    document_url: ""
                 },
                 closed_at + 40 * DAY
             )
@@ -1020,6 +1023,7 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
                     project: &wproj,
                     kind: VoteKind::Graduate,
                     to_stage: "graduated",
+                    document_url: "",
                 },
                 grad_at,
             )
@@ -1033,7 +1037,8 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
                 VoteOn::Project {
                     project: &wproj,
                     kind: VoteKind::Retire,
-                    to_stage: "retired"
+                    to_stage: "retired",
+                    document_url: ""
                 },
                 grad_at
             )
@@ -1059,10 +1064,68 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
         }
         let closed = f.close_due_votes(grad_at + 72 * HOUR).await.unwrap();
         assert_eq!(closed.len(), 1, "{l}");
-        assert!(closed[0].stage_changed, "{l}");
+        // Apache: the IPMC's vote recommends the podling to the board; nothing moves yet.
+        assert!(!closed[0].stage_changed, "{l}");
+        let grad_id = closed[0].graduation_id.expect("recommended");
+        let wproj = f.project(&p, "widget").await.unwrap();
+        assert_eq!(wproj.stage, "current", "{l}");
+        let g = f.graduation(&wproj, grad_id).await.unwrap();
+        assert_eq!(g.state, GraduationState::Recommended, "{l}");
+        assert!(
+            g.resolution.starts_with("Establish the Asf Widget Project"),
+            "{l}: {}",
+            g.resolution
+        );
+        // Waiting for the board: no other stage change.
+        assert!(matches!(
+            f.record_decision(
+                actor(&olive),
+                &p,
+                &wproj,
+                "retired",
+                "board",
+                grad_at + 80 * HOUR
+            )
+            .await,
+            Err(IncubatorError::GraduationPending)
+        ));
+        let decided_at = grad_at + 72 * HOUR;
+        let g = f
+            .submit_resolution(actor(&bob), &p, &wproj, &g, g.version, decided_at)
+            .await
+            .unwrap();
+        assert!(is_denied(
+            &f.record_board_decision(
+                actor(&bob),
+                &p,
+                &wproj,
+                &g,
+                true,
+                "2024-05-15",
+                "minutes",
+                decided_at
+            )
+            .await
+        ));
+        f.record_board_decision(
+            actor(&olive),
+            &p,
+            &wproj,
+            &g,
+            true,
+            "2024-05-15",
+            "https://example.org/board/minutes/2024-05",
+            decided_at,
+        )
+        .await
+        .unwrap();
         let wproj = f.project(&p, "widget").await.unwrap();
         assert_eq!(wproj.stage, "graduated", "{l}");
-        assert_eq!(wproj.ended_at, Some(grad_at + 72 * HOUR), "{l}");
+        assert_eq!(wproj.ended_at, Some(decided_at), "{l}");
+        assert_eq!(
+            wproj.resolution, "https://example.org/board/minutes/2024-05",
+            "{l}"
+        );
         assert!(!s.repo_by_id(widget.id).await.unwrap().unwrap().read_only);
 
         // ---- Retirement recorded by hand ----
@@ -1262,6 +1325,9 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
             "checklist.set",
             "checklist.evaluated",
             "project.stage",
+            "graduation.recommended",
+            "graduation.submitted",
+            "graduation.decided",
         ] {
             assert!(actions.contains(a), "{l}: {a} missing from {actions:?}");
         }

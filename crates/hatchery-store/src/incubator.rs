@@ -217,6 +217,14 @@ pub enum VoteSubject {
     /// Approving the release candidate `release_id` of one of project `project_id`'s
     /// repositories.
     Release { project_id: i64, release_id: i64 },
+    /// Electing `nominee` to the role of the vote's kind on project `project_id` (the
+    /// entry's `role` is that role).
+    Election {
+        project_id: i64,
+        nominee: NewRosterEntry,
+    },
+    /// A vote of the program's own kind `key` on project `project_id`.
+    Custom { project_id: i64, key: String },
 }
 
 #[derive(Debug)]
@@ -225,8 +233,13 @@ pub struct NewVote<'a> {
     pub kind: VoteKind,
     pub subject: VoteSubject,
     pub title: &'a str,
-    /// The rule and durations in force when it opens; kept with the vote.
+    /// The rule, durations and voters in force when it opens; kept with the vote. The
+    /// electorate is the program's committee, or the project's people in the roles of
+    /// `config.voters`, as they stand in the transaction that opens the vote.
     pub config: VoteConfig,
+    /// A document the voters decide on (CNCF: a graduation's due-diligence document);
+    /// empty when none.
+    pub document_url: &'a str,
     pub opened_by: i64,
     pub opened_at: i64,
     pub min_close_at: i64,
@@ -294,6 +307,12 @@ pub struct Vote {
     pub tally: Option<TallyRecord>,
     /// How many binding voters the snapshot holds.
     pub electorate_size: i64,
+    /// The key of a vote of the program's own kind.
+    pub custom_kind: Option<String>,
+    /// The person an election is about.
+    pub nominee: Option<NamedPerson>,
+    /// A document the voters decide on; empty when none.
+    pub document_url: String,
 }
 
 /// One voter's current ballot.
@@ -346,6 +365,21 @@ pub enum VoteEffect {
     PublishRelease {
         release_id: i64,
     },
+    /// The person elected joins the project's roster (unless they hold the role already).
+    AddToRoster {
+        project_id: i64,
+        entry: NewRosterEntry,
+    },
+    /// The decision is written into the project's record (`project.decision`).
+    RecordDecision {
+        project_id: i64,
+    },
+    /// The project is recommended for graduation and waits for a board (nothing happens if
+    /// it is no longer in the stage the vote started from, or already waits).
+    Recommend {
+        graduation: crate::graduations::NewGraduation,
+        from_stage: String,
+    },
 }
 
 /// A project's stage change.
@@ -372,6 +406,12 @@ pub struct ClosedVote {
     pub stage_changed: bool,
     /// A release vote published its candidate.
     pub release_published: bool,
+    /// An election added its person to the roster.
+    pub roster_added: bool,
+    /// A vote of the program's own kind was written into the project's record.
+    pub decision_recorded: bool,
+    /// The recommendation a graduation vote made.
+    pub graduation_id: Option<i64>,
 }
 
 // ---- Projects ----
@@ -704,8 +744,10 @@ macro_rules! vote_select {
                 v.target_stage, v.title, v.rule, v.opened_at, v.min_close_at, v.deadline_at,
                 v.state, v.closed_at, v.tally,
                 (SELECT COUNT(*) FROM vote_electorate e WHERE e.vote_id = v.id),
-                p.id, p.name, p.display_name, v.release_id
-           FROM votes v LEFT JOIN accounts p ON p.id = v.opened_by"
+                p.id, p.name, p.display_name, v.release_id, v.custom_kind, v.nominee_id,
+                n.name, v.nominee_name, v.nominee_affiliation, v.document_url
+           FROM votes v LEFT JOIN accounts p ON p.id = v.opened_by
+           LEFT JOIN accounts n ON n.id = v.nominee_id"
     };
 }
 
@@ -733,6 +775,24 @@ fn vote_at(row: &AnyRow) -> Result<Vote, sqlx::Error> {
         electorate_size: row.try_get(15)?,
         opened_by: person_at(row, 16)?,
         release_id: row.try_get(19)?,
+        custom_kind: row.try_get(20)?,
+        nominee: nominee_at(row, 21)?,
+        document_url: row.try_get(25)?,
+    })
+}
+
+/// An election's nominee from the columns at `i`: account id, account name, name and
+/// affiliation.
+fn nominee_at(row: &AnyRow, i: usize) -> Result<Option<NamedPerson>, sqlx::Error> {
+    let name: Option<String> = row.try_get(i + 2)?;
+    Ok(match name {
+        Some(name) => Some(NamedPerson {
+            user_id: row.try_get(i)?,
+            username: row.try_get::<Option<String>, _>(i + 1)?.unwrap_or_default(),
+            name,
+            affiliation: row.try_get(i + 3)?,
+        }),
+        None => None,
     })
 }
 
@@ -820,7 +880,7 @@ fn report_at(row: &AnyRow) -> Result<Report, sqlx::Error> {
 }
 
 /// Inserts an audit entry in the transaction.
-async fn insert_audit(tx: &mut Tx, a: &NewAudit, now: i64) -> Result<i64, StoreError> {
+pub(crate) async fn insert_audit(tx: &mut Tx, a: &NewAudit, now: i64) -> Result<i64, StoreError> {
     let detail = to_json(&a.detail)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO audit_log (program_id, project_id, proposal_id, vote_id, actor_id, action,
@@ -842,7 +902,7 @@ async fn insert_audit(tx: &mut Tx, a: &NewAudit, now: i64) -> Result<i64, StoreE
 }
 
 /// Builds a JSON object from `(key, value)` pairs, for audit details.
-fn detail<const N: usize>(pairs: [(&str, serde_json::Value); N]) -> serde_json::Value {
+pub(crate) fn detail<const N: usize>(pairs: [(&str, serde_json::Value); N]) -> serde_json::Value {
     serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
@@ -854,7 +914,58 @@ async fn program_of_proposal(tx: &mut Tx, proposal_id: i64) -> Result<i64, Store
         .ok_or(StoreError::NotFound)
 }
 
-async fn program_of_project(tx: &mut Tx, project_id: i64) -> Result<i64, StoreError> {
+/// Locks project `project_id` of program `program_id` for the transaction; `NotFound` when
+/// the program has no such project.
+async fn lock_project(
+    store: &Store,
+    tx: &mut Tx,
+    project_id: i64,
+    program_id: i64,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT id FROM projects WHERE id = $1 AND program_id = $2{}",
+        store.row_lock(None)
+    );
+    let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(project_id)
+        .bind(program_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
+}
+
+/// Whether the person of `e` holds `e.role` on the project now (matched by account, or by
+/// name for someone without one).
+async fn holds_role(tx: &mut Tx, project_id: i64, e: &NewRosterEntry) -> Result<bool, StoreError> {
+    let found: Option<i64> = match e.user_id {
+        Some(uid) => {
+            sqlx::query_scalar(
+                "SELECT id FROM project_roster
+                  WHERE project_id = $1 AND role = $2 AND ended_at IS NULL AND user_id = $3",
+            )
+            .bind(project_id)
+            .bind(e.role.as_str())
+            .bind(uid)
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+        None => {
+            sqlx::query_scalar(
+                "SELECT id FROM project_roster
+                  WHERE project_id = $1 AND role = $2 AND ended_at IS NULL
+                    AND user_id IS NULL AND lower(name) = lower($3)",
+            )
+            .bind(project_id)
+            .bind(e.role.as_str())
+            .bind(e.name.as_str())
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+    };
+    Ok(found.is_some())
+}
+
+pub(crate) async fn program_of_project(tx: &mut Tx, project_id: i64) -> Result<i64, StoreError> {
     sqlx::query_scalar("SELECT program_id FROM projects WHERE id = $1")
         .bind(project_id)
         .fetch_optional(&mut **tx)
@@ -1417,6 +1528,8 @@ impl Store {
     pub async fn open_vote(&self, new: NewVote<'_>) -> Result<Vote, StoreError> {
         let rule = to_json(&new.config)?;
         let mut tx = self.write_tx().await?;
+        let mut nominee = None;
+        let mut custom_kind = None;
         let (proposal, version, project, target, release) = match &new.subject {
             VoteSubject::Proposal { id, version } => {
                 let done = sqlx::query(
@@ -1448,9 +1561,15 @@ impl Store {
                 if found.is_none() {
                     return Err(StoreError::NotFound);
                 }
+                // One stage change at a time: no other stage vote open, no recommendation
+                // waiting for a board.
                 let open: Option<i64> = sqlx::query_scalar(
                     "SELECT id FROM votes
-                      WHERE project_id = $1 AND state = 'open' AND release_id IS NULL",
+                      WHERE project_id = $1 AND state = 'open'
+                        AND kind IN ('advance_stage', 'graduate', 'retire')
+                     UNION ALL
+                     SELECT id FROM graduations
+                      WHERE project_id = $1 AND state IN ('recommended', 'submitted')",
                 )
                 .bind(id)
                 .fetch_optional(&mut *tx)
@@ -1459,6 +1578,49 @@ impl Store {
                     return Err(StoreError::Stale);
                 }
                 (None, None, Some(*id), Some(target_stage.as_str()), None)
+            }
+            VoteSubject::Election {
+                project_id,
+                nominee: person,
+            } => {
+                lock_project(self, &mut tx, *project_id, new.program_id).await?;
+                // One open election of a person to a role.
+                let open: Option<i64> = match person.user_id {
+                    Some(uid) => {
+                        sqlx::query_scalar(
+                            "SELECT id FROM votes
+                              WHERE project_id = $1 AND kind = $2 AND state = 'open'
+                                AND nominee_id = $3",
+                        )
+                        .bind(project_id)
+                        .bind(new.kind.as_str())
+                        .bind(uid)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    }
+                    None => {
+                        sqlx::query_scalar(
+                            "SELECT id FROM votes
+                              WHERE project_id = $1 AND kind = $2 AND state = 'open'
+                                AND nominee_id IS NULL AND lower(nominee_name) = lower($3)",
+                        )
+                        .bind(project_id)
+                        .bind(new.kind.as_str())
+                        .bind(person.name.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await?
+                    }
+                };
+                if open.is_some() {
+                    return Err(StoreError::Stale);
+                }
+                nominee = Some(person);
+                (None, None, Some(*project_id), None, None)
+            }
+            VoteSubject::Custom { project_id, key } => {
+                lock_project(self, &mut tx, *project_id, new.program_id).await?;
+                custom_kind = Some(key.as_str());
+                (None, None, Some(*project_id), None, None)
             }
             VoteSubject::Release {
                 project_id,
@@ -1504,8 +1666,10 @@ impl Store {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO votes (program_id, kind, proposal_id, proposal_version, project_id,
                  target_stage, title, rule, opened_by, opened_at, min_close_at, deadline_at,
-                 state, release_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open', $13)
+                 state, release_id, custom_kind, nominee_id, nominee_name, nominee_affiliation,
+                 document_url)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'open', $13, $14, $15,
+                     $16, $17, $18)
              RETURNING id",
         )
         .bind(new.program_id)
@@ -1521,18 +1685,46 @@ impl Store {
         .bind(new.min_close_at)
         .bind(new.deadline_at)
         .bind(release)
+        .bind(custom_kind)
+        .bind(nominee.and_then(|n| n.user_id))
+        .bind(nominee.map(|n| n.name.as_str()))
+        .bind(nominee.map_or("", |n| n.affiliation.as_str()))
+        .bind(new.document_url)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO vote_electorate (vote_id, user_id)
-             SELECT $1, tm.user_id FROM programs g
-               JOIN team_members tm ON tm.team_id = g.committee_team_id
-              WHERE g.id = $2",
-        )
-        .bind(id)
-        .bind(new.program_id)
-        .execute(&mut *tx)
-        .await?;
+        let roles = new.config.voters.roles();
+        match (roles.is_empty(), project) {
+            (false, Some(project_id)) => {
+                let list = (0..roles.len())
+                    .map(|i| format!("${}", i + 3))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "INSERT INTO vote_electorate (vote_id, user_id)
+                     SELECT $1, u.user_id FROM (
+                         SELECT DISTINCT user_id FROM project_roster
+                          WHERE project_id = $2 AND ended_at IS NULL
+                            AND user_id IS NOT NULL AND role IN ({list})) u"
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql)).bind(id).bind(project_id);
+                for role in roles {
+                    q = q.bind(*role);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            _ => {
+                sqlx::query(
+                    "INSERT INTO vote_electorate (vote_id, user_id)
+                     SELECT $1, tm.user_id FROM programs g
+                       JOIN team_members tm ON tm.team_id = g.committee_team_id
+                      WHERE g.id = $2",
+                )
+                .bind(id)
+                .bind(new.program_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         let mut a = NewAudit::new(new.program_id, Some(new.opened_by), "vote.opened");
         a.vote_id = Some(id);
         a.proposal_id = proposal;
@@ -1543,6 +1735,9 @@ impl Store {
             ("proposal_version", version.into()),
             ("release_id", release.into()),
             ("deadline_at", new.deadline_at.into()),
+            ("custom_kind", custom_kind.into()),
+            ("nominee", nominee.map(|n| n.name.as_str()).into()),
+            ("voters", new.config.voters.as_str().into()),
         ]);
         insert_audit(&mut tx, &a, new.opened_at).await?;
         tx.commit().await?;
@@ -1812,6 +2007,9 @@ impl Store {
         let mut project = None;
         let mut stage_changed = false;
         let mut release_published = false;
+        let mut roster_added = false;
+        let mut decision_recorded = false;
+        let mut graduation_id = None;
         match closing.effect {
             VoteEffect::Nothing => {}
             VoteEffect::Proposal {
@@ -1866,6 +2064,47 @@ impl Store {
                 ]);
                 insert_audit(&mut tx, &a, now).await?;
             }
+            VoteEffect::AddToRoster { project_id, entry } => {
+                if !holds_role(&mut tx, project_id, &entry).await? {
+                    insert_roster(&mut tx, project_id, &entry, now).await?;
+                    roster_added = true;
+                }
+                let mut a = NewAudit::new(vote.program_id, None, "roster.added");
+                a.project_id = Some(project_id);
+                a.vote_id = Some(vote.id);
+                a.detail = detail([
+                    ("name", entry.name.as_str().into()),
+                    ("role", entry.role.as_str().into()),
+                    ("user_id", entry.user_id.into()),
+                    ("applied", roster_added.into()),
+                ]);
+                insert_audit(&mut tx, &a, now).await?;
+            }
+            VoteEffect::RecordDecision { project_id } => {
+                let mut a = NewAudit::new(vote.program_id, None, "project.decision");
+                a.project_id = Some(project_id);
+                a.vote_id = Some(vote.id);
+                a.detail = detail([
+                    ("custom_kind", vote.custom_kind.clone().into()),
+                    ("title", vote.title.as_str().into()),
+                ]);
+                insert_audit(&mut tx, &a, now).await?;
+                decision_recorded = true;
+            }
+            VoteEffect::Recommend {
+                graduation,
+                from_stage,
+            } => {
+                graduation_id = crate::graduations::insert_graduation(
+                    &mut tx,
+                    vote.program_id,
+                    vote.id,
+                    &graduation,
+                    &from_stage,
+                    now,
+                )
+                .await?;
+            }
         }
         tx.commit().await?;
         let vote = self
@@ -1881,6 +2120,9 @@ impl Store {
             project,
             stage_changed,
             release_published,
+            roster_added,
+            decision_recorded,
+            graduation_id,
         }))
     }
 
@@ -2714,7 +2956,7 @@ async fn insert_project(
 
 /// Moves the project if it is in `m.from`, with an audit entry either way; `false` (and
 /// nothing moved) when it is not.
-async fn apply_stage_move(
+pub(crate) async fn apply_stage_move(
     tx: &mut Tx,
     m: &StageMove,
     actor_id: Option<i64>,

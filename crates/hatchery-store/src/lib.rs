@@ -9,6 +9,7 @@
 mod accounts;
 mod admin;
 mod error;
+mod graduations;
 mod health;
 mod incubator;
 mod issues;
@@ -45,6 +46,7 @@ pub use admin::{
     AccountKind, AccountOrder, AccountPage, AccountSearch, AccountSummary, SiteCounts, UserChange,
 };
 pub use error::{ConflictField, StoreError};
+pub use graduations::{Graduation, GraduationDecision, NewGraduation};
 pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse, PullActivity};
 pub use incubator::{
     AuditEntry, AuditFilter, BallotCast, ChecklistEntry, ChecklistStatus, ClosedVote, Closing,

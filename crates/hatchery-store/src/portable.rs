@@ -72,6 +72,7 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("votes", "id"),
     table("vote_electorate", "vote_id, user_id"),
     table("ballots", "vote_id, voter_id"),
+    table("graduations", "id"),
     table("reports", "id"),
     table("report_signoffs", "report_id, user_id"),
     table("checklist_results", "project_id, item_code"),

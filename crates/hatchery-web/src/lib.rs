@@ -353,6 +353,30 @@ pub fn router(state: AppState) -> Router {
             post(pages::incubator::projects::record_decision),
         )
         .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/votes/new",
+            get(pages::incubator::elections::new_form).post(pages::incubator::elections::open),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/graduation",
+            get(pages::incubator::graduation::show),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/graduation/{id}/resolution",
+            post(pages::incubator::graduation::save_resolution),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/graduation/{id}/redraft",
+            post(pages::incubator::graduation::redraft),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/graduation/{id}/submit",
+            post(pages::incubator::graduation::submit),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/graduation/{id}/decision",
+            post(pages::incubator::graduation::decide),
+        )
+        .route(
             "/{org}/-/incubator/{program}/projects/{slug}/checklist",
             get(pages::incubator::projects::checklist).post(pages::incubator::projects::set_item),
         )

@@ -804,7 +804,25 @@ async fn a_committee_runs_a_full_cycle() {
             .unwrap();
         let closed = forge.close_due_votes(v3.deadline_at).await.unwrap();
         assert_eq!(closed.len(), 1, "[{label}]");
-        assert!(closed[0].stage_changed, "[{label}] graduated");
+        // The IPMC's vote recommends; the board's decision graduates (the whole path is
+        // tests/incubator_board.rs).
+        let gid = closed[0].graduation_id.expect("recommended");
+        let g_url = format!("{P}/projects/engine/graduation/{gid}");
+        let r = cara
+            .post_form(&format!("{g_url}/submit"), &[("version", "1")])
+            .await;
+        status(&r, StatusCode::SEE_OTHER, "resolution sent");
+        let r = olivia
+            .post_form(
+                &format!("{g_url}/decision"),
+                &[
+                    ("outcome", "approved"),
+                    ("decision_date", "2024-05-15"),
+                    ("reference", "https://example.org/board/minutes/2024-05"),
+                ],
+            )
+            .await;
+        status(&r, StatusCode::SEE_OTHER, "board decision");
         let page = anon.get(&format!("{P}/projects/engine")).await;
         page.assert_contains("data-stage=\"graduated\"");
         page.assert_contains("id=\"ended\"");

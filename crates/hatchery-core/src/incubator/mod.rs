@@ -12,27 +12,39 @@
 //! - [`reports`]: report cadences and the periods they produce.
 //! - [`proposal`]: the states of a proposal.
 //! - [`metrics`]: elephant and bus factors, medians.
+//! - [`graduation`]: a recommendation to graduate waiting for a board, and the new
+//!   project's committee.
+//! - [`resolution`]: the board resolution drafted for it, per language.
 
+pub mod graduation;
 pub mod metrics;
 pub mod presets;
 pub mod program;
 pub mod proposal;
 pub mod reports;
+pub mod resolution;
 pub mod votes;
 
+pub use graduation::{
+    GraduationError, GraduationEvent, GraduationState, RosterPerson, graduation_transition,
+    initial_pmc, is_valid_date,
+};
 pub use metrics::{bus_factor, elephant_factor, median, organization};
 pub use presets::{Preset, preset};
 pub use program::{
-    ChecklistItem, Evaluation, Evaluator, LicenseCategory, LicenseRule, ProgramTemplate, Section,
-    Stage, TemplateError, Terminal, TransitionError, VoteConfig, may_transition,
+    Board, ChecklistItem, CustomEffect, CustomVote, Evaluation, Evaluator, Graduation,
+    LicenseCategory, LicenseRule, ProgramTemplate, Section, Stage, TemplateError, Terminal,
+    TransitionError, VoteConfig, may_transition,
 };
 pub use proposal::{
     ProposalEvent, ProposalState, ProposalTransitionError, cancels_vote, discussion_complete,
     proposal_transition,
 };
 pub use reports::{Cadence, ReportPeriod, current_period, reports_due};
+pub use resolution::{RESOLUTION_LANGUAGES, ResolutionFacts, render_resolution};
 pub use votes::{
-    Ballot, BallotValue, Basis, Outcome, Phase, Reason, ReleaseVoteEffect, ReleaseVoteError,
-    ReleaseVoteFacts, Tally, VoteKind, VoteRule, VoteState, VoteWindow, can_close_early, decide,
-    may_open_release_vote, release_vote_effect, tally,
+    Ballot, BallotValue, Basis, ElectionError, ElectionFacts, Outcome, Phase, ROLE_CHAMPION,
+    ROLE_COMMITTER, ROLE_MENTOR, ROLE_PPMC, Reason, ReleaseVoteEffect, ReleaseVoteError,
+    ReleaseVoteFacts, Tally, VoteKind, VoteRule, VoteState, VoteWindow, Voters, can_close_early,
+    decide, may_open_election, may_open_release_vote, release_vote_effect, tally,
 };

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 
 use super::program::Evaluation::{Automatic, Manual};
 use super::program::{
-    ChecklistItem, Evaluation, Evaluator, LicenseCategory, LicenseRule, ProgramTemplate, Section,
-    Stage, Terminal, VoteConfig,
+    Board, ChecklistItem, Evaluation, Evaluator, Graduation, LicenseCategory, LicenseRule,
+    ProgramTemplate, Section, Stage, Terminal, VoteConfig,
 };
 use super::reports::Cadence;
-use super::votes::{Basis, DEFAULT_MIN_DURATION_HOURS, VoteKind, VoteRule};
+use super::votes::{Basis, DEFAULT_MIN_DURATION_HOURS, VoteKind, VoteRule, Voters};
 
 /// The programs there are presets for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,11 +82,40 @@ fn rules(list: &[(VoteKind, VoteRule, u32, u32)]) -> BTreeMap<VoteKind, VoteConf
                     rule,
                     min_duration_hours,
                     deadline_hours,
+                    voters: Voters::Committee,
                 },
             )
         })
         .collect()
 }
+
+/// `rules` with elections added, each decided by the project's own `voters`.
+fn with_elections(
+    mut rules: BTreeMap<VoteKind, VoteConfig>,
+    list: &[(VoteKind, VoteRule, u32, u32, Voters)],
+) -> BTreeMap<VoteKind, VoteConfig> {
+    for &(kind, rule, min_duration_hours, deadline_hours, voters) in list {
+        rules.insert(
+            kind,
+            VoteConfig {
+                rule,
+                min_duration_hours,
+                deadline_hours,
+                voters,
+            },
+        );
+    }
+    rules
+}
+
+/// Apache's "consensus approval", which podlings use to elect committers and PPMC members:
+/// at least three binding +1 and no binding -1.
+const CONSENSUS_APPROVAL: VoteRule = VoteRule::Majority {
+    basis: Basis::Cast,
+    min_binding_votes: 0,
+    min_binding_plus: 3,
+    veto: true,
+};
 
 fn sections(list: &[(&str, &str, &str, bool)]) -> Vec<Section> {
     list.iter()
@@ -295,19 +324,45 @@ fn apache() -> ProgramTemplate {
         ],
         // IPMC votes run 72 hours and are then tallied: the deadline is the minimum, as
         // in practice, rather than waiting for a large IPMC that will never all vote.
-        vote_rules: rules(&[
-            (VoteKind::AcceptProposal, APACHE_MAJORITY, a, a),
-            (VoteKind::Graduate, APACHE_MAJORITY, a, a),
-            (VoteKind::Retire, APACHE_MAJORITY, a, a),
-            // A podling's release is approved by the IPMC: 72 hours, at least three
-            // binding +1 and more +1 than -1 (a release cannot be vetoed).
-            (VoteKind::Release, APACHE_MAJORITY, a, a),
-        ]),
+        vote_rules: with_elections(
+            rules(&[
+                (VoteKind::AcceptProposal, APACHE_MAJORITY, a, a),
+                (VoteKind::Graduate, APACHE_MAJORITY, a, a),
+                (VoteKind::Retire, APACHE_MAJORITY, a, a),
+                // A podling's release is approved by the IPMC: 72 hours, at least three
+                // binding +1 and more +1 than -1 (a release cannot be vetoed).
+                (VoteKind::Release, APACHE_MAJORITY, a, a),
+            ]),
+            // The PPMC (with the mentors) elects committers and PPMC members.
+            &[
+                (
+                    VoteKind::Committer,
+                    CONSENSUS_APPROVAL,
+                    a,
+                    a,
+                    Voters::ProjectPmc,
+                ),
+                (
+                    VoteKind::PpmcMember,
+                    CONSENSUS_APPROVAL,
+                    a,
+                    a,
+                    Voters::ProjectPmc,
+                ),
+            ],
+        ),
         report_cadence: Cadence::APACHE,
         proposal_sections: sections(APACHE_SECTIONS),
         checklist: checklist(APACHE_MATURITY_MODEL),
         license_policy: apache_license_policy(),
         discussion_min_days: DISCUSSION_DAYS,
+        custom_votes: Vec::new(),
+        // The IPMC's vote recommends the podling to the board with a resolution.
+        graduation: Graduation {
+            due_diligence: false,
+            board: Some(Board::Board),
+            resolution: true,
+        },
     }
 }
 
@@ -386,15 +441,25 @@ fn cncf() -> ProgramTemplate {
             stage("graduated", "Graduated", Some(Terminal::Graduated)),
             stage("archived", "Archived", Some(Terminal::Archived)),
         ],
-        vote_rules: rules(&[
-            (VoteKind::AcceptProposal, TOC_SUPERMAJORITY, min, deadline),
-            (VoteKind::AdvanceStage, TOC_SUPERMAJORITY, min, deadline),
-            (VoteKind::Graduate, TOC_SUPERMAJORITY, min, deadline),
-            (VoteKind::Retire, TOC_SUPERMAJORITY, min, deadline),
-            // CNCF projects release on their own; a program that wants its releases
-            // approved asks the TOC for lazy consensus: 72 hours without a binding -1.
-            (VoteKind::Release, VoteRule::LazyConsensus, min, min),
-        ]),
+        vote_rules: with_elections(
+            rules(&[
+                (VoteKind::AcceptProposal, TOC_SUPERMAJORITY, min, deadline),
+                (VoteKind::AdvanceStage, TOC_SUPERMAJORITY, min, deadline),
+                (VoteKind::Graduate, TOC_SUPERMAJORITY, min, deadline),
+                (VoteKind::Retire, TOC_SUPERMAJORITY, min, deadline),
+                // CNCF projects release on their own; a program that wants its releases
+                // approved asks the TOC for lazy consensus: 72 hours without a binding -1.
+                (VoteKind::Release, VoteRule::LazyConsensus, min, min),
+            ]),
+            // A project's maintainers add maintainers, by two thirds of them.
+            &[(
+                VoteKind::Committer,
+                TOC_SUPERMAJORITY,
+                min,
+                deadline,
+                Voters::ProjectCommitters,
+            )],
+        ),
         report_cadence: Cadence::ANNUAL,
         proposal_sections: application_sections(
             "TOC Sponsor",
@@ -403,11 +468,18 @@ fn cncf() -> ProgramTemplate {
         checklist: [checklist(HEALTH_ITEMS), checklist(CNCF_ITEMS)].concat(),
         license_policy: apache_license_policy(),
         discussion_min_days: DISCUSSION_DAYS,
+        custom_votes: Vec::new(),
+        // The TOC's vote graduates, on the due-diligence document it reviewed.
+        graduation: Graduation {
+            due_diligence: true,
+            board: None,
+            resolution: false,
+        },
     }
 }
 
 /// LF AI & Data: entry, incubation and graduation by a majority of the TAC; emeritus by
-/// two thirds of it (the governing board's own approval is recorded by an admin).
+/// two thirds of it. Graduation then waits for the governing board's decision.
 fn lf_ai_data() -> ProgramTemplate {
     let (min, deadline) = (DEFAULT_MIN_DURATION_HOURS, TWO_WEEKS_HOURS);
     let tac_majority = VoteRule::Majority {
@@ -429,14 +501,24 @@ fn lf_ai_data() -> ProgramTemplate {
             stage("graduation", "Graduation", Some(Terminal::Graduated)),
             stage("emeritus", "Emeritus", Some(Terminal::Emeritus)),
         ],
-        vote_rules: rules(&[
-            (VoteKind::AcceptProposal, tac_majority, min, deadline),
-            (VoteKind::AdvanceStage, tac_majority, min, deadline),
-            (VoteKind::Graduate, tac_majority, min, deadline),
-            (VoteKind::Retire, tac_two_thirds, min, deadline),
-            // Releases: lazy consensus of the TAC, 72 hours without a binding -1.
-            (VoteKind::Release, VoteRule::LazyConsensus, min, min),
-        ]),
+        vote_rules: with_elections(
+            rules(&[
+                (VoteKind::AcceptProposal, tac_majority, min, deadline),
+                (VoteKind::AdvanceStage, tac_majority, min, deadline),
+                (VoteKind::Graduate, tac_majority, min, deadline),
+                (VoteKind::Retire, tac_two_thirds, min, deadline),
+                // Releases: lazy consensus of the TAC, 72 hours without a binding -1.
+                (VoteKind::Release, VoteRule::LazyConsensus, min, min),
+            ]),
+            // A project's technical steering committee elects its committers.
+            &[(
+                VoteKind::Committer,
+                tac_majority,
+                min,
+                deadline,
+                Voters::ProjectPmc,
+            )],
+        ),
         report_cadence: Cadence::ANNUAL,
         proposal_sections: application_sections(
             "TAC Sponsor",
@@ -445,6 +527,13 @@ fn lf_ai_data() -> ProgramTemplate {
         checklist: [checklist(HEALTH_ITEMS), checklist(LF_AI_DATA_ITEMS)].concat(),
         license_policy: apache_license_policy(),
         discussion_min_days: DISCUSSION_DAYS,
+        custom_votes: Vec::new(),
+        // The TAC's vote recommends; the governing board decides.
+        graduation: Graduation {
+            due_diligence: false,
+            board: Some(Board::GoverningBoard),
+            resolution: false,
+        },
     }
 }
 
@@ -492,6 +581,8 @@ fn blank() -> ProgramTemplate {
         )]),
         license_policy: Vec::new(),
         discussion_min_days: DISCUSSION_DAYS,
+        custom_votes: Vec::new(),
+        graduation: Graduation::default(),
     }
 }
 
@@ -658,6 +749,74 @@ mod tests {
             decide(&cncf.rule, 11, &yes(7), &w, 14 * 24 * h).outcome,
             Outcome::Failed
         );
+    }
+
+    #[test]
+    fn elections_and_graduation_per_preset() {
+        let h = 3_600_000;
+        let yes = |n: i64| -> Vec<Ballot> {
+            (0..n)
+                .map(|voter_id| Ballot {
+                    voter_id,
+                    value: BallotValue::Plus1,
+                    binding: true,
+                })
+                .collect()
+        };
+        // Apache: the PPMC elects by consensus approval; one binding -1 is a veto.
+        let apache = preset(Preset::Apache);
+        for kind in [VoteKind::Committer, VoteKind::PpmcMember] {
+            let c = apache.vote_rules[&kind];
+            assert_eq!(c.voters, Voters::ProjectPmc, "{kind}");
+            let w = c.window(0);
+            assert_eq!(
+                decide(&c.rule, 6, &yes(3), &w, 72 * h).outcome,
+                Outcome::Passed
+            );
+            assert_eq!(
+                decide(&c.rule, 6, &yes(2), &w, 72 * h).outcome,
+                Outcome::Failed
+            );
+            let mut vetoed = yes(4);
+            vetoed.push(Ballot {
+                voter_id: 9,
+                value: BallotValue::Minus1,
+                binding: true,
+            });
+            assert_eq!(
+                decide(&c.rule, 6, &vetoed, &w, 72 * h).outcome,
+                Outcome::Failed
+            );
+        }
+        assert_eq!(
+            apache.graduation,
+            Graduation {
+                due_diligence: false,
+                board: Some(Board::Board),
+                resolution: true
+            }
+        );
+        // CNCF: maintainers elect maintainers; the TOC graduates on due diligence.
+        let cncf = preset(Preset::Cncf);
+        assert_eq!(
+            cncf.vote_rules[&VoteKind::Committer].voters,
+            Voters::ProjectCommitters
+        );
+        assert!(!cncf.vote_rules.contains_key(&VoteKind::PpmcMember));
+        assert!(cncf.graduation.due_diligence && !cncf.graduation_needs_board());
+        // LF AI & Data: the governing board decides, without a resolution draft.
+        let lf = preset(Preset::LfAiData);
+        assert_eq!(lf.graduation.board, Some(Board::GoverningBoard));
+        assert!(!lf.graduation.resolution);
+        // Every decision about proposals stays with the committee.
+        for p in Preset::ALL {
+            assert_eq!(
+                preset(p).vote_rules[&VoteKind::AcceptProposal].voters,
+                Voters::Committee
+            );
+        }
+        let blank = preset(Preset::Blank);
+        assert!(!blank.graduation_needs_board() && blank.custom_votes.is_empty());
     }
 
     #[test]

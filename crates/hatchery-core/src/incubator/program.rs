@@ -13,7 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::reports::Cadence;
-use super::votes::{VoteKind, VoteRule, VoteWindow};
+use super::votes::{VoteKind, VoteRule, VoteWindow, Voters};
 
 /// A whole program's rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +36,108 @@ pub struct ProgramTemplate {
     /// A proposal is discussed at least this many days before it may go to a vote.
     #[serde(default)]
     pub discussion_min_days: u32,
+    /// Votes of the program's own kinds, opened on a project (a logo, a name change, a
+    /// move of infrastructure).
+    #[serde(default)]
+    pub custom_votes: Vec<CustomVote>,
+    /// What follows a passed graduation vote.
+    #[serde(default)]
+    pub graduation: Graduation,
+}
+
+/// A kind of vote a program declares for itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomVote {
+    /// Stable identifier, stored with each vote of the kind: `[a-z][a-z0-9_-]*`.
+    pub key: String,
+    /// Shown to people.
+    pub name: String,
+    /// Who votes, the rule and the durations.
+    pub config: VoteConfig,
+    /// What passing does.
+    #[serde(default)]
+    pub on_pass: CustomEffect,
+}
+
+/// What a passed vote of a program's own kind does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomEffect {
+    /// Nothing beyond the vote's own record.
+    #[default]
+    Nothing,
+    /// The decision is also written into the project's record (its audit log, shown on
+    /// its page) as a decision of the project.
+    Record,
+}
+
+impl CustomEffect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomEffect::Nothing => "nothing",
+            CustomEffect::Record => "record",
+        }
+    }
+}
+
+/// How graduation goes after the program's graduation vote passes.
+///
+/// - Apache: the IPMC's vote recommends the podling to the board; a resolution is drafted
+///   from the project's data, edited and sent; the board's decision is recorded; then the
+///   project is graduated (`board: board`, `resolution: true`).
+/// - CNCF: the TOC's vote graduates, opened with a link to the due-diligence document
+///   (`due_diligence: true`).
+/// - LF AI & Data: the TAC's vote recommends; the governing board's decision is recorded
+///   (`board: governing_board`).
+/// - Without a `board`, a passed vote graduates at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Graduation {
+    /// The graduation vote is opened with a link to a due-diligence document.
+    #[serde(default)]
+    pub due_diligence: bool,
+    /// The body whose decision graduates a recommended project.
+    #[serde(default)]
+    pub board: Option<Board>,
+    /// A board resolution is drafted for a recommended project (needs a `board`).
+    #[serde(default)]
+    pub resolution: bool,
+}
+
+/// A body above the program that decides graduation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Board {
+    /// A foundation's board of directors (Apache).
+    Board,
+    /// A governing board (the Linux Foundation's umbrella foundations).
+    GoverningBoard,
+}
+
+impl Board {
+    pub const ALL: [Board; 2] = [Board::Board, Board::GoverningBoard];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Board::Board => "board",
+            Board::GoverningBoard => "governing_board",
+        }
+    }
+}
+
+impl fmt::Display for Board {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Board {
+    type Err = crate::roles::UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Board::ALL
+            .into_iter()
+            .find(|b| b.as_str() == s)
+            .ok_or(crate::roles::UnknownValue)
+    }
 }
 
 /// One stage of a program.
@@ -80,11 +182,39 @@ pub struct VoteConfig {
     pub min_duration_hours: u32,
     /// The vote is decided on the ballots cast by then.
     pub deadline_hours: u32,
+    /// Who votes (the committee unless the template says otherwise).
+    #[serde(default)]
+    pub voters: Voters,
 }
 
 impl VoteConfig {
     pub fn window(&self, opened_at_ms: i64) -> VoteWindow {
         VoteWindow::from_hours(opened_at_ms, self.min_duration_hours, self.deadline_hours)
+    }
+
+    /// A deadline of 1 hour to a year, not before the minimum duration.
+    fn durations_valid(&self) -> bool {
+        self.deadline_hours != 0
+            && self.deadline_hours <= MAX_VOTE_HOURS
+            && self.min_duration_hours <= self.deadline_hours
+    }
+
+    /// No quorum or minimum of approvals beyond any real committee.
+    fn minimums_valid(&self) -> bool {
+        let minimums = match self.rule {
+            VoteRule::Majority {
+                min_binding_votes,
+                min_binding_plus,
+                ..
+            }
+            | VoteRule::TwoThirds {
+                min_binding_votes,
+                min_binding_plus,
+                ..
+            } => min_binding_votes.max(min_binding_plus),
+            VoteRule::LazyConsensus => 0,
+        };
+        minimums <= MAX_MIN_VOTES
     }
 }
 
@@ -199,6 +329,7 @@ pub const MAX_VOTE_HOURS: u32 = 24 * 366;
 /// A minimum above any real committee's size is a typo, not a rule.
 pub const MAX_MIN_VOTES: u32 = 1_000;
 pub const MAX_DISCUSSION_DAYS: u32 = 365;
+pub const MAX_CUSTOM_VOTES: usize = 50;
 
 /// The part of a template a [`TemplateError`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,6 +338,7 @@ pub enum Part {
     Section,
     ChecklistItem,
     License,
+    CustomVote,
 }
 
 impl fmt::Display for Part {
@@ -216,6 +348,7 @@ impl fmt::Display for Part {
             Part::Section => "proposal section",
             Part::ChecklistItem => "checklist item",
             Part::License => "license",
+            Part::CustomVote => "vote kind",
         })
     }
 }
@@ -264,6 +397,18 @@ pub enum TemplateError {
     InvalidCadence(&'static str),
     #[error("the discussion period may be at most {MAX_DISCUSSION_DAYS} days")]
     DiscussionTooLong,
+    #[error(
+        "the vote kind {0:?} needs a deadline of 1 to {MAX_VOTE_HOURS} hours, not before its minimum duration, and at most {MAX_MIN_VOTES} binding ballots asked"
+    )]
+    InvalidCustomVote(String),
+    #[error("votes of the program's own kinds are declared under custom_votes, not vote_rules")]
+    CustomInVoteRules,
+    #[error("proposals are decided by the committee: the vote for {0} cannot be left to a project")]
+    ProjectVotersOnProposal(VoteKind),
+    #[error("a board resolution needs a board to send it to")]
+    ResolutionWithoutBoard,
+    #[error("at most {max} vote kinds of the program's own are allowed")]
+    TooManyCustomVotes { max: usize },
 }
 
 impl TemplateError {
@@ -287,6 +432,11 @@ impl TemplateError {
             TemplateError::InvalidEvaluator(_) => "error.program.invalid_evaluator",
             TemplateError::InvalidCadence(_) => "error.program.invalid_cadence",
             TemplateError::DiscussionTooLong => "error.program.discussion_too_long",
+            TemplateError::InvalidCustomVote(_) => "error.program.invalid_custom_vote",
+            TemplateError::CustomInVoteRules => "error.program.custom_in_vote_rules",
+            TemplateError::ProjectVotersOnProposal(_) => "error.program.project_voters_on_proposal",
+            TemplateError::ResolutionWithoutBoard => "error.program.resolution_without_board",
+            TemplateError::TooManyCustomVotes { .. } => "error.program.too_many_custom_votes",
         }
     }
 }
@@ -335,6 +485,17 @@ impl ProgramTemplate {
         self.vote_rules.get(&kind)
     }
 
+    /// The program's own vote kind `key`.
+    pub fn custom_vote(&self, key: &str) -> Option<&CustomVote> {
+        self.custom_votes.iter().find(|c| c.key == key)
+    }
+
+    /// Whether a passed graduation vote only recommends the project to a board, whose
+    /// decision graduates it.
+    pub fn graduation_needs_board(&self) -> bool {
+        self.graduation.board.is_some()
+    }
+
     /// The policy's category for an SPDX identifier. SPDX identifiers match
     /// case-insensitively (`apache-2.0` is `Apache-2.0`).
     pub fn license_category(&self, spdx: &str) -> Option<LicenseCategory> {
@@ -366,6 +527,10 @@ impl ProgramTemplate {
         self.validate_licenses(&mut errors);
         if self.discussion_min_days > MAX_DISCUSSION_DAYS {
             errors.push(TemplateError::DiscussionTooLong);
+        }
+        self.validate_custom_votes(&mut errors);
+        if self.graduation.resolution && self.graduation.board.is_none() {
+            errors.push(TemplateError::ResolutionWithoutBoard);
         }
         if errors.is_empty() {
             Ok(())
@@ -434,27 +599,44 @@ impl ProgramTemplate {
             }
         }
         for (kind, c) in &self.vote_rules {
-            if c.deadline_hours == 0
-                || c.deadline_hours > MAX_VOTE_HOURS
-                || c.min_duration_hours > c.deadline_hours
-            {
+            if !c.durations_valid() {
                 errors.push(TemplateError::InvalidVoteDuration(*kind));
             }
-            let minimums = match c.rule {
-                VoteRule::Majority {
-                    min_binding_votes,
-                    min_binding_plus,
-                    ..
-                }
-                | VoteRule::TwoThirds {
-                    min_binding_votes,
-                    min_binding_plus,
-                    ..
-                } => min_binding_votes.max(min_binding_plus),
-                VoteRule::LazyConsensus => 0,
-            };
-            if minimums > MAX_MIN_VOTES {
+            if !c.minimums_valid() {
                 errors.push(TemplateError::ExcessiveMinimum(*kind));
+            }
+            if *kind == VoteKind::Custom {
+                errors.push(TemplateError::CustomInVoteRules);
+            }
+            if *kind == VoteKind::AcceptProposal && c.voters != Voters::Committee {
+                errors.push(TemplateError::ProjectVotersOnProposal(*kind));
+            }
+        }
+    }
+
+    fn validate_custom_votes(&self, errors: &mut Vec<TemplateError>) {
+        if self.custom_votes.len() > MAX_CUSTOM_VOTES {
+            errors.push(TemplateError::TooManyCustomVotes {
+                max: MAX_CUSTOM_VOTES,
+            });
+        }
+        let mut keys = HashSet::new();
+        for c in &self.custom_votes {
+            if !is_valid_key(&c.key) {
+                errors.push(TemplateError::InvalidKey {
+                    part: Part::CustomVote,
+                    key: c.key.clone(),
+                });
+            }
+            if !keys.insert(c.key.as_str()) {
+                errors.push(TemplateError::Duplicate {
+                    part: Part::CustomVote,
+                    key: c.key.clone(),
+                });
+            }
+            check_text(errors, Part::CustomVote, &c.key, &c.name, NAME_MAX, true);
+            if !c.config.durations_valid() || !c.config.minimums_valid() {
+                errors.push(TemplateError::InvalidCustomVote(c.key.clone()));
             }
         }
     }
@@ -647,7 +829,11 @@ pub fn may_transition(
     };
     let target = stages[to].terminal;
     match kind {
-        VoteKind::AcceptProposal | VoteKind::Release => Err(TransitionError::NotAStageChange),
+        VoteKind::AcceptProposal
+        | VoteKind::Release
+        | VoteKind::Committer
+        | VoteKind::PpmcMember
+        | VoteKind::Custom => Err(TransitionError::NotAStageChange),
         VoteKind::AdvanceStage => {
             if target.is_some() {
                 Err(wrong_kind())
@@ -728,6 +914,9 @@ mod tests {
             (&cncf, "sandbox",    "incubating", AcceptProposal, Err(NotAStageChange)),
             (&cncf, "sandbox",    "incubating", Release,        Err(NotAStageChange)),
             (&apache, "current",  "graduated",  Release,        Err(NotAStageChange)),
+            (&apache, "current",  "graduated",  Committer,      Err(NotAStageChange)),
+            (&apache, "current",  "graduated",  PpmcMember,     Err(NotAStageChange)),
+            (&apache, "current",  "graduated",  Custom,         Err(NotAStageChange)),
             (&apache, "current",  "graduated",  Graduate,       Ok(())),
             (&apache, "current",  "retired",    Retire,         Ok(())),
             (&apache, "retired",  "current",    AdvanceStage,   Err(FromTerminal("retired".into()))),
@@ -875,6 +1064,108 @@ mod tests {
             assert!(e.message_key().starts_with("error.program."));
             assert!(!e.to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn custom_votes_and_graduation_are_validated() {
+        use TemplateError::*;
+        let majority = VoteRule::Majority {
+            basis: Basis::Cast,
+            min_binding_votes: 0,
+            min_binding_plus: 0,
+            veto: false,
+        };
+        let config = VoteConfig {
+            rule: majority,
+            min_duration_hours: 72,
+            deadline_hours: 72,
+            voters: Voters::ProjectPmc,
+        };
+        let custom = |key: &str, name: &str| CustomVote {
+            key: key.into(),
+            name: name.into(),
+            config,
+            on_pass: CustomEffect::Record,
+        };
+        let mut t = preset(Preset::Blank);
+        t.custom_votes = vec![custom("logo", "Adopt a logo"), custom("rename", "Rename")];
+        assert_eq!(t.validate(), Ok(()));
+        assert_eq!(
+            t.custom_vote("logo").map(|c| c.on_pass),
+            Some(CustomEffect::Record)
+        );
+        assert!(t.custom_vote("name").is_none());
+
+        let mut bad = t.clone();
+        bad.custom_votes.push(custom("logo", ""));
+        bad.custom_votes.push(custom("Bad Key", "x"));
+        let mut slow = custom("slow", "Slow");
+        slow.config.deadline_hours = 10;
+        bad.custom_votes.push(slow);
+        bad.vote_rules.insert(VoteKind::Custom, config);
+        if let Some(c) = bad.vote_rules.get_mut(&VoteKind::AcceptProposal) {
+            c.voters = Voters::ProjectCommitters;
+        }
+        bad.graduation = Graduation {
+            due_diligence: false,
+            board: None,
+            resolution: true,
+        };
+        assert_eq!(
+            bad.validate(),
+            Err(vec![
+                ProjectVotersOnProposal(VoteKind::AcceptProposal),
+                CustomInVoteRules,
+                Duplicate {
+                    part: Part::CustomVote,
+                    key: "logo".into()
+                },
+                MissingText {
+                    part: Part::CustomVote,
+                    key: "logo".into()
+                },
+                InvalidKey {
+                    part: Part::CustomVote,
+                    key: "Bad Key".into()
+                },
+                InvalidCustomVote("slow".into()),
+                ResolutionWithoutBoard,
+            ])
+        );
+        let mut many = t;
+        many.custom_votes = (0..=MAX_CUSTOM_VOTES)
+            .map(|i| custom(&format!("v{i}"), "V"))
+            .collect();
+        assert_eq!(
+            many.validate(),
+            Err(vec![TooManyCustomVotes {
+                max: MAX_CUSTOM_VOTES
+            }])
+        );
+        for e in bad.validate().err().unwrap_or_default() {
+            assert!(e.message_key().starts_with("error.program."));
+        }
+        // Templates stored before these fields existed still read.
+        let mut json = serde_json::to_value(preset(Preset::Apache)).unwrap_or_default();
+        if let Some(o) = json.as_object_mut() {
+            o.remove("custom_votes");
+            o.remove("graduation");
+        }
+        if let Some(rules) = json["vote_rules"].as_object_mut() {
+            for r in rules.values_mut() {
+                if let Some(o) = r.as_object_mut() {
+                    o.remove("voters");
+                }
+            }
+        }
+        let old: ProgramTemplate =
+            serde_json::from_value(json).unwrap_or_else(|_| preset(Preset::Blank));
+        assert_eq!(old.graduation, Graduation::default());
+        assert_eq!(
+            old.vote_rules[&VoteKind::Committer].voters,
+            Voters::Committee
+        );
+        assert_eq!(old.stages, preset(Preset::Apache).stages);
     }
 
     #[test]

@@ -37,15 +37,26 @@ pub enum VoteKind {
     /// Approve a release candidate of one of a project's repositories: when it passes, the
     /// release is published.
     Release,
+    /// Elect someone a committer of a project: when it passes, they join its roster as one.
+    Committer,
+    /// Elect someone to a project's management committee (Apache's PPMC): when it passes,
+    /// they join its roster in that role.
+    PpmcMember,
+    /// A vote of a kind the program's template declares ([`super::program::CustomVote`]);
+    /// the vote names which one.
+    Custom,
 }
 
 impl VoteKind {
-    pub const ALL: [VoteKind; 5] = [
+    pub const ALL: [VoteKind; 8] = [
         VoteKind::AcceptProposal,
         VoteKind::AdvanceStage,
         VoteKind::Graduate,
         VoteKind::Retire,
         VoteKind::Release,
+        VoteKind::Committer,
+        VoteKind::PpmcMember,
+        VoteKind::Custom,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +66,19 @@ impl VoteKind {
             VoteKind::Graduate => "graduate",
             VoteKind::Retire => "retire",
             VoteKind::Release => "release",
+            VoteKind::Committer => "committer",
+            VoteKind::PpmcMember => "ppmc_member",
+            VoteKind::Custom => "custom",
+        }
+    }
+
+    /// The roster role an election of this kind gives the person elected; `None` for the
+    /// kinds that elect no one.
+    pub fn election_role(self) -> Option<&'static str> {
+        match self {
+            VoteKind::Committer => Some(ROLE_COMMITTER),
+            VoteKind::PpmcMember => Some(ROLE_PPMC),
+            _ => None,
         }
     }
 
@@ -65,6 +89,117 @@ impl VoteKind {
             self,
             VoteKind::AdvanceStage | VoteKind::Graduate | VoteKind::Retire
         )
+    }
+}
+
+/// Roster roles the vote rules know. A program may use roles of its own beside these.
+pub const ROLE_CHAMPION: &str = "champion";
+pub const ROLE_MENTOR: &str = "mentor";
+pub const ROLE_COMMITTER: &str = "committer";
+/// A member of the project's own management committee (Apache: the PPMC).
+pub const ROLE_PPMC: &str = "ppmc";
+
+/// Who the electorate of a kind of vote is, frozen when a vote opens. Only the committee
+/// decides about proposals; the votes on a project may be left to its own people, as an
+/// Apache podling's PPMC elects its committers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Voters {
+    /// The program's committee (Apache's IPMC, CNCF's TOC, LF AI & Data's TAC).
+    #[default]
+    Committee,
+    /// The project's management committee: its PPMC members, mentors and champion.
+    ProjectPmc,
+    /// Everyone on the project's roster with a say: the management committee and the
+    /// committers (CNCF: the project's maintainers).
+    ProjectCommitters,
+}
+
+impl Voters {
+    pub const ALL: [Voters; 3] = [
+        Voters::Committee,
+        Voters::ProjectPmc,
+        Voters::ProjectCommitters,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Voters::Committee => "committee",
+            Voters::ProjectPmc => "project_pmc",
+            Voters::ProjectCommitters => "project_committers",
+        }
+    }
+
+    /// The roster roles whose current holders (with an account) are the electorate; empty
+    /// for the committee.
+    pub fn roles(self) -> &'static [&'static str] {
+        match self {
+            Voters::Committee => &[],
+            Voters::ProjectPmc => &[ROLE_PPMC, ROLE_MENTOR, ROLE_CHAMPION],
+            Voters::ProjectCommitters => &[ROLE_PPMC, ROLE_MENTOR, ROLE_CHAMPION, ROLE_COMMITTER],
+        }
+    }
+
+    /// Whether someone in `role` on the project's roster votes under this rule.
+    pub fn includes_role(self, role: &str) -> bool {
+        self.roles().contains(&role)
+    }
+}
+
+impl FromStr for Voters {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Voters::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or(UnknownValue)
+    }
+}
+
+/// What is known about a project and a person when someone asks to open an election.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ElectionFacts {
+    /// The project is still incubating (not in a terminal stage).
+    pub incubating: bool,
+    /// The person already holds the role on the project's roster.
+    pub already_in_role: bool,
+    /// An election of the same person to the same role is open.
+    pub open_election: bool,
+}
+
+/// Why an election cannot be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ElectionError {
+    #[error("the project is not incubating")]
+    NotIncubating,
+    #[error("the person already holds this role in the project")]
+    AlreadyInRole,
+    #[error("an election of this person to this role is already open")]
+    AlreadyOpen,
+}
+
+impl ElectionError {
+    /// Message-catalog key for this error.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            ElectionError::NotIncubating => "error.election.not_incubating",
+            ElectionError::AlreadyInRole => "error.election.already_in_role",
+            ElectionError::AlreadyOpen => "error.election.already_open",
+        }
+    }
+}
+
+/// Whether an election may be opened: on an incubating project, of someone not already in
+/// the role, with no election of them to it open. Checked in this order.
+pub fn may_open_election(f: ElectionFacts) -> Result<(), ElectionError> {
+    if !f.incubating {
+        Err(ElectionError::NotIncubating)
+    } else if f.already_in_role {
+        Err(ElectionError::AlreadyInRole)
+    } else if f.open_election {
+        Err(ElectionError::AlreadyOpen)
+    } else {
+        Ok(())
     }
 }
 
@@ -837,6 +972,59 @@ mod tests {
             let t = tally(rule, *electorate, ballots, *phase);
             assert_eq!((t.outcome, t.reason), (*outcome, *reason), "{name}: {t:?}");
         }
+    }
+
+    #[test]
+    fn elections_open_for_newcomers_of_incubating_projects() {
+        let ok = ElectionFacts {
+            incubating: true,
+            already_in_role: false,
+            open_election: false,
+        };
+        #[rustfmt::skip]
+        let table: &[(ElectionFacts, Result<(), ElectionError>)] = &[
+            (ok, Ok(())),
+            (ElectionFacts { incubating: false, ..ok }, Err(ElectionError::NotIncubating)),
+            (ElectionFacts { incubating: false, already_in_role: true, open_election: true }, Err(ElectionError::NotIncubating)),
+            (ElectionFacts { already_in_role: true, ..ok }, Err(ElectionError::AlreadyInRole)),
+            (ElectionFacts { already_in_role: true, open_election: true, ..ok }, Err(ElectionError::AlreadyInRole)),
+            (ElectionFacts { open_election: true, ..ok }, Err(ElectionError::AlreadyOpen)),
+        ];
+        for (facts, want) in table {
+            assert_eq!(may_open_election(*facts), *want, "{facts:?}");
+        }
+        for e in [
+            ElectionError::NotIncubating,
+            ElectionError::AlreadyInRole,
+            ElectionError::AlreadyOpen,
+        ] {
+            assert!(e.message_key().starts_with("error.election."));
+        }
+    }
+
+    #[test]
+    fn elections_give_their_role_and_voters_name_theirs() {
+        assert_eq!(VoteKind::Committer.election_role(), Some(ROLE_COMMITTER));
+        assert_eq!(VoteKind::PpmcMember.election_role(), Some(ROLE_PPMC));
+        for k in [
+            VoteKind::AcceptProposal,
+            VoteKind::Graduate,
+            VoteKind::Release,
+            VoteKind::Custom,
+        ] {
+            assert_eq!(k.election_role(), None, "{k}");
+        }
+        assert!(!VoteKind::Committer.changes_stage() && !VoteKind::Custom.changes_stage());
+        assert!(Voters::Committee.roles().is_empty());
+        assert!(Voters::ProjectPmc.includes_role(ROLE_MENTOR));
+        assert!(Voters::ProjectPmc.includes_role(ROLE_PPMC));
+        assert!(!Voters::ProjectPmc.includes_role(ROLE_COMMITTER));
+        assert!(Voters::ProjectCommitters.includes_role(ROLE_COMMITTER));
+        for v in Voters::ALL {
+            assert_eq!(v.as_str().parse::<Voters>(), Ok(v));
+        }
+        assert_eq!(Voters::default(), Voters::Committee);
+        assert!("board".parse::<Voters>().is_err());
     }
 
     #[test]

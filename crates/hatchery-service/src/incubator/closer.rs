@@ -13,7 +13,13 @@
 //!   repositories read-only); failed: nothing moves;
 //! - release passed: the release candidate is published (then the `release` `published`
 //!   webhook goes out and the project's checklist is judged again); failed: it stays a
-//!   candidate.
+//!   candidate;
+//! - graduate passed where the program's board decides graduation: the project is
+//!   recommended, with a first draft of its board resolution when the program drafts one
+//!   ([`super::graduation`]); nothing moves until the board's decision is recorded;
+//! - committer or PPMC election passed: the person joins the project's roster in that
+//!   role; a vote of the program's own kind passed: written into the project's record when
+//!   its kind says so; failed: nothing.
 //!
 //! The store claims each close with `UPDATE ... WHERE state = 'open'`, so any number of
 //! servers may run [`run_vote_closer`] on one database.
@@ -22,11 +28,12 @@ use std::future::Future;
 use std::time::Duration;
 
 use hatchery_core::incubator::{
-    Outcome, ProposalState, ReleaseVoteEffect, VoteKind, VoteState, decide, release_vote_effect,
+    CustomEffect, Outcome, ProposalState, ReleaseVoteEffect, VoteKind, VoteState, decide,
+    release_vote_effect,
 };
 use hatchery_store::{
-    Closing, NewProject, NewRosterEntry, Program, Project, Proposal, TallyRecord, Vote, VoteEffect,
-    now_ms,
+    Closing, NewGraduation, NewProject, NewRosterEntry, Program, Project, Proposal, TallyRecord,
+    Vote, VoteEffect, now_ms,
 };
 
 use super::projects::{TransferOutcome, stage_move};
@@ -53,6 +60,10 @@ pub struct ClosedVoteReport {
     pub transfers: Vec<TransferOutcome>,
     /// A release vote published its candidate.
     pub release_published: bool,
+    /// An election added its person to the roster.
+    pub roster_added: bool,
+    /// A graduation vote recommended the project to the board.
+    pub graduation_id: Option<i64>,
 }
 
 /// The project an accepted proposal becomes.
@@ -176,10 +187,64 @@ impl Forge {
                 } else {
                     format!("{name} by vote {} ({})", vote.id, vote.title)
                 };
-                (
-                    VoteEffect::Stage(stage_move(&program.template, &project, &to, resolution)),
-                    VoteEffect::Nothing,
-                )
+                let graduation = &program.template.graduation;
+                let pass = match graduation.board {
+                    Some(board) if vote.kind == VoteKind::Graduate => {
+                        let draft = if graduation.resolution {
+                            Some(
+                                self.draft_resolution(&program, &project, "en", None)
+                                    .await?,
+                            )
+                        } else {
+                            None
+                        };
+                        VoteEffect::Recommend {
+                            graduation: NewGraduation {
+                                project_id: project.id,
+                                target_stage: to.clone(),
+                                board,
+                                resolution: draft
+                                    .as_ref()
+                                    .map(|d| d.text.clone())
+                                    .unwrap_or_default(),
+                                chair: draft.map(|d| d.chair).unwrap_or_default(),
+                            },
+                            from_stage: project.stage.clone(),
+                        }
+                    }
+                    _ => {
+                        VoteEffect::Stage(stage_move(&program.template, &project, &to, resolution))
+                    }
+                };
+                (pass, VoteEffect::Nothing)
+            }
+            VoteKind::Committer | VoteKind::PpmcMember => {
+                let pass = match (&vote.nominee, vote.project_id, vote.kind.election_role()) {
+                    (Some(n), Some(project_id), Some(role)) => VoteEffect::AddToRoster {
+                        project_id,
+                        entry: NewRosterEntry {
+                            user_id: n.user_id,
+                            name: n.name.clone(),
+                            role: role.to_owned(),
+                            affiliation: n.affiliation.clone(),
+                        },
+                    },
+                    _ => VoteEffect::Nothing,
+                };
+                (pass, VoteEffect::Nothing)
+            }
+            VoteKind::Custom => {
+                // What passing does is the kind's as the template says at the close.
+                let records = vote
+                    .custom_kind
+                    .as_deref()
+                    .and_then(|k| program.template.custom_vote(k))
+                    .is_some_and(|c| c.on_pass == CustomEffect::Record);
+                let pass = match vote.project_id {
+                    Some(project_id) if records => VoteEffect::RecordDecision { project_id },
+                    _ => VoteEffect::Nothing,
+                };
+                (pass, VoteEffect::Nothing)
             }
             VoteKind::Release => {
                 // A release deleted during its vote leaves the vote to close with nothing to
@@ -229,6 +294,9 @@ impl Forge {
         if closed.release_published {
             self.release_published_by_vote(&closed.vote).await;
         }
+        if let Some(id) = closed.graduation_id {
+            self.graduation_recommended(&program, id).await;
+        }
         self.vote_closed_event(&program, &closed).await;
         tracing::info!(
             vote = closed.vote.id,
@@ -242,6 +310,8 @@ impl Forge {
             stage_changed: closed.stage_changed,
             transfers,
             release_published: closed.release_published,
+            roster_added: closed.roster_added,
+            graduation_id: closed.graduation_id,
         }))
     }
 

@@ -6,6 +6,7 @@
 //! | `incubator_proposal` | `created`, `edited`, `state_changed` | [`IncubatorProposalPayload`] |
 //! | `incubator_vote` | `opened`, `closed` | [`IncubatorVotePayload`] |
 //! | `incubator_stage` | `changed` | [`IncubatorStagePayload`] |
+//! | `incubator_graduation` | `recommended`, `resolution_submitted`, `approved`, `rejected` | [`IncubatorGraduationPayload`] |
 //!
 //! `state_changed` covers publishing for discussion, asking for more information, the
 //! opening of a vote (to `voting`), and acceptance or rejection by a closed vote (with the
@@ -21,14 +22,14 @@
 
 use hatchery_api_types::ApiUser;
 use hatchery_api_types::incubator::{
-    IncubatorChangeFrom, IncubatorProgram, IncubatorProject, IncubatorProposal,
-    IncubatorProposalChanges, IncubatorProposalPayload, IncubatorStagePayload, IncubatorVote,
-    IncubatorVotePayload,
+    IncubatorChangeFrom, IncubatorGraduation, IncubatorGraduationPayload, IncubatorProgram,
+    IncubatorProject, IncubatorProposal, IncubatorProposalChanges, IncubatorProposalPayload,
+    IncubatorStagePayload, IncubatorVote, IncubatorVotePayload,
 };
 use hatchery_core::Actor;
 use hatchery_core::incubator::{Phase, ProposalState, VoteState};
 use hatchery_core::webhooks as rules;
-use hatchery_store::{AuditFilter, ClosedVote, Program, Project, Proposal, Vote};
+use hatchery_store::{AuditFilter, ClosedVote, Graduation, Program, Project, Proposal, Vote};
 
 use crate::webhooks::HookScope;
 use crate::{Forge, ServiceError};
@@ -360,6 +361,61 @@ impl Forge {
                     .await;
             }
             Err(e) => tracing::warn!(error = %e, event, "building a webhook payload failed"),
+        }
+    }
+
+    /// `incubator_graduation` `action` about the project's recommendation `g`.
+    pub(crate) async fn graduation_event(
+        &self,
+        program: &Program,
+        project: &Project,
+        g: &Graduation,
+        action: &str,
+        sender_id: Option<i64>,
+    ) {
+        let event = rules::INCUBATOR_GRADUATION;
+        if !self.org_hook_wants(program, event).await {
+            return;
+        }
+        let payload = async {
+            let cx = self.event_context(program, sender_id).await?;
+            Ok::<_, ServiceError>(IncubatorGraduationPayload {
+                action: action.to_owned(),
+                graduation: IncubatorGraduation::of(&self.urls(), program, project, g),
+                project: self.project_json(program, project).await?,
+                program: cx.program,
+                organization: cx.organization,
+                sender: cx.sender,
+            })
+        }
+        .await;
+        match payload {
+            Ok(p) => {
+                self.emit(HookScope::Org(program.org_id), event, action, None, &p)
+                    .await;
+            }
+            Err(e) => tracing::warn!(error = %e, event, "building a webhook payload failed"),
+        }
+    }
+
+    /// After a graduation vote recommended a project: `incubator_graduation`
+    /// `recommended`.
+    pub(crate) async fn graduation_recommended(&self, program: &Program, id: i64) {
+        let found = async {
+            let Some(g) = self.store.graduation_by_id(id).await? else {
+                return Ok(None);
+            };
+            let project = self.store.project_by_id(g.project_id).await?;
+            Ok::<_, ServiceError>(project.map(|p| (g, p)))
+        }
+        .await;
+        match found {
+            Ok(Some((g, project))) => {
+                self.graduation_event(program, &project, &g, "recommended", None)
+                    .await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "reading a recommendation for its webhook failed"),
         }
     }
 

@@ -13,6 +13,9 @@
 //! - [`votes`]: opening votes, ballots, live tallies;
 //! - [`closer`]: the closing job ([`Forge::close_due_votes`], [`run_vote_closer`]) and the
 //!   effects of a decided vote;
+//! - [`elections`]: committer and PPMC elections, and votes of the program's own kinds;
+//! - [`graduation`]: a recommendation to graduate, its board resolution and the board's
+//!   decision;
 //! - [`projects`]: decisions recorded by hand, repository transfers, the checklist;
 //! - [`reports`]: report periods, prefilled drafts, submission and sign-off;
 //! - [`export`]: JSON and podlings.xml;
@@ -21,8 +24,10 @@
 //! - [`health`]: the checklist's automatic evaluators and the reports' figures.
 
 pub mod closer;
+pub mod elections;
 mod events;
 pub mod export;
+pub mod graduation;
 pub mod health;
 pub mod projects;
 pub mod proposals;
@@ -36,7 +41,8 @@ use std::sync::Arc;
 
 use hatchery_core::incubator::program::is_valid_key;
 use hatchery_core::incubator::{
-    Preset, ProgramTemplate, ProposalTransitionError, TemplateError, TransitionError, preset,
+    ElectionError, GraduationError, Preset, ProgramTemplate, ProposalTransitionError,
+    ROLE_CHAMPION, ROLE_MENTOR, ROLE_PPMC, TemplateError, TransitionError, preset,
 };
 use hatchery_core::policy::ProgramFacts;
 use hatchery_core::{
@@ -50,6 +56,7 @@ use tokio::sync::Notify;
 use crate::{Forge, ServiceError};
 
 pub use closer::{ClosedVoteReport, run_vote_closer};
+pub use elections::ProjectVote;
 pub use health::{ItemResult, PeriodMetrics};
 pub use projects::{ChecklistRow, TransferOutcome};
 pub use proposals::{PersonInput, ProposalInput};
@@ -114,6 +121,21 @@ pub enum IncubatorError {
     /// Someone saved a newer version (or changed its state) since the page was loaded.
     #[error("changed since it was loaded")]
     Stale,
+    /// The election may not be opened.
+    #[error(transparent)]
+    Election(#[from] ElectionError),
+    /// The recommendation to graduate does not allow it.
+    #[error(transparent)]
+    Graduation(#[from] GraduationError),
+    /// A recommendation to graduate is waiting for the board: no other stage change now.
+    #[error("the project is recommended for graduation and waits for the board's decision")]
+    GraduationPending,
+    /// The vote's electorate would be empty: nobody holds a role that votes on it.
+    #[error("nobody on the project's roster (with an account) holds a role that votes on this")]
+    EmptyElectorate,
+    /// The program asks for a document to vote on (CNCF's due diligence).
+    #[error("a link to the due-diligence document is required")]
+    DocumentRequired,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -143,6 +165,11 @@ impl IncubatorError {
             IncubatorError::Denied(_) => "error.incubator.denied",
             IncubatorError::NotFound => "error.incubator.not_found",
             IncubatorError::Stale => "error.incubator.stale",
+            IncubatorError::Election(e) => e.message_key(),
+            IncubatorError::Graduation(e) => e.message_key(),
+            IncubatorError::GraduationPending => "error.graduation.pending",
+            IncubatorError::EmptyElectorate => "error.election.empty_electorate",
+            IncubatorError::DocumentRequired => "error.graduation.document_required",
             IncubatorError::Service(_) => "error.internal",
         }
     }
@@ -242,13 +269,18 @@ impl Forge {
         Ok(ProgramFacts {
             org_role,
             committee_member,
-            mentor: roles.iter().any(|r| r == "mentor"),
+            mentor: roles.iter().any(|r| r == ROLE_MENTOR),
             project_member: !roles.is_empty(),
             proposal_author: subject
                 .proposal
                 .and_then(|p| p.author.as_ref())
                 .is_some_and(|a| a.id == uid),
             repo_writer: false,
+            pmc_member: roles
+                .iter()
+                .any(|r| [ROLE_PPMC, ROLE_MENTOR, ROLE_CHAMPION].contains(&r.as_str())),
+            // Depends on the kind of vote: see `elections::vote_facts`.
+            project_voter: false,
         })
     }
 

@@ -231,6 +231,10 @@ impl Forge {
         if votes.iter().any(|v| !v.state.is_closed()) {
             return Err(IncubatorError::VoteAlreadyOpen);
         }
+        // A recommendation waiting for the board is decided through the board's decision.
+        if self.store.pending_graduation(project.id).await?.is_some() {
+            return Err(IncubatorError::GraduationPending);
+        }
         let change = stage_move(template, project, to_stage, reference.clone());
         let moved = self
             .store

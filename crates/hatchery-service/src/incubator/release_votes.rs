@@ -97,6 +97,7 @@ impl Forge {
                 },
                 title: &title,
                 config,
+                document_url: "",
                 opened_by: opener,
                 opened_at: now,
                 min_close_at: window.min_end_ms(),

@@ -23,11 +23,14 @@ use crate::Forge;
 pub enum VoteOn<'a> {
     /// Accepting a proposal in discussion, at its current version.
     Proposal(&'a Proposal),
-    /// Moving a project to `to_stage` by a `kind` decision (advance, graduate, retire).
+    /// Moving a project to `to_stage` by a `kind` decision (advance, graduate, retire),
+    /// with a link to the document voted on (required for graduation where the program
+    /// asks for due diligence; empty otherwise).
     Project {
         project: &'a Project,
         kind: VoteKind,
         to_stage: &'a str,
+        document_url: &'a str,
     },
 }
 
@@ -108,6 +111,7 @@ impl Forge {
             return Err(IncubatorError::NoCommittee);
         }
         let template = &program.template;
+        let mut document = String::new();
         let (kind, subject, title) = match on {
             VoteOn::Proposal(p) => {
                 if p.program_id != program.id {
@@ -134,6 +138,7 @@ impl Forge {
                 project,
                 kind,
                 to_stage,
+                document_url,
             } => {
                 if project.program_id != program.id {
                     return Err(IncubatorError::NotFound);
@@ -145,6 +150,16 @@ impl Forge {
                     .any(|v| !v.state.is_closed() && v.kind.changes_stage())
                 {
                     return Err(IncubatorError::VoteAlreadyOpen);
+                }
+                if self.store.pending_graduation(project.id).await?.is_some() {
+                    return Err(IncubatorError::GraduationPending);
+                }
+                document = super::elections::document_url("document_url", document_url)?;
+                if kind == VoteKind::Graduate
+                    && template.graduation.due_diligence
+                    && document.is_empty()
+                {
+                    return Err(IncubatorError::DocumentRequired);
                 }
                 let stage_name = template
                     .stage(to_stage)
@@ -172,6 +187,7 @@ impl Forge {
                 subject,
                 title: &title,
                 config,
+                document_url: &document,
                 opened_by: opener,
                 opened_at: now,
                 min_close_at: window.min_end_ms(),

@@ -29,7 +29,9 @@ use hatchery_api_types::incubator::{
     IncubatorBallot, IncubatorChecklistResult, IncubatorProgram, IncubatorProject,
     IncubatorProposal, IncubatorReport, IncubatorRosterEntry, IncubatorVote,
 };
-use hatchery_core::incubator::{BallotValue, Phase, ProposalState, VoteState};
+use hatchery_core::incubator::{
+    BallotValue, ElectionError, GraduationError, Phase, ProposalState, VoteState,
+};
 use hatchery_service::incubator::IncubatorError;
 use hatchery_store::{Program, Project, Report, ReportState, Vote, now_ms};
 use serde::Deserialize;
@@ -59,8 +61,8 @@ pub fn routes() -> ApiRoutes {
         .routes(api_route!(export_podlings_xml))
 }
 
-const READ: &str = "read:organization";
-const WRITE: &str = "write:organization";
+pub(super) const READ: &str = "read:organization";
+pub(super) const WRITE: &str = "write:organization";
 
 impl From<IncubatorError> for ApiError {
     fn from(e: IncubatorError) -> ApiError {
@@ -71,9 +73,13 @@ impl From<IncubatorError> for ApiError {
             IncubatorError::VoteClosed => {
                 ApiError::conflict("the vote is closed: ballots are no longer taken")
             }
-            IncubatorError::VoteAlreadyOpen | IncubatorError::NameTaken(_) => {
-                ApiError::conflict(e.to_string())
-            }
+            IncubatorError::VoteAlreadyOpen
+            | IncubatorError::NameTaken(_)
+            | IncubatorError::GraduationPending
+            | IncubatorError::Election(ElectionError::AlreadyOpen)
+            | IncubatorError::Graduation(
+                GraduationError::AlreadyDecided | GraduationError::AlreadySubmitted,
+            ) => ApiError::conflict(e.to_string()),
             IncubatorError::Stale => ApiError::conflict("changed since it was read"),
             other => ApiError::unprocessable(other.to_string()),
         }
@@ -322,7 +328,7 @@ fn visible_evidence(
     }
 }
 
-async fn project_for(
+pub(super) async fn project_for(
     state: &AppState,
     caller: &ApiCaller,
     org: &str,
@@ -458,6 +464,18 @@ async fn vote_json(
     } else {
         out
     })
+}
+
+/// One vote as the API shows it after a change, with its electorate and ballots.
+pub(super) async fn vote_json_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    program: &Program,
+    vote: &Vote,
+    now: i64,
+) -> ApiResult<IncubatorVote> {
+    let subjects = Subjects::of(state, caller, program).await?;
+    vote_json(state, program, &subjects, vote, now, true).await
 }
 
 /// List a program's votes, newest first, each with its tally (live while open).

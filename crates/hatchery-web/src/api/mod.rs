@@ -16,6 +16,7 @@ pub mod forks;
 pub mod git;
 pub mod hooks;
 pub mod incubator;
+pub mod incubator_decisions;
 pub mod issues;
 pub mod keys;
 pub mod misc;
@@ -108,6 +109,7 @@ fn timed_routes() -> ApiRoutes {
         .merge(reviews::routes())
         .merge(releases::routes())
         .merge(incubator::routes())
+        .merge(incubator_decisions::routes())
         .merge(auth_sources::routes())
 }
 
@@ -391,6 +393,31 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         (
             "get",
             "/orgs/{org}/incubator/programs/{program}/podlings.xml",
+        ),
+        // Incubator decisions about a project.
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/votes",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/graduations",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/graduations/{id}",
+        ),
+        (
+            "patch",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/graduations/{id}",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/graduations/{id}/submit",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/graduations/{id}/decision",
         ),
     ]
 }

@@ -181,6 +181,7 @@ fn event_label(ctx: &Ctx, event: &str) -> &'static str {
         "incubator_proposal" => ctx.t("webhooks.incubator_event.proposal"),
         "incubator_vote" => ctx.t("webhooks.incubator_event.vote"),
         "incubator_stage" => ctx.t("webhooks.incubator_event.stage"),
+        "incubator_graduation" => ctx.t("webhooks.incubator_event.graduation"),
         _ => ctx.t("webhooks.event_other"),
     }
 }

@@ -7,7 +7,9 @@
 //! the program's rules; these handlers decide what to show, and show a refusal next to the
 //! form that caused it.
 
+pub mod elections;
 pub mod exports;
+pub mod graduation;
 pub mod programs;
 pub mod projects;
 pub mod proposals;
@@ -268,6 +270,14 @@ fn field_message(field: &str, message: &str) -> (&'static str, Vec<(&'static str
         ("error.incubator.automatic_item", Vec::new())
     } else if message.contains("need a reason") {
         ("error.incubator.reason_required", Vec::new())
+    } else if message.contains("http://") {
+        ("error.incubator.invalid_url", Vec::new())
+    } else if message.contains("YYYY-MM-DD") {
+        ("error.incubator.invalid_date", Vec::new())
+    } else if message.contains("elections") || message.contains("vote kind") {
+        ("error.incubator.unknown_vote_kind", Vec::new())
+    } else if message.contains("no longer incubating") {
+        ("error.election.not_incubating", Vec::new())
     } else if field == "slug" {
         ("error.incubator.invalid_slug", Vec::new())
     } else if field == "state" {
@@ -283,6 +293,7 @@ fn part_name(ctx: &Ctx, part: Part) -> String {
         Part::Section => "incubator.part.section",
         Part::ChecklistItem => "incubator.part.checklist_item",
         Part::License => "incubator.part.license",
+        Part::CustomVote => "incubator.part.custom_vote",
     })
     .to_owned()
 }
@@ -294,7 +305,8 @@ fn template_message(ctx: &Ctx, e: &TemplateError) -> (&'static str, Vec<(&'stati
         TemplateError::ActiveAfterTerminal(k)
         | TemplateError::InvalidCode(k)
         | TemplateError::InvalidSpdxId(k)
-        | TemplateError::InvalidEvaluator(k) => vec![("key", k.clone())],
+        | TemplateError::InvalidEvaluator(k)
+        | TemplateError::InvalidCustomVote(k) => vec![("key", k.clone())],
         TemplateError::InvalidKey { part, key }
         | TemplateError::Duplicate { part, key }
         | TemplateError::MissingText { part, key } => {
@@ -310,12 +322,18 @@ fn template_message(ctx: &Ctx, e: &TemplateError) -> (&'static str, Vec<(&'stati
         }
         TemplateError::MissingVoteRule(k)
         | TemplateError::InvalidVoteDuration(k)
-        | TemplateError::ExcessiveMinimum(k) => vec![("kind", kind_label(ctx, *k).to_owned())],
+        | TemplateError::ExcessiveMinimum(k)
+        | TemplateError::ProjectVotersOnProposal(k) => {
+            vec![("kind", kind_label(ctx, *k).to_owned())]
+        }
+        TemplateError::TooManyCustomVotes { max } => vec![("max", max.to_string())],
         TemplateError::InvalidCadence(f) => vec![("field", (*f).to_owned())],
         TemplateError::NoActiveStage
         | TemplateError::NoTerminalStage
         | TemplateError::NoProposalSections
-        | TemplateError::DiscussionTooLong => Vec::new(),
+        | TemplateError::DiscussionTooLong
+        | TemplateError::CustomInVoteRules
+        | TemplateError::ResolutionWithoutBoard => Vec::new(),
     };
     (key, args)
 }
@@ -360,6 +378,9 @@ pub fn kind_label(ctx: &Ctx, kind: VoteKind) -> &'static str {
         VoteKind::Graduate => "incubator.kind.graduate",
         VoteKind::Retire => "incubator.kind.retire",
         VoteKind::Release => "incubator.kind.release",
+        VoteKind::Committer => "incubator.kind.committer",
+        VoteKind::PpmcMember => "incubator.kind.ppmc_member",
+        VoteKind::Custom => "incubator.kind.custom",
     })
 }
 
@@ -514,6 +535,7 @@ pub fn role_label(ctx: &Ctx, role: &str) -> String {
         "champion" => ctx.t("incubator.role.champion").to_owned(),
         "mentor" => ctx.t("incubator.role.mentor").to_owned(),
         "committer" => ctx.t("incubator.role.committer").to_owned(),
+        "ppmc" => ctx.t("incubator.role.ppmc").to_owned(),
         other => other.to_owned(),
     }
 }

@@ -756,6 +756,11 @@ fn action_label(ctx: &Ctx, action: &str) -> String {
         ("repo", "transferred") => "incubator.audit.repo_transferred",
         ("repo", "transfer_refused") => "incubator.audit.repo_transfer_refused",
         ("release", "published") => "incubator.audit.release_published",
+        ("project", "decision") => "incubator.audit.project_decision",
+        ("graduation", "recommended") => "incubator.audit.graduation_recommended",
+        ("graduation", "resolution_edited") => "incubator.audit.graduation_resolution_edited",
+        ("graduation", "submitted") => "incubator.audit.graduation_submitted",
+        ("graduation", "decided") => "incubator.audit.graduation_decided",
         _ => return action.to_owned(),
     };
     ctx.t(key).to_owned()

@@ -155,6 +155,12 @@ async fn status_page(
         }
     }
     let has_open_vote = votes.iter().any(|v| !v.state.is_closed());
+    let graduation = forge
+        .project_graduations(project)
+        .await
+        .map_err(|e| fail(ctx, e))?
+        .into_iter()
+        .next();
     Ok(page(
         ctx,
         &format!("{} · {}", project.name, program.name),
@@ -182,6 +188,18 @@ async fn status_page(
                 @if let Some(p) = &proposal {
                     dt { (ctx.t("incubator.proposal")) } dd { a href=(proposal_url(program, p.number)) { "#" (p.number) " " (p.name) } }
                 }
+                @if let Some(g) = &graduation {
+                    dt { (ctx.t("incubator.graduation.title")) }
+                    dd id="graduation-state" {
+                        (super::graduation::state_badge(ctx, g.state)) " "
+                        a href=(format!("{url}/graduation")) { (ctx.t("incubator.graduation.see")) }
+                    }
+                }
+            }
+            @if project.ended_at.is_none() {
+                p id="project-vote-links" {
+                    a.btn.btn-small href=(format!("{url}/votes/new")) id="project-votes-link" { (ctx.t("incubator.election.link")) }
+                }
             }
             @if !moves.is_empty() {
                 div.two-col id="project-actions" {
@@ -196,6 +214,14 @@ async fn status_page(
                                     label for="f-move" { (ctx.t("incubator.field.transition")) }
                                     select id="f-move" name="move" {
                                         @for (v, label) in &move_options { option value=(v) { (label) } }
+                                    }
+                                }
+                                div.field {
+                                    label for="f-document" { (ctx.t("incubator.field.document_url")) }
+                                    input type="url" id="f-document" name="document_url";
+                                    p.hint {
+                                        @if program.template.graduation.due_diligence { (ctx.t("incubator.hint.due_diligence")) }
+                                        @else { (ctx.t("incubator.hint.document_url")) }
                                     }
                                 }
                                 div { button.btn.btn-primary type="submit" id="stage-vote-submit" { (ctx.t("incubator.open_vote")) } }
@@ -286,7 +312,12 @@ async fn status_page(
                 ul.list {
                     @for v in &votes {
                         li {
-                            a href=(vote_url(program, v.id)) { (kind_label(ctx, v.kind)) @if let Some(t) = &v.target_stage { " → " (l.stage_name(t)) } }
+                            a href=(vote_url(program, v.id)) {
+                                (kind_label(ctx, v.kind))
+                                @if let Some(t) = &v.target_stage { " → " (l.stage_name(t)) }
+                                @if let Some(n) = &v.nominee { " · " (n.name) }
+                                @if v.custom_kind.is_some() { " · " (v.title) }
+                            }
                             span { (vote_state_badge(ctx, v.state)) " " span.muted { (time_ago_ms(ctx, v.opened_at)) } }
                         }
                     }
@@ -312,6 +343,9 @@ pub struct VoteForm {
     /// `kind:stage`, as the select offers it.
     #[serde(rename = "move", default)]
     target: String,
+    /// A link to the document voted on (a graduation's due diligence).
+    #[serde(default)]
+    document_url: String,
 }
 
 pub async fn open_vote(
@@ -347,6 +381,7 @@ pub async fn open_vote(
         project: &project,
         kind,
         to_stage: &to_stage,
+        document_url: &form.document_url,
     };
     match state
         .forge

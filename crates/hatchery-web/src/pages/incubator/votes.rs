@@ -78,11 +78,26 @@ async fn subject(state: &AppState, ctx: &Ctx, l: &Loaded, vote: &Vote) -> WebRes
     }
     if let Some(id) = vote.project_id {
         let project = state.store.project_by_id(id).await?;
-        let target = vote.target_stage.as_deref().unwrap_or("");
+        let custom = vote
+            .custom_kind
+            .as_deref()
+            .and_then(|k| program.template.custom_vote(k));
         return Ok(html! {
             @if let Some(p) = project {
                 a href=(project_url(program, &p)) id="vote-subject" { (p.name) }
-                " → " (super::stage_badge(l, target))
+                @if let Some(target) = &vote.target_stage { " → " (super::stage_badge(l, target)) }
+                @if let (Some(n), Some(role)) = (&vote.nominee, vote.kind.election_role()) {
+                    " · " span id="vote-nominee" data-role=(role) { (super::named_person(ctx, n)) " → " (super::role_label(ctx, role)) }
+                }
+                @if vote.kind == VoteKind::Custom {
+                    " · " span id="vote-custom" data-kind=[vote.custom_kind.as_deref()] {
+                        @if let Some(c) = custom { (c.name) ": " }
+                        (vote.title)
+                    }
+                }
+                @if !vote.document_url.is_empty() {
+                    " · " a href=(vote.document_url) rel="nofollow noopener" id="vote-document" { (ctx.t("incubator.document")) }
+                }
             }
         });
     }
@@ -266,8 +281,15 @@ async fn vote_page(
                         @for p in &status.electorate { div { (person_link(ctx, Some(p))) } }
                         p.muted.small { (ctx.t("incubator.electorate_hint")) }
                     }
+                    section id="voters" {
+                        p.muted.small { (ctx.t("incubator.election.col_voters")) ": " (super::elections::voters_label(ctx, vote.config.voters)) }
+                    }
                     @if vote.kind == VoteKind::Release {
                         section { p.muted.small { (ctx.t("incubator.release_vote_hint")) } }
+                    } @else if vote.kind.election_role().is_some() {
+                        section { p.muted.small { (ctx.t("incubator.election.vote_hint")) } }
+                    } @else if vote.kind == VoteKind::Custom {
+                        section { p.muted.small { (ctx.t("incubator.election.custom_hint")) } }
                     } @else if vote.kind != VoteKind::AcceptProposal {
                         section { p.muted.small { (ctx.t("incubator.stage_vote_hint")) } }
                     }
