@@ -58,15 +58,21 @@ pub struct ApiAttachment {
 pub struct ApiSignature {
     /// The name of the file it signs.
     pub signs: String,
-    /// `verified` (an SSH signature by a key the uploader registered), `unverified`
-    /// (OpenPGP, or a key the uploader did not register) or `bad` (does not match the
-    /// file, another namespace, unreadable); empty while the signed file is missing.
+    /// `verified` (an SSH or OpenPGP signature by a key the uploader registered),
+    /// `unverified` (by a key the uploader did not register, or by an OpenPGP key outside
+    /// the time it could sign) or `bad` (does not match the file, another namespace,
+    /// unreadable); empty while the signed file is missing.
     pub state: String,
-    /// Why, as a stable key: `openpgp`, `unknown_key`, `mismatch`, `wrong_namespace`,
-    /// `unreadable`; empty when verified.
+    /// Why, as a stable key: `unknown_key`, `key_not_valid`, `mismatch`,
+    /// `wrong_namespace`, `unreadable`; empty when verified.
     pub reason: String,
-    /// The SHA-256 fingerprint of the signing key (`SHA256:...`), when known.
+    /// The signing key, when known: an SSH key's SHA-256 fingerprint (`SHA256:...`), an
+    /// OpenPGP key's 64-bit key id (16 upper-case hex digits; a subkey's when a subkey
+    /// signed).
     pub signer: String,
+    /// A verified OpenPGP signature: the primary user id of the registered key that made
+    /// it (`Name <email>`); empty otherwise.
+    pub identity: String,
 }
 
 impl ApiAttachment {
@@ -87,6 +93,7 @@ impl ApiAttachment {
                 state: a.signature_state.clone(),
                 reason: a.signature_reason.clone(),
                 signer: a.signature_signer.clone(),
+                identity: a.signature_identity.clone(),
             }),
         }
     }

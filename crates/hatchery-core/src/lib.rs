@@ -2,6 +2,7 @@
 //! so every rule here can be unit-tested without a runtime.
 
 pub mod codeowners;
+pub mod gpg;
 pub mod incubator;
 pub mod issues;
 pub mod names;

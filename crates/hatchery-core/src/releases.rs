@@ -109,9 +109,8 @@ pub const SSH_FILE_NAMESPACE: &str = "file";
 pub enum SignatureState {
     /// It verifies, with a key the uploader registered.
     Verified,
-    /// It may be fine, but the forge cannot tell: an OpenPGP signature (no OpenPGP keys
-    /// are registered here), or an SSH signature by a key the uploader has not
-    /// registered.
+    /// It may be fine, but the forge cannot tell: made by a key the uploader has not
+    /// registered, or by an OpenPGP key outside the time it could sign.
     Unverified,
     /// It does not match the file, is not for files, or is not a signature at all.
     Bad,
@@ -137,22 +136,29 @@ impl SignatureState {
     }
 }
 
-/// The outcome of [`check_signature`]: the state, why (a stable key: `openpgp`,
-/// `unknown_key`, `mismatch`, `wrong_namespace`, `unreadable`; empty when verified) and the
-/// SHA-256 fingerprint of the signing key when known.
+/// The outcome of [`check_signature`]: the state, why (a stable key: `unknown_key`,
+/// `key_not_valid`, `mismatch`, `wrong_namespace`, `unreadable`; empty when verified), the
+/// signing key when known (an SSH key's SHA-256 fingerprint, an OpenPGP key's 16-digit key
+/// id) and, for a verified OpenPGP signature, the primary user id of the registered key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureVerdict {
     pub state: SignatureState,
     pub reason: &'static str,
     pub signer: String,
+    pub identity: String,
 }
 
 impl SignatureVerdict {
-    fn new(state: SignatureState, reason: &'static str, signer: String) -> SignatureVerdict {
+    pub(crate) fn new(
+        state: SignatureState,
+        reason: &'static str,
+        signer: String,
+    ) -> SignatureVerdict {
         SignatureVerdict {
             state,
             reason,
             signer,
+            identity: String::new(),
         }
     }
 }
@@ -178,69 +184,120 @@ fn is_openpgp(sig: &[u8]) -> bool {
             .is_some_and(|b| (b & 0xC0) == 0x80 && ((b >> 2) & 0x0F) == 2 || *b == 0xC2)
 }
 
-/// Checks the detached signature `sig` of a file whose digests are `sha256_hex` and
-/// `sha512_hex` (an SSH signature signs one of them, so the file is never read again)
-/// against `keys`, the uploader's registered SSH public keys (OpenSSH lines).
+/// The file a detached signature signs: its digests (an SSH signature signs one of them,
+/// so the file is not read for it) and a way to read it (an OpenPGP signature hashes the
+/// content itself).
+pub struct SignedFile<'a, F> {
+    pub sha256_hex: &'a str,
+    pub sha512_hex: &'a str,
+    /// Opens the file for reading from its start; called once per OpenPGP key tried.
+    pub open: F,
+}
+
+/// The uploader's registered keys a signature is checked against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignerKeys<'a> {
+    /// SSH public keys, OpenSSH lines.
+    pub ssh: &'a [&'a str],
+    /// OpenPGP public keys, armored as [`crate::gpg::ParsedGpgKey::armored`].
+    pub gpg: &'a [&'a str],
+}
+
+/// Checks the detached signature `sig` of `file` against `keys`, the uploader's
+/// registered SSH and OpenPGP keys.
 ///
 /// An SSH signature (`ssh-keygen -Y sign -n file`) is verified with the key it carries;
-/// it is [`SignatureState::Verified`] when that key is one of `keys`, `Unverified`
+/// it is [`SignatureState::Verified`] when that key is one of the SSH keys, `Unverified`
 /// (`unknown_key`) when it is not, and `Bad` when it does not match the file (`mismatch`)
-/// or was made for another namespace (`wrong_namespace`). An OpenPGP signature is
-/// `Unverified` (`openpgp`): no OpenPGP keys are registered on the forge. Anything else is
-/// `Bad` (`unreadable`).
-pub fn check_signature(
+/// or was made for another namespace (`wrong_namespace`). An OpenPGP signature (armored or
+/// binary) is judged by [`crate::gpg::check_detached`]. Anything else is `Bad`
+/// (`unreadable`). Only a failure to read the file is an error.
+pub fn check_signature<F, R>(
     sig: &[u8],
-    sha256_hex: &str,
-    sha512_hex: &str,
-    keys: &[&str],
-) -> SignatureVerdict {
-    use SignatureState::{Bad, Unverified, Verified};
+    file: SignedFile<'_, F>,
+    keys: SignerKeys<'_>,
+) -> std::io::Result<SignatureVerdict>
+where
+    F: FnMut() -> std::io::Result<R>,
+    R: std::io::Read,
+{
     let text = String::from_utf8_lossy(sig);
     if text
         .trim_start()
         .starts_with("-----BEGIN SSH SIGNATURE-----")
     {
-        let Ok(parsed) = text.trim().parse::<ssh_key::SshSig>() else {
-            return SignatureVerdict::new(Bad, "unreadable", String::new());
-        };
-        let key = ssh_key::PublicKey::from(parsed.public_key().clone());
-        let signer = key.fingerprint(ssh_key::HashAlg::Sha256).to_string();
-        if parsed.namespace() != SSH_FILE_NAMESPACE {
-            return SignatureVerdict::new(Bad, "wrong_namespace", signer);
-        }
-        let digest = match parsed.hash_alg() {
-            ssh_key::HashAlg::Sha256 => unhex(sha256_hex),
-            ssh_key::HashAlg::Sha512 => unhex(sha512_hex),
-            _ => None,
-        };
-        let Some(digest) = digest else {
-            return SignatureVerdict::new(Bad, "unreadable", signer);
-        };
-        if key
-            .verify_prehash(SSH_FILE_NAMESPACE, &digest, &parsed)
-            .is_err()
-        {
-            return SignatureVerdict::new(Bad, "mismatch", signer);
-        }
-        let registered = keys.iter().any(|k| {
-            ssh_key::PublicKey::from_openssh(k.trim())
-                .is_ok_and(|k| k.key_data() == parsed.public_key())
-        });
-        return if registered {
-            SignatureVerdict::new(Verified, "", signer)
-        } else {
-            SignatureVerdict::new(Unverified, "unknown_key", signer)
-        };
+        return Ok(check_ssh_signature(
+            &text,
+            file.sha256_hex,
+            file.sha512_hex,
+            keys.ssh,
+        ));
     }
     if is_openpgp(sig) {
-        return SignatureVerdict::new(Unverified, "openpgp", String::new());
+        return crate::gpg::check_detached(sig, file.open, keys.gpg);
     }
-    SignatureVerdict::new(Bad, "unreadable", String::new())
+    Ok(SignatureVerdict::new(
+        SignatureState::Bad,
+        "unreadable",
+        String::new(),
+    ))
+}
+
+fn check_ssh_signature(
+    text: &str,
+    sha256_hex: &str,
+    sha512_hex: &str,
+    keys: &[&str],
+) -> SignatureVerdict {
+    use SignatureState::{Bad, Unverified, Verified};
+    let Ok(parsed) = text.trim().parse::<ssh_key::SshSig>() else {
+        return SignatureVerdict::new(Bad, "unreadable", String::new());
+    };
+    let key = ssh_key::PublicKey::from(parsed.public_key().clone());
+    let signer = key.fingerprint(ssh_key::HashAlg::Sha256).to_string();
+    if parsed.namespace() != SSH_FILE_NAMESPACE {
+        return SignatureVerdict::new(Bad, "wrong_namespace", signer);
+    }
+    let digest = match parsed.hash_alg() {
+        ssh_key::HashAlg::Sha256 => unhex(sha256_hex),
+        ssh_key::HashAlg::Sha512 => unhex(sha512_hex),
+        _ => None,
+    };
+    let Some(digest) = digest else {
+        return SignatureVerdict::new(Bad, "unreadable", signer);
+    };
+    if key
+        .verify_prehash(SSH_FILE_NAMESPACE, &digest, &parsed)
+        .is_err()
+    {
+        return SignatureVerdict::new(Bad, "mismatch", signer);
+    }
+    let registered = keys.iter().any(|k| {
+        ssh_key::PublicKey::from_openssh(k.trim())
+            .is_ok_and(|k| k.key_data() == parsed.public_key())
+    });
+    if registered {
+        SignatureVerdict::new(Verified, "", signer)
+    } else {
+        SignatureVerdict::new(Unverified, "unknown_key", signer)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`check_signature`] of a file known only by its digests (SSH signatures never read
+    /// it; an OpenPGP signature here reads nothing).
+    fn check(sig: &[u8], sha256: &str, sha512: &str, ssh: &[&str]) -> SignatureVerdict {
+        let file = SignedFile {
+            sha256_hex: sha256,
+            sha512_hex: sha512,
+            open: || Ok(&b""[..]),
+        };
+        let keys = SignerKeys { ssh, gpg: &[] };
+        check_signature(sig, file, keys).expect("nothing to read")
+    }
 
     #[test]
     fn asset_names() {
@@ -319,7 +376,7 @@ mod tests {
     #[test]
     fn ssh_signatures_are_verified_against_registered_keys() {
         for (sig, key) in [(ED_SIG, ED_KEY), (RSA_SIG, RSA_KEY)] {
-            let v = check_signature(
+            let v = check(
                 sig.as_bytes(),
                 SIGNED_SHA256,
                 SIGNED_SHA512,
@@ -329,7 +386,7 @@ mod tests {
             assert_eq!(v.reason, "");
             assert!(v.signer.starts_with("SHA256:"), "{v:?}");
             // Signed by a key the uploader has not registered.
-            let v = check_signature(sig.as_bytes(), SIGNED_SHA256, SIGNED_SHA512, &[]);
+            let v = check(sig.as_bytes(), SIGNED_SHA256, SIGNED_SHA512, &[]);
             assert_eq!(
                 (v.state, v.reason),
                 (SignatureState::Unverified, "unknown_key")
@@ -338,32 +395,37 @@ mod tests {
         }
         // Another file's digests: the signature does not match.
         let other = "0".repeat(128);
-        let v = check_signature(ED_SIG.as_bytes(), &other[..64], &other, &[ED_KEY]);
+        let v = check(ED_SIG.as_bytes(), &other[..64], &other, &[ED_KEY]);
         assert_eq!((v.state, v.reason), (SignatureState::Bad, "mismatch"));
-        let v = check_signature(GIT_SIG.as_bytes(), SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
+        let v = check(GIT_SIG.as_bytes(), SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
         assert_eq!(
             (v.state, v.reason),
             (SignatureState::Bad, "wrong_namespace")
         );
         // A damaged signature.
         let damaged = ED_SIG.replace("OQAAAED9", "OQAAAED8");
-        let v = check_signature(damaged.as_bytes(), SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
+        let v = check(damaged.as_bytes(), SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
         assert_eq!(v.state, SignatureState::Bad, "{v:?}");
     }
 
     #[test]
-    fn openpgp_and_garbage_signatures() {
+    fn damaged_openpgp_and_garbage_signatures() {
+        // OpenPGP armor and packet headers around nothing that parses.
         let armored =
             b"-----BEGIN PGP SIGNATURE-----\n\niQEzBAABCAAdFiEE\n-----END PGP SIGNATURE-----\n";
-        let v = check_signature(armored, SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
-        assert_eq!((v.state, v.reason), (SignatureState::Unverified, "openpgp"));
-        for binary in [&[0x89u8, 0x01, 0x33][..], &[0xC2, 0x75, 0x04][..]] {
-            let v = check_signature(binary, SIGNED_SHA256, SIGNED_SHA512, &[]);
-            assert_eq!(v.state, SignatureState::Unverified, "{binary:?}");
-        }
-        let v = check_signature(b"not a signature", SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
+        let v = check(armored, SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
         assert_eq!((v.state, v.reason), (SignatureState::Bad, "unreadable"));
-        let v = check_signature(
+        for binary in [&[0x89u8, 0x01, 0x33][..], &[0xC2, 0x75, 0x04][..]] {
+            let v = check(binary, SIGNED_SHA256, SIGNED_SHA512, &[]);
+            assert_eq!(
+                (v.state, v.reason),
+                (SignatureState::Bad, "unreadable"),
+                "{binary:?}"
+            );
+        }
+        let v = check(b"not a signature", SIGNED_SHA256, SIGNED_SHA512, &[ED_KEY]);
+        assert_eq!((v.state, v.reason), (SignatureState::Bad, "unreadable"));
+        let v = check(
             b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n",
             SIGNED_SHA256,
             SIGNED_SHA512,

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod explore;
 pub mod forks;
 pub mod git_serve;
+pub mod gpg_keys;
 pub mod incubator;
 pub mod issues;
 pub mod jobs;

@@ -18,14 +18,15 @@
 //! memory; it is refused as soon as it passes the size limit, and only a complete file is
 //! renamed into place and recorded. A failed or abandoned upload leaves nothing.
 
+use std::io::Read;
 use std::path::PathBuf;
 
 use hatchery_api_types::releases::{ApiRelease, ReleasePayload};
 use hatchery_core::incubator::ReleaseVoteError;
 use hatchery_core::policy::ProgramFacts;
 use hatchery_core::releases::{
-    ReleaseRuleError, SIGNATURE_MAX_BYTES, check_asset_name, check_signature, check_text,
-    signed_name,
+    ReleaseRuleError, SIGNATURE_MAX_BYTES, SignatureVerdict, SignedFile, SignerKeys,
+    check_asset_name, check_signature, check_text, signed_name,
 };
 use hatchery_core::webhooks as rules;
 use hatchery_core::{Action, Actor, Denial, Resource, authorize};
@@ -876,11 +877,11 @@ impl Forge {
     }
 
     /// Checks every detached signature of a release (`X.asc`, `X.sig` beside `X`) against
-    /// the digests of the file it signs and the registered SSH keys of the person who
+    /// the file it signs and the registered SSH and OpenPGP keys of the person who
     /// uploaded the signature, and records the outcome on the signature's row
     /// ([`check_signature`]); a signature whose file is missing records nothing. Runs after
-    /// every upload, rename and deletion of a release's files; the crypto runs on a
-    /// blocking thread.
+    /// every upload, rename and deletion of a release's files and when the uploader's keys
+    /// change; the crypto (and reading the file, for OpenPGP) runs on a blocking thread.
     pub async fn check_signatures(
         &self,
         repo_id: i64,
@@ -893,54 +894,99 @@ impl Forge {
             let Some(signed) = signed_name(&sig.name) else {
                 continue;
             };
-            let found = match release.assets.iter().find(|a| a.name == signed) {
-                None => (String::new(), String::new(), String::new()),
-                Some(file) => {
-                    let keys: Vec<String> = match &sig.uploader {
-                        Some(p) => self
-                            .store
-                            .keys_of_user(p.id)
-                            .await?
-                            .into_iter()
-                            .map(|k| k.public_key)
-                            .collect(),
-                        None => Vec::new(),
-                    };
-                    let path = self.release_files.path_of(sig);
-                    let (sha256, sha512) = (file.sha256.clone(), file.sha512.clone());
-                    let verdict = tokio::task::spawn_blocking(move || {
-                        let mut bytes = Vec::new();
-                        let limit = u64::try_from(SIGNATURE_MAX_BYTES + 1).unwrap_or(u64::MAX);
-                        std::io::Read::read_to_end(
-                            &mut std::io::Read::take(std::fs::File::open(&path)?, limit),
-                            &mut bytes,
-                        )?;
-                        if bytes.len() > SIGNATURE_MAX_BYTES {
-                            bytes.clear();
-                        }
-                        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-                        Ok::<_, std::io::Error>(check_signature(&bytes, &sha256, &sha512, &keys))
-                    })
-                    .await??;
-                    (
-                        verdict.state.as_str().to_owned(),
-                        verdict.reason.to_owned(),
-                        verdict.signer,
-                    )
-                }
-            };
+            let (state, reason, signer, identity) =
+                match release.assets.iter().find(|a| a.name == signed) {
+                    None => ("", "", String::new(), String::new()),
+                    Some(file) => {
+                        let v = self.check_signature_of(sig, file).await?;
+                        (v.state.as_str(), v.reason, v.signer, v.identity)
+                    }
+                };
             if (
-                &sig.signature_state,
-                &sig.signature_reason,
-                &sig.signature_signer,
-            ) != (&found.0, &found.1, &found.2)
+                sig.signature_state.as_str(),
+                sig.signature_reason.as_str(),
+                sig.signature_signer.as_str(),
+                sig.signature_identity.as_str(),
+            ) != (state, reason, signer.as_str(), identity.as_str())
             {
                 self.store
-                    .set_asset_signature(sig.id, &found.0, &found.1, &found.2)
+                    .set_asset_signature(sig.id, state, reason, &signer, &identity)
                     .await?;
             }
         }
         Ok(())
+    }
+
+    /// Checks the signature asset `sig` of the asset `file` against its uploader's keys.
+    async fn check_signature_of(
+        &self,
+        sig: &ReleaseAsset,
+        file: &ReleaseAsset,
+    ) -> Result<SignatureVerdict, ReleaseError> {
+        let (ssh, gpg): (Vec<String>, Vec<String>) = match &sig.uploader {
+            Some(p) => (
+                self.store
+                    .keys_of_user(p.id)
+                    .await?
+                    .into_iter()
+                    .map(|k| k.public_key)
+                    .collect(),
+                self.store
+                    .gpg_keys_of_user(p.id)
+                    .await?
+                    .into_iter()
+                    .map(|k| k.public_key)
+                    .collect(),
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let sig_path = self.release_files.path_of(sig);
+        let file_path = self.release_files.path_of(file);
+        let (sha256, sha512) = (file.sha256.clone(), file.sha512.clone());
+        Ok(tokio::task::spawn_blocking(move || {
+            let mut bytes = Vec::new();
+            let limit = u64::try_from(SIGNATURE_MAX_BYTES + 1).unwrap_or(u64::MAX);
+            std::fs::File::open(&sig_path)?
+                .take(limit)
+                .read_to_end(&mut bytes)?;
+            if bytes.len() > SIGNATURE_MAX_BYTES {
+                bytes.clear();
+            }
+            let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
+            let gpg: Vec<&str> = gpg.iter().map(String::as_str).collect();
+            check_signature(
+                &bytes,
+                SignedFile {
+                    sha256_hex: &sha256,
+                    sha512_hex: &sha512,
+                    open: || std::fs::File::open(&file_path),
+                },
+                SignerKeys {
+                    ssh: &ssh,
+                    gpg: &gpg,
+                },
+            )
+        })
+        .await??)
+    }
+
+    /// Checks again the release signatures `user_id` uploaded, after their SSH or OpenPGP
+    /// keys changed: a signature "unverified" for want of the key becomes "verified" once
+    /// the key is registered, and one verified by a key since removed no longer is. One
+    /// path for both kinds of keys. A failure is logged; the key change stands.
+    pub(crate) async fn signer_keys_changed(&self, user_id: i64) {
+        let releases = match self.store.releases_signed_by(user_id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, user = user_id, "listing signed releases failed");
+                return;
+            }
+        };
+        for (repo_id, release_id) in releases {
+            if let Err(e) = self.check_signatures(repo_id, release_id).await {
+                tracing::warn!(error = %e, release = release_id, "checking release signatures again failed");
+            }
+        }
     }
 
     /// Sends the `release` event (`published`, `updated`, `deleted`) in Gitea's shape.

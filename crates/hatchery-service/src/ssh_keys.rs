@@ -98,27 +98,8 @@ impl Forge {
             )
             .await?;
         tracing::info!(user = user_id, key = %key.fingerprint, "SSH key added");
-        self.recheck_signatures_of(user_id).await;
+        self.signer_keys_changed(user_id).await;
         Ok(key)
-    }
-
-    /// Checks again the release signatures `user_id` uploaded that were checked against
-    /// their keys: a signature "unverified" for want of the key becomes "verified" once
-    /// the key is registered, and one verified by a key since removed no longer is. A
-    /// failure is logged; the key change stands.
-    async fn recheck_signatures_of(&self, user_id: i64) {
-        let releases = match self.store.releases_signed_by(user_id).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(error = %e, user = user_id, "listing signed releases failed");
-                return;
-            }
-        };
-        for (repo_id, release_id) in releases {
-            if let Err(e) = self.check_signatures(repo_id, release_id).await {
-                tracing::warn!(error = %e, release = release_id, "checking release signatures again failed");
-            }
-        }
     }
 
     /// Removes one of `user_id`'s keys.
@@ -133,7 +114,7 @@ impl Forge {
         }
         self.store.delete_user_key(user_id, key_id).await?;
         tracing::info!(user = user_id, key = key_id, "SSH key deleted");
-        self.recheck_signatures_of(user_id).await;
+        self.signer_keys_changed(user_id).await;
         Ok(())
     }
 

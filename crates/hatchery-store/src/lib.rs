@@ -9,6 +9,7 @@
 mod accounts;
 mod admin;
 mod error;
+mod gpg_keys;
 mod graduations;
 mod health;
 mod incubator;
@@ -46,6 +47,7 @@ pub use admin::{
     AccountKind, AccountOrder, AccountPage, AccountSearch, AccountSummary, SiteCounts, UserChange,
 };
 pub use error::{ConflictField, StoreError};
+pub use gpg_keys::GpgKey;
 pub use graduations::{Graduation, GraduationDecision, NewGraduation};
 pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse, PullActivity};
 pub use incubator::{

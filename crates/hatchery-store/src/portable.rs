@@ -48,6 +48,8 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("repo_teams", "repo_id, team_id"),
     table("access_tokens", "id"),
     table("ssh_keys", "id"),
+    // By id: a subkey's row comes after its primary key's.
+    table("gpg_keys", "id"),
     table("milestones", "id"),
     table("labels", "id"),
     table("issues", "id"),

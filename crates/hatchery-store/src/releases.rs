@@ -56,10 +56,12 @@ pub struct ReleaseAsset {
     /// For a detached signature (`X.asc`, `X.sig` beside `X`): `verified`, `unverified`,
     /// `bad`; empty otherwise (see `hatchery_core::releases::SignatureState`).
     pub signature_state: String,
-    /// Why, as a stable key (`openpgp`, `unknown_key`, `mismatch`, ...).
+    /// Why, as a stable key (`unknown_key`, `mismatch`, ...).
     pub signature_reason: String,
-    /// The SHA-256 fingerprint of the signing key, when known.
+    /// The signing key, when known: an SSH key's SHA-256 fingerprint, an OpenPGP key id.
     pub signature_signer: String,
+    /// For a verified OpenPGP signature, the primary user id of the key that made it.
+    pub signature_identity: String,
 }
 
 /// The fields of a release a person sets.
@@ -105,7 +107,8 @@ macro_rules! asset_select {
     () => {
         "SELECT f.id, f.release_id, f.repo_id, f.uuid, f.name, f.size, f.content_type,
                 f.sha256, f.sha512, f.download_count, a.id, a.name, a.display_name,
-                f.created_at, f.signature_state, f.signature_reason, f.signature_signer
+                f.created_at, f.signature_state, f.signature_reason, f.signature_signer,
+                f.signature_identity
            FROM release_assets f LEFT JOIN accounts a ON a.id = f.uploader_id"
     };
 }
@@ -147,6 +150,7 @@ fn asset_at(row: &AnyRow) -> Result<ReleaseAsset, sqlx::Error> {
         signature_state: row.try_get(14)?,
         signature_reason: row.try_get(15)?,
         signature_signer: row.try_get(16)?,
+        signature_identity: row.try_get(17)?,
     })
 }
 
@@ -482,14 +486,13 @@ impl Store {
     }
 
     /// The releases (repository id, release id) holding detached signatures uploaded by
-    /// `user_id` that were checked against the uploader's keys (`verified`, or
-    /// `unverified` for want of the key): what to check again when that user's keys change.
+    /// `user_id` that were checked: what to check again when that user's keys change (an
+    /// SSH signature's outcome depends on them only when it matches its file; an OpenPGP
+    /// signature's, whether it matches too, on whether a key of theirs made it).
     pub async fn releases_signed_by(&self, user_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
         let rows = sqlx::query(
             "SELECT DISTINCT repo_id, release_id FROM release_assets
-              WHERE uploader_id = $1
-                AND (signature_state = 'verified'
-                     OR (signature_state = 'unverified' AND signature_reason = 'unknown_key'))
+              WHERE uploader_id = $1 AND signature_state <> ''
               ORDER BY repo_id, release_id",
         )
         .bind(user_id)
@@ -508,15 +511,17 @@ impl Store {
         state: &str,
         reason: &str,
         signer: &str,
+        identity: &str,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE release_assets SET signature_state = $1, signature_reason = $2,
-                    signature_signer = $3
-              WHERE id = $4",
+                    signature_signer = $3, signature_identity = $4
+              WHERE id = $5",
         )
         .bind(state)
         .bind(reason)
         .bind(signer)
+        .bind(identity)
         .bind(asset_id)
         .execute(self.pool())
         .await?;

@@ -1,6 +1,7 @@
 //! The database as portable data: every table is accounted for, and a dump restores into
 //! either engine with the same rows, working sequences and working full-text search.
 
+use hatchery_core::gpg::{GpgSubkey, KeyUsage, ParsedGpgKey};
 use hatchery_core::issues::{IssueSort, StateFilter};
 use hatchery_core::{AccessLevel, Name, NameKind};
 use hatchery_store::portable::{EPHEMERAL_TABLES, PORTABLE_TABLES, known_schema_version};
@@ -24,7 +25,7 @@ async fn user(s: &Store, name: &str) -> User {
 }
 
 /// Users, an organization with a team, a repository with labels, issues and comments
-/// (with text in several scripts and quotes), and a setting.
+/// (with text in several scripts and quotes), a GPG key with a subkey, and a setting.
 async fn populate(s: &Store) {
     let alice = user(s, "alice").await;
     let bob = user(s, "bob").await;
@@ -66,6 +67,32 @@ async fn populate(s: &Store) {
             .await
             .expect("comment");
     }
+    // A GPG key with a subkey: rows that name another row of their own table.
+    let usage = KeyUsage {
+        sign: true,
+        ..KeyUsage::default()
+    };
+    s.add_gpg_key(
+        alice.id,
+        &ParsedGpgKey {
+            key_id: "8CB7595A0C62C3D6".to_owned(),
+            fingerprint: "63B2F2922E0EFA89A82A667F8CB7595A0C62C3D6".to_owned(),
+            created_at: 1_700_000_000_000,
+            expires_at: Some(1_900_000_000_000),
+            usage,
+            user_ids: vec!["Alice \"A\" <alice@example.org>".to_owned()],
+            subkeys: vec![GpgSubkey {
+                key_id: "24784061DFAC70CA".to_owned(),
+                fingerprint: "8F9944E2135C3D24DB40F69624784061DFAC70CA".to_owned(),
+                created_at: 1_700_000_000_000,
+                expires_at: None,
+                usage,
+            }],
+            armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEaxXq\n".to_owned(),
+        },
+    )
+    .await
+    .expect("gpg key");
     s.setting_init("site.example", "value with ünïcode")
         .await
         .expect("setting");

@@ -290,6 +290,21 @@ mod tests {
                 "auth_source.error.kind",
             ]);
         }
+        {
+            use hatchery_core::gpg::GpgKeyError;
+            for e in [
+                GpgKeyError::Empty,
+                GpgKeyError::TooLong,
+                GpgKeyError::Secret,
+                GpgKeyError::NotPublicKey,
+                GpgKeyError::SeveralKeys,
+                GpgKeyError::NoUserId,
+                GpgKeyError::Revoked,
+                GpgKeyError::Expired { at: 0 },
+            ] {
+                keys.push(e.message_key());
+            }
+        }
         for e in [
             FieldError::Required,
             FieldError::TooLong { max: 1 },

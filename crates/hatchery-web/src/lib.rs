@@ -100,6 +100,11 @@ pub fn router(state: AppState) -> Router {
             get(pages::keys::show).post(pages::keys::add),
         )
         .route("/user/settings/keys/{id}/delete", post(pages::keys::delete))
+        .route("/user/settings/gpg_keys", post(pages::keys::gpg_add))
+        .route(
+            "/user/settings/gpg_keys/{id}/delete",
+            post(pages::keys::gpg_delete),
+        )
         .route(
             "/user/two_factor",
             get(pages::auth::two_factor_form).post(pages::auth::two_factor),

@@ -5,8 +5,10 @@
 //! (the CSRF token first in the body, refused without it; over the limit 413 with nothing
 //! kept; a duplicate name 409); downloads streamed and counted; drafts and private
 //! repositories missing (404) like anything that does not exist; detached signatures made
-//! with the real `ssh-keygen -Y sign` verified against the uploader's registered keys, and
-//! bad or unverifiable ones flagged on the page and in the API.
+//! with the real `ssh-keygen -Y sign`, and OpenPGP ones (armored and binary, made in the
+//! test with the `pgp` crate and by the real `gpg --detach-sign --armor`), verified against
+//! the uploader's registered SSH and GPG keys and checked again when those change, and bad
+//! or unverifiable ones flagged on the page and in the API.
 
 mod support;
 
@@ -747,17 +749,16 @@ async fn detached_signatures_are_verified() {
         );
         assert_eq!(sig("c.tar.gz.sig")["state"], "unverified", "[{l}]");
         assert_eq!(sig("c.tar.gz.sig")["reason"], "unknown_key", "[{l}]");
-        assert_eq!(sig("d.tar.gz.asc")["state"], "unverified", "[{l}]");
-        assert_eq!(sig("d.tar.gz.asc")["reason"], "openpgp", "[{l}]");
+        // OpenPGP armor around nothing that parses.
+        assert_eq!(sig("d.tar.gz.asc")["state"], "bad", "[{l}]");
+        assert_eq!(sig("d.tar.gz.asc")["reason"], "unreadable", "[{l}]");
         assert_eq!(sig("e.tar.gz.sig")["reason"], "wrong_namespace", "[{l}]");
 
         let page = cat.get("/ada/tool/releases/tag/v1.0").await;
         page.assert_contains("signature-verified");
         page.assert_contains("signature-bad");
         page.assert_contains("The signature does not match the file.");
-        page.assert_contains(
-            "Signature present, not verified: no OpenPGP keys are registered on this site.",
-        );
+        page.assert_contains("Not a readable signature.");
         page.assert_contains(&fingerprint);
 
         // The signed file goes: its signature then has nothing to say.
@@ -813,7 +814,7 @@ async fn detached_signatures_are_verified() {
         assert!(
             !page
                 .body
-                .contains("Signed with an SSH key the uploader has not registered."),
+                .contains("Signed with a key the uploader has not registered"),
             "[{l}]"
         );
         let r = api(
@@ -831,5 +832,192 @@ async fn detached_signatures_are_verified() {
             (Value::from("unverified"), Value::from("unknown_key")),
             "[{l}] {c}"
         );
+    }
+}
+
+/// Registers `armored` as one of `user`'s GPG keys through the API; its id.
+async fn add_gpg_key(app: &mut TestApp, user: &str, armored: &str) -> i64 {
+    let body = serde_json::json!({ "armored_public_key": armored }).to_string();
+    let r = api(
+        app,
+        "POST",
+        "/api/v1/user/gpg_keys",
+        Some(user),
+        Some(&body),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "[{}] {}",
+        app.label(),
+        r.body
+    );
+    serde_json::from_str::<Value>(&r.body).unwrap()["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn openpgp_signatures_are_verified_against_gpg_keys() {
+    use hatchery_testkit::gpg::TestKey;
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        let (_, mut cat) = setup(&mut app).await;
+        let ada_key = TestKey::new("Ada Lovelace <ada@example.edu.cn>", 1);
+        let stranger = TestKey::new("Someone Else <else@example.org>", 2);
+        add_gpg_key(&mut app, "ada", &ada_key.public_armored()).await;
+
+        let bytes: &[u8] = b"the release's bytes\n";
+        let r = new_release(&mut app, "tool", &[("tag_name", "v1.0")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        let id = release_id(&app, "tool", "v1.0").await;
+        let armored = ada_key.sign(bytes, true);
+        let binary = ada_key.sign(bytes, false);
+        let by_stranger = stranger.sign(bytes, true);
+        let of_other_bytes = ada_key.sign(b"other bytes\n", true);
+        let payload: &[(&str, &[u8])] = &[
+            ("tool-1.0.tar.gz", bytes),
+            ("tool-1.0.tar.gz.asc", &armored),
+            ("b.zip", bytes),
+            ("b.zip.sig", &binary),
+            ("c.zip", bytes),
+            ("c.zip.asc", &by_stranger),
+            ("d.zip", bytes),
+            ("d.zip.asc", &of_other_bytes),
+        ];
+        let r = upload(&mut app, "tool", id, payload, None).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+
+        for name in ["tool-1.0.tar.gz.asc", "b.zip.sig"] {
+            let s = signature_of(&mut app, id, name).await;
+            assert_eq!(s["state"], "verified", "[{l}] {name} {s}");
+            assert_eq!(s["reason"], "", "[{l}]");
+            assert_eq!(s["signer"], ada_key.subkey_id().as_str(), "[{l}] {s}");
+            assert_eq!(s["identity"], "Ada Lovelace <ada@example.edu.cn>", "[{l}]");
+        }
+        let c = signature_of(&mut app, id, "c.zip.asc").await;
+        assert_eq!(
+            (c["state"].clone(), c["reason"].clone(), c["signer"].clone()),
+            (
+                Value::from("unverified"),
+                Value::from("unknown_key"),
+                Value::from(stranger.subkey_id())
+            ),
+            "[{l}] {c}"
+        );
+        assert_eq!(c["identity"], "", "[{l}]");
+        let d = signature_of(&mut app, id, "d.zip.asc").await;
+        assert_eq!(
+            (d["state"].clone(), d["reason"].clone()),
+            (Value::from("bad"), Value::from("mismatch")),
+            "[{l}] {d}"
+        );
+
+        // The page, as a reader sees it, in both languages.
+        let page = cat.get("/ada/tool/releases/tag/v1.0").await;
+        page.assert_contains("signature-verified");
+        page.assert_contains("signature-unverified");
+        page.assert_contains("signature-bad");
+        page.assert_contains(&ada_key.subkey_id());
+        page.assert_contains("Ada Lovelace &lt;ada@example.edu.cn&gt;");
+        page.assert_contains("Signed with a key the uploader has not registered");
+        let zh = cat
+            .get_with(
+                "/ada/tool/releases/tag/v1.0",
+                &[("accept-language", "zh-CN")],
+            )
+            .await;
+        zh.assert_contains("已验证");
+        zh.assert_contains("签名所用的密钥未由上传者登记");
+        zh.assert_contains("签名与文件不符。");
+
+        // The uploader adds the key c.zip.asc was made with: checked again, verified;
+        // removing it makes the signature unverified again.
+        let key_id = add_gpg_key(&mut app, "ada", &stranger.public_armored()).await;
+        let c = signature_of(&mut app, id, "c.zip.asc").await;
+        assert_eq!(c["state"], "verified", "[{l}] {c}");
+        assert_eq!(c["identity"], "Someone Else <else@example.org>", "[{l}]");
+        let r = api(
+            &mut app,
+            "DELETE",
+            &format!("/api/v1/user/gpg_keys/{key_id}"),
+            Some("ada"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "[{l}] {}", r.body);
+        let c = signature_of(&mut app, id, "c.zip.asc").await;
+        assert_eq!(
+            (
+                c["state"].clone(),
+                c["reason"].clone(),
+                c["identity"].clone()
+            ),
+            (
+                Value::from("unverified"),
+                Value::from("unknown_key"),
+                Value::from("")
+            ),
+            "[{l}] {c}"
+        );
+        // A signature uploaded by someone else is checked against their keys, not Ada's:
+        // Cat (a writer) uploads Ada's signature of a new file.
+        let e_sig = ada_key.sign(b"cat's file\n", true);
+        let r = upload(
+            &mut cat,
+            "tool",
+            id,
+            &[("e.zip", b"cat's file\n"), ("e.zip.asc", &e_sig)],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let e = signature_of(&mut app, id, "e.zip.asc").await;
+        assert_eq!(
+            (e["state"].clone(), e["reason"].clone()),
+            (Value::from("unverified"), Value::from("unknown_key")),
+            "[{l}] {e}"
+        );
+    }
+}
+
+/// GnuPG's own output: a key made by `gpg --quick-gen-key`, registered on the settings
+/// page, and a file signed with `gpg --detach-sign --armor`.
+#[tokio::test]
+async fn signatures_made_by_gnupg_are_verified() {
+    let gnupg = hatchery_testkit::gpg::Gnupg::new();
+    gnupg.generate("Ada GnuPG <ada@example.edu.cn>");
+    let public = gnupg.export("ada@example.edu.cn");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tool-2.0.tar.gz");
+    std::fs::write(&file, b"made for gpg\n").unwrap();
+    let signature = gnupg.detach_sign_armor("ada@example.edu.cn", &file);
+    assert!(signature.starts_with(b"-----BEGIN PGP SIGNATURE-----"));
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        setup(&mut app).await;
+        let r = app
+            .post_form("/user/settings/gpg_keys", &[("gpg_key", &public)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let r = new_release(&mut app, "tool", &[("tag_name", "v2.0")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}]");
+        let id = release_id(&app, "tool", "v2.0").await;
+        let r = upload(
+            &mut app,
+            "tool",
+            id,
+            &[
+                ("tool-2.0.tar.gz.asc", &signature),
+                ("tool-2.0.tar.gz", b"made for gpg\n"),
+            ],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{l}] {}", r.body);
+        let s = signature_of(&mut app, id, "tool-2.0.tar.gz.asc").await;
+        assert_eq!(s["state"], "verified", "[{l}] {s}");
+        assert_eq!(s["identity"], "Ada GnuPG <ada@example.edu.cn>", "[{l}]");
     }
 }

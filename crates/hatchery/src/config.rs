@@ -1845,7 +1845,7 @@ const KEYS: &[KeySpec] = &[
         Bool,
         Literal("false"),
         "Run the built-in SSH server beside HTTP, for git clone, fetch and push over SSH with \
-         the keys people register under Settings → SSH keys (and repositories' deploy keys). \
+         the keys people register under Settings → SSH and GPG keys (and repositories' deploy keys). \
          Its host keys (Ed25519 and RSA) are generated on first start into data_dir/ssh/ \
          and kept. Only git-upload-pack and git-receive-pack run; shells, port forwarding \
          and other commands are refused. To use OpenSSH on port 22 instead, leave this off \

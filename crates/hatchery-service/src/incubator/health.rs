@@ -1211,6 +1211,7 @@ mod tests {
                         .unwrap_or_default(),
                     signature_reason: String::new(),
                     signature_signer: String::new(),
+                    signature_identity: String::new(),
                 })
                 .collect(),
         }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod forks;
 pub mod git;
+pub mod gpg_keys;
 pub mod hooks;
 pub mod incubator;
 pub mod incubator_decisions;
@@ -104,6 +105,7 @@ fn timed_routes() -> ApiRoutes {
         .merge(forks::routes())
         .merge(hooks::routes())
         .merge(keys::routes())
+        .merge(gpg_keys::routes())
         .merge(protection::routes())
         .merge(pulls::routes())
         .merge(reviews::routes())
@@ -238,6 +240,11 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/user/keys/{id}"),
         ("delete", "/user/keys/{id}"),
         ("get", "/users/{username}/keys"),
+        ("get", "/user/gpg_keys"),
+        ("post", "/user/gpg_keys"),
+        ("get", "/user/gpg_keys/{id}"),
+        ("delete", "/user/gpg_keys/{id}"),
+        ("get", "/users/{username}/gpg_keys"),
         ("get", "/repos/{owner}/{repo}/keys"),
         ("post", "/repos/{owner}/{repo}/keys"),
         ("get", "/repos/{owner}/{repo}/keys/{id}"),

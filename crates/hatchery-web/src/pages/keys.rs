@@ -1,6 +1,8 @@
-//! SSH keys: the user's keys in their settings (add with a title, list with fingerprint,
-//! added and last used dates, delete) and a repository's deploy keys in its settings.
-//! Both forms go through the service's use cases, like the API.
+//! SSH and GPG keys: the user's keys in their settings — SSH keys (add with a title, list
+//! with fingerprint, added and last used dates, delete) and OpenPGP keys (add an armored
+//! public key, list with key id, fingerprint, user ids, subkeys, created and expiry dates,
+//! delete) on one page — and a repository's deploy keys in its settings. Every form goes
+//! through the service's use cases, like the API.
 
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
@@ -11,9 +13,11 @@ use crate::views::{button_form, date, page};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use hatchery_core::gpg::{GpgKeyError, KeyUsage};
 use hatchery_core::{Action, Resource, authorize};
+use hatchery_service::gpg_keys::GpgKeyRefusal;
 use hatchery_service::ssh_keys::SshKeyError;
-use hatchery_store::{Repo, SshKey, User};
+use hatchery_store::{GpgKey, Repo, SshKey, User};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -102,22 +106,120 @@ fn key_fields(ctx: &Ctx, form: &KeyForm, errors: &FormErrors) -> Markup {
 
 // ---- the user's keys ----
 
+#[derive(Deserialize, Default)]
+pub struct GpgKeyForm {
+    #[serde(default)]
+    gpg_key: String,
+}
+
+/// Puts a refused GPG key's reason beside its field; other errors go up.
+fn gpg_form_errors(e: GpgKeyRefusal) -> Result<FormErrors, WebError> {
+    let mut errors = FormErrors::default();
+    match e {
+        GpgKeyRefusal::Key(k) => {
+            let args = match &k {
+                GpgKeyError::Expired { at } => vec![("at", date(*at))],
+                other => other.args(),
+            };
+            errors.add_with("gpg_key", k.message_key(), args);
+        }
+        GpgKeyRefusal::Taken => errors.add("gpg_key", "error.gpgkey.taken"),
+        GpgKeyRefusal::Forbidden => return Err(WebError::Forbidden),
+        GpgKeyRefusal::NotFound => return Err(WebError::NotFound),
+        GpgKeyRefusal::Service(s) => return Err(s.into()),
+    }
+    Ok(errors)
+}
+
+/// What a (sub)key may do, in the catalog's words: `[S] [C] [E]` as GnuPG lists them.
+fn usage_badges(ctx: &Ctx, usage: KeyUsage) -> Markup {
+    html! {
+        @if usage.sign { " " span.badge title=(ctx.t("gpgkeys.usage_sign")) { "S" } }
+        @if usage.certify { " " span.badge title=(ctx.t("gpgkeys.usage_certify")) { "C" } }
+        @if usage.encrypt_comms || usage.encrypt_storage { " " span.badge title=(ctx.t("gpgkeys.usage_encrypt")) { "E" } }
+    }
+}
+
+fn expiry(ctx: &Ctx, expires_at: Option<i64>) -> Markup {
+    html! {
+        @match expires_at {
+            Some(at) if at <= hatchery_store::now_ms() => {
+                span.badge.badge-changes { (ctx.tf("gpgkeys.expired_on", &[("date", &date(at))])) }
+            }
+            Some(at) => (ctx.tf("gpgkeys.expires_on", &[("date", &date(at))])),
+            None => (ctx.t("gpgkeys.never_expires")),
+        }
+    }
+}
+
+fn gpg_key_list(ctx: &Ctx, keys: &[GpgKey]) -> Markup {
+    html! {
+        @if keys.is_empty() {
+            div.empty { (ctx.t("gpgkeys.none")) }
+        } @else {
+            ul.list id="gpg-key-list" {
+                @for k in keys {
+                    li {
+                        span {
+                            strong { (ctx.tf("gpgkeys.key_id", &[("id", &k.key_id)])) }
+                            (usage_badges(ctx, k.usage))
+                            br;
+                            span.muted { (ctx.t("gpgkeys.fingerprint")) " " } code.sha.gpg-fingerprint { (k.fingerprint) }
+                            @for uid in &k.user_ids {
+                                br;
+                                span.gpg-user-id { (uid) }
+                            }
+                            @if !k.subkeys.is_empty() {
+                                br;
+                                span.muted { (ctx.t("gpgkeys.subkeys")) }
+                                ul.gpg-subkeys {
+                                    @for sub in &k.subkeys {
+                                        li {
+                                            code.sha { (sub.key_id) }
+                                            (usage_badges(ctx, sub.usage))
+                                            " " span.muted.small {
+                                                (ctx.tf("gpgkeys.created_on", &[("date", &date(sub.key_created_at))]))
+                                                " · " (expiry(ctx, sub.expires_at))
+                                            }
+                                        }
+                                    }
+                                }
+                            } @else {
+                                br;
+                            }
+                            span.muted {
+                                (ctx.tf("gpgkeys.created_on", &[("date", &date(k.key_created_at))]))
+                                " · " (expiry(ctx, k.expires_at))
+                                " · " (ctx.tf("sshkeys.added_on", &[("date", &date(k.created_at))]))
+                            }
+                        }
+                        (button_form(ctx, &format!("/user/settings/gpg_keys/{}/delete", k.id), ctx.t("sshkeys.delete"), "btn-danger"))
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn user_page(
     state: &AppState,
     ctx: &Ctx,
     user: &User,
     form: &KeyForm,
+    gpg: &GpgKeyForm,
     errors: &FormErrors,
 ) -> WebResult<Markup> {
     let keys = state.store.keys_of_user(user.id).await?;
+    let gpg_keys = state.store.gpg_keys_of_user(user.id).await?;
     Ok(page(
         ctx,
-        ctx.t("sshkeys.title"),
+        ctx.t("gpgkeys.tab"),
         html! {
             h1 { (ctx.t("settings.title")) }
             (super::settings::settings_tabs(ctx, super::settings::SettingsTab::Keys))
+            h2 { (ctx.t("sshkeys.title")) }
             section.card {
-                h2 style="margin-top:0" { (ctx.t("sshkeys.add")) }
+                h3 style="margin-top:0" { (ctx.t("sshkeys.add")) }
                 p.muted { (ctx.t("sshkeys.explain")) }
                 form.stack method="post" action="/user/settings/keys" id="key-add-form" novalidate {
                     (csrf_input(ctx))
@@ -125,8 +227,20 @@ async fn user_page(
                     div { button.btn.btn-primary type="submit" id="key-add-submit" { (ctx.t("sshkeys.add")) } }
                 }
             }
-            h2 { (ctx.t("sshkeys.existing")) }
+            h3 { (ctx.t("sshkeys.existing")) }
             (key_list(ctx, &keys, "/user/settings/keys", false))
+            h2 id="gpg" { (ctx.t("gpgkeys.title")) }
+            section.card {
+                h3 style="margin-top:0" { (ctx.t("gpgkeys.add")) }
+                p.muted { (ctx.t("gpgkeys.explain")) }
+                form.stack method="post" action="/user/settings/gpg_keys" id="gpg-key-add-form" novalidate {
+                    (csrf_input(ctx))
+                    (Field::new("gpg_key", ctx.t("gpgkeys.field_key"), &gpg.gpg_key).input(Input::TextArea).required().hint(ctx.t("gpgkeys.key_hint")).render(ctx, errors))
+                    div { button.btn.btn-primary type="submit" id="gpg-key-add-submit" { (ctx.t("gpgkeys.add")) } }
+                }
+            }
+            h3 { (ctx.t("gpgkeys.existing")) }
+            (gpg_key_list(ctx, &gpg_keys))
         },
     ))
 }
@@ -138,6 +252,7 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx) -> WebResult<Markup> 
         &ctx,
         &user,
         &KeyForm::default(),
+        &GpgKeyForm::default(),
         &FormErrors::default(),
     )
     .await
@@ -167,10 +282,65 @@ pub async fn add(
                 StatusCode::UNPROCESSABLE_ENTITY
             };
             let errors = form_errors(e)?;
-            let page = user_page(&state, &ctx, &user, &form, &errors).await?;
+            let page =
+                user_page(&state, &ctx, &user, &form, &GpgKeyForm::default(), &errors).await?;
             Ok((status, page).into_response())
         }
     }
+}
+
+pub async fn gpg_add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<GpgKeyForm>,
+) -> WebResult<Response> {
+    let user = current(&ctx)?;
+    match state
+        .forge
+        .add_gpg_key(ctx.actor(), user.id, &form.gpg_key)
+        .await
+    {
+        Ok(_) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "gpgkeys.flash_added",
+            "/user/settings/keys#gpg",
+        )),
+        Err(e) => {
+            let status = if matches!(e, GpgKeyRefusal::Taken) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let errors = gpg_form_errors(e)?;
+            let page = user_page(&state, &ctx, &user, &KeyForm::default(), &form, &errors).await?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+pub async fn gpg_delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let user = current(&ctx)?;
+    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+    state
+        .forge
+        .delete_gpg_key(ctx.actor(), user.id, id)
+        .await
+        .map_err(|e| match e {
+            GpgKeyRefusal::Service(s) => s.into(),
+            GpgKeyRefusal::Forbidden => WebError::Forbidden,
+            _ => WebError::NotFound,
+        })?;
+    Ok(flash_redirect(
+        &ctx,
+        FlashKind::Success,
+        "gpgkeys.flash_deleted",
+        "/user/settings/keys#gpg",
+    ))
 }
 
 pub async fn delete(

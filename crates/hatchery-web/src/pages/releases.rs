@@ -443,11 +443,12 @@ fn signature_cell(ctx: &Ctx, a: &ReleaseAsset, signatures: &[&ReleaseAsset]) -> 
 }
 
 /// The verification state stored for a signature asset, with the reason when it is not
-/// verified and the signing key's fingerprint when known.
+/// verified, the signing key when known (an SSH fingerprint, an OpenPGP key id) and, for a
+/// verified OpenPGP signature, the user id of the key.
 fn signature_badge(ctx: &Ctx, sig: &ReleaseAsset) -> Markup {
     let reason = match sig.signature_reason.as_str() {
-        "openpgp" => Some(ctx.t("release.signature.reason.openpgp")),
         "unknown_key" => Some(ctx.t("release.signature.reason.unknown_key")),
+        "key_not_valid" => Some(ctx.t("release.signature.reason.key_not_valid")),
         "mismatch" => Some(ctx.t("release.signature.reason.mismatch")),
         "wrong_namespace" => Some(ctx.t("release.signature.reason.wrong_namespace")),
         "unreadable" => Some(ctx.t("release.signature.reason.unreadable")),
@@ -469,6 +470,7 @@ fn signature_badge(ctx: &Ctx, sig: &ReleaseAsset) -> Markup {
         }
         @if let Some(r) = reason { br; span.muted.small.signature-reason { (r) } }
         @if let Some(s) = signer { br; code.small.signature-signer { (s) } }
+        @if !sig.signature_identity.is_empty() { br; span.small.signature-identity { (sig.signature_identity) } }
     }
 }
 

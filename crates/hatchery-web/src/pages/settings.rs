@@ -104,7 +104,7 @@ pub fn settings_tabs(ctx: &Ctx, active: SettingsTab) -> Markup {
             active == SettingsTab::Tokens,
         ),
         (
-            ctx.t("sshkeys.title"),
+            ctx.t("gpgkeys.tab"),
             "/user/settings/keys".into(),
             active == SettingsTab::Keys,
         ),
