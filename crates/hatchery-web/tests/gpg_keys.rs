@@ -400,5 +400,17 @@ async fn gpg_keys_api_in_giteas_shapes() {
             1,
             "[{l}]"
         );
+
+        // The API document describes the routes and the (recursive) key shape.
+        let doc = app.get("/swagger.v1.json").await;
+        assert_eq!(doc.status, StatusCode::OK, "[{l}]");
+        for needle in [
+            "\"/user/gpg_keys/{id}\"",
+            "\"/users/{username}/gpg_keys\"",
+            "userCurrentPostGPGKey",
+            "\"ApiGpgKey\"",
+        ] {
+            doc.assert_contains(needle);
+        }
     }
 }
