@@ -212,7 +212,8 @@ pub struct IncubatorProposal {
     /// The project's short id once accepted.
     pub slug: String,
     pub name: String,
-    /// `draft`, `discussion`, `voting`, `accepted`, `rejected` or `needs_info`.
+    /// `draft`, `discussion`, `voting`, `accepted`, `rejected`, `needs_info`, `withdrawn`
+    /// or `closed`.
     pub state: String,
     /// Grows with every edit; a vote is on one version.
     pub version: i64,
@@ -227,8 +228,14 @@ pub struct IncubatorProposal {
     pub repositories: Vec<IncubatorRepo>,
     /// When the current discussion started.
     pub discussion_started_at: Option<String>,
-    /// When it was accepted or rejected.
+    /// When it was accepted, rejected, withdrawn or closed.
     pub decided_at: Option<String>,
+    /// Why it was withdrawn or closed; empty otherwise.
+    #[serde(default)]
+    pub close_reason: String,
+    /// Who withdrew or closed it; `null` otherwise (or when the account is gone).
+    #[serde(default)]
+    pub closed_by: Option<ApiUser>,
     pub created_at: String,
     pub updated_at: String,
     pub url: String,
@@ -259,6 +266,8 @@ impl IncubatorProposal {
             repositories: repos.iter().map(|r| IncubatorRepo::of(urls, r)).collect(),
             discussion_started_at: p.discussion_started_at.map(time),
             decided_at: p.decided_at.map(time),
+            close_reason: p.close_reason.clone(),
+            closed_by: p.closed_by.as_ref().map(|u| ApiUser::person(urls, u)),
             created_at: time(p.created_at),
             updated_at: time(p.updated_at),
             url: urls.api(&format!(

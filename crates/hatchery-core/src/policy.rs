@@ -176,6 +176,11 @@ pub enum Action {
     ProposeToProgram,
     /// Proposal: ask its authors for more information (the committee).
     ReviewProposal,
+    /// Proposal: take it back before it is decided, with a reason (its author).
+    WithdrawProposal,
+    /// Proposal: close it without a vote, with a reason (the committee and organization
+    /// owners).
+    CloseProposal,
     /// Program: open a vote on a proposal or a project's transition (the committee).
     OpenVote,
     /// Vote: cast a ballot, binding or not (anyone signed in).
@@ -326,6 +331,8 @@ fn authorize_program(actor: Actor, action: Action, p: ProgramFacts) -> Decision 
             Action::EditReport => p.project_member || p.committee_member,
             Action::SignOffReport | Action::SetManualChecklist => p.mentor || p.committee_member,
             Action::ManageRoster => p.committee_member || owner,
+            Action::WithdrawProposal => p.proposal_author,
+            Action::CloseProposal => p.committee_member || owner,
             Action::OpenReleaseVote => p.committee_member || p.repo_writer,
             Action::OpenProjectVote => p.committee_member || p.project_voter,
             Action::EditResolution => p.committee_member || p.pmc_member || owner,
@@ -581,6 +588,17 @@ mod tests {
             (ANON,  Edit,               author,    Deny(SignInRequired)),
             (USER,  ReviewProposal,     committee, Allow),
             (USER,  ReviewProposal,     author,    Deny(Forbidden)),
+            (USER,  WithdrawProposal,   author,    Allow),
+            (USER,  WithdrawProposal,   committee, Deny(Forbidden)),
+            (USER,  WithdrawProposal,   owner,     Deny(Forbidden)),
+            (ADMIN, WithdrawProposal,   outsider,  Deny(Forbidden)),
+            (ANON,  WithdrawProposal,   author,    Deny(SignInRequired)),
+            (USER,  CloseProposal,      committee, Allow),
+            (USER,  CloseProposal,      owner,     Allow),
+            (ADMIN, CloseProposal,      outsider,  Allow),
+            (USER,  CloseProposal,      author,    Deny(Forbidden)),
+            (USER,  CloseProposal,      member,    Deny(Forbidden)),
+            (ANON,  CloseProposal,      committee, Deny(SignInRequired)),
             (USER,  OpenVote,           committee, Allow),
             (USER,  OpenVote,           owner,     Deny(Forbidden)),
             (ADMIN, OpenVote,           outsider,  Deny(Forbidden)),

@@ -20,7 +20,8 @@ use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::testing::fixtures::{self, org};
 use hatchery_store::testing::{TestStore, stores};
 use hatchery_store::{
-    AuditFilter, ChecklistStatus, Org, Program, Proposal, Repo, ReportState, Store, Team, User,
+    AuditFilter, ChecklistStatus, Org, Program, Proposal, Repo, ReportState, SlugHolder, Store,
+    Team, User,
 };
 
 const HOUR: i64 = 3_600_000;
@@ -654,17 +655,25 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
         let git = f.open_git_blocking(&moved).unwrap();
         assert!(!git.is_empty().unwrap(), "{l}");
 
-        // A project's slug is not proposed again.
-        assert!(matches!(
-            f.draft_proposal(
+        // A project's slug is not proposed again; the refusal names the project.
+        let again = f
+            .draft_proposal(
                 actor(&zed),
                 &p,
                 &proposal_input(f, &p, "widget", "Widget again", &[]),
-                closed_at
+                closed_at,
             )
-            .await,
-            Err(IncubatorError::NameTaken("slug"))
-        ));
+            .await;
+        assert!(
+            matches!(
+                &again,
+                Err(IncubatorError::SlugTaken {
+                    holder: SlugHolder::Project { slug },
+                    ..
+                }) if slug == "widget"
+            ),
+            "{l}: {again:?}"
+        );
         assert_eq!(
             f.program_proposals(actor(&zed), &p, Some(ProposalState::Accepted))
                 .await
@@ -1470,5 +1479,278 @@ async fn the_closing_job_closes_due_votes_once_across_servers() {
         );
         let _ = stop.send(());
         job.await.unwrap();
+    }
+}
+
+/// Withdrawing (its author) and closing (the committee, the organization's owners) end a
+/// proposal with a reason and free its slug; an open vote is cancelled. A slug is held
+/// once per program, and the refusal names what holds it.
+#[tokio::test]
+async fn proposals_are_withdrawn_or_closed_and_hold_their_slug() {
+    for s in stores().await {
+        let w = world(s);
+        let f = &w.forge;
+        let s = &w.s;
+        let l = s.label().to_owned();
+        let olive = user(s, "olive").await;
+        let ann = user(s, "ann").await;
+        let pat = user(s, "pat").await;
+        let zed = user(s, "zed").await;
+        user(s, "mo").await;
+        let asf = org(s, &olive, "asf").await;
+        team(s, &asf, "ipmc", &[&ann]).await;
+        let p = f
+            .create_program(
+                actor(&olive),
+                "asf",
+                "incubator",
+                "Incubator",
+                Preset::Apache,
+                T0,
+            )
+            .await
+            .unwrap();
+        let p = f
+            .set_committee(actor(&olive), &p, Some("ipmc"), T0)
+            .await
+            .unwrap();
+
+        let wp = f
+            .draft_proposal(
+                actor(&pat),
+                &p,
+                &proposal_input(f, &p, "widget", "Widget", &[]),
+                T0,
+            )
+            .await
+            .unwrap();
+        // Another proposal cannot take the slug, in any case; the refusal names both.
+        let dup = f
+            .draft_proposal(
+                actor(&zed),
+                &p,
+                &proposal_input(f, &p, "Widget", "W2", &[]),
+                T0,
+            )
+            .await;
+        match &dup {
+            Err(e @ IncubatorError::SlugTaken { slug, holder }) => {
+                assert_eq!(slug, "Widget", "{l}");
+                assert_eq!(*holder, SlugHolder::Proposal { number: wp.number }, "{l}");
+                let m = e.to_string();
+                assert!(m.contains("\"Widget\"") && m.contains("#1"), "{l}: {m}");
+                assert_eq!(e.message_key(), "error.incubator.slug_taken_proposal");
+            }
+            other => panic!("{l}: {other:?}"),
+        }
+        let zp = f
+            .draft_proposal(
+                actor(&zed),
+                &p,
+                &proposal_input(f, &p, "zed", "Zed", &[]),
+                T0,
+            )
+            .await
+            .unwrap();
+        let taking = f
+            .edit_proposal(
+                actor(&zed),
+                &p,
+                &zp,
+                zp.version,
+                &proposal_input(f, &p, "WIDGET", "Zed", &[]),
+                T0,
+            )
+            .await;
+        assert!(
+            matches!(taking, Err(IncubatorError::SlugTaken { .. })),
+            "{l}: {taking:?}"
+        );
+        // Keeping one's own slug is fine.
+        f.edit_proposal(
+            actor(&pat),
+            &p,
+            &wp,
+            wp.version,
+            &proposal_input(f, &p, "Widget", "Widget", &[]),
+            T0,
+        )
+        .await
+        .unwrap();
+        let wp = proposal(f, &wp).await;
+
+        // Only the author withdraws, and only with a reason.
+        for who in [&zed, &ann, &olive] {
+            let r = f.withdraw_proposal(actor(who), &p, &wp, "no", T0).await;
+            assert!(is_denied(&r), "{l}: {}: {r:?}", who.name);
+        }
+        let r = f
+            .withdraw_proposal(Actor::Anonymous, &p, &wp, "no", T0)
+            .await;
+        assert!(
+            matches!(r, Err(IncubatorError::Denied(Denial::SignInRequired))),
+            "{l}"
+        );
+        let r = f.withdraw_proposal(actor(&pat), &p, &wp, "  ", T0).await;
+        assert!(
+            matches!(
+                r,
+                Err(IncubatorError::Field {
+                    field: "reason",
+                    ..
+                })
+            ),
+            "{l}: {r:?}"
+        );
+        let long = "x".repeat(2_001);
+        let r = f.withdraw_proposal(actor(&pat), &p, &wp, &long, T0).await;
+        assert!(
+            matches!(
+                r,
+                Err(IncubatorError::Field {
+                    field: "reason",
+                    ..
+                })
+            ),
+            "{l}: {r:?}"
+        );
+
+        // Withdrawn during its vote: the vote is cancelled.
+        let wp = f.start_discussion(actor(&pat), &p, &wp, T0).await.unwrap();
+        let v = f
+            .open_vote(actor(&ann), &p, VoteOn::Proposal(&wp), T0 + 7 * DAY)
+            .await
+            .unwrap();
+        let wp = proposal(f, &wp).await;
+        let gone = f
+            .withdraw_proposal(
+                actor(&pat),
+                &p,
+                &wp,
+                "We found a home elsewhere.",
+                T0 + 8 * DAY,
+            )
+            .await
+            .unwrap();
+        assert_eq!(gone.state, ProposalState::Withdrawn, "{l}");
+        assert_eq!(gone.close_reason, "We found a home elsewhere.", "{l}");
+        assert_eq!(gone.closed_by.as_ref().map(|u| u.id), Some(pat.id), "{l}");
+        assert_eq!(
+            f.vote(&p, v.id).await.unwrap().state,
+            VoteState::Cancelled,
+            "{l}"
+        );
+        // It is history now: no edit, vote, second withdrawal or closing.
+        assert!(matches!(
+            f.withdraw_proposal(actor(&pat), &p, &gone, "again", T0 + 8 * DAY)
+                .await,
+            Err(IncubatorError::ProposalState(_))
+        ));
+        assert!(matches!(
+            f.close_proposal(actor(&ann), &p, &gone, "too", T0 + 8 * DAY)
+                .await,
+            Err(IncubatorError::ProposalState(_))
+        ));
+        assert!(matches!(
+            f.edit_proposal(
+                actor(&pat),
+                &p,
+                &gone,
+                gone.version,
+                &proposal_input(f, &p, "widget", "Widget", &[]),
+                T0 + 8 * DAY
+            )
+            .await,
+            Err(IncubatorError::ProposalState(_))
+        ));
+        assert!(matches!(
+            f.open_vote(actor(&ann), &p, VoteOn::Proposal(&gone), T0 + 9 * DAY)
+                .await,
+            Err(IncubatorError::ProposalState(_))
+        ));
+        // Its slug is free again.
+        let again = f
+            .draft_proposal(
+                actor(&zed),
+                &p,
+                &proposal_input(f, &p, "widget", "Widget again", &[]),
+                T0 + 9 * DAY,
+            )
+            .await
+            .unwrap();
+
+        // The committee and the organization's owners close, with a reason; not the
+        // author, not others.
+        for who in [&pat, &zed] {
+            let r = f.close_proposal(actor(who), &p, &zp, "no", T0).await;
+            assert!(is_denied(&r), "{l}: {}: {r:?}", who.name);
+        }
+        let r = f.close_proposal(actor(&ann), &p, &zp, "", T0).await;
+        assert!(
+            matches!(
+                r,
+                Err(IncubatorError::Field {
+                    field: "reason",
+                    ..
+                })
+            ),
+            "{l}: {r:?}"
+        );
+        let zp = proposal(f, &zp).await;
+        let closed = f
+            .close_proposal(actor(&ann), &p, &zp, "Out of scope.", T0 + 9 * DAY)
+            .await
+            .unwrap();
+        assert_eq!(
+            (closed.state, closed.close_reason.as_str()),
+            (ProposalState::Closed, "Out of scope."),
+            "{l}"
+        );
+        let closed = f
+            .close_proposal(actor(&olive), &p, &again, "A duplicate.", T0 + 9 * DAY)
+            .await
+            .unwrap();
+        assert_eq!(
+            closed.closed_by.as_ref().map(|u| u.id),
+            Some(olive.id),
+            "{l}"
+        );
+        // A closed draft is still the author's to see, not everyone's.
+        assert!(matches!(
+            f.visible_proposal(actor(&pat), &p, closed.number).await,
+            Err(IncubatorError::NotFound)
+        ));
+        let states: Vec<ProposalState> = f
+            .program_proposals(actor(&zed), &p, None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.state)
+            .collect();
+        assert!(
+            states.contains(&ProposalState::Withdrawn),
+            "{l}: {states:?}"
+        );
+
+        // Every ending is in the audit log with its reason.
+        let log = f
+            .program_audit_log(&p, AuditFilter::default(), 100)
+            .await
+            .unwrap();
+        let notes: Vec<(&str, &str)> = log
+            .iter()
+            .filter(|e| e.action == "proposal.state")
+            .filter_map(|e| Some((e.detail["to"].as_str()?, e.detail["note"].as_str()?)))
+            .filter(|(to, _)| matches!(*to, "withdrawn" | "closed"))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                ("closed", "A duplicate."),
+                ("closed", "Out of scope."),
+                ("withdrawn", "We found a home elsewhere.")
+            ],
+            "{l}"
+        );
     }
 }

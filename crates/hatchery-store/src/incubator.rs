@@ -135,12 +135,39 @@ pub struct Proposal {
     pub version: i64,
     /// When the current discussion started; the minimum discussion runs from here.
     pub discussion_started_at: Option<i64>,
+    /// When it was accepted, rejected, withdrawn or closed.
     pub decided_at: Option<i64>,
+    /// Why it was withdrawn or closed; empty otherwise.
+    pub close_reason: String,
+    /// Who withdrew or closed it (`None` otherwise, or when the account is gone).
+    pub closed_by: Option<Person>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
+/// What holds a slug in a program: a project, or a proposal that is not rejected,
+/// withdrawn or closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlugHolder {
+    /// The project of that slug (as it is spelled there).
+    Project { slug: String },
+    /// The proposal numbered `number`.
+    Proposal { number: i64 },
+}
+
 impl Proposal {
+    /// Never published for discussion: a draft, or one withdrawn or closed while a draft.
+    /// Only those who may edit it see it.
+    pub fn is_unpublished(&self) -> bool {
+        match self.state {
+            ProposalState::Draft => true,
+            ProposalState::Withdrawn | ProposalState::Closed => {
+                self.discussion_started_at.is_none()
+            }
+            _ => false,
+        }
+    }
+
     pub fn content(&self) -> ProposalContent {
         ProposalContent {
             slug: self.slug.clone(),
@@ -709,8 +736,10 @@ macro_rules! proposal_select {
     () => {
         "SELECT o.id, o.program_id, o.number, o.slug, o.name, o.state, o.sections, o.people,
                 o.repo_ids, o.version, o.discussion_started_at, o.decided_at, o.created_at,
-                o.updated_at, p.id, p.name, p.display_name
-           FROM proposals o LEFT JOIN accounts p ON p.id = o.author_id"
+                o.updated_at, p.id, p.name, p.display_name, o.close_reason, c.id, c.name,
+                c.display_name
+           FROM proposals o LEFT JOIN accounts p ON p.id = o.author_id
+                LEFT JOIN accounts c ON c.id = o.closed_by"
     };
 }
 
@@ -735,6 +764,8 @@ fn proposal_at(row: &AnyRow) -> Result<Proposal, sqlx::Error> {
         created_at: row.try_get(12)?,
         updated_at: row.try_get(13)?,
         author: person_at(row, 14)?,
+        close_reason: row.try_get(17)?,
+        closed_by: person_at(row, 18)?,
     })
 }
 
@@ -904,6 +935,61 @@ pub(crate) async fn insert_audit(tx: &mut Tx, a: &NewAudit, now: i64) -> Result<
 /// Builds a JSON object from `(key, value)` pairs, for audit details.
 pub(crate) fn detail<const N: usize>(pairs: [(&str, serde_json::Value); N]) -> serde_json::Value {
     serde_json::Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+/// What holds `slug` in program `program_id` (case-insensitive), leaving proposal
+/// `except` out (the one being edited): a project first, then a proposal that is not
+/// rejected, withdrawn or closed.
+async fn slug_holder_on(
+    conn: &mut sqlx::AnyConnection,
+    program_id: i64,
+    slug: &str,
+    except: Option<i64>,
+) -> Result<Option<SlugHolder>, StoreError> {
+    let lower = slug.to_lowercase();
+    let project: Option<String> =
+        sqlx::query_scalar("SELECT slug FROM projects WHERE program_id = $1 AND lower_name = $2")
+            .bind(program_id)
+            .bind(lower.as_str())
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(slug) = project {
+        return Ok(Some(SlugHolder::Project { slug }));
+    }
+    // The states that let go of the slug (rejected, withdrawn, closed), as the rules say.
+    let released: Vec<String> = ProposalState::ALL
+        .into_iter()
+        .filter(|s| !s.holds_slug())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    let sql = format!(
+        "SELECT number FROM proposals
+          WHERE program_id = $1 AND lower(slug) = $2 AND id <> $3
+            AND state NOT IN ({})
+          ORDER BY number LIMIT 1",
+        released.join(", ")
+    );
+    let number: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(program_id)
+        .bind(lower.as_str())
+        .bind(except.unwrap_or(-1))
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(number.map(|number| SlugHolder::Proposal { number }))
+}
+
+/// Locks program `program_id` for the transaction, so that two transactions checking a
+/// slug of the program take turns (PostgreSQL; SQLite's write transactions already do).
+async fn lock_program(store: &Store, tx: &mut Tx, program_id: i64) -> Result<(), StoreError> {
+    let sql = format!(
+        "SELECT id FROM programs WHERE id = $1{}",
+        store.row_lock(None)
+    );
+    let found: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(program_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
 async fn program_of_proposal(tx: &mut Tx, proposal_id: i64) -> Result<i64, StoreError> {
@@ -1232,7 +1318,8 @@ impl Store {
     // ---- Proposals ----
 
     /// A draft with the program's next number, its first revision and an audit entry.
-    /// `NotFound` when the program does not exist.
+    /// `NotFound` when the program does not exist; `Conflict(Name)` when its slug is held
+    /// ([`Store::slug_holder`]).
     pub async fn create_proposal(
         &self,
         program_id: i64,
@@ -1252,6 +1339,12 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound)?;
+        if slug_holder_on(&mut tx, program_id, &content.slug, None)
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(crate::ConflictField::Name));
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO proposals (program_id, number, author_id, slug, name, state, sections,
                  people, repo_ids, version, created_at, updated_at)
@@ -1275,6 +1368,21 @@ impl Store {
         insert_audit(&mut tx, &a, now).await?;
         tx.commit().await?;
         self.proposal_by_id(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// What holds `slug` in program `program_id` (case-insensitive), leaving proposal
+    /// `except` out: a project of that slug, or a proposal that is not rejected,
+    /// withdrawn or closed. A slug is held once: [`Store::create_proposal`],
+    /// [`Store::edit_proposal`], [`Store::create_project`] and opening a vote on a proposal
+    /// refuse a held one with `Conflict(Name)`.
+    pub async fn slug_holder(
+        &self,
+        program_id: i64,
+        slug: &str,
+        except: Option<i64>,
+    ) -> Result<Option<SlugHolder>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        slug_holder_on(&mut conn, program_id, slug, except).await
     }
 
     pub async fn proposal_by_id(&self, id: i64) -> Result<Option<Proposal>, StoreError> {
@@ -1333,13 +1441,21 @@ impl Store {
 
     /// Saves a new version (kept as a revision) if the proposal is still at `version` and
     /// in `from`, moves it to `to` and, when asked, cancels its open vote; with audit
-    /// entries. `Stale` when it changed meanwhile.
+    /// entries. `Stale` when it changed meanwhile; `Conflict(Name)` when its slug is held
+    /// by another proposal or a project.
     pub async fn edit_proposal(&self, e: ProposalEdit<'_>) -> Result<Proposal, StoreError> {
         let sections = to_json(&e.content.sections)?;
         let people = to_json(&e.content.people)?;
         let repo_ids = to_json(&e.content.repo_ids)?;
         let mut tx = self.write_tx().await?;
         let program_id = program_of_proposal(&mut tx, e.id).await?;
+        lock_program(self, &mut tx, program_id).await?;
+        if slug_holder_on(&mut tx, program_id, &e.content.slug, Some(e.id))
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(crate::ConflictField::Name));
+        }
         let done = sqlx::query(
             "UPDATE proposals SET slug = $4, name = $5, sections = $6, people = $7,
                     repo_ids = $8, state = $9, version = version + 1, updated_at = $10
@@ -1398,12 +1514,16 @@ impl Store {
     ) -> Result<Proposal, StoreError> {
         let mut tx = self.write_tx().await?;
         let program_id = program_of_proposal(&mut tx, c.id).await?;
-        let decided = matches!(c.to, ProposalState::Accepted | ProposalState::Rejected);
+        let decided = c.to.is_final();
+        // Withdrawn and closed proposals keep why and by whom.
+        let closing = matches!(c.to, ProposalState::Withdrawn | ProposalState::Closed);
         let done = sqlx::query(
             "UPDATE proposals
                 SET state = $3, updated_at = $4,
                     discussion_started_at = COALESCE($5, discussion_started_at),
-                    decided_at = CASE WHEN $6 = 1 THEN $4 ELSE decided_at END
+                    decided_at = CASE WHEN $6 = 1 THEN $4 ELSE decided_at END,
+                    close_reason = CASE WHEN $7 = 1 THEN $8 ELSE close_reason END,
+                    closed_by = CASE WHEN $7 = 1 THEN $9 ELSE closed_by END
               WHERE id = $1 AND state = $2",
         )
         .bind(c.id)
@@ -1412,6 +1532,9 @@ impl Store {
         .bind(c.now)
         .bind(c.discussion_started_at)
         .bind(i64::from(decided))
+        .bind(i64::from(closing))
+        .bind(c.note)
+        .bind(c.actor_id)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -1545,6 +1668,18 @@ impl Store {
                 .await?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::Stale);
+                }
+                // The project it would become needs its slug.
+                lock_program(self, &mut tx, new.program_id).await?;
+                let slug: String = sqlx::query_scalar("SELECT slug FROM proposals WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if slug_holder_on(&mut tx, new.program_id, &slug, Some(*id))
+                    .await?
+                    .is_some()
+                {
+                    return Err(StoreError::Conflict(crate::ConflictField::Name));
                 }
                 (Some(*id), Some(*version), None, None, None)
             }
@@ -2129,7 +2264,7 @@ impl Store {
     // ---- Projects ----
 
     /// A project with its roster and repositories, and an audit entry. `Conflict(Name)`
-    /// when the program has a project of that slug.
+    /// when the program has a project of that slug or a proposal holding it.
     pub async fn create_project(
         &self,
         new: &NewProject,
@@ -2137,6 +2272,15 @@ impl Store {
         now: i64,
     ) -> Result<Project, StoreError> {
         let mut tx = self.write_tx().await?;
+        lock_program(self, &mut tx, new.program_id).await?;
+        // A proposal of the program holding the slug keeps it (its own project, when it
+        // is accepted, takes it then).
+        if slug_holder_on(&mut tx, new.program_id, &new.slug, new.proposal_id)
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::Conflict(crate::ConflictField::Name));
+        }
         let id = insert_project(&mut tx, new, false, actor_id, None, now).await?;
         tx.commit().await?;
         self.project_by_id(id).await?.ok_or(StoreError::NotFound)
@@ -2884,7 +3028,10 @@ async fn insert_roster(
 }
 
 /// Inserts a project with its roster and repository links, and an audit entry. With
-/// `free_slug`, a slug in use gets `-2`, `-3`, ... appended instead of failing.
+/// `free_slug` (a passed vote's project, which must be created), a slug in use gets `-2`,
+/// `-3`, ... appended instead of failing, and the audit entry names the slug asked for.
+/// Slugs are held once per program (checked when a proposal is saved, when its vote opens
+/// and when a project is created), so only data from before that rule meets this.
 async fn insert_project(
     tx: &mut Tx,
     new: &NewProject,
@@ -2950,6 +3097,11 @@ async fn insert_project(
         ("stage", new.stage.as_str().into()),
         ("repo_ids", new.repo_ids.clone().into()),
     ]);
+    if slug != new.slug
+        && let Some(obj) = a.detail.as_object_mut()
+    {
+        obj.insert("requested_slug".into(), new.slug.as_str().into());
+    }
     insert_audit(tx, &a, now).await?;
     Ok(id)
 }

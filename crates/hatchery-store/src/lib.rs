@@ -55,7 +55,8 @@ pub use incubator::{
     NamedPerson, NewAudit, NewChecklistEntry, NewProgram, NewProject, NewRosterEntry, NewVote,
     Program, Project, Proposal, ProposalComment, ProposalContent, ProposalEdit, ProposalPeople,
     ProposalRevision, ProposalStateChange, Report, ReportState, ReportTemplate, RosterEntry,
-    Signoff, StageChange, StageMove, StoredBallot, TallyRecord, Vote, VoteEffect, VoteSubject,
+    Signoff, SlugHolder, StageChange, StageMove, StoredBallot, TallyRecord, Vote, VoteEffect,
+    VoteSubject,
 };
 pub use issues::{
     Comment, Issue, IssueEvent, IssuePage, IssueQuery, IssueRef, NewIssue, Person, RepoRef,

@@ -11,8 +11,8 @@ use hatchery_store::{
     AuditFilter, BallotCast, ChecklistStatus, Closing, ConflictField, NamedPerson,
     NewChecklistEntry, NewProgram, NewProject, NewRosterEntry, NewVote, Org, Program, Proposal,
     ProposalContent, ProposalEdit, ProposalPeople, ProposalStateChange, ReportState,
-    ReportTemplate, StageChange, StageMove, Store, StoreError, TallyRecord, Team, User, Vote,
-    VoteEffect, VoteSubject,
+    ReportTemplate, SlugHolder, StageChange, StageMove, Store, StoreError, TallyRecord, Team, User,
+    Vote, VoteEffect, VoteSubject,
 };
 
 const HOUR: i64 = 3_600_000;
@@ -361,6 +361,212 @@ async fn proposals_keep_every_revision_and_refuse_stale_edits() {
             actions,
             ["proposal.created", "proposal.edited", "proposal.state"],
             "{l}"
+        );
+    }
+}
+
+/// A slug is held once per program: by a project, or by a proposal until it is rejected,
+/// withdrawn or closed. Withdrawing and closing keep why and by whom, and cancel an open
+/// vote in the same transaction.
+#[tokio::test]
+async fn slugs_are_held_once_and_closed_proposals_keep_their_reason() {
+    for s in stores().await {
+        let l = s.label();
+        let ann = user(&s, "ann").await;
+        let bob = user(&s, "bob").await;
+        let asf = org(&s, &ann, "asf").await;
+        let ipmc = team(&s, &asf, "ipmc", &[&ann]).await;
+        let p = program(&s, &asf, "incubator", &ann).await;
+        let other = program(&s, &asf, "other", &ann).await;
+        s.set_program_committee(p.id, Some(ipmc.id), None, T0)
+            .await
+            .unwrap();
+        let conflict = |r: &Result<Proposal, StoreError>| {
+            matches!(r, Err(StoreError::Conflict(ConflictField::Name)))
+        };
+
+        let a = s
+            .create_proposal(p.id, bob.id, &content("alpha", vec![]), T0)
+            .await
+            .unwrap();
+        // Any case; another program is another namespace.
+        let dup = s
+            .create_proposal(p.id, ann.id, &content("ALPHA", vec![]), T0)
+            .await;
+        assert!(conflict(&dup), "{l}: {dup:?}");
+        s.create_proposal(other.id, ann.id, &content("alpha", vec![]), T0)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.slug_holder(p.id, "Alpha", None).await.unwrap(),
+            Some(SlugHolder::Proposal { number: a.number }),
+            "{l}"
+        );
+        assert_eq!(
+            s.slug_holder(p.id, "alpha", Some(a.id)).await.unwrap(),
+            None
+        );
+
+        // An edit may keep its own slug but not take another's.
+        let b = s
+            .create_proposal(p.id, ann.id, &content("beta", vec![]), T0)
+            .await
+            .unwrap();
+        fn edit(id: i64, editor_id: i64, content: &ProposalContent) -> ProposalEdit<'_> {
+            ProposalEdit {
+                id,
+                version: 1,
+                from: ProposalState::Draft,
+                to: ProposalState::Draft,
+                cancel_vote: false,
+                editor_id,
+                content,
+                now: T0,
+            }
+        }
+        let (to_alpha, to_beta) = (content("alpha", vec![]), content("beta", vec![]));
+        let r = s.edit_proposal(edit(b.id, ann.id, &to_alpha)).await;
+        assert!(conflict(&r), "{l}: {r:?}");
+        let b = s.edit_proposal(edit(b.id, ann.id, &to_beta)).await.unwrap();
+
+        // A project cannot take a slug a proposal holds.
+        let project = |slug: &str, proposal_id| NewProject {
+            program_id: p.id,
+            proposal_id,
+            slug: slug.into(),
+            name: "X".into(),
+            description: String::new(),
+            sponsor: String::new(),
+            stage: "current".into(),
+            started_at: T0,
+            roster: Vec::new(),
+            repo_ids: Vec::new(),
+        };
+        let r = s
+            .create_project(&project("Beta", None), Some(ann.id), T0)
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::Conflict(ConflictField::Name))),
+            "{l}: {r:?}"
+        );
+
+        // Withdrawn by its author during a vote: the vote is cancelled, the reason kept,
+        // and the slug is free again.
+        let a = s
+            .set_proposal_state(ProposalStateChange {
+                id: a.id,
+                from: ProposalState::Draft,
+                to: ProposalState::Discussion,
+                cancel_vote: false,
+                discussion_started_at: Some(T0),
+                actor_id: Some(bob.id),
+                note: "",
+                now: T0,
+            })
+            .await
+            .unwrap();
+        let v = s.open_vote(accept_vote(&p, &a, &ann, T0)).await.unwrap();
+        let w = s
+            .set_proposal_state(ProposalStateChange {
+                id: a.id,
+                from: ProposalState::Voting,
+                to: ProposalState::Withdrawn,
+                cancel_vote: true,
+                discussion_started_at: None,
+                actor_id: Some(bob.id),
+                note: "We joined another foundation.",
+                now: T0 + HOUR,
+            })
+            .await
+            .unwrap();
+        assert_eq!(w.state, ProposalState::Withdrawn, "{l}");
+        assert_eq!(w.close_reason, "We joined another foundation.", "{l}");
+        assert_eq!(w.closed_by.as_ref().map(|p| p.id), Some(bob.id), "{l}");
+        assert_eq!(w.decided_at, Some(T0 + HOUR), "{l}");
+        let v = s.vote_by_id(v.id).await.unwrap().unwrap();
+        assert_eq!(v.state, VoteState::Cancelled, "{l}");
+        assert_eq!(s.slug_holder(p.id, "alpha", None).await.unwrap(), None);
+        let c = s
+            .create_proposal(p.id, ann.id, &content("alpha", vec![]), T0 + 2 * HOUR)
+            .await
+            .unwrap();
+
+        // Closed by the committee from a draft; a request for more information keeps no
+        // reason.
+        let closed = s
+            .set_proposal_state(ProposalStateChange {
+                id: b.id,
+                from: ProposalState::Draft,
+                to: ProposalState::Closed,
+                cancel_vote: false,
+                discussion_started_at: None,
+                actor_id: Some(ann.id),
+                note: "Out of scope.",
+                now: T0 + 3 * HOUR,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (closed.state, closed.close_reason.as_str()),
+            (ProposalState::Closed, "Out of scope."),
+            "{l}"
+        );
+        assert_eq!(
+            s.proposals_of_program(p.id, Some(ProposalState::Closed))
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{l}"
+        );
+        let log = s
+            .audit_log(
+                p.id,
+                AuditFilter {
+                    proposal_id: Some(a.id),
+                    ..AuditFilter::default()
+                },
+                100,
+            )
+            .await
+            .unwrap();
+        let withdrawn = log
+            .iter()
+            .find(|e| e.action == "proposal.state" && e.detail["to"] == "withdrawn")
+            .expect("audit entry");
+        assert_eq!(
+            withdrawn.detail["note"], "We joined another foundation.",
+            "{l}"
+        );
+        assert!(log.iter().any(|e| e.action == "vote.cancelled"), "{l}");
+
+        // The project a proposal becomes may take the proposal's own slug; opening a vote
+        // on a proposal whose slug a project holds is refused.
+        let c = s
+            .set_proposal_state(ProposalStateChange {
+                id: c.id,
+                from: ProposalState::Draft,
+                to: ProposalState::Discussion,
+                cancel_vote: false,
+                discussion_started_at: Some(T0),
+                actor_id: Some(ann.id),
+                note: "",
+                now: T0,
+            })
+            .await
+            .unwrap();
+        s.create_project(&project("alpha", Some(c.id)), Some(ann.id), T0)
+            .await
+            .unwrap();
+        let r = s.open_vote(accept_vote(&p, &c, &ann, T0)).await;
+        assert!(
+            matches!(r, Err(StoreError::Conflict(ConflictField::Name))),
+            "{l}: {r:?}"
+        );
+        assert_eq!(
+            s.proposal_by_id(c.id).await.unwrap().unwrap().state,
+            ProposalState::Discussion,
+            "{l}: nothing changed"
         );
     }
 }
@@ -828,7 +1034,8 @@ async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
             .unwrap();
         let r1 = repo(&s, bob.id, "one").await;
         let r2 = repo(&s, bob.id, "two").await;
-        // A project already holds the slug: the vote's project gets another.
+        // A project already holds the slug: a proposal cannot take it (no silent suffix
+        // later), so this one asks for another.
         s.create_project(
             &NewProject {
                 program_id: p.id,
@@ -847,12 +1054,19 @@ async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
         )
         .await
         .unwrap();
-        let prop = discussed(&s, &p, &bob, "thing", vec![r1.id, r2.id]).await;
+        let taken = s
+            .create_proposal(p.id, bob.id, &content("Thing", vec![]), T0)
+            .await;
+        assert!(
+            matches!(taken, Err(StoreError::Conflict(ConflictField::Name))),
+            "{l}: {taken:?}"
+        );
+        let prop = discussed(&s, &p, &bob, "thing-2", vec![r1.id, r2.id]).await;
         let v = s.open_vote(accept_vote(&p, &prop, &ann, T0)).await.unwrap();
         let new_project = NewProject {
             program_id: p.id,
             proposal_id: Some(prop.id),
-            slug: "thing".into(),
+            slug: "thing-2".into(),
             name: "Thing".into(),
             description: "does things".into(),
             sponsor: "Incubator".into(),

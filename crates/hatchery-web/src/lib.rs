@@ -338,6 +338,14 @@ pub fn router(state: AppState) -> Router {
             post(pages::incubator::proposals::open_vote),
         )
         .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/withdraw",
+            post(pages::incubator::proposals::withdraw),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/proposals/{number}/close",
+            post(pages::incubator::proposals::close),
+        )
+        .route(
             "/{org}/-/incubator/{program}/votes/{id}",
             get(pages::incubator::votes::show),
         )

@@ -366,12 +366,11 @@ async fn a_committee_runs_a_full_cycle() {
         page.assert_contains("id=\"draft-notice\"");
         page.assert_contains("Tsinghua University");
         page.assert_contains("pat/secret");
+        // A draft is work in progress: missing to others, and not listed to them.
         let page = eve.get(&format!("{P}/proposals/1")).await;
-        status(&page, StatusCode::OK, "proposal for another");
-        assert!(
-            !page.body.contains("pat/secret"),
-            "[{label}] a private repository leaked"
-        );
+        status(&page, StatusCode::NOT_FOUND, "draft for another");
+        let list = eve.get(&format!("{P}/proposals")).await;
+        assert!(!list.body.contains("id=\"proposal-1\""), "[{label}]");
         let mut edited = p1.clone();
         edited.push(("version".into(), "1".into()));
         for (k, v) in edited.iter_mut() {
@@ -381,8 +380,8 @@ async fn a_committee_runs_a_full_cycle() {
         }
         status(
             &eve.get(&format!("{P}/proposals/1/edit")).await,
-            StatusCode::FORBIDDEN,
-            "edit by another",
+            StatusCode::NOT_FOUND,
+            "edit of a draft by another",
         );
         let r = post_owned(&mut pat, &format!("{P}/proposals/1/edit"), &edited).await;
         status(&r, StatusCode::SEE_OTHER, "edit proposal");
@@ -390,7 +389,12 @@ async fn a_committee_runs_a_full_cycle() {
         let r = post_owned(&mut pat, &format!("{P}/proposals/1/edit"), &edited).await;
         status(&r, StatusCode::UNPROCESSABLE_ENTITY, "stale edit");
         r.assert_contains("Someone changed this since you loaded the page");
-        let revs = anon.get(&format!("{P}/proposals/1/revisions")).await;
+        status(
+            &anon.get(&format!("{P}/proposals/1/revisions")).await,
+            StatusCode::NOT_FOUND,
+            "a draft's revisions",
+        );
+        let revs = pat.get(&format!("{P}/proposals/1/revisions")).await;
         revs.assert_contains("id=\"revision-1\"");
         revs.assert_contains("id=\"revision-2\"");
         revs.assert_contains("A faster engine, now with a better abstract.");
@@ -408,6 +412,12 @@ async fn a_committee_runs_a_full_cycle() {
         anon.get(&format!("{P}/proposals/1"))
             .await
             .assert_contains("Who else uses it?");
+        let page = eve.get(&format!("{P}/proposals/1")).await;
+        status(&page, StatusCode::OK, "proposal for another");
+        assert!(
+            !page.body.contains("pat/secret"),
+            "[{label}] a private repository leaked"
+        );
 
         // Only the committee opens a vote.
         status(

@@ -24,16 +24,23 @@ pub enum ProposalState {
     Rejected,
     /// The committee asked for more before it decides; the authors revise and resubmit.
     NeedsInfo,
+    /// Its author took it back, with a reason, before it was decided.
+    Withdrawn,
+    /// The committee (or an owner of the organization) closed it without a vote, with a
+    /// reason: out of scope, a duplicate, abandoned.
+    Closed,
 }
 
 impl ProposalState {
-    pub const ALL: [ProposalState; 6] = [
+    pub const ALL: [ProposalState; 8] = [
         ProposalState::Draft,
         ProposalState::Discussion,
         ProposalState::Voting,
         ProposalState::Accepted,
         ProposalState::Rejected,
         ProposalState::NeedsInfo,
+        ProposalState::Withdrawn,
+        ProposalState::Closed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,12 +51,30 @@ impl ProposalState {
             ProposalState::Accepted => "accepted",
             ProposalState::Rejected => "rejected",
             ProposalState::NeedsInfo => "needs_info",
+            ProposalState::Withdrawn => "withdrawn",
+            ProposalState::Closed => "closed",
         }
     }
 
-    /// Accepted and rejected proposals are history: no event changes them.
+    /// Accepted, rejected, withdrawn and closed proposals are history: no event changes
+    /// them.
     pub fn is_final(self) -> bool {
-        matches!(self, ProposalState::Accepted | ProposalState::Rejected)
+        matches!(
+            self,
+            ProposalState::Accepted
+                | ProposalState::Rejected
+                | ProposalState::Withdrawn
+                | ProposalState::Closed
+        )
+    }
+
+    /// Whether a proposal in this state holds its slug in the program: until it is
+    /// rejected, withdrawn or closed (an accepted one's project holds it from then on).
+    pub fn holds_slug(self) -> bool {
+        !matches!(
+            self,
+            ProposalState::Rejected | ProposalState::Withdrawn | ProposalState::Closed
+        )
     }
 }
 
@@ -88,6 +113,12 @@ pub enum ProposalEvent {
     RequestInfo,
     /// The authors answered and return the proposal to discussion.
     Resubmit,
+    /// Its author takes it back (any time before it is decided; an open vote is
+    /// cancelled).
+    Withdraw,
+    /// The committee or an organization owner closes it without a vote (any time before
+    /// it is decided; an open vote is cancelled).
+    Close,
 }
 
 /// The event does not apply to a proposal in that state.
@@ -113,8 +144,11 @@ pub struct ProposalTransitionError {
 /// | Voting     | Edit                  | Discussion (the vote is cancelled) |
 /// | NeedsInfo  | Edit                  | NeedsInfo  |
 /// | NeedsInfo  | Resubmit              | Discussion |
+/// | Draft, Discussion, Voting, NeedsInfo | Withdraw | Withdrawn (a vote is cancelled) |
+/// | Draft, Discussion, Voting, NeedsInfo | Close    | Closed (a vote is cancelled) |
 ///
-/// Everything else is refused; accepted and rejected proposals take no events.
+/// Everything else is refused; accepted, rejected, withdrawn and closed proposals take no
+/// events.
 pub fn proposal_transition(
     from: ProposalState,
     event: ProposalEvent,
@@ -132,6 +166,8 @@ pub fn proposal_transition(
         (S::Voting, E::Edit) => Ok(S::Discussion),
         (S::NeedsInfo, E::Edit) => Ok(S::NeedsInfo),
         (S::NeedsInfo, E::Resubmit) => Ok(S::Discussion),
+        (S::Draft | S::Discussion | S::Voting | S::NeedsInfo, E::Withdraw) => Ok(S::Withdrawn),
+        (S::Draft | S::Discussion | S::Voting | S::NeedsInfo, E::Close) => Ok(S::Closed),
         _ => Err(ProposalTransitionError { from, event }),
     }
 }
@@ -157,7 +193,7 @@ mod tests {
     use ProposalEvent::*;
     use ProposalState::*;
 
-    const EVENTS: [ProposalEvent; 7] = [
+    const EVENTS: [ProposalEvent; 9] = [
         Submit,
         Edit,
         CallVote,
@@ -165,6 +201,8 @@ mod tests {
         VoteFailed,
         RequestInfo,
         Resubmit,
+        Withdraw,
+        Close,
     ];
 
     /// Every state x every event: the allowed ones with their target, the rest refused.
@@ -184,6 +222,14 @@ mod tests {
             (Voting,     Edit,        Discussion, true),
             (NeedsInfo,  Edit,        NeedsInfo,  false),
             (NeedsInfo,  Resubmit,    Discussion, false),
+            (Draft,      Withdraw,    Withdrawn,  false),
+            (Discussion, Withdraw,    Withdrawn,  false),
+            (Voting,     Withdraw,    Withdrawn,  true),
+            (NeedsInfo,  Withdraw,    Withdrawn,  false),
+            (Draft,      Close,       Closed,     false),
+            (Discussion, Close,       Closed,     false),
+            (Voting,     Close,       Closed,     true),
+            (NeedsInfo,  Close,       Closed,     false),
         ];
         let mut checked = 0;
         for from in ProposalState::ALL {
@@ -210,7 +256,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 6 * 7);
+        assert_eq!(checked, 8 * 9);
     }
 
     #[test]
@@ -219,6 +265,11 @@ mod tests {
             assert_eq!(s.as_str().parse::<ProposalState>(), Ok(s));
         }
         assert!("needs-info".parse::<ProposalState>().is_err());
+        let holding: Vec<ProposalState> = ProposalState::ALL
+            .into_iter()
+            .filter(|s| s.holds_slug())
+            .collect();
+        assert_eq!(holding, [Draft, Discussion, Voting, Accepted, NeedsInfo]);
     }
 
     #[test]

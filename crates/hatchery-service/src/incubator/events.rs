@@ -191,9 +191,14 @@ impl Forge {
     ) {
         self.proposal_event_with(program, after, before, None, sender.user_id())
             .await;
+        // Leaving voting other than by the vote's result (an edit, a request for more
+        // information, a withdrawal, a closing) cancelled the vote.
         let cancelled = before.is_some_and(|b| {
             b.state == ProposalState::Voting && after.state != ProposalState::Voting
-        }) && !after.state.is_final();
+        }) && !matches!(
+            after.state,
+            ProposalState::Accepted | ProposalState::Rejected
+        );
         if cancelled {
             match self.store.votes_of_proposal(after.id).await {
                 Ok(votes) => {

@@ -49,7 +49,7 @@ use hatchery_core::{
     Action, Actor, Decision, Denial, Name, NameKind, OrgRole, Resource, authorize,
 };
 use hatchery_store::{
-    ConflictField, NewProgram, Program, Project, Proposal, ReportTemplate, StoreError,
+    ConflictField, NewProgram, Program, Project, Proposal, ReportTemplate, SlugHolder, StoreError,
 };
 use tokio::sync::Notify;
 
@@ -114,6 +114,10 @@ pub enum IncubatorError {
     /// The slug or name is in use.
     #[error("this {0} is already taken")]
     NameTaken(&'static str),
+    /// A proposal's slug is held in the program by a project or another proposal that is
+    /// not rejected, withdrawn or closed.
+    #[error("{}", slug_taken_message(.slug, .holder))]
+    SlugTaken { slug: String, holder: SlugHolder },
     #[error("refused: {0:?}")]
     Denied(Denial),
     #[error("not found")]
@@ -140,6 +144,17 @@ pub enum IncubatorError {
     Service(#[from] ServiceError),
 }
 
+fn slug_taken_message(slug: &str, holder: &SlugHolder) -> String {
+    match holder {
+        SlugHolder::Project { slug: held } => format!(
+            "slug: {slug:?} is already taken in this program by project {held:?}; choose another slug"
+        ),
+        SlugHolder::Proposal { number } => format!(
+            "slug: {slug:?} is already taken in this program by proposal #{number}; choose another slug"
+        ),
+    }
+}
+
 fn join(errors: &[TemplateError]) -> String {
     errors
         .iter()
@@ -162,6 +177,14 @@ impl IncubatorError {
             IncubatorError::VoteClosed => "error.incubator.vote_closed",
             IncubatorError::UnreadableRepo(_) => "error.incubator.unreadable_repo",
             IncubatorError::NameTaken(_) => "error.incubator.name_taken",
+            IncubatorError::SlugTaken {
+                holder: SlugHolder::Project { .. },
+                ..
+            } => "error.incubator.slug_taken_project",
+            IncubatorError::SlugTaken {
+                holder: SlugHolder::Proposal { .. },
+                ..
+            } => "error.incubator.slug_taken_proposal",
             IncubatorError::Denied(_) => "error.incubator.denied",
             IncubatorError::NotFound => "error.incubator.not_found",
             IncubatorError::Stale => "error.incubator.stale",

@@ -10,10 +10,12 @@ use hatchery_core::incubator::{ProposalEvent, ProposalState, cancels_vote, propo
 use hatchery_core::{Action, Actor};
 use hatchery_store::{
     NamedPerson, Program, Proposal, ProposalComment, ProposalContent, ProposalEdit, ProposalPeople,
-    ProposalRevision, ProposalStateChange, Repo,
+    ProposalRevision, ProposalStateChange, Repo, StoreError,
 };
 
-use super::{IncubatorError, NAME_MAX, Subject, TEXT_MAX, field, line, slug, text, user_id};
+use super::{
+    IncubatorError, NAME_MAX, NOTE_MAX, Subject, TEXT_MAX, field, line, slug, text, user_id,
+};
 use crate::Forge;
 use crate::access::RepoLookup;
 
@@ -62,21 +64,19 @@ impl Forge {
     }
 
     /// Checks a proposal's input against the program and resolves its people and
-    /// repositories for `actor`.
+    /// repositories for `actor`. The slug must not be held in the program by a project or
+    /// by another proposal (`except` is the one being edited) that is not rejected,
+    /// withdrawn or closed.
     async fn proposal_content(
         &self,
         actor: Actor,
         program: &Program,
         input: &ProposalInput,
+        except: Option<i64>,
     ) -> Result<ProposalContent, IncubatorError> {
         let slug = slug("slug", &input.slug)?;
-        if self
-            .store
-            .project_by_slug(program.id, &slug)
-            .await?
-            .is_some()
-        {
-            return Err(IncubatorError::NameTaken("slug"));
+        if let Some(holder) = self.store.slug_holder(program.id, &slug, except).await? {
+            return Err(IncubatorError::SlugTaken { slug, holder });
         }
         let name = line("name", &input.name, NAME_MAX)?;
         let mut sections = BTreeMap::new();
@@ -210,11 +210,18 @@ impl Forge {
         self.authorize_program(actor, Action::ProposeToProgram, program, Subject::default())
             .await?;
         let author = user_id(actor)?;
-        let content = self.proposal_content(actor, program, input).await?;
-        let created = self
+        let content = self.proposal_content(actor, program, input, None).await?;
+        let created = match self
             .store
             .create_proposal(program.id, author, &content, now)
-            .await?;
+            .await
+        {
+            Ok(p) => p,
+            Err(StoreError::Conflict(_)) => {
+                return Err(self.slug_taken(program, &content.slug, None).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.proposal_event(program, &created, None, actor).await;
         Ok(created)
     }
@@ -233,7 +240,8 @@ impl Forge {
     }
 
     /// Proposal `number` of the program, for `actor`: a draft is work in progress, seen
-    /// only by those who may edit it (others get `NotFound`).
+    /// only by those who may edit it (others get `NotFound`), and so is one withdrawn or
+    /// closed before it was ever published.
     pub async fn visible_proposal(
         &self,
         actor: Actor,
@@ -241,16 +249,14 @@ impl Forge {
         number: i64,
     ) -> Result<Proposal, IncubatorError> {
         let proposal = self.proposal(program, number).await?;
-        if proposal.state == ProposalState::Draft
-            && !self.may_see_draft(actor, program, &proposal).await?
-        {
+        if proposal.is_unpublished() && !self.may_see_draft(actor, program, &proposal).await? {
             return Err(IncubatorError::NotFound);
         }
         Ok(proposal)
     }
 
-    /// The program's proposals `actor` may see (drafts only for those who may edit them),
-    /// newest first; only those in `state` when given.
+    /// The program's proposals `actor` may see (unpublished ones only for those who may
+    /// edit them), newest first; only those in `state` when given.
     pub async fn program_proposals(
         &self,
         actor: Actor,
@@ -259,7 +265,7 @@ impl Forge {
     ) -> Result<Vec<Proposal>, IncubatorError> {
         let mut out = Vec::new();
         for p in self.store.proposals_of_program(program.id, state).await? {
-            if p.state != ProposalState::Draft || self.may_see_draft(actor, program, &p).await? {
+            if !p.is_unpublished() || self.may_see_draft(actor, program, &p).await? {
                 out.push(p);
             }
         }
@@ -309,8 +315,10 @@ impl Forge {
         .await?;
         let editor = user_id(actor)?;
         let to = proposal_transition(proposal.state, ProposalEvent::Edit)?;
-        let content = self.proposal_content(actor, program, input).await?;
-        let edited = self
+        let content = self
+            .proposal_content(actor, program, input, Some(proposal.id))
+            .await?;
+        let edited = match self
             .store
             .edit_proposal(ProposalEdit {
                 id: proposal.id,
@@ -322,7 +330,16 @@ impl Forge {
                 content: &content,
                 now,
             })
-            .await?;
+            .await
+        {
+            Ok(p) => p,
+            Err(StoreError::Conflict(_)) => {
+                return Err(self
+                    .slug_taken(program, &content.slug, Some(proposal.id))
+                    .await);
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.proposal_event(program, &edited, Some(proposal), actor)
             .await;
         Ok(edited)
@@ -435,8 +452,111 @@ impl Forge {
         Ok(updated)
     }
 
-    /// Anyone signed in takes part in the discussion; a draft takes comments from those
-    /// who may edit it only.
+    /// Its author takes the proposal back before it is decided, saying why; an open vote
+    /// on it is cancelled.
+    pub async fn withdraw_proposal(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+        reason: &str,
+        now: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        self.end_proposal(
+            actor,
+            program,
+            proposal,
+            reason,
+            now,
+            (Action::WithdrawProposal, ProposalEvent::Withdraw),
+        )
+        .await
+    }
+
+    /// The committee or an owner of the organization closes the proposal without a vote
+    /// before it is decided (out of scope, a duplicate, abandoned), saying why; an open
+    /// vote on it is cancelled.
+    pub async fn close_proposal(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+        reason: &str,
+        now: i64,
+    ) -> Result<Proposal, IncubatorError> {
+        self.end_proposal(
+            actor,
+            program,
+            proposal,
+            reason,
+            now,
+            (Action::CloseProposal, ProposalEvent::Close),
+        )
+        .await
+    }
+
+    async fn end_proposal(
+        &self,
+        actor: Actor,
+        program: &Program,
+        proposal: &Proposal,
+        reason: &str,
+        now: i64,
+        (action, event): (Action, ProposalEvent),
+    ) -> Result<Proposal, IncubatorError> {
+        self.authorize_program(
+            actor,
+            action,
+            program,
+            Subject {
+                proposal: Some(proposal),
+                project: None,
+            },
+        )
+        .await?;
+        let to = proposal_transition(proposal.state, event)?;
+        let reason = text("reason", reason, NOTE_MAX)?;
+        if reason.is_empty() {
+            return Err(field("reason", "required"));
+        }
+        let updated = self
+            .store
+            .set_proposal_state(ProposalStateChange {
+                id: proposal.id,
+                from: proposal.state,
+                to,
+                cancel_vote: cancels_vote(proposal.state, event),
+                discussion_started_at: None,
+                actor_id: actor.user_id(),
+                note: &reason,
+                now,
+            })
+            .await?;
+        self.proposal_event(program, &updated, Some(proposal), actor)
+            .await;
+        Ok(updated)
+    }
+
+    /// The refusal for a slug found held while saving: what holds it now (it was free when
+    /// checked a moment before), or the plain refusal if it is free again.
+    pub(crate) async fn slug_taken(
+        &self,
+        program: &Program,
+        slug: &str,
+        except: Option<i64>,
+    ) -> IncubatorError {
+        match self.store.slug_holder(program.id, slug, except).await {
+            Ok(Some(holder)) => IncubatorError::SlugTaken {
+                slug: slug.to_owned(),
+                holder,
+            },
+            Ok(None) => IncubatorError::NameTaken("slug"),
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Anyone signed in takes part in the discussion; an unpublished proposal takes
+    /// comments from those who may edit it only.
     pub async fn comment_on_proposal(
         &self,
         actor: Actor,
@@ -449,7 +569,7 @@ impl Forge {
             proposal: Some(proposal),
             project: None,
         };
-        let action = if proposal.state == ProposalState::Draft {
+        let action = if proposal.is_unpublished() {
             Action::Edit
         } else {
             Action::Comment

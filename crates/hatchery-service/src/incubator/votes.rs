@@ -179,7 +179,7 @@ impl Forge {
             .ok_or_else(|| super::field("kind", format!("the program has no rule for {kind}")))?;
         let window = config.window(now);
         let is_proposal = matches!(subject, VoteSubject::Proposal { .. });
-        let vote = self
+        let opened = self
             .store
             .open_vote(NewVote {
                 program_id: program.id,
@@ -193,11 +193,18 @@ impl Forge {
                 min_close_at: window.min_end_ms(),
                 deadline_at: window.closes_at_ms(),
             })
-            .await
-            .map_err(|e| match e {
-                StoreError::Stale if !is_proposal => IncubatorError::VoteAlreadyOpen,
-                other => other.into(),
-            })?;
+            .await;
+        let vote = match (opened, on) {
+            (Ok(v), _) => v,
+            (Err(StoreError::Stale), _) if !is_proposal => {
+                return Err(IncubatorError::VoteAlreadyOpen);
+            }
+            // The project the proposal would become needs its slug, which is held.
+            (Err(StoreError::Conflict(_)), VoteOn::Proposal(p)) => {
+                return Err(self.slug_taken(program, &p.slug, Some(p.id)).await);
+            }
+            (Err(e), _) => return Err(e.into()),
+        };
         self.wake_vote_closer();
         let proposal = match on {
             VoteOn::Proposal(p) => Some(p),

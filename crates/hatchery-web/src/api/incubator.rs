@@ -13,10 +13,12 @@
 //! on the web, except draft proposals, which only those who may edit them see (others get
 //! 404s, and lists leave them out); the repositories of a proposal or project are listed
 //! only to those who may read them, and checklist evidence and report figures about
-//! repositories the caller cannot read are left out. Reading needs `read:organization`, casting a ballot
-//! `write:organization` and a signed-in caller.
+//! repositories the caller cannot read are left out. Reading needs `read:organization`;
+//! casting a ballot, drafting a proposal, withdrawing it (its author) and closing it (the
+//! committee, the organization's owners) need `write:organization` and a signed-in caller.
+//! A proposal's slug is held once in its program (409 names what holds it).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use crate::api::route::ApiRoutes;
@@ -32,7 +34,7 @@ use hatchery_api_types::incubator::{
 use hatchery_core::incubator::{
     BallotValue, ElectionError, GraduationError, Phase, ProposalState, VoteState,
 };
-use hatchery_service::incubator::IncubatorError;
+use hatchery_service::incubator::{IncubatorError, PersonInput, ProposalInput};
 use hatchery_store::{Program, Project, Report, ReportState, Vote, now_ms};
 use serde::Deserialize;
 use serde_json::Value;
@@ -48,8 +50,10 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .routes(api_route!(list_programs))
         .routes(api_route!(get_program))
-        .routes(api_route!(list_proposals))
+        .routes(api_route!(list_proposals, create_proposal))
         .routes(api_route!(get_proposal))
+        .routes(api_route!(withdraw_proposal))
+        .routes(api_route!(close_proposal))
         .routes(api_route!(list_projects))
         .routes(api_route!(get_project))
         .routes(api_route!(list_votes))
@@ -75,6 +79,7 @@ impl From<IncubatorError> for ApiError {
             }
             IncubatorError::VoteAlreadyOpen
             | IncubatorError::NameTaken(_)
+            | IncubatorError::SlugTaken { .. }
             | IncubatorError::GraduationPending
             | IncubatorError::Election(ElectionError::AlreadyOpen)
             | IncubatorError::Graduation(
@@ -183,7 +188,8 @@ pub async fn get_program(
 #[into_params(parameter_in = Query)]
 pub struct ProposalListQuery {
     /// Only proposals in this state: `draft`, `discussion`, `voting`, `accepted`,
-    /// `rejected` or `needs_info`; `all` (the default) for every one.
+    /// `rejected`, `needs_info`, `withdrawn` or `closed`; `all` (the default) for every
+    /// one.
     pub state: Option<String>,
 }
 
@@ -210,7 +216,7 @@ pub async fn list_proposals(
         None | Some("" | "all") => None,
         Some(s) => Some(ProposalState::from_str(s).map_err(|_| {
             ApiError::unprocessable(format!(
-                "state: {s:?} is not one of all, draft, discussion, voting, accepted, rejected, needs_info"
+                "state: {s:?} is not one of all, draft, discussion, voting, accepted, rejected, needs_info, withdrawn, closed"
             ))
         })?),
     };
@@ -260,6 +266,201 @@ pub async fn get_proposal(
         &proposal,
         &repos,
     )))
+}
+
+/// Someone a proposal names: an account here, or a name for someone without one.
+#[derive(Debug, Deserialize, ToSchema, Default)]
+pub struct IncubatorProposalPersonOption {
+    /// Their account name here; empty for someone without one.
+    #[serde(default)]
+    pub username: String,
+    /// The name to show; defaults to the account's display name.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub affiliation: String,
+}
+
+impl IncubatorProposalPersonOption {
+    fn input(&self) -> PersonInput {
+        PersonInput {
+            username: self.username.clone(),
+            name: self.name.clone(),
+            affiliation: self.affiliation.clone(),
+        }
+    }
+}
+
+/// A proposal to draft.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateIncubatorProposalOption {
+    /// The project's short id once accepted: held in the program by this proposal until
+    /// it is rejected, withdrawn or closed, so another proposal or project of the program
+    /// cannot take it (409).
+    pub slug: String,
+    pub name: String,
+    /// Section key of the program's proposal form -> Markdown.
+    #[serde(default)]
+    pub sections: BTreeMap<String, String>,
+    #[serde(default)]
+    pub champion: Option<IncubatorProposalPersonOption>,
+    #[serde(default)]
+    pub mentors: Vec<IncubatorProposalPersonOption>,
+    #[serde(default)]
+    pub committers: Vec<IncubatorProposalPersonOption>,
+    /// `owner/name` of each repository the project brings; each must be readable by the
+    /// caller.
+    #[serde(default)]
+    pub repositories: Vec<String>,
+}
+
+/// Draft a proposal (anyone signed in). It stays a draft, seen only by those who may edit
+/// it, until its discussion starts on the web.
+#[utoipa::path(post, path = "/orgs/{org}/incubator/programs/{program}/proposals",
+    tag = "incubator", operation_id = "incubatorCreateProposal",
+    params(("org" = String, Path, description = "name of the organization"),
+        ("program" = String, Path, description = "slug of the program")),
+    request_body = CreateIncubatorProposalOption,
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 201, body = IncubatorProposal, description = "The proposal, a draft"),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "The slug is held in the program by a project or another proposal; the message names both"),
+        (status = 422, body = ApiErrorBody)))]
+pub async fn create_proposal(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((org, slug)): Path<(String, String)>,
+    ApiJson(body): ApiJson<CreateIncubatorProposalOption>,
+) -> ApiResult<(StatusCode, Json<IncubatorProposal>)> {
+    caller.user_with(WRITE)?;
+    let program = program_for(&state, &caller, &org, &slug).await?;
+    let input = ProposalInput {
+        slug: body.slug,
+        name: body.name,
+        sections: body.sections,
+        champion: body
+            .champion
+            .as_ref()
+            .map(IncubatorProposalPersonOption::input),
+        mentors: body
+            .mentors
+            .iter()
+            .map(IncubatorProposalPersonOption::input)
+            .collect(),
+        committers: body
+            .committers
+            .iter()
+            .map(IncubatorProposalPersonOption::input)
+            .collect(),
+        repos: body.repositories,
+    };
+    let proposal = state
+        .forge
+        .draft_proposal(caller.actor(), &program, &input, now_ms())
+        .await?;
+    let repos = state
+        .forge
+        .proposal_repos(caller.actor(), &proposal.repo_ids)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IncubatorProposal::of(
+            &urls(&state),
+            &program,
+            &proposal,
+            &repos,
+        )),
+    ))
+}
+
+/// Why a proposal is withdrawn or closed.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IncubatorReasonOption {
+    /// Required; at most 2,000 characters.
+    pub reason: String,
+}
+
+/// Withdraw or close proposal `n`: the proposal as it is now.
+async fn end_proposal(
+    state: &AppState,
+    caller: &ApiCaller,
+    (org, slug, n): (String, String, String),
+    reason: &str,
+    close: bool,
+) -> ApiResult<Json<IncubatorProposal>> {
+    caller.user_with(WRITE)?;
+    let program = program_for(state, caller, &org, &slug).await?;
+    let proposal = state
+        .forge
+        .visible_proposal(caller.actor(), &program, path_id(&n)?)
+        .await?;
+    let forge = &state.forge;
+    let ended = if close {
+        forge
+            .close_proposal(caller.actor(), &program, &proposal, reason, now_ms())
+            .await?
+    } else {
+        forge
+            .withdraw_proposal(caller.actor(), &program, &proposal, reason, now_ms())
+            .await?
+    };
+    let repos = forge
+        .proposal_repos(caller.actor(), &ended.repo_ids)
+        .await?;
+    Ok(Json(IncubatorProposal::of(
+        &urls(state),
+        &program,
+        &ended,
+        &repos,
+    )))
+}
+
+/// Withdraw a proposal (its author), with a reason, before it is decided. An open vote on
+/// it is cancelled; its slug is free again.
+#[utoipa::path(post, path = "/orgs/{org}/incubator/programs/{program}/proposals/{number}/withdraw",
+    tag = "incubator", operation_id = "incubatorWithdrawProposal",
+    params(("org" = String, Path, description = "name of the organization"),
+        ("program" = String, Path, description = "slug of the program"),
+        ("number" = i64, Path, description = "number of the proposal in the program")),
+    request_body = IncubatorReasonOption,
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 200, body = IncubatorProposal, description = "The proposal, withdrawn"),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "It changed meanwhile"),
+        (status = 422, body = ApiErrorBody, description = "No reason, or the proposal is already decided, withdrawn or closed")))]
+pub async fn withdraw_proposal(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(path): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<IncubatorReasonOption>,
+) -> ApiResult<Json<IncubatorProposal>> {
+    end_proposal(&state, &caller, path, &body.reason, false).await
+}
+
+/// Close a proposal without a vote (the program's committee and the organization's
+/// owners), with a reason, before it is decided. An open vote on it is cancelled; its slug
+/// is free again.
+#[utoipa::path(post, path = "/orgs/{org}/incubator/programs/{program}/proposals/{number}/close",
+    tag = "incubator", operation_id = "incubatorCloseProposal",
+    params(("org" = String, Path, description = "name of the organization"),
+        ("program" = String, Path, description = "slug of the program"),
+        ("number" = i64, Path, description = "number of the proposal in the program")),
+    request_body = IncubatorReasonOption,
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 200, body = IncubatorProposal, description = "The proposal, closed"),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "It changed meanwhile"),
+        (status = 422, body = ApiErrorBody, description = "No reason, or the proposal is already decided, withdrawn or closed")))]
+pub async fn close_proposal(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(path): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<IncubatorReasonOption>,
+) -> ApiResult<Json<IncubatorProposal>> {
+    end_proposal(&state, &caller, path, &body.reason, true).await
 }
 
 // ---- projects ----

@@ -371,6 +371,15 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
             "get",
             "/orgs/{org}/incubator/programs/{program}/proposals/{number}",
         ),
+        ("post", "/orgs/{org}/incubator/programs/{program}/proposals"),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}/withdraw",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}/close",
+        ),
         ("get", "/orgs/{org}/incubator/programs/{program}/projects"),
         (
             "get",

@@ -25,7 +25,7 @@ use hatchery_core::incubator::{
 use hatchery_core::{Action, Name, NameKind, Resource, authorize};
 use hatchery_service::incubator::{IncubatorError, Subject};
 use hatchery_store::{
-    ChecklistStatus, NamedPerson, Program, Project, Proposal, Repo, ReportState, now_ms,
+    ChecklistStatus, NamedPerson, Program, Project, Proposal, Repo, ReportState, SlugHolder, now_ms,
 };
 use maud::{Markup, html};
 
@@ -186,6 +186,7 @@ impl Problems {
 /// (denied, missing, broken).
 pub fn explain(ctx: &Ctx, e: IncubatorError) -> Result<Problems, WebError> {
     let mut p = Problems::default();
+    let key_of = e.message_key();
     match e {
         IncubatorError::Denied(_) | IncubatorError::NotFound | IncubatorError::Service(_) => {
             return Err(fail(ctx, e));
@@ -219,6 +220,14 @@ pub fn explain(ctx: &Ctx, e: IncubatorError) -> Result<Problems, WebError> {
                 "error.incubator.unreadable_repo",
                 vec![("repo", name)],
             );
+        }
+        IncubatorError::SlugTaken { slug, holder } => {
+            let mut args = vec![("slug", slug)];
+            match holder {
+                SlugHolder::Project { slug } => args.push(("project", slug)),
+                SlugHolder::Proposal { number } => args.push(("number", number.to_string())),
+            }
+            p.push(ctx, "slug", key_of, args);
         }
         IncubatorError::NameTaken(field) => {
             let field = if field == "slug" { "slug" } else { "name" };
@@ -402,6 +411,8 @@ pub fn proposal_state_label(ctx: &Ctx, s: ProposalState) -> &'static str {
         ProposalState::Accepted => "incubator.proposal_state.accepted",
         ProposalState::Rejected => "incubator.proposal_state.rejected",
         ProposalState::NeedsInfo => "incubator.proposal_state.needs_info",
+        ProposalState::Withdrawn => "incubator.proposal_state.withdrawn",
+        ProposalState::Closed => "incubator.proposal_state.closed",
     })
 }
 
@@ -409,7 +420,9 @@ pub fn proposal_state_badge(ctx: &Ctx, s: ProposalState) -> Markup {
     let class = match s {
         ProposalState::Accepted => "state state-passed",
         ProposalState::Rejected => "state state-failed",
-        ProposalState::Draft => "state state-cancelled",
+        ProposalState::Draft | ProposalState::Withdrawn | ProposalState::Closed => {
+            "state state-cancelled"
+        }
         _ => "state state-active",
     };
     html! { span class=(class) data-state=(s.as_str()) { (proposal_state_label(ctx, s)) } }

@@ -33,11 +33,12 @@ fn md(text: &str) -> PreEscaped<String> {
     PreEscaped(markdown(text, &DropRelative))
 }
 
+/// Proposal `number` as the visitor may see it: a draft only to those who may edit it.
 async fn proposal_of(state: &AppState, ctx: &Ctx, l: &Loaded, number: &str) -> WebResult<Proposal> {
     let number: i64 = number.parse().map_err(|_| WebError::NotFound)?;
     state
         .forge
-        .proposal(&l.program, number)
+        .visible_proposal(ctx.actor(), &l.program, number)
         .await
         .map_err(|e| fail(ctx, e))
 }
@@ -57,7 +58,11 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> WebResult<Markup> {
     let l = load(&state, &ctx, &org, &slug).await?;
-    let all = state.store.proposals_of_program(l.program.id, None).await?;
+    let all = state
+        .forge
+        .program_proposals(ctx.actor(), &l.program, None)
+        .await
+        .map_err(|e| fail(&ctx, e))?;
     let filter: Option<ProposalState> = q.state.parse().ok();
     let shown: Vec<&Proposal> = all
         .iter()
@@ -388,6 +393,10 @@ fn people_table(ctx: &Ctx, people: &ProposalPeople) -> Markup {
 struct Drafts<'a> {
     comment: &'a str,
     note: &'a str,
+    /// The reason typed into the withdraw or close form, and which of them (`withdraw`,
+    /// `close`) was refused.
+    reason: &'a str,
+    reason_form: &'a str,
 }
 
 async fn show_page(
@@ -401,7 +410,7 @@ async fn show_page(
     let forge = &state.forge;
     let program = &l.program;
     let editable = may(state, ctx, l, Action::Edit, None, Some(proposal)).await?;
-    let comment_action = if proposal.state == ProposalState::Draft {
+    let comment_action = if proposal.is_unpublished() {
         Action::Edit
     } else {
         Action::Comment
@@ -409,6 +418,18 @@ async fn show_page(
     let may_comment = may(state, ctx, l, comment_action, None, Some(proposal)).await?;
     let review = may(state, ctx, l, Action::ReviewProposal, None, Some(proposal)).await?;
     let open_vote = may(state, ctx, l, Action::OpenVote, None, Some(proposal)).await?;
+    let withdraw = !proposal.state.is_final()
+        && may(
+            state,
+            ctx,
+            l,
+            Action::WithdrawProposal,
+            None,
+            Some(proposal),
+        )
+        .await?;
+    let close = !proposal.state.is_final()
+        && may(state, ctx, l, Action::CloseProposal, None, Some(proposal)).await?;
     let comments = forge
         .proposal_comments(proposal)
         .await
@@ -453,6 +474,16 @@ async fn show_page(
             (problems_box(ctx, problems))
             @if state_now == ProposalState::Draft { div.notice role="note" id="draft-notice" { (ctx.t("incubator.draft_notice")) } }
             @if state_now == ProposalState::NeedsInfo { div.notice role="note" id="needs-info-notice" { (ctx.t("incubator.needs_info_notice")) } }
+            @if matches!(state_now, ProposalState::Withdrawn | ProposalState::Closed) {
+                div.notice role="note" id=(format!("{}-notice", state_now.as_str())) {
+                    p {
+                        (ctx.t(if state_now == ProposalState::Withdrawn { "incubator.withdrawn_notice" } else { "incubator.closed_notice" }))
+                        " " (ctx.t("incubator.closed_by")) " " (person_link(ctx, proposal.closed_by.as_ref()))
+                        @if let Some(at) = proposal.decided_at { " · " (time_ago_ms(ctx, at)) }
+                    }
+                    p { strong { (ctx.t("incubator.close_reason_label")) } " " span id="close-reason" { (proposal.close_reason) } }
+                }
+            }
             @if let Some(p) = &project {
                 div.notice role="note" id="accepted-notice" { (ctx.t("incubator.accepted_notice")) " " a href=(project_url(program, p)) { (p.name) } }
             }
@@ -526,6 +557,34 @@ async fn show_page(
                         @if votes.is_empty() { span.muted { (ctx.t("incubator.no_votes")) } }
                         @for v in &votes {
                             div { a href=(vote_url(program, v.id)) { (kind_label(ctx, v.kind)) } " " (vote_state_badge(ctx, v.state)) }
+                        }
+                    }
+                    @if withdraw {
+                        section id="side-withdraw" {
+                            h3 { (ctx.t("incubator.withdraw")) }
+                            form.stack method="post" action=(format!("{url}/withdraw")) id="withdraw-form" novalidate {
+                                (csrf_input(ctx))
+                                textarea name="reason" id="f-withdraw-reason" aria-label=(ctx.t("incubator.withdraw_reason")) placeholder=(ctx.t("incubator.withdraw_reason")) { @if drafts.reason_form == "withdraw" { (drafts.reason) } }
+                                @if drafts.reason_form == "withdraw" {
+                                    @if let Some(m) = problems.fields.message(ctx, "reason") { div.error role="alert" { (m) } }
+                                }
+                                div.hint { (ctx.t("incubator.withdraw_hint")) }
+                                button.btn.btn-small.btn-danger type="submit" id="withdraw" { (ctx.t("incubator.withdraw")) }
+                            }
+                        }
+                    }
+                    @if close {
+                        section id="side-close" {
+                            h3 { (ctx.t("incubator.close")) }
+                            form.stack method="post" action=(format!("{url}/close")) id="close-form" novalidate {
+                                (csrf_input(ctx))
+                                textarea name="reason" id="f-close-reason" aria-label=(ctx.t("incubator.close_reason")) placeholder=(ctx.t("incubator.close_reason")) { @if drafts.reason_form == "close" { (drafts.reason) } }
+                                @if drafts.reason_form == "close" {
+                                    @if let Some(m) = problems.fields.message(ctx, "reason") { div.error role="alert" { (m) } }
+                                }
+                                div.hint { (ctx.t("incubator.close_hint")) }
+                                button.btn.btn-small.btn-danger type="submit" id="close-proposal" { (ctx.t("incubator.close")) }
+                            }
                         }
                     }
                     @if review && matches!(state_now, ProposalState::Discussion | ProposalState::Voting) {
@@ -704,6 +763,88 @@ pub async fn open_vote(
             &vote_url(&l.program, v.id),
         )),
         Err(e) => refused_show(&state, &ctx, &l, &proposal, e, Drafts::default()).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct ReasonForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Its author withdraws the proposal, with a reason.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+    Form(form): Form<ReasonForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    match state
+        .forge
+        .withdraw_proposal(ctx.actor(), &l.program, &proposal, &form.reason, now())
+        .await
+    {
+        Ok(p) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.proposal_withdrawn",
+            &proposal_url(&l.program, p.number),
+        )),
+        Err(e) => {
+            refused_show(
+                &state,
+                &ctx,
+                &l,
+                &proposal,
+                e,
+                Drafts {
+                    reason: &form.reason,
+                    reason_form: "withdraw",
+                    ..Drafts::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// The committee or an owner of the organization closes the proposal, with a reason.
+pub async fn close(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, number)): Path<(String, String, String)>,
+    Form(form): Form<ReasonForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let proposal = proposal_of(&state, &ctx, &l, &number).await?;
+    match state
+        .forge
+        .close_proposal(ctx.actor(), &l.program, &proposal, &form.reason, now())
+        .await
+    {
+        Ok(p) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.proposal_closed",
+            &proposal_url(&l.program, p.number),
+        )),
+        Err(e) => {
+            refused_show(
+                &state,
+                &ctx,
+                &l,
+                &proposal,
+                e,
+                Drafts {
+                    reason: &form.reason,
+                    reason_form: "close",
+                    ..Drafts::default()
+                },
+            )
+            .await
+        }
     }
 }
 
