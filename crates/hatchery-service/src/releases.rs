@@ -20,6 +20,7 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use hatchery_api_types::releases::{ApiRelease, ReleasePayload};
 use hatchery_core::incubator::ReleaseVoteError;
@@ -890,6 +891,9 @@ impl Forge {
         let Some(release) = self.store.release_by_id(repo_id, release_id).await? else {
             return Ok(());
         };
+        // Each uploader's keys are read once per release, not once per signature.
+        let mut keys_of: std::collections::HashMap<i64, Arc<UploaderKeys>> =
+            std::collections::HashMap::new();
         for sig in &release.assets {
             let Some(signed) = signed_name(&sig.name) else {
                 continue;
@@ -898,7 +902,18 @@ impl Forge {
                 match release.assets.iter().find(|a| a.name == signed) {
                     None => ("", "", String::new(), String::new()),
                     Some(file) => {
-                        let v = self.check_signature_of(sig, file).await?;
+                        let keys = match &sig.uploader {
+                            Some(p) => match keys_of.get(&p.id) {
+                                Some(keys) => Arc::clone(keys),
+                                None => {
+                                    let keys = Arc::new(self.uploader_keys(p.id).await?);
+                                    keys_of.insert(p.id, Arc::clone(&keys));
+                                    keys
+                                }
+                            },
+                            None => Arc::default(),
+                        };
+                        let v = self.check_signature_of(sig, file, keys).await?;
                         (v.state.as_str(), v.reason, v.signer, v.identity)
                     }
                 };
@@ -917,29 +932,33 @@ impl Forge {
         Ok(())
     }
 
-    /// Checks the signature asset `sig` of the asset `file` against its uploader's keys.
+    /// The SSH and OpenPGP public keys registered by `user_id`.
+    async fn uploader_keys(&self, user_id: i64) -> Result<UploaderKeys, ReleaseError> {
+        Ok(UploaderKeys {
+            ssh: self
+                .store
+                .keys_of_user(user_id)
+                .await?
+                .into_iter()
+                .map(|k| k.public_key)
+                .collect(),
+            gpg: self
+                .store
+                .gpg_keys_of_user(user_id)
+                .await?
+                .into_iter()
+                .map(|k| k.public_key)
+                .collect(),
+        })
+    }
+
+    /// Checks the signature asset `sig` of the asset `file` against its uploader's `keys`.
     async fn check_signature_of(
         &self,
         sig: &ReleaseAsset,
         file: &ReleaseAsset,
+        keys: Arc<UploaderKeys>,
     ) -> Result<SignatureVerdict, ReleaseError> {
-        let (ssh, gpg): (Vec<String>, Vec<String>) = match &sig.uploader {
-            Some(p) => (
-                self.store
-                    .keys_of_user(p.id)
-                    .await?
-                    .into_iter()
-                    .map(|k| k.public_key)
-                    .collect(),
-                self.store
-                    .gpg_keys_of_user(p.id)
-                    .await?
-                    .into_iter()
-                    .map(|k| k.public_key)
-                    .collect(),
-            ),
-            None => (Vec::new(), Vec::new()),
-        };
         let sig_path = self.release_files.path_of(sig);
         let file_path = self.release_files.path_of(file);
         let (sha256, sha512) = (file.sha256.clone(), file.sha512.clone());
@@ -952,8 +971,8 @@ impl Forge {
             if bytes.len() > SIGNATURE_MAX_BYTES {
                 bytes.clear();
             }
-            let ssh: Vec<&str> = ssh.iter().map(String::as_str).collect();
-            let gpg: Vec<&str> = gpg.iter().map(String::as_str).collect();
+            let ssh: Vec<&str> = keys.ssh.iter().map(String::as_str).collect();
+            let gpg: Vec<&str> = keys.gpg.iter().map(String::as_str).collect();
             check_signature(
                 &bytes,
                 SignedFile {
@@ -1020,6 +1039,13 @@ impl Forge {
         ))
         .await;
     }
+}
+
+/// The public keys a release signature may be checked against: its uploader's.
+#[derive(Default)]
+struct UploaderKeys {
+    ssh: Vec<String>,
+    gpg: Vec<String>,
 }
 
 fn new_uuid() -> String {
