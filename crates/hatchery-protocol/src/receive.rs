@@ -153,7 +153,29 @@ pub fn receive_pack(
     if request.commands.is_empty() {
         return Ok(ReceivePackOutcome::default());
     }
-    let outcome = process(repo, reader.inner_mut(), &request, hook, options)?;
+    let outcome = match process(repo, reader.inner_mut(), &request, hook, options) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            // The client gets a report it can show ("remote rejected ... internal error")
+            // instead of a response cut off before its first byte; the details are for the
+            // server's log, where the caller puts `e`.
+            let failed = finish(
+                ReceivePackOutcome::default(),
+                request
+                    .commands
+                    .iter()
+                    .map(|c| Pending {
+                        command: c.clone(),
+                        kind: None,
+                        error: Some(INTERNAL_ERROR.into()),
+                        changed: false,
+                    })
+                    .collect(),
+            );
+            let _ = write_report(out, &request, &failed);
+            return Err(e);
+        }
+    };
     // Drain what the client still sends (e.g. an unread pack after a refusal) is left to
     // the web layer; the report is what matters to git.
     write_report(out, &request, &outcome)?;
@@ -180,6 +202,9 @@ pub fn receive_pack_session(
     out.flush()?;
     Ok(outcome)
 }
+
+/// What a client is told of a push that failed on the server's side.
+const INTERNAL_ERROR: &str = "internal server error (details in the server's log)";
 
 fn process(
     repo: &Repository,

@@ -555,3 +555,37 @@ fn atomic_push_is_all_or_nothing() {
     );
     assert_eq!(snapshot(f.repo.path()), before);
 }
+
+#[test]
+fn a_failure_on_the_servers_side_is_reported_per_ref_not_cut_off() {
+    let f = fixture();
+    let head = f.git.rev(&f.src, "main");
+    f.git
+        .commit(&f.src, &[("new.txt", "brand new\n")], "new", 1_700_000_000);
+    let new = f.git.rev(&f.src, "main");
+    let tree = f.git.rev(&f.src, "main^{tree}");
+    let blob = f.git.rev(&f.src, "main:new.txt");
+    let pack = pack_of(&f.git, &f.src, &[new.clone(), tree, blob]);
+    // A HEAD the server cannot read: reading it fails inside the push.
+    std::fs::write(f.repo.path().join("HEAD"), "not a reference\n").unwrap();
+    let mut out = Vec::new();
+    let r = hatchery_protocol::receive_pack(
+        &f.repo,
+        &mut &push_request(
+            &[format!("{head} {new} refs/heads/main")],
+            "report-status side-band-64k ofs-delta",
+            &pack,
+        )[..],
+        &mut out,
+        &mut (),
+        &ReceivePackOptions::default(),
+    );
+    assert!(r.is_err(), "the caller still learns of the failure");
+    let lines = response_lines(&out);
+    assert!(
+        lines
+            .join("\n")
+            .contains("ng refs/heads/main internal server error (details in the server's log)"),
+        "{lines:?}"
+    );
+}

@@ -50,6 +50,13 @@ impl Server {
         configure: impl FnOnce(&mut WebConfig),
         ssh_settings: Option<hatchery_ssh::SshSettings>,
     ) -> Server {
+        // What the server logs (a push that failed on its side, say) is part of a failing
+        // test's output; libtest shows it only then.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_ansi(false)
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+            .try_init();
         let with_ssh = ssh_settings.is_some();
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
