@@ -158,6 +158,7 @@ fn items(list: &[(&str, Evaluator)]) -> Vec<ChecklistItem> {
             code: (*code).into(),
             text: (*code).into(),
             evaluation: Evaluation::Automatic(*e),
+            stage: None,
         })
         .collect()
 }

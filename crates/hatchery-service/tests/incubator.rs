@@ -1374,6 +1374,8 @@ async fn the_closing_job_closes_due_votes_once_across_servers() {
         }
         input.slug = "thing".into();
         input.name = "Thing".into();
+        // The CNCF's form needs its maintainers.
+        input.committers = vec![person("ann", "ACME")];
         // Opened long ago by the real clock: due now.
         let long_ago = hatchery_store::now_ms() - 400 * DAY;
         let prop = f
@@ -1752,5 +1754,133 @@ async fn proposals_are_withdrawn_or_closed_and_hold_their_slug() {
             ],
             "{l}"
         );
+    }
+}
+
+/// The People table, entered once, fills the champion, mentor and committer lists (and so
+/// Apache's people sections); the roles the program's form does not offer, a second
+/// champion and a typed people section are refused; a required people section without
+/// people keeps the proposal from discussion.
+#[tokio::test]
+async fn the_people_table_fills_the_people_sections() {
+    use hatchery_service::incubator::PersonRow;
+    for s in stores().await {
+        let w = world(s);
+        let f = &w.forge;
+        let s = &w.s;
+        let l = s.label().to_owned();
+        let olive = user(s, "olive").await;
+        let ann = user(s, "ann").await;
+        let pat = user(s, "pat").await;
+        let asf = org(s, &olive, "asf").await;
+        team(s, &asf, "ipmc", &[&ann]).await;
+        let p = f
+            .create_program(
+                actor(&olive),
+                "asf",
+                "incubator",
+                "Incubator",
+                Preset::Apache,
+                T0,
+            )
+            .await
+            .unwrap();
+        let cncf = f
+            .create_program(actor(&olive), "asf", "cncf", "CNCF", Preset::Cncf, T0)
+            .await
+            .unwrap();
+        let row = |role: &str, username: &str, name: &str| PersonRow {
+            role: role.into(),
+            person: PersonInput {
+                username: username.into(),
+                name: name.into(),
+                affiliation: "ACME".into(),
+            },
+        };
+        let form = f.proposal_form(&p);
+        assert!(!form.sections.contains_key("initial_committers"), "{l}");
+        assert!(
+            form.sections.contains_key("fascination_with_apache_brand"),
+            "{l}"
+        );
+        let mut input = proposal_input(f, &p, "widget", "Widget", &[]);
+        input.champion = None;
+        input.mentors.clear();
+        input.committers.clear();
+        input.people = vec![
+            row("committer", "pat", ""),
+            row("champion", "ann", ""),
+            row("mentor", "ann", ""),
+            row("committer", "", "Quinn Offline"),
+            row("mentor", "", ""),
+        ];
+        let wp = f.draft_proposal(actor(&pat), &p, &input, T0).await.unwrap();
+        let people = &wp.people;
+        assert_eq!(
+            people.champion.as_ref().and_then(|c| c.user_id),
+            Some(ann.id),
+            "{l}"
+        );
+        assert_eq!(people.mentors.len(), 1, "{l}: the blank row is left out");
+        let committers: Vec<&str> = people.committers.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(committers, ["PAT Display", "Quinn Offline"], "{l}");
+        f.start_discussion(actor(&pat), &p, &wp, T0).await.unwrap();
+
+        let mut two = input.clone();
+        two.slug = "two".into();
+        two.people.push(row("champion", "pat", ""));
+        let r = f.draft_proposal(actor(&pat), &p, &two, T0).await;
+        assert!(
+            matches!(&r, Err(IncubatorError::Field { field: "people", message }) if message.contains("one champion")),
+            "{l}: {r:?}"
+        );
+        let mut typed = input.clone();
+        typed.slug = "typed".into();
+        typed
+            .sections
+            .insert("initial_committers".into(), "Pat, Quinn".into());
+        let r = f.draft_proposal(actor(&pat), &p, &typed, T0).await;
+        assert!(
+            matches!(
+                &r,
+                Err(IncubatorError::Field {
+                    field: "sections",
+                    ..
+                })
+            ),
+            "{l}: {r:?}"
+        );
+        // Without mentors, Apache's Nominated Mentors keep it from discussion.
+        let mut lonely = input.clone();
+        lonely.slug = "lonely".into();
+        lonely.people.retain(|r| r.role != "mentor");
+        let lp = f
+            .draft_proposal(actor(&pat), &p, &lonely, T0)
+            .await
+            .unwrap();
+        let r = f.start_discussion(actor(&pat), &p, &lp, T0).await;
+        assert!(
+            matches!(&r, Err(IncubatorError::Field { field: "sections", message }) if message.contains("Nominated Mentors")),
+            "{l}: {r:?}"
+        );
+
+        // The CNCF offers maintainers and a sponsor, no mentors.
+        let mut c = f.proposal_form(&cncf);
+        for v in c.sections.values_mut() {
+            *v = "Yes.".into();
+        }
+        c.slug = "kube".into();
+        c.name = "Kube".into();
+        c.people = vec![row("committer", "pat", ""), row("mentor", "ann", "")];
+        let r = f.draft_proposal(actor(&pat), &cncf, &c, T0).await;
+        assert!(
+            matches!(&r, Err(IncubatorError::Field { field: "people", message }) if message.contains("\"mentor\"")),
+            "{l}: {r:?}"
+        );
+        c.people.pop();
+        let kp = f.draft_proposal(actor(&pat), &cncf, &c, T0).await.unwrap();
+        f.start_discussion(actor(&pat), &cncf, &kp, T0)
+            .await
+            .unwrap();
     }
 }

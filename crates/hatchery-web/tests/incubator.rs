@@ -108,23 +108,20 @@ fn proposal_fields(name: &str, slug: &str, repos: &str, mentor_aff: &str) -> Vec
     let mut f: Vec<(String, String)> = vec![
         ("name".into(), name.into()),
         ("slug".into(), slug.into()),
-        ("champion_username".into(), "cara".into()),
-        ("champion_name".into(), String::new()),
-        (
-            "champion_affiliation".into(),
-            "Apache Software Foundation".into(),
-        ),
-        ("mentor_username".into(), "mona".into()),
-        ("mentor_name".into(), "Mona Wang".into()),
-        ("mentor_affiliation".into(), mentor_aff.into()),
-        ("mentor_username".into(), String::new()),
-        ("mentor_name".into(), "Max Outside".into()),
-        ("mentor_affiliation".into(), "Example University".into()),
-        ("committer_username".into(), "pat".into()),
-        ("committer_name".into(), "Pat Lee".into()),
-        ("committer_affiliation".into(), "Example Corp".into()),
         ("repos".into(), repos.into()),
     ];
+    // The People table: each person once, with a role.
+    for (username, person, affiliation, role) in [
+        ("cara", "", "Apache Software Foundation", "champion"),
+        ("mona", "Mona Wang", mentor_aff, "mentor"),
+        ("", "Max Outside", "Example University", "mentor"),
+        ("pat", "Pat Lee", "Example Corp", "committer"),
+    ] {
+        f.push(("person_username".into(), username.into()));
+        f.push(("person_name".into(), person.into()));
+        f.push(("person_affiliation".into(), affiliation.into()));
+        f.push(("person_role".into(), role.into()));
+    }
     for s in preset(Preset::Apache).proposal_sections {
         f.push((
             format!("section_{}", s.key),
@@ -1077,7 +1074,7 @@ async fn pages_speak_both_languages() {
             )
             .await;
         status(&r, StatusCode::OK, "new proposal");
-        r.assert_contains("初始提交者");
+        r.assert_contains("每人填写一次并注明角色");
         // A refusal in Chinese too.
         let r = olivia
             .post_form(

@@ -87,8 +87,25 @@ async fn setup(app: &TestApp) {
         .unwrap();
 }
 
-/// The web form of a proposal with every section filled in.
+/// The web form of a proposal with every section filled in and its people.
 fn fields(name: &str, slug: &str) -> Vec<(String, String)> {
+    let mut f = sections_only(name, slug);
+    // The People table fills the champion, mentors and initial committers.
+    for (username, role) in [
+        ("carl", "champion"),
+        ("carl", "mentor"),
+        ("pat", "committer"),
+    ] {
+        f.push(("person_username".into(), username.into()));
+        f.push(("person_name".into(), String::new()));
+        f.push(("person_affiliation".into(), "ACME".into()));
+        f.push(("person_role".into(), role.into()));
+    }
+    f
+}
+
+/// The web form of a proposal with every section filled in and nobody in its People table.
+fn sections_only(name: &str, slug: &str) -> Vec<(String, String)> {
     let mut f: Vec<(String, String)> = vec![
         ("name".into(), name.into()),
         ("slug".into(), slug.into()),
@@ -422,10 +439,272 @@ async fn proposals_are_withdrawn_or_closed_and_slugs_are_held_once() {
     }
 }
 
+/// A program of `preset` in organization `apache` (set up by [`setup`]), committee ipmc.
+async fn program_of(app: &TestApp, slug: &str, p: Preset) {
+    let s = app.store.store().clone();
+    let ada = s.user_by_name("ada").await.unwrap().unwrap();
+    let org = s.org_by_name("apache").await.unwrap().unwrap();
+    let committee = s.team_by_name(org.id, "ipmc").await.unwrap().unwrap();
+    let mut template = preset(p);
+    template.discussion_min_days = 0;
+    let now = now_ms();
+    let program = s
+        .create_program(NewProgram {
+            org_id: org.id,
+            slug,
+            name: slug,
+            description: "",
+            preset: p.as_str(),
+            template: &template,
+            report_template: &ReportTemplate::default(),
+            actor_id: Some(ada.id),
+            now,
+        })
+        .await
+        .unwrap();
+    s.set_program_committee(program.id, Some(committee.id), None, now)
+        .await
+        .unwrap();
+}
+
+/// People table rows for the web form: (account, name, affiliation, role).
+fn people(rows: &[(&str, &str, &str, &str)]) -> Vec<(String, String)> {
+    let mut f = Vec::new();
+    for (username, name, affiliation, role) in rows {
+        f.push(("person_username".into(), (*username).into()));
+        f.push(("person_name".into(), (*name).into()));
+        f.push(("person_affiliation".into(), (*affiliation).into()));
+        f.push(("person_role".into(), (*role).into()));
+    }
+    f
+}
+
+/// Apache's full form (Known Risks and the rest as fields of their own, the people
+/// sections filled from one People table), the CNCF's sandbox application with its own
+/// words, LF AI & Data's stage criteria; the People table's refusals.
+#[tokio::test]
+async fn preset_forms_people_table_and_terms() {
+    for app in TestApp::all().await {
+        let l = app.label().to_owned();
+        setup(&app).await;
+        program_of(&app, "cncf", Preset::Cncf).await;
+        let mut pat = client(&app, "pat").await;
+        let mut anon = app.new_client();
+
+        // ---- Apache ----
+        let form = pat.get(&format!("{P}/proposals/new")).await;
+        status(&form, StatusCode::OK, "Apache form");
+        for needle in [
+            "<h4 class=\"section-group\">Current Status</h4>",
+            "<h4 class=\"section-group\">Known Risks</h4>",
+            "<h4 class=\"section-group\">Required Resources</h4>",
+            "name=\"section_orphaned_products\"",
+            "name=\"section_inexperience_with_open_source\"",
+            "name=\"section_homogenous_developers\"",
+            "name=\"section_reliance_on_salaried_developers\"",
+            "name=\"section_relationships_with_other_apache_products\"",
+            "name=\"section_fascination_with_apache_brand\"",
+            "name=\"section_cryptography\"",
+            "name=\"section_mailing_lists\"",
+            "name=\"section_source_and_ip_submission_plan\"",
+            "id=\"people-section-initial_committers\"",
+            "id=\"people-section-mentors\"",
+            "id=\"people-rows\"",
+            "<option value=\"mentor\">Mentor</option>",
+        ] {
+            form.assert_contains(needle);
+        }
+        assert!(
+            !form.body.contains("name=\"section_initial_committers\""),
+            "[{l}] typed once"
+        );
+        let mut f = sections_only("Widget", "widget");
+        f.extend(people(&[
+            ("carl", "", "ASF", "champion"),
+            ("carl", "", "ASF", "mentor"),
+            ("", "Max Outside", "Example University", "mentor"),
+            ("pat", "Pat Lee", "ACME", "committer"),
+            ("", "Quinn Offline", "Self", "committer"),
+            ("", "", "", "committer"),
+        ]));
+        // Two champions are refused, and the table comes back as typed.
+        let mut two = f.clone();
+        two.extend(people(&[("zed", "", "", "champion")]));
+        let r = post_owned(&mut pat, &format!("{P}/proposals/new"), &two).await;
+        status(&r, StatusCode::UNPROCESSABLE_ENTITY, "two champions");
+        r.assert_contains("A proposal has one champion.");
+        r.assert_contains("value=\"Quinn Offline\"");
+        let mut wrong = sections_only("Widget", "widget");
+        wrong.extend(people(&[("pat", "", "", "ppmc")]));
+        let r = post_owned(&mut pat, &format!("{P}/proposals/new"), &wrong).await;
+        status(&r, StatusCode::UNPROCESSABLE_ENTITY, "unknown role");
+        r.assert_contains("The program's form has no role ppmc for people.");
+        let r = post_owned(&mut pat, &format!("{P}/proposals/new"), &f).await;
+        status(&r, StatusCode::SEE_OTHER, "Apache proposal");
+        let r = pat
+            .post_form(&format!("{P}/proposals/1/discussion"), &[])
+            .await;
+        status(
+            &r,
+            StatusCode::SEE_OTHER,
+            "discussion: people sections filled",
+        );
+        let page = anon.get(&format!("{P}/proposals/1")).await;
+        page.assert_contains("<h2 class=\"section-group\">Known Risks</h2>");
+        page.assert_contains("Orphaned Products of Widget.");
+        let committers = page
+            .body
+            .split("id=\"section-initial_committers\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</section>").next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            committers.contains("Pat Lee") && committers.contains("Quinn Offline"),
+            "[{l}] {committers}"
+        );
+        assert!(!committers.contains("Max Outside"), "[{l}]");
+        let mentors = page
+            .body
+            .split("id=\"section-mentors\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</section>").next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            mentors.contains("Max Outside") && mentors.contains("@carl"),
+            "[{l}] {mentors}"
+        );
+        // The edit form gives the table back, one row per person and role.
+        let edit = pat.get(&format!("{P}/proposals/1/edit")).await;
+        edit.assert_contains("value=\"Quinn Offline\"");
+        edit.assert_contains("<option value=\"champion\" selected>Champion</option>");
+        // Without mentors the discussion does not start.
+        let mut no_mentors = sections_only("Gadget", "gadget");
+        no_mentors.extend(people(&[
+            ("carl", "", "ASF", "champion"),
+            ("pat", "", "ACME", "committer"),
+        ]));
+        let r = post_owned(&mut pat, &format!("{P}/proposals/new"), &no_mentors).await;
+        status(&r, StatusCode::SEE_OTHER, "Apache proposal without mentors");
+        let r = pat
+            .post_form(&format!("{P}/proposals/2/discussion"), &[])
+            .await;
+        status(&r, StatusCode::UNPROCESSABLE_ENTITY, "no mentors");
+        r.assert_contains("Nominated Mentors");
+
+        // Through the API: the People table, and a people section cannot be typed.
+        let mut c = app.new_client();
+        let body_of = |sections: Value| {
+            json!({
+                "slug": "api-widget",
+                "name": "API Widget",
+                "sections": sections,
+                "people": [
+                    {"username": "carl", "affiliation": "ASF", "role": "champion"},
+                    {"name": "Max Outside", "role": "mentor"},
+                    {"username": "pat", "affiliation": "ACME", "role": "committer"}
+                ]
+            })
+            .to_string()
+        };
+        let r = api(
+            &mut c,
+            "POST",
+            &format!("{API}/proposals"),
+            Some("pat"),
+            Some(&body_of(json!({"initial_committers": "Pat"}))),
+        )
+        .await;
+        status(&r, StatusCode::UNPROCESSABLE_ENTITY, "typed people section");
+        let r = api(
+            &mut c,
+            "POST",
+            &format!("{API}/proposals"),
+            Some("pat"),
+            Some(&body_of(json!({"abstract": "Widgets."}))),
+        )
+        .await;
+        status(&r, StatusCode::CREATED, "API with people");
+        let j = body(&r);
+        assert_eq!(j["champion"]["username"], "carl", "[{l}]");
+        assert_eq!(j["mentors"][0]["name"], "Max Outside", "[{l}]");
+        assert_eq!(j["committers"][0]["username"], "pat", "[{l}]");
+        let r = api(&mut c, "GET", API, Some("pat"), None).await;
+        let sections = &body(&r)["template"]["proposal_sections"];
+        let risk = sections
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["key"] == "cryptography"))
+            .cloned()
+            .unwrap_or(Value::Null);
+        assert_eq!(risk["title"], "Cryptography", "[{l}]");
+        assert_eq!(
+            body(&r)["template"]["terms"]["committee"]["en"],
+            "IPMC",
+            "[{l}]"
+        );
+
+        // ---- the CNCF: its application form and its words ----
+        let cncf = "/apache/-/incubator/cncf";
+        let form = pat.get(&format!("{cncf}/proposals/new")).await;
+        status(&form, StatusCode::OK, "CNCF form");
+        for needle in [
+            "name=\"section_why_cncf\"",
+            "name=\"section_maintainers_file\"",
+            "name=\"section_security_contact\"",
+            "name=\"section_trademark_and_accounts\"",
+            "name=\"section_business_separation\"",
+            "name=\"section_landscape\"",
+            "<option value=\"committer\" selected>Maintainer</option>",
+            "<option value=\"champion\">TOC sponsor</option>",
+        ] {
+            form.assert_contains(needle);
+        }
+        assert!(
+            !form.body.contains("<option value=\"mentor\""),
+            "[{l}] no mentors at the CNCF"
+        );
+        let zh = pat
+            .get_with(
+                &format!("{cncf}/proposals/new"),
+                &[("accept-language", "zh-CN")],
+            )
+            .await;
+        zh.assert_contains("维护者");
+        let mut f: Vec<(String, String)> = vec![
+            ("name".into(), "Kube Thing".into()),
+            ("slug".into(), "kube-thing".into()),
+        ];
+        for s in preset(Preset::Cncf).proposal_sections {
+            f.push((format!("section_{}", s.key), format!("{} here.", s.title)));
+        }
+        f.extend(people(&[
+            ("pat", "", "ACME", "committer"),
+            ("zed", "", "Other", "committer"),
+        ]));
+        let r = post_owned(&mut pat, &format!("{cncf}/proposals/new"), &f).await;
+        status(&r, StatusCode::SEE_OTHER, "CNCF proposal");
+        let r = pat
+            .post_form(&format!("{cncf}/proposals/1/discussion"), &[])
+            .await;
+        status(
+            &r,
+            StatusCode::SEE_OTHER,
+            "CNCF discussion without a sponsor",
+        );
+        let page = anon.get(&format!("{cncf}/proposals/1")).await;
+        page.assert_contains("<td>Maintainer</td>");
+        let mut mentor = sections_only("X", "x");
+        mentor.extend(people(&[("pat", "", "", "mentor")]));
+        let r = post_owned(&mut pat, &format!("{cncf}/proposals/new"), &mentor).await;
+        status(&r, StatusCode::UNPROCESSABLE_ENTITY, "a mentor at the CNCF");
+    }
+}
+
 /// The new messages are in both catalogs.
 #[test]
 fn closing_and_slug_messages_are_in_both_catalogs() {
-    use hatchery_core::incubator::ProposalState;
+    use hatchery_core::incubator::{ProposalState, TemplateError};
     use hatchery_service::incubator::IncubatorError;
     use hatchery_store::SlugHolder;
     use hatchery_web::i18n::Lang;
@@ -448,8 +727,29 @@ fn closing_and_slug_messages_are_in_both_catalogs() {
         "incubator.closed_notice",
         "incubator.flash.proposal_withdrawn",
         "incubator.flash.proposal_closed",
+        "incubator.hint.people_table",
+        "incubator.hint.people_section",
+        "incubator.criterion_of",
+        "error.incubator.people_section_typed",
+        "error.incubator.people_role",
+        "error.incubator.several_champions",
+    ];
+    let template_keys = [
+        TemplateError::UnknownCriterionStage {
+            code: String::new(),
+            stage: String::new(),
+        },
+        TemplateError::UnknownPeopleRole {
+            key: String::new(),
+            role: String::new(),
+        },
+        TemplateError::InvalidTerm(String::new()),
     ];
     for lang in Lang::ALL {
+        for t in &template_keys {
+            let key = t.message_key();
+            assert!(lang.lookup(key).is_some(), "{} lacks {key}", lang.tag());
+        }
         for key in keys {
             assert!(lang.lookup(key).is_some(), "{} lacks {key}", lang.tag());
         }

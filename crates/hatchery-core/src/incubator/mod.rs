@@ -33,12 +33,12 @@ pub use metrics::{bus_factor, elephant_factor, median, organization};
 pub use presets::{Preset, preset};
 pub use program::{
     Board, ChecklistItem, CustomEffect, CustomVote, Evaluation, Evaluator, Graduation,
-    LicenseCategory, LicenseRule, ProgramTemplate, Section, Stage, TemplateError, Terminal,
-    TransitionError, VoteConfig, may_transition,
+    LicenseCategory, LicenseRule, PROPOSAL_ROLES, ProgramTemplate, Section, Stage, TERM_KEYS,
+    TemplateError, Term, Terminal, TransitionError, VoteConfig, may_transition,
 };
 pub use proposal::{
-    ProposalEvent, ProposalState, ProposalTransitionError, cancels_vote, discussion_complete,
-    proposal_transition,
+    PeopleError, PeopleLists, ProposalEvent, ProposalState, ProposalTransitionError, cancels_vote,
+    discussion_complete, proposal_transition, split_people,
 };
 pub use reports::{Cadence, ReportPeriod, current_period, reports_due};
 pub use resolution::{RESOLUTION_LANGUAGES, ResolutionFacts, render_resolution};

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::program::Evaluation::{Automatic, Manual};
 use super::program::{
     Board, ChecklistItem, Evaluation, Evaluator, Graduation, LicenseCategory, LicenseRule,
-    ProgramTemplate, Section, Stage, Terminal, VoteConfig,
+    ProgramTemplate, Section, Stage, Term, Terminal, VoteConfig,
 };
 use super::reports::Cadence;
 use super::votes::{Basis, DEFAULT_MIN_DURATION_HOURS, VoteKind, VoteRule, Voters};
@@ -117,13 +117,19 @@ const CONSENSUS_APPROVAL: VoteRule = VoteRule::Majority {
     veto: true,
 };
 
-fn sections(list: &[(&str, &str, &str, bool)]) -> Vec<Section> {
+/// One section of a preset's form: (key, title, help, required, group, people role). An
+/// empty group is none; a people role makes the People table fill the section.
+type SectionRow<'a> = (&'a str, &'a str, &'a str, bool, &'a str, &'a str);
+
+fn sections(list: &[SectionRow<'_>]) -> Vec<Section> {
     list.iter()
-        .map(|&(key, title, help, required)| Section {
+        .map(|&(key, title, help, required, group, role)| Section {
             key: key.into(),
             title: title.into(),
             help: help.into(),
             required,
+            group: group.into(),
+            people_role: (!role.is_empty()).then(|| role.to_owned()),
         })
         .collect()
 }
@@ -134,6 +140,31 @@ fn checklist(list: &[(&str, &str, Evaluation)]) -> Vec<ChecklistItem> {
             code: code.into(),
             text: text.into(),
             evaluation,
+            stage: None,
+        })
+        .collect()
+}
+
+/// Checklist items that are the criteria of entering `stage`.
+fn criteria(stage: &str, list: &[(&str, &str, Evaluation)]) -> Vec<ChecklistItem> {
+    let mut items = checklist(list);
+    for i in &mut items {
+        i.stage = Some(stage.into());
+    }
+    items
+}
+
+/// A program's words for roles and bodies: (key, English, Chinese).
+fn terms(list: &[(&str, &str, &str)]) -> BTreeMap<String, Term> {
+    list.iter()
+        .map(|&(key, en, zh)| {
+            (
+                key.to_owned(),
+                Term {
+                    en: en.into(),
+                    zh_cn: zh.into(),
+                },
+            )
         })
         .collect()
 }
@@ -248,28 +279,39 @@ const APACHE_MAJORITY: VoteRule = VoteRule::Majority {
     veto: false,
 };
 
-/// Apache's proposal template: (key, title, help, required).
+/// Apache's proposal template (the Incubator's "Proposal Guide"), section for section:
+/// the Current Status, Known Risks, Required Resources and Sponsors sub-sections are fields
+/// of their own under a group heading; Initial Committers, the Champion and the Nominated
+/// Mentors come from the People table.
 #[rustfmt::skip]
-const APACHE_SECTIONS: &[(&str, &str, &str, bool)] = &[
-    ("abstract", "Abstract", "A short description of the project, a sentence or two.", true),
-    ("proposal", "Proposal", "What the project is and what it will do at the foundation.", true),
-    ("background", "Background", "Where the project comes from and the problem it solves.", true),
-    ("rationale", "Rationale", "Why the project belongs here and why now.", true),
-    ("initial_goals", "Initial Goals", "What the project will work on first during incubation.", true),
-    ("meritocracy", "Current Status: Meritocracy", "How contributors earn more rights today, and the plan to grow that.", true),
-    ("community", "Current Status: Community", "Who uses and contributes to the project today.", true),
-    ("core_developers", "Current Status: Core Developers", "Who the core developers are, their affiliations and experience with open source.", true),
-    ("alignment", "Current Status: Alignment", "How the project fits with the foundation and its other projects.", true),
-    ("known_risks", "Known Risks", "Orphaned products, inexperience with open source, homogeneous developers, reliance on salaried developers, relationships with other projects, a fascination with the brand.", true),
-    ("documentation", "Documentation", "Links to existing documentation.", false),
-    ("initial_source", "Initial Source", "Where the code is today, its history and its size.", true),
-    ("source_and_ip", "Source and IP Submission", "Who owns the code and trademarks, and how they will be granted to the foundation.", true),
-    ("external_dependencies", "External Dependencies", "Third-party dependencies and their licenses (see the license policy).", true),
-    ("required_resources", "Required Resources", "Mailing lists, repositories, issue tracking and other infrastructure.", true),
-    ("initial_committers", "Initial Committers", "Names, emails and affiliations of the initial committers.", true),
-    ("champion", "Sponsors: Champion", "The member of the foundation who champions the proposal.", true),
-    ("mentors", "Sponsors: Mentors", "Two or three mentors from the incubator's committee.", true),
-    ("sponsoring_entity", "Sponsors: Sponsoring Entity", "The committee that sponsors the project (normally the Incubator).", true),
+const APACHE_SECTIONS: &[SectionRow<'static>] = &[
+    ("abstract", "Abstract", "A short description of the project, a sentence or two.", true, "", ""),
+    ("proposal", "Proposal", "What the project is and what it will do at the foundation.", true, "", ""),
+    ("background", "Background", "Where the project comes from and the problem it solves.", true, "", ""),
+    ("rationale", "Rationale", "Why the project belongs here and why now.", true, "", ""),
+    ("initial_goals", "Initial Goals", "What the project will work on first during incubation.", true, "", ""),
+    ("meritocracy", "Meritocracy", "How contributors earn more rights today, and the plan to grow a meritocracy.", true, "Current Status", ""),
+    ("community", "Community", "Who uses and contributes to the project today, and how the community will grow.", true, "Current Status", ""),
+    ("core_developers", "Core Developers", "Who the core developers are, their affiliations and their experience with open source.", true, "Current Status", ""),
+    ("alignment", "Alignment", "How the project fits with the foundation and its other projects.", true, "Current Status", ""),
+    ("orphaned_products", "Orphaned Products", "The risk that the project is abandoned, for instance by the company behind it, and why it is low.", true, "Known Risks", ""),
+    ("inexperience_with_open_source", "Inexperience with Open Source", "The developers' experience of working in the open.", true, "Known Risks", ""),
+    ("homogenous_developers", "Homogenous Developers", "Whether the developers share one employer or place, and how that will change.", true, "Known Risks", ""),
+    ("reliance_on_salaried_developers", "Reliance on Salaried Developers", "Whether the project depends on developers paid to work on it.", true, "Known Risks", ""),
+    ("relationships_with_other_apache_products", "Relationships with Other Apache Products", "Other projects of the foundation it uses, resembles or could work with.", true, "Known Risks", ""),
+    ("fascination_with_apache_brand", "An Excessive Fascination with the Apache Brand", "Why the project wants to join for more than the brand.", true, "Known Risks", ""),
+    ("documentation", "Documentation", "Links to existing documentation.", false, "", ""),
+    ("initial_source", "Initial Source", "Where the code is today, its history and its size.", true, "", ""),
+    ("source_and_ip_submission_plan", "Source and Intellectual Property Submission Plan", "Who owns the code, domains and trademarks, and how they will be granted to the foundation (software grant, ICLAs).", true, "", ""),
+    ("external_dependencies", "External Dependencies", "Third-party dependencies and their licenses (see the license policy).", true, "", ""),
+    ("cryptography", "Cryptography", "Whether the project contains or uses cryptography, for export control; \"None\" if not.", true, "", ""),
+    ("mailing_lists", "Mailing Lists", "The lists the project needs (private, dev, commits, user).", true, "Required Resources", ""),
+    ("git_repositories", "Git Repositories", "The repositories the project needs.", true, "Required Resources", ""),
+    ("issue_tracking", "Issue Tracking", "Where issues will be tracked.", true, "Required Resources", ""),
+    ("initial_committers", "Initial Committers", "The people in the People table with the committer role, with their affiliations.", true, "", "committer"),
+    ("champion", "Champion", "The member of the foundation who champions the proposal: the People table's champion.", true, "Sponsors", "champion"),
+    ("mentors", "Nominated Mentors", "Two or three mentors from the incubator's committee: the People table's mentors.", true, "Sponsors", "mentor"),
+    ("sponsoring_entity", "Sponsoring Entity", "The committee that sponsors the project (normally the Incubator).", true, "Sponsors", ""),
 ];
 
 /// Apache's Project Maturity Model, codes and texts as in the design note. The items the
@@ -363,34 +405,71 @@ fn apache() -> ProgramTemplate {
             board: Some(Board::Board),
             resolution: true,
         },
+        terms: terms(&[
+            ("champion", "Champion", "倡导者"),
+            ("mentor", "Mentor", "导师"),
+            ("committer", "Committer", "提交者"),
+            ("ppmc", "PPMC member", "PPMC 成员"),
+            ("committee", "IPMC", "孵化器项目管理委员会（IPMC）"),
+        ]),
     }
 }
 
-/// The shorter application form of CNCF and LF AI & Data, before the sponsor section
-/// (whose sponsor sits on the program's technical committee).
+/// The CNCF's sandbox application form, field for field (the `cncf/sandbox` repository's
+/// issue form): the project's name is the proposal's own; its maintainers and a TOC
+/// sponsor (no longer required for sandbox) come from the People table.
 #[rustfmt::skip]
-const APPLICATION_SECTIONS: &[(&str, &str, &str, bool)] = &[
-    ("summary", "Summary", "What the project does, in a paragraph.", true),
-    ("motivation", "Why This Foundation", "Why the project wants to join, and what it expects.", true),
-    ("alignment", "Alignment", "How the project fits the foundation's scope and its other projects.", true),
-    ("license", "License", "The project's license (an OSI-approved one) and how dependencies are licensed.", true),
-    ("governance", "Governance and Maintainers", "How decisions are made; the maintainers and their organizations.", true),
-    ("code_of_conduct", "Code of Conduct", "Link to the code of conduct the project follows.", true),
-    ("adopters", "Adopters", "Who uses the project, in production or otherwise.", false),
-    ("similar_projects", "Similar Projects", "Related or competing projects, inside the foundation or not.", false),
-    ("roadmap", "Roadmap", "Where the project is going in the next year.", false),
+const CNCF_SECTIONS: &[SectionRow<'static>] = &[
+    ("summary", "Project summary", "A single line describing the project.", true, "", ""),
+    ("description", "Project description", "What the project does, why it is valuable, and where it comes from.", true, "", ""),
+    ("org_repo", "Org repo URL", "The GitHub (or other) organization, if all the project's repositories are under one.", false, "Repositories", ""),
+    ("project_repo", "Project repo URL in scope of application", "The main repository the application is for.", true, "Repositories", ""),
+    ("additional_repos", "Additional repos in scope of the application", "Other repositories that come with it.", false, "Repositories", ""),
+    ("website", "Website URL", "The project's website.", true, "", ""),
+    ("roadmap", "Roadmap", "Link to the roadmap.", true, "Roadmap", ""),
+    ("roadmap_context", "Roadmap context", "Anything the roadmap needs to be understood.", false, "Roadmap", ""),
+    ("contributing_guide", "Contributing guide", "Link to the contributing guide.", true, "Community", ""),
+    ("code_of_conduct", "Code of Conduct (CoC)", "Link to the code of conduct (the CNCF's, or one compatible with it).", true, "Community", ""),
+    ("adopters", "Adopters", "Link to the list of adopters, if there is one.", false, "Community", ""),
+    ("contributing_orgs", "Contributing or sponsoring organizations", "The organizations that contribute to or sponsor the project.", false, "Community", ""),
+    ("maintainers_file", "Maintainers file", "Link to the file listing the maintainers.", true, "Community", ""),
+    ("security_contact", "Security contact", "Where vulnerabilities are reported (an address or a SECURITY.md).", true, "Community", ""),
+    ("license", "License", "The project's license: an SPDX identifier, Apache-2.0 unless an exception is granted.", true, "Legal", ""),
+    ("ip_policy", "IP policy", "Confirm that, if accepted, the project will follow the CNCF IP Policy.", true, "Legal", ""),
+    ("trademark_and_accounts", "Trademark and accounts", "Confirm that, if accepted, the project's trademarks and accounts will be transferred to the CNCF (the Linux Foundation).", true, "Legal", ""),
+    ("why_cncf", "Why CNCF?", "Why the project wants to join the CNCF, and what it expects.", true, "Cloud native fit", ""),
+    ("landscape_benefit", "Benefit to the landscape", "What the project brings to the cloud native landscape.", true, "Cloud native fit", ""),
+    ("cloud_native_fit", "Cloud native 'fit'", "How the project fits cloud native computing.", true, "Cloud native fit", ""),
+    ("cloud_native_integration", "Cloud native 'integration'", "The CNCF projects it works with or depends on.", false, "Cloud native fit", ""),
+    ("cloud_native_overlap", "Cloud native overlap", "The CNCF projects it overlaps with, and how.", false, "Cloud native fit", ""),
+    ("similar_projects", "Similar projects", "Similar projects, inside the CNCF or not.", false, "Cloud native fit", ""),
+    ("landscape", "Landscape", "Whether the project is on the CNCF landscape, and where.", false, "Cloud native fit", ""),
+    ("business_separation", "Business product or service to project separation", "How the project is kept separate from any company's product or service built on it.", true, "", ""),
+    ("presentations", "Project presentations", "Talks or demos given about the project, for instance to a TAG.", false, "", ""),
+    ("project_champions", "Project champions", "People in the CNCF community who support the application.", false, "", ""),
+    ("tag_review", "Domain technical review", "The TAG the project has engaged with, and the outcome.", false, "", ""),
+    ("additional_information", "Additional information", "Anything else the TOC should know.", false, "", ""),
+    ("maintainers", "Maintainers", "The project's maintainers with their affiliations: the People table's maintainers.", true, "People", "committer"),
+    ("toc_sponsor", "TOC sponsor", "A member of the Technical Oversight Committee who sponsors the project, if any: the People table's sponsor.", false, "People", "champion"),
 ];
 
-fn application_sections(sponsor_title: &str, sponsor_help: &str) -> Vec<Section> {
-    let mut s = sections(APPLICATION_SECTIONS);
-    s.push(Section {
-        key: "sponsor".into(),
-        title: sponsor_title.into(),
-        help: sponsor_help.into(),
-        required: true,
-    });
-    s
-}
+/// LF AI & Data's project proposal: the project, its fit, and the TAC sponsor and
+/// committers from the People table.
+#[rustfmt::skip]
+const LF_AI_DATA_SECTIONS: &[SectionRow<'static>] = &[
+    ("summary", "Summary", "What the project does, in a paragraph.", true, "", ""),
+    ("motivation", "Why LF AI & Data", "Why the project wants to join, and what it expects.", true, "", ""),
+    ("alignment", "Alignment", "How the project fits the foundation's mission and its other projects.", true, "", ""),
+    ("license", "License", "The project's license (an OSI-approved one) and how dependencies are licensed.", true, "", ""),
+    ("governance", "Governance", "How decisions are made: the technical steering committee and its chair.", true, "", ""),
+    ("code_of_conduct", "Code of Conduct", "Link to the code of conduct the project follows.", true, "", ""),
+    ("trademarks", "Trademarks and domains", "Confirm that the project's trademarks and domains will be transferred to the Linux Foundation.", true, "", ""),
+    ("adopters", "Adopters", "Who uses the project, in production or otherwise.", false, "", ""),
+    ("similar_projects", "Similar Projects", "Related or competing projects, inside the foundation or not.", false, "", ""),
+    ("roadmap", "Roadmap", "Where the project is going in the next year.", false, "", ""),
+    ("committers", "Committers", "The project's committers with their affiliations: the People table's committers.", true, "People", "committer"),
+    ("sponsor", "TAC Sponsor", "The member of the Technical Advisory Council who sponsors the project: the People table's sponsor.", true, "People", "champion"),
+];
 
 /// Checks shared by the CNCF and LF AI & Data presets: the files their project
 /// templates ask for, and OpenSSF's "Maintained".
@@ -416,11 +495,32 @@ const CNCF_ITEMS: &[(&str, &str, Evaluation)] = &[
     ("ADOPTERS", "Adopters documented (graduation)", Manual),
 ];
 
-/// LF AI & Data's graduation criteria from the note, plus a bus factor.
+/// LF AI & Data's criteria for entering each of its stages. Sandbox: a TAC sponsor, an
+/// OSI-approved license, the foundation's mission, trademarks for the Linux Foundation.
+/// Incubation: use and contributors beyond one organization, documented governance, the
+/// OpenSSF Best Practices badge, releases. Graduation (as in the design note): committers
+/// from at least five organizations and twelve months of commits, with a TSC and a bus
+/// factor above one.
 #[rustfmt::skip]
-const LF_AI_DATA_ITEMS: &[(&str, &str, Evaluation)] = &[
-    ("ORGANIZATIONS", "Committers from at least five organizations (graduation)", Manual),
-    ("ACTIVITY-12M", "Commits throughout the last 12 months (graduation)", Manual),
+const LF_SANDBOX_CRITERIA: &[(&str, &str, Evaluation)] = &[
+    ("SB-SPONSOR", "Sponsored by a member of the TAC", Manual),
+    ("SB-LICENSE", "Released under an OSI-approved open source license", Automatic(Evaluator::LicenseFile)),
+    ("SB-MISSION", "Fits the mission of LF AI & Data", Manual),
+    ("SB-TRADEMARKS", "Agrees to transfer its trademarks and domains to the Linux Foundation", Manual),
+];
+#[rustfmt::skip]
+const LF_INCUBATION_CRITERIA: &[(&str, &str, Evaluation)] = &[
+    ("INC-ADOPTION", "Used by at least one organization beyond its own", Manual),
+    ("INC-ORGS", "Contributors from at least two organizations", Automatic(Evaluator::ElephantFactor { min: 2 })),
+    ("INC-GOVERNANCE", "Governance documented: a technical steering committee and how it decides", Automatic(Evaluator::GovernanceOrMaintainers)),
+    ("INC-BADGE", "OpenSSF Best Practices badge at the passing level", Manual),
+    ("INC-RELEASES", "Releases published", Automatic(Evaluator::TagsOrReleases)),
+];
+#[rustfmt::skip]
+const LF_GRADUATION_CRITERIA: &[(&str, &str, Evaluation)] = &[
+    ("ORGANIZATIONS", "Committers from at least five organizations", Manual),
+    ("ACTIVITY-12M", "Commits throughout the last 12 months", Manual),
+    ("GRAD-TSC", "A technical steering committee with an elected chair", Manual),
     ("BUS-FACTOR", "More than one person makes half the commits", Automatic(Evaluator::BusFactor { min: 2 })),
 ];
 
@@ -461,10 +561,7 @@ fn cncf() -> ProgramTemplate {
             )],
         ),
         report_cadence: Cadence::ANNUAL,
-        proposal_sections: application_sections(
-            "TOC Sponsor",
-            "The member of the Technical Oversight Committee who sponsors the application.",
-        ),
+        proposal_sections: sections(CNCF_SECTIONS),
         checklist: [checklist(HEALTH_ITEMS), checklist(CNCF_ITEMS)].concat(),
         license_policy: apache_license_policy(),
         discussion_min_days: DISCUSSION_DAYS,
@@ -475,6 +572,12 @@ fn cncf() -> ProgramTemplate {
             board: None,
             resolution: false,
         },
+        // The CNCF speaks of maintainers and a TOC sponsor; it has no mentors or PPMC.
+        terms: terms(&[
+            ("champion", "TOC sponsor", "TOC 赞助人"),
+            ("committer", "Maintainer", "维护者"),
+            ("committee", "TOC", "技术监督委员会（TOC）"),
+        ]),
     }
 }
 
@@ -520,11 +623,14 @@ fn lf_ai_data() -> ProgramTemplate {
             )],
         ),
         report_cadence: Cadence::ANNUAL,
-        proposal_sections: application_sections(
-            "TAC Sponsor",
-            "The member of the Technical Advisory Council who sponsors the project.",
-        ),
-        checklist: [checklist(HEALTH_ITEMS), checklist(LF_AI_DATA_ITEMS)].concat(),
+        proposal_sections: sections(LF_AI_DATA_SECTIONS),
+        checklist: [
+            checklist(HEALTH_ITEMS),
+            criteria("sandbox", LF_SANDBOX_CRITERIA),
+            criteria("incubation", LF_INCUBATION_CRITERIA),
+            criteria("graduation", LF_GRADUATION_CRITERIA),
+        ]
+        .concat(),
         license_policy: apache_license_policy(),
         discussion_min_days: DISCUSSION_DAYS,
         custom_votes: Vec::new(),
@@ -534,6 +640,13 @@ fn lf_ai_data() -> ProgramTemplate {
             board: Some(Board::GoverningBoard),
             resolution: false,
         },
+        terms: terms(&[
+            ("champion", "TAC sponsor", "TAC 赞助人"),
+            ("mentor", "Mentor", "导师"),
+            ("committer", "Committer", "提交者"),
+            ("ppmc", "TSC member", "TSC 成员"),
+            ("committee", "TAC", "技术咨询委员会（TAC）"),
+        ]),
     }
 }
 
@@ -566,12 +679,16 @@ fn blank() -> ProgramTemplate {
                 "Abstract",
                 "What the project is, in a paragraph.",
                 true,
+                "",
+                "",
             ),
             (
                 "proposal",
                 "Proposal",
                 "What the project will do in the program.",
                 true,
+                "",
+                "",
             ),
         ]),
         checklist: checklist(&[(
@@ -583,6 +700,7 @@ fn blank() -> ProgramTemplate {
         discussion_min_days: DISCUSSION_DAYS,
         custom_votes: Vec::new(),
         graduation: Graduation::default(),
+        terms: BTreeMap::new(),
     }
 }
 
@@ -636,10 +754,116 @@ mod tests {
         for (code, want) in table {
             assert_eq!(automatic(code), Some(*want), "{code}");
         }
-        let sections: Vec<&str> = t.proposal_sections.iter().map(|s| s.key.as_str()).collect();
-        assert_eq!(sections.len(), 19);
-        assert!(sections.starts_with(&["abstract", "proposal", "background", "rationale"]));
-        assert!(sections.ends_with(&["champion", "mentors", "sponsoring_entity"]));
+    }
+
+    /// Apache's proposal form has every section of the Incubator's proposal template, the
+    /// Known Risks as fields of their own, and the people sections filled from the People
+    /// table.
+    #[test]
+    fn apache_proposal_template_is_complete() {
+        let t = preset(Preset::Apache);
+        let titles: Vec<(&str, &str)> = t
+            .proposal_sections
+            .iter()
+            .map(|s| (s.group.as_str(), s.title.as_str()))
+            .collect();
+        #[rustfmt::skip]
+        let want: &[(&str, &str)] = &[
+            ("", "Abstract"), ("", "Proposal"), ("", "Background"), ("", "Rationale"),
+            ("", "Initial Goals"),
+            ("Current Status", "Meritocracy"), ("Current Status", "Community"),
+            ("Current Status", "Core Developers"), ("Current Status", "Alignment"),
+            ("Known Risks", "Orphaned Products"), ("Known Risks", "Inexperience with Open Source"),
+            ("Known Risks", "Homogenous Developers"), ("Known Risks", "Reliance on Salaried Developers"),
+            ("Known Risks", "Relationships with Other Apache Products"),
+            ("Known Risks", "An Excessive Fascination with the Apache Brand"),
+            ("", "Documentation"), ("", "Initial Source"),
+            ("", "Source and Intellectual Property Submission Plan"), ("", "External Dependencies"),
+            ("", "Cryptography"),
+            ("Required Resources", "Mailing Lists"), ("Required Resources", "Git Repositories"),
+            ("Required Resources", "Issue Tracking"),
+            ("", "Initial Committers"),
+            ("Sponsors", "Champion"), ("Sponsors", "Nominated Mentors"), ("Sponsors", "Sponsoring Entity"),
+        ];
+        assert_eq!(titles, want);
+        let people: Vec<(&str, &str)> = t
+            .proposal_sections
+            .iter()
+            .filter_map(|s| Some((s.key.as_str(), s.people_role.as_deref()?)))
+            .collect();
+        assert_eq!(
+            people,
+            [
+                ("initial_committers", "committer"),
+                ("champion", "champion"),
+                ("mentors", "mentor")
+            ]
+        );
+        assert_eq!(t.people_roles(), ["champion", "mentor", "committer"]);
+        assert_eq!(t.term("committee", "en"), Some("IPMC"));
+    }
+
+    /// The CNCF's form follows its sandbox application and speaks of maintainers and a
+    /// sponsor; LF AI & Data's stages each have their criteria.
+    #[test]
+    fn cncf_form_and_lf_ai_data_criteria() {
+        let cncf = preset(Preset::Cncf);
+        let keys: Vec<&str> = cncf
+            .proposal_sections
+            .iter()
+            .map(|s| s.key.as_str())
+            .collect();
+        for key in [
+            "summary",
+            "description",
+            "org_repo",
+            "project_repo",
+            "website",
+            "roadmap",
+            "contributing_guide",
+            "code_of_conduct",
+            "adopters",
+            "maintainers_file",
+            "security_contact",
+            "license",
+            "ip_policy",
+            "trademark_and_accounts",
+            "why_cncf",
+            "similar_projects",
+            "landscape",
+            "business_separation",
+            "cloud_native_overlap",
+            "maintainers",
+            "toc_sponsor",
+        ] {
+            assert!(keys.contains(&key), "{key}");
+        }
+        assert_eq!(cncf.people_roles(), ["champion", "committer"]);
+        assert_eq!(cncf.term("committer", "en"), Some("Maintainer"));
+        assert_eq!(cncf.term("champion", "en"), Some("TOC sponsor"));
+        assert_eq!(cncf.term("committer", "zh-CN"), Some("维护者"));
+        assert_eq!(cncf.term("mentor", "en"), None);
+        assert!(
+            !cncf
+                .proposal_sections
+                .iter()
+                .any(|s| s.people_role.as_deref() == Some("mentor"))
+        );
+
+        let lf = preset(Preset::LfAiData);
+        let stages: Vec<&str> = lf.stages.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(stages, ["Sandbox", "Incubation", "Graduation", "Emeritus"]);
+        for (stage, first) in [
+            ("sandbox", "SB-SPONSOR"),
+            ("incubation", "INC-ADOPTION"),
+            ("graduation", "ORGANIZATIONS"),
+        ] {
+            let codes: Vec<&str> = lf.stage_criteria(stage).map(|i| i.code.as_str()).collect();
+            assert_eq!(codes.first(), Some(&first), "{stage}");
+            assert!(codes.len() >= 3, "{stage}: {codes:?}");
+        }
+        assert_eq!(lf.term("committee", "en"), Some("TAC"));
+        assert_eq!(lf.people_roles(), ["champion", "committer"]);
     }
 
     #[test]

@@ -43,7 +43,27 @@ pub struct ProgramTemplate {
     /// What follows a passed graduation vote.
     #[serde(default)]
     pub graduation: Graduation,
+    /// The program's own words for roles and bodies, in each language the forge speaks:
+    /// `committer` is a "Maintainer" at the CNCF, `champion` a "TOC Sponsor". Keys are
+    /// role keys (`champion`, `mentor`, `committer`, `ppmc`) or `committee`; a key not
+    /// listed keeps the forge's word.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub terms: BTreeMap<String, Term>,
 }
+
+/// One of a program's own words, per language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    pub en: String,
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: String,
+}
+
+/// The roles a proposal's People table gives: they become the project's roster when the
+/// proposal is accepted.
+pub const PROPOSAL_ROLES: [&str; 3] = ["champion", "mentor", "committer"];
+/// The words a template may define: the proposal roles, PPMC members and the committee.
+pub const TERM_KEYS: [&str; 5] = ["champion", "mentor", "committer", "ppmc", "committee"];
 
 /// A kind of vote a program declares for itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -230,6 +250,14 @@ pub struct Section {
     /// A proposal cannot leave draft with this section empty.
     #[serde(default)]
     pub required: bool,
+    /// The heading the section sits under (Apache's "Current Status", "Known Risks"),
+    /// shown once above the first section of a run with the same group; empty for none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// Not typed: the people of the proposal's People table in this role (one of
+    /// [`PROPOSAL_ROLES`]) fill it. A required one needs at least one such person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub people_role: Option<String>,
 }
 
 /// One item of the maturity checklist.
@@ -240,6 +268,10 @@ pub struct ChecklistItem {
     pub code: String,
     pub text: String,
     pub evaluation: Evaluation,
+    /// The stage whose criteria the item is among (a project meets them to enter it);
+    /// none for an item that applies throughout.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
 }
 
 /// Who judges a checklist item.
@@ -409,6 +441,16 @@ pub enum TemplateError {
     ResolutionWithoutBoard,
     #[error("at most {max} vote kinds of the program's own are allowed")]
     TooManyCustomVotes { max: usize },
+    #[error("checklist item {code:?} is for stage {stage:?}, which the program does not have")]
+    UnknownCriterionStage { code: String, stage: String },
+    #[error(
+        "proposal section {key:?} is filled with people in role {role:?}; the roles are champion, mentor and committer"
+    )]
+    UnknownPeopleRole { key: String, role: String },
+    #[error(
+        "term {0:?}: the terms are champion, mentor, committer, ppmc and committee, each with an en and a zh-CN text of 1 to {NAME_MAX} characters"
+    )]
+    InvalidTerm(String),
 }
 
 impl TemplateError {
@@ -437,6 +479,9 @@ impl TemplateError {
             TemplateError::ProjectVotersOnProposal(_) => "error.program.project_voters_on_proposal",
             TemplateError::ResolutionWithoutBoard => "error.program.resolution_without_board",
             TemplateError::TooManyCustomVotes { .. } => "error.program.too_many_custom_votes",
+            TemplateError::UnknownCriterionStage { .. } => "error.program.unknown_criterion_stage",
+            TemplateError::UnknownPeopleRole { .. } => "error.program.unknown_people_role",
+            TemplateError::InvalidTerm(_) => "error.program.invalid_term",
         }
     }
 }
@@ -485,6 +530,46 @@ impl ProgramTemplate {
         self.vote_rules.get(&kind)
     }
 
+    /// The program's word for `key` (a role or `committee`) in the language `lang` (a
+    /// BCP 47 tag: `en`, `zh-CN`), if it has one.
+    pub fn term(&self, key: &str, lang: &str) -> Option<&str> {
+        let t = self.terms.get(key)?;
+        let text = if lang == "zh-CN" { &t.zh_cn } else { &t.en };
+        Some(text.as_str()).filter(|t| !t.trim().is_empty())
+    }
+
+    /// The sections filled in by typing, in order: those not filled from the People table.
+    pub fn typed_sections(&self) -> impl Iterator<Item = &Section> {
+        self.proposal_sections
+            .iter()
+            .filter(|s| s.people_role.is_none())
+    }
+
+    /// The roles the People table offers: those the form's people sections name, in the
+    /// order of [`PROPOSAL_ROLES`]; all of them when the form has no such section.
+    pub fn people_roles(&self) -> Vec<&'static str> {
+        let named: Vec<&'static str> = PROPOSAL_ROLES
+            .into_iter()
+            .filter(|r| {
+                self.proposal_sections
+                    .iter()
+                    .any(|s| s.people_role.as_deref() == Some(*r))
+            })
+            .collect();
+        if named.is_empty() {
+            PROPOSAL_ROLES.to_vec()
+        } else {
+            named
+        }
+    }
+
+    /// The criteria of stage `key`: the checklist items for it.
+    pub fn stage_criteria(&self, key: &str) -> impl Iterator<Item = &ChecklistItem> {
+        self.checklist
+            .iter()
+            .filter(move |i| i.stage.as_deref() == Some(key))
+    }
+
     /// The program's own vote kind `key`.
     pub fn custom_vote(&self, key: &str) -> Option<&CustomVote> {
         self.custom_votes.iter().find(|c| c.key == key)
@@ -531,6 +616,12 @@ impl ProgramTemplate {
         self.validate_custom_votes(&mut errors);
         if self.graduation.resolution && self.graduation.board.is_none() {
             errors.push(TemplateError::ResolutionWithoutBoard);
+        }
+        for (key, t) in &self.terms {
+            let fits = |s: &str| !s.trim().is_empty() && s.chars().count() <= NAME_MAX;
+            if !TERM_KEYS.contains(&key.as_str()) || !fits(&t.en) || !fits(&t.zh_cn) {
+                errors.push(TemplateError::InvalidTerm(key.clone()));
+            }
         }
         if errors.is_empty() {
             Ok(())
@@ -667,6 +758,15 @@ impl ProgramTemplate {
             }
             check_text(errors, Part::Section, &s.key, &s.title, TITLE_MAX, true);
             check_text(errors, Part::Section, &s.key, &s.help, HELP_MAX, false);
+            check_text(errors, Part::Section, &s.key, &s.group, TITLE_MAX, false);
+            if let Some(role) = &s.people_role
+                && !PROPOSAL_ROLES.contains(&role.as_str())
+            {
+                errors.push(TemplateError::UnknownPeopleRole {
+                    key: s.key.clone(),
+                    role: role.clone(),
+                });
+            }
         }
     }
 
@@ -705,6 +805,14 @@ impl ProgramTemplate {
             ) = item.evaluation
             {
                 errors.push(TemplateError::InvalidEvaluator(item.code.clone()));
+            }
+            if let Some(stage) = &item.stage
+                && self.stage(stage).is_none()
+            {
+                errors.push(TemplateError::UnknownCriterionStage {
+                    code: item.code.clone(),
+                    stage: stage.clone(),
+                });
             }
         }
     }
@@ -951,6 +1059,41 @@ mod tests {
         );
     }
 
+    /// A template without the new fields (stored before they existed) reads with none, and
+    /// one with them round-trips.
+    #[test]
+    fn terms_groups_people_and_criteria_are_optional_data() {
+        let mut t = preset(Preset::Blank);
+        let mut json = serde_json::to_value(&t).unwrap();
+        assert!(json.get("terms").is_none());
+        json["proposal_sections"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("group");
+        let back: ProgramTemplate = serde_json::from_value(json).unwrap();
+        assert_eq!(back, t);
+        t.terms.insert(
+            "committer".into(),
+            Term {
+                en: "Maintainer".into(),
+                zh_cn: "维护者".into(),
+            },
+        );
+        t.proposal_sections[1].people_role = Some("committer".into());
+        t.checklist[0].stage = Some("incubating".into());
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains("\"zh-CN\":\"维护者\""), "{json}");
+        let back: ProgramTemplate = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.term("committer", "zh-CN"), Some("维护者"));
+        assert_eq!(back.term("committer", "en"), Some("Maintainer"));
+        assert_eq!(back.term("mentor", "en"), None);
+        assert_eq!(back.people_roles(), ["committer"]);
+        assert_eq!(back.typed_sections().count(), 1);
+        assert_eq!(back.stage_criteria("incubating").count(), 1);
+        assert_eq!(preset(Preset::Blank).people_roles(), PROPOSAL_ROLES);
+    }
+
     #[test]
     fn presets_are_valid() {
         for p in Preset::ALL {
@@ -992,6 +1135,7 @@ mod tests {
                     code: "RE20".into(),
                     text: "Releases voted".into(),
                     evaluation: Evaluation::Automatic(Evaluator::ReleasesApprovedByVote),
+                    stage: None,
                 });
             }, vec![MissingVoteRule(VoteKind::Release)]),
             ("deadline before minimum", |t| {
@@ -1043,6 +1187,20 @@ mod tests {
             ("cadence", |t| t.report_cadence.every_months = 1_000,
                 vec![InvalidCadence("every_months")]),
             ("long discussion", |t| t.discussion_min_days = 400, vec![DiscussionTooLong]),
+            ("criterion of a missing stage", |t| t.checklist[0].stage = Some("sandbox".into()),
+                vec![UnknownCriterionStage { code: "LICENSE".into(), stage: "sandbox".into() }]),
+            ("criterion of a stage", |t| t.checklist[0].stage = Some("incubating".into()), vec![]),
+            ("people section of an unknown role", |t| t.proposal_sections[0].people_role = Some("ppmc".into()),
+                vec![UnknownPeopleRole { key: "abstract".into(), role: "ppmc".into() }]),
+            ("people section", |t| t.proposal_sections[0].people_role = Some("mentor".into()), vec![]),
+            ("long group", |t| t.proposal_sections[0].group = "x".repeat(TITLE_MAX + 1),
+                vec![TextTooLong { part: Part::Section, key: "abstract".into(), max: TITLE_MAX }]),
+            ("unknown term", |t| { t.terms.insert("king".into(), Term { en: "King".into(), zh_cn: "王".into() }); },
+                vec![InvalidTerm("king".into())]),
+            ("term without Chinese", |t| { t.terms.insert("committer".into(), Term { en: "Maintainer".into(), zh_cn: " ".into() }); },
+                vec![InvalidTerm("committer".into())]),
+            ("a term", |t| { t.terms.insert("committer".into(), Term { en: "Maintainer".into(), zh_cn: "维护者".into() }); },
+                vec![]),
         ];
         for (name, edit, want) in table {
             let mut t = base.clone();

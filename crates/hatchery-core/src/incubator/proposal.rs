@@ -180,6 +180,66 @@ pub fn cancels_vote(from: ProposalState, event: ProposalEvent) -> bool {
         && proposal_transition(from, event).is_ok()
 }
 
+/// The people of a proposal's People table by role: what fills the form's people
+/// sections, and the project's roster once it is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeopleLists<T> {
+    pub champion: Option<T>,
+    pub mentors: Vec<T>,
+    pub committers: Vec<T>,
+}
+
+impl<T> Default for PeopleLists<T> {
+    fn default() -> Self {
+        PeopleLists {
+            champion: None,
+            mentors: Vec::new(),
+            committers: Vec::new(),
+        }
+    }
+}
+
+/// Why a People table does not make lists.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeopleError {
+    #[error("role {0:?} is not one of {roles}", roles = .1.join(", "))]
+    UnknownRole(String, Vec<&'static str>),
+    #[error("a proposal has one champion; {0} rows name one")]
+    SeveralChampions(usize),
+}
+
+/// Sorts the rows of a People table (`role`, person) into the lists, keeping their order.
+/// `roles` are the roles the program's form offers ([`super::ProgramTemplate::people_roles`]);
+/// a row in another role is refused, and so is a second champion.
+pub fn split_people<T>(
+    rows: impl IntoIterator<Item = (String, T)>,
+    roles: &[&'static str],
+) -> Result<PeopleLists<T>, PeopleError> {
+    let mut lists = PeopleLists::default();
+    let mut champions = 0;
+    for (role, person) in rows {
+        let role = role.trim();
+        if !roles.contains(&role) {
+            return Err(PeopleError::UnknownRole(role.to_owned(), roles.to_vec()));
+        }
+        match role {
+            "champion" => {
+                champions += 1;
+                if lists.champion.is_none() {
+                    lists.champion = Some(person);
+                }
+            }
+            "mentor" => lists.mentors.push(person),
+            "committer" => lists.committers.push(person),
+            other => return Err(PeopleError::UnknownRole(other.to_owned(), roles.to_vec())),
+        }
+    }
+    if champions > 1 {
+        return Err(PeopleError::SeveralChampions(champions));
+    }
+    Ok(lists)
+}
+
 /// Whether a proposal in discussion since `discussion_started_ms` has been discussed the
 /// program's minimum number of days by `now_ms` (whole days of 24 hours).
 pub fn discussion_complete(discussion_started_ms: i64, now_ms: i64, min_days: u32) -> bool {
@@ -270,6 +330,56 @@ mod tests {
             .filter(|s| s.holds_slug())
             .collect();
         assert_eq!(holding, [Draft, Discussion, Voting, Accepted, NeedsInfo]);
+    }
+
+    /// One People table, entered once, fills the champion, mentor and committer lists in
+    /// the order given; roles the program does not offer and a second champion are refused.
+    #[test]
+    fn people_table_fills_the_lists() {
+        let all = ["champion", "mentor", "committer"];
+        let rows = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(r, n)| ((*r).to_owned(), (*n).to_owned()))
+                .collect()
+        };
+        let got = split_people(
+            rows(&[
+                ("committer", "Pat"),
+                ("mentor", "Mo"),
+                (" champion ", "Ann"),
+                ("mentor", "Ann"),
+                ("committer", "Quinn"),
+            ]),
+            &all,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            PeopleLists {
+                champion: Some("Ann".to_owned()),
+                mentors: vec!["Mo".to_owned(), "Ann".to_owned()],
+                committers: vec!["Pat".to_owned(), "Quinn".to_owned()],
+            }
+        );
+        assert_eq!(
+            split_people(rows(&[]), &all).unwrap(),
+            PeopleLists::default()
+        );
+        assert_eq!(
+            split_people(rows(&[("champion", "A"), ("champion", "B")]), &all),
+            Err(PeopleError::SeveralChampions(2))
+        );
+        assert_eq!(
+            split_people(rows(&[("ppmc", "A")]), &all),
+            Err(PeopleError::UnknownRole("ppmc".into(), all.to_vec()))
+        );
+        // A CNCF form names maintainers and a sponsor only: no mentors.
+        let cncf = ["champion", "committer"];
+        let e = split_people(rows(&[("mentor", "A")]), &cncf).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "role \"mentor\" is not one of champion, committer"
+        );
     }
 
     #[test]

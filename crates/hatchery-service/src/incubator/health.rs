@@ -1019,6 +1019,7 @@ mod tests {
             code: code.into(),
             text: code.into(),
             evaluation: Evaluation::Automatic(evaluator),
+            stage: None,
         }
     }
 

@@ -59,7 +59,7 @@ pub use closer::{ClosedVoteReport, run_vote_closer};
 pub use elections::ProjectVote;
 pub use health::{ItemResult, PeriodMetrics};
 pub use projects::{ChecklistRow, TransferOutcome};
-pub use proposals::{PersonInput, ProposalInput};
+pub use proposals::{PersonInput, PersonRow, ProposalInput};
 pub use release_votes::ReleaseVotes;
 pub use reports::{OverdueReport, report_template_preset};
 pub use votes::{VoteOn, VoteStatus};

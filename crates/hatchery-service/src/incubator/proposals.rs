@@ -6,7 +6,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use hatchery_core::incubator::{ProposalEvent, ProposalState, cancels_vote, proposal_transition};
+use hatchery_core::incubator::{
+    PeopleLists, ProposalEvent, ProposalState, cancels_vote, proposal_transition, split_people,
+};
 use hatchery_core::{Action, Actor};
 use hatchery_store::{
     NamedPerson, Program, Proposal, ProposalComment, ProposalContent, ProposalEdit, ProposalPeople,
@@ -34,14 +36,26 @@ pub struct PersonInput {
     pub affiliation: String,
 }
 
+/// One row of a proposal's People table: someone and their role (`champion`, `mentor`,
+/// `committer`, as the program's form offers them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonRow {
+    pub role: String,
+    pub person: PersonInput,
+}
+
 /// What a person fills in to draft or edit a proposal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProposalInput {
     /// The project's short id if accepted.
     pub slug: String,
     pub name: String,
-    /// Section key of the program's proposal form -> Markdown.
+    /// Section key of the program's proposal form -> Markdown, for the sections typed in
+    /// (those filled from the People table are not).
     pub sections: BTreeMap<String, String>,
+    /// The People table, entered once: when it has rows, it fills `champion`, `mentors`
+    /// and `committers` (and so the form's people sections), which are then ignored.
+    pub people: Vec<PersonRow>,
     pub champion: Option<PersonInput>,
     pub mentors: Vec<PersonInput>,
     pub committers: Vec<PersonInput>,
@@ -50,13 +64,12 @@ pub struct ProposalInput {
 }
 
 impl Forge {
-    /// A blank proposal with the program's sections, to start a draft from.
+    /// A blank proposal with the program's typed sections, to start a draft from.
     pub fn proposal_form(&self, program: &Program) -> ProposalInput {
         ProposalInput {
             sections: program
                 .template
-                .proposal_sections
-                .iter()
+                .typed_sections()
                 .map(|s| (s.key.clone(), String::new()))
                 .collect(),
             ..ProposalInput::default()
@@ -81,32 +94,67 @@ impl Forge {
         let name = line("name", &input.name, NAME_MAX)?;
         let mut sections = BTreeMap::new();
         for (key, value) in &input.sections {
-            if program
+            match program
                 .template
                 .proposal_sections
                 .iter()
-                .all(|s| &s.key != key)
+                .find(|s| &s.key == key)
             {
-                return Err(field(
-                    "sections",
-                    format!("the program's proposal form has no section {key:?}"),
-                ));
+                None => {
+                    return Err(field(
+                        "sections",
+                        format!("the program's proposal form has no section {key:?}"),
+                    ));
+                }
+                // Filled from the People table: nothing typed is kept.
+                Some(s) if s.people_role.is_some() => {
+                    if !value.trim().is_empty() {
+                        return Err(field(
+                            "sections",
+                            format!(
+                                "section {key:?} is filled from the people table: give its people there"
+                            ),
+                        ));
+                    }
+                }
+                Some(_) => {
+                    sections.insert(key.clone(), text("sections", value, TEXT_MAX)?);
+                }
             }
-            sections.insert(key.clone(), text("sections", value, TEXT_MAX)?);
         }
-        let count = input.mentors.len() + input.committers.len() + 1;
+        let lists = if input.people.is_empty() {
+            PeopleLists {
+                champion: input.champion.clone(),
+                mentors: input.mentors.clone(),
+                committers: input.committers.clone(),
+            }
+        } else {
+            if input.people.len() > MAX_PEOPLE {
+                return Err(field("people", format!("at most {MAX_PEOPLE} people")));
+            }
+            let rows = input
+                .people
+                .iter()
+                .filter(|r| {
+                    !(r.person.username.trim().is_empty() && r.person.name.trim().is_empty())
+                })
+                .map(|r| (r.role.clone(), r.person.clone()));
+            split_people(rows, &program.template.people_roles())
+                .map_err(|e| field("people", e.to_string()))?
+        };
+        let count = lists.mentors.len() + lists.committers.len() + 1;
         if count > MAX_PEOPLE {
             return Err(field("people", format!("at most {MAX_PEOPLE} people")));
         }
         let people = ProposalPeople {
-            champion: match &input.champion {
+            champion: match &lists.champion {
                 Some(p) if !(p.username.trim().is_empty() && p.name.trim().is_empty()) => {
                     Some(self.named_person("champion", p).await?)
                 }
                 _ => None,
             },
-            mentors: self.named_people("mentors", &input.mentors).await?,
-            committers: self.named_people("committers", &input.committers).await?,
+            mentors: self.named_people("mentors", &lists.mentors).await?,
+            committers: self.named_people("committers", &lists.committers).await?,
         };
         if input.repos.len() > MAX_REPOS {
             return Err(field("repos", format!("at most {MAX_REPOS} repositories")));
@@ -370,16 +418,22 @@ impl Forge {
             _ => ProposalEvent::Submit,
         };
         let to = proposal_transition(proposal.state, event)?;
+        let people = &proposal.people;
         let missing: Vec<&str> = program
             .template
             .proposal_sections
             .iter()
             .filter(|s| {
                 s.required
-                    && proposal
-                        .sections
-                        .get(&s.key)
-                        .is_none_or(|v| v.trim().is_empty())
+                    && match s.people_role.as_deref() {
+                        Some("champion") => people.champion.is_none(),
+                        Some("mentor") => people.mentors.is_empty(),
+                        Some(_) => people.committers.is_empty(),
+                        None => proposal
+                            .sections
+                            .get(&s.key)
+                            .is_none_or(|v| v.trim().is_empty()),
+                    }
             })
             .map(|s| s.title.as_str())
             .collect();

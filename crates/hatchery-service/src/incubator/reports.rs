@@ -48,6 +48,8 @@ fn section(key: &str, title: &str, help: &str) -> Section {
         title: title.into(),
         help: help.into(),
         required: false,
+        group: String::new(),
+        people_role: None,
     }
 }
 

@@ -34,7 +34,7 @@ use hatchery_api_types::incubator::{
 use hatchery_core::incubator::{
     BallotValue, ElectionError, GraduationError, Phase, ProposalState, VoteState,
 };
-use hatchery_service::incubator::{IncubatorError, PersonInput, ProposalInput};
+use hatchery_service::incubator::{IncubatorError, PersonInput, PersonRow, ProposalInput};
 use hatchery_store::{Program, Project, Report, ReportState, Vote, now_ms};
 use serde::Deserialize;
 use serde_json::Value;
@@ -279,6 +279,9 @@ pub struct IncubatorProposalPersonOption {
     pub name: String,
     #[serde(default)]
     pub affiliation: String,
+    /// In `people` only: the person's role.
+    #[serde(default)]
+    pub role: String,
 }
 
 impl IncubatorProposalPersonOption {
@@ -302,6 +305,11 @@ pub struct CreateIncubatorProposalOption {
     /// Section key of the program's proposal form -> Markdown.
     #[serde(default)]
     pub sections: BTreeMap<String, String>,
+    /// The People table: each person once with a `role` (`champion`, `mentor`,
+    /// `committer`, as the program's form offers them); it fills the form's people
+    /// sections. When given, `champion`, `mentors` and `committers` are ignored.
+    #[serde(default)]
+    pub people: Vec<IncubatorProposalPersonOption>,
     #[serde(default)]
     pub champion: Option<IncubatorProposalPersonOption>,
     #[serde(default)]
@@ -339,6 +347,14 @@ pub async fn create_proposal(
         slug: body.slug,
         name: body.name,
         sections: body.sections,
+        people: body
+            .people
+            .iter()
+            .map(|p| PersonRow {
+                role: p.role.clone(),
+                person: p.input(),
+            })
+            .collect(),
         champion: body
             .champion
             .as_ref()

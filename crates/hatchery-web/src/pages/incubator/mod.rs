@@ -20,7 +20,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hatchery_core::incubator::program::Part;
 use hatchery_core::incubator::{
-    BallotValue, ProposalState, Stage, TemplateError, Terminal, VoteKind, VoteRule, VoteState,
+    BallotValue, ProgramTemplate, ProposalState, Stage, TemplateError, Terminal, VoteKind,
+    VoteRule, VoteState,
 };
 use hatchery_core::{Action, Name, NameKind, Resource, authorize};
 use hatchery_service::incubator::{IncubatorError, Subject};
@@ -273,6 +274,19 @@ fn field_message(field: &str, message: &str) -> (&'static str, Vec<(&'static str
             "error.incubator.template_parse",
             vec![("detail", rest.to_owned())],
         )
+    } else if message.contains("filled from the people table") {
+        ("error.incubator.people_section_typed", Vec::new())
+    } else if let Some(rest) = message
+        .strip_prefix("role ")
+        .filter(|r| r.contains(" is not one of "))
+    {
+        let role = rest.split(" is not one of ").next().unwrap_or("");
+        (
+            "error.incubator.people_role",
+            vec![("role", role.trim_matches('"').to_owned())],
+        )
+    } else if message.contains("has one champion") {
+        ("error.incubator.several_champions", Vec::new())
     } else if message.contains("cannot be removed") {
         ("error.incubator.stage_in_use", Vec::new())
     } else if message.contains("evaluated automatically") {
@@ -336,6 +350,13 @@ fn template_message(ctx: &Ctx, e: &TemplateError) -> (&'static str, Vec<(&'stati
             vec![("kind", kind_label(ctx, *k).to_owned())]
         }
         TemplateError::TooManyCustomVotes { max } => vec![("max", max.to_string())],
+        TemplateError::UnknownCriterionStage { code, stage } => {
+            vec![("key", code.clone()), ("stage", stage.clone())]
+        }
+        TemplateError::UnknownPeopleRole { key, role } => {
+            vec![("key", key.clone()), ("role", role.clone())]
+        }
+        TemplateError::InvalidTerm(k) => vec![("key", k.clone())],
         TemplateError::InvalidCadence(f) => vec![("field", (*f).to_owned())],
         TemplateError::NoActiveStage
         | TemplateError::NoTerminalStage
@@ -543,7 +564,12 @@ pub fn reason_label(ctx: &Ctx, reason: &str) -> &'static str {
     })
 }
 
-pub fn role_label(ctx: &Ctx, role: &str) -> String {
+/// A role's name as the program calls it (its template's `terms`: a CNCF `committer` is
+/// a "Maintainer"), else the forge's word.
+pub fn role_label(ctx: &Ctx, template: &ProgramTemplate, role: &str) -> String {
+    if let Some(term) = template.term(role, ctx.lang.tag()) {
+        return term.to_owned();
+    }
     match role {
         "champion" => ctx.t("incubator.role.champion").to_owned(),
         "mentor" => ctx.t("incubator.role.mentor").to_owned(),

@@ -258,7 +258,7 @@ async fn status_page(
                         tbody {
                             @for r in &roster {
                                 tr.ended[r.ended_at.is_some()] data-role=(r.role) {
-                                    td { (role_label(ctx, &r.role)) }
+                                    td { (role_label(ctx, &l.program.template, &r.role)) }
                                     td { (r.name) @if let Some(u) = &r.user { " " a href=(format!("/{}", u.name)) { "@" (u.name) } } }
                                     td { (r.affiliation) }
                                     td { (date(r.started_at)) }
@@ -689,6 +689,9 @@ async fn checklist_page(
                                 td { code { (r.item.code) } }
                                 td {
                                     (r.item.text)
+                                    @if let Some(stage) = &r.item.stage {
+                                        div.small.criterion data-stage=(stage) { (ctx.tf("incubator.criterion_of", &[("stage", l.stage_name(stage))])) }
+                                    }
                                     div.muted.small {
                                         @match r.item.evaluation {
                                             Evaluation::Automatic(e) => { (ctx.t("incubator.automatic")) " " code { (evaluator_name(e)) } }

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use hatchery_core::Action;
-use hatchery_core::incubator::ProposalState;
+use hatchery_core::incubator::{ProgramTemplate, ProposalState, Section};
 use hatchery_render::{DropRelative, markdown};
-use hatchery_service::incubator::{PersonInput, ProposalInput, VoteOn};
+use hatchery_service::incubator::{PersonInput, PersonRow, ProposalInput, VoteOn};
 use hatchery_store::{NamedPerson, Proposal, ProposalPeople};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
@@ -26,8 +26,9 @@ use crate::form::{Field, Form, Input, csrf_input, value, values};
 use crate::state::AppState;
 use crate::views::page;
 
-/// Blank rows offered for more mentors and committers.
+/// Blank rows offered for more people, and the least rows the People table shows.
 const SPARE_ROWS: usize = 2;
+const MIN_PEOPLE_ROWS: usize = 5;
 
 fn md(text: &str) -> PreEscaped<String> {
     PreEscaped(markdown(text, &DropRelative))
@@ -118,31 +119,41 @@ struct Submitted {
     version: i64,
 }
 
-fn rows(pairs: &[(String, String)], prefix: &str) -> Vec<PersonInput> {
-    let user_key = format!("{prefix}_username");
-    let name_key = format!("{prefix}_name");
-    let aff_key = format!("{prefix}_affiliation");
-    let users: Vec<&str> = values(pairs, &user_key).collect();
-    let names: Vec<&str> = values(pairs, &name_key).collect();
-    let affs: Vec<&str> = values(pairs, &aff_key).collect();
-    let n = users.len().max(names.len()).max(affs.len());
+/// The People table's rows as submitted (its inputs repeat once per row), leaving out
+/// blank ones.
+fn people_rows(pairs: &[(String, String)]) -> Vec<PersonRow> {
+    let users: Vec<&str> = values(pairs, "person_username").collect();
+    let names: Vec<&str> = values(pairs, "person_name").collect();
+    let affs: Vec<&str> = values(pairs, "person_affiliation").collect();
+    let roles: Vec<&str> = values(pairs, "person_role").collect();
+    let n = users
+        .len()
+        .max(names.len())
+        .max(affs.len())
+        .max(roles.len());
+    let at = |v: &[&str], i: usize| v.get(i).copied().unwrap_or("").trim().to_owned();
     (0..n)
-        .map(|i| PersonInput {
-            username: users.get(i).copied().unwrap_or("").trim().to_owned(),
-            name: names.get(i).copied().unwrap_or("").trim().to_owned(),
-            affiliation: affs.get(i).copied().unwrap_or("").trim().to_owned(),
+        .map(|i| PersonRow {
+            role: at(&roles, i),
+            person: PersonInput {
+                username: at(&users, i),
+                name: at(&names, i),
+                affiliation: at(&affs, i),
+            },
         })
-        .filter(|p| !(p.username.is_empty() && p.name.is_empty() && p.affiliation.is_empty()))
+        .filter(|r| {
+            let p = &r.person;
+            !(p.username.is_empty() && p.name.is_empty() && p.affiliation.is_empty())
+        })
         .collect()
 }
 
 fn parse_form(l: &Loaded, pairs: &[(String, String)]) -> Submitted {
     let mut sections = BTreeMap::new();
-    for s in &l.program.template.proposal_sections {
+    for s in l.program.template.typed_sections() {
         let key = format!("section_{}", s.key);
         sections.insert(s.key.clone(), value(pairs, &key).to_owned());
     }
-    let champion = rows(pairs, "champion").into_iter().next();
     let repos_text = value(pairs, "repos").to_owned();
     let repos = repos_text
         .split(['\n', ',', ' '])
@@ -155,10 +166,9 @@ fn parse_form(l: &Loaded, pairs: &[(String, String)]) -> Submitted {
             slug: value(pairs, "slug").trim().to_owned(),
             name: value(pairs, "name").trim().to_owned(),
             sections,
-            champion,
-            mentors: rows(pairs, "mentor"),
-            committers: rows(pairs, "committer"),
+            people: people_rows(pairs),
             repos,
+            ..ProposalInput::default()
         },
         repos_text,
         version: value(pairs, "version").parse().unwrap_or(0),
@@ -171,6 +181,22 @@ fn person_input(p: &NamedPerson) -> PersonInput {
         name: p.name.clone(),
         affiliation: p.affiliation.clone(),
     }
+}
+
+/// A saved proposal's people as the People table's rows: the champion, the mentors, the
+/// committers.
+fn stored_rows(people: &ProposalPeople) -> Vec<PersonRow> {
+    let row = |role: &str, p: &NamedPerson| PersonRow {
+        role: role.to_owned(),
+        person: person_input(p),
+    };
+    people
+        .champion
+        .iter()
+        .map(|p| row("champion", p))
+        .chain(people.mentors.iter().map(|p| row("mentor", p)))
+        .chain(people.committers.iter().map(|p| row("committer", p)))
+        .collect()
 }
 
 /// The form filled from a saved proposal.
@@ -189,44 +215,61 @@ async fn stored_form(state: &AppState, ctx: &Ctx, p: &Proposal) -> WebResult<Sub
             slug: p.slug.clone(),
             name: p.name.clone(),
             sections: p.sections.clone(),
-            champion: p.people.champion.as_ref().map(person_input),
-            mentors: p.people.mentors.iter().map(person_input).collect(),
-            committers: p.people.committers.iter().map(person_input).collect(),
+            people: stored_rows(&p.people),
             repos: names.clone(),
+            ..ProposalInput::default()
         },
         repos_text: names.join("\n"),
         version: p.version,
     })
 }
 
-fn people_rows(
-    ctx: &Ctx,
-    prefix: &str,
-    people: &[PersonInput],
-    min_rows: usize,
-    spare: usize,
-) -> Markup {
-    let blank = PersonInput::default();
-    let n = (people.len() + spare).max(min_rows);
+/// The People table of the form: each person once, with their role; it fills the form's
+/// people sections.
+fn people_table_input(ctx: &Ctx, template: &ProgramTemplate, rows: &[PersonRow]) -> Markup {
+    let blank = PersonRow::default();
+    let n = (rows.len() + SPARE_ROWS).max(MIN_PEOPLE_ROWS);
+    let roles = template.people_roles();
     html! {
-        table.data.people-input id=(format!("{prefix}-rows")) {
+        table.data.people-input id="people-rows" {
             thead { tr {
-                th { (ctx.t("incubator.field.username")) }
                 th { (ctx.t("incubator.field.person_name")) }
+                th { (ctx.t("incubator.field.username")) }
                 th { (ctx.t("incubator.field.affiliation")) }
+                th { (ctx.t("incubator.col.role")) }
             } }
             tbody {
                 @for i in 0..n {
-                    @let p = people.get(i).unwrap_or(&blank);
+                    @let r = rows.get(i).unwrap_or(&blank);
                     tr {
-                        td { input type="text" name=(format!("{prefix}_username")) value=(p.username) aria-label=(ctx.t("incubator.field.username")); }
-                        td { input type="text" name=(format!("{prefix}_name")) value=(p.name) aria-label=(ctx.t("incubator.field.person_name")); }
-                        td { input type="text" name=(format!("{prefix}_affiliation")) value=(p.affiliation) aria-label=(ctx.t("incubator.field.affiliation")); }
+                        td { input type="text" name="person_name" value=(r.person.name) aria-label=(ctx.t("incubator.field.person_name")); }
+                        td { input type="text" name="person_username" value=(r.person.username) aria-label=(ctx.t("incubator.field.username")); }
+                        td { input type="text" name="person_affiliation" value=(r.person.affiliation) aria-label=(ctx.t("incubator.field.affiliation")); }
+                        td {
+                            select name="person_role" aria-label=(ctx.t("incubator.col.role")) {
+                                @for role in &roles {
+                                    @let chosen = if r.role.is_empty() { *role == "committer" || (roles.len() == 1) } else { r.role == *role };
+                                    option value=(role) selected[chosen] { (super::role_label(ctx, template, role)) }
+                                }
+                                // A role the form does not offer (typed elsewhere) stays visible, to be refused.
+                                @if !r.role.is_empty() && !roles.contains(&r.role.as_str()) {
+                                    option value=(r.role) selected { (r.role) }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// The group heading to show before `sections[i]`: its group, when the section before it
+/// is in another one.
+fn group_start(sections: &[&Section], i: usize) -> Option<String> {
+    let g = sections[i].group.as_str();
+    let prev = i.checked_sub(1).map(|j| sections[j].group.as_str());
+    (!g.is_empty() && prev != Some(g)).then(|| g.to_owned())
 }
 
 fn proposal_form(
@@ -238,7 +281,8 @@ fn proposal_form(
     submit: &str,
     id: &str,
 ) -> Markup {
-    let champion: Vec<PersonInput> = form.input.champion.iter().cloned().collect();
+    let template = &l.program.template;
+    let all: Vec<&Section> = template.proposal_sections.iter().collect();
     html! {
         (problems_box(ctx, p))
         form.stack.proposal-form method="post" action=(action) id=(id) novalidate {
@@ -249,28 +293,31 @@ fn proposal_form(
             fieldset id="sections" {
                 legend { (ctx.t("incubator.field.sections")) }
                 @if let Some(m) = p.fields.message(ctx, "sections") { div.error role="alert" { (m) } }
-                @for s in &l.program.template.proposal_sections {
+                @for (i, s) in all.iter().enumerate() {
+                    @if let Some(g) = group_start(&all, i) { h4.section-group { (g) } }
                     @let name = format!("section_{}", s.key);
                     @let id = format!("f-{name}");
-                    div.field {
-                        label for=(id) { (s.title) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
-                        textarea id=(id) name=(name) { (form.input.sections.get(&s.key).map(String::as_str).unwrap_or("")) }
-                        @if !s.help.is_empty() { div.hint { (s.help) } }
+                    @if let Some(role) = &s.people_role {
+                        div.field.people-section id=(format!("people-section-{}", s.key)) {
+                            span.label { (s.title) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
+                            div.hint { (ctx.tf("incubator.hint.people_section", &[("role", &super::role_label(ctx, template, role))])) }
+                        }
+                    } @else {
+                        div.field {
+                            label for=(id) { (s.title) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
+                            textarea id=(id) name=(name) { (form.input.sections.get(&s.key).map(String::as_str).unwrap_or("")) }
+                            @if !s.help.is_empty() { div.hint { (s.help) } }
+                        }
                     }
                 }
             }
             fieldset id="people" {
                 legend { (ctx.t("incubator.field.people")) }
-                p.muted { (ctx.t("incubator.hint.people")) }
+                p.muted { (ctx.t("incubator.hint.people_table")) }
                 @for f in ["champion", "mentors", "committers", "people"] {
                     @if let Some(m) = p.fields.message(ctx, f) { div.error role="alert" { (m) } }
                 }
-                h4 { (ctx.t("incubator.role.champion")) }
-                (people_rows(ctx, "champion", &champion, 1, 0))
-                h4 { (ctx.t("incubator.field.mentors")) }
-                (people_rows(ctx, "mentor", &form.input.mentors, 3, SPARE_ROWS))
-                h4 { (ctx.t("incubator.field.committers")) }
-                (people_rows(ctx, "committer", &form.input.committers, 3, SPARE_ROWS))
+                (people_table_input(ctx, template, &form.input.people))
             }
             (Field::new("repos", ctx.t("incubator.field.repos"), &form.repos_text).input(Input::TextArea).hint(ctx.t("incubator.hint.repos")).render(ctx, &p.fields))
             div { button.btn.btn-primary type="submit" id=(format!("{id}-submit")) { (submit) } }
@@ -357,7 +404,24 @@ pub async fn create(
 
 // ---- show ----
 
-fn people_table(ctx: &Ctx, people: &ProposalPeople) -> Markup {
+/// The people of one role, for a section the People table fills.
+fn people_list(ctx: &Ctx, people: &ProposalPeople, role: &str) -> Markup {
+    let list: Vec<&NamedPerson> = match role {
+        "champion" => people.champion.iter().collect(),
+        "mentor" => people.mentors.iter().collect(),
+        _ => people.committers.iter().collect(),
+    };
+    html! {
+        @if list.is_empty() { p.muted { (ctx.t("incubator.empty_section")) } }
+        @else {
+            ul.people-list data-role=(role) {
+                @for p in list { li { (super::named_person(ctx, p)) } }
+            }
+        }
+    }
+}
+
+fn people_table(ctx: &Ctx, template: &ProgramTemplate, people: &ProposalPeople) -> Markup {
     let rows: Vec<(&str, &NamedPerson)> = people
         .champion
         .iter()
@@ -377,7 +441,7 @@ fn people_table(ctx: &Ctx, people: &ProposalPeople) -> Markup {
                 tbody {
                     @for (role, p) in &rows {
                         tr data-role=(role) {
-                            td { (super::role_label(ctx, role)) }
+                            td { (super::role_label(ctx, template, role)) }
                             td { (p.name) @if !p.username.is_empty() { " " a href=(format!("/{}", p.username)) { "@" (p.username) } } }
                             td { (p.affiliation) }
                         }
@@ -456,6 +520,7 @@ async fn show_page(
         .discussion_started_at
         .map(|s| s.saturating_add(i64::from(program.template.discussion_min_days) * 86_400_000));
     let state_now = proposal.state;
+    let all_sections: Vec<&Section> = program.template.proposal_sections.iter().collect();
     Ok(page(
         ctx,
         &format!("{} · #{}", proposal.name, proposal.number),
@@ -510,18 +575,23 @@ async fn show_page(
             }
             div.issue-layout {
                 div.timeline {
-                    @for s in &program.template.proposal_sections {
+                    @for (i, s) in all_sections.iter().enumerate() {
+                        @if let Some(g) = group_start(&all_sections, i) { h2.section-group { (g) } }
                         section.proposal-section id=(format!("section-{}", s.key)) {
                             h3 { (s.title) }
-                            @match proposal.sections.get(&s.key).filter(|v| !v.trim().is_empty()) {
-                                Some(text) => { div.markdown-body { (md(text)) } }
-                                None => { p.muted { (ctx.t("incubator.empty_section")) } }
+                            @if let Some(role) = &s.people_role {
+                                (people_list(ctx, &proposal.people, role))
+                            } @else {
+                                @match proposal.sections.get(&s.key).filter(|v| !v.trim().is_empty()) {
+                                    Some(text) => { div.markdown-body { (md(text)) } }
+                                    None => { p.muted { (ctx.t("incubator.empty_section")) } }
+                                }
                             }
                         }
                     }
                     section id="people" {
                         h3 { (ctx.t("incubator.field.people")) }
-                        (people_table(ctx, &proposal.people))
+                        (people_table(ctx, &program.template, &proposal.people))
                     }
                     section id="repos" {
                         h3 { (ctx.t("incubator.field.repos")) }
@@ -966,13 +1036,13 @@ pub async fn revisions(
                                 (person_link(&ctx, r.editor.as_ref())) " " span.muted { (time_ago_ms(&ctx, r.created_at)) }
                             }
                             h4 { (r.name) }
-                            @for s in &l.program.template.proposal_sections {
+                            @for s in l.program.template.typed_sections() {
                                 @if let Some(text) = r.sections.get(&s.key).filter(|t| !t.trim().is_empty()) {
                                     h5 { (s.title) }
                                     div.markdown-body { (md(text)) }
                                 }
                             }
-                            (people_table(&ctx, &r.people))
+                            (people_table(&ctx, &l.program.template, &r.people))
                             ul.list { @for repo in repos { li { (super::repo_item(&ctx, repo)) } } }
                         }
                     }

@@ -87,7 +87,7 @@ async fn subject(state: &AppState, ctx: &Ctx, l: &Loaded, vote: &Vote) -> WebRes
                 a href=(project_url(program, &p)) id="vote-subject" { (p.name) }
                 @if let Some(target) = &vote.target_stage { " → " (super::stage_badge(l, target)) }
                 @if let (Some(n), Some(role)) = (&vote.nominee, vote.kind.election_role()) {
-                    " · " span id="vote-nominee" data-role=(role) { (super::named_person(ctx, n)) " → " (super::role_label(ctx, role)) }
+                    " · " span id="vote-nominee" data-role=(role) { (super::named_person(ctx, n)) " → " (super::role_label(ctx, &l.program.template, role)) }
                 }
                 @if vote.kind == VoteKind::Custom {
                     " · " span id="vote-custom" data-kind=[vote.custom_kind.as_deref()] {
