@@ -187,6 +187,10 @@ pub struct IncubatorRosterEntry {
     pub started_at: String,
     /// `null` while the person holds the role.
     pub ended_at: Option<String>,
+    /// What the program's rules warn about an entry just added (left out otherwise):
+    /// `mentor_not_on_committee` when the program allows such mentors with a warning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl IncubatorRosterEntry {
@@ -199,6 +203,7 @@ impl IncubatorRosterEntry {
             affiliation: r.affiliation.clone(),
             started_at: time(r.started_at),
             ended_at: r.ended_at.map(time),
+            warnings: Vec::new(),
         }
     }
 }

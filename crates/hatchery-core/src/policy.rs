@@ -196,8 +196,9 @@ pub enum Action {
     SignOffReport,
     /// Checklist: set a manually judged item or override one (mentors and the committee).
     SetManualChecklist,
-    /// Project: add people to its roster or end their role (the committee and
-    /// organization owners).
+    /// Project: add people to its roster, end their role or remove an entry made by
+    /// mistake, link and unlink its repositories (the committee, organization owners and
+    /// the project's management committee: PPMC members, mentors, champion).
     ManageRoster,
     /// Release candidate of a project's repository: see it before its release vote passes
     /// (the repository's writers and the program's committee; to anyone else it is
@@ -330,7 +331,7 @@ fn authorize_program(actor: Actor, action: Action, p: ProgramFacts) -> Decision 
             }
             Action::EditReport => p.project_member || p.committee_member,
             Action::SignOffReport | Action::SetManualChecklist => p.mentor || p.committee_member,
-            Action::ManageRoster => p.committee_member || owner,
+            Action::ManageRoster => p.committee_member || p.pmc_member || owner,
             Action::WithdrawProposal => p.proposal_author,
             Action::CloseProposal => p.committee_member || owner,
             Action::OpenReleaseVote => p.committee_member || p.repo_writer,
@@ -621,7 +622,10 @@ mod tests {
             (ANON,  SetManualChecklist, committee, Deny(SignInRequired)),
             (USER,  ManageRoster,       committee, Allow),
             (USER,  ManageRoster,       owner,     Allow),
-            (USER,  ManageRoster,       mentor,    Deny(Forbidden)),
+            (USER,  ManageRoster,       ppmc,      Allow),
+            (ANON,  ManageRoster,       ppmc,      Deny(SignInRequired)),
+            (USER,  ManageRoster,       committer, Deny(Forbidden)),
+            (USER,  ManageRoster,       member,    Deny(Forbidden)),
             (ADMIN, ManageRoster,       outsider,  Allow),
             (USER,  Read,               owner,     Deny(Forbidden)),
             (USER,  Administer,         owner,     Deny(Forbidden)),

@@ -1199,10 +1199,10 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
             "{l}: {overdue:?}"
         );
 
-        // ---- Roster changes: the committee and owners ----
+        // ---- Roster changes: the committee, owners and the PPMC, not committers ----
         assert!(is_denied(
             &f.add_roster_member(
-                actor(&mo),
+                actor(&pat),
                 &p,
                 &dproj,
                 "committer",
@@ -1221,7 +1221,8 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
                 grad_at,
             )
             .await
-            .unwrap();
+            .unwrap()
+            .entry;
         assert_eq!(
             (
                 entry.role.as_str(),
@@ -1882,5 +1883,501 @@ async fn the_people_table_fills_the_people_sections() {
         f.start_discussion(actor(&pat), &cncf, &kp, T0)
             .await
             .unwrap();
+    }
+}
+
+/// `owner/name` of the project's repositories `who` may read.
+async fn linked_names(f: &Forge, who: &User, project: &hatchery_store::Project) -> Vec<String> {
+    f.project_repos(actor(who), project)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| format!("{}/{}", r.owner_name, r.name))
+        .collect()
+}
+
+/// The roster and repositories of a project after acceptance: who may change them, the
+/// program's rule for mentors, duplicates, ending and removing entries, linking and
+/// unlinking repositories (moving one into the organization as acceptance does), and
+/// every open role ending with the date incubation ends.
+#[tokio::test]
+async fn the_roster_and_repositories_after_acceptance() {
+    use hatchery_core::incubator::MentorRule;
+    use hatchery_service::incubator::RosterWarning;
+    use hatchery_store::{NewProject, NewRosterEntry};
+
+    for s in stores().await {
+        let w = world(s);
+        let f = &w.forge;
+        let s = &w.s;
+        let l = s.label().to_owned();
+        let olive = user(s, "olive").await;
+        let ann = user(s, "ann").await;
+        let bob = user(s, "bob").await;
+        let pat = user(s, "pat").await;
+        let cy = user(s, "cy").await;
+        let mo = user(s, "mo").await;
+        let zed = user(s, "zed").await;
+        let asf = org(s, &olive, "asf").await;
+        team(s, &asf, "ipmc", &[&ann, &bob]).await;
+        let p = f
+            .create_program(
+                actor(&olive),
+                "asf",
+                "incubator",
+                "Incubator",
+                Preset::Apache,
+                T0,
+            )
+            .await
+            .unwrap();
+        let p = f
+            .set_committee(actor(&olive), &p, Some("ipmc"), T0)
+            .await
+            .unwrap();
+        let entry = |user: &User, role: &str| NewRosterEntry {
+            user_id: Some(user.id),
+            name: user.name.clone(),
+            role: role.into(),
+            affiliation: String::new(),
+        };
+        let new_project = |slug: &str, program: &Program| NewProject {
+            program_id: program.id,
+            proposal_id: None,
+            slug: slug.into(),
+            name: slug.to_uppercase(),
+            description: String::new(),
+            sponsor: String::new(),
+            stage: program.template.stages[0].key.clone(),
+            started_at: T0,
+            roster: vec![
+                entry(&pat, "ppmc"),
+                entry(&cy, "committer"),
+                entry(&ann, "mentor"),
+            ],
+            repo_ids: Vec::new(),
+        };
+        let proj = s
+            .create_project(&new_project("gadget", &p), Some(olive.id), T0)
+            .await
+            .unwrap();
+        let at = T0 + DAY;
+
+        // ---- Who may: the committee, owners, the project's PPMC ----
+        for who in [&zed, &cy] {
+            assert!(
+                is_denied(
+                    &f.add_roster_member(
+                        actor(who),
+                        &p,
+                        &proj,
+                        "committer",
+                        &person("zed", ""),
+                        at
+                    )
+                    .await
+                ),
+                "{l}: {}",
+                who.name
+            );
+        }
+        for (who, role) in [(&pat, "committer"), (&bob, "champion"), (&olive, "ppmc")] {
+            let added = f
+                .add_roster_member(actor(who), &p, &proj, role, &person("zed", "Zed Corp"), at)
+                .await
+                .unwrap();
+            assert_eq!(
+                (
+                    added.entry.role.as_str(),
+                    added.entry.affiliation.as_str(),
+                    added.entry.started_at
+                ),
+                (role, "Zed Corp", at),
+                "{l}"
+            );
+            assert!(added.warnings.is_empty(), "{l}");
+        }
+        // ---- Duplicates and invalid input ----
+        assert!(
+            matches!(
+                f.add_roster_member(actor(&pat), &p, &proj, "committer", &person("cy", ""), at)
+                    .await,
+                Err(IncubatorError::AlreadyOnRoster)
+            ),
+            "{l}"
+        );
+        assert!(matches!(
+            f.add_roster_member(actor(&pat), &p, &proj, "Bad Role", &person("mo", ""), at)
+                .await,
+            Err(IncubatorError::Field { field: "role", .. })
+        ));
+        assert!(matches!(
+            f.add_roster_member(
+                actor(&pat),
+                &p,
+                &proj,
+                "committer",
+                &person("nobody", ""),
+                at
+            )
+            .await,
+            Err(IncubatorError::Field {
+                field: "person",
+                ..
+            })
+        ));
+
+        // ---- Mentors and the committee: refuse (Apache), warn, allow ----
+        let offline = PersonInput {
+            username: String::new(),
+            name: "Offline Mentor".into(),
+            affiliation: String::new(),
+        };
+        for who in [person("mo", ""), offline.clone()] {
+            assert!(
+                matches!(
+                    f.add_roster_member(actor(&pat), &p, &proj, "mentor", &who, at)
+                        .await,
+                    Err(IncubatorError::MentorNotOnCommittee)
+                ),
+                "{l}"
+            );
+        }
+        let bob_mentor = f
+            .add_roster_member(actor(&pat), &p, &proj, "mentor", &person("bob", ""), at)
+            .await
+            .unwrap();
+        assert!(bob_mentor.warnings.is_empty(), "{l}");
+        let mut t = p.template.clone();
+        t.roster.mentors_on_committee = MentorRule::Warn;
+        let p = f
+            .update_program_template(actor(&olive), &p, t, at)
+            .await
+            .unwrap();
+        let mo_mentor = f
+            .add_roster_member(actor(&pat), &p, &proj, "mentor", &person("mo", "Uni"), at)
+            .await
+            .unwrap();
+        assert_eq!(
+            mo_mentor.warnings,
+            [RosterWarning::MentorNotOnCommittee],
+            "{l}"
+        );
+        let mut t = p.template.clone();
+        t.roster.mentors_on_committee = MentorRule::Allow;
+        let p = f
+            .update_program_template(actor(&olive), &p, t, at)
+            .await
+            .unwrap();
+        let offline_mentor = f
+            .add_roster_member(actor(&pat), &p, &proj, "mentor", &offline, at)
+            .await
+            .unwrap();
+        assert!(offline_mentor.warnings.is_empty(), "{l}");
+
+        // ---- Ending and removing ----
+        let cy_entry = f
+            .project_roster(&proj)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.role == "committer" && e.user.as_ref().is_some_and(|u| u.id == cy.id))
+            .unwrap();
+        assert!(is_denied(
+            &f.end_roster_member(actor(&cy), &p, &proj, cy_entry.id, at)
+                .await
+        ));
+        let ended = f
+            .end_roster_member(actor(&pat), &p, &proj, cy_entry.id, at + HOUR)
+            .await
+            .unwrap();
+        assert_eq!(ended.ended_at, Some(at + HOUR), "{l}");
+        assert!(matches!(
+            f.end_roster_member(actor(&pat), &p, &proj, cy_entry.id, at + HOUR)
+                .await,
+            Err(IncubatorError::NotFound)
+        ));
+        // Ended, they may hold the role again.
+        f.add_roster_member(
+            actor(&pat),
+            &p,
+            &proj,
+            "committer",
+            &person("cy", ""),
+            at + 2 * HOUR,
+        )
+        .await
+        .unwrap();
+        assert!(is_denied(
+            &f.remove_roster_member(actor(&cy), &p, &proj, offline_mentor.entry.id, at)
+                .await
+        ));
+        f.remove_roster_member(actor(&bob), &p, &proj, offline_mentor.entry.id, at)
+            .await
+            .unwrap();
+        assert!(matches!(
+            f.remove_roster_member(actor(&bob), &p, &proj, offline_mentor.entry.id, at)
+                .await,
+            Err(IncubatorError::NotFound)
+        ));
+        let roster = f.project_roster(&proj).await.unwrap();
+        assert!(
+            roster.iter().all(|e| e.id != offline_mentor.entry.id),
+            "{l}"
+        );
+        assert!(
+            roster
+                .iter()
+                .any(|e| e.id == cy_entry.id && e.ended_at == Some(at + HOUR))
+        );
+        // An entry of another project is not this one's.
+        let other = s
+            .create_project(&new_project("other", &p), Some(olive.id), T0)
+            .await
+            .unwrap();
+        let foreign = f.project_roster(&other).await.unwrap()[0].id;
+        assert!(matches!(
+            f.end_roster_member(actor(&pat), &p, &proj, foreign, at)
+                .await,
+            Err(IncubatorError::NotFound)
+        ));
+        assert!(matches!(
+            f.remove_roster_member(actor(&pat), &p, &proj, foreign, at)
+                .await,
+            Err(IncubatorError::NotFound)
+        ));
+
+        // ---- Linking repositories ----
+        let gizmo = repo(f, pat.id, "pat", "gizmo", false, at).await;
+        let tool = repo(f, asf.id, "asf", "tool", false, at).await;
+        repo(f, zed.id, "zed", "secret", true, at).await;
+        repo(f, mo.id, "mo", "tool", false, at).await;
+        assert!(is_denied(
+            &f.link_project_repo(actor(&zed), &p, &proj, "pat/gizmo", at)
+                .await
+        ));
+        assert!(matches!(
+            f.link_project_repo(actor(&pat), &p, &proj, "zed/secret", at)
+                .await,
+            Err(IncubatorError::UnreadableRepo(_))
+        ));
+        assert!(matches!(
+            f.link_project_repo(actor(&pat), &p, &proj, "gizmo", at)
+                .await,
+            Err(IncubatorError::Field { field: "repo", .. })
+        ));
+        // The committee may link, but only what they administer.
+        assert!(
+            matches!(
+                f.link_project_repo(actor(&bob), &p, &proj, "asf/tool", at)
+                    .await,
+                Err(IncubatorError::Denied(Denial::Forbidden))
+            ),
+            "{l}"
+        );
+        // A repository from elsewhere moves into the organization, as at acceptance.
+        let linked = f
+            .link_project_repo(actor(&pat), &p, &proj, "pat/gizmo", at)
+            .await
+            .unwrap();
+        assert_eq!(
+            linked.outcome,
+            TransferOutcome::Moved {
+                repo_id: gizmo.id,
+                from: "pat/gizmo".into(),
+                to: "asf/gizmo".into()
+            },
+            "{l}"
+        );
+        assert_eq!(linked.repo.owner_name, "asf", "{l}");
+        assert!(matches!(
+            f.repo_redirect(actor(&zed), "pat", "gizmo").await.unwrap(),
+            Some(r) if r.id == gizmo.id
+        ));
+        match f
+            .find_repo(actor(&pat), "asf", "gizmo", Action::Administer)
+            .await
+            .unwrap()
+        {
+            RepoLookup::Found { .. } => {}
+            other => panic!("{l}: the former owner administers it: {other:?}"),
+        }
+        assert!(matches!(
+            f.link_project_repo(actor(&pat), &p, &proj, "asf/gizmo", at)
+                .await,
+            Err(IncubatorError::AlreadyLinked)
+        ));
+        // A name taken in the organization: not moved, not linked (mo is a mentor now).
+        assert!(matches!(
+            f.link_project_repo(actor(&mo), &p, &proj, "mo/tool", at)
+                .await,
+            Err(IncubatorError::NameTaken(_))
+        ));
+        assert_eq!(
+            s.repo_by_name("mo", "tool")
+                .await
+                .unwrap()
+                .map(|r| r.owner_name),
+            Some("mo".to_owned())
+        );
+        let in_org = f
+            .link_project_repo(actor(&olive), &p, &proj, "asf/tool", at)
+            .await
+            .unwrap();
+        assert_eq!(
+            in_org.outcome,
+            TransferOutcome::AlreadyInOrg { repo_id: tool.id },
+            "{l}"
+        );
+        assert_eq!(
+            linked_names(f, &olive, &proj).await,
+            ["asf/gizmo", "asf/tool"],
+            "{l}"
+        );
+        // The checklist was evaluated on them.
+        let evidence = |rows: &[hatchery_service::incubator::ChecklistRow]| {
+            rows.iter()
+                .filter_map(|r| r.result.as_ref())
+                .map(|r| r.evidence.to_string())
+                .collect::<String>()
+        };
+        let rows = f.project_checklist(&p, &proj).await.unwrap();
+        assert!(evidence(&rows).contains("asf/tool"), "{l}");
+        assert!(evidence(&rows).contains("asf/gizmo"), "{l}");
+
+        // ---- Unlinking ----
+        assert!(is_denied(
+            &f.unlink_project_repo(actor(&cy), &p, &proj, "asf", "tool", at)
+                .await
+        ));
+        let gone = f
+            .unlink_project_repo(actor(&pat), &p, &proj, "asf", "tool", at + HOUR)
+            .await
+            .unwrap();
+        assert_eq!(gone.id, tool.id, "{l}");
+        assert!(matches!(
+            f.unlink_project_repo(actor(&pat), &p, &proj, "asf", "tool", at)
+                .await,
+            Err(IncubatorError::NotFound)
+        ));
+        assert!(matches!(
+            f.unlink_project_repo(actor(&pat), &p, &proj, "zed", "secret", at)
+                .await,
+            Err(IncubatorError::NotFound)
+        ));
+        assert_eq!(linked_names(f, &olive, &proj).await, ["asf/gizmo"], "{l}");
+        let rows = f.project_checklist(&p, &proj).await.unwrap();
+        assert!(!evidence(&rows).contains("asf/tool"), "{l}");
+        assert!(!s.repo_by_id(tool.id).await.unwrap().unwrap().read_only);
+
+        let actions: Vec<String> = s
+            .audit_log(
+                p.id,
+                AuditFilter {
+                    project_id: Some(proj.id),
+                    ..AuditFilter::default()
+                },
+                500,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        for want in [
+            "roster.added",
+            "roster.ended",
+            "roster.removed",
+            "repo.linked",
+            "repo.transferred",
+            "repo.unlinked",
+        ] {
+            assert!(
+                actions.iter().any(|a| a == want),
+                "{l}: {want} in {actions:?}"
+            );
+        }
+
+        // ---- Retirement ends every open role with its date ----
+        let retired_at = at + 3 * DAY;
+        let proj = f
+            .record_decision(
+                actor(&olive),
+                &p,
+                &proj,
+                "retired",
+                "https://example.org/r",
+                retired_at,
+            )
+            .await
+            .unwrap();
+        let roster = f.project_roster(&proj).await.unwrap();
+        assert!(
+            roster
+                .iter()
+                .all(|e| e.ended_at == Some(retired_at) || e.id == cy_entry.id),
+            "{l}: {roster:?}"
+        );
+        assert!(
+            roster
+                .iter()
+                .any(|e| e.id == cy_entry.id && e.ended_at == Some(at + HOUR))
+        );
+        assert!(matches!(
+            f.add_roster_member(
+                actor(&olive),
+                &p,
+                &proj,
+                "committer",
+                &person("zed", ""),
+                retired_at
+            )
+            .await,
+            Err(IncubatorError::ProjectEnded)
+        ));
+        assert!(matches!(
+            f.remove_roster_member(actor(&olive), &p, &proj, roster[0].id, retired_at)
+                .await,
+            Err(IncubatorError::ProjectEnded)
+        ));
+        assert!(matches!(
+            f.link_project_repo(actor(&olive), &p, &proj, "asf/tool", retired_at)
+                .await,
+            Err(IncubatorError::ProjectEnded)
+        ));
+        assert!(matches!(
+            f.unlink_project_repo(actor(&olive), &p, &proj, "asf", "gizmo", retired_at)
+                .await,
+            Err(IncubatorError::ProjectEnded)
+        ));
+
+        // ---- So does graduation ----
+        let blank = f
+            .create_program(actor(&olive), "asf", "lab", "Lab", Preset::Blank, T0)
+            .await
+            .unwrap();
+        let lab = s
+            .create_project(&new_project("lab-one", &blank), Some(olive.id), T0)
+            .await
+            .unwrap();
+        let grad_at = at + 5 * DAY;
+        let lab = f
+            .record_decision(
+                actor(&olive),
+                &blank,
+                &lab,
+                "graduated",
+                "https://example.org/g",
+                grad_at,
+            )
+            .await
+            .unwrap();
+        assert_eq!(lab.ended_at, Some(grad_at), "{l}");
+        let roster = f.project_roster(&lab).await.unwrap();
+        assert_eq!(roster.len(), 3, "{l}");
+        assert!(
+            roster.iter().all(|e| e.ended_at == Some(grad_at)),
+            "{l}: {roster:?}"
+        );
     }
 }

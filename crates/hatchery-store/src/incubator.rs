@@ -2391,7 +2391,9 @@ impl Store {
         .await?)
     }
 
-    /// Adds someone to the roster from `now`, with an audit entry.
+    /// Adds someone to the roster from `now`, with an audit entry. `Conflict` when they
+    /// hold the role on the project already (the same account, or the same name for
+    /// someone without one).
     pub async fn add_roster_entry(
         &self,
         project_id: i64,
@@ -2401,6 +2403,9 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let mut tx = self.write_tx().await?;
         let program_id = program_of_project(&mut tx, project_id).await?;
+        if holds_role(&mut tx, project_id, entry).await? {
+            return Err(StoreError::Conflict(crate::ConflictField::Name));
+        }
         let id = insert_roster(&mut tx, project_id, entry, now).await?;
         let mut a = NewAudit::new(program_id, actor_id, "roster.added");
         a.project_id = Some(project_id);
@@ -2440,6 +2445,100 @@ impl Store {
         let mut a = NewAudit::new(program_id, actor_id, "roster.ended");
         a.project_id = Some(project_id);
         a.detail = detail([("entry_id", entry_id.into())]);
+        insert_audit(&mut tx, &a, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a roster entry made by mistake (ending it keeps it in the history; this does
+    /// not), with an audit entry naming who it was. `NotFound` when the project has no
+    /// such entry.
+    pub async fn remove_roster_entry(
+        &self,
+        project_id: i64,
+        entry_id: i64,
+        actor_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let program_id = program_of_project(&mut tx, project_id).await?;
+        let row = sqlx::query(
+            "DELETE FROM project_roster WHERE id = $1 AND project_id = $2
+             RETURNING name, role, user_id",
+        )
+        .bind(entry_id)
+        .bind(project_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let name: String = row.try_get(0)?;
+        let role: String = row.try_get(1)?;
+        let user_id: Option<i64> = row.try_get(2)?;
+        let mut a = NewAudit::new(program_id, actor_id, "roster.removed");
+        a.project_id = Some(project_id);
+        a.detail = detail([
+            ("entry_id", entry_id.into()),
+            ("name", name.into()),
+            ("role", role.into()),
+            ("user_id", user_id.into()),
+        ]);
+        insert_audit(&mut tx, &a, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Links a repository to the project, with an audit entry. `Conflict` when it is
+    /// linked already.
+    pub async fn link_project_repo(
+        &self,
+        project_id: i64,
+        repo_id: i64,
+        actor_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let program_id = program_of_project(&mut tx, project_id).await?;
+        let done = sqlx::query(
+            "INSERT INTO project_repos (project_id, repo_id) VALUES ($1, $2)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(project_id)
+        .bind(repo_id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(crate::ConflictField::Name));
+        }
+        let mut a = NewAudit::new(program_id, actor_id, "repo.linked");
+        a.project_id = Some(project_id);
+        a.detail = detail([("repo_id", repo_id.into())]);
+        insert_audit(&mut tx, &a, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Unlinks a repository from the project, with an audit entry. `NotFound` when it is
+    /// not linked.
+    pub async fn unlink_project_repo(
+        &self,
+        project_id: i64,
+        repo_id: i64,
+        actor_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
+        let program_id = program_of_project(&mut tx, project_id).await?;
+        let done = sqlx::query("DELETE FROM project_repos WHERE project_id = $1 AND repo_id = $2")
+            .bind(project_id)
+            .bind(repo_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let mut a = NewAudit::new(program_id, actor_id, "repo.unlinked");
+        a.project_id = Some(project_id);
+        a.detail = detail([("repo_id", repo_id.into())]);
         insert_audit(&mut tx, &a, now).await?;
         tx.commit().await?;
         Ok(())
@@ -3133,6 +3232,20 @@ pub(crate) async fn apply_stage_move(
     .execute(&mut **tx)
     .await?;
     let moved = done.rows_affected() > 0;
+    // The end of incubation ends every role on the roster with that date; the entries stay
+    // as the project's history.
+    let roster_ended = if moved && m.ends {
+        sqlx::query(
+            "UPDATE project_roster SET ended_at = $2 WHERE project_id = $1 AND ended_at IS NULL",
+        )
+        .bind(m.project_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+    } else {
+        0
+    };
     if moved && m.read_only {
         sqlx::query(
             "UPDATE repositories SET read_only = 1,
@@ -3154,6 +3267,7 @@ pub(crate) async fn apply_stage_move(
         ("applied", moved.into()),
         ("read_only", (moved && m.read_only).into()),
         ("resolution", m.resolution.as_str().into()),
+        ("roster_ended", roster_ended.into()),
     ]);
     insert_audit(tx, &a, now).await?;
     Ok(moved)

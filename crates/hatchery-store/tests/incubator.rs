@@ -1157,6 +1157,104 @@ async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
                 .await,
             Err(StoreError::NotFound)
         ));
+        // Someone holding a role is not added to it twice (an account, or a name without
+        // one, in any case); once the role ended they may be again.
+        let dee = |role: &str, name: &str| NewRosterEntry {
+            user_id: None,
+            name: name.into(),
+            role: role.into(),
+            affiliation: String::new(),
+        };
+        let ann_mentor = NewRosterEntry {
+            user_id: Some(ann.id),
+            name: "Ann".into(),
+            role: "mentor".into(),
+            affiliation: String::new(),
+        };
+        assert!(
+            matches!(
+                s.add_roster_entry(project.id, &ann_mentor, Some(ann.id), T0 + 91 * HOUR)
+                    .await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{l}"
+        );
+        let again = s
+            .add_roster_entry(project.id, &dee("committer", "DEE"), None, T0 + 91 * HOUR)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                s.add_roster_entry(project.id, &dee("committer", "dee"), None, T0 + 91 * HOUR)
+                    .await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{l}"
+        );
+        let champion = s
+            .add_roster_entry(project.id, &dee("champion", "Dee"), None, T0 + 91 * HOUR)
+            .await
+            .unwrap();
+        // Removal deletes an entry made by mistake; it is then gone from the history.
+        s.remove_roster_entry(project.id, champion, Some(ann.id), T0 + 92 * HOUR)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.remove_roster_entry(project.id, champion, Some(ann.id), T0 + 92 * HOUR)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let roster = s.project_roster(project.id).await.unwrap();
+        assert!(roster.iter().all(|r| r.id != champion), "{l}");
+        assert_eq!(
+            roster
+                .iter()
+                .filter(|r| r.name.eq_ignore_ascii_case("dee"))
+                .map(|r| (r.id, r.ended_at))
+                .collect::<Vec<_>>(),
+            [(entry, Some(T0 + 90 * HOUR)), (again, None)],
+            "{l}"
+        );
+        // Linking and unlinking repositories.
+        let r3 = repo(&s, ann.id, "extra").await;
+        s.link_project_repo(project.id, r3.id, Some(ann.id), T0 + 93 * HOUR)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.link_project_repo(project.id, r3.id, Some(ann.id), T0 + 93 * HOUR)
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(
+            s.project_repo_ids(project.id)
+                .await
+                .unwrap()
+                .contains(&r3.id)
+        );
+        s.unlink_project_repo(project.id, r3.id, Some(ann.id), T0 + 94 * HOUR)
+            .await
+            .unwrap();
+        assert!(matches!(
+            s.unlink_project_repo(project.id, r3.id, Some(ann.id), T0 + 94 * HOUR)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            !s.project_repo_ids(project.id)
+                .await
+                .unwrap()
+                .contains(&r3.id)
+        );
+        let actions: Vec<String> = s
+            .audit_log(p.id, AuditFilter::default(), 500)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.action)
+            .collect();
+        for want in ["roster.removed", "repo.linked", "repo.unlinked"] {
+            assert!(actions.iter().any(|a| a == want), "{l}: {want}");
+        }
 
         // A retirement vote makes the repositories read-only in the same transaction.
         let config = p.template.vote_rules[&VoteKind::Retire];
@@ -1218,6 +1316,25 @@ async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
         for r in [&r1, &r2] {
             assert!(s.repo_by_id(r.id).await.unwrap().unwrap().read_only, "{l}");
         }
+        // Retirement ends every open role with its date; ended ones keep theirs.
+        let roster = s.project_roster(project.id).await.unwrap();
+        assert!(
+            roster.iter().all(|r| r.ended_at.is_some()),
+            "{l}: {roster:?}"
+        );
+        assert!(
+            roster
+                .iter()
+                .any(|r| r.id == again && r.ended_at == Some(T0 + 172 * HOUR)),
+            "{l}"
+        );
+        assert!(
+            roster
+                .iter()
+                .any(|r| r.id == entry && r.ended_at == Some(T0 + 90 * HOUR)),
+            "{l}"
+        );
+        assert!(s.roster_roles(project.id, ann.id).await.unwrap().is_empty());
 
         // A decision recorded by hand names where it was taken; stale unless in `from`.
         let hand = s
@@ -1247,6 +1364,11 @@ async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
                 "project.created",
                 "roster.added",
                 "roster.ended",
+                "roster.added",
+                "roster.added",
+                "roster.removed",
+                "repo.linked",
+                "repo.unlinked",
                 "vote.opened",
                 "vote.closed",
                 "project.stage"

@@ -366,6 +366,26 @@ pub fn router(state: AppState) -> Router {
             post(pages::incubator::projects::record_decision),
         )
         .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/roster",
+            post(pages::incubator::projects::add_roster),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/roster/{id}/end",
+            post(pages::incubator::projects::end_roster),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/roster/{id}/remove",
+            post(pages::incubator::projects::remove_roster),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/repos",
+            post(pages::incubator::projects::link_repo),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/projects/{slug}/repos/unlink",
+            post(pages::incubator::projects::unlink_repo),
+        )
+        .route(
             "/{org}/-/incubator/{program}/projects/{slug}/votes/new",
             get(pages::incubator::elections::new_form).post(pages::incubator::elections::open),
         )

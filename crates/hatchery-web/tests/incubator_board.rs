@@ -12,7 +12,10 @@
 //!   without a resolution;
 //! - elections and a custom vote: the PPMC elects a committer (who joins the roster),
 //!   people outside the PPMC may not open one, a second election of the same person and an
-//!   election of someone already in the role are refused; a custom vote is recorded.
+//!   election of someone already in the role are refused; a custom vote is recorded;
+//! - the roster and repositories after acceptance, on the web and through the API: adding,
+//!   ending and removing entries, the mentor rule, linking (with the move into the
+//!   organization) and unlinking repositories, and the refusals.
 //!
 //! Time: deadlines are reached by calling the closing job with a later `now`
 //! (`Forge::close_due_votes`). Nothing sleeps.
@@ -842,5 +845,460 @@ fn refusals_are_in_both_catalogs() {
         for k in &keys {
             assert!(lang.lookup(k).is_some(), "{} lacks {k}", lang.tag());
         }
+    }
+}
+
+/// The roster entries of `project` for `name` in `role`: (id, ended_at).
+async fn entries(s: &Store, project: &Project, name: &str, role: &str) -> Vec<(i64, Option<i64>)> {
+    s.project_roster(project.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.role == role && e.user.as_ref().is_some_and(|u| u.name == name))
+        .map(|e| (e.id, e.ended_at))
+        .collect()
+}
+
+/// An empty repository `owner/name` owned by the user `owner`.
+async fn user_repo(app: &TestApp, owner: &str, name: &str) -> hatchery_store::Repo {
+    let s = app.store.store().clone();
+    forge_of(app)
+        .create_repo(hatchery_service::repos::CreateRepo {
+            owner_id: uid(&s, owner).await,
+            owner_name: owner,
+            name: &hatchery_core::Name::parse(hatchery_core::NameKind::Repository, name).unwrap(),
+            description: "",
+            is_private: false,
+            init_readme: None,
+        })
+        .await
+        .unwrap()
+}
+
+/// The roster and repositories after acceptance on the web: the project's PPMC and the
+/// committee add, end and remove entries and link and unlink repositories (CSRF forms);
+/// outsiders and committers get 403, a second addition, an invalid role and a mentor off
+/// the committee (Apache) 422, missing entries 404; a form without its token 403.
+#[tokio::test]
+async fn roster_and_repositories_on_the_web() {
+    for app in TestApp::all().await {
+        let l = app.label().to_owned();
+        let (_, project) = setup(&app, Preset::Apache, "current").await;
+        let s = app.store.store().clone();
+
+        // Outsiders and committers see no forms and may not post them.
+        let mut bob = client(&app, "bob").await;
+        let page = bob.get(W).await;
+        status(&page, StatusCode::OK, "project page");
+        assert!(!page.body.contains("roster-form"), "[{l}]");
+        assert!(!page.body.contains("repo-link-form"), "[{l}]");
+        let add = [
+            ("role", "committer"),
+            ("username", "newbie"),
+            ("name", ""),
+            ("affiliation", "Newco"),
+        ];
+        let r = bob.post_form(&format!("{W}/roster"), &add).await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] outsider adds"));
+        let mut cy = client(&app, "cy").await;
+        let r = cy.post_form(&format!("{W}/roster"), &add).await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] committer adds"));
+
+        // A PPMC member adds; the page shows the forms and the program's mentor rule.
+        let mut pat = client(&app, "pat").await;
+        let page = pat.get(W).await;
+        page.assert_contains("id=\"roster-form\"");
+        page.assert_contains("id=\"repo-link-form\"");
+        page.assert_contains("id=\"mentor-rule\"");
+        let r = pat
+            .post_raw(&format!("{W}/roster"), &support::encode(&add))
+            .await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] no CSRF token"));
+        assert!(
+            entries(&s, &project, "newbie", "committer")
+                .await
+                .is_empty()
+        );
+        let r = pat.post_form(&format!("{W}/roster"), &add).await;
+        status(&r, StatusCode::SEE_OTHER, &format!("[{l}] PPMC adds"));
+        let added = entries(&s, &project, "newbie", "committer").await;
+        assert_eq!(added.len(), 1, "[{l}]");
+        let (newbie, _) = added[0];
+        let r = pat.post_form(&format!("{W}/roster"), &add).await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] twice"),
+        );
+        r.assert_contains("already holds this role");
+        let r = pat
+            .post_form(
+                &format!("{W}/roster"),
+                &[
+                    ("role", "mentor"),
+                    ("username", "bob"),
+                    ("name", ""),
+                    ("affiliation", ""),
+                ],
+            )
+            .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] mentor off the committee"),
+        );
+        r.assert_contains("mentors must be members of its committee");
+        assert!(
+            entries(&s, &project, "bob", "mentor").await.is_empty(),
+            "[{l}]"
+        );
+        let r = pat
+            .post_form(
+                &format!("{W}/roster"),
+                &[("role", "Chief Wizard"), ("username", "bob")],
+            )
+            .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] bad role"),
+        );
+        let r = pat
+            .post_form(
+                &format!("{W}/roster"),
+                &[("role", "committer"), ("username", "nobody-here")],
+            )
+            .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] unknown user"),
+        );
+        // The committee adds a mentor from the committee.
+        let mut carl = client(&app, "carl").await;
+        let r = carl
+            .post_form(
+                &format!("{W}/roster"),
+                &[
+                    ("role", "mentor"),
+                    ("username", "dan"),
+                    ("name", ""),
+                    ("affiliation", ""),
+                ],
+            )
+            .await;
+        status(
+            &r,
+            StatusCode::SEE_OTHER,
+            &format!("[{l}] committee adds a mentor"),
+        );
+        let (dan_mentor, _) = entries(&s, &project, "dan", "mentor").await[0];
+
+        // Ending a role keeps the entry, shown as ended.
+        let end = format!("{W}/roster/{newbie}/end");
+        let r = bob.post_form(&end, &[]).await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] outsider ends"));
+        let r = pat.post_form(&end, &[]).await;
+        status(&r, StatusCode::SEE_OTHER, &format!("[{l}] end"));
+        assert!(
+            entries(&s, &project, "newbie", "committer").await[0]
+                .1
+                .is_some(),
+            "[{l}]"
+        );
+        let page = pat.get(W).await;
+        page.assert_contains("roster-ended");
+        assert!(
+            !page.body.contains(&format!("roster-end-{newbie}\"")),
+            "[{l}]"
+        );
+        let r = pat.post_form(&end, &[]).await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] end twice"));
+        let r = pat.post_form(&format!("{W}/roster/abc/end"), &[]).await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] bad id"));
+        let r = pat
+            .post_form(&format!("{W}/roster/999999/remove"), &[])
+            .await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] missing entry"));
+
+        // Removing an entry made by mistake.
+        let remove = format!("{W}/roster/{dan_mentor}/remove");
+        let r = cy.post_form(&remove, &[]).await;
+        status(
+            &r,
+            StatusCode::FORBIDDEN,
+            &format!("[{l}] committer removes"),
+        );
+        let r = carl.post_form(&remove, &[]).await;
+        status(&r, StatusCode::SEE_OTHER, &format!("[{l}] remove"));
+        assert!(
+            entries(&s, &project, "dan", "mentor").await.is_empty(),
+            "[{l}]"
+        );
+
+        // Linking a repository moves it into the organization; unlinking leaves it there.
+        let gizmo = user_repo(&app, "pat", "gizmo").await;
+        let r = bob
+            .post_form(&format!("{W}/repos"), &[("repo", "pat/gizmo")])
+            .await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] outsider links"));
+        let r = pat
+            .post_form(&format!("{W}/repos"), &[("repo", "gizmo")])
+            .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] no owner"),
+        );
+        let r = pat
+            .post_form(&format!("{W}/repos"), &[("repo", "pat/gizmo")])
+            .await;
+        status(&r, StatusCode::SEE_OTHER, &format!("[{l}] link"));
+        let moved = s.repo_by_id(gizmo.id).await.unwrap().unwrap();
+        assert_eq!(moved.owner_name, "apache", "[{l}]");
+        let page = bob.get(W).await;
+        page.assert_contains("apache/gizmo");
+        let r = pat
+            .post_form(&format!("{W}/repos"), &[("repo", "apache/gizmo")])
+            .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] linked twice"),
+        );
+        r.assert_contains("linked to the project already");
+        let r = bob
+            .post_form(&format!("{W}/repos/unlink"), &[("repo", "apache/gizmo")])
+            .await;
+        status(
+            &r,
+            StatusCode::FORBIDDEN,
+            &format!("[{l}] outsider unlinks"),
+        );
+        let r = pat
+            .post_form(&format!("{W}/repos/unlink"), &[("repo", "apache/gizmo")])
+            .await;
+        status(&r, StatusCode::SEE_OTHER, &format!("[{l}] unlink"));
+        assert!(
+            s.project_repo_ids(project.id).await.unwrap().is_empty(),
+            "[{l}]"
+        );
+        let r = pat
+            .post_form(&format!("{W}/repos/unlink"), &[("repo", "apache/gizmo")])
+            .await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] unlink twice"));
+    }
+}
+
+/// The same through the API: lists for anyone, changes for the committee, owners and the
+/// PPMC with `write:organization`; 403 for outsiders, 404 for what is missing, 409 for
+/// duplicates, 422 for invalid input; a mentor off the committee is saved with a warning
+/// where the program says `warn`.
+#[tokio::test]
+async fn roster_and_repositories_through_the_api() {
+    for app in TestApp::all().await {
+        let l = app.label().to_owned();
+        let (program, project) = setup(&app, Preset::Apache, "current").await;
+        let s = app.store.store().clone();
+        let mut c = app.new_client();
+        let roster = format!("{API}/projects/widget/roster");
+        let repos = format!("{API}/projects/widget/repos");
+
+        let r = api(&mut c, "GET", &roster, None, None).await;
+        status(&r, StatusCode::OK, "roster");
+        assert_eq!(body(&r).as_array().map(Vec::len), Some(5), "[{l}]");
+        let r = api(
+            &mut c,
+            "GET",
+            &format!("{API}/projects/nope/roster"),
+            None,
+            None,
+        )
+        .await;
+        status(&r, StatusCode::NOT_FOUND, "unknown project");
+
+        let add = json!({ "role": "committer", "username": "newbie", "affiliation": "Newco" });
+        let r = api(&mut c, "POST", &roster, None, Some(&add.to_string())).await;
+        status(
+            &r,
+            StatusCode::UNAUTHORIZED,
+            &format!("[{l}] anonymous adds"),
+        );
+        let r = api(&mut c, "POST", &roster, Some("bob"), Some(&add.to_string())).await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] outsider adds"));
+        let r = api(&mut c, "POST", &roster, Some("pat"), Some(&add.to_string())).await;
+        status(&r, StatusCode::CREATED, &format!("[{l}] PPMC adds"));
+        let entry = body(&r);
+        assert_eq!(entry["role"], "committer", "[{l}]");
+        assert_eq!(entry["username"], "newbie", "[{l}]");
+        assert_eq!(entry["ended_at"], Value::Null, "[{l}]");
+        assert!(entry.get("warnings").is_none(), "[{l}]");
+        let id = entry["id"].as_i64().unwrap();
+        let r = api(&mut c, "POST", &roster, Some("pat"), Some(&add.to_string())).await;
+        status(&r, StatusCode::CONFLICT, &format!("[{l}] twice"));
+        for bad in [
+            json!({ "role": "Chief Wizard", "username": "newbie" }),
+            json!({ "role": "committer" }),
+            json!({ "role": "committer", "username": "nobody-here" }),
+            json!({ "username": "newbie" }),
+            json!({ "role": "mentor", "name": "Someone Offline" }),
+        ] {
+            let r = api(&mut c, "POST", &roster, Some("pat"), Some(&bad.to_string())).await;
+            status(
+                &r,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("[{l}] {bad}"),
+            );
+        }
+        // Where the program only warns, the mentor is saved with the warning.
+        let mut t = program.template.clone();
+        t.roster.mentors_on_committee = hatchery_core::incubator::MentorRule::Warn;
+        let ada = hatchery_core::Actor::User {
+            id: uid(&s, "ada").await,
+            site_admin: false,
+        };
+        forge_of(&app)
+            .update_program_template(ada, &program, t, now_ms())
+            .await
+            .unwrap();
+        let mentor = json!({ "role": "mentor", "name": "Someone Offline" });
+        let r = api(
+            &mut c,
+            "POST",
+            &roster,
+            Some("carl"),
+            Some(&mentor.to_string()),
+        )
+        .await;
+        status(&r, StatusCode::CREATED, &format!("[{l}] warned mentor"));
+        assert_eq!(
+            body(&r)["warnings"],
+            json!(["mentor_not_on_committee"]),
+            "[{l}]"
+        );
+        let offline = body(&r)["id"].as_i64().unwrap();
+
+        // Ending and removing.
+        let one = format!("{roster}/{id}");
+        let ended = json!({ "ended": true }).to_string();
+        let r = api(&mut c, "PATCH", &one, Some("bob"), Some(&ended)).await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] outsider ends"));
+        let r = api(
+            &mut c,
+            "PATCH",
+            &one,
+            Some("pat"),
+            Some(&json!({ "ended": false }).to_string()),
+        )
+        .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] ended false"),
+        );
+        let r = api(&mut c, "PATCH", &one, Some("pat"), Some("{}")).await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] no ended"),
+        );
+        let r = api(&mut c, "PATCH", &one, Some("pat"), Some(&ended)).await;
+        status(&r, StatusCode::OK, &format!("[{l}] end"));
+        assert!(body(&r)["ended_at"].is_string(), "[{l}]");
+        let r = api(&mut c, "PATCH", &one, Some("pat"), Some(&ended)).await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] end twice"));
+        let r = api(
+            &mut c,
+            "PATCH",
+            &format!("{roster}/abc"),
+            Some("pat"),
+            Some(&ended),
+        )
+        .await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] bad id"));
+        let gone = format!("{roster}/{offline}");
+        let r = api(&mut c, "DELETE", &gone, Some("cy"), None).await;
+        status(
+            &r,
+            StatusCode::FORBIDDEN,
+            &format!("[{l}] committer removes"),
+        );
+        let r = api(&mut c, "DELETE", &gone, Some("ada"), None).await;
+        status(&r, StatusCode::NO_CONTENT, &format!("[{l}] owner removes"));
+        let r = api(&mut c, "DELETE", &gone, Some("ada"), None).await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] removed twice"));
+        let r = api(&mut c, "GET", &roster, None, None).await;
+        let list = body(&r);
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 6, "[{l}]");
+        assert!(
+            list.iter()
+                .any(|e| e["id"] == id && e["ended_at"].is_string()),
+            "[{l}]"
+        );
+
+        // Repositories.
+        let tool = user_repo(&app, "pat", "tool").await;
+        let link = json!({ "repository": "pat/tool" }).to_string();
+        let r = api(&mut c, "POST", &repos, Some("bob"), Some(&link)).await;
+        status(&r, StatusCode::FORBIDDEN, &format!("[{l}] outsider links"));
+        let r = api(
+            &mut c,
+            "POST",
+            &repos,
+            Some("pat"),
+            Some(&json!({ "repository": "nope/nope" }).to_string()),
+        )
+        .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] missing repository"),
+        );
+        let r = api(
+            &mut c,
+            "POST",
+            &repos,
+            Some("pat"),
+            Some(&json!({ "repo": "pat/tool" }).to_string()),
+        )
+        .await;
+        status(
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("[{l}] no repository"),
+        );
+        let r = api(&mut c, "POST", &repos, Some("pat"), Some(&link)).await;
+        status(&r, StatusCode::CREATED, &format!("[{l}] link"));
+        assert_eq!(body(&r)["full_name"], "apache/tool", "[{l}]");
+        let r = api(
+            &mut c,
+            "POST",
+            &repos,
+            Some("pat"),
+            Some(&json!({ "repository": "apache/tool" }).to_string()),
+        )
+        .await;
+        status(&r, StatusCode::CONFLICT, &format!("[{l}] linked twice"));
+        let r = api(&mut c, "GET", &repos, None, None).await;
+        status(&r, StatusCode::OK, "repos");
+        assert_eq!(body(&r)[0]["id"], tool.id, "[{l}]");
+        let unlink = format!("{repos}/apache/tool");
+        let r = api(&mut c, "DELETE", &unlink, Some("bob"), None).await;
+        status(
+            &r,
+            StatusCode::FORBIDDEN,
+            &format!("[{l}] outsider unlinks"),
+        );
+        let r = api(&mut c, "DELETE", &unlink, Some("pat"), None).await;
+        status(&r, StatusCode::NO_CONTENT, &format!("[{l}] unlink"));
+        let r = api(&mut c, "DELETE", &unlink, Some("pat"), None).await;
+        status(&r, StatusCode::NOT_FOUND, &format!("[{l}] unlink twice"));
+        assert!(
+            s.project_repo_ids(project.id).await.unwrap().is_empty(),
+            "[{l}]"
+        );
+        let r = api(&mut c, "GET", &repos, None, None).await;
+        assert_eq!(body(&r).as_array().map(Vec::len), Some(0), "[{l}]");
     }
 }

@@ -33,8 +33,9 @@ pub use metrics::{bus_factor, elephant_factor, median, organization};
 pub use presets::{Preset, preset};
 pub use program::{
     Board, ChecklistItem, CustomEffect, CustomVote, Evaluation, Evaluator, Graduation,
-    LicenseCategory, LicenseRule, PROPOSAL_ROLES, ProgramTemplate, Section, Stage, TERM_KEYS,
-    TemplateError, Term, Terminal, TransitionError, VoteConfig, may_transition,
+    LicenseCategory, LicenseRule, MentorJudgement, MentorRule, PROPOSAL_ROLES, ProgramTemplate,
+    RosterRules, Section, Stage, TERM_KEYS, TemplateError, Term, Terminal, TransitionError,
+    VoteConfig, may_transition,
 };
 pub use proposal::{
     PeopleError, PeopleLists, ProposalEvent, ProposalState, ProposalTransitionError, cancels_vote,

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::program::Evaluation::{Automatic, Manual};
 use super::program::{
     Board, ChecklistItem, Evaluation, Evaluator, Graduation, LicenseCategory, LicenseRule,
-    ProgramTemplate, Section, Stage, Term, Terminal, VoteConfig,
+    MentorRule, ProgramTemplate, RosterRules, Section, Stage, Term, Terminal, VoteConfig,
 };
 use super::reports::Cadence;
 use super::votes::{Basis, DEFAULT_MIN_DURATION_HOURS, VoteKind, VoteRule, Voters};
@@ -412,6 +412,10 @@ fn apache() -> ProgramTemplate {
             ("ppmc", "PPMC member", "PPMC 成员"),
             ("committee", "IPMC", "孵化器项目管理委员会（IPMC）"),
         ]),
+        // A podling's mentors are IPMC members.
+        roster: RosterRules {
+            mentors_on_committee: MentorRule::Refuse,
+        },
     }
 }
 
@@ -578,6 +582,10 @@ fn cncf() -> ProgramTemplate {
             ("committer", "Maintainer", "维护者"),
             ("committee", "TOC", "技术监督委员会（TOC）"),
         ]),
+        // The TOC sponsors; a project's other advisers need not sit on it.
+        roster: RosterRules {
+            mentors_on_committee: MentorRule::Warn,
+        },
     }
 }
 
@@ -647,6 +655,10 @@ fn lf_ai_data() -> ProgramTemplate {
             ("ppmc", "TSC member", "TSC 成员"),
             ("committee", "TAC", "技术咨询委员会（TAC）"),
         ]),
+        // The TAC sponsors; a project's other advisers need not sit on it.
+        roster: RosterRules {
+            mentors_on_committee: MentorRule::Warn,
+        },
     }
 }
 
@@ -701,6 +713,7 @@ fn blank() -> ProgramTemplate {
         custom_votes: Vec::new(),
         graduation: Graduation::default(),
         terms: BTreeMap::new(),
+        roster: RosterRules::default(),
     }
 }
 

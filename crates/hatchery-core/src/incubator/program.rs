@@ -49,6 +49,61 @@ pub struct ProgramTemplate {
     /// listed keeps the forge's word.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub terms: BTreeMap<String, Term>,
+    /// Rules for changes of a project's roster after acceptance.
+    #[serde(default)]
+    pub roster: RosterRules,
+}
+
+/// Rules for changes of a project's roster after acceptance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct RosterRules {
+    /// Whether a mentor added to a project must sit on the program's committee (Apache:
+    /// mentors are IPMC members). Templates without it refuse.
+    #[serde(default)]
+    pub mentors_on_committee: MentorRule,
+}
+
+/// What happens when someone who is not on the program's committee (or has no account
+/// here) is added to a project as a mentor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MentorRule {
+    /// The addition is refused.
+    #[default]
+    Refuse,
+    /// The addition is saved, with a warning for the person making it.
+    Warn,
+    /// Anyone may be a mentor.
+    Allow,
+}
+
+/// What [`MentorRule::judge`] says about one addition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MentorJudgement {
+    Ok,
+    Warn,
+    Refuse,
+}
+
+impl MentorRule {
+    pub const ALL: [MentorRule; 3] = [MentorRule::Refuse, MentorRule::Warn, MentorRule::Allow];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MentorRule::Refuse => "refuse",
+            MentorRule::Warn => "warn",
+            MentorRule::Allow => "allow",
+        }
+    }
+
+    /// The rule applied to a mentor who is (`on_committee`) or is not on the committee.
+    pub fn judge(self, on_committee: bool) -> MentorJudgement {
+        match (self, on_committee) {
+            (_, true) | (MentorRule::Allow, false) => MentorJudgement::Ok,
+            (MentorRule::Warn, false) => MentorJudgement::Warn,
+            (MentorRule::Refuse, false) => MentorJudgement::Refuse,
+        }
+    }
 }
 
 /// One of a program's own words, per language.
@@ -1324,6 +1379,48 @@ mod tests {
             Voters::Committee
         );
         assert_eq!(old.stages, preset(Preset::Apache).stages);
+    }
+
+    #[test]
+    fn mentor_rule_is_part_of_the_template() {
+        assert_eq!(
+            preset(Preset::Apache).roster.mentors_on_committee,
+            MentorRule::Refuse
+        );
+        assert_eq!(
+            preset(Preset::Cncf).roster.mentors_on_committee,
+            MentorRule::Warn
+        );
+        assert_eq!(
+            preset(Preset::Blank).roster.mentors_on_committee,
+            MentorRule::Refuse
+        );
+        for rule in MentorRule::ALL {
+            assert_eq!(rule.judge(true), MentorJudgement::Ok);
+        }
+        assert_eq!(MentorRule::Refuse.judge(false), MentorJudgement::Refuse);
+        assert_eq!(MentorRule::Warn.judge(false), MentorJudgement::Warn);
+        assert_eq!(MentorRule::Allow.judge(false), MentorJudgement::Ok);
+        let mut json = serde_json::to_value(preset(Preset::Apache)).unwrap_or_default();
+        assert_eq!(json["roster"]["mentors_on_committee"], "refuse");
+        // An unknown rule does not parse: the settings page refuses it.
+        json["roster"]["mentors_on_committee"] = "sometimes".into();
+        assert!(serde_json::from_value::<ProgramTemplate>(json.clone()).is_err());
+        json["roster"]["mentors_on_committee"] = "allow".into();
+        let allow: Result<ProgramTemplate, _> = serde_json::from_value(json.clone());
+        assert_eq!(
+            allow.map(|t| t.roster.mentors_on_committee).ok(),
+            Some(MentorRule::Allow)
+        );
+        // Templates stored before the rule existed refuse.
+        if let Some(o) = json.as_object_mut() {
+            o.remove("roster");
+        }
+        let old: Result<ProgramTemplate, _> = serde_json::from_value(json);
+        assert_eq!(
+            old.map(|t| t.roster.mentors_on_committee).ok(),
+            Some(MentorRule::Refuse)
+        );
     }
 
     #[test]

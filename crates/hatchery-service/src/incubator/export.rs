@@ -63,10 +63,18 @@ fn status(program: &Program, stage: &str) -> &'static str {
     }
 }
 
-fn current<'a>(roster: &'a [RosterEntry], role: &'a str) -> impl Iterator<Item = &'a RosterEntry> {
+/// The people in `role` while the project is incubating, or when it ended: the end of
+/// incubation ends every open role with its date, and those are the project's people at
+/// the end (a graduated podling's mentors are still listed).
+fn current<'a>(
+    project: &Project,
+    roster: &'a [RosterEntry],
+    role: &'a str,
+) -> impl Iterator<Item = &'a RosterEntry> {
+    let end = project.ended_at;
     roster
         .iter()
-        .filter(move |r| r.role == role && r.ended_at.is_none())
+        .filter(move |r| r.role == role && (r.ended_at.is_none() || r.ended_at == end))
 }
 
 fn person_json(r: &RosterEntry) -> Value {
@@ -126,9 +134,9 @@ impl Forge {
                 "stage_since": date(p.stage_since),
                 "resolution": p.resolution,
                 "proposal": proposal,
-                "champion": current(&roster, "champion").next().map(person_json),
-                "mentors": current(&roster, "mentor").map(person_json).collect::<Vec<_>>(),
-                "committers": current(&roster, "committer").map(person_json).collect::<Vec<_>>(),
+                "champion": current(&p, &roster, "champion").next().map(person_json),
+                "mentors": current(&p, &roster, "mentor").map(person_json).collect::<Vec<_>>(),
+                "committers": current(&p, &roster, "committer").map(person_json).collect::<Vec<_>>(),
                 "roster": roster.iter().map(person_json).collect::<Vec<_>>(),
                 "repositories": repos,
             }));
@@ -206,7 +214,7 @@ impl Forge {
                     let _ = writeln!(xml, "        <resolution>{}</resolution>", xml_escape(r));
                 }
             }
-            if let Some(c) = current(&roster, "champion").next() {
+            if let Some(c) = current(&p, &roster, "champion").next() {
                 match &c.user {
                     Some(u) => {
                         let _ = writeln!(
@@ -222,7 +230,7 @@ impl Forge {
                     }
                 }
             }
-            let mentors: Vec<&RosterEntry> = current(&roster, "mentor").collect();
+            let mentors: Vec<&RosterEntry> = current(&p, &roster, "mentor").collect();
             if mentors.is_empty() {
                 xml.push_str("        <mentors/>\n");
             } else {

@@ -16,7 +16,8 @@
 //! - [`elections`]: committer and PPMC elections, and votes of the program's own kinds;
 //! - [`graduation`]: a recommendation to graduate, its board resolution and the board's
 //!   decision;
-//! - [`projects`]: decisions recorded by hand, repository transfers, the checklist;
+//! - [`projects`]: decisions recorded by hand, the roster after acceptance, linking and
+//!   unlinking repositories (with transfers into the organization), the checklist;
 //! - [`reports`]: report periods, prefilled drafts, submission and sign-off;
 //! - [`export`]: JSON and podlings.xml;
 //! - `events`: the webhook events `incubator_proposal`, `incubator_vote` and
@@ -58,7 +59,7 @@ use crate::{Forge, ServiceError};
 pub use closer::{ClosedVoteReport, run_vote_closer};
 pub use elections::ProjectVote;
 pub use health::{ItemResult, PeriodMetrics};
-pub use projects::{ChecklistRow, TransferOutcome};
+pub use projects::{ChecklistRow, RepoLink, RosterAddition, RosterWarning, TransferOutcome};
 pub use proposals::{PersonInput, PersonRow, ProposalInput};
 pub use release_votes::ReleaseVotes;
 pub use reports::{OverdueReport, report_template_preset};
@@ -140,6 +141,20 @@ pub enum IncubatorError {
     /// The program asks for a document to vote on (CNCF's due diligence).
     #[error("a link to the due-diligence document is required")]
     DocumentRequired,
+    /// The person holds that role on the project already.
+    #[error("they already hold this role on the project")]
+    AlreadyOnRoster,
+    /// The program wants its projects' mentors on its committee, and this person is not
+    /// on it (or has no account here).
+    #[error("mentors must be members of the program's committee")]
+    MentorNotOnCommittee,
+    /// The project's incubation has ended (graduated or retired): its roster and
+    /// repositories are history.
+    #[error("the project's incubation has ended; its roster and repositories no longer change")]
+    ProjectEnded,
+    /// The repository is linked to the project already.
+    #[error("the repository is linked to the project already")]
+    AlreadyLinked,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -193,6 +208,10 @@ impl IncubatorError {
             IncubatorError::GraduationPending => "error.graduation.pending",
             IncubatorError::EmptyElectorate => "error.election.empty_electorate",
             IncubatorError::DocumentRequired => "error.graduation.document_required",
+            IncubatorError::AlreadyOnRoster => "error.roster.duplicate",
+            IncubatorError::MentorNotOnCommittee => "error.roster.mentor_not_on_committee",
+            IncubatorError::ProjectEnded => "error.roster.project_ended",
+            IncubatorError::AlreadyLinked => "error.roster.repo_linked",
             IncubatorError::Service(_) => "error.internal",
         }
     }

@@ -1,11 +1,13 @@
 //! Projects (podlings): lookups, stage changes recorded by hand (a decision taken
-//! elsewhere, with a reference), moving their repositories into the program's
-//! organization (ownership neutrality) with redirects from the old paths, and the maturity
-//! checklist.
+//! elsewhere, with a reference), the roster after acceptance (adding, ending and removing
+//! entries), linking and unlinking repositories, moving their repositories into the
+//! program's organization (ownership neutrality) with redirects from the old paths, and the
+//! maturity checklist.
 
 use hatchery_core::incubator::program::is_valid_key;
 use hatchery_core::incubator::{
-    ChecklistItem, Evaluation, ProgramTemplate, Terminal, VoteKind, may_transition,
+    ChecklistItem, Evaluation, MentorJudgement, ProgramTemplate, ROLE_MENTOR, Terminal, VoteKind,
+    may_transition,
 };
 use hatchery_core::{AccessLevel, Action, Actor};
 use hatchery_store::{
@@ -17,6 +19,7 @@ use super::health::{self, ItemResult};
 use super::proposals::PersonInput;
 use super::{IncubatorError, NOTE_MAX, Subject, field, line, text, user_id};
 use crate::Forge;
+use crate::access::RepoLookup;
 
 /// What became of one repository of an accepted proposal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +35,42 @@ pub enum TransferOutcome {
     /// Not moved (the name is taken in the organization, the disk refused); recorded in
     /// the audit log. The repository stays linked to the project where it is.
     Refused { repo_id: i64, reason: String },
+}
+
+/// A person added to a project's roster, and what the program's rules say about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterAddition {
+    pub entry: RosterEntry,
+    pub warnings: Vec<RosterWarning>,
+}
+
+/// A roster change that was saved but that the program's rules warn about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RosterWarning {
+    /// The mentor is not on the program's committee (or has no account here); the
+    /// template's `roster.mentors_on_committee` is `warn`.
+    MentorNotOnCommittee,
+}
+
+impl RosterWarning {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RosterWarning::MentorNotOnCommittee => "mentor_not_on_committee",
+        }
+    }
+
+    pub fn message_key(self) -> &'static str {
+        match self {
+            RosterWarning::MentorNotOnCommittee => "incubator.roster_edit.warn_mentor",
+        }
+    }
+}
+
+/// A repository linked to a project after acceptance: as it is now, and whether it moved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoLink {
+    pub repo: Repo,
+    pub outcome: TransferOutcome,
 }
 
 /// One checklist item of a project with its latest evaluation.
@@ -99,69 +138,14 @@ impl Forge {
         Ok(self.store.project_roster(project.id).await?)
     }
 
-    /// Adds someone to the project's roster in `role` (`champion`, `mentor`, `committer`,
-    /// or a role of the program's own) from `now`. The committee and organization owners.
-    pub async fn add_roster_member(
+    /// Checks that `actor` may change the project's roster and repositories: the
+    /// committee, organization owners and the project's management committee (PPMC
+    /// members, mentors, champion).
+    async fn authorize_roster(
         &self,
         actor: Actor,
         program: &Program,
         project: &Project,
-        role: &str,
-        person: &PersonInput,
-        now: i64,
-    ) -> Result<RosterEntry, IncubatorError> {
-        self.authorize_program(
-            actor,
-            Action::ManageRoster,
-            program,
-            Subject {
-                project: Some(project),
-                proposal: None,
-            },
-        )
-        .await?;
-        if project.program_id != program.id {
-            return Err(IncubatorError::NotFound);
-        }
-        let role = line("role", role, 40)?;
-        if !is_valid_key(&role) {
-            return Err(field(
-                "role",
-                "lower-case letters, digits, '-' or '_', starting with a letter",
-            ));
-        }
-        let named = self.named_person("person", person).await?;
-        let id = self
-            .store
-            .add_roster_entry(
-                project.id,
-                &NewRosterEntry {
-                    user_id: named.user_id,
-                    name: named.name,
-                    role,
-                    affiliation: named.affiliation,
-                },
-                actor.user_id(),
-                now,
-            )
-            .await?;
-        self.store
-            .project_roster(project.id)
-            .await?
-            .into_iter()
-            .find(|e| e.id == id)
-            .ok_or(IncubatorError::NotFound)
-    }
-
-    /// Ends a roster entry's role at `now` (the entry stays, with its dates). The committee
-    /// and organization owners.
-    pub async fn end_roster_member(
-        &self,
-        actor: Actor,
-        program: &Program,
-        project: &Project,
-        entry_id: i64,
-        now: i64,
     ) -> Result<(), IncubatorError> {
         self.authorize_program(
             actor,
@@ -176,10 +160,230 @@ impl Forge {
         if project.program_id != program.id {
             return Err(IncubatorError::NotFound);
         }
+        Ok(())
+    }
+
+    /// Adds someone to the project's roster in `role` (`champion`, `mentor`, `committer`,
+    /// `ppmc`, or a role of the program's own) from `now`. Someone already holding the role
+    /// is refused. A mentor must be on the program's committee unless the template's
+    /// `roster.mentors_on_committee` allows otherwise (`warn` saves with a warning). Not
+    /// once the project's incubation has ended.
+    pub async fn add_roster_member(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        role: &str,
+        person: &PersonInput,
+        now: i64,
+    ) -> Result<RosterAddition, IncubatorError> {
+        self.authorize_roster(actor, program, project).await?;
+        if project.ended_at.is_some() {
+            return Err(IncubatorError::ProjectEnded);
+        }
+        let role = line("role", role, 40)?;
+        if !is_valid_key(&role) {
+            return Err(field(
+                "role",
+                "lower-case letters, digits, '-' or '_', starting with a letter",
+            ));
+        }
+        let named = self.named_person("person", person).await?;
+        let mut warnings = Vec::new();
+        if role == ROLE_MENTOR {
+            let on_committee = match named.user_id {
+                Some(uid) => self.store.is_committee_member(program.id, uid).await?,
+                None => false,
+            };
+            match program
+                .template
+                .roster
+                .mentors_on_committee
+                .judge(on_committee)
+            {
+                MentorJudgement::Ok => {}
+                MentorJudgement::Warn => warnings.push(RosterWarning::MentorNotOnCommittee),
+                MentorJudgement::Refuse => return Err(IncubatorError::MentorNotOnCommittee),
+            }
+        }
+        let id = match self
+            .store
+            .add_roster_entry(
+                project.id,
+                &NewRosterEntry {
+                    user_id: named.user_id,
+                    name: named.name,
+                    role,
+                    affiliation: named.affiliation,
+                },
+                actor.user_id(),
+                now,
+            )
+            .await
+        {
+            Ok(id) => id,
+            Err(StoreError::Conflict(_)) => return Err(IncubatorError::AlreadyOnRoster),
+            Err(e) => return Err(e.into()),
+        };
+        let entry = self.roster_entry(project, id).await?;
+        Ok(RosterAddition { entry, warnings })
+    }
+
+    /// One entry of the project's roster, current or past.
+    pub async fn roster_entry(
+        &self,
+        project: &Project,
+        entry_id: i64,
+    ) -> Result<RosterEntry, IncubatorError> {
+        self.store
+            .project_roster(project.id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == entry_id)
+            .ok_or(IncubatorError::NotFound)
+    }
+
+    /// Ends a roster entry's role at `now` (the entry stays in the history, with its
+    /// dates). `NotFound` when the project has no such current entry.
+    pub async fn end_roster_member(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        entry_id: i64,
+        now: i64,
+    ) -> Result<RosterEntry, IncubatorError> {
+        self.authorize_roster(actor, program, project).await?;
+        self.store
+            .end_roster_entry(project.id, entry_id, actor.user_id(), now)
+            .await?;
+        self.roster_entry(project, entry_id).await
+    }
+
+    /// Removes a roster entry made by mistake: unlike ending it, this leaves nothing in
+    /// the roster's history (the audit log keeps who it was). Not once the project's
+    /// incubation has ended.
+    pub async fn remove_roster_member(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        entry_id: i64,
+        now: i64,
+    ) -> Result<(), IncubatorError> {
+        self.authorize_roster(actor, program, project).await?;
+        if project.ended_at.is_some() {
+            return Err(IncubatorError::ProjectEnded);
+        }
         Ok(self
             .store
-            .end_roster_entry(project.id, entry_id, actor.user_id(), now)
+            .remove_roster_entry(project.id, entry_id, actor.user_id(), now)
             .await?)
+    }
+
+    /// Links the repository `owner/name` to the project after acceptance. The actor must
+    /// administer it (linking puts it under the program's rules: checklist, reports,
+    /// read-only on retirement). A repository outside the program's organization moves
+    /// into it as at acceptance (a redirect from the old path, its former owner and the
+    /// project's people keep access); one whose name is taken there is refused. The
+    /// checklist is evaluated again. Not once the project's incubation has ended.
+    pub async fn link_project_repo(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        full_name: &str,
+        now: i64,
+    ) -> Result<RepoLink, IncubatorError> {
+        self.authorize_roster(actor, program, project).await?;
+        if project.ended_at.is_some() {
+            return Err(IncubatorError::ProjectEnded);
+        }
+        let full_name = full_name.trim();
+        let Some((owner, name)) = full_name.split_once('/') else {
+            return Err(field("repo", "give the repository as owner/name"));
+        };
+        let repo = match self
+            .find_repo(actor, owner.trim(), name.trim(), Action::Administer)
+            .await?
+        {
+            RepoLookup::Found { repo, .. } => repo,
+            RepoLookup::Hidden => return Err(IncubatorError::UnreadableRepo(full_name.into())),
+            RepoLookup::Denied { denial, .. } => return Err(IncubatorError::Denied(denial)),
+        };
+        if self
+            .store
+            .project_repo_ids(project.id)
+            .await?
+            .contains(&repo.id)
+        {
+            return Err(IncubatorError::AlreadyLinked);
+        }
+        if repo.owner_id != program.org_id
+            && self
+                .store
+                .repo_by_name(&program.org_name, &repo.name)
+                .await?
+                .is_some()
+        {
+            return Err(IncubatorError::NameTaken("repository name"));
+        }
+        match self
+            .store
+            .link_project_repo(project.id, repo.id, actor.user_id(), now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return Err(IncubatorError::AlreadyLinked),
+            Err(e) => return Err(e.into()),
+        }
+        let outcome = self
+            .transfer_repo_into(program, project, repo.clone(), actor.user_id(), now)
+            .await?;
+        let repo = self
+            .store
+            .repo_by_id(repo.id)
+            .await?
+            .ok_or(IncubatorError::NotFound)?;
+        self.checklist_after_repo_change(program, project, now)
+            .await;
+        Ok(RepoLink { repo, outcome })
+    }
+
+    /// Unlinks the repository `owner/name` from the project: it leaves the project's
+    /// checklist and reports and stays where it is. `NotFound` when it is not linked or
+    /// the actor cannot read it. Not once the project's incubation has ended.
+    pub async fn unlink_project_repo(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        owner: &str,
+        name: &str,
+        now: i64,
+    ) -> Result<Repo, IncubatorError> {
+        self.authorize_roster(actor, program, project).await?;
+        if project.ended_at.is_some() {
+            return Err(IncubatorError::ProjectEnded);
+        }
+        let repo = match self.find_repo(actor, owner, name, Action::Read).await? {
+            RepoLookup::Found { repo, .. } => repo,
+            _ => return Err(IncubatorError::NotFound),
+        };
+        self.store
+            .unlink_project_repo(project.id, repo.id, actor.user_id(), now)
+            .await?;
+        self.checklist_after_repo_change(program, project, now)
+            .await;
+        Ok(repo)
+    }
+
+    /// The checklist evaluated again after the project's repositories changed. A failure
+    /// is logged: the change stands, and the six-hourly evaluation runs again.
+    async fn checklist_after_repo_change(&self, program: &Program, project: &Project, now: i64) {
+        if let Err(e) = self.evaluate_checklist(program, project, now).await {
+            tracing::warn!(error = %e, project = project.id, "evaluating the checklist after a repository change failed");
+        }
     }
 
     /// The project's repositories that `actor` may read.

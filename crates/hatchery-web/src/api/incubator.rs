@@ -81,6 +81,8 @@ impl From<IncubatorError> for ApiError {
             | IncubatorError::NameTaken(_)
             | IncubatorError::SlugTaken { .. }
             | IncubatorError::GraduationPending
+            | IncubatorError::AlreadyOnRoster
+            | IncubatorError::AlreadyLinked
             | IncubatorError::Election(ElectionError::AlreadyOpen)
             | IncubatorError::Graduation(
                 GraduationError::AlreadyDecided | GraduationError::AlreadySubmitted,

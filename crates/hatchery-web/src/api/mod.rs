@@ -18,6 +18,7 @@ pub mod gpg_keys;
 pub mod hooks;
 pub mod incubator;
 pub mod incubator_decisions;
+pub mod incubator_roster;
 pub mod issues;
 pub mod keys;
 pub mod misc;
@@ -112,6 +113,7 @@ fn timed_routes() -> ApiRoutes {
         .merge(releases::routes())
         .merge(incubator::routes())
         .merge(incubator_decisions::routes())
+        .merge(incubator_roster::routes())
         .merge(auth_sources::routes())
 }
 
@@ -434,6 +436,35 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         (
             "post",
             "/orgs/{org}/incubator/programs/{program}/projects/{slug}/graduations/{id}/decision",
+        ),
+        // A project's roster and repositories after acceptance.
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/roster",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/roster",
+        ),
+        (
+            "patch",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/roster/{id}",
+        ),
+        (
+            "delete",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/roster/{id}",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/repos",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/repos",
+        ),
+        (
+            "delete",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/repos/{owner}/{repo}",
         ),
     ]
 }

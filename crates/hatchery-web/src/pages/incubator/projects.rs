@@ -1,16 +1,17 @@
 //! A project's public status page (computed on every request, so always current: stage,
 //! time in stage, roster with affiliations and dates, repositories, checklist, reports,
-//! votes), opening a stage vote, recording a decision taken elsewhere, and the checklist
-//! with its evidence and the form for items a person judges.
+//! votes), opening a stage vote, recording a decision taken elsewhere, changing the roster
+//! (add, end, remove) and linking and unlinking repositories after acceptance, and the
+//! checklist with its evidence and the form for items a person judges.
 
 use std::collections::HashSet;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
 use hatchery_core::Action;
-use hatchery_core::incubator::{Evaluation, VoteKind, may_transition};
-use hatchery_service::incubator::VoteOn;
+use hatchery_core::incubator::{Evaluation, MentorRule, VoteKind, may_transition};
 use hatchery_service::incubator::health::evaluator_name;
+use hatchery_service::incubator::{IncubatorError, PersonInput, TransferOutcome, VoteOn};
 use hatchery_store::{ChecklistEntry, ChecklistStatus, Project, Repo, Report, ReportState};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -67,6 +68,8 @@ fn transitions(l: &Loaded, project: &Project) -> Vec<(VoteKind, String)> {
 struct Drafts<'a> {
     vote: Option<&'a Problems>,
     decision: Option<(&'a DecisionForm, &'a Problems)>,
+    roster: Option<(&'a RosterForm, &'a Problems)>,
+    repo: Option<(&'a RepoForm, &'a Problems)>,
 }
 
 async fn status_page(
@@ -139,6 +142,24 @@ async fn status_page(
     let blank = DecisionForm::default();
     let (decision_form, decision_problems) = drafts.decision.unwrap_or((&blank, &none));
     let vote_problems = drafts.vote.unwrap_or(&none);
+    let blank_roster = RosterForm::default();
+    let (roster_form, roster_problems) = drafts.roster.unwrap_or((&blank_roster, &none));
+    let blank_repo = RepoForm::default();
+    let (repo_form, repo_problems) = drafts.repo.unwrap_or((&blank_repo, &none));
+    // The roster and repositories change until incubation ends.
+    let manage = project.ended_at.is_none()
+        && may(state, ctx, l, Action::ManageRoster, Some(project), None).await?;
+    let role_options: Vec<(&str, String)> = ["committer", "ppmc", "mentor", "champion"]
+        .into_iter()
+        .map(|r| (r, role_label(ctx, &program.template, r)))
+        .collect();
+    let role_options: Vec<(&str, &str)> =
+        role_options.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mentor_hint = match program.template.roster.mentors_on_committee {
+        MentorRule::Refuse => Some(ctx.t("incubator.roster_edit.mentor_rule_refuse")),
+        MentorRule::Warn => Some(ctx.t("incubator.roster_edit.mentor_rule_warn")),
+        MentorRule::Allow => None,
+    };
     let move_options: Vec<(String, String)> = moves
         .iter()
         .map(|(k, s)| {
@@ -254,17 +275,54 @@ async fn status_page(
                             th { (ctx.t("incubator.field.affiliation")) }
                             th { (ctx.t("incubator.col.from")) }
                             th { (ctx.t("incubator.col.until")) }
+                            @if manage { th { span.visually-hidden { (ctx.t("incubator.roster_edit.actions")) } } }
                         } }
                         tbody {
                             @for r in &roster {
-                                tr.ended[r.ended_at.is_some()] data-role=(r.role) {
+                                tr.ended[r.ended_at.is_some()] id=(format!("roster-{}", r.id)) data-role=(r.role) {
                                     td { (role_label(ctx, &l.program.template, &r.role)) }
                                     td { (r.name) @if let Some(u) = &r.user { " " a href=(format!("/{}", u.name)) { "@" (u.name) } } }
                                     td { (r.affiliation) }
                                     td { (date(r.started_at)) }
-                                    td { @match r.ended_at { Some(e) => { (date(e)) }, None => { span.muted { "—" } } } }
+                                    td {
+                                        @match r.ended_at {
+                                            Some(e) => { (date(e)) " " span.muted.roster-ended { (ctx.t("incubator.roster_edit.ended")) } },
+                                            None => { span.muted { "—" } },
+                                        }
+                                    }
+                                    @if manage {
+                                        td.actions {
+                                            @if r.ended_at.is_none() {
+                                                form.inline-form method="post" action=(format!("{url}/roster/{}/end", r.id)) {
+                                                    (csrf_input(ctx))
+                                                    button.btn.btn-small type="submit" id=(format!("roster-end-{}", r.id)) { (ctx.t("incubator.roster_edit.end")) }
+                                                }
+                                                " "
+                                            }
+                                            form.inline-form method="post" action=(format!("{url}/roster/{}/remove", r.id)) {
+                                                (csrf_input(ctx))
+                                                button.btn.btn-small.btn-danger type="submit" id=(format!("roster-remove-{}", r.id)) title=(ctx.t("incubator.roster_edit.remove_hint")) { (ctx.t("incubator.roster_edit.remove")) }
+                                            }
+                                        }
+                                    }
                                 }
                             }
+                        }
+                    }
+                }
+                @if manage {
+                    section.card id="roster-add" {
+                        h4 style="margin-top:0" { (ctx.t("incubator.roster_edit.add")) }
+                        p.muted { (ctx.t("incubator.roster_edit.add_hint")) }
+                        @if let Some(h) = mentor_hint { p.muted id="mentor-rule" { (h) } }
+                        (problems_box(ctx, roster_problems))
+                        form.stack method="post" action=(format!("{url}/roster")) id="roster-form" novalidate {
+                            (csrf_input(ctx))
+                            (Field::new("role", ctx.t("incubator.col.role"), &roster_form.role).input(Input::Select(&role_options)).render(ctx, &roster_problems.fields))
+                            (Field::new("username", ctx.t("incubator.field.username"), &roster_form.username).hint(ctx.t("incubator.roster_edit.username_hint")).render(ctx, &roster_problems.fields))
+                            (Field::new("name", ctx.t("incubator.field.person_name"), &roster_form.name).hint(ctx.t("incubator.roster_edit.name_hint")).render(ctx, &roster_problems.fields))
+                            (Field::new("affiliation", ctx.t("incubator.field.affiliation"), &roster_form.affiliation).render(ctx, &roster_problems.fields))
+                            div { button.btn.btn-primary type="submit" id="roster-submit" { (ctx.t("incubator.roster_edit.add_button")) } }
                         }
                     }
                 }
@@ -272,7 +330,32 @@ async fn status_page(
             section id="repositories" {
                 h3 { (ctx.t("incubator.field.repos")) }
                 @if repos.is_empty() { div.empty { (ctx.t("incubator.no_repos")) } }
-                ul.list { @for r in &repos { li { (repo_item(ctx, r)) } } }
+                ul.list {
+                    @for r in &repos {
+                        li {
+                            (repo_item(ctx, r))
+                            @if manage {
+                                form.inline-form method="post" action=(format!("{url}/repos/unlink")) {
+                                    (csrf_input(ctx))
+                                    input type="hidden" name="repo" value=(format!("{}/{}", r.owner_name, r.name));
+                                    button.btn.btn-small type="submit" id=(format!("repo-unlink-{}", r.id)) { (ctx.t("incubator.repo_link.unlink")) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if manage {
+                    section.card id="repo-link" {
+                        h4 style="margin-top:0" { (ctx.t("incubator.repo_link.link")) }
+                        p.muted { (ctx.t("incubator.repo_link.link_hint")) }
+                        (problems_box(ctx, repo_problems))
+                        form.stack method="post" action=(format!("{url}/repos")) id="repo-link-form" novalidate {
+                            (csrf_input(ctx))
+                            (Field::new("repo", ctx.t("incubator.repo_link.repository"), &repo_form.repo).required().hint(ctx.t("incubator.repo_link.repository_hint")).render(ctx, &repo_problems.fields))
+                            div { button.btn.btn-primary type="submit" id="repo-link-submit" { (ctx.t("incubator.repo_link.link_button")) } }
+                        }
+                    }
+                }
             }
             section id="checklist-summary" {
                 h3 { a href=(format!("{url}/checklist")) { (ctx.t("incubator.checklist")) } " " span.score { (passed) " / " (checklist.len() - excused) } }
@@ -462,6 +545,229 @@ pub async fn record_decision(
             .await?;
             Ok(refused(body))
         }
+    }
+}
+
+// ---- roster and repositories after acceptance ----
+
+/// The add-to-roster form as typed.
+#[derive(Deserialize, Default)]
+pub struct RosterForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    affiliation: String,
+}
+
+/// The link and unlink forms: `owner/name`.
+#[derive(Deserialize, Default)]
+pub struct RepoForm {
+    #[serde(default)]
+    repo: String,
+}
+
+/// The status page again with the roster form's refusal.
+async fn roster_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Loaded,
+    project: &Project,
+    form: &RosterForm,
+    e: IncubatorError,
+) -> WebResult<Response> {
+    let p = explain(ctx, e)?;
+    let body = status_page(
+        state,
+        ctx,
+        l,
+        project,
+        Drafts {
+            roster: Some((form, &p)),
+            ..Drafts::default()
+        },
+    )
+    .await?;
+    Ok(refused(body))
+}
+
+/// The status page again with the repository form's refusal.
+async fn repo_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    l: &Loaded,
+    project: &Project,
+    form: &RepoForm,
+    e: IncubatorError,
+) -> WebResult<Response> {
+    let p = explain(ctx, e)?;
+    let body = status_page(
+        state,
+        ctx,
+        l,
+        project,
+        Drafts {
+            repo: Some((form, &p)),
+            ..Drafts::default()
+        },
+    )
+    .await?;
+    Ok(refused(body))
+}
+
+pub async fn add_roster(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    Form(form): Form<RosterForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    let person = PersonInput {
+        username: form.username.clone(),
+        name: form.name.clone(),
+        affiliation: form.affiliation.clone(),
+    };
+    match state
+        .forge
+        .add_roster_member(
+            ctx.actor(),
+            &l.program,
+            &project,
+            &form.role,
+            &person,
+            now(),
+        )
+        .await
+    {
+        Ok(added) => {
+            let url = format!("{}#roster", project_url(&l.program, &project));
+            Ok(match added.warnings.first() {
+                Some(w) => flash_redirect(&ctx, FlashKind::Info, w.message_key(), &url),
+                None => flash_redirect(
+                    &ctx,
+                    FlashKind::Success,
+                    "incubator.flash.roster_added",
+                    &url,
+                ),
+            })
+        }
+        Err(e) => roster_refused(&state, &ctx, &l, &project, &form, e).await,
+    }
+}
+
+/// A roster entry's id from the path; anything else is a missing entry.
+fn entry_id(raw: &str) -> WebResult<i64> {
+    raw.parse().map_err(|_| WebError::NotFound)
+}
+
+pub async fn end_roster(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project, id)): Path<(String, String, String, String)>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    let id = entry_id(&id)?;
+    match state
+        .forge
+        .end_roster_member(ctx.actor(), &l.program, &project, id, now())
+        .await
+    {
+        Ok(_) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.roster_ended",
+            &format!("{}#roster", project_url(&l.program, &project)),
+        )),
+        Err(e) => roster_refused(&state, &ctx, &l, &project, &RosterForm::default(), e).await,
+    }
+}
+
+pub async fn remove_roster(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project, id)): Path<(String, String, String, String)>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    let id = entry_id(&id)?;
+    match state
+        .forge
+        .remove_roster_member(ctx.actor(), &l.program, &project, id, now())
+        .await
+    {
+        Ok(()) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.roster_removed",
+            &format!("{}#roster", project_url(&l.program, &project)),
+        )),
+        Err(e) => roster_refused(&state, &ctx, &l, &project, &RosterForm::default(), e).await,
+    }
+}
+
+pub async fn link_repo(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    Form(form): Form<RepoForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    match state
+        .forge
+        .link_project_repo(ctx.actor(), &l.program, &project, &form.repo, now())
+        .await
+    {
+        Ok(link) => {
+            let key = match link.outcome {
+                TransferOutcome::Moved { .. } => "incubator.flash.repo_moved",
+                TransferOutcome::AlreadyInOrg { .. } => "incubator.flash.repo_linked",
+                TransferOutcome::Refused { .. } => "incubator.flash.repo_not_moved",
+            };
+            Ok(flash_redirect(
+                &ctx,
+                FlashKind::Success,
+                key,
+                &format!("{}#repositories", project_url(&l.program, &project)),
+            ))
+        }
+        Err(e) => repo_refused(&state, &ctx, &l, &project, &form, e).await,
+    }
+}
+
+pub async fn unlink_repo(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    Form(form): Form<RepoForm>,
+) -> WebResult<Response> {
+    let l = load(&state, &ctx, &org, &slug).await?;
+    let project = project_of(&state, &ctx, &l, &project).await?;
+    ctx.require_user()?;
+    let Some((owner, name)) = form.repo.trim().split_once('/') else {
+        return Err(WebError::NotFound);
+    };
+    match state
+        .forge
+        .unlink_project_repo(ctx.actor(), &l.program, &project, owner, name, now())
+        .await
+    {
+        Ok(_) => Ok(flash_redirect(
+            &ctx,
+            FlashKind::Success,
+            "incubator.flash.repo_unlinked",
+            &format!("{}#repositories", project_url(&l.program, &project)),
+        )),
+        Err(e) => repo_refused(&state, &ctx, &l, &project, &RepoForm::default(), e).await,
     }
 }
 
