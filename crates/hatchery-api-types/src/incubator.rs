@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use hatchery_core::incubator::{ChecklistItem, Evaluation, Terminal};
 use hatchery_store::{
-    ChecklistEntry, Graduation, NamedPerson, Person, Program, Project, Proposal, Repo, Report,
-    RosterEntry, Signoff, StoredBallot, TallyRecord, Vote,
+    ChecklistEntry, Graduation, NamedPerson, Person, Program, Project, Proposal, ProposalComment,
+    Repo, Report, RosterEntry, Signoff, StoredBallot, TallyRecord, Vote,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -283,6 +283,28 @@ impl IncubatorProposal {
                 "{}/{path}",
                 program_path(&program.org_name, &program.slug)
             )),
+        }
+    }
+}
+
+/// A comment in a proposal's discussion.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct IncubatorProposalComment {
+    pub id: i64,
+    /// `null` when the account is gone.
+    pub user: Option<ApiUser>,
+    /// Markdown.
+    pub body: String,
+    pub created_at: String,
+}
+
+impl IncubatorProposalComment {
+    pub fn of(urls: &Urls, c: &ProposalComment) -> IncubatorProposalComment {
+        IncubatorProposalComment {
+            id: c.id,
+            user: c.author.as_ref().map(|a| ApiUser::person(urls, a)),
+            body: c.body.clone(),
+            created_at: time(c.created_at),
         }
     }
 }

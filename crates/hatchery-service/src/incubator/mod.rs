@@ -59,7 +59,9 @@ use crate::{Forge, ServiceError};
 pub use closer::{ClosedVoteReport, run_vote_closer};
 pub use elections::ProjectVote;
 pub use health::{ItemResult, PeriodMetrics};
-pub use projects::{ChecklistRow, RepoLink, RosterAddition, RosterWarning, TransferOutcome};
+pub use projects::{
+    ChecklistRow, RepoLink, RosterAddition, RosterWarning, TransferOutcome, manual_evidence,
+};
 pub use proposals::{PersonInput, PersonRow, ProposalInput};
 pub use release_votes::ReleaseVotes;
 pub use reports::{OverdueReport, report_template_preset};
@@ -291,6 +293,15 @@ pub struct Subject<'a> {
     pub proposal: Option<&'a Proposal>,
 }
 
+/// What [`Forge::edit_program`] changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProgramChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `Some(None)` leaves the program without a committee.
+    pub committee: Option<Option<String>>,
+}
+
 impl Forge {
     /// The policy facts of `actor` for `program` (and a project or proposal of it).
     pub async fn program_facts(
@@ -446,6 +457,52 @@ impl Forge {
             .await?)
     }
 
+    /// Changes what `changes` names, in one go as the API's PATCH asks: name and
+    /// description ([`Forge::update_program`]), then the committee
+    /// ([`Forge::set_committee`]). Everything is checked before anything is saved.
+    /// Organization owners only.
+    pub async fn edit_program(
+        &self,
+        actor: Actor,
+        program: &Program,
+        changes: &ProgramChanges,
+        now: i64,
+    ) -> Result<Program, IncubatorError> {
+        self.authorize_program(actor, Action::ManageProgram, program, Subject::default())
+            .await?;
+        let name = changes.name.as_deref().unwrap_or(&program.name);
+        let description = changes
+            .description
+            .as_deref()
+            .unwrap_or(&program.description);
+        line("name", name, NAME_MAX)?;
+        text("description", description, DESCRIPTION_MAX)?;
+        if let Some(Some(team)) = &changes.committee
+            && self
+                .store
+                .team_by_name(program.org_id, team.trim())
+                .await?
+                .is_none()
+        {
+            return Err(field(
+                "committee",
+                format!("the organization has no team {team:?}"),
+            ));
+        }
+        let mut program = program.clone();
+        if changes.name.is_some() || changes.description.is_some() {
+            program = self
+                .update_program(actor, &program, name, description, now)
+                .await?;
+        }
+        if let Some(team) = &changes.committee {
+            program = self
+                .set_committee(actor, &program, team.as_deref(), now)
+                .await?;
+        }
+        Ok(program)
+    }
+
     /// Replaces the program's template: its stages, vote rules, cadence, proposal form,
     /// checklist and license policy. Refused with every problem listed when invalid
     /// ([`IncubatorError::Template`]), and when it drops a stage a project is in. Votes
@@ -530,6 +587,23 @@ impl Forge {
             .store
             .update_report_template(program.id, &report_template, actor.user_id(), now)
             .await?)
+    }
+
+    /// [`Forge::update_report_template`] from the report template's JSON, as a form or the
+    /// API submits it.
+    pub async fn update_report_template_json(
+        &self,
+        actor: Actor,
+        program: &Program,
+        json: &str,
+        now: i64,
+    ) -> Result<Program, IncubatorError> {
+        self.authorize_program(actor, Action::ManageProgram, program, Subject::default())
+            .await?;
+        let template: ReportTemplate = serde_json::from_str(json)
+            .map_err(|e| field("report_template", format!("not a report template: {e}")))?;
+        self.update_report_template(actor, program, template, now)
+            .await
     }
 
     /// Makes team `team` of the program's organization its committee (`None`: none).

@@ -9,7 +9,7 @@ use hatchery_core::incubator::{
     ChecklistItem, Evaluation, MentorJudgement, ProgramTemplate, ROLE_MENTOR, Terminal, VoteKind,
     may_transition,
 };
-use hatchery_core::{AccessLevel, Action, Actor};
+use hatchery_core::{AccessLevel, Action, Actor, Resource, authorize};
 use hatchery_store::{
     ChecklistEntry, ChecklistStatus, NewAudit, NewChecklistEntry, NewRosterEntry, Program, Project,
     Repo, RosterEntry, StageChange, StageMove, StoreError,
@@ -17,7 +17,7 @@ use hatchery_store::{
 
 use super::health::{self, ItemResult};
 use super::proposals::PersonInput;
-use super::{IncubatorError, NOTE_MAX, Subject, field, line, text, user_id};
+use super::{IncubatorError, NOTE_MAX, Subject, check, field, line, text, user_id};
 use crate::Forge;
 use crate::access::RepoLookup;
 
@@ -112,6 +112,16 @@ pub(crate) fn stage_move(
             String::new()
         },
         read_only: terminal.is_some_and(Terminal::is_retirement),
+    }
+}
+
+/// The evidence of a person's checklist judgement: their note, if any.
+pub fn manual_evidence(note: &str) -> serde_json::Value {
+    let note = note.trim();
+    if note.is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({ "note": note })
     }
 }
 
@@ -732,6 +742,41 @@ impl Forge {
         );
         self.record_checklist_results(program, project, results, now)
             .await
+    }
+
+    /// Evaluates the checklist now, on a person's request: the organization's owners, and
+    /// those who judge the checklist or write the project's reports.
+    pub async fn request_evaluation(
+        &self,
+        actor: Actor,
+        program: &Program,
+        project: &Project,
+        now: i64,
+    ) -> Result<usize, IncubatorError> {
+        if project.program_id != program.id {
+            return Err(IncubatorError::NotFound);
+        }
+        let subject = Subject {
+            project: Some(project),
+            proposal: None,
+        };
+        let facts = self.program_facts(actor, program, subject).await?;
+        let allowed = [
+            Action::ManageProgram,
+            Action::SetManualChecklist,
+            Action::EditReport,
+        ]
+        .into_iter()
+        .any(|a| authorize(actor, a, Resource::Program(facts)).is_allowed());
+        if !allowed {
+            // The judges' denial says why: sign in first, or not allowed.
+            check(authorize(
+                actor,
+                Action::SetManualChecklist,
+                Resource::Program(facts),
+            ))?;
+        }
+        self.evaluate_checklist(program, project, now).await
     }
 
     /// A person's judgement of one checklist item: any status for a manual item; for an

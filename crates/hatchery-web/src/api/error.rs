@@ -18,6 +18,8 @@ pub const DOCS_URL: &str = "/api/swagger";
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// Every problem, when there is more than one to fix (a program template's).
+    pub errors: Vec<String>,
 }
 
 /// The body of every error response.
@@ -25,6 +27,11 @@ pub struct ApiError {
 pub struct ApiErrorBody {
     pub message: String,
     pub url: String,
+    /// Every problem found, when the input has several (a program template's validation);
+    /// absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(nullable = false)]
+    pub errors: Vec<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -34,6 +41,15 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// 422 listing every problem of the input.
+    pub fn unprocessable_all(message: impl Into<String>, errors: Vec<String>) -> ApiError {
+        ApiError {
+            errors,
+            ..ApiError::unprocessable(message)
         }
     }
 
@@ -88,6 +104,7 @@ impl IntoResponse for ApiError {
             Json(ApiErrorBody {
                 message: self.message,
                 url: DOCS_URL.to_owned(),
+                errors: self.errors,
             }),
         )
             .into_response()

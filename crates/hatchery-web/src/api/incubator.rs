@@ -88,13 +88,17 @@ impl From<IncubatorError> for ApiError {
                 GraduationError::AlreadyDecided | GraduationError::AlreadySubmitted,
             ) => ApiError::conflict(e.to_string()),
             IncubatorError::Stale => ApiError::conflict("changed since it was read"),
+            IncubatorError::Template(ref errors) => ApiError::unprocessable_all(
+                e.to_string(),
+                errors.iter().map(ToString::to_string).collect(),
+            ),
             other => ApiError::unprocessable(other.to_string()),
         }
     }
 }
 
 /// The program `slug` of organization `org`, having checked the token's scope.
-async fn program_for(
+pub(super) async fn program_for(
     state: &AppState,
     caller: &ApiCaller,
     org: &str,
@@ -105,7 +109,7 @@ async fn program_for(
 }
 
 /// The name of the program's committee team.
-async fn committee(state: &AppState, program: &Program) -> ApiResult<Option<String>> {
+pub(super) async fn committee(state: &AppState, program: &Program) -> ApiResult<Option<String>> {
     Ok(match program.committee_team_id {
         Some(id) => state.store.team_by_id(id).await?.map(|t| t.name),
         None => None,
@@ -324,6 +328,37 @@ pub struct CreateIncubatorProposalOption {
     pub repositories: Vec<String>,
 }
 
+impl CreateIncubatorProposalOption {
+    /// The use cases' input.
+    pub(super) fn input(self) -> ProposalInput {
+        let people = |list: &[IncubatorProposalPersonOption]| {
+            list.iter()
+                .map(IncubatorProposalPersonOption::input)
+                .collect()
+        };
+        ProposalInput {
+            people: self
+                .people
+                .iter()
+                .map(|p| PersonRow {
+                    role: p.role.clone(),
+                    person: p.input(),
+                })
+                .collect(),
+            champion: self
+                .champion
+                .as_ref()
+                .map(IncubatorProposalPersonOption::input),
+            mentors: people(&self.mentors),
+            committers: people(&self.committers),
+            slug: self.slug,
+            name: self.name,
+            sections: self.sections,
+            repos: self.repositories,
+        }
+    }
+}
+
 /// Draft a proposal (anyone signed in). It stays a draft, seen only by those who may edit
 /// it, until its discussion starts on the web.
 #[utoipa::path(post, path = "/orgs/{org}/incubator/programs/{program}/proposals",
@@ -345,34 +380,7 @@ pub async fn create_proposal(
 ) -> ApiResult<(StatusCode, Json<IncubatorProposal>)> {
     caller.user_with(WRITE)?;
     let program = program_for(&state, &caller, &org, &slug).await?;
-    let input = ProposalInput {
-        slug: body.slug,
-        name: body.name,
-        sections: body.sections,
-        people: body
-            .people
-            .iter()
-            .map(|p| PersonRow {
-                role: p.role.clone(),
-                person: p.input(),
-            })
-            .collect(),
-        champion: body
-            .champion
-            .as_ref()
-            .map(IncubatorProposalPersonOption::input),
-        mentors: body
-            .mentors
-            .iter()
-            .map(IncubatorProposalPersonOption::input)
-            .collect(),
-        committers: body
-            .committers
-            .iter()
-            .map(IncubatorProposalPersonOption::input)
-            .collect(),
-        repos: body.repositories,
-    };
+    let input = body.input();
     let proposal = state
         .forge
         .draft_proposal(caller.actor(), &program, &input, now_ms())
@@ -547,6 +555,36 @@ fn visible_evidence(
     }
 }
 
+/// The program's checklist with the project's results, their evidence as far as the
+/// reader may see it: `readable` are the project's repositories the reader may read.
+pub(super) async fn checklist_json(
+    state: &AppState,
+    program: &Program,
+    project: &Project,
+    readable: &[hatchery_store::Repo],
+) -> ApiResult<Vec<IncubatorChecklistResult>> {
+    let all = state.store.project_repo_ids(project.id).await?;
+    let all_visible = readable.len() == all.len();
+    let visible: HashSet<String> = readable
+        .iter()
+        .map(|r| format!("{}/{}", r.owner_name, r.name))
+        .collect();
+    let urls = urls(state);
+    Ok(state
+        .forge
+        .project_checklist(program, project)
+        .await?
+        .iter()
+        .map(|row| {
+            let evidence = row
+                .result
+                .as_ref()
+                .and_then(|r| visible_evidence(&r.evidence, &visible, all_visible));
+            IncubatorChecklistResult::of(&urls, &row.item, row.result.as_ref(), evidence)
+        })
+        .collect())
+}
+
 pub(super) async fn project_for(
     state: &AppState,
     caller: &ApiCaller,
@@ -575,36 +613,31 @@ pub async fn get_project(
     Path((org, slug, project)): Path<(String, String, String)>,
 ) -> ApiResult<Json<IncubatorProject>> {
     let (program, project) = project_for(&state, &caller, &org, &slug, &project).await?;
+    Ok(Json(
+        project_json(&state, &caller, &program, &project).await?,
+    ))
+}
+
+/// A project with its roster, the repositories the caller may read and its checklist.
+pub(super) async fn project_json(
+    state: &AppState,
+    caller: &ApiCaller,
+    program: &Program,
+    project: &Project,
+) -> ApiResult<IncubatorProject> {
     let forge = &state.forge;
-    let urls = urls(&state);
+    let urls = urls(state);
     let proposal = match project.proposal_id {
-        Some(id) => proposal_numbers(&state, &caller, &program)
+        Some(id) => proposal_numbers(state, caller, program)
             .await?
             .get(&id)
             .copied(),
         None => None,
     };
-    let roster = forge.project_roster(&project).await?;
-    let repos = forge.project_repos(caller.actor(), &project).await?;
-    let all = state.store.project_repo_ids(project.id).await?;
-    let all_visible = repos.len() == all.len();
-    let visible: HashSet<String> = repos
-        .iter()
-        .map(|r| format!("{}/{}", r.owner_name, r.name))
-        .collect();
-    let checklist = forge
-        .project_checklist(&program, &project)
-        .await?
-        .iter()
-        .map(|row| {
-            let evidence = row
-                .result
-                .as_ref()
-                .and_then(|r| visible_evidence(&r.evidence, &visible, all_visible));
-            IncubatorChecklistResult::of(&urls, &row.item, row.result.as_ref(), evidence)
-        })
-        .collect();
-    let mut out = IncubatorProject::of(&urls, &program, &project, proposal);
+    let roster = forge.project_roster(project).await?;
+    let repos = forge.project_repos(caller.actor(), project).await?;
+    let checklist = checklist_json(state, program, project, &repos).await?;
+    let mut out = IncubatorProject::of(&urls, program, project, proposal);
     out.roster = Some(roster.iter().map(IncubatorRosterEntry::of).collect());
     out.repositories = Some(
         repos
@@ -613,7 +646,7 @@ pub async fn get_project(
             .collect(),
     );
     out.checklist = Some(checklist);
-    Ok(Json(out))
+    Ok(out)
 }
 
 // ---- votes ----
@@ -844,7 +877,7 @@ fn is_overdue(program: &Program, r: &Report, now: i64) -> bool {
             || (r.state == ReportState::Submitted && program.report_template.signoff_required))
 }
 
-async fn report_json(
+pub(super) async fn report_json(
     state: &AppState,
     caller: &ApiCaller,
     program: &Program,

@@ -9,14 +9,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use hatchery_api_types::incubator::{IncubatorGraduation, IncubatorVote};
+use hatchery_api_types::incubator::{IncubatorGraduation, IncubatorProject, IncubatorVote};
 use hatchery_core::incubator::VoteKind;
 use hatchery_service::incubator::{PersonInput, ProjectVote, VoteOn};
 use hatchery_store::{Graduation, Program, Project, now_ms};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::incubator::{READ, WRITE, project_for, vote_json_of};
+use super::incubator::{READ, WRITE, project_for, project_json, vote_json_of};
 use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiJson};
 use crate::api::route::ApiRoutes;
@@ -27,6 +27,7 @@ use crate::state::AppState;
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .routes(api_route!(open_project_vote))
+        .routes(api_route!(record_decision))
         .routes(api_route!(list_graduations))
         .routes(api_route!(get_graduation, edit_graduation))
         .routes(api_route!(submit_resolution))
@@ -408,4 +409,52 @@ pub async fn record_board_decision(
         )
         .await?;
     Ok(Json(graduation_json(&state, &program, &project, &after)))
+}
+
+/// A stage change decided elsewhere.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IncubatorDecisionOption {
+    /// The stage the decision moves the project to (a terminal stage for graduation or
+    /// retirement).
+    pub to_stage: String,
+    /// Where the decision is recorded: a board resolution, a vote thread's link.
+    pub reference: String,
+}
+
+/// Record a stage change decided elsewhere (the organization's owners), with a reference
+/// to the decision: the same transitions as a vote's are allowed, and not while a vote on
+/// the project is open. Graduating or retiring ends the project's incubation and its open
+/// roster roles.
+#[utoipa::path(post, path = "/orgs/{org}/incubator/programs/{program}/projects/{slug}/decisions",
+    tag = "incubator", operation_id = "incubatorRecordDecision",
+    params(("org" = String, Path, description = "name of the organization"),
+        ("program" = String, Path, description = "slug of the program"),
+        ("slug" = String, Path, description = "slug of the project")),
+    request_body = IncubatorDecisionOption,
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 200, body = IncubatorProject, description = "The project in its new stage"),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 409, body = ApiErrorBody, description = "A vote on the project is open, or it waits for a board"),
+        (status = 422, body = ApiErrorBody, description = "A transition the program does not allow, or no reference")))]
+pub async fn record_decision(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<IncubatorDecisionOption>,
+) -> ApiResult<Json<IncubatorProject>> {
+    caller.user_with(WRITE)?;
+    let (program, project) = project_for(&state, &caller, &org, &slug, &project).await?;
+    let moved = state
+        .forge
+        .record_decision(
+            caller.actor(),
+            &program,
+            &project,
+            &body.to_stage,
+            &body.reference,
+            now_ms(),
+        )
+        .await?;
+    Ok(Json(project_json(&state, &caller, &program, &moved).await?))
 }

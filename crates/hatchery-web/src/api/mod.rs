@@ -17,7 +17,11 @@ pub mod git;
 pub mod gpg_keys;
 pub mod hooks;
 pub mod incubator;
+pub mod incubator_checklist;
 pub mod incubator_decisions;
+pub mod incubator_discussion;
+pub mod incubator_programs;
+pub mod incubator_reports;
 pub mod incubator_roster;
 pub mod issues;
 pub mod keys;
@@ -112,8 +116,12 @@ fn timed_routes() -> ApiRoutes {
         .merge(reviews::routes())
         .merge(releases::routes())
         .merge(incubator::routes())
+        .merge(incubator_programs::routes())
+        .merge(incubator_discussion::routes())
         .merge(incubator_decisions::routes())
         .merge(incubator_roster::routes())
+        .merge(incubator_checklist::routes())
+        .merge(incubator_reports::routes())
         .merge(auth_sources::routes())
 }
 
@@ -465,6 +473,69 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         (
             "delete",
             "/orgs/{org}/incubator/programs/{program}/projects/{slug}/repos/{owner}/{repo}",
+        ),
+        ("post", "/orgs/{org}/incubator/programs"),
+        ("patch", "/orgs/{org}/incubator/programs/{program}"),
+        ("put", "/orgs/{org}/incubator/programs/{program}/template"),
+        (
+            "put",
+            "/orgs/{org}/incubator/programs/{program}/report_template",
+        ),
+        (
+            "patch",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}/comments",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}/comments",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}/discussion",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}/request_info",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/proposals/{number}/votes",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/decisions",
+        ),
+        (
+            "get",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/checklist",
+        ),
+        (
+            "put",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/checklist/{code}",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/checklist/evaluate",
+        ),
+        (
+            "patch",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports/{id}",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports/{id}/prefill",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports/{id}/submit",
+        ),
+        (
+            "post",
+            "/orgs/{org}/incubator/programs/{program}/projects/{slug}/reports/{id}/signoffs",
         ),
     ]
 }

@@ -10,9 +10,7 @@ use hatchery_core::incubator::{Preset, ProposalState};
 use hatchery_core::policy::ProgramFacts;
 use hatchery_core::{Action, Resource, authorize};
 use hatchery_service::incubator::parse_preset;
-use hatchery_store::{
-    AuditEntry, AuditFilter, ChecklistStatus, Program, ReportState, ReportTemplate,
-};
+use hatchery_store::{AuditEntry, AuditFilter, ChecklistStatus, Program, ReportState};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -688,19 +686,10 @@ pub async fn save_report_template(
     Form(form): Form<ReportTemplateForm>,
 ) -> WebResult<Response> {
     let l = load_owner(&state, &ctx, &org, &slug).await?;
-    let parsed: Result<ReportTemplate, _> = serde_json::from_str(&form.report_template);
-    let result = match parsed {
-        Ok(t) => {
-            state
-                .forge
-                .update_report_template(ctx.actor(), &l.program, t, now())
-                .await
-        }
-        Err(e) => Err(hatchery_service::incubator::IncubatorError::Field {
-            field: "report_template",
-            message: format!("not a program template: {e}"),
-        }),
-    };
+    let result = state
+        .forge
+        .update_report_template_json(ctx.actor(), &l.program, &form.report_template, now())
+        .await;
     match result {
         Ok(p) => Ok(flash_redirect(
             &ctx,

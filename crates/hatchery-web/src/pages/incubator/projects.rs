@@ -1081,11 +1081,7 @@ pub async fn set_item(
             checklist_page(&state, &ctx, &l, &project, &form, &p).await?,
         ));
     };
-    let evidence = if form.evidence.trim().is_empty() {
-        serde_json::json!({})
-    } else {
-        serde_json::json!({ "note": form.evidence.trim() })
-    };
+    let evidence = hatchery_service::incubator::manual_evidence(&form.evidence);
     match state
         .forge
         .set_manual_item(
@@ -1122,24 +1118,9 @@ pub async fn evaluate(
 ) -> WebResult<Response> {
     let l = load(&state, &ctx, &org, &slug).await?;
     let project = project_of(&state, &ctx, &l, &project).await?;
-    ctx.require_user()?;
-    let allowed = l.owner
-        || may(
-            &state,
-            &ctx,
-            &l,
-            Action::SetManualChecklist,
-            Some(&project),
-            None,
-        )
-        .await?
-        || may(&state, &ctx, &l, Action::EditReport, Some(&project), None).await?;
-    if !allowed {
-        return Err(WebError::Forbidden);
-    }
     state
         .forge
-        .evaluate_checklist(&l.program, &project, now())
+        .request_evaluation(ctx.actor(), &l.program, &project, now())
         .await
         .map_err(|e| fail(&ctx, e))?;
     Ok(flash_redirect(
