@@ -192,11 +192,26 @@ fn concurrent_pushes_to_one_branch() {
                     let git = &git;
                     let url = &url;
                     s.spawn(move || {
-                        let out = git.output(c, &["push", url, "main"]);
-                        (
-                            out.status.success(),
-                            String::from_utf8_lossy(&out.stderr).into_owned(),
-                        )
+                        // Traced, so a push that fails the wrong way (CI once saw only
+                        // "the remote end hung up unexpectedly") shows the HTTP exchange.
+                        let trace = c.with_extension("trace");
+                        let out = git
+                            .cmd(c)
+                            .env("GIT_TRACE_PACKET", &trace)
+                            .env("GIT_TRACE_CURL", &trace)
+                            .env("GIT_TRACE_CURL_NO_DATA", "1")
+                            .args(["push", url, "main"])
+                            .output()
+                            .expect("spawn git");
+                        let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+                        if !out.status.success()
+                            && !stderr.contains("rejected")
+                            && !stderr.contains("fetch first")
+                        {
+                            stderr.push_str("\n--- trace ---\n");
+                            stderr.push_str(&std::fs::read_to_string(&trace).unwrap_or_default());
+                        }
+                        (out.status.success(), stderr)
                     })
                 })
                 .collect();
@@ -207,8 +222,9 @@ fn concurrent_pushes_to_one_branch() {
         let loser = 1 - winners[0];
         assert!(
             results[loser].1.contains("rejected") || results[loser].1.contains("fetch first"),
-            "{}",
-            results[loser].1
+            "{}\n--- pushes the server saw ---\n{:?}",
+            results[loser].1,
+            server.state.pushes.lock().unwrap()
         );
         let remote = git.run(&src, &["ls-remote", &url, "refs/heads/main"]);
         assert!(

@@ -318,7 +318,11 @@ where
             handle,
             buf: Vec::with_capacity(64 * 1024),
         };
-        let _ = produce(&mut writer);
+        // The error goes to the test's captured output: a failing test shows what the
+        // server ran into, not only what the client saw.
+        if let Err(e) = produce(&mut writer) {
+            eprintln!("test server: {e}");
+        }
         let _ = writer.flush();
     });
     Response::builder()
