@@ -283,7 +283,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/{org}/-/incubator/{program}/settings/template",
-            post(pages::incubator::programs::save_template),
+            get(pages::incubator::template_form::show)
+                .post(pages::incubator::programs::save_template),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/settings/template/form",
+            post(pages::incubator::template_form::save),
         )
         .route(
             "/{org}/-/incubator/{program}/settings/reports",

@@ -14,6 +14,7 @@ pub mod programs;
 pub mod projects;
 pub mod proposals;
 pub mod reports;
+pub mod template_form;
 pub mod votes;
 
 use axum::http::StatusCode;

@@ -541,7 +541,8 @@ async fn settings_page(
             }
             section.card id="template-settings" {
                 h3 style="margin-top:0" { (ctx.t("incubator.settings.template")) }
-                p.muted { (ctx.t("incubator.settings.template_hint")) }
+                p { a.btn.btn-primary.btn-small href=(format!("{base}/settings/template")) id="template-forms" { (ctx.t("incubator.settings.template_forms")) } }
+                p.muted { (ctx.t("incubator.settings.template_json_hint")) }
                 (problems_box(ctx, template_problems))
                 form.stack method="post" action=(format!("{base}/settings/template")) id="template-form" novalidate {
                     (csrf_input(ctx))
