@@ -942,7 +942,12 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
             status_of("CD20"),
             Some((ChecklistStatus::Pass, String::new()))
         );
-        assert_eq!(status_of("RE20"), None, "{l}");
+        // Judged when the acceptance created the project: no release yet.
+        assert_eq!(
+            status_of("RE20"),
+            Some((ChecklistStatus::Fail, "releases_approved_by_vote".into())),
+            "{l}: the new project's checklist is judged at creation"
+        );
         // The health checks on the repositories themselves: a README is there, no license
         // file; the exemption still stands.
         let evaluated = f

@@ -621,6 +621,21 @@ async fn a_committee_runs_a_full_cycle() {
             StatusCode::OK,
             "public status page",
         );
+        // The vote that accepted the proposal is on the project's page, with its result.
+        let page = anon.get(&format!("{P}/projects/engine")).await;
+        page.assert_contains(&format!("id=\"acceptance-vote\" data-vote=\"{}\"", v1.id));
+        page.assert_contains(&format!("href=\"{vote1}\""));
+        page.assert_contains("3 for, 0 abstaining, 0 against (binding)");
+        // The new projects' checklists were judged when the vote closed: no one had to ask.
+        let page = anon.get(&format!("{P}/projects/engine")).await;
+        assert!(
+            !page.body.contains("<span class=\"score\">0 / "),
+            "[{label}] a new project's checklist is judged at creation"
+        );
+        let page = olivia.get(&format!("{P}/projects/engine/checklist")).await;
+        page.assert_contains("id=\"item-CD10\" data-status=\"pass\"");
+        let page = anon.get(&format!("{P}/projects/gplthing/checklist")).await;
+        page.assert_contains("id=\"item-CD10\" data-status=\"fail\"");
 
         // ---- the checklist judges the pushed repositories ----
         status(

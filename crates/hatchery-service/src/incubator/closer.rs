@@ -7,7 +7,8 @@
 //! deadline) is closed with its effect in one transaction:
 //! - accept passed: the proposal is accepted and its project created in the program's
 //!   entry stage with its roster and repositories; then the repositories move into the
-//!   program's organization (a name taken there is refused and recorded);
+//!   program's organization (a name taken there is refused and recorded) and its checklist
+//!   is judged;
 //! - accept failed: the proposal is rejected;
 //! - advance, graduate, retire passed: the project's stage changes (retirement makes its
 //!   repositories read-only); failed: nothing moves;
@@ -291,6 +292,14 @@ impl Forge {
             }
             None => Vec::new(),
         };
+        // A new project's checklist is judged at once, so its page never shows an
+        // unevaluated list. The vote is closed whatever happens here; the periodic job
+        // judges again.
+        if let Some(project) = &closed.project
+            && let Err(e) = self.evaluate_checklist(&program, project, now).await
+        {
+            tracing::warn!(project = project.id, error = %e, "judging a new project's checklist failed");
+        }
         if closed.release_published {
             self.release_published_by_vote(&closed.vote).await;
         }

@@ -5,8 +5,8 @@
 //! frozen at close (see [`super::closer`]).
 
 use hatchery_core::incubator::{
-    Ballot, BallotValue, Phase, ProposalEvent, VoteKind, VoteWindow, decide, discussion_complete,
-    may_transition, proposal_transition,
+    Ballot, BallotValue, Phase, ProposalEvent, VoteKind, VoteState, VoteWindow, decide,
+    discussion_complete, may_transition, proposal_transition,
 };
 use hatchery_core::policy::ProgramFacts;
 use hatchery_core::{Action, Actor, Resource, authorize};
@@ -231,6 +231,21 @@ impl Forge {
         open_only: bool,
     ) -> Result<Vec<Vote>, IncubatorError> {
         Ok(self.store.votes_of_program(program.id, open_only).await?)
+    }
+
+    /// The vote that accepted the project's proposal (and so created the project); `None`
+    /// for a project that came from no proposal.
+    pub async fn acceptance_vote(&self, project: &Project) -> Result<Option<Vote>, IncubatorError> {
+        let Some(proposal_id) = project.proposal_id else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .votes_of_proposal(proposal_id)
+            .await?
+            .into_iter()
+            .filter(|v| v.kind == VoteKind::AcceptProposal && v.state == VoteState::Passed)
+            .max_by_key(|v| v.closed_at))
     }
 
     /// Casts or changes `actor`'s ballot. Anyone signed in may vote; the ballot is

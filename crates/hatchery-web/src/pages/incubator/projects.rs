@@ -105,6 +105,10 @@ async fn status_page(
         .into_iter()
         .filter(|v| v.project_id == Some(project.id))
         .collect();
+    let acceptance = forge
+        .acceptance_vote(project)
+        .await
+        .map_err(|e| fail(ctx, e))?;
     let proposal = match project.proposal_id {
         Some(id) => state.store.proposal_by_id(id).await?,
         None => None,
@@ -208,6 +212,23 @@ async fn status_page(
                 }
                 @if let Some(p) = &proposal {
                     dt { (ctx.t("incubator.proposal")) } dd { a href=(proposal_url(program, p.number)) { "#" (p.number) " " (p.name) } }
+                }
+                @if let Some(v) = &acceptance {
+                    dt { (ctx.t("incubator.acceptance_vote")) }
+                    dd id="acceptance-vote" data-vote=(v.id) {
+                        (vote_state_badge(ctx, v.state)) " "
+                        a href=(vote_url(program, v.id)) { "#" (v.id) " " (v.title) }
+                        @if let (Some(t), Some(closed)) = (&v.tally, v.closed_at) {
+                            div.small.muted id="acceptance-result" {
+                                (ctx.tf("incubator.acceptance_result", &[
+                                    ("plus", &t.binding_plus.to_string()),
+                                    ("zero", &t.binding_zero.to_string()),
+                                    ("minus", &t.binding_minus.to_string()),
+                                    ("date", &date(closed)),
+                                ]))
+                            }
+                        }
+                    }
                 }
                 @if let Some(g) = &graduation {
                     dt { (ctx.t("incubator.graduation.title")) }
