@@ -656,6 +656,30 @@ async fn a_committee_runs_a_full_cycle() {
         page.assert_contains("id=\"item-QU30\" data-status=\"pass\"");
         page.assert_contains("Apache-2.0");
         page.assert_contains("asf/secret");
+        // Evidence in words, with links: no evaluator names, no JSON.
+        page.assert_contains("href=\"/asf/engine/blob/");
+        page.assert_contains("every repository has a README at its root");
+        page.assert_contains("(allowed)");
+        for raw in [
+            "license_file",
+            "readme_present",
+            "security_policy",
+            "{&quot;",
+            "&quot;repo&quot;",
+        ] {
+            assert!(
+                !page.body.contains(raw),
+                "[{label}] the checklist shows {raw:?}"
+            );
+        }
+        let page = olivia
+            .get_with(
+                &format!("{P}/projects/engine/checklist"),
+                &[("accept-language", "zh-CN")],
+            )
+            .await;
+        page.assert_contains("每个仓库的根目录都有 README");
+        page.assert_contains("允许");
         let page = eve.get(&format!("{P}/projects/engine/checklist")).await;
         page.assert_contains("id=\"evidence-hidden\"");
         page.assert_contains("id=\"item-CD10\" data-status=\"pass\"");
@@ -929,6 +953,13 @@ async fn a_committee_runs_a_full_cycle() {
             audit.assert_contains(&format!("data-action=\"{action}\""));
         }
         audit.assert_contains(&format!("href=\"{reference}\""));
+        // Details in words: counts of an evaluation, a tally; never the stored JSON.
+        audit.assert_contains("passed,");
+        audit.assert_contains("3 for, 0 abstaining, 0 against (binding)");
+        assert!(
+            !audit.body.contains("{&quot;"),
+            "[{label}] the audit log shows JSON"
+        );
         anon.get(&format!("{P}/audit?project=gplthing"))
             .await
             .assert_contains("data-action=\"project.stage\"");

@@ -43,8 +43,12 @@ use hatchery_git::{CommitFact, HealthFacts};
 use hatchery_license::{Detector, is_license_file, license_file_names};
 use hatchery_store::{Repo, now_ms};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use super::evidence::{
+    Approval, ApprovalRepo, BusEvidence, CommitsEvidence, ElephantEvidence, Evidence, FileFound,
+    LicenseFound, LicenseRepo, OrgCommits, ResponseEvidence, SignedRepo, TagsRepo,
+};
 use crate::{Forge, ServiceError};
 
 /// The commits [`Forge::health_of`] gathers: the last 12 months, what the elephant and bus
@@ -124,7 +128,8 @@ pub struct ItemResult {
     /// Why it did not pass, as a stable key (`license_forbidden`, `missing`,
     /// `below_minimum`, `no_repositories`, `no_issues`, ...); empty on a pass.
     pub reason: &'static str,
-    /// What was looked at, per evaluator (see the module documentation); stored as JSON.
+    /// What was looked at, per evaluator (see the module documentation and
+    /// [`Evidence`]); stored as JSON.
     pub evidence: Value,
     /// The evaluator's name, as in templates (`license_file`, `elephant_factor`).
     pub evaluator: &'static str,
@@ -282,16 +287,16 @@ pub fn evaluate_with_releases(
                 code: item.code.clone(),
                 status,
                 reason,
-                evidence,
+                evidence: evidence.to_value(),
                 evaluator: evaluator_name(evaluator),
             })
         })
         .collect()
 }
 
-type Judged = (Status, &'static str, Value);
+type Judged = (Status, &'static str, Evidence);
 
-fn verdict(ok: bool, reason: &'static str, evidence: Value) -> Judged {
+fn verdict(ok: bool, reason: &'static str, evidence: Evidence) -> Judged {
     if ok {
         (Status::Pass, "", evidence)
     } else {
@@ -300,13 +305,15 @@ fn verdict(ok: bool, reason: &'static str, evidence: Value) -> Judged {
 }
 
 fn no_repositories() -> Judged {
-    (Status::Fail, "no_repositories", json!({ "repos": [] }))
+    (
+        Status::Fail,
+        "no_repositories",
+        Evidence::Licenses { repos: Vec::new() },
+    )
 }
 
-fn commit_hex(facts: &HealthFacts) -> Value {
-    facts
-        .head
-        .map_or(Value::Null, |c| Value::String(c.to_hex()))
+fn commit_hex(facts: &HealthFacts) -> Option<String> {
+    facts.head.map(|c| c.to_hex())
 }
 
 /// Rounded to three decimals, so stored evidence does not show `0.9800000190734863`.
@@ -360,7 +367,12 @@ fn license_file(template: &ProgramTemplate, repos: &[(RepoName, HealthFacts)]) -
             };
             let Some(d) = detection else {
                 problem = problem.or(Some("license_not_recognized"));
-                found.push(json!({ "path": l.path, "spdx": null }));
+                found.push(LicenseFound {
+                    path: l.path.clone(),
+                    spdx: None,
+                    confidence: None,
+                    category: None,
+                });
                 continue;
             };
             let category = template.license_category(d.spdx_id);
@@ -372,22 +384,22 @@ fn license_file(template: &ProgramTemplate, repos: &[(RepoName, HealthFacts)]) -
                 None => Some("license_not_in_policy"),
             };
             problem = problem.or(file_problem);
-            found.push(json!({
-                "path": l.path,
-                "spdx": d.spdx_id,
-                "confidence": rounded(d.confidence),
-                "category": category.map(category_name),
-            }));
+            found.push(LicenseFound {
+                path: l.path.clone(),
+                spdx: Some(d.spdx_id.to_owned()),
+                confidence: Some(rounded(d.confidence)),
+                category: category.map(|c| category_name(c).to_owned()),
+            });
         }
         first_problem = first_problem.or(problem);
-        entries.push(json!({
-            "repo": name.to_string(),
-            "commit": commit_hex(facts),
-            "licenses": found,
-            "problem": problem,
-        }));
+        entries.push(LicenseRepo {
+            repo: name.to_string(),
+            commit: commit_hex(facts),
+            licenses: found,
+            problem: problem.map(str::to_owned),
+        });
     }
-    let evidence = json!({ "repos": entries });
+    let evidence = Evidence::Licenses { repos: entries };
     match first_problem {
         None => (Status::Pass, "", evidence),
         Some(p) => (Status::Fail, p, evidence),
@@ -435,11 +447,11 @@ fn community_file(
     let mut missing = Vec::new();
     for (name, facts) in repos {
         match find_file(facts, stems, in_dirs) {
-            Some(path) => found.push(json!({
-                "repo": name.to_string(),
-                "commit": commit_hex(facts),
-                "path": path,
-            })),
+            Some(path) => found.push(FileFound {
+                repo: name.to_string(),
+                commit: commit_hex(facts),
+                path: path.to_owned(),
+            }),
             None => missing.push(name.to_string()),
         }
     }
@@ -448,7 +460,7 @@ fn community_file(
     } else {
         !found.is_empty()
     };
-    verdict(ok, "missing", json!({ "found": found, "missing": missing }))
+    verdict(ok, "missing", Evidence::Files { found, missing })
 }
 
 fn published_of<'r>(
@@ -463,21 +475,19 @@ fn tags(repos: &[(RepoName, HealthFacts)], releases: &[(RepoName, ReleaseFacts)]
         return no_repositories();
     }
     let published = |name: &RepoName| published_of(releases, name).map_or(0, |f| f.published);
-    let entries: Vec<Value> = repos
+    let entries: Vec<TagsRepo> = repos
         .iter()
-        .map(|(name, facts)| {
-            json!({
-                "repo": name.to_string(),
-                "tags": facts.tag_count,
-                "newest_at": facts.newest_tag_time.map(|t| t.saturating_mul(1000)),
-                "releases": published(name),
-            })
+        .map(|(name, facts)| TagsRepo {
+            repo: name.to_string(),
+            tags: u64::try_from(facts.tag_count).unwrap_or(u64::MAX),
+            newest_at: facts.newest_tag_time.map(|t| t.saturating_mul(1000)),
+            releases: published(name),
         })
         .collect();
     let ok = repos
         .iter()
         .any(|(name, f)| f.tag_count > 0 || published(name) > 0);
-    verdict(ok, "no_tags", json!({ "repos": entries }))
+    verdict(ok, "no_tags", Evidence::Tags { repos: entries })
 }
 
 /// RE30: the newest published release of some repository has files (each published with
@@ -494,22 +504,31 @@ fn signed_releases(
     for (name, _) in repos {
         let newest = published_of(releases, name).and_then(|f| f.newest.as_ref());
         let Some(n) = newest else {
-            entries.push(json!({ "repo": name.to_string(), "release": null }));
+            entries.push(SignedRepo {
+                repo: name.to_string(),
+                release: None,
+                published_at: None,
+                files: 0,
+                signed: 0,
+                verified: 0,
+                unverified: 0,
+                bad: 0,
+            });
             continue;
         };
         any_release = true;
         any_files |= n.files > 0;
         ok |= n.files > 0 && n.bad == 0;
-        entries.push(json!({
-            "repo": name.to_string(),
-            "release": n.tag,
-            "published_at": n.published_at,
-            "files": n.files,
-            "signed": n.signed,
-            "verified": n.verified,
-            "unverified": n.unverified,
-            "bad": n.bad,
-        }));
+        entries.push(SignedRepo {
+            repo: name.to_string(),
+            release: Some(n.tag.clone()),
+            published_at: Some(n.published_at),
+            files: n.files,
+            signed: n.signed,
+            verified: n.verified,
+            unverified: n.unverified,
+            bad: n.bad,
+        });
     }
     let reason = if !any_release {
         "no_releases"
@@ -518,7 +537,7 @@ fn signed_releases(
     } else {
         "bad_signature"
     };
-    verdict(ok, reason, json!({ "repos": entries }))
+    verdict(ok, reason, Evidence::Signed { repos: entries })
 }
 
 /// RE20: every release published since the project entered incubation, in every
@@ -531,19 +550,23 @@ fn approved_releases(
         return no_repositories();
     }
     let (mut any, mut unapproved) = (false, false);
-    let entries: Vec<Value> = repos
+    let entries: Vec<ApprovalRepo> = repos
         .iter()
         .map(|(name, _)| {
             let list = published_of(releases, name).map_or(&[][..], |f| &f.since_start[..]);
             any |= !list.is_empty();
             unapproved |= list.iter().any(|(_, _, vote)| vote.is_none());
-            json!({
-                "repo": name.to_string(),
-                "approvals": list
+            ApprovalRepo {
+                repo: name.to_string(),
+                approvals: list
                     .iter()
-                    .map(|(tag, at, vote)| json!({ "release": tag, "published_at": at, "vote": vote }))
-                    .collect::<Vec<_>>(),
-            })
+                    .map(|(tag, at, vote)| Approval {
+                        release: tag.clone(),
+                        published_at: *at,
+                        vote: *vote,
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let reason = if any {
@@ -551,7 +574,16 @@ fn approved_releases(
     } else {
         "no_releases"
     };
-    verdict(any && !unapproved, reason, json!({ "repos": entries }))
+    verdict(
+        any && !unapproved,
+        reason,
+        Evidence::Approvals { repos: entries },
+    )
+}
+
+/// A count as evidence shows it.
+fn count(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 /// The commits of all repositories authored in the last `days` before each repository's
@@ -580,11 +612,11 @@ fn maintained(repos: &[(RepoName, HealthFacts)]) -> Judged {
     verdict(
         commits.len() >= MAINTAINED_MIN_COMMITS,
         "below_minimum",
-        json!({
-            "value": commits.len(),
-            "min": MAINTAINED_MIN_COMMITS,
-            "window_days": MAINTAINED_DAYS,
-            "complete": complete,
+        Evidence::Commits(CommitsEvidence {
+            value: count(commits.len()),
+            min: count(MAINTAINED_MIN_COMMITS),
+            window_days: MAINTAINED_DAYS,
+            complete,
         }),
     )
 }
@@ -612,17 +644,20 @@ fn elephant(repos: &[(RepoName, HealthFacts)], min: u32) -> Judged {
     verdict(
         value >= min,
         "below_minimum",
-        json!({
-            "value": value,
-            "min": min,
-            "window_days": FACTOR_DAYS,
-            "commits": commits.len(),
-            "counted_commits": counted,
-            "organizations": top
-                .iter()
-                .map(|(org, n)| json!({ "organization": org, "commits": n }))
-                .collect::<Vec<_>>(),
-            "complete": complete,
+        Evidence::Elephant(ElephantEvidence {
+            value,
+            min,
+            window_days: FACTOR_DAYS,
+            commits: count(commits.len()),
+            counted_commits: counted,
+            organizations: top
+                .into_iter()
+                .map(|(organization, commits)| OrgCommits {
+                    organization,
+                    commits,
+                })
+                .collect(),
+            complete,
         }),
     )
 }
@@ -638,13 +673,13 @@ fn bus(repos: &[(RepoName, HealthFacts)], min: u32) -> Judged {
     verdict(
         value >= min,
         "below_minimum",
-        json!({
-            "value": value,
-            "min": min,
-            "window_days": FACTOR_DAYS,
-            "commits": commits.len(),
-            "authors": distinct.len(),
-            "complete": complete,
+        Evidence::Bus(BusEvidence {
+            value,
+            min,
+            window_days: FACTOR_DAYS,
+            commits: count(commits.len()),
+            authors: count(distinct.len()),
+            complete,
         }),
     )
 }
@@ -655,18 +690,23 @@ fn response_time(
     max_median_hours: u32,
 ) -> Judged {
     let hours = |d: Duration| (d.as_secs_f64() / 3600.0 * 100.0).round() / 100.0;
-    let mut evidence = json!({ "max_median_hours": max_median_hours });
-    if let Some(p) = pull_response {
-        evidence["pull_median_hours"] = json!(hours(p));
-    }
-    let Some(m) = median_response else {
-        return (Status::NotApplicable, "no_issues", evidence);
+    let mut evidence = ResponseEvidence {
+        max_median_hours,
+        median_hours: median_response.map(hours),
+        pull_median_hours: pull_response.map(hours),
     };
-    evidence["median_hours"] = json!(hours(m));
+    let Some(m) = median_response else {
+        evidence.median_hours = None;
+        return (
+            Status::NotApplicable,
+            "no_issues",
+            Evidence::Response(evidence),
+        );
+    };
     verdict(
         m <= Duration::from_secs(u64::from(max_median_hours) * 3600),
         "above_maximum",
-        evidence,
+        Evidence::Response(evidence),
     )
 }
 
@@ -952,6 +992,7 @@ mod tests {
     use super::*;
     use hatchery_core::incubator::{LicenseRule, Preset, preset};
     use hatchery_git::{LicenseText, Oid};
+    use serde_json::json;
 
     const APACHE: &str = include_str!("../../../hatchery-license/licenses/Apache-2.0.txt");
     const GPL3: &str = include_str!("../../../hatchery-license/licenses/GPL-3.0.txt");

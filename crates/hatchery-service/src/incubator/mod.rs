@@ -27,6 +27,7 @@
 pub mod closer;
 pub mod elections;
 mod events;
+pub mod evidence;
 pub mod export;
 pub mod graduation;
 pub mod health;

@@ -8,6 +8,7 @@
 //! form that caused it.
 
 pub mod elections;
+pub mod evidence;
 pub mod exports;
 pub mod graduation;
 pub mod programs;

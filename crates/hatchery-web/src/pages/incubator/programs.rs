@@ -881,7 +881,7 @@ pub async fn audit(
                                 td { @match &e.actor { Some(p) => { (person_link(&ctx, Some(p))) }, None => { span.muted { (ctx.t("incubator.audit.system")) } } } }
                                 td {
                                     strong { (action_label(&ctx, &e.action)) } " " (entry_summary(&ctx, &l, e))
-                                    details.audit-detail { summary { (ctx.t("incubator.audit.detail")) } code { (e.detail.to_string()) } }
+                                    " " (super::evidence::audit_detail(&ctx, &l, e))
                                 }
                                 td {
                                     @if let Some(p) = e.project_id.and_then(|id| by_id.get(&id)) { a href=(project_url(program, p)) { (p.name) } " " }

@@ -10,13 +10,13 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use hatchery_core::Action;
 use hatchery_core::incubator::{Evaluation, MentorRule, VoteKind, may_transition};
-use hatchery_service::incubator::health::evaluator_name;
+use hatchery_service::incubator::evidence::Evidence;
 use hatchery_service::incubator::{IncubatorError, PersonInput, TransferOutcome, VoteOn};
 use hatchery_store::{ChecklistEntry, ChecklistStatus, Project, Repo, Report, ReportState};
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
 
+use super::evidence::{evaluator_label, evidence_view, reason_text};
 use super::{
     Loaded, Problems, ProgramTab, checklist_badge, days, explain, fail, kind_label, load, may, now,
     problems_box, program_header, project_url, proposal_url, refused, repo_item,
@@ -794,133 +794,6 @@ pub async fn unlink_repo(
 
 // ---- checklist ----
 
-fn check_reason(ctx: &Ctx, reason: &str) -> String {
-    let key = match reason {
-        "license_forbidden" => "incubator.check_reason.license_forbidden",
-        "license_restricted" => "incubator.check_reason.license_restricted",
-        "license_not_recognized" => "incubator.check_reason.license_not_recognized",
-        "license_not_in_policy" => "incubator.check_reason.license_not_in_policy",
-        "no_license_file" => "incubator.check_reason.no_license_file",
-        "empty_repository" => "incubator.check_reason.empty_repository",
-        "missing" => "incubator.check_reason.missing",
-        "no_repositories" => "incubator.check_reason.no_repositories",
-        "no_tags" => "incubator.check_reason.no_tags",
-        "no_releases" => "incubator.check_reason.no_releases",
-        "no_release_files" => "incubator.check_reason.no_release_files",
-        "bad_signature" => "incubator.check_reason.bad_signature",
-        "unapproved_release" => "incubator.check_reason.unapproved_release",
-        "below_minimum" => "incubator.check_reason.below_minimum",
-        "above_maximum" => "incubator.check_reason.above_maximum",
-        "no_issues" => "incubator.check_reason.no_issues",
-        _ => return reason.to_owned(),
-    };
-    ctx.t(key).to_owned()
-}
-
-fn category_label(ctx: &Ctx, c: Option<&str>) -> &'static str {
-    ctx.t(match c {
-        Some("allowed") => "incubator.category.allowed",
-        Some("restricted") => "incubator.category.restricted",
-        Some("forbidden") => "incubator.category.forbidden",
-        _ => "incubator.category.none",
-    })
-}
-
-/// The evidence the visitor may see: all of it when they can read every repository of the
-/// project; otherwise only the entries about repositories they can read (figures computed
-/// over all repositories are left out, since they would tell about the private ones).
-fn visible_evidence(
-    evidence: &Value,
-    visible: &HashSet<String>,
-    all_visible: bool,
-) -> Option<Value> {
-    if all_visible {
-        return Some(evidence.clone());
-    }
-    let obj = evidence.as_object()?;
-    let mut out = serde_json::Map::new();
-    let readable = |v: &Value| {
-        v.get("repo")
-            .and_then(Value::as_str)
-            .or_else(|| v.as_str())
-            .is_some_and(|name| visible.contains(name))
-    };
-    for key in ["repos", "found", "missing"] {
-        if let Some(items) = obj.get(key).and_then(Value::as_array) {
-            let kept: Vec<Value> = items.iter().filter(|v| readable(v)).cloned().collect();
-            out.insert(key.to_owned(), Value::Array(kept));
-        }
-    }
-    // A person's note is about the item, not about a repository.
-    if let Some(note) = obj.get("note") {
-        out.insert("note".to_owned(), note.clone());
-    }
-    if out
-        .values()
-        .all(|v| v.as_array().is_some_and(Vec::is_empty))
-    {
-        None
-    } else {
-        Some(Value::Object(out))
-    }
-}
-
-fn evidence_view(ctx: &Ctx, evidence: &Value) -> Markup {
-    let repos = evidence.get("repos").and_then(Value::as_array);
-    let licenses = repos.is_some_and(|r| r.iter().any(|e| e.get("licenses").is_some()));
-    let approvals = repos.is_some_and(|r| r.iter().any(|e| e.get("approvals").is_some()));
-    html! {
-        @if approvals {
-            ul.evidence {
-                @for e in repos.into_iter().flatten() {
-                    @for a in e.get("approvals").and_then(Value::as_array).into_iter().flatten() {
-                        li {
-                            code { (e.get("repo").and_then(Value::as_str).unwrap_or("")) }
-                            " · " (a.get("release").and_then(Value::as_str).unwrap_or(""))
-                            " · "
-                            @match a.get("vote").and_then(Value::as_i64) {
-                                Some(id) => { (ctx.tf("incubator.evidence.release_vote", &[("id", &id.to_string())])) }
-                                None => { span.muted { (ctx.t("incubator.evidence.release_not_voted")) } }
-                            }
-                        }
-                    }
-                }
-            }
-        } @else if licenses {
-            ul.evidence {
-                @for e in repos.into_iter().flatten() {
-                    li {
-                        code { (e.get("repo").and_then(Value::as_str).unwrap_or("")) }
-                        @for lic in e.get("licenses").and_then(Value::as_array).into_iter().flatten() {
-                            " · " (lic.get("path").and_then(Value::as_str).unwrap_or("")) " → "
-                            @match lic.get("spdx").and_then(Value::as_str) {
-                                Some(id) => { strong.spdx { (id) } " (" (category_label(ctx, lic.get("category").and_then(Value::as_str))) ")" }
-                                None => { span.muted { (ctx.t("incubator.check_reason.license_not_recognized")) } }
-                            }
-                        }
-                        @if let Some(p) = e.get("problem").and_then(Value::as_str) { " · " span.muted { (check_reason(ctx, p)) } }
-                    }
-                }
-            }
-        } @else if let Some(found) = evidence.get("found").and_then(Value::as_array) {
-            ul.evidence {
-                @for f in found {
-                    li { code { (f.get("repo").and_then(Value::as_str).unwrap_or("")) } " · " (f.get("path").and_then(Value::as_str).unwrap_or("")) }
-                }
-                @for m in evidence.get("missing").and_then(Value::as_array).into_iter().flatten() {
-                    li.muted { code { (m.as_str().unwrap_or("")) } " · " (ctx.t("incubator.check_reason.missing")) }
-                }
-            }
-        } @else if let Some(note) = evidence.get("note").and_then(Value::as_str) {
-            @if note.starts_with("https://") || note.starts_with("http://") {
-                a href=(note) rel="nofollow noopener" { (note) }
-            } @else { (note) }
-        } @else if evidence.as_object().is_some_and(|o| !o.is_empty()) {
-            code.evidence { (evidence.to_string()) }
-        }
-    }
-}
-
 /// The manual-item form as typed.
 #[derive(Deserialize, Default)]
 pub struct ManualForm {
@@ -983,7 +856,7 @@ async fn checklist_page(
         match &r.evaluated_by {
             Some(p) => super::person_link(ctx, Some(p)),
             None => {
-                html! { span.muted { (ctx.t("incubator.automatic")) " " code { (r.evaluator) } } }
+                html! { span.muted { (ctx.t("incubator.automatic")) } }
             }
         }
     };
@@ -1008,42 +881,50 @@ async fn checklist_page(
                         th { (ctx.t("incubator.col.state")) }
                         th { (ctx.t("incubator.col.evidence")) }
                         th { (ctx.t("incubator.col.who")) }
-                        th { (ctx.t("incubator.col.when")) }
+                        th.when { (ctx.t("incubator.col.when")) }
                     } }
                     tbody {
                         @for r in &rows {
                             tr id=(format!("item-{}", r.item.code)) data-status=(r.result.as_ref().map_or("none", |x| x.status.as_str())) {
-                                td { code { (r.item.code) } }
+                                td.code { code { (r.item.code) } }
                                 td {
                                     (r.item.text)
                                     @if let Some(stage) = &r.item.stage {
                                         div.small.criterion data-stage=(stage) { (ctx.tf("incubator.criterion_of", &[("stage", l.stage_name(stage))])) }
                                     }
-                                    div.muted.small {
+                                    div.muted.small.how {
                                         @match r.item.evaluation {
-                                            Evaluation::Automatic(e) => { (ctx.t("incubator.automatic")) " " code { (evaluator_name(e)) } }
+                                            Evaluation::Automatic(e) => { (ctx.t("incubator.automatic")) ": " (evaluator_label(ctx, e)) }
                                             Evaluation::Manual => { (ctx.t("incubator.manual")) }
                                         }
                                     }
                                 }
-                                td {
+                                td data-label=(ctx.t("incubator.col.state")) {
                                     (checklist_badge(ctx, r.result.as_ref().map(|x| x.status)))
                                     @if let Some(x) = &r.result {
                                         @if !x.reason.is_empty() {
-                                            div.small.reason { @if x.evaluator.is_empty() { (x.reason) } @else { (check_reason(ctx, &x.reason)) } }
+                                            div.small.reason {
+                                                @match (x.evaluator.is_empty(), reason_text(ctx, &x.reason)) {
+                                                    (false, Some(text)) => { (text) }
+                                                    (false, None) => { (ctx.t("incubator.evidence.problem")) }
+                                                    (true, _) => { (x.reason) }
+                                                }
+                                            }
                                         }
                                     }
                                 }
-                                td {
+                                td.evidence-cell data-label=(ctx.t("incubator.col.evidence")) {
                                     @if let Some(x) = &r.result {
-                                        @match visible_evidence(&x.evidence, &visible, all_visible) {
-                                            Some(ev) => { (evidence_view(ctx, &ev)) }
+                                        @let ev = Evidence::parse(&x.evaluator, &x.evidence)
+                                            .and_then(|e| if all_visible { (!e.is_empty()).then_some(e) } else { e.visible_to(&visible) });
+                                        @match ev {
+                                            Some(ev) => { (evidence_view(ctx, program, &ev)) }
                                             None => { span.muted { "—" } }
                                         }
                                     }
                                 }
-                                td { @if let Some(x) = &r.result { (who(x)) } }
-                                td { @if let Some(x) = &r.result { (time_ago_ms(ctx, x.evaluated_at)) } }
+                                td data-label=(ctx.t("incubator.col.who")) { @if let Some(x) = &r.result { (who(x)) } }
+                                td.when data-label=(ctx.t("incubator.col.when")) { @if let Some(x) = &r.result { (time_ago_ms(ctx, x.evaluated_at)) } }
                             }
                         }
                     }
