@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use hatchery_core::incubator::{ChecklistItem, Evaluation, Terminal};
+use hatchery_core::incubator::{ChecklistItem, Evaluation, Month, Terminal};
 use hatchery_store::{
     ChecklistEntry, Graduation, NamedPerson, Person, Program, Project, Proposal, ProposalComment,
     Repo, Report, RosterEntry, Signoff, StoredBallot, TallyRecord, Vote,
@@ -367,7 +367,12 @@ pub struct IncubatorProject {
     pub slug: String,
     pub name: String,
     pub description: String,
+    /// The short name of its sponsor ("Incubator", a committee): its own, else the
+    /// program's.
     pub sponsor: String,
+    /// The group of the program's board calendar it reports in (counted from 1); `null`
+    /// when the program has no calendar.
+    pub reporting_group: Option<i64>,
     /// The key of its current stage.
     pub stage: String,
     pub stage_name: String,
@@ -414,7 +419,10 @@ impl IncubatorProject {
             slug: p.slug.clone(),
             name: p.name.clone(),
             description: p.description.clone(),
-            sponsor: p.sponsor.clone(),
+            sponsor: program.sponsor_of(p).to_owned(),
+            reporting_group: program
+                .reporting_group_of(p)
+                .and_then(|g| i64::try_from(g).ok()),
             stage: p.stage.clone(),
             stage_name: stage.map_or_else(|| p.stage.clone(), |s| s.name.clone()),
             stage_since: time(p.stage_since),
@@ -657,6 +665,8 @@ pub struct IncubatorReport {
     pub period_start: String,
     pub period_end: String,
     pub due_at: String,
+    /// The board's month it goes to (`YYYY-MM`, the month of `due_at`).
+    pub month: String,
     /// `draft`, `submitted` or `signed_off`.
     pub state: String,
     /// Past its due date and not submitted, or (where the program requires a sign-off)
@@ -697,6 +707,7 @@ impl IncubatorReport {
             period_start: time(r.period_start),
             period_end: time(r.period_end),
             due_at: time(r.due_at),
+            month: Month::of(r.due_at).to_string(),
             state: r.state.as_str().to_owned(),
             overdue,
             version: r.version,
@@ -876,4 +887,34 @@ pub struct IncubatorGraduationPayload {
     pub organization: ApiUser,
     /// Who did it; the organization for what the closing job did.
     pub sender: ApiUser,
+}
+
+/// Who reports in one month of a program's board calendar.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct IncubatorCalendarMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// The program's reporting groups: group `n` (counted from 1) reports in the months
+    /// (1 = January) of the `n`th list; empty when reports are counted from each
+    /// project's start instead.
+    pub groups: Vec<Vec<u8>>,
+    /// New projects report in each of this many months after they start.
+    pub monthly_first: u32,
+    /// The day of the month reports are due; `null` without a calendar.
+    pub due_day: Option<u32>,
+    /// The projects reporting in the month, by name.
+    pub projects: Vec<IncubatorCalendarEntry>,
+}
+
+/// A project reporting in a month.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct IncubatorCalendarEntry {
+    /// The project's slug.
+    pub project: String,
+    pub name: String,
+    pub reporting_group: Option<i64>,
+    /// One of its first monthly reports.
+    pub monthly: bool,
+    /// Its report of the month; `null` before it is made (a month ahead).
+    pub report: Option<IncubatorReport>,
 }

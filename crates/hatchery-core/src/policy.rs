@@ -213,6 +213,9 @@ pub enum Action {
     /// Recommended project: edit its board resolution draft and send it to the board (the
     /// committee, organization owners and the project's management committee).
     EditResolution,
+    /// Project: its reporting group on the program's board calendar and its sponsor (the
+    /// committee and organization owners).
+    EditProjectRecord,
 }
 
 /// Why an action was refused. `NotFound` is used where admitting that the resource
@@ -333,7 +336,7 @@ fn authorize_program(actor: Actor, action: Action, p: ProgramFacts) -> Decision 
             Action::SignOffReport | Action::SetManualChecklist => p.mentor || p.committee_member,
             Action::ManageRoster => p.committee_member || p.pmc_member || owner,
             Action::WithdrawProposal => p.proposal_author,
-            Action::CloseProposal => p.committee_member || owner,
+            Action::CloseProposal | Action::EditProjectRecord => p.committee_member || owner,
             Action::OpenReleaseVote => p.committee_member || p.repo_writer,
             Action::OpenProjectVote => p.committee_member || p.project_voter,
             Action::EditResolution => p.committee_member || p.pmc_member || owner,
@@ -627,6 +630,11 @@ mod tests {
             (USER,  ManageRoster,       committer, Deny(Forbidden)),
             (USER,  ManageRoster,       member,    Deny(Forbidden)),
             (ADMIN, ManageRoster,       outsider,  Allow),
+            (USER,  EditProjectRecord,  committee, Allow),
+            (USER,  EditProjectRecord,  owner,     Allow),
+            (USER,  EditProjectRecord,  mentor,    Deny(Forbidden)),
+            (USER,  EditProjectRecord,  ppmc,      Deny(Forbidden)),
+            (ANON,  EditProjectRecord,  committee, Deny(SignInRequired)),
             (USER,  Read,               owner,     Deny(Forbidden)),
             (USER,  Administer,         owner,     Deny(Forbidden)),
             (USER,  SeeReleaseCandidate, writer,   Allow),

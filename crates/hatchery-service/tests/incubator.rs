@@ -10,6 +10,7 @@ use hatchery_core::incubator::{
 use hatchery_core::{AccessLevel, Action, Actor, Denial, Name, NameKind};
 use hatchery_git::Signature;
 use hatchery_service::access::RepoLookup;
+use hatchery_service::incubator::export;
 use hatchery_service::incubator::health::Status;
 use hatchery_service::incubator::{
     IncubatorError, ItemResult, PersonInput, ProposalInput, TransferOutcome, VoteOn,
@@ -593,9 +594,11 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
             (
                 wproj.slug.as_str(),
                 wproj.stage.as_str(),
-                wproj.sponsor.as_str()
+                wproj.sponsor.as_str(),
+                p.sponsor_of(&wproj),
+                wproj.reporting_group,
             ),
-            ("widget", "current", "Incubator"),
+            ("widget", "current", "", "Incubator", Some(1)),
             "{l}"
         );
         assert_eq!(wproj.description, "Widget does things.", "{l}");
@@ -718,7 +721,11 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
         assert_eq!(again, reports, "{l}: idempotent");
         let r1 = reports[0].clone();
         assert_eq!(r1.period_start, wproj.started_at, "{l}");
-        assert_eq!(r1.due_at, r1.period_end + 7 * DAY, "{l}");
+        // Apache's board calendar: the period ends on the first of the report's month,
+        // and the report is due on the 7th.
+        assert_eq!(r1.period_end % DAY, 0, "{l}");
+        assert_eq!(export::date(r1.period_end).get(8..), Some("01"), "{l}");
+        assert_eq!(r1.due_at, r1.period_end + 6 * DAY, "{l}");
         assert!(r1.sections.contains_key("three_issues"), "{l}");
         assert!(is_denied(
             &f.prefill_report(actor(&zed), &p, &wproj, &r1, closed_at + 35 * DAY)
@@ -1304,8 +1311,10 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
             xml.contains("<podling name=\"Dup\" status=\"current\""),
             "{l}"
         );
+        // Widget took group 1 when it was accepted, so the next project got group 2,
+        // the least loaded; still in its first three (monthly) months.
         assert!(
-            xml.contains("<reporting group=\"1\" monthly=\"true\"/>"),
+            xml.contains("<reporting group=\"2\" monthly=\"true\"/>"),
             "{l}: {xml}"
         );
         assert!(xml.trim_end().ends_with("</podlings>"), "{l}");
@@ -1955,6 +1964,7 @@ async fn the_roster_and_repositories_after_acceptance() {
             sponsor: String::new(),
             stage: program.template.stages[0].key.clone(),
             started_at: T0,
+            reporting_group: None,
             roster: vec![
                 entry(&pat, "ppmc"),
                 entry(&cy, "committer"),

@@ -66,6 +66,36 @@ pub struct Program {
     pub updated_at: i64,
 }
 
+impl Program {
+    /// A project's sponsor as exports give it: its own short name, else the template's
+    /// (Apache: "Incubator"), else the program's name.
+    pub fn sponsor_of<'a>(&'a self, project: &'a Project) -> &'a str {
+        match project.sponsor.trim() {
+            "" => self.default_sponsor(),
+            own => own,
+        }
+    }
+
+    /// The sponsor of projects without one of their own: the template's, else the
+    /// program's name.
+    pub fn default_sponsor(&self) -> &str {
+        match self.template.sponsor.trim() {
+            "" => self.name.as_str(),
+            s => s,
+        }
+    }
+
+    /// The group of the program's board calendar a project reports in (counted from 1);
+    /// `None` when the program has no calendar.
+    pub fn reporting_group_of(&self, project: &Project) -> Option<usize> {
+        self.template
+            .report_cadence
+            .calendar
+            .as_ref()
+            .map(|c| c.group_of(project.reporting_group, project.started_at))
+    }
+}
+
 #[derive(Debug)]
 pub struct NewProgram<'a> {
     pub org_id: i64,
@@ -461,9 +491,12 @@ pub struct NewProject {
     pub slug: String,
     pub name: String,
     pub description: String,
+    /// A short name: "Incubator", a committee's name.
     pub sponsor: String,
     pub stage: String,
     pub started_at: i64,
+    /// The group of the program's board calendar it reports in (counted from 1).
+    pub reporting_group: Option<i64>,
     pub roster: Vec<NewRosterEntry>,
     pub repo_ids: Vec<i64>,
 }
@@ -484,6 +517,9 @@ pub struct Project {
     pub resolution: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The group of the program's board calendar it reports in (counted from 1); `None`
+    /// for projects from before the calendar (see migration 0030).
+    pub reporting_group: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -856,7 +892,7 @@ macro_rules! project_select {
     () => {
         "SELECT j.id, j.program_id, j.proposal_id, j.slug, j.name, j.description, j.sponsor,
                 j.stage, j.started_at, j.stage_since, j.ended_at, j.resolution, j.created_at,
-                j.updated_at
+                j.updated_at, j.reporting_group
            FROM projects j"
     };
 }
@@ -877,6 +913,7 @@ fn project_at(row: &AnyRow) -> Result<Project, sqlx::Error> {
         resolution: row.try_get(11)?,
         created_at: row.try_get(12)?,
         updated_at: row.try_get(13)?,
+        reporting_group: row.try_get(14)?,
     })
 }
 
@@ -2421,6 +2458,42 @@ impl Store {
 
     /// Ends a roster entry at `now`, with an audit entry. `NotFound` when there is no such
     /// current entry on the project.
+    /// Sets a project's reporting group and sponsor, with an audit entry naming the
+    /// changes; `None` keeps a value. `NotFound` when there is no such project.
+    pub async fn edit_project_record(
+        &self,
+        project_id: i64,
+        reporting_group: Option<i64>,
+        sponsor: Option<&str>,
+        actor_id: Option<i64>,
+        now: i64,
+    ) -> Result<Project, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let program_id = program_of_project(&mut tx, project_id).await?;
+        sqlx::query(
+            "UPDATE projects SET reporting_group = COALESCE($2, reporting_group),
+                    sponsor = COALESCE($3, sponsor), updated_at = $4
+              WHERE id = $1",
+        )
+        .bind(project_id)
+        .bind(reporting_group)
+        .bind(sponsor)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let mut a = NewAudit::new(program_id, actor_id, "project.record");
+        a.project_id = Some(project_id);
+        a.detail = detail([
+            ("reporting_group", reporting_group.into()),
+            ("sponsor", sponsor.into()),
+        ]);
+        insert_audit(&mut tx, &a, now).await?;
+        tx.commit().await?;
+        self.project_by_id(project_id)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
     pub async fn end_roster_entry(
         &self,
         project_id: i64,
@@ -3159,8 +3232,9 @@ async fn insert_project(
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO projects (program_id, proposal_id, slug, lower_name, name, description,
-             sponsor, stage, started_at, stage_since, resolution, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, '', $10, $10) RETURNING id",
+             sponsor, stage, started_at, stage_since, resolution, created_at, updated_at,
+             reporting_group)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, '', $10, $10, $11) RETURNING id",
     )
     .bind(new.program_id)
     .bind(new.proposal_id)
@@ -3172,6 +3246,7 @@ async fn insert_project(
     .bind(new.stage.as_str())
     .bind(new.started_at)
     .bind(now)
+    .bind(new.reporting_group)
     .fetch_one(&mut **tx)
     .await?;
     for e in &new.roster {

@@ -439,6 +439,7 @@ async fn slugs_are_held_once_and_closed_proposals_keep_their_reason() {
             sponsor: String::new(),
             stage: "current".into(),
             started_at: T0,
+            reporting_group: None,
             roster: Vec::new(),
             repo_ids: Vec::new(),
         };
@@ -735,6 +736,7 @@ async fn two_closers_of_one_vote_exactly_one_wins() {
                 sponsor: String::new(),
                 stage: "current".into(),
                 started_at: T0,
+                reporting_group: None,
                 roster: Vec::new(),
                 repo_ids: Vec::new(),
             };
@@ -880,6 +882,7 @@ async fn release_votes_publish_their_candidates() {
                     sponsor: String::new(),
                     stage: "current".into(),
                     started_at: T0,
+                    reporting_group: None,
                     roster: Vec::new(),
                     repo_ids: vec![tool.id],
                 },
@@ -1046,6 +1049,7 @@ async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
                 sponsor: String::new(),
                 stage: "retired".into(),
                 started_at: T0,
+                reporting_group: None,
                 roster: Vec::new(),
                 repo_ids: Vec::new(),
             },
@@ -1072,6 +1076,7 @@ async fn accepted_proposals_create_projects_and_stage_votes_move_them() {
             sponsor: "Incubator".into(),
             stage: "current".into(),
             started_at: T0 + 72 * HOUR,
+            reporting_group: None,
             roster: vec![
                 NewRosterEntry {
                     user_id: Some(bob.id),
@@ -1454,6 +1459,7 @@ async fn reports_are_created_once_per_period_and_signed_off() {
                     sponsor: String::new(),
                     stage: "current".into(),
                     started_at: T0,
+                    reporting_group: None,
                     roster: Vec::new(),
                     repo_ids: Vec::new(),
                 },
@@ -1473,6 +1479,7 @@ async fn reports_are_created_once_per_period_and_signed_off() {
                     sponsor: String::new(),
                     stage: "current".into(),
                     started_at: T0,
+                    reporting_group: None,
                     roster: Vec::new(),
                     repo_ids: Vec::new(),
                 },

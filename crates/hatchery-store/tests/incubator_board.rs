@@ -36,6 +36,7 @@ async fn project(s: &Store, p: &Program, slug: &str, roster: Vec<NewRosterEntry>
             sponsor: String::new(),
             stage: "current".into(),
             started_at: T0,
+            reporting_group: None,
             roster,
             repo_ids: Vec::new(),
         },

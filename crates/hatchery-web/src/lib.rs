@@ -295,6 +295,14 @@ pub fn router(state: AppState) -> Router {
             post(pages::incubator::programs::save_report_template),
         )
         .route(
+            "/{org}/-/incubator/{program}/reports",
+            get(pages::incubator::calendar::show),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/reports/record/{project}",
+            post(pages::incubator::calendar::save_record),
+        )
+        .route(
             "/{org}/-/incubator/{program}/audit",
             get(pages::incubator::programs::audit),
         )

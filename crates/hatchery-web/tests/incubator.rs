@@ -1241,6 +1241,7 @@ fn error_messages_are_in_both_catalogs() {
         TemplateError::InvalidEvaluator(s()),
         TemplateError::InvalidCadence("x"),
         TemplateError::DiscussionTooLong,
+        TemplateError::InvalidSponsor,
     ]
     .iter()
     .map(TemplateError::message_key)
@@ -1327,6 +1328,7 @@ async fn overdue_reports_are_marked() {
                     sponsor: "Incubator".into(),
                     stage: "current".into(),
                     started_at: now_ms() - 120 * day,
+                    reporting_group: None,
                     roster: Vec::new(),
                     repo_ids: Vec::new(),
                 },

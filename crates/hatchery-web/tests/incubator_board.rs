@@ -174,6 +174,7 @@ async fn setup(app: &TestApp, p: Preset, stage: &str) -> (Program, Project) {
                 sponsor: "Incubator".into(),
                 stage: stage.into(),
                 started_at: now - HOUR,
+                reporting_group: None,
                 roster,
                 repo_ids: Vec::new(),
             },

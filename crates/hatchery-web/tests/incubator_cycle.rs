@@ -19,6 +19,7 @@ mod support;
 
 use axum::http::StatusCode;
 use hatchery_core::AccessLevel;
+use hatchery_core::incubator::Month;
 use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::now_ms;
 use hatchery_store::testing::fixtures;
@@ -697,6 +698,160 @@ async fn the_whole_cycle_through_the_api() {
         .await;
         let report = reports.as_array().unwrap().last().unwrap().clone();
         let rp = format!("{project}/reports/{}", report["id"]);
+
+        // ---- The board calendar: groups, months, the record ----
+        // Apache's calendar: a project accepted this month reports next month (monthly for
+        // three months), due on the 7th; the two projects were put in different groups.
+        let next = Month::of(now_ms()).next();
+        assert_eq!(report["month"], next.to_string(), "[{l}] {report}");
+        assert!(
+            report["due_at"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{next}-07")),
+            "[{l}] {report}"
+        );
+        let widget = call(c, StatusCode::OK, "GET", &project, None, None).await;
+        let gadget_pj = call(
+            c,
+            StatusCode::OK,
+            "GET",
+            &format!("{API}/projects/gadget"),
+            None,
+            None,
+        )
+        .await;
+        let mut groups = [
+            widget["reporting_group"].as_i64(),
+            gadget_pj["reporting_group"].as_i64(),
+        ];
+        groups.sort();
+        assert_eq!(groups, [Some(1), Some(2)], "[{l}] least loaded groups");
+        assert_eq!(
+            widget["sponsor"], "Incubator",
+            "[{l}] the program's short sponsor"
+        );
+        let month = call(
+            c,
+            StatusCode::OK,
+            "GET",
+            &format!("{API}/reports/calendar?month={next}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            month["groups"].as_array().unwrap().len(),
+            3,
+            "[{l}] {month}"
+        );
+        let entry = month["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["project"] == "widget")
+            .unwrap_or_else(|| panic!("[{l}] widget reports in {next}: {month}"))
+            .clone();
+        assert_eq!(
+            (entry["monthly"].as_bool(), entry["report"]["id"].clone()),
+            (Some(true), report["id"].clone()),
+            "[{l}] {entry}"
+        );
+        call(
+            c,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "GET",
+            &format!("{API}/reports/calendar?month=2026-13"),
+            None,
+            None,
+        )
+        .await;
+        // The committee moves the project to group 3 and names its sponsor; a group the
+        // calendar does not have, a sentence for a sponsor and people off the committee
+        // are refused.
+        let record = json!({ "reporting_group": 3, "sponsor": "Apache Lucene PMC" });
+        call(
+            c,
+            StatusCode::FORBIDDEN,
+            "PATCH",
+            &project,
+            Some("pat"),
+            Some(record.clone()),
+        )
+        .await;
+        call(
+            c,
+            StatusCode::UNAUTHORIZED,
+            "PATCH",
+            &project,
+            None,
+            Some(record.clone()),
+        )
+        .await;
+        for bad in [
+            json!({ "reporting_group": 4 }),
+            json!({ "sponsor": "The Incubator PMC will sponsor this podling until it graduates, we hope." }),
+        ] {
+            call(
+                c,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "PATCH",
+                &project,
+                Some("carl"),
+                Some(bad),
+            )
+            .await;
+        }
+        let moved = call(
+            c,
+            StatusCode::OK,
+            "PATCH",
+            &project,
+            Some("carl"),
+            Some(record),
+        )
+        .await;
+        assert_eq!(
+            (moved["reporting_group"].as_i64(), moved["sponsor"].as_str()),
+            (Some(3), Some("Apache Lucene PMC")),
+            "[{l}] {moved}"
+        );
+        // After its three monthly reports group 3 goes on quarterly in March, June,
+        // September and December.
+        let mut quarter = next.next().next().next();
+        while !quarter.month.is_multiple_of(3) {
+            quarter = quarter.next();
+        }
+        let june = call(
+            c,
+            StatusCode::OK,
+            "GET",
+            &format!("{API}/reports/calendar?month={quarter}"),
+            None,
+            None,
+        )
+        .await;
+        let in_june: Vec<&str> = june["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["project"].as_str())
+            .collect();
+        assert!(in_june.contains(&"widget"), "[{l}] {june}");
+        let back = json!({ "sponsor": "" });
+        let reset = call(
+            c,
+            StatusCode::OK,
+            "PATCH",
+            &project,
+            Some("ada"),
+            Some(back),
+        )
+        .await;
+        assert_eq!(
+            reset["sponsor"], "Incubator",
+            "[{l}] an empty sponsor is the program's"
+        );
         let key = template_report_key(&p);
         let text = json!({ "version": report["version"], "sections": { key.clone(): "We released 0.1.0." } });
         call(

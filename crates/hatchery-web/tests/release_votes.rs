@@ -117,6 +117,7 @@ async fn setup(app: &mut TestApp) -> World {
                 sponsor: "Incubator".into(),
                 stage: "current".into(),
                 started_at: now - HOUR,
+                reporting_group: None,
                 roster: Vec::new(),
                 repo_ids: vec![tool.id],
             },

@@ -41,7 +41,9 @@ pub use proposal::{
     PeopleError, PeopleLists, ProposalEvent, ProposalState, ProposalTransitionError, cancels_vote,
     discussion_complete, proposal_transition, split_people,
 };
-pub use reports::{Cadence, ReportPeriod, current_period, reports_due};
+pub use reports::{
+    BoardCalendar, Cadence, Month, ReportPeriod, current_period, month_of, periods, reports_due,
+};
 pub use resolution::{RESOLUTION_LANGUAGES, ResolutionFacts, render_resolution};
 pub use votes::{
     Ballot, BallotValue, Basis, ElectionError, ElectionFacts, Outcome, Phase, ROLE_CHAMPION,

@@ -12,7 +12,7 @@ use super::program::{
     Board, ChecklistItem, Evaluation, Evaluator, Graduation, LicenseCategory, LicenseRule,
     MentorRule, ProgramTemplate, RosterRules, Section, Stage, Term, Terminal, VoteConfig,
 };
-use super::reports::Cadence;
+use super::reports::{BoardCalendar, Cadence};
 use super::votes::{Basis, DEFAULT_MIN_DURATION_HOURS, VoteKind, VoteRule, Voters};
 
 /// The programs there are presets for.
@@ -393,7 +393,7 @@ fn apache() -> ProgramTemplate {
                 ),
             ],
         ),
-        report_cadence: Cadence::APACHE,
+        report_cadence: Cadence::APACHE.with_calendar(BoardCalendar::apache()),
         proposal_sections: sections(APACHE_SECTIONS),
         checklist: checklist(APACHE_MATURITY_MODEL),
         license_policy: apache_license_policy(),
@@ -416,6 +416,7 @@ fn apache() -> ProgramTemplate {
         roster: RosterRules {
             mentors_on_committee: MentorRule::Refuse,
         },
+        sponsor: "Incubator".into(),
     }
 }
 
@@ -564,7 +565,7 @@ fn cncf() -> ProgramTemplate {
                 Voters::ProjectCommitters,
             )],
         ),
-        report_cadence: Cadence::ANNUAL,
+        report_cadence: Cadence::ANNUAL.with_calendar(BoardCalendar::annual()),
         proposal_sections: sections(CNCF_SECTIONS),
         checklist: [checklist(HEALTH_ITEMS), checklist(CNCF_ITEMS)].concat(),
         license_policy: apache_license_policy(),
@@ -586,6 +587,7 @@ fn cncf() -> ProgramTemplate {
         roster: RosterRules {
             mentors_on_committee: MentorRule::Warn,
         },
+        sponsor: "CNCF TOC".into(),
     }
 }
 
@@ -630,7 +632,7 @@ fn lf_ai_data() -> ProgramTemplate {
                 Voters::ProjectPmc,
             )],
         ),
-        report_cadence: Cadence::ANNUAL,
+        report_cadence: Cadence::ANNUAL.with_calendar(BoardCalendar::quarterly()),
         proposal_sections: sections(LF_AI_DATA_SECTIONS),
         checklist: [
             checklist(HEALTH_ITEMS),
@@ -659,6 +661,7 @@ fn lf_ai_data() -> ProgramTemplate {
         roster: RosterRules {
             mentors_on_committee: MentorRule::Warn,
         },
+        sponsor: "LF AI & Data TAC".into(),
     }
 }
 
@@ -714,6 +717,7 @@ fn blank() -> ProgramTemplate {
         graduation: Graduation::default(),
         terms: BTreeMap::new(),
         roster: RosterRules::default(),
+        sponsor: String::new(),
     }
 }
 

@@ -52,7 +52,16 @@ pub struct ProgramTemplate {
     /// Rules for changes of a project's roster after acceptance.
     #[serde(default)]
     pub roster: RosterRules,
+    /// The short name of the body that sponsors the program's projects, given as a
+    /// project's sponsor until the committee sets another (Apache: "Incubator"; a podling
+    /// sponsored by a PMC names that PMC). Empty: the program's name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sponsor: String,
 }
+
+/// A project's sponsor is a short name (podlings.xml's `sponsor`): at most this many
+/// characters, one line.
+pub const SPONSOR_MAX: usize = 60;
 
 /// Rules for changes of a project's roster after acceptance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -506,6 +515,8 @@ pub enum TemplateError {
         "term {0:?}: the terms are champion, mentor, committer, ppmc and committee, each with an en and a zh-CN text of 1 to {NAME_MAX} characters"
     )]
     InvalidTerm(String),
+    #[error("the sponsor is a short name of at most {SPONSOR_MAX} characters on one line")]
+    InvalidSponsor,
 }
 
 impl TemplateError {
@@ -537,8 +548,18 @@ impl TemplateError {
             TemplateError::UnknownCriterionStage { .. } => "error.program.unknown_criterion_stage",
             TemplateError::UnknownPeopleRole { .. } => "error.program.unknown_people_role",
             TemplateError::InvalidTerm(_) => "error.program.invalid_term",
+            TemplateError::InvalidSponsor => "error.program.invalid_sponsor",
         }
     }
+}
+
+/// A sponsor's short name: 1 to [`SPONSOR_MAX`] characters, no control characters (so one
+/// line), not blank, no space around it.
+pub fn is_valid_sponsor(s: &str) -> bool {
+    !s.trim().is_empty()
+        && s.trim() == s
+        && s.chars().count() <= SPONSOR_MAX
+        && !s.chars().any(char::is_control)
 }
 
 /// `[a-z][a-z0-9_-]{0,39}`.
@@ -671,6 +692,9 @@ impl ProgramTemplate {
         self.validate_custom_votes(&mut errors);
         if self.graduation.resolution && self.graduation.board.is_none() {
             errors.push(TemplateError::ResolutionWithoutBoard);
+        }
+        if !is_valid_sponsor(&self.sponsor) && !self.sponsor.is_empty() {
+            errors.push(TemplateError::InvalidSponsor);
         }
         for (key, t) in &self.terms {
             let fits = |s: &str| !s.trim().is_empty() && s.chars().count() <= NAME_MAX;
@@ -1241,6 +1265,12 @@ mod tests {
             }, vec![Duplicate { part: Part::License, key: "mit".into() }]),
             ("cadence", |t| t.report_cadence.every_months = 1_000,
                 vec![InvalidCadence("every_months")]),
+            ("calendar", |t| {
+                if let Some(c) = &mut t.report_cadence.calendar { c.due_day = 31 }
+            }, vec![InvalidCadence("calendar.due_day")]),
+            ("sponsor sentence", |t| t.sponsor = "The Apache Incubator PMC will sponsor this podling through its incubation.".into(),
+                vec![InvalidSponsor]),
+            ("sponsor on two lines", |t| t.sponsor = "Incubator\nPMC".into(), vec![InvalidSponsor]),
             ("long discussion", |t| t.discussion_min_days = 400, vec![DiscussionTooLong]),
             ("criterion of a missing stage", |t| t.checklist[0].stage = Some("sandbox".into()),
                 vec![UnknownCriterionStage { code: "LICENSE".into(), stage: "sandbox".into() }]),

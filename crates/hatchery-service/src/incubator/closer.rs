@@ -68,7 +68,12 @@ pub struct ClosedVoteReport {
 }
 
 /// The project an accepted proposal becomes.
-fn project_of(program: &Program, proposal: &Proposal, now: i64) -> NewProject {
+fn project_of(
+    program: &Program,
+    proposal: &Proposal,
+    reporting_group: Option<i64>,
+    now: i64,
+) -> NewProject {
     let template = &program.template;
     let stage = template
         .entry_stage()
@@ -93,10 +98,6 @@ fn project_of(program: &Program, proposal: &Proposal, now: i64) -> NewProject {
         .chars()
         .take(DESCRIPTION_MAX)
         .collect();
-    let sponsor = section("sponsoring_entity")
-        .and_then(|s| s.lines().next().map(|l| l.trim().to_owned()))
-        .filter(|s| !s.is_empty() && s.chars().count() <= 200)
-        .unwrap_or_else(|| program.name.clone());
     let people = &proposal.people;
     let entry = |p: &hatchery_store::NamedPerson, role: &str| NewRosterEntry {
         user_id: p.user_id,
@@ -114,9 +115,12 @@ fn project_of(program: &Program, proposal: &Proposal, now: i64) -> NewProject {
         slug: proposal.slug.clone(),
         name: proposal.name.clone(),
         description,
-        sponsor,
+        // A short name set by the committee; until then the program's sponsor stands for
+        // it (the proposal's "Sponsoring Entity" is prose).
+        sponsor: String::new(),
         stage,
         started_at: now,
+        reporting_group,
         roster,
         repo_ids: proposal.repo_ids.clone(),
     }
@@ -159,11 +163,12 @@ impl Forge {
                     .proposal_by_id(vote.proposal_id.ok_or(IncubatorError::NotFound)?)
                     .await?
                     .ok_or(IncubatorError::NotFound)?;
+                let group = self.least_loaded_group(&program).await?;
                 (
                     VoteEffect::Proposal {
                         proposal_id: proposal.id,
                         to: ProposalState::Accepted,
-                        project: Some(project_of(&program, &proposal, now)),
+                        project: Some(project_of(&program, &proposal, group, now)),
                     },
                     VoteEffect::Proposal {
                         proposal_id: proposal.id,

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use hatchery_core::Actor;
-use hatchery_core::incubator::Terminal;
+use hatchery_core::incubator::{Month, Terminal};
 use hatchery_store::{Program, Project, RosterEntry};
 use serde_json::{Value, json};
 
@@ -128,7 +128,8 @@ impl Forge {
                 "status": status(program, &p.stage),
                 "stage": p.stage,
                 "stage_name": program.template.stage(&p.stage).map(|s| s.name.clone()),
-                "sponsor": p.sponsor,
+                "sponsor": program.sponsor_of(&p),
+                "reporting_group": program.reporting_group_of(&p),
                 "startdate": date(p.started_at),
                 "enddate": p.ended_at.map(date),
                 "stage_since": date(p.stage_since),
@@ -166,7 +167,7 @@ impl Forge {
         program: &Program,
         now: i64,
     ) -> Result<String, IncubatorError> {
-        let cadence = program.template.report_cadence;
+        let cadence = &program.template.report_cadence;
         let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<podlings>\n");
         for (p, roster) in self.projects_with_rosters(program).await? {
             let status = status(program, &p.stage);
@@ -175,7 +176,7 @@ impl Forge {
                 "    <podling name=\"{}\" status=\"{status}\" resource=\"{}\" sponsor=\"{}\" startdate=\"{}\"",
                 xml_escape(&p.name),
                 xml_escape(&p.slug.to_ascii_lowercase()),
-                xml_escape(&p.sponsor),
+                xml_escape(program.sponsor_of(&p)),
                 date(p.started_at),
             );
             if let Some(end) = p.ended_at {
@@ -187,15 +188,15 @@ impl Forge {
                 "        <description>{}</description>",
                 xml_escape(&p.description)
             );
-            // Quarterly reporting groups: 1 = January, April, July, October; 2 = February,
-            // ...; 3 = March, .... Reports fall in the start month's group.
-            if status == "current" && cadence.every_months == 3 {
-                let (_, month, _) = civil(p.started_at.div_euclid(MS_PER_DAY));
-                let group = (month - 1) % 3 + 1;
-                let monthly_until = p
-                    .started_at
-                    .saturating_add(i64::from(cadence.initial_monthly_reports) * 31 * MS_PER_DAY);
-                if now < monthly_until {
+            // podlings.dtd knows Apache's three groups: 1 = January, April, July, October;
+            // 2 = February, ...; 3 = March, .... A program with another calendar has no
+            // `reporting` element.
+            if status == "current"
+                && let Some(cal) = &cadence.calendar
+                && cal.groups.len() == 3
+                && let Some(group) = program.reporting_group_of(&p)
+            {
+                if cal.in_monthly_phase(p.started_at, Month::of(now)) {
                     let _ = writeln!(
                         xml,
                         "        <reporting group=\"{group}\" monthly=\"true\"/>"

@@ -19,11 +19,14 @@
 //! - [`projects`]: decisions recorded by hand, the roster after acceptance, linking and
 //!   unlinking repositories (with transfers into the organization), the checklist;
 //! - [`reports`]: report periods, prefilled drafts, submission and sign-off;
+//! - [`calendar`]: the board calendar (who reports in a month, reporting groups) and a
+//!   project's record for the board (group, sponsor);
 //! - [`export`]: JSON and podlings.xml;
 //! - `events`: the webhook events `incubator_proposal`, `incubator_vote` and
 //!   `incubator_stage`, sent to the organization's hooks;
 //! - [`health`]: the checklist's automatic evaluators and the reports' figures.
 
+pub mod calendar;
 pub mod closer;
 pub mod elections;
 mod events;
@@ -57,6 +60,7 @@ use tokio::sync::Notify;
 
 use crate::{Forge, ServiceError};
 
+pub use calendar::{MonthReport, ProjectRecordChange};
 pub use closer::{ClosedVoteReport, run_vote_closer};
 pub use elections::ProjectVote;
 pub use health::{ItemResult, PeriodMetrics};

@@ -871,6 +871,7 @@ mod tests {
             resolution: String::new(),
             created_at: 0,
             updated_at: 0,
+            reporting_group: None,
         }
     }
 

@@ -153,7 +153,8 @@ impl Forge {
     }
 
     /// Creates the project's reports that are due by `now` (and the one of the current
-    /// period, to draft ahead) from the program's cadence; idempotent. Returns all its
+    /// period, to draft ahead) from the program's cadence (its board calendar, in the
+    /// project's reporting group, or periods from the project's start); idempotent. Returns all its
     /// reports, oldest first.
     pub async fn ensure_reports(
         &self,
@@ -164,11 +165,12 @@ impl Forge {
         if project.program_id != program.id {
             return Err(IncubatorError::NotFound);
         }
-        let cadence = program.template.report_cadence;
+        let cadence = &program.template.report_cadence;
+        let group = program.reporting_group_of(project).unwrap_or(1);
         let until = project.ended_at.map_or(now, |end| end.min(now));
-        let mut periods = reports_due(cadence, project.started_at, until);
+        let mut periods = reports_due(cadence, group, project.started_at, until);
         if project.ended_at.is_none()
-            && let Some(current) = current_period(cadence, project.started_at, now)
+            && let Some(current) = current_period(cadence, group, project.started_at, now)
             && !periods.contains(&current)
         {
             periods.push(current);

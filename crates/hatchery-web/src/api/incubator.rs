@@ -55,7 +55,7 @@ pub fn routes() -> ApiRoutes {
         .routes(api_route!(withdraw_proposal))
         .routes(api_route!(close_proposal))
         .routes(api_route!(list_projects))
-        .routes(api_route!(get_project))
+        .routes(api_route!(get_project, edit_project))
         .routes(api_route!(list_votes))
         .routes(api_route!(get_vote))
         .routes(api_route!(cast_ballot))
@@ -615,6 +615,50 @@ pub async fn get_project(
     let (program, project) = project_for(&state, &caller, &org, &slug, &project).await?;
     Ok(Json(
         project_json(&state, &caller, &program, &project).await?,
+    ))
+}
+
+/// Changes to a project's record for the board.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EditIncubatorProjectOption {
+    /// The group of the program's board calendar it reports in (counted from 1).
+    pub reporting_group: Option<i64>,
+    /// The short name of its sponsor ("Incubator", a committee's name); empty for the
+    /// program's.
+    pub sponsor: Option<String>,
+}
+
+/// Change a project's reporting group and sponsor (the committee and organization
+/// owners).
+#[utoipa::path(patch, path = "/orgs/{org}/incubator/programs/{program}/projects/{slug}",
+    tag = "incubator", operation_id = "incubatorEditProject",
+    params(("org" = String, Path, description = "name of the organization"),
+        ("program" = String, Path, description = "slug of the program"),
+        ("slug" = String, Path, description = "slug of the project")),
+    request_body = EditIncubatorProjectOption,
+    security(("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 200, body = IncubatorProject, description = "The project as changed"),
+        (status = 401, body = ApiErrorBody), (status = 403, body = ApiErrorBody),
+        (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody, description = "A group the calendar does not have, or a sponsor that is not a short name")))]
+pub async fn edit_project(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((org, slug, project)): Path<(String, String, String)>,
+    ApiJson(body): ApiJson<EditIncubatorProjectOption>,
+) -> ApiResult<Json<IncubatorProject>> {
+    caller.user_with(WRITE)?;
+    let (program, project) = project_for(&state, &caller, &org, &slug, &project).await?;
+    let change = hatchery_service::incubator::ProjectRecordChange {
+        reporting_group: body.reporting_group,
+        sponsor: body.sponsor,
+    };
+    let changed = state
+        .forge
+        .edit_project_record(caller.actor(), &program, &project, &change, now_ms())
+        .await?;
+    Ok(Json(
+        project_json(&state, &caller, &program, &changed).await?,
     ))
 }
 

@@ -17,6 +17,7 @@ pub mod git;
 pub mod gpg_keys;
 pub mod hooks;
 pub mod incubator;
+pub mod incubator_calendar;
 pub mod incubator_checklist;
 pub mod incubator_decisions;
 pub mod incubator_discussion;
@@ -116,6 +117,7 @@ fn timed_routes() -> ApiRoutes {
         .merge(reviews::routes())
         .merge(releases::routes())
         .merge(incubator::routes())
+        .merge(incubator_calendar::routes())
         .merge(incubator_programs::routes())
         .merge(incubator_discussion::routes())
         .merge(incubator_decisions::routes())

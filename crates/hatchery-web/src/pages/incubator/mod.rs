@@ -7,6 +7,7 @@
 //! the program's rules; these handlers decide what to show, and show a refusal next to the
 //! form that caused it.
 
+pub mod calendar;
 pub mod elections;
 pub mod evidence;
 pub mod exports;
@@ -287,6 +288,15 @@ fn field_message(field: &str, message: &str) -> (&'static str, Vec<(&'static str
             "error.incubator.people_role",
             vec![("role", role.trim_matches('"').to_owned())],
         )
+    } else if let Some(rest) = message.strip_prefix("the program's calendar has groups 1 to ") {
+        (
+            "error.incubator.reporting_group",
+            vec![("max", rest.trim().to_owned())],
+        )
+    } else if message.contains("no board calendar") {
+        ("error.incubator.no_calendar", Vec::new())
+    } else if message.contains("a short name of at most") {
+        ("error.program.invalid_sponsor", Vec::new())
     } else if message.contains("has one champion") {
         ("error.incubator.several_champions", Vec::new())
     } else if message.contains("cannot be removed") {
@@ -365,7 +375,8 @@ fn template_message(ctx: &Ctx, e: &TemplateError) -> (&'static str, Vec<(&'stati
         | TemplateError::NoProposalSections
         | TemplateError::DiscussionTooLong
         | TemplateError::CustomInVoteRules
-        | TemplateError::ResolutionWithoutBoard => Vec::new(),
+        | TemplateError::ResolutionWithoutBoard
+        | TemplateError::InvalidSponsor => Vec::new(),
     };
     (key, args)
 }
@@ -638,6 +649,7 @@ pub fn repo_item(ctx: &Ctx, r: &Repo) -> Markup {
 pub enum ProgramTab {
     Dashboard,
     Proposals,
+    Reports,
     Audit,
     Settings,
     None,
@@ -657,6 +669,11 @@ pub fn program_header(ctx: &Ctx, l: &Loaded, active: ProgramTab) -> Markup {
             ctx.t("incubator.tab.proposals"),
             format!("{base}/proposals"),
             active == ProgramTab::Proposals,
+        ),
+        (
+            ctx.t("incubator.calendar.tab"),
+            format!("{base}/reports"),
+            active == ProgramTab::Reports,
         ),
         (
             ctx.t("incubator.tab.audit"),

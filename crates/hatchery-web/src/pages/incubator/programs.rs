@@ -737,6 +737,7 @@ fn action_label(ctx: &Ctx, action: &str) -> String {
         ("vote", "cancelled") => "incubator.audit.vote_cancelled",
         ("project", "created") => "incubator.audit.project_created",
         ("project", "stage") => "incubator.audit.project_stage",
+        ("project", "record") => "incubator.audit.project_record",
         ("roster", "added") => "incubator.audit.roster_added",
         ("roster", "ended") => "incubator.audit.roster_ended",
         ("roster", "removed") => "incubator.audit.roster_removed",
