@@ -9,7 +9,10 @@
 //! branch to the fork with git, opens a pull request from the web; the first comments on
 //! a line in a review, approves and merges it. Last, institutional sign-in: the admin adds
 //! an OpenID Connect provider (a real one, `tests/oidc`) with a group mapped to a team, and
-//! a new person signs in through it and lands in the team. A second test adds a security
+//! a new person signs in through it and lands in the team. Then the incubation cycle
+//! (`browser/incubation.rs`): a program whose rules are changed with the template forms, a
+//! proposal voted in, roster changes, a release vote, graduation through the board and a
+//! retirement. A second test adds a security
 //! key (Chromium's WebDriver virtual authenticator) and signs in with it as second factor.
 //! Screenshots of the main steps go to `target/screenshots/`.
 //!
@@ -19,6 +22,9 @@
 //! Install them with `apt-get install chromium chromium-driver`.
 //!
 //! Every wait polls the page with a deadline; nothing sleeps for a fixed time.
+
+#[path = "browser/incubation.rs"]
+mod incubation;
 
 use anyhow::{Context, Result, bail};
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
@@ -549,7 +555,7 @@ impl Journey<'_> {
             .await
             .context("the groups claim should have made carol a maintainer")?;
         self.sign_out().await?;
-        Ok(())
+        self.incubation().await
     }
 
     /// Signs up, adds a (virtual) security key, signs out, and signs in again with the

@@ -635,7 +635,7 @@ fn sections_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
             @for i in 0..rows {
                 @let s = t.proposal_sections.get(i);
                 div.template-row id=(format!("tf-section-{i}")) {
-                    table.data { tbody { tr {
+                    div.table-scroll { table.data { tbody { tr {
                         (row_controls(ctx, "section", i, s.is_some()))
                         td { input type="text" name=(format!("section-{i}-key")) value=[s.map(|s| &s.key)] placeholder=(ctx.t("incubator.template_form.key")) aria-label=(ctx.t("incubator.template_form.key")) size="14"; }
                         td { input type="text" name=(format!("section-{i}-title")) value=[s.map(|s| &s.title)] placeholder=(ctx.t("incubator.template_form.title_field")) aria-label=(ctx.t("incubator.template_form.title_field")); }
@@ -644,7 +644,7 @@ fn sections_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
                             (select_options(&roles, s.and_then(|s| s.people_role.as_deref()).unwrap_or("")))
                         } }
                         td { label.checkbox { input type="checkbox" name=(format!("section-{i}-required")) checked[s.is_some_and(|s| s.required)]; " " (ctx.t("incubator.template_form.required")) } }
-                    } } }
+                    } } } }
                     textarea name=(format!("section-{i}-help")) rows="2" placeholder=(ctx.t("incubator.template_form.help")) aria-label=(ctx.t("incubator.template_form.help")) {
                         (s.map(|s| s.help.as_str()).unwrap_or(""))
                     }
