@@ -266,6 +266,8 @@ async fn owners_edit_the_template_with_forms() {
         let last = original.proposal_sections.len() - 1;
         let moved = original.proposal_sections[last].key.clone();
         set(&mut fields, &format!("section-{last}-order"), "0");
+        set(&mut fields, "cadence-due_day", "10");
+        set(&mut fields, "group-0-months", "1, 5, 9");
         set(&mut fields, "term-mentor-en", "Guide");
         set(&mut fields, "term-mentor-zh", "向导");
         let r = post(&mut olivia, &format!("{FORM}/form"), &fields).await;
@@ -290,9 +292,20 @@ async fn owners_edit_the_template_with_forms() {
         assert_eq!(t.proposal_sections[0].key, moved, "[{label}] reordered");
         assert_eq!(t.terms["mentor"].en, "Guide");
         assert_eq!(t.terms["mentor"].zh_cn, "向导");
+        let calendar = t.report_cadence.calendar.as_ref().expect("calendar kept");
+        assert_eq!(calendar.due_day, 10, "[{label}]");
+        assert_eq!(calendar.groups[0], vec![1, 5, 9]);
+        assert_eq!(
+            calendar.groups[1..],
+            original
+                .report_cadence
+                .calendar
+                .as_ref()
+                .expect("apache")
+                .groups[1..]
+        );
         // Everything not edited stayed.
         assert_eq!(t.stages, original.stages);
-        assert_eq!(t.report_cadence, original.report_cadence);
         assert_eq!(t.custom_votes, original.custom_votes);
 
         // A broken template: refused with every problem, shown again as typed, not saved.
@@ -326,10 +339,22 @@ async fn owners_edit_the_template_with_forms() {
         // A number that is not one.
         let mut fields = form_fields(&olivia.get(FORM).await.body, "template-form-editor");
         set(&mut fields, "vote-graduate-deadline_hours", "a week");
+        set(&mut fields, "group-1-months", "2, May");
         let r = post(&mut olivia, &format!("{FORM}/form"), &fields).await;
         status(&r, StatusCode::UNPROCESSABLE_ENTITY, "not a number");
         r.assert_contains("must be a whole number");
+        r.assert_contains("Months (1 = January): May");
         assert_eq!(template(&forge).await, t, "[{label}] nothing saved");
+
+        // Reports without the calendar: periods from each project's start.
+        let mut fields = form_fields(&olivia.get(FORM).await.body, "template-form-editor");
+        fields.retain(|(k, _)| k != "cadence-calendar");
+        set(&mut fields, "cadence-every_months", "6");
+        let r = post(&mut olivia, &format!("{FORM}/form"), &fields).await;
+        status(&r, StatusCode::SEE_OTHER, "no calendar");
+        let c = template(&forge).await.report_cadence;
+        assert!(c.calendar.is_none(), "[{label}]");
+        assert_eq!(c.every_months, 6);
 
         // Both languages.
         olivia.set_cookie("hatchery_lang", "zh-CN");

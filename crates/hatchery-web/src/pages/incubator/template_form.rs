@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use hatchery_core::incubator::{
-    Basis, Board, ChecklistItem, CustomEffect, CustomVote, Evaluation, Evaluator, Graduation,
-    LicenseCategory, LicenseRule, MentorRule, PROPOSAL_ROLES, ProgramTemplate, Section, Stage,
-    TERM_KEYS, Term, Terminal, VoteConfig, VoteKind, VoteRule, Voters,
+    Basis, Board, BoardCalendar, Cadence, ChecklistItem, CustomEffect, CustomVote, Evaluation,
+    Evaluator, Graduation, LicenseCategory, LicenseRule, MentorRule, PROPOSAL_ROLES,
+    ProgramTemplate, Section, Stage, TERM_KEYS, Term, Terminal, VoteConfig, VoteKind, VoteRule,
+    Voters,
 };
 use maud::{Markup, html};
 
@@ -313,7 +314,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The template the form describes: `current` with every part the form edits replaced.
-/// Parts the form does not show (the report cadence) are kept.
+/// Parts the form does not show are kept.
 fn read_template(
     ctx: &Ctx,
     current: &ProgramTemplate,
@@ -423,6 +424,7 @@ fn read_template(
         board: from_word(&r.text("graduation-board")),
         resolution: r.checked("graduation-resolution"),
     };
+    t.report_cadence = read_cadence(ctx, &mut r);
     t.roster.mentors_on_committee =
         from_word(&r.text("roster-mentors")).unwrap_or(MentorRule::Refuse);
     t.terms = TERM_KEYS
@@ -434,6 +436,98 @@ fn read_template(
         })
         .collect();
     (t, r.bad_numbers)
+}
+
+/// The report cadence: a board calendar (groups as month numbers, "1, 4, 7, 10") or
+/// periods from each project's start.
+fn read_cadence(ctx: &Ctx, r: &mut Reader<'_>) -> Cadence {
+    let calendar = r.checked("cadence-calendar").then(|| {
+        let label = ctx.t("incubator.template_form.group_months");
+        let mut groups = Vec::new();
+        for i in 0..r.rows("group").min(13) {
+            let text = r.text(&format!("group-{i}-months"));
+            if text.is_empty() {
+                continue;
+            }
+            let mut months = Vec::new();
+            for m in text.split(|c: char| c == ',' || c.is_whitespace() || c == '，') {
+                if m.is_empty() {
+                    continue;
+                }
+                match m.parse::<u8>() {
+                    Ok(m) => months.push(m),
+                    Err(_) => r.bad_numbers.push(format!("{label}: {m}")),
+                }
+            }
+            groups.push(months);
+        }
+        BoardCalendar {
+            groups,
+            monthly_first: r.number(
+                "cadence-monthly_first",
+                ctx.t("incubator.template_form.monthly_first"),
+            ),
+            due_day: r.number("cadence-due_day", ctx.t("incubator.template_form.due_day")),
+        }
+    });
+    Cadence {
+        initial_monthly_reports: r.number(
+            "cadence-initial_monthly",
+            ctx.t("incubator.template_form.initial_monthly"),
+        ),
+        every_months: r.number(
+            "cadence-every_months",
+            ctx.t("incubator.template_form.every_months"),
+        ),
+        due_days_after_end: r.number(
+            "cadence-due_days",
+            ctx.t("incubator.template_form.due_days"),
+        ),
+        calendar,
+    }
+}
+
+fn cadence_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
+    let c = &t.report_cadence;
+    let shown = c.calendar.clone().unwrap_or_else(BoardCalendar::apache);
+    let rows = shown.groups.len() + 1;
+    let number = |id: &str, name: &str, label: &str, value: u32| {
+        html! {
+            div.field {
+                label for=(id) { (label) }
+                input id=(id) type="number" min="0" name=(name) value=(value) style="max-width:8em";
+            }
+        }
+    };
+    html! {
+        fieldset.card id="tf-reports" {
+            legend { h3 { (ctx.t("incubator.template_form.reports")) } }
+            p.muted { (ctx.t("incubator.template_form.reports_hint")) }
+            label.checkbox { input type="checkbox" name="cadence-calendar" id="f-cadence-calendar" checked[c.calendar.is_some()]; " " (ctx.t("incubator.template_form.calendar")) }
+            input type="hidden" name="group-rows" value=(rows);
+            table.data id="tf-groups" {
+                thead { tr {
+                    th { (ctx.t("incubator.template_form.report_group")) }
+                    th { (ctx.t("incubator.template_form.group_months")) }
+                } }
+                tbody {
+                    @for i in 0..rows {
+                        @let months = shown.groups.get(i).map(|g| g.iter().map(u8::to_string).collect::<Vec<_>>().join(", "));
+                        tr {
+                            td { (i + 1) }
+                            td { input type="text" name=(format!("group-{i}-months")) value=[months] placeholder="1, 4, 7, 10" aria-label=(ctx.t("incubator.template_form.group_months")); }
+                        }
+                    }
+                }
+            }
+            (number("f-monthly_first", "cadence-monthly_first", ctx.t("incubator.template_form.monthly_first"), shown.monthly_first))
+            (number("f-due_day", "cadence-due_day", ctx.t("incubator.template_form.due_day"), shown.due_day))
+            p.muted { (ctx.t("incubator.template_form.without_calendar")) }
+            (number("f-initial_monthly", "cadence-initial_monthly", ctx.t("incubator.template_form.initial_monthly"), c.initial_monthly_reports))
+            (number("f-every_months", "cadence-every_months", ctx.t("incubator.template_form.every_months"), c.every_months))
+            (number("f-due_days", "cadence-due_days", ctx.t("incubator.template_form.due_days"), c.due_days_after_end))
+        }
+    }
 }
 
 // ---- the page ----
@@ -848,6 +942,7 @@ fn template_page(ctx: &Ctx, l: &Loaded, t: &ProgramTemplate, problems: &Problems
         ("tf-checklist", "incubator.template_form.checklist"),
         ("tf-licenses", "incubator.template_form.licenses"),
         ("tf-custom", "incubator.template_form.custom_votes"),
+        ("tf-reports", "incubator.template_form.reports"),
         ("tf-graduation", "incubator.template_form.graduation"),
         ("tf-terms", "incubator.template_form.terms"),
     ];
@@ -877,6 +972,7 @@ fn template_page(ctx: &Ctx, l: &Loaded, t: &ProgramTemplate, problems: &Problems
                 (checklist_fieldset(ctx, t))
                 (licenses_fieldset(ctx, t))
                 (custom_votes_fieldset(ctx, t))
+                (cadence_fieldset(ctx, t))
                 (people_fieldset(ctx, t))
                 div.form-actions { button.btn.btn-primary type="submit" id="template-form-save" { (ctx.t("incubator.save_template")) } }
             }
