@@ -99,7 +99,7 @@ impl IncubatorProgram {
                 .iter()
                 .map(|s| IncubatorStage {
                     key: s.key.clone(),
-                    name: s.name.clone(),
+                    name: s.name.en().to_owned(),
                     terminal: s.terminal.map(|t| terminal_name(t).to_owned()),
                 })
                 .collect(),
@@ -346,7 +346,7 @@ impl IncubatorChecklistResult {
         };
         IncubatorChecklistResult {
             code: item.code.clone(),
-            text: item.text.clone(),
+            text: item.text.en().to_owned(),
             evaluation: evaluation.to_owned(),
             evaluator,
             status: result.map(|r| r.status.as_str().to_owned()),
@@ -424,7 +424,7 @@ impl IncubatorProject {
                 .reporting_group_of(p)
                 .and_then(|g| i64::try_from(g).ok()),
             stage: p.stage.clone(),
-            stage_name: stage.map_or_else(|| p.stage.clone(), |s| s.name.clone()),
+            stage_name: stage.map_or_else(|| p.stage.clone(), |s| s.name.en().to_owned()),
             stage_since: time(p.stage_since),
             terminal: stage
                 .and_then(|s| s.terminal)

@@ -125,7 +125,7 @@ fn proposal_fields(name: &str, slug: &str, repos: &str, mentor_aff: &str) -> Vec
     for s in preset(Preset::Apache).proposal_sections {
         f.push((
             format!("section_{}", s.key),
-            format!("{} of {name}.", s.title),
+            format!("{} of {name}.", s.title.en()),
         ));
     }
     f
@@ -680,6 +680,31 @@ async fn a_committee_runs_a_full_cycle() {
             .await;
         page.assert_contains("每个仓库的根目录都有 README");
         page.assert_contains("允许");
+        // The preset's texts in the viewer's language: checklist items, stage names,
+        // proposal sections; English for an English viewer.
+        page.assert_contains(">开源许可证<");
+        page.assert_contains("私密的安全问题报告渠道");
+        let zh = [("accept-language", "zh-CN")];
+        olivia
+            .get_with(&format!("{P}/projects/engine"), &zh)
+            .await
+            .assert_contains("孵化中");
+        let form = olivia.get_with(&format!("{P}/proposals/new"), &zh).await;
+        form.assert_contains("摘要");
+        form.assert_contains("已知风险");
+        form.assert_contains("对 Apache 品牌的过度追捧");
+        let page = olivia.get(&format!("{P}/projects/engine/checklist")).await;
+        page.assert_contains(">Open source license<");
+        assert!(
+            !page.body.contains("开源许可证"),
+            "[{label}] English for English"
+        );
+        let form = olivia.get(&format!("{P}/proposals/new")).await;
+        form.assert_contains("Known Risks");
+        assert!(
+            !form.body.contains("已知风险"),
+            "[{label}] English for English"
+        );
         let page = eve.get(&format!("{P}/projects/engine/checklist")).await;
         page.assert_contains("id=\"evidence-hidden\"");
         page.assert_contains("id=\"item-CD10\" data-status=\"pass\"");

@@ -114,7 +114,7 @@ fn sections_only(name: &str, slug: &str) -> Vec<(String, String)> {
     for s in preset(Preset::Apache).proposal_sections {
         f.push((
             format!("section_{}", s.key),
-            format!("{} of {name}.", s.title),
+            format!("{} of {name}.", s.title.en()),
         ));
     }
     f
@@ -637,7 +637,9 @@ async fn preset_forms_people_table_and_terms() {
             .and_then(|a| a.iter().find(|s| s["key"] == "cryptography"))
             .cloned()
             .unwrap_or(Value::Null);
-        assert_eq!(risk["title"], "Cryptography", "[{l}]");
+        // The preset's texts per language.
+        assert_eq!(risk["title"]["en"], "Cryptography", "[{l}]");
+        assert_eq!(risk["title"]["zh-CN"], "密码学", "[{l}]");
         assert_eq!(
             body(&r)["template"]["terms"]["committee"]["en"],
             "IPMC",
@@ -676,7 +678,10 @@ async fn preset_forms_people_table_and_terms() {
             ("slug".into(), "kube-thing".into()),
         ];
         for s in preset(Preset::Cncf).proposal_sections {
-            f.push((format!("section_{}", s.key), format!("{} here.", s.title)));
+            f.push((
+                format!("section_{}", s.key),
+                format!("{} here.", s.title.en()),
+            ));
         }
         f.extend(people(&[
             ("pat", "", "ACME", "committer"),

@@ -281,7 +281,7 @@ async fn owners_edit_the_template_with_forms() {
         );
         let added = t.checklist.last().expect("item");
         assert_eq!(added.code, "QU99", "[{label}]");
-        assert_eq!(added.text, "The project has a logo.");
+        assert_eq!(added.text.en(), "The project has a logo.");
         assert!(matches!(
             added.evaluation,
             Evaluation::Automatic(hatchery_core::incubator::Evaluator::BusFactor { min: 4 })

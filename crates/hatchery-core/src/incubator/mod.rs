@@ -15,14 +15,17 @@
 //! - [`graduation`]: a recommendation to graduate waiting for a board, and the new
 //!   project's committee.
 //! - [`resolution`]: the board resolution drafted for it, per language.
+//! - [`text`]: a template's texts per language.
 
 pub mod graduation;
 pub mod metrics;
 pub mod presets;
+mod presets_zh;
 pub mod program;
 pub mod proposal;
 pub mod reports;
 pub mod resolution;
+pub mod text;
 pub mod votes;
 
 pub use graduation::{
@@ -45,6 +48,7 @@ pub use reports::{
     BoardCalendar, Cadence, Month, ReportPeriod, current_period, month_of, periods, reports_due,
 };
 pub use resolution::{RESOLUTION_LANGUAGES, ResolutionFacts, render_resolution};
+pub use text::Text;
 pub use votes::{
     Ballot, BallotValue, Basis, ElectionError, ElectionFacts, Outcome, Phase, ROLE_CHAMPION,
     ROLE_COMMITTER, ROLE_MENTOR, ROLE_PPMC, Reason, ReleaseVoteEffect, ReleaseVoteError,

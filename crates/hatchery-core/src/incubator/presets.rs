@@ -7,12 +7,14 @@
 
 use std::collections::BTreeMap;
 
+use super::presets_zh::zh;
 use super::program::Evaluation::{Automatic, Manual};
 use super::program::{
     Board, ChecklistItem, Evaluation, Evaluator, Graduation, LicenseCategory, LicenseRule,
     MentorRule, ProgramTemplate, RosterRules, Section, Stage, Term, Terminal, VoteConfig,
 };
 use super::reports::{BoardCalendar, Cadence};
+use super::text::Text;
 use super::votes::{Basis, DEFAULT_MIN_DURATION_HOURS, VoteKind, VoteRule, Voters};
 
 /// The programs there are presets for.
@@ -65,10 +67,15 @@ const TWO_WEEKS_HOURS: u32 = 14 * 24;
 /// "Timely" responses (QU50, CO70): half the issues answered within a week.
 const RESPONSE_HOURS: u32 = 7 * 24;
 
+/// A preset's text in English and, from [`zh`], Chinese.
+fn text(en: &str) -> Text {
+    Text::new(en, zh(en))
+}
+
 fn stage(key: &str, name: &str, terminal: Option<Terminal>) -> Stage {
     Stage {
         key: key.into(),
-        name: name.into(),
+        name: text(name),
         terminal,
     }
 }
@@ -125,10 +132,10 @@ fn sections(list: &[SectionRow<'_>]) -> Vec<Section> {
     list.iter()
         .map(|&(key, title, help, required, group, role)| Section {
             key: key.into(),
-            title: title.into(),
-            help: help.into(),
+            title: text(title),
+            help: text(help),
             required,
-            group: group.into(),
+            group: text(group),
             people_role: (!role.is_empty()).then(|| role.to_owned()),
         })
         .collect()
@@ -136,9 +143,9 @@ fn sections(list: &[SectionRow<'_>]) -> Vec<Section> {
 
 fn checklist(list: &[(&str, &str, Evaluation)]) -> Vec<ChecklistItem> {
     list.iter()
-        .map(|&(code, text, evaluation)| ChecklistItem {
+        .map(|&(code, en, evaluation)| ChecklistItem {
             code: code.into(),
-            text: text.into(),
+            text: text(en),
             evaluation,
             stage: None,
         })
@@ -782,7 +789,7 @@ mod tests {
         let titles: Vec<(&str, &str)> = t
             .proposal_sections
             .iter()
-            .map(|s| (s.group.as_str(), s.title.as_str()))
+            .map(|s| (s.group.en(), s.title.en()))
             .collect();
         #[rustfmt::skip]
         let want: &[(&str, &str)] = &[
@@ -868,7 +875,7 @@ mod tests {
         );
 
         let lf = preset(Preset::LfAiData);
-        let stages: Vec<&str> = lf.stages.iter().map(|s| s.name.as_str()).collect();
+        let stages: Vec<&str> = lf.stages.iter().map(|s| s.name.en()).collect();
         assert_eq!(stages, ["Sandbox", "Incubation", "Graduation", "Emeritus"]);
         for (stage, first) in [
             ("sandbox", "SB-SPONSOR"),
@@ -1088,5 +1095,71 @@ mod tests {
             assert!(t.entry_stage().is_some(), "{p:?}");
             assert!(!p.as_str().is_empty());
         }
+    }
+
+    #[test]
+    fn every_preset_text_is_in_chinese_too() {
+        for p in Preset::ALL {
+            let t = preset(p);
+            let mut texts: Vec<&Text> = t.stages.iter().map(|s| &s.name).collect();
+            for s in &t.proposal_sections {
+                texts.extend([&s.title, &s.help, &s.group]);
+            }
+            texts.extend(t.checklist.iter().map(|i| &i.text));
+            texts.extend(t.custom_votes.iter().map(|c| &c.name));
+            for x in texts.into_iter().filter(|x| !x.is_empty()) {
+                assert!(x.zh_cn.is_some(), "{p:?}: {:?} has no Chinese", x.en);
+            }
+            assert_eq!(t.validate(), Ok(()), "{p:?}");
+        }
+        let apache = preset(Preset::Apache);
+        assert_eq!(apache.stages[2].name.get("zh-CN"), "已退役");
+        assert_eq!(apache.stages[2].name.get("en"), "Retired");
+        assert_eq!(apache.checklist[0].text.get("zh-CN"), "开源许可证");
+        assert_eq!(apache.proposal_sections[0].title.get("zh-CN"), "摘要");
+        assert_eq!(apache.proposal_sections[5].group.get("zh-CN"), "现状");
+    }
+
+    /// Turns every per-language text of a template's JSON into its English string, as
+    /// templates were stored before texts had languages (the terms stay objects).
+    fn plain(v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::Object(m) if m.len() == 2 && m.contains_key("en") && m.contains_key("zh-CN") => {
+                *v = m["en"].clone();
+            }
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if k != "terms" {
+                        plain(x);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(plain),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn a_template_with_plain_strings_still_loads() {
+        let mut json = serde_json::to_value(preset(Preset::Apache)).unwrap();
+        assert_eq!(json["stages"][0]["name"]["zh-CN"], "孵化中");
+        plain(&mut json);
+        assert_eq!(json["stages"][0]["name"], "Current");
+        let t: ProgramTemplate = serde_json::from_value(json).unwrap();
+        assert_eq!(t.validate(), Ok(()));
+        assert_eq!(
+            t.stages[0].name.get("zh-CN"),
+            "Current",
+            "English for everyone"
+        );
+        assert_eq!(
+            t.term("committee", "zh-CN"),
+            Some("孵化器项目管理委员会（IPMC）")
+        );
+        // A Chinese text too long is refused like an English one.
+        let mut long = preset(Preset::Apache);
+        long.stages[0].name.zh_cn = Some("长".repeat(1000));
+        assert!(long.validate().is_err());
     }
 }

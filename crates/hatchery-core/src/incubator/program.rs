@@ -13,6 +13,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::reports::Cadence;
+use super::text::Text;
 use super::votes::{VoteKind, VoteRule, VoteWindow, Voters};
 
 /// A whole program's rules.
@@ -134,8 +135,8 @@ pub const TERM_KEYS: [&str; 5] = ["champion", "mentor", "committer", "ppmc", "co
 pub struct CustomVote {
     /// Stable identifier, stored with each vote of the kind: `[a-z][a-z0-9_-]*`.
     pub key: String,
-    /// Shown to people.
-    pub name: String,
+    /// Shown to people, per language.
+    pub name: Text,
     /// Who votes, the rule and the durations.
     pub config: VoteConfig,
     /// What passing does.
@@ -229,8 +230,8 @@ impl std::str::FromStr for Board {
 pub struct Stage {
     /// Stable identifier, stored with each project: `[a-z][a-z0-9_-]*`.
     pub key: String,
-    /// Shown to people.
-    pub name: String,
+    /// Shown to people, per language.
+    pub name: Text,
     /// Set on stages a project never leaves.
     #[serde(default)]
     pub terminal: Option<Terminal>,
@@ -307,17 +308,17 @@ impl VoteConfig {
 pub struct Section {
     /// Stable identifier, stored with each proposal's answers: `[a-z][a-z0-9_-]*`.
     pub key: String,
-    pub title: String,
+    pub title: Text,
     /// Guidance shown while writing the section; Markdown.
     #[serde(default)]
-    pub help: String,
+    pub help: Text,
     /// A proposal cannot leave draft with this section empty.
     #[serde(default)]
     pub required: bool,
     /// The heading the section sits under (Apache's "Current Status", "Known Risks"),
     /// shown once above the first section of a run with the same group; empty for none.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub group: String,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub group: Text,
     /// Not typed: the people of the proposal's People table in this role (one of
     /// [`PROPOSAL_ROLES`]) fill it. A required one needs at least one such person.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -330,7 +331,7 @@ pub struct ChecklistItem {
     /// Stable identifier, as the program numbers its items (Apache: `CD10`): upper-case
     /// letters, digits and `-`, starting with a letter.
     pub code: String,
-    pub text: String,
+    pub text: Text,
     pub evaluation: Evaluation,
     /// The stage whose criteria the item is among (a project meets them to enter it);
     /// none for an item that applies throughout.
@@ -918,20 +919,22 @@ impl ProgramTemplate {
     }
 }
 
+/// A text's English is required when `required`; each language is at most `max`
+/// characters.
 fn check_text(
     errors: &mut Vec<TemplateError>,
     part: Part,
     key: &str,
-    text: &str,
+    text: &Text,
     max: usize,
     required: bool,
 ) {
-    if required && text.trim().is_empty() {
+    if required && text.en.trim().is_empty() {
         errors.push(TemplateError::MissingText {
             part,
             key: key.to_owned(),
         });
-    } else if text.chars().count() > max {
+    } else if text.all().any(|t| t.chars().count() > max) {
         errors.push(TemplateError::TextTooLong {
             part,
             key: key.to_owned(),
@@ -1060,7 +1063,7 @@ mod tests {
     fn stage(key: &str, terminal: Option<Terminal>) -> Stage {
         Stage {
             key: key.into(),
-            name: key.to_uppercase(),
+            name: key.to_uppercase().into(),
             terminal,
         }
     }
@@ -1198,7 +1201,7 @@ mod tests {
                 vec![Duplicate { part: Part::Stage, key: "graduated".into() }]),
             ("unnamed stage", |t| t.stages[0].name = " ".into(),
                 vec![MissingText { part: Part::Stage, key: "incubating".into() }]),
-            ("long stage name", |t| t.stages[0].name = "x".repeat(NAME_MAX + 1),
+            ("long stage name", |t| t.stages[0].name = "x".repeat(NAME_MAX + 1).into(),
                 vec![TextTooLong { part: Part::Stage, key: "incubating".into(), max: NAME_MAX }]),
             ("no accept rule", |t| { t.vote_rules.remove(&VoteKind::AcceptProposal); },
                 vec![MissingVoteRule(VoteKind::AcceptProposal)]),
@@ -1243,7 +1246,7 @@ mod tests {
             }, vec![Duplicate { part: Part::Section, key: "abstract".into() }]),
             ("bad section key", |t| t.proposal_sections[0].key = "1st".into(),
                 vec![InvalidKey { part: Part::Section, key: "1st".into() }]),
-            ("untitled section", |t| t.proposal_sections[0].title.clear(),
+            ("untitled section", |t| t.proposal_sections[0].title = Text::default(),
                 vec![MissingText { part: Part::Section, key: "abstract".into() }]),
             ("bad code", |t| t.checklist[0].code = "cd10".into(), vec![InvalidCode("cd10".into())]),
             ("duplicate code", |t| {
@@ -1253,7 +1256,7 @@ mod tests {
             ("zero threshold", |t| {
                 t.checklist[0].evaluation = Evaluation::Automatic(Evaluator::BusFactor { min: 0 });
             }, vec![InvalidEvaluator("LICENSE".into())]),
-            ("empty item", |t| t.checklist[0].text = String::new(),
+            ("empty item", |t| t.checklist[0].text = Text::default(),
                 vec![MissingText { part: Part::ChecklistItem, key: "LICENSE".into() }]),
             ("spdx expression", |t| t.license_policy.push(LicenseRule {
                 spdx: "MIT OR Apache-2.0".into(), category: LicenseCategory::Allowed,
@@ -1278,7 +1281,7 @@ mod tests {
             ("people section of an unknown role", |t| t.proposal_sections[0].people_role = Some("ppmc".into()),
                 vec![UnknownPeopleRole { key: "abstract".into(), role: "ppmc".into() }]),
             ("people section", |t| t.proposal_sections[0].people_role = Some("mentor".into()), vec![]),
-            ("long group", |t| t.proposal_sections[0].group = "x".repeat(TITLE_MAX + 1),
+            ("long group", |t| t.proposal_sections[0].group = "x".repeat(TITLE_MAX + 1).into(),
                 vec![TextTooLong { part: Part::Section, key: "abstract".into(), max: TITLE_MAX }]),
             ("unknown term", |t| { t.terms.insert("king".into(), Term { en: "King".into(), zh_cn: "王".into() }); },
                 vec![InvalidTerm("king".into())]),

@@ -187,7 +187,7 @@ impl Forge {
                 let name = program
                     .template
                     .stage(&to)
-                    .map_or(to.as_str(), |s| s.name.as_str());
+                    .map_or(to.as_str(), |s| s.name.en());
                 let resolution = if vote.kind == VoteKind::AdvanceStage {
                     String::new()
                 } else {

@@ -582,8 +582,12 @@ impl Forge {
                     format!("section {:?} appears more than once", s.key),
                 ));
             }
-            line("report_sections", &s.title, NAME_MAX * 2)?;
-            text("report_sections", &s.help, NOTE_MAX * 2)?;
+            for title in s.title.all() {
+                line("report_sections", title, NAME_MAX * 2)?;
+            }
+            for help in s.help.all() {
+                text("report_sections", help, NOTE_MAX * 2)?;
+            }
         }
         if report_template.sections.len() > 100 {
             return Err(field("report_sections", "at most 100 sections"));

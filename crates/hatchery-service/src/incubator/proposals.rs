@@ -435,7 +435,7 @@ impl Forge {
                             .is_none_or(|v| v.trim().is_empty()),
                     }
             })
-            .map(|s| s.title.as_str())
+            .map(|s| s.title.en())
             .collect();
         if !missing.is_empty() {
             return Err(field(

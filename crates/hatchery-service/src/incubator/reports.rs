@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use hatchery_core::incubator::{Preset, Section, current_period, reports_due};
+use hatchery_core::incubator::{Preset, Section, Text, current_period, reports_due};
 use hatchery_core::{Action, Actor};
 use hatchery_store::{Program, Project, Repo, Report, ReportState, ReportTemplate, Signoff};
 use serde::{Deserialize, Serialize};
@@ -42,81 +42,148 @@ pub struct OverdueReport {
     pub awaiting_signoff: bool,
 }
 
-fn section(key: &str, title: &str, help: &str) -> Section {
+/// A report section with its title and help in English and Chinese.
+fn section(key: &str, title: (&str, &str), help: (&str, &str)) -> Section {
     Section {
         key: key.into(),
-        title: title.into(),
-        help: help.into(),
+        title: Text::new(title.0, title.1),
+        help: Text::new(help.0, help.1),
         required: false,
-        group: String::new(),
+        group: Text::default(),
         people_role: None,
     }
 }
 
-/// The report template each preset starts with: Apache's podling report (with a mentor's
-/// sign-off required) or an annual review.
+/// The report template each preset starts with: Apache's podling report (its questions as
+/// the Incubator's report template asks them, with a mentor's sign-off required) or an
+/// annual review.
 pub fn report_template_preset(p: Preset) -> ReportTemplate {
+    const NONE: (&str, &str) = ("", "");
     match p {
         Preset::Apache => ReportTemplate {
             sections: vec![
                 section(
                     "three_issues",
-                    "Three most important unfinished issues to address before graduating",
-                    "",
+                    (
+                        "Three most important unfinished issues to address before graduating",
+                        "毕业前需要解决的三个最重要的未完成事项",
+                    ),
+                    NONE,
                 ),
                 section(
                     "committee_issues",
-                    "Issues for the Incubator PMC or the board",
-                    "Anything the committee or the board should know or act on.",
+                    (
+                        "Are there any issues that the IPMC or ASF Board need to be aware of?",
+                        "是否有需要孵化器项目管理委员会（IPMC）或 ASF 董事会知悉的问题？",
+                    ),
+                    (
+                        "Anything the committee or the board should know or act on.",
+                        "委员会或董事会应当知道或需要处理的任何事项。",
+                    ),
                 ),
                 section(
                     "community",
-                    "How has the community developed since the last report?",
-                    "",
+                    (
+                        "How has the community developed since the last report?",
+                        "自上次报告以来，社区有哪些发展？",
+                    ),
+                    NONE,
                 ),
                 section(
                     "development",
-                    "How has the project developed since the last report?",
-                    "",
+                    (
+                        "How has the project developed since the last report?",
+                        "自上次报告以来，项目有哪些进展？",
+                    ),
+                    NONE,
                 ),
                 section(
                     "maturity",
-                    "How would you assess the podling's maturity?",
-                    "Initial setup; working towards first release; community building; nearing graduation; other.",
+                    (
+                        "How would you assess the podling's maturity?",
+                        "你如何评估孵化项目的成熟度？",
+                    ),
+                    (
+                        "Initial setup; working towards first release; community building; nearing graduation; other.",
+                        "初始搭建；筹备首次发布；社区建设；接近毕业；其他。",
+                    ),
                 ),
-                section("last_release", "Date of last release", ""),
+                section(
+                    "last_release",
+                    ("Date of last release", "最近一次发布的日期"),
+                    NONE,
+                ),
                 section(
                     "last_election",
-                    "When were the last committers or PPMC members elected?",
-                    "",
+                    (
+                        "When were the last committers or PPMC members elected?",
+                        "最近一次选举提交者或 PPMC 成员是在什么时候？",
+                    ),
+                    NONE,
                 ),
                 section(
                     "mentors_helpful",
-                    "Have your mentors been helpful and responsive?",
-                    "",
+                    (
+                        "Have your mentors been helpful and responsive?",
+                        "导师是否提供了帮助并及时回应？",
+                    ),
+                    NONE,
+                ),
+                section(
+                    "brand",
+                    (
+                        "Is the PPMC managing the podling's brand / trademarks?",
+                        "PPMC 是否在管理孵化项目的品牌和商标？",
+                    ),
+                    (
+                        "Whether the name search is done, how the name and logo are used by others (products, events, domains), and any issue the PPMC has addressed.",
+                        "名称检索是否已完成，他人（产品、活动、域名）如何使用项目名称和标志，以及 PPMC 已处理过的问题。",
+                    ),
+                ),
+                section(
+                    "shepherd_notes",
+                    ("IPMC/Shepherd notes", "IPMC／审阅人（Shepherd）备注"),
+                    (
+                        "For the IPMC members and shepherds who review the report; the podling leaves it empty.",
+                        "供审阅本报告的 IPMC 成员和审阅人填写；孵化项目本身请留空。",
+                    ),
                 ),
             ],
             signoff_required: true,
         },
         Preset::Cncf | Preset::LfAiData => ReportTemplate {
             sections: vec![
-                section("summary", "Summary", "Where the project stands."),
-                section("adoption", "Adoption", "Who uses the project, and how."),
-                section("development", "Development", ""),
+                section(
+                    "summary",
+                    ("Summary", "概述"),
+                    ("Where the project stands.", "项目目前的状况。"),
+                ),
+                section(
+                    "adoption",
+                    ("Adoption", "采用情况"),
+                    (
+                        "Who uses the project, and how.",
+                        "谁在使用本项目，以及如何使用。",
+                    ),
+                ),
+                section("development", ("Development", "开发进展"), NONE),
                 section(
                     "community",
-                    "Community and governance",
-                    "Maintainers and their organizations, governance changes.",
+                    ("Community and governance", "社区与治理"),
+                    (
+                        "Maintainers and their organizations, governance changes.",
+                        "维护者及其所属组织，治理方面的变化。",
+                    ),
                 ),
-                section("next_steps", "Plans for the next year", ""),
+                section("next_steps", ("Plans for the next year", "来年计划"), NONE),
             ],
             signoff_required: false,
         },
         Preset::Blank => ReportTemplate {
             sections: vec![
-                section("summary", "Summary", ""),
-                section("development", "Development", ""),
-                section("community", "Community", ""),
+                section("summary", ("Summary", "概述"), NONE),
+                section("development", ("Development", "开发进展"), NONE),
+                section("community", ("Community", "社区"), NONE),
             ],
             signoff_required: false,
         },

@@ -161,9 +161,7 @@ impl Forge {
                 {
                     return Err(IncubatorError::DocumentRequired);
                 }
-                let stage_name = template
-                    .stage(to_stage)
-                    .map_or(to_stage, |s| s.name.as_str());
+                let stage_name = template.stage(to_stage).map_or(to_stage, |s| s.name.en());
                 (
                     kind,
                     VoteSubject::Project {

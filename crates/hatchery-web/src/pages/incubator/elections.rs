@@ -51,7 +51,7 @@ async fn offers(
         let (value, name, config, records) = match custom {
             Some(c) => (
                 format!("custom:{}", c.key),
-                c.name.clone(),
+                c.name.get(l.lang).to_owned(),
                 c.config,
                 c.on_pass == CustomEffect::Record,
             ),
@@ -144,7 +144,7 @@ async fn new_page(
                                 @let config = custom.map(|c| c.config).or_else(|| l.program.template.vote_config(*kind).copied());
                                 @if let Some(config) = config {
                                     tr {
-                                        td { @match custom { Some(c) => { (c.name) }, None => { (kind_label(ctx, *kind)) } } }
+                                        td { @match custom { Some(c) => { (c.name.get(l.lang)) }, None => { (kind_label(ctx, *kind)) } } }
                                         td { (voters_label(ctx, config.voters)) }
                                         td { (rule_text(ctx, &config.rule)) }
                                     }

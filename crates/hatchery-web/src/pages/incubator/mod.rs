@@ -74,6 +74,8 @@ pub struct Loaded {
     pub owner: bool,
     /// A member of the program's committee.
     pub committee: bool,
+    /// The visitor's language (a tag), in which the template's texts are shown.
+    pub lang: &'static str,
 }
 
 impl Loaded {
@@ -81,12 +83,12 @@ impl Loaded {
         base(&self.program)
     }
 
-    /// The display name of a stage key.
+    /// The display name of a stage key, in the visitor's language.
     pub fn stage_name<'a>(&'a self, key: &'a str) -> &'a str {
         self.program
             .template
             .stage(key)
-            .map_or(key, |s| s.name.as_str())
+            .map_or(key, |s| s.name.get(self.lang))
     }
 
     pub fn stage(&self, key: &str) -> Option<&Stage> {
@@ -113,6 +115,7 @@ pub async fn load(state: &AppState, ctx: &Ctx, org: &str, slug: &str) -> WebResu
         program,
         owner,
         committee: facts.committee_member,
+        lang: ctx.lang.tag(),
     })
 }
 
@@ -725,7 +728,7 @@ pub async fn retired_notice(state: &AppState, ctx: &Ctx, repo: &Repo) -> WebResu
         let stage = program
             .template
             .stage(&project.stage)
-            .map_or(project.stage.as_str(), |s| s.name.as_str());
+            .map_or(project.stage.as_str(), |s| s.name.get(ctx.lang.tag()));
         let when = project.ended_at.unwrap_or(project.stage_since);
         return Ok(Some(html! {
             div.notice role="note" id="read-only-notice" data-retired="true" {

@@ -888,7 +888,7 @@ async fn checklist_page(
                             tr id=(format!("item-{}", r.item.code)) data-status=(r.result.as_ref().map_or("none", |x| x.status.as_str())) {
                                 td.code { code { (r.item.code) } }
                                 td {
-                                    (r.item.text)
+                                    (r.item.text.get(l.lang))
                                     @if let Some(stage) = &r.item.stage {
                                         div.small.criterion data-stage=(stage) { (ctx.tf("incubator.criterion_of", &[("stage", l.stage_name(stage))])) }
                                     }

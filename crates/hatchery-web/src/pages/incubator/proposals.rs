@@ -266,10 +266,10 @@ fn people_table_input(ctx: &Ctx, template: &ProgramTemplate, rows: &[PersonRow])
 
 /// The group heading to show before `sections[i]`: its group, when the section before it
 /// is in another one.
-fn group_start(sections: &[&Section], i: usize) -> Option<String> {
-    let g = sections[i].group.as_str();
-    let prev = i.checked_sub(1).map(|j| sections[j].group.as_str());
-    (!g.is_empty() && prev != Some(g)).then(|| g.to_owned())
+fn group_start(sections: &[&Section], i: usize, lang: &str) -> Option<String> {
+    let g = &sections[i].group;
+    let prev = i.checked_sub(1).map(|j| &sections[j].group);
+    (!g.is_empty() && prev != Some(g)).then(|| g.get(lang).to_owned())
 }
 
 fn proposal_form(
@@ -294,19 +294,19 @@ fn proposal_form(
                 legend { (ctx.t("incubator.field.sections")) }
                 @if let Some(m) = p.fields.message(ctx, "sections") { div.error role="alert" { (m) } }
                 @for (i, s) in all.iter().enumerate() {
-                    @if let Some(g) = group_start(&all, i) { h4.section-group { (g) } }
+                    @if let Some(g) = group_start(&all, i, l.lang) { h4.section-group { (g) } }
                     @let name = format!("section_{}", s.key);
                     @let id = format!("f-{name}");
                     @if let Some(role) = &s.people_role {
                         div.field.people-section id=(format!("people-section-{}", s.key)) {
-                            span.label { (s.title) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
+                            span.label { (s.title.get(l.lang)) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
                             div.hint { (ctx.tf("incubator.hint.people_section", &[("role", &super::role_label(ctx, template, role))])) }
                         }
                     } @else {
                         div.field {
-                            label for=(id) { (s.title) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
+                            label for=(id) { (s.title.get(l.lang)) @if s.required { " " span.required title=(ctx.t("incubator.required")) { "*" } } }
                             textarea id=(id) name=(name) { (form.input.sections.get(&s.key).map(String::as_str).unwrap_or("")) }
-                            @if !s.help.is_empty() { div.hint { (s.help) } }
+                            @if !s.help.is_empty() { div.hint { (s.help.get(l.lang)) } }
                         }
                     }
                 }
@@ -576,9 +576,9 @@ async fn show_page(
             div.issue-layout {
                 div.timeline {
                     @for (i, s) in all_sections.iter().enumerate() {
-                        @if let Some(g) = group_start(&all_sections, i) { h2.section-group { (g) } }
+                        @if let Some(g) = group_start(&all_sections, i, l.lang) { h2.section-group { (g) } }
                         section.proposal-section id=(format!("section-{}", s.key)) {
-                            h3 { (s.title) }
+                            h3 { (s.title.get(l.lang)) }
                             @if let Some(role) = &s.people_role {
                                 (people_list(ctx, &proposal.people, role))
                             } @else {
@@ -1038,7 +1038,7 @@ pub async fn revisions(
                             h4 { (r.name) }
                             @for s in l.program.template.typed_sections() {
                                 @if let Some(text) = r.sections.get(&s.key).filter(|t| !t.trim().is_empty()) {
-                                    h5 { (s.title) }
+                                    h5 { (s.title.get(l.lang)) }
                                     div.markdown-body { (md(text)) }
                                 }
                             }

@@ -153,9 +153,9 @@ async fn report_page(
                         @let name = format!("section_{}", s.key);
                         @let id = format!("f-{name}");
                         div.field {
-                            label for=(id) { (s.title) }
+                            label for=(id) { (s.title.get(l.lang)) }
                             textarea id=(id) name=(name) { (sections.get(&s.key).map(String::as_str).unwrap_or("")) }
-                            @if !s.help.is_empty() { div.hint { (s.help) } }
+                            @if !s.help.is_empty() { div.hint { (s.help.get(l.lang)) } }
                         }
                     }
                     div.buttons {
@@ -166,7 +166,7 @@ async fn report_page(
             } @else {
                 @for s in &template.sections {
                     section.report-section id=(format!("section-{}", s.key)) {
-                        h3 { (s.title) }
+                        h3 { (s.title.get(l.lang)) }
                         @match report.sections.get(&s.key).filter(|v| !v.trim().is_empty()) {
                             Some(text) => { div.markdown-body { (PreEscaped(markdown(text, &DropRelative))) } }
                             None => { p.muted { (ctx.t("incubator.empty_section")) } }

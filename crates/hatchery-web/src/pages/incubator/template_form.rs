@@ -15,8 +15,8 @@ use axum::response::Response;
 use hatchery_core::incubator::{
     Basis, Board, BoardCalendar, Cadence, ChecklistItem, CustomEffect, CustomVote, Evaluation,
     Evaluator, Graduation, LicenseCategory, LicenseRule, MentorRule, PROPOSAL_ROLES,
-    ProgramTemplate, Section, Stage, TERM_KEYS, Term, Terminal, VoteConfig, VoteKind, VoteRule,
-    Voters,
+    ProgramTemplate, Section, Stage, TERM_KEYS, Term, Terminal, Text, VoteConfig, VoteKind,
+    VoteRule, Voters,
 };
 use maud::{Markup, html};
 
@@ -228,6 +228,19 @@ impl<'a> Reader<'a> {
         value(self.pairs, name).trim().to_owned()
     }
 
+    /// A text in English (`name`) and Chinese (`name_zh`).
+    fn localized(&self, name: &str) -> Text {
+        Text::new(&self.text(name), &self.text(&format!("{name}_zh")))
+    }
+
+    /// A multi-line [`Reader::localized`].
+    fn long_localized(&self, name: &str) -> Text {
+        Text::new(
+            &self.long_text(name),
+            &self.long_text(&format!("{name}_zh")),
+        )
+    }
+
     /// A multi-line text: kept as typed but for line endings and outer blank lines.
     fn long_text(&self, name: &str) -> String {
         value(self.pairs, name)
@@ -331,7 +344,7 @@ fn read_template(
         .into_iter()
         .map(|i| Stage {
             key: r.text(&format!("stage-{i}-key")),
-            name: r.text(&format!("stage-{i}-name")),
+            name: r.localized(&format!("stage-{i}-name")),
             terminal: from_word(&r.text(&format!("stage-{i}-terminal"))),
         })
         .collect();
@@ -357,10 +370,10 @@ fn read_template(
             let role = r.text(&format!("{p}people_role"));
             Section {
                 key: r.text(&format!("{p}key")),
-                title: r.text(&format!("{p}title")),
-                help: r.long_text(&format!("{p}help")),
+                title: r.localized(&format!("{p}title")),
+                help: r.long_localized(&format!("{p}help")),
                 required: r.checked(&format!("{p}required")),
-                group: r.text(&format!("{p}group")),
+                group: r.localized(&format!("{p}group")),
                 people_role: Some(role).filter(|r| !r.is_empty()),
             }
         })
@@ -386,7 +399,7 @@ fn read_template(
             let stage = r.text(&format!("{p}stage"));
             ChecklistItem {
                 code: r.text(&format!("{p}code")),
-                text: r.text(&format!("{p}text")),
+                text: r.long_localized(&format!("{p}text")),
                 evaluation,
                 stage: Some(stage).filter(|s| !s.is_empty()),
             }
@@ -411,7 +424,7 @@ fn read_template(
             let key = r.text(&format!("{p}key"));
             let config = r.vote_config(&p, &key);
             CustomVote {
-                name: r.text(&format!("{p}name")),
+                name: r.localized(&format!("{p}name")),
                 config,
                 on_pass: from_word(&r.text(&format!("{p}on_pass"))).unwrap_or_default(),
                 key,
@@ -633,6 +646,24 @@ fn row_controls(ctx: &Ctx, list: &str, i: usize, existing: bool) -> Markup {
     }
 }
 
+/// A one-line text's inputs: English, and Chinese below it (`name_zh`).
+fn localized_input(ctx: &Ctx, name: &str, text: Option<&Text>, label: &str) -> Markup {
+    let zh_label = ctx.tf("incubator.template_form.in_chinese", &[("field", label)]);
+    html! {
+        input type="text" name=(name) value=[text.map(|t| &t.en)] placeholder=(label) aria-label=(label);
+        input.zh type="text" lang="zh-CN" name=(format!("{name}_zh")) value=[text.and_then(|t| t.zh_cn.as_ref())] placeholder=(zh_label) aria-label=(zh_label);
+    }
+}
+
+/// A multi-line text's boxes: English, and Chinese below it (`name_zh`).
+fn localized_textarea(ctx: &Ctx, name: &str, text: Option<&Text>, label: &str) -> Markup {
+    let zh_label = ctx.tf("incubator.template_form.in_chinese", &[("field", label)]);
+    html! {
+        textarea name=(name) rows="2" placeholder=(label) aria-label=(label) { (text.map_or("", |t| t.en.as_str())) }
+        textarea.zh lang="zh-CN" name=(format!("{name}_zh")) rows="2" placeholder=(zh_label) aria-label=(zh_label) { (text.and_then(|t| t.zh_cn.as_deref()).unwrap_or("")) }
+    }
+}
+
 fn stages_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
     let mut terminals = vec![(String::new(), terminal_label(ctx, None))];
     terminals.extend(
@@ -659,7 +690,7 @@ fn stages_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
                         tr {
                             (row_controls(ctx, "stage", i, s.is_some()))
                             td { input type="text" name=(format!("stage-{i}-key")) value=[s.map(|s| &s.key)] aria-label=(ctx.t("incubator.template_form.key")) size="14"; }
-                            td { input type="text" name=(format!("stage-{i}-name")) value=[s.map(|s| &s.name)] aria-label=(ctx.t("incubator.template_form.name")); }
+                            td { (localized_input(ctx, &format!("stage-{i}-name"), s.map(|s| &s.name), ctx.t("incubator.template_form.name"))) }
                             td { select name=(format!("stage-{i}-terminal")) aria-label=(ctx.t("incubator.template_form.terminal")) {
                                 (select_options(&terminals, &s.and_then(|s| s.terminal).map(|k| word(&k)).unwrap_or_default()))
                             } }
@@ -732,16 +763,14 @@ fn sections_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
                     div.table-scroll { table.data { tbody { tr {
                         (row_controls(ctx, "section", i, s.is_some()))
                         td { input type="text" name=(format!("section-{i}-key")) value=[s.map(|s| &s.key)] placeholder=(ctx.t("incubator.template_form.key")) aria-label=(ctx.t("incubator.template_form.key")) size="14"; }
-                        td { input type="text" name=(format!("section-{i}-title")) value=[s.map(|s| &s.title)] placeholder=(ctx.t("incubator.template_form.title_field")) aria-label=(ctx.t("incubator.template_form.title_field")); }
-                        td { input type="text" name=(format!("section-{i}-group")) value=[s.map(|s| &s.group)] placeholder=(ctx.t("incubator.template_form.group")) aria-label=(ctx.t("incubator.template_form.group")); }
+                        td { (localized_input(ctx, &format!("section-{i}-title"), s.map(|s| &s.title), ctx.t("incubator.template_form.title_field"))) }
+                        td { (localized_input(ctx, &format!("section-{i}-group"), s.map(|s| &s.group), ctx.t("incubator.template_form.group"))) }
                         td { select name=(format!("section-{i}-people_role")) aria-label=(ctx.t("incubator.template_form.people_role")) {
                             (select_options(&roles, s.and_then(|s| s.people_role.as_deref()).unwrap_or("")))
                         } }
                         td { label.checkbox { input type="checkbox" name=(format!("section-{i}-required")) checked[s.is_some_and(|s| s.required)]; " " (ctx.t("incubator.template_form.required")) } }
                     } } } }
-                    textarea name=(format!("section-{i}-help")) rows="2" placeholder=(ctx.t("incubator.template_form.help")) aria-label=(ctx.t("incubator.template_form.help")) {
-                        (s.map(|s| s.help.as_str()).unwrap_or(""))
-                    }
+                    (localized_textarea(ctx, &format!("section-{i}-help"), s.map(|s| &s.help), ctx.t("incubator.template_form.help")))
                 }
             }
         }
@@ -756,7 +785,11 @@ fn checklist_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
             .map(|e| (evaluator_kind(e), evaluator_label(ctx, e))),
     );
     let mut stages = vec![(String::new(), ctx.t("incubator.template_form.any_stage"))];
-    stages.extend(t.stages.iter().map(|s| (s.key.clone(), s.name.as_str())));
+    stages.extend(
+        t.stages
+            .iter()
+            .map(|s| (s.key.clone(), s.name.get(ctx.lang.tag()))),
+    );
     let rows = t.checklist.len() + 1;
     html! {
         fieldset.card id="tf-checklist" {
@@ -782,7 +815,7 @@ fn checklist_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
                         tr {
                             (row_controls(ctx, "item", i, item.is_some()))
                             td { input type="text" name=(format!("item-{i}-code")) value=[item.map(|c| &c.code)] aria-label=(ctx.t("incubator.template_form.code")) size="8"; }
-                            td { textarea name=(format!("item-{i}-text")) rows="2" cols="40" aria-label=(ctx.t("incubator.template_form.text")) { (item.map(|c| c.text.as_str()).unwrap_or("")) } }
+                            td { (localized_textarea(ctx, &format!("item-{i}-text"), item.map(|c| &c.text), ctx.t("incubator.template_form.text"))) }
                             td { select name=(format!("item-{i}-evaluation")) aria-label=(ctx.t("incubator.template_form.evaluation")) { (select_options(&evaluations, &kind)) } }
                             td { input type="number" min="0" name=(format!("item-{i}-threshold")) value=[limit] aria-label=(ctx.t("incubator.template_form.threshold")) style="width:5em"; }
                             td { select name=(format!("item-{i}-stage")) aria-label=(ctx.t("incubator.template_form.stage")) {
@@ -868,7 +901,7 @@ fn custom_votes_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
                         tr {
                             (row_controls(ctx, "custom", i, v.is_some()))
                             td { input type="text" name=(format!("{p}key")) value=[v.map(|v| &v.key)] aria-label=(ctx.t("incubator.template_form.key")) size="12"; }
-                            td { input type="text" name=(format!("{p}name")) value=[v.map(|v| &v.name)] aria-label=(ctx.t("incubator.template_form.name")); }
+                            td { (localized_input(ctx, &format!("{p}name"), v.map(|v| &v.name), ctx.t("incubator.template_form.name"))) }
                             (vote_fields(ctx, &p, v.map_or(&blank, |v| &v.config)))
                             td { select name=(format!("{p}on_pass")) aria-label=(ctx.t("incubator.template_form.on_pass")) {
                                 (select_options(&effects, &word(&v.map_or(CustomEffect::Nothing, |v| v.on_pass))))

@@ -91,7 +91,7 @@ async fn subject(state: &AppState, ctx: &Ctx, l: &Loaded, vote: &Vote) -> WebRes
                 }
                 @if vote.kind == VoteKind::Custom {
                     " · " span id="vote-custom" data-kind=[vote.custom_kind.as_deref()] {
-                        @if let Some(c) = custom { (c.name) ": " }
+                        @if let Some(c) = custom { (c.name.get(l.lang)) ": " }
                         (vote.title)
                     }
                 }
