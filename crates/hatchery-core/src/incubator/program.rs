@@ -1269,7 +1269,10 @@ mod tests {
             ("cadence", |t| t.report_cadence.every_months = 1_000,
                 vec![InvalidCadence("every_months")]),
             ("calendar", |t| {
-                if let Some(c) = &mut t.report_cadence.calendar { c.due_day = 31 }
+                t.report_cadence.calendar = Some(super::super::reports::BoardCalendar {
+                    due_day: 31,
+                    ..super::super::reports::BoardCalendar::apache()
+                });
             }, vec![InvalidCadence("calendar.due_day")]),
             ("sponsor sentence", |t| t.sponsor = "The Apache Incubator PMC will sponsor this podling through its incubation.".into(),
                 vec![InvalidSponsor]),
