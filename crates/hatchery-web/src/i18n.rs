@@ -97,6 +97,16 @@ impl Lang {
         self.catalog().get(key).map(String::as_str)
     }
 
+    /// A count with its noun: `one` when `n` is 1, else `many` with `{n}` (a catalog
+    /// without plural forms, as Chinese, gives both keys the same shape).
+    pub fn count(self, n: u64, one: &'static str, many: &'static str) -> String {
+        if n == 1 {
+            self.t(one).to_owned()
+        } else {
+            self.tf(many, &[("n", &n.to_string())])
+        }
+    }
+
     /// The message for `key` with `{name}` placeholders replaced by `args`.
     pub fn tf(self, key: &'static str, args: &[(&str, &str)]) -> String {
         let mut out = self.t(key).to_owned();

@@ -299,6 +299,14 @@ pub fn router(state: AppState) -> Router {
             get(pages::incubator::calendar::show),
         )
         .route(
+            "/{org}/-/incubator/{program}/reports/combined",
+            get(pages::incubator::combined::show),
+        )
+        .route(
+            "/{org}/-/incubator/{program}/reports/combined.md",
+            get(pages::incubator::combined::download),
+        )
+        .route(
             "/{org}/-/incubator/{program}/reports/record/{project}",
             post(pages::incubator::calendar::save_record),
         )

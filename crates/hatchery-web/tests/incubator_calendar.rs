@@ -223,5 +223,64 @@ async fn the_reports_page_shows_the_board_calendar() {
             .await
             .unwrap();
         assert!(log.iter().any(|e| e.action == "project.record"), "[{l}]");
+
+        // The combined report of next month: Widget has not sent its report.
+        let r = anon.get(&format!("{BASE}/reports")).await;
+        assert!(r.body.contains("id=\"combined-link\""), "[{l}]");
+        let r = anon
+            .get(&format!("{BASE}/reports/combined?period={next}"))
+            .await;
+        status(&r, StatusCode::OK, &format!("[{l}] combined"));
+        let page = main_of(&r.body);
+        assert!(page.contains("id=\"combined\""), "[{l}] {page}");
+        assert!(
+            page.contains("Projects that did not report"),
+            "[{l}] {page}"
+        );
+        assert!(
+            page.contains(
+                "1 project was due to report this month: 0 reported (0 signed off), 1 did not."
+            ),
+            "[{l}] {page}"
+        );
+        let r = anon
+            .get(&format!("{BASE}/reports/combined.md?period={next}"))
+            .await;
+        status(&r, StatusCode::OK, &format!("[{l}] download"));
+        assert_eq!(
+            r.headers["content-type"].to_str().unwrap(),
+            "text/markdown; charset=utf-8",
+            "[{l}]"
+        );
+        assert!(
+            r.headers["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains(&format!("incubator-{next}.md")),
+            "[{l}]"
+        );
+        assert!(
+            r.body
+                .starts_with("# Apache Incubator: report to the board, "),
+            "[{l}] {}",
+            r.body
+        );
+        assert!(r.body.contains("- Widget (Due "), "[{l}] {}", r.body);
+        let r = anon
+            .get_with(
+                &format!("{BASE}/reports/combined.md?period={next}"),
+                &[("accept-language", "zh-CN")],
+            )
+            .await;
+        assert!(r.body.contains("## 未报告的项目"), "[{l}] {}", r.body);
+        assert!(
+            r.body.contains("本月应报告的有 1 个项目"),
+            "[{l}] {}",
+            r.body
+        );
+        let r = anon
+            .get(&format!("{BASE}/reports/combined?period=2025-13"))
+            .await;
+        status(&r, StatusCode::BAD_REQUEST, &format!("[{l}] a bad period"));
     }
 }

@@ -938,6 +938,53 @@ async fn the_whole_cycle_through_the_api() {
             "[{l}]"
         );
 
+        // ---- The month's combined report, ready for the board ----
+        let r = api(
+            c,
+            "GET",
+            &format!("{API}/reports/combined?period={next}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+        assert!(
+            r.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/markdown"),
+            "[{l}]"
+        );
+        let doc = r.body;
+        let reports_at = doc.find("## Project reports").unwrap();
+        let missing_at = doc.find("## Projects that did not report").unwrap();
+        assert!(
+            doc.contains(
+                "2 projects were due to report this month: 1 reported (1 signed off), 1 did not."
+            ),
+            "[{l}] {doc}"
+        );
+        let sent = &doc[reports_at..missing_at];
+        assert!(
+            sent.contains("### Widget Toolkit") && sent.contains("We released 0.1.0."),
+            "[{l}] {sent}"
+        );
+        assert!(
+            sent.contains("- [X] dan (") && sent.contains("Healthy."),
+            "[{l}] {sent}"
+        );
+        assert!(sent.contains("Sponsor: Incubator"), "[{l}] {sent}");
+        assert!(doc[missing_at..].contains("- Gadget ("), "[{l}] {doc}");
+        call(
+            c,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "GET",
+            &format!("{API}/reports/combined?period=March"),
+            None,
+            None,
+        )
+        .await;
+
         // ---- Graduation: the IPMC recommends, the board resolves ----
         let v = call(
             c,

@@ -341,6 +341,21 @@ impl Month {
         }
     }
 
+    /// The month before this one.
+    pub fn previous(self) -> Month {
+        if self.month == 1 {
+            Month {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Month {
+                month: self.month - 1,
+                ..self
+            }
+        }
+    }
+
     /// Its first instant and the next month's, in unix milliseconds (UTC).
     pub fn bounds_ms(self) -> (i64, i64) {
         let first = |m: Month| days_from_civil(m.year, i64::from(m.month), 1) * MS_PER_DAY;
@@ -701,6 +716,8 @@ mod tests {
             assert_eq!(Month::parse(bad), None, "{bad}");
         }
         assert_eq!(month(2024, 12).next(), month(2025, 1));
+        assert_eq!(month(2025, 1).previous(), month(2024, 12));
+        assert_eq!(month(2025, 7).previous().next(), month(2025, 7));
         assert_eq!(
             month(2024, 2).bounds_ms(),
             (date(2024, 2, 1), date(2024, 3, 1))

@@ -5,6 +5,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
 use hatchery_api_types::incubator::{IncubatorCalendarEntry, IncubatorCalendarMonth};
 use hatchery_core::incubator::Month;
 use hatchery_store::now_ms;
@@ -16,10 +18,14 @@ use crate::api::error::{ApiError, ApiErrorBody, ApiResult};
 use crate::api::extract::{ApiCaller, ApiQuery};
 use crate::api::route::ApiRoutes;
 use crate::api_route;
+use crate::i18n::Lang;
+use crate::pages::incubator::combined;
 use crate::state::AppState;
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new().routes(api_route!(calendar_month))
+    ApiRoutes::new()
+        .routes(api_route!(calendar_month))
+        .routes(api_route!(combined_report))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -82,4 +88,45 @@ pub async fn calendar_month(
         due_day: calendar.map(|c| c.due_day),
         projects,
     }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PeriodQuery {
+    /// The board's month, `YYYY-MM`; the current month when left out.
+    pub period: Option<String>,
+}
+
+/// The combined report of a month, ready to send to the board: a summary, every submitted
+/// report of the projects due that month with its sign-offs, and the projects that did not
+/// report (Markdown, in the language of `Accept-Language`, English by default).
+#[utoipa::path(get, path = "/orgs/{org}/incubator/programs/{program}/reports/combined",
+    tag = "incubator", operation_id = "incubatorCombinedReport",
+    params(("org" = String, Path, description = "name of the organization"),
+        ("program" = String, Path, description = "slug of the program"), PeriodQuery),
+    security((), ("BasicAuth" = []), ("AuthorizationHeaderToken" = []), ("Bearer" = [])),
+    responses((status = 200, body = String, content_type = "text/markdown"),
+        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody),
+        (status = 422, body = ApiErrorBody, description = "`period` is not YYYY-MM")))]
+pub async fn combined_report(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    Path((org, slug)): Path<(String, String)>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Response> {
+    let program = program_for(&state, &caller, &org, &slug).await?;
+    let now = now_ms();
+    let month = month_param(q.period.as_deref(), now)?;
+    let rows = state.forge.reports_of_month(&program, month, now).await?;
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or_default();
+    let text = combined::markdown(lang, &program, month, &rows);
+    Ok(combined::markdown_response(
+        text,
+        &format!("{}-{month}.md", program.slug),
+    ))
 }

@@ -19,22 +19,23 @@ use super::{
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::WebResult;
 use crate::form::{Form, csrf_input};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::views::{date, page};
 
 /// "March 2025" / "2025年3月".
-pub fn month_name(ctx: &Ctx, m: Month) -> String {
-    ctx.tf(
+pub fn month_name(lang: Lang, m: Month) -> String {
+    lang.tf(
         "incubator.calendar.month_year",
         &[
-            ("month", month_of_year(ctx, m.month)),
+            ("month", month_of_year(lang, m.month)),
             ("year", &m.year.to_string()),
         ],
     )
 }
 
 /// The name of month `m` (1..=12) of the year.
-pub fn month_of_year(ctx: &Ctx, m: u32) -> &'static str {
+pub fn month_of_year(lang: Lang, m: u32) -> &'static str {
     const KEYS: [&str; 12] = [
         "incubator.calendar.m1",
         "incubator.calendar.m2",
@@ -50,7 +51,7 @@ pub fn month_of_year(ctx: &Ctx, m: u32) -> &'static str {
         "incubator.calendar.m12",
     ];
     let i = usize::try_from(m).unwrap_or(1).clamp(1, 12) - 1;
-    ctx.t(KEYS[i])
+    lang.t(KEYS[i])
 }
 
 fn group_label(ctx: &Ctx, g: usize) -> String {
@@ -156,7 +157,7 @@ async fn calendar_page(
                                     td {
                                         @for (j, m) in months.iter().enumerate() {
                                             @if j > 0 { ", " }
-                                            (month_of_year(ctx, u32::from(*m)))
+                                            (month_of_year(ctx.lang, u32::from(*m)))
                                         }
                                     }
                                 }
@@ -167,11 +168,16 @@ async fn calendar_page(
                 None => { p.muted id="calendar-intro" { (ctx.t("incubator.calendar.intro_start")) } }
             }
             section id="this-month" {
-                h3 { (ctx.tf("incubator.calendar.this_month", &[("month", &month_name(ctx, this))])) }
+                h3 { (ctx.tf("incubator.calendar.this_month", &[("month", &month_name(ctx.lang, this))])) }
+                p {
+                    a.btn.btn-small href=(format!("{base}/reports/combined?period={this}")) id="combined-link" {
+                        (ctx.t("incubator.combined.open"))
+                    }
+                }
                 (month_table(ctx, l, "reporting-this-month", &this_rows, at))
             }
             section id="next-month" {
-                h3 { (ctx.tf("incubator.calendar.next_month", &[("month", &month_name(ctx, next))])) }
+                h3 { (ctx.tf("incubator.calendar.next_month", &[("month", &month_name(ctx.lang, next))])) }
                 (month_table(ctx, l, "reporting-next-month", &next_rows, at))
             }
             @if edit && !projects.is_empty() {

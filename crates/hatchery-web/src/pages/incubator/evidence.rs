@@ -13,11 +13,7 @@ use crate::views::date;
 
 /// `one` when `n` is 1, else `many` with `{n}`.
 pub fn count(ctx: &Ctx, n: u64, one: &'static str, many: &'static str) -> String {
-    if n == 1 {
-        ctx.t(one).to_owned()
-    } else {
-        ctx.tf(many, &[("n", &n.to_string())])
-    }
+    ctx.lang.count(n, one, many)
 }
 
 /// A duration given in hours: in hours up to two days, then in days.

@@ -8,6 +8,7 @@
 //! form that caused it.
 
 pub mod calendar;
+pub mod combined;
 pub mod elections;
 pub mod evidence;
 pub mod exports;
