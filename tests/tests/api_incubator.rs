@@ -870,6 +870,17 @@ async fn the_incubator_through_the_api() {
         let mut got = r.json.clone();
         got["generated_at"] = Value::Null;
         expected["generated_at"] = Value::Null;
+        // The API adds where the document's JSON Schema is served.
+        let schema = got
+            .as_object_mut()
+            .and_then(|o| o.remove("$schema"))
+            .unwrap_or(Value::Null);
+        assert!(
+            schema
+                .as_str()
+                .is_some_and(|s| s.ends_with("/api/v1/incubator/export.schema.json")),
+            "[{l}] {schema}"
+        );
         assert_eq!(got, expected, "[{l}]");
         assert_eq!(
             got["projects"][0]["repositories"],

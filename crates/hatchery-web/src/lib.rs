@@ -319,6 +319,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::incubator::exports::json),
         )
         .route(
+            "/{org}/-/incubator/{program}/projects.csv",
+            get(pages::incubator::exports::csv),
+        )
+        .route(
             "/{org}/-/incubator/{program}/podlings.xml",
             get(pages::incubator::exports::podlings_xml),
         )

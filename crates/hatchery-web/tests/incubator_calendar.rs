@@ -2,7 +2,11 @@
 //! reports page shows the reporting groups and who reports this month and next, in
 //! English and in Chinese; the committee changes a project's reporting group and sponsor
 //! there, others may not, and a group the calendar does not have or a sentence for a
-//! sponsor are refused with the reason.
+//! sponsor are refused with the reason; the month's combined report as a page and a
+//! download. And the exports: podlings.xml of a program with a current, a graduated and a
+//! retired project validates against Apache's podlings.dtd (tests/fixtures, with
+//! `xmllint --dtdvalid`), with short sponsors and resolutions as links or references; the
+//! JSON export follows its JSON Schema; the CSV has one row per project.
 
 mod support;
 
@@ -13,7 +17,8 @@ use hatchery_store::testing::fixtures;
 use hatchery_store::{
     NewProgram, NewProject, NewRosterEntry, Program, ReportTemplate, Store, now_ms,
 };
-use support::{Resp, TestApp};
+use serde_json::{Value, json};
+use support::{Resp, TestApp, api};
 
 const HOUR: i64 = 3_600_000;
 const BASE: &str = "/apache/-/incubator/incubator";
@@ -282,5 +287,274 @@ async fn the_reports_page_shows_the_board_calendar() {
             .get(&format!("{BASE}/reports/combined?period=2025-13"))
             .await;
         status(&r, StatusCode::BAD_REQUEST, &format!("[{l}] a bad period"));
+    }
+}
+
+/// Another project of the program with `mentor` as its mentor.
+async fn project(s: &Store, program: &Program, slug: &str, name: &str, mentor: &str) {
+    let now = now_ms();
+    s.create_project(
+        &NewProject {
+            program_id: program.id,
+            proposal_id: None,
+            slug: slug.into(),
+            name: name.into(),
+            description: format!("{name} & <friends>."),
+            sponsor: String::new(),
+            stage: "current".into(),
+            started_at: now - 400 * 24 * HOUR,
+            reporting_group: None,
+            roster: vec![NewRosterEntry {
+                user_id: Some(uid(s, mentor).await),
+                name: mentor.to_uppercase(),
+                role: "mentor".into(),
+                affiliation: String::new(),
+            }],
+            repo_ids: Vec::new(),
+        },
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+}
+
+/// Checks `value` against the parts of JSON Schema the export's schema uses: `type`
+/// (one or several), `required`, `properties`, `items`, `enum`, `const`, `oneOf`, `$ref`
+/// to `#/$defs/...` and `pattern` (as the only pattern used: a date). Problems are pushed
+/// with their JSON path.
+fn check_schema(
+    root: &Value,
+    schema: &Value,
+    value: &Value,
+    path: &str,
+    problems: &mut Vec<String>,
+) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.strip_prefix("#/$defs/").expect("local reference");
+        return check_schema(root, &root["$defs"][name], value, path, problems);
+    }
+    if let Some(options) = schema["oneOf"].as_array() {
+        let fits = options.iter().filter(|o| {
+            let mut p = Vec::new();
+            check_schema(root, o, value, path, &mut p);
+            p.is_empty()
+        });
+        if fits.count() != 1 {
+            problems.push(format!("{path}: not exactly one of oneOf"));
+        }
+        return;
+    }
+    let type_of = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !types.is_empty() && !types.contains(&type_of(value)) {
+        problems.push(format!("{path}: {} is not {types:?}", type_of(value)));
+        return;
+    }
+    if let Some(allowed) = schema["enum"].as_array()
+        && !allowed.contains(value)
+    {
+        problems.push(format!("{path}: {value} not in {allowed:?}"));
+    }
+    if !schema["const"].is_null() && schema["const"] != *value {
+        problems.push(format!("{path}: {value} is not {}", schema["const"]));
+    }
+    if schema["pattern"].is_string() {
+        let ok = value.as_str().is_some_and(|s| {
+            s.len() == 10
+                && s.bytes().enumerate().all(|(i, b)| {
+                    if i == 4 || i == 7 {
+                        b == b'-'
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+        });
+        if !ok {
+            problems.push(format!("{path}: {value} is not a date"));
+        }
+    }
+    if let Some(required) = schema["required"].as_array() {
+        for k in required.iter().filter_map(Value::as_str) {
+            if value.get(k).is_none() {
+                problems.push(format!("{path}: {k} is missing"));
+            }
+        }
+    }
+    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), value.as_object()) {
+        for (k, v) in obj {
+            match props.get(k) {
+                Some(sub) => check_schema(root, sub, v, &format!("{path}.{k}"), problems),
+                None => problems.push(format!("{path}: {k} is not in the schema")),
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), value.as_array()) {
+        for (i, v) in arr.iter().enumerate() {
+            check_schema(root, items, v, &format!("{path}[{i}]"), problems);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_exports_follow_podlings_dtd_and_their_schema() {
+    for app in TestApp::all().await {
+        let l = app.label().to_owned();
+        let program = setup(&app).await;
+        let s = app.store.store().clone();
+        project(&s, &program, "gadget", "Gadget", "mia").await;
+        project(&s, &program, "oldie", "Oldie", "carl").await;
+        let c = &mut app.new_client();
+        let api_base = "/api/v1/orgs/apache/incubator/programs/incubator";
+        for (slug, to, reference) in [
+            (
+                "gadget",
+                "graduated",
+                "https://www.apache.org/foundation/records/minutes/2025/board_minutes_2025_03_19.txt",
+            ),
+            (
+                "oldie",
+                "retired",
+                "IPMC vote of 2025-02-01, board minutes of 2025-02-19",
+            ),
+        ] {
+            let r = api(
+                c,
+                "POST",
+                &format!("{api_base}/projects/{slug}/decisions"),
+                Some("ada"),
+                Some(&json!({ "to_stage": to, "reference": reference }).to_string()),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK, "[{l}] {slug} {}", r.body);
+        }
+        // A sponsor of its own for one.
+        let r = api(
+            c,
+            "PATCH",
+            &format!("{api_base}/projects/widget"),
+            Some("carl"),
+            Some(&json!({ "sponsor": "Apache Lucene PMC" }).to_string()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+
+        // podlings.xml validates against Apache's DTD.
+        let r = c.get(&format!("{BASE}/podlings.xml")).await;
+        status(&r, StatusCode::OK, &format!("[{l}] podlings.xml"));
+        let xml = r.body;
+        assert!(xml.contains("sponsor=\"Apache Lucene PMC\""), "[{l}] {xml}");
+        assert_eq!(
+            xml.matches("sponsor=\"Incubator\"").count(),
+            2,
+            "[{l}] {xml}"
+        );
+        assert!(
+            xml.contains("<resolution url=\"https://www.apache.org/foundation/records/minutes/2025/board_minutes_2025_03_19.txt\"/>"),
+            "[{l}] {xml}"
+        );
+        assert!(
+            xml.contains(
+                "<resolution>IPMC vote of 2025-02-01, board minutes of 2025-02-19</resolution>"
+            ),
+            "[{l}] {xml}"
+        );
+        assert!(
+            xml.contains("<mentor username=\"mia\">MIA</mentor>"),
+            "[{l}] {xml}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("podlings.xml");
+        std::fs::write(&file, &xml).unwrap();
+        let dtd = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/podlings.dtd");
+        let out = std::process::Command::new("xmllint")
+            .args(["--noout", "--dtdvalid", dtd])
+            .arg(&file)
+            .output()
+            .expect("xmllint runs (Debian's libxml2-utils)");
+        assert!(
+            out.status.success(),
+            "[{l}] podlings.xml is not valid: {}\n{xml}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // The JSON export names its schema and follows it.
+        let r = c.get(&format!("{BASE}/projects.json")).await;
+        let doc: Value = serde_json::from_str(&r.body).unwrap();
+        let r = api(c, "GET", "/api/v1/incubator/export.schema.json", None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}]");
+        let schema: Value = serde_json::from_str(&r.body).unwrap();
+        assert!(
+            doc["$schema"]
+                .as_str()
+                .unwrap()
+                .ends_with("/api/v1/incubator/export.schema.json"),
+            "[{l}] {}",
+            doc["$schema"]
+        );
+        let mut problems = Vec::new();
+        check_schema(&schema, &schema, &doc, "$", &mut problems);
+        assert!(problems.is_empty(), "[{l}] {problems:#?}");
+        // The checker does see a broken document.
+        let mut broken = doc.clone();
+        broken["projects"][0]["status"] = json!("hatching");
+        broken["projects"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("sponsor");
+        let mut problems = Vec::new();
+        check_schema(&schema, &schema, &broken, "$", &mut problems);
+        assert_eq!(problems.len(), 2, "[{l}] {problems:#?}");
+        let widget = doc["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["slug"] == "widget")
+            .unwrap();
+        assert_eq!(
+            widget["mentors"][0]["role_name"], "Mentor",
+            "[{l}] {widget}"
+        );
+
+        // The CSV: a header and one row per project.
+        let r = c.get(&format!("{BASE}/projects.csv")).await;
+        status(&r, StatusCode::OK, &format!("[{l}] csv"));
+        assert_eq!(
+            r.headers["content-type"].to_str().unwrap(),
+            "text/csv; charset=utf-8",
+            "[{l}]"
+        );
+        let lines: Vec<&str> = r.body.lines().collect();
+        assert_eq!(lines.len(), 4, "[{l}] {}", r.body);
+        assert!(
+            lines[0].starts_with("slug,name,status,stage,stage_name,sponsor,reporting_group,"),
+            "[{l}]"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("oldie,Oldie,retired,retired,")),
+            "[{l}] {}",
+            r.body
+        );
+        assert!(
+            r.body.contains("\"Gadget & <friends>.\"") || r.body.contains("Gadget & <friends>."),
+            "[{l}]"
+        );
+        let r = api(c, "GET", &format!("{api_base}/export.csv"), None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}]");
+        assert_eq!(r.body.lines().count(), 4, "[{l}]");
     }
 }

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use hatchery_core::Actor;
-use hatchery_core::incubator::{Month, Terminal};
+use hatchery_core::incubator::{Month, ROLE_CHAMPION, ROLE_COMMITTER, ROLE_MENTOR, Terminal};
 use hatchery_store::{Program, Project, RosterEntry};
 use serde_json::{Value, json};
 
@@ -77,16 +77,54 @@ fn current<'a>(
         .filter(move |r| r.role == role && (r.ended_at.is_none() || r.ended_at == end))
 }
 
-fn person_json(r: &RosterEntry) -> Value {
+/// The project's mentors as podlings.xml's `mentors` means them: the people in the
+/// `mentor` role, or, in programs without mentors (the CNCF's TOC sponsor, who is the
+/// proposal's champion there), its champion.
+fn mentors<'a>(project: &Project, roster: &'a [RosterEntry]) -> Vec<&'a RosterEntry> {
+    let mentors: Vec<&RosterEntry> = current(project, roster, ROLE_MENTOR).collect();
+    if mentors.is_empty() {
+        current(project, roster, ROLE_CHAMPION).collect()
+    } else {
+        mentors
+    }
+}
+
+fn person_json(program: &Program, r: &RosterEntry) -> Value {
     json!({
         "name": r.name,
         "username": r.user.as_ref().map(|u| u.name.clone()),
         "role": r.role,
+        // The program's word for the role (a CNCF champion is a "TOC sponsor").
+        "role_name": program.template.term(&r.role, "en"),
         "affiliation": r.affiliation,
         "startdate": date(r.started_at),
         "enddate": r.ended_at.map(date),
     })
 }
+
+/// The version of the JSON export's shape (`incubator-export.schema.json`); it grows when
+/// a field is removed or changes meaning, not when one is added.
+pub const EXPORT_SCHEMA_VERSION: u32 = 1;
+
+/// The columns of the CSV export, one row per project.
+pub const CSV_COLUMNS: [&str; 16] = [
+    "slug",
+    "name",
+    "status",
+    "stage",
+    "stage_name",
+    "sponsor",
+    "reporting_group",
+    "startdate",
+    "enddate",
+    "stage_since",
+    "champion",
+    "mentors",
+    "committers",
+    "repositories",
+    "resolution",
+    "description",
+];
 
 impl Forge {
     async fn projects_with_rosters(
@@ -127,7 +165,7 @@ impl Forge {
                 "description": p.description,
                 "status": status(program, &p.stage),
                 "stage": p.stage,
-                "stage_name": program.template.stage(&p.stage).map(|s| s.name.clone()),
+                "stage_name": program.template.stage(&p.stage).map(|s| s.name.en().to_owned()),
                 "sponsor": program.sponsor_of(&p),
                 "reporting_group": program.reporting_group_of(&p),
                 "startdate": date(p.started_at),
@@ -135,14 +173,15 @@ impl Forge {
                 "stage_since": date(p.stage_since),
                 "resolution": p.resolution,
                 "proposal": proposal,
-                "champion": current(&p, &roster, "champion").next().map(person_json),
-                "mentors": current(&p, &roster, "mentor").map(person_json).collect::<Vec<_>>(),
-                "committers": current(&p, &roster, "committer").map(person_json).collect::<Vec<_>>(),
-                "roster": roster.iter().map(person_json).collect::<Vec<_>>(),
+                "champion": current(&p, &roster, ROLE_CHAMPION).next().map(|r| person_json(program, r)),
+                "mentors": mentors(&p, &roster).into_iter().map(|r| person_json(program, r)).collect::<Vec<_>>(),
+                "committers": current(&p, &roster, ROLE_COMMITTER).map(|r| person_json(program, r)).collect::<Vec<_>>(),
+                "roster": roster.iter().map(|r| person_json(program, r)).collect::<Vec<_>>(),
                 "repositories": repos,
             }));
         }
         Ok(json!({
+            "schema_version": EXPORT_SCHEMA_VERSION,
             "program": {
                 "organization": program.org_name,
                 "slug": program.slug,
@@ -152,7 +191,7 @@ impl Forge {
             },
             "stages": program.template.stages.iter().map(|s| json!({
                 "key": s.key,
-                "name": s.name,
+                "name": s.name.en(),
                 "terminal": s.terminal,
             })).collect::<Vec<_>>(),
             "generated_at": now,
@@ -215,7 +254,7 @@ impl Forge {
                     let _ = writeln!(xml, "        <resolution>{}</resolution>", xml_escape(r));
                 }
             }
-            if let Some(c) = current(&p, &roster, "champion").next() {
+            if let Some(c) = current(&p, &roster, ROLE_CHAMPION).next() {
                 match &c.user {
                     Some(u) => {
                         let _ = writeln!(
@@ -231,7 +270,9 @@ impl Forge {
                     }
                 }
             }
-            let mentors: Vec<&RosterEntry> = current(&p, &roster, "mentor").collect();
+            let mentors = mentors(&p, &roster);
+            // podlings.dtd wants at least one mentor; a project without any (nor a
+            // champion) is exported with an empty list, which the DTD refuses.
             if mentors.is_empty() {
                 xml.push_str("        <mentors/>\n");
             } else {
@@ -251,6 +292,56 @@ impl Forge {
         xml.push_str("</podlings>\n");
         Ok(xml)
     }
+    /// The program's projects for a spreadsheet: one row per project under
+    /// [`CSV_COLUMNS`], made from the JSON export (so it lists the same people and the
+    /// repositories `actor` may read); people and repositories joined with "; ".
+    pub async fn export_csv(
+        &self,
+        actor: Actor,
+        program: &Program,
+        now: i64,
+    ) -> Result<String, IncubatorError> {
+        let doc = self.export_json(actor, program, now).await?;
+        csv_of(&doc).map_err(|e| super::field("csv", e.to_string()))
+    }
+}
+
+/// The CSV of a JSON export.
+fn csv_of(doc: &Value) -> Result<String, csv::Error> {
+    let text = |v: &Value| match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let names = |v: &Value| -> String {
+        let one = |p: &Value| match p["username"].as_str() {
+            Some(u) => format!("{} ({u})", text(&p["name"])),
+            None => text(&p["name"]),
+        };
+        match v {
+            Value::Array(a) => a.iter().map(one).collect::<Vec<_>>().join("; "),
+            Value::Null => String::new(),
+            p => one(p),
+        }
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_COLUMNS)?;
+    for p in doc["projects"].as_array().into_iter().flatten() {
+        let row: Vec<String> = CSV_COLUMNS
+            .iter()
+            .map(|c| match *c {
+                "champion" | "mentors" | "committers" => names(&p[*c]),
+                "repositories" => p[*c]
+                    .as_array()
+                    .map(|a| a.iter().map(text).collect::<Vec<_>>().join("; "))
+                    .unwrap_or_default(),
+                _ => text(&p[*c]),
+            })
+            .collect();
+        w.write_record(&row)?;
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]
@@ -268,5 +359,31 @@ mod tests {
             "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;\te"
         );
         assert_eq!(xml_escape("木兰 MulanPSL-2.0"), "木兰 MulanPSL-2.0");
+    }
+
+    #[test]
+    fn csv_rows_quote_and_join() {
+        let doc = json!({
+            "projects": [{
+                "slug": "w", "name": "Widget, \"the\" toolkit", "status": "current",
+                "reporting_group": 2, "enddate": null,
+                "champion": { "name": "Ann", "username": "ann" },
+                "mentors": [{ "name": "Mo", "username": "mo" }, { "name": "Offline", "username": null }],
+                "committers": [],
+                "repositories": ["asf/w", "asf/w-site"],
+                "description": "line one\nline two",
+            }]
+        });
+        let text = csv_of(&doc).unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some(CSV_COLUMNS.join(",").as_str()));
+        assert_eq!(
+            lines.next(),
+            Some(
+                "w,\"Widget, \"\"the\"\" toolkit\",current,,,,2,,,,Ann (ann),Mo (mo); Offline,,asf/w; asf/w-site,,\"line one"
+            )
+        );
+        assert_eq!(lines.next(), Some("line two\""));
+        assert_eq!(csv_of(&json!({})).unwrap().lines().count(), 1);
     }
 }

@@ -999,7 +999,8 @@ pub async fn get_report(
 // ---- exports ----
 
 /// The program and its projects as JSON, the same document as the program's
-/// `projects.json` page: repositories listed only where the caller may read them.
+/// `projects.json` page: repositories listed only where the caller may read them. Its
+/// shape is described by the JSON Schema at `/incubator/export.schema.json`.
 #[utoipa::path(get, path = "/orgs/{org}/incubator/programs/{program}/export.json",
     tag = "incubator", operation_id = "incubatorExportJson",
     params(("org" = String, Path, description = "name of the organization"),
@@ -1017,6 +1018,7 @@ pub async fn export_json(
         .forge
         .export_json(caller.actor(), &program, now_ms())
         .await?;
+    let value = crate::pages::incubator::exports::with_schema(value, &urls(&state));
     let body = serde_json::to_string_pretty(&value).map_err(ApiError::internal)?;
     Ok(no_cache(body.into_response(), "application/json"))
 }

@@ -21,6 +21,7 @@ pub mod incubator_calendar;
 pub mod incubator_checklist;
 pub mod incubator_decisions;
 pub mod incubator_discussion;
+pub mod incubator_exports;
 pub mod incubator_programs;
 pub mod incubator_reports;
 pub mod incubator_roster;
@@ -118,6 +119,7 @@ fn timed_routes() -> ApiRoutes {
         .merge(releases::routes())
         .merge(incubator::routes())
         .merge(incubator_calendar::routes())
+        .merge(incubator_exports::routes())
         .merge(incubator_programs::routes())
         .merge(incubator_discussion::routes())
         .merge(incubator_decisions::routes())

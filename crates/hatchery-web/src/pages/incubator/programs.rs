@@ -341,6 +341,8 @@ pub async fn dashboard(
                 a.btn.btn-small href=(format!("{base}/projects.json")) id="export-json" { (ctx.t("incubator.export_json")) }
                 " "
                 a.btn.btn-small href=(format!("{base}/podlings.xml")) id="export-xml" { (ctx.t("incubator.export_xml")) }
+                " "
+                a.btn.btn-small href=(format!("{base}/projects.csv")) id="export-csv" download { (ctx.t("incubator.export_csv")) }
             }
             h3 { (ctx.t("incubator.projects")) " " span.badge { (rows.len()) } }
             @if rows.is_empty() {
