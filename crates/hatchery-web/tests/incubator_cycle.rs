@@ -892,6 +892,12 @@ async fn the_whole_cycle_through_the_api() {
         )
         .await;
         assert!(filled["figures"].is_object(), "[{l}] {filled}");
+        // Apache's "Date of last release": the release the vote published, with its date.
+        let last = filled["sections"]["last_release"].as_str().unwrap_or("");
+        assert!(
+            last.starts_with("`v0.1.0-rc1`") && last.contains(&format!("— {repo}")),
+            "[{l}] {last}"
+        );
         call(
             c,
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -12,7 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use hatchery_core::incubator::{Preset, Section, Text, current_period, reports_due};
+use hatchery_core::incubator::{
+    Preset, ROLE_COMMITTER, ROLE_PPMC, Section, Text, current_period, reports_due,
+};
 use hatchery_core::{Action, Actor};
 use hatchery_store::{Program, Project, Repo, Report, ReportState, ReportTemplate, Signoff};
 use serde::{Deserialize, Serialize};
@@ -302,6 +304,8 @@ impl Forge {
         {
             sections.insert(key.to_owned(), figures_summary(&public));
         }
+        self.prefill_known_sections(program, project, &public_repos, &mut sections)
+            .await?;
         let metrics = serde_json::to_value(StoredMetrics {
             computed_at: now,
             private_repo_ids: repos
@@ -317,6 +321,81 @@ impl Forge {
             .store
             .update_report(report.id, report.version, &sections, Some(&metrics), now)
             .await?)
+    }
+
+    /// Fills the empty sections the forge can answer: Apache's `last_release` (the newest
+    /// published release of the project's public repositories: tag, name, date,
+    /// repository) and `last_election` (the newest committers and PPMC members added
+    /// after acceptance, with their dates). Names, tags and dates only: no sentences.
+    async fn prefill_known_sections(
+        &self,
+        program: &Program,
+        project: &Project,
+        public_repos: &[Repo],
+        sections: &mut BTreeMap<String, String>,
+    ) -> Result<(), IncubatorError> {
+        let empty = |sections: &BTreeMap<String, String>, key: &str| {
+            program
+                .report_template
+                .sections
+                .iter()
+                .any(|s| s.key == key)
+                && sections.get(key).is_none_or(|v| v.trim().is_empty())
+        };
+        if empty(sections, "last_release") {
+            let mut newest: Option<(i64, String)> = None;
+            for repo in public_repos {
+                if let Some(r) = self.store.newest_published_release(repo.id).await?
+                    && let Some(at) = r.published_at
+                    && newest.as_ref().is_none_or(|(t, _)| at > *t)
+                {
+                    let name = if r.title.trim().is_empty() || r.title == r.tag_name {
+                        format!("`{}`", r.tag_name)
+                    } else {
+                        format!("`{}` ({})", r.tag_name, r.title.trim())
+                    };
+                    newest = Some((
+                        at,
+                        format!(
+                            "{name}, {} — {}/{}",
+                            super::export::date(at),
+                            repo.owner_name,
+                            repo.name
+                        ),
+                    ));
+                }
+            }
+            if let Some((_, text)) = newest {
+                sections.insert("last_release".into(), text);
+            }
+        }
+        if empty(sections, "last_election") {
+            let roster = self.store.project_roster(project.id).await?;
+            let mut elected: Vec<_> = roster
+                .iter()
+                .filter(|r| {
+                    (r.role == ROLE_COMMITTER || r.role == ROLE_PPMC)
+                        && r.started_at > project.started_at
+                })
+                .collect();
+            elected.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+            let lines: Vec<String> = elected
+                .iter()
+                .take(5)
+                .map(|r| {
+                    let role = program.template.term(&r.role, "en").unwrap_or(&r.role);
+                    format!(
+                        "- {} ({role}), {}",
+                        r.name,
+                        super::export::date(r.started_at)
+                    )
+                })
+                .collect();
+            if !lines.is_empty() {
+                sections.insert("last_election".into(), lines.join("\n"));
+            }
+        }
+        Ok(())
     }
 
     /// The figures stored with a report: over all the project's repositories for those
