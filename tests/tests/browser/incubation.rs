@@ -1,7 +1,8 @@
 //! The incubation cycle in the browser, as a foundation's secretary and committee run it:
 //! a program from the Apache preset, its committee chosen and its rules changed with the
 //! template forms; a proposal drafted with its People table, discussed and voted in; the
-//! project's roster changed; a release candidate voted on and published; graduation by the
+//! project's roster changed; a release candidate voted on and published; a report on the
+//! board calendar written, signed off and found in the month's combined report; graduation by the
 //! committee's recommendation, a resolution sent and the board's decision recorded; and a
 //! second project retired by vote. Votes close by themselves (the server's closer) once
 //! the last binding ballot is in; the page is reloaded until it shows so.
@@ -154,6 +155,47 @@ impl Journey<'_> {
         self.reload_until_gone(".release-candidate")
             .await
             .context("the passed release vote publishes the candidate")?;
+
+        // --- A report on the board calendar: the one drafted ahead for the project's next
+        // reporting month, prefilled from the forge, written, submitted and signed off by
+        // the mentor; then the month's combined report for the board.
+        self.goto(&project).await?;
+        self.click("#report-table a[href*='/reports/']").await?;
+        self.wait_css("#report-form").await?;
+        self.click("#prefill").await?;
+        self.wait_css("#report-form").await?;
+        self.client
+            .execute(
+                "document.querySelectorAll('#report-form textarea')\
+                 .forEach(t => { if (!t.value.trim()) t.value = 'Nothing to add this month.'; });",
+                vec![],
+            )
+            .await
+            .context("answering the report's questions")?;
+        self.click("#report-submit").await?;
+        self.wait_css("#report-meta[data-state='submitted']")
+            .await?;
+        self.fill("#f-signoff", "Read and agreed.").await?;
+        self.click("#signoff-submit").await?;
+        self.wait_css("#signoff-alice").await?;
+        self.goto(&format!("{PROGRAM}/reports")).await?;
+        self.wait_css("#calendar-groups").await?;
+        self.click("#combined-link").await?;
+        self.wait_css("#combined").await?;
+        if !self
+            .find("#combined")
+            .await?
+            .text()
+            .await?
+            .contains("Widget")
+        {
+            // Drafted ahead: the report is the next month's.
+            self.click("#combined-next").await?;
+        }
+        self.wait_text("#combined", "Widget").await?;
+        self.wait_text("#combined", "Read and agreed.").await?;
+        self.wait_css("#combined-download").await?;
+        self.screenshot("combined-report").await?;
 
         // --- Graduation: the committee's vote recommends, a resolution is sent and the
         // board's decision recorded.
