@@ -807,6 +807,7 @@ async fn the_incubator_through_the_api() {
                 &program,
                 &project,
                 &reports[0],
+                &|m| format!("{} commits", m.commits),
                 closed_at + 40 * DAY,
             )
             .await

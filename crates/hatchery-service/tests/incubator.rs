@@ -13,7 +13,7 @@ use hatchery_service::access::RepoLookup;
 use hatchery_service::incubator::export;
 use hatchery_service::incubator::health::Status;
 use hatchery_service::incubator::{
-    IncubatorError, ItemResult, PersonInput, ProposalInput, TransferOutcome, VoteOn,
+    IncubatorError, ItemResult, PeriodMetrics, PersonInput, ProposalInput, TransferOutcome, VoteOn,
     run_vote_closer,
 };
 use hatchery_service::repos::CreateRepo;
@@ -727,20 +727,32 @@ async fn a_program_from_proposal_to_graduation_and_retirement() {
         assert_eq!(export::date(r1.period_end).get(8..), Some("01"), "{l}");
         assert_eq!(r1.due_at, r1.period_end + 6 * DAY, "{l}");
         assert!(r1.sections.contains_key("three_issues"), "{l}");
+        // The words are the caller's (the web's catalogs); here, the figures they are given.
+        let words = |m: &PeriodMetrics| {
+            format!(
+                "commits {}, contributors {} ({} new), issues {}/{}, pulls {}/{}, tags {}",
+                m.commits,
+                m.contributors,
+                m.new_contributors,
+                m.issues_opened,
+                m.issues_closed,
+                m.pulls_opened,
+                m.pulls_merged,
+                m.tags
+            )
+        };
         assert!(is_denied(
-            &f.prefill_report(actor(&zed), &p, &wproj, &r1, closed_at + 35 * DAY)
+            &f.prefill_report(actor(&zed), &p, &wproj, &r1, &words, closed_at + 35 * DAY)
                 .await
         ));
         let r1 = f
-            .prefill_report(actor(&pat), &p, &wproj, &r1, closed_at + 35 * DAY)
+            .prefill_report(actor(&pat), &p, &wproj, &r1, &words, closed_at + 35 * DAY)
             .await
             .unwrap();
         // The prefilled text counts the public repository only.
         assert_eq!(
             r1.sections["development"],
-            "In this period: 1 commits by 1 contributors (1 new); 0 issues opened, 0 closed \
-             (median first response n/a); 0 pull requests opened, 0 merged (median first \
-             response n/a); 0 tags.",
+            "commits 1, contributors 1 (1 new), issues 0/0, pulls 0/0, tags 0",
             "{l}"
         );
         // Figures of the private repository only for those who may read it.

@@ -43,6 +43,16 @@ impl Lang {
         }
     }
 
+    /// The language a request's `Accept-Language` asks for, English when none it names
+    /// is spoken here (the API's answers that carry text).
+    pub fn of_request(headers: &axum::http::HeaderMap) -> Lang {
+        headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(Lang::from_accept_language)
+            .unwrap_or_default()
+    }
+
     /// Picks the best language from an `Accept-Language` header, honouring q-values.
     pub fn from_accept_language(header: &str) -> Option<Lang> {
         let mut ranked: Vec<(f32, usize, Lang)> = header

@@ -272,14 +272,16 @@ impl Forge {
     }
 
     /// Fills a draft with the period's figures (kept per repository) and, in its empty
-    /// development section, a summary of the public repositories' figures. The project's
-    /// roster and the committee only.
+    /// development section, a summary of the public repositories' figures in the words
+    /// `summarize` gives them (the caller's language). The project's roster and the
+    /// committee only.
     pub async fn prefill_report(
         &self,
         actor: Actor,
         program: &Program,
         project: &Project,
         report: &Report,
+        summarize: &(dyn Fn(&PeriodMetrics) -> String + Sync),
         now: i64,
     ) -> Result<Report, IncubatorError> {
         self.authorize_report(actor, Action::EditReport, program, project, report)
@@ -302,7 +304,7 @@ impl Forge {
         if let Some(key) = figures_section(&program.report_template)
             && sections.get(key).is_none_or(|v| v.trim().is_empty())
         {
-            sections.insert(key.to_owned(), figures_summary(&public));
+            sections.insert(key.to_owned(), summarize(&public));
         }
         self.prefill_known_sections(program, project, &public_repos, &mut sections)
             .await?;
@@ -558,39 +560,4 @@ impl Forge {
         .await?;
         Ok(())
     }
-}
-
-/// The development section's prefilled summary of a period's figures.
-fn figures_summary(m: &PeriodMetrics) -> String {
-    let hours = |ms: Option<i64>| match ms {
-        Some(ms) => format!("{:.1} h", ms as f64 / 3_600_000.0),
-        None => "n/a".to_owned(),
-    };
-    let mut out = format!(
-        "In this period: {} commits by {} contributors ({} new); {} issues opened, {} closed \
-         (median first response {}); {} pull requests opened, {} merged (median first \
-         response {}); {} tags.",
-        m.commits,
-        m.contributors,
-        m.new_contributors,
-        m.issues_opened,
-        m.issues_closed,
-        hours(m.median_first_response_ms),
-        m.pulls_opened,
-        m.pulls_merged,
-        hours(m.median_pull_first_response_ms),
-        m.tags
-    );
-    if !m.merged_pull_authors.is_empty() {
-        let names: Vec<String> = m
-            .merged_pull_authors
-            .iter()
-            .map(|a| format!("{} ({})", a.login, a.merged))
-            .collect();
-        out.push_str(&format!(
-            " Contributors by merged pull requests: {}.",
-            names.join(", ")
-        ));
-    }
-    out
 }

@@ -1,7 +1,7 @@
 //! `/api/swagger`: the OpenAPI document as a readable page, rendered on the server from the
 //! generated document (no scripts, nothing loaded from elsewhere).
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use maud::{DOCTYPE, Markup, html};
 use serde_json::Value;
 
@@ -32,11 +32,7 @@ fn schema_name(v: &Value) -> String {
 }
 
 pub fn page(doc: &utoipa::openapi::OpenApi, headers: &HeaderMap) -> Markup {
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
-        .unwrap_or_default();
+    let lang = Lang::of_request(headers);
     let value = serde_json::to_value(doc).unwrap_or(Value::Null);
     let empty = serde_json::Map::new();
     let paths = value

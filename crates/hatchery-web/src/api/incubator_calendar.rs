@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use hatchery_api_types::incubator::{IncubatorCalendarEntry, IncubatorCalendarMonth};
 use hatchery_core::incubator::Month;
@@ -119,11 +119,7 @@ pub async fn combined_report(
     let now = now_ms();
     let month = month_param(q.period.as_deref(), now)?;
     let rows = state.forge.reports_of_month(&program, month, now).await?;
-    let lang = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(Lang::from_accept_language)
-        .unwrap_or_default();
+    let lang = Lang::of_request(&headers);
     let text = combined::markdown(lang, &program, month, &rows);
     Ok(combined::markdown_response(
         text,

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use hatchery_api_types::incubator::IncubatorReport;
 use hatchery_store::{Program, Project, Report, now_ms};
 use serde::Deserialize;
@@ -24,6 +25,7 @@ use crate::api::extract::{ApiCaller, ApiJson};
 use crate::api::path_id;
 use crate::api::route::ApiRoutes;
 use crate::api_route;
+use crate::i18n::Lang;
 use crate::state::AppState;
 
 pub fn routes() -> ApiRoutes {
@@ -120,12 +122,21 @@ pub async fn edit_report(
 pub async fn prefill_report(
     State(state): State<AppState>,
     caller: ApiCaller,
+    headers: HeaderMap,
     Path(path): Path<(String, String, String, String)>,
 ) -> ApiResult<Json<IncubatorReport>> {
     let (program, project, report) = report_to_change(&state, &caller, &path).await?;
+    let lang = Lang::of_request(&headers);
     let filled = state
         .forge
-        .prefill_report(caller.actor(), &program, &project, &report, now_ms())
+        .prefill_report(
+            caller.actor(),
+            &program,
+            &project,
+            &report,
+            &|m| crate::pages::incubator::figures::summary(lang, m),
+            now_ms(),
+        )
         .await?;
     answer(&state, &caller, &program, &project, &filled).await
 }

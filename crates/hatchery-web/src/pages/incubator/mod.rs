@@ -12,6 +12,7 @@ pub mod combined;
 pub mod elections;
 pub mod evidence;
 pub mod exports;
+pub mod figures;
 pub mod graduation;
 pub mod programs;
 pub mod projects;

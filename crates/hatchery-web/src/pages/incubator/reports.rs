@@ -304,7 +304,14 @@ pub async fn prefill(
     ctx.require_user()?;
     match state
         .forge
-        .prefill_report(ctx.actor(), &l.program, &project, &report, now())
+        .prefill_report(
+            ctx.actor(),
+            &l.program,
+            &project,
+            &report,
+            &|m| super::figures::summary(ctx.lang, m),
+            now(),
+        )
         .await
     {
         Ok(r) => Ok(flash_redirect(
