@@ -572,7 +572,13 @@ async fn settings_page(
     ))
 }
 
-async fn load_owner(state: &AppState, ctx: &Ctx, org: &str, slug: &str) -> WebResult<Loaded> {
+/// The program, for its owners only (its settings and template pages).
+pub(super) async fn load_owner(
+    state: &AppState,
+    ctx: &Ctx,
+    org: &str,
+    slug: &str,
+) -> WebResult<Loaded> {
     let l = load(state, ctx, org, slug).await?;
     ctx.require_user()?;
     if !l.owner {

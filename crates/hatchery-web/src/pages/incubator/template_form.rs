@@ -20,11 +20,14 @@ use hatchery_core::incubator::{
 };
 use maud::{Markup, html};
 
+use super::elections::voters_label;
+use super::graduation::board_label;
+use super::programs::load_owner;
 use super::{
-    Loaded, Problems, ProgramTab, explain, load, now, problems_box, program_header, refused,
+    Loaded, Problems, ProgramTab, explain, kind_label, now, problems_box, program_header, refused,
 };
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
-use crate::error::{WebError, WebResult};
+use crate::error::WebResult;
 use crate::form::{Form, csrf_input, value};
 use crate::state::AppState;
 use crate::views::page;
@@ -164,21 +167,6 @@ const CATEGORIES: [LicenseCategory; 3] = [
     LicenseCategory::Forbidden,
 ];
 
-fn voters_label(ctx: &Ctx, v: Voters) -> &'static str {
-    ctx.t(match v {
-        Voters::Committee => "incubator.voters.committee",
-        Voters::ProjectPmc => "incubator.voters.project_pmc",
-        Voters::ProjectCommitters => "incubator.voters.project_committers",
-    })
-}
-
-fn board_label(ctx: &Ctx, b: Board) -> &'static str {
-    ctx.t(match b {
-        Board::Board => "incubator.graduation.board.board",
-        Board::GoverningBoard => "incubator.graduation.board.governing_board",
-    })
-}
-
 fn mentor_rule_label(ctx: &Ctx, r: MentorRule) -> &'static str {
     ctx.t(match r {
         MentorRule::Refuse => "incubator.template_form.mentor_rules.refuse",
@@ -194,19 +182,6 @@ fn role_label(ctx: &Ctx, role: &str) -> &'static str {
         "committer" => "incubator.role.committer",
         "ppmc" => "incubator.role.ppmc",
         _ => "incubator.template_form.roles.committee",
-    })
-}
-
-fn kind_name(ctx: &Ctx, k: VoteKind) -> &'static str {
-    ctx.t(match k {
-        VoteKind::AcceptProposal => "incubator.kind.accept_proposal",
-        VoteKind::AdvanceStage => "incubator.kind.advance_stage",
-        VoteKind::Graduate => "incubator.kind.graduate",
-        VoteKind::Retire => "incubator.kind.retire",
-        VoteKind::Release => "incubator.kind.release",
-        VoteKind::Committer => "incubator.kind.committer",
-        VoteKind::PpmcMember => "incubator.kind.ppmc_member",
-        VoteKind::Custom => "incubator.kind.custom",
     })
 }
 
@@ -353,7 +328,7 @@ fn read_template(
     for kind in rule_kinds() {
         let p = format!("vote-{}-", kind.as_str());
         if r.checked(&format!("{p}on")) {
-            rules.insert(kind, r.vote_config(&p, kind_name(ctx, kind)));
+            rules.insert(kind, r.vote_config(&p, kind_label(ctx, kind)));
         }
     }
     t.vote_rules = rules;
@@ -729,7 +704,7 @@ fn votes_fieldset(ctx: &Ctx, t: &ProgramTemplate) -> Markup {
                         @let p = format!("vote-{}-", kind.as_str());
                         @let config = t.vote_rules.get(&kind);
                         tr {
-                            td { (kind_name(ctx, kind)) }
+                            td { (kind_label(ctx, kind)) }
                             td { input type="checkbox" name=(format!("{p}on")) checked[config.is_some()] aria-label=(ctx.t("incubator.template_form.vote_on")); }
                             (vote_fields(ctx, &p, config.unwrap_or(&fallback)))
                         }
@@ -1011,15 +986,6 @@ fn template_page(ctx: &Ctx, l: &Loaded, t: &ProgramTemplate, problems: &Problems
             }
         },
     )
-}
-
-async fn load_owner(state: &AppState, ctx: &Ctx, org: &str, slug: &str) -> WebResult<Loaded> {
-    let l = load(state, ctx, org, slug).await?;
-    ctx.require_user()?;
-    if !l.owner {
-        return Err(WebError::Forbidden);
-    }
-    Ok(l)
 }
 
 pub async fn show(
