@@ -15,9 +15,8 @@ use std::path::Path;
 
 use axum::http::StatusCode;
 use hatchery_core::incubator::{Preset, preset};
-use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::now_ms;
-use support::{Resp, TestApp};
+use support::{Resp, TestApp, forge_of, id_from, main_of, status};
 
 const P: &str = "/asf/-/incubator/incubator";
 
@@ -69,38 +68,10 @@ async fn repo_with(
     );
 }
 
-/// The closing job and other use cases over the app's database and repositories, for
-/// moving the clock.
-fn forge_of(app: &TestApp) -> Forge {
-    Forge::new(
-        app.store.store().clone(),
-        app.repos_dir.path().to_path_buf(),
-        SignInPolicy::new(10, 15),
-    )
-}
-
 async fn user(app: &TestApp, name: &str) -> TestApp {
     let mut c = app.new_client();
     c.sign_up(name).await;
     c
-}
-
-/// The page's main part, for failure messages.
-fn main_of(body: &str) -> &str {
-    let start = body.find("<main").unwrap_or(0);
-    let end = body.find("</main>").unwrap_or(body.len());
-    &body[start..end]
-}
-
-#[track_caller]
-fn status(r: &Resp, want: StatusCode, what: &str) {
-    assert_eq!(
-        r.status,
-        want,
-        "{what}: {} {}",
-        r.location(),
-        main_of(&r.body)
-    );
 }
 
 /// The fields of a proposal with every section of the Apache form filled in.
@@ -137,14 +108,6 @@ async fn post_owned(c: &mut TestApp, path: &str, fields: &[(String, String)]) ->
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     c.post_form(path, &borrowed).await
-}
-
-fn id_from(location: &str) -> i64 {
-    location
-        .rsplit('/')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no id in {location:?}"))
 }
 
 #[tokio::test]

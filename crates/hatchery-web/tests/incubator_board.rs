@@ -27,63 +27,14 @@ use hatchery_core::AccessLevel;
 use hatchery_core::incubator::{
     CustomEffect, CustomVote, Preset, VoteConfig, VoteRule, Voters, preset,
 };
-use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::testing::fixtures;
 use hatchery_store::{
     NewProgram, NewProject, NewRosterEntry, Program, Project, ReportTemplate, Store, now_ms,
 };
 use serde_json::{Value, json};
-use support::{Resp, TestApp, api};
+use support::{TestApp, api, body, client, forge_of, id_from, main_of, status, uid};
 
 const HOUR: i64 = 3_600_000;
-
-fn forge_of(app: &TestApp) -> Forge {
-    Forge::new(
-        app.store.store().clone(),
-        app.repos_dir.path().to_path_buf(),
-        SignInPolicy::new(10, 15),
-    )
-}
-
-fn body(r: &Resp) -> Value {
-    serde_json::from_str(&r.body).unwrap_or(Value::Null)
-}
-
-fn main_of(body: &str) -> &str {
-    let start = body.find("<main").unwrap_or(0);
-    let end = body.find("</main>").unwrap_or(body.len());
-    &body[start..end]
-}
-
-#[track_caller]
-fn status(r: &Resp, want: StatusCode, what: &str) {
-    assert_eq!(
-        r.status,
-        want,
-        "{what}: {} {}",
-        r.location(),
-        main_of(&r.body)
-    );
-}
-
-async fn uid(s: &Store, name: &str) -> i64 {
-    s.user_by_name(name).await.unwrap().unwrap().id
-}
-
-async fn client(app: &TestApp, name: &str) -> TestApp {
-    let mut c = app.new_client();
-    let r = c.login(name, support::PASSWORD).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "login {name}");
-    c
-}
-
-fn id_from(location: &str) -> i64 {
-    location
-        .rsplit('/')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no id in {location:?}"))
-}
 
 /// Ada owns the organization `apache`; carl, dan and eve are the program's committee;
 /// the project `widget` (in `stage`) has pat, quinn and ray on its PPMC, mia as mentor and

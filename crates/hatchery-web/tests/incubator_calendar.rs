@@ -18,38 +18,10 @@ use hatchery_store::{
     NewProgram, NewProject, NewRosterEntry, Program, ReportTemplate, Store, now_ms,
 };
 use serde_json::{Value, json};
-use support::{Resp, TestApp, api};
+use support::{TestApp, api, client, main_of, status, uid};
 
 const HOUR: i64 = 3_600_000;
 const BASE: &str = "/apache/-/incubator/incubator";
-
-fn main_of(body: &str) -> &str {
-    let start = body.find("<main").unwrap_or(0);
-    let end = body.find("</main>").unwrap_or(body.len());
-    &body[start..end]
-}
-
-#[track_caller]
-fn status(r: &Resp, want: StatusCode, what: &str) {
-    assert_eq!(
-        r.status,
-        want,
-        "{what}: {} {}",
-        r.location(),
-        main_of(&r.body)
-    );
-}
-
-async fn uid(s: &Store, name: &str) -> i64 {
-    s.user_by_name(name).await.unwrap().unwrap().id
-}
-
-async fn client(app: &TestApp, name: &str) -> TestApp {
-    let mut c = app.new_client();
-    let r = c.login(name, support::PASSWORD).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "login {name}");
-    c
-}
 
 /// Ada owns `apache`; carl is the committee; `widget` started an hour ago with mia as its
 /// mentor and pat as a committer (no reporting group yet: it reports in its start

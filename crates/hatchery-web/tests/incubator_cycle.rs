@@ -20,21 +20,12 @@ mod support;
 use axum::http::StatusCode;
 use hatchery_core::AccessLevel;
 use hatchery_core::incubator::Month;
-use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::now_ms;
 use hatchery_store::testing::fixtures;
 use serde_json::{Value, json};
-use support::{TestApp, api};
+use support::{TestApp, api, forge_of};
 
 const API: &str = "/api/v1/orgs/asf/incubator/programs/incubator";
-
-fn forge_of(app: &TestApp) -> Forge {
-    Forge::new(
-        app.store.store().clone(),
-        app.repos_dir.path().to_path_buf(),
-        SignInPolicy::new(10, 15),
-    )
-}
 
 /// One API call as `who` that must answer `want`; its JSON body.
 async fn call(

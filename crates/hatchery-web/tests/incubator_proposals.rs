@@ -12,44 +12,12 @@ use axum::http::StatusCode;
 use hatchery_core::AccessLevel;
 use hatchery_core::incubator::{Preset, preset};
 use hatchery_store::testing::fixtures;
-use hatchery_store::{NewProgram, ReportTemplate, Store, now_ms};
+use hatchery_store::{NewProgram, ReportTemplate, now_ms};
 use serde_json::{Value, json};
-use support::{Resp, TestApp, api};
+use support::{Resp, TestApp, api, body, client, status, uid};
 
 const P: &str = "/apache/-/incubator/incubator";
 const API: &str = "/api/v1/orgs/apache/incubator/programs/incubator";
-
-fn body(r: &Resp) -> Value {
-    serde_json::from_str(&r.body).unwrap_or(Value::Null)
-}
-
-fn main_of(body: &str) -> &str {
-    let start = body.find("<main").unwrap_or(0);
-    let end = body.find("</main>").unwrap_or(body.len());
-    &body[start..end]
-}
-
-#[track_caller]
-fn status(r: &Resp, want: StatusCode, what: &str) {
-    assert_eq!(
-        r.status,
-        want,
-        "{what}: {} {}",
-        r.location(),
-        main_of(&r.body)
-    );
-}
-
-async fn uid(s: &Store, name: &str) -> i64 {
-    s.user_by_name(name).await.unwrap().unwrap().id
-}
-
-async fn client(app: &TestApp, name: &str) -> TestApp {
-    let mut c = app.new_client();
-    let r = c.login(name, support::PASSWORD).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "login {name}");
-    c
-}
 
 /// Ada owns the organization `apache`; carl is the program's committee; pat, zed and bob
 /// propose. The program is Apache's, with no minimum discussion.

@@ -7,32 +7,11 @@ mod support;
 
 use axum::http::StatusCode;
 use hatchery_core::incubator::{Evaluation, Preset, ProgramTemplate, VoteKind, VoteRule, preset};
-use hatchery_service::{Forge, SignInPolicy};
-use support::{Resp, TestApp};
+use hatchery_service::Forge;
+use support::{Resp, TestApp, forge_of, status};
 
 const P: &str = "/asf/-/incubator/incubator";
 const FORM: &str = "/asf/-/incubator/incubator/settings/template";
-
-fn forge_of(app: &TestApp) -> Forge {
-    Forge::new(
-        app.store.store().clone(),
-        app.repos_dir.path().to_path_buf(),
-        SignInPolicy::new(10, 15),
-    )
-}
-
-#[track_caller]
-fn status(r: &Resp, want: StatusCode, what: &str) {
-    let start = r.body.find("<main").unwrap_or(0);
-    let end = r.body.find("</main>").unwrap_or(r.body.len());
-    assert_eq!(
-        r.status,
-        want,
-        "{what}: {} {}",
-        r.location(),
-        &r.body[start..end]
-    );
-}
 
 fn unescape(s: &str) -> String {
     s.replace("&lt;", "<")

@@ -16,33 +16,14 @@ mod support;
 use axum::http::StatusCode;
 use hatchery_core::AccessLevel;
 use hatchery_core::incubator::{BallotValue, Preset, preset};
-use hatchery_service::{Forge, SignInPolicy};
 use hatchery_store::testing::fixtures;
 use hatchery_store::{
     ChecklistStatus, NewProgram, NewProject, Program, Project, ReportTemplate, Store, now_ms,
 };
 use serde_json::Value;
-use support::{Resp, TestApp, api, api_bytes};
+use support::{TestApp, api, api_bytes, body, forge_of, uid};
 
 const HOUR: i64 = 3_600_000;
-
-/// The closing job and other use cases over the app's database and repositories, for
-/// moving the clock.
-fn forge_of(app: &TestApp) -> Forge {
-    Forge::new(
-        app.store.store().clone(),
-        app.repos_dir.path().to_path_buf(),
-        SignInPolicy::new(10, 15),
-    )
-}
-
-fn body(r: &Resp) -> Value {
-    serde_json::from_str(&r.body).unwrap_or(Value::Null)
-}
-
-async fn uid(s: &Store, name: &str) -> i64 {
-    s.user_by_name(name).await.unwrap().unwrap().id
-}
 
 struct World {
     program: Program,

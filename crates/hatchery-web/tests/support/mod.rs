@@ -354,3 +354,61 @@ pub fn multipart(
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+// Shortcuts the page and API tests share.
+
+/// A forge over the app's store and repositories, for tests that act as a use case
+/// would (seeding rows, moving the clock) instead of through a request.
+pub fn forge_of(app: &TestApp) -> hatchery_service::Forge {
+    hatchery_service::Forge::new(
+        app.store.store().clone(),
+        app.repos_dir.path().to_path_buf(),
+        hatchery_service::SignInPolicy::new(10, 15),
+    )
+}
+
+/// The response's JSON, or `null` when it is not JSON.
+pub fn body(r: &Resp) -> serde_json::Value {
+    serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null)
+}
+
+/// The page's main part, for failure messages.
+pub fn main_of(body: &str) -> &str {
+    let start = body.find("<main").unwrap_or(0);
+    let end = body.find("</main>").unwrap_or(body.len());
+    &body[start..end]
+}
+
+/// Asserts the status, showing where it redirected and the page's main part when not.
+#[track_caller]
+pub fn status(r: &Resp, want: StatusCode, what: &str) {
+    assert_eq!(
+        r.status,
+        want,
+        "{what}: {} {}",
+        r.location(),
+        main_of(&r.body)
+    );
+}
+
+/// The id of a user that must exist.
+pub async fn uid(s: &hatchery_store::Store, name: &str) -> i64 {
+    s.user_by_name(name).await.unwrap().unwrap().id
+}
+
+/// A new client signed in as `name` (whose password is [`PASSWORD`]).
+pub async fn client(app: &TestApp, name: &str) -> TestApp {
+    let mut c = app.new_client();
+    let r = c.login(name, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "login {name}");
+    c
+}
+
+/// The number at the end of a redirect's location (`.../proposals/12` → 12).
+pub fn id_from(location: &str) -> i64 {
+    location
+        .rsplit('/')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {location:?}"))
+}
