@@ -29,6 +29,7 @@ mod blame;
 mod blobio;
 mod bloom;
 mod browse;
+mod clone_list;
 mod commitgraph;
 mod consolidate;
 mod diff;

@@ -9,6 +9,7 @@ use gix::hashtable::{HashMap, HashSet};
 use gix::objs::FindHeader;
 use gix_pack::Find as PackFind;
 
+use crate::clone_list;
 use crate::error::git;
 use crate::walk::{Commits, LimitWalk, limit_walk, peel};
 use crate::{Error, Oid, Repository, Result};
@@ -545,6 +546,35 @@ impl Repository {
         progress: &mut dyn Progress,
     ) -> Result<PackPlan> {
         let repo = self.pack_local();
+        // A full clone (nothing in common, no shallow boundary, no filter) sends what its
+        // wants reach; the last one's list is kept (see `clone_list`).
+        let full_clone = common.is_empty()
+            && shallow.grafts.is_empty()
+            && shallow.extra_wants.is_empty()
+            && shallow.extra_edges.is_empty()
+            && options.filter.is_none();
+        let list_key = if full_clone {
+            let tags = if options.include_tag {
+                Some(
+                    self.refs()?
+                        .into_iter()
+                        .filter(|r| r.name.starts_with("refs/tags/"))
+                        .map(|r| r.target)
+                        .collect(),
+                )
+            } else {
+                None
+            };
+            clone_list::key(wants, tags)
+        } else {
+            None
+        };
+        if let Some(key) = &list_key
+            && let Some(list) = clone_list::read(&self.objects_dir(), key)
+        {
+            progress.message(&format!("Enumerating objects: {}, done.\n", list.ids.len()));
+            return locate_all(repo, list.ids, HashSet::default(), options, list.commits);
+        }
         let mut buf = Vec::new();
         let mut counter = Counter {
             repo: &repo,
@@ -713,41 +743,58 @@ impl Repository {
         let Counter {
             order, thin_bases, ..
         } = counter;
-        // Locate every object; anything missing fails now, before a header is written.
-        let db: &gix::odb::Handle = &repo.objects;
-        let mut locator = Locator::new(&repo);
-        let mut loose = Vec::new();
-        let mut packed = Vec::new();
-        for id in order {
-            match locator.locate(db, &id)? {
-                Some(loc) => packed.push((id, Some(loc))),
-                None => {
-                    if !PackFind::contains(db, &id) {
-                        return Err(Error::MissingObject(Oid::from_gix(&id)));
-                    }
-                    loose.push((id, None));
+        let plan = locate_all(repo, order, thin_bases, options, commit_count)?;
+        if let Some(key) = &list_key {
+            // Only a speed-up: a clone that cannot store its list still succeeds.
+            let ids = plan.entries.iter().map(|(id, _)| id);
+            let _ = clone_list::write(&self.objects_dir(), key, ids, commit_count);
+        }
+        Ok(plan)
+    }
+}
+
+/// Locates every object to send; anything missing fails now, before a header is written.
+/// Loose objects go first in the order given, then packed ones in pack order.
+fn locate_all(
+    repo: gix::Repository,
+    order: Vec<ObjectId>,
+    thin_bases: HashSet<ObjectId>,
+    options: &PackOptions,
+    commit_count: usize,
+) -> Result<PackPlan> {
+    let db: &gix::odb::Handle = &repo.objects;
+    let mut locator = Locator::new(&repo);
+    let mut loose = Vec::new();
+    let mut packed = Vec::new();
+    for id in order {
+        match locator.locate(db, &id)? {
+            Some(loc) => packed.push((id, Some(loc))),
+            None => {
+                if !PackFind::contains(db, &id) {
+                    return Err(Error::MissingObject(Oid::from_gix(&id)));
                 }
+                loose.push((id, None));
             }
         }
-        packed.sort_by(|a, b| {
-            let (la, lb) = (a.1.as_ref(), b.1.as_ref());
-            la.map(|l| (l.pack_id, l.pack_offset))
-                .cmp(&lb.map(|l| (l.pack_id, l.pack_offset)))
-        });
-        loose.extend(packed);
-        Ok(PackPlan {
-            repo,
-            locator: Some(locator),
-            entries: loose,
-            thin_bases: if options.thin_pack {
-                thin_bases
-            } else {
-                HashSet::default()
-            },
-            options: options.clone(),
-            commits: commit_count,
-        })
     }
+    packed.sort_by(|a, b| {
+        let (la, lb) = (a.1.as_ref(), b.1.as_ref());
+        la.map(|l| (l.pack_id, l.pack_offset))
+            .cmp(&lb.map(|l| (l.pack_id, l.pack_offset)))
+    });
+    loose.extend(packed);
+    Ok(PackPlan {
+        repo,
+        locator: Some(locator),
+        entries: loose,
+        thin_bases: if options.thin_pack {
+            thin_bases
+        } else {
+            HashSet::default()
+        },
+        options: options.clone(),
+        commits: commit_count,
+    })
 }
 
 /// Counts and hashes what goes through it.
@@ -1084,6 +1131,128 @@ mod tests {
                 assert_eq!(t.id_at(offset), Some(id));
             }
         }
+    }
+
+    /// The objects a full clone of every branch and tag would get, and the pack bytes.
+    fn full_clone(repo: &crate::Repository, include_tag: bool) -> (HashSet<ObjectId>, Vec<u8>) {
+        let wants: Vec<Oid> = repo
+            .refs()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.name.starts_with("refs/heads/") || r.name.starts_with("refs/tags/"))
+            .map(|r| r.target)
+            .collect();
+        let options = PackOptions {
+            thin_pack: true,
+            ofs_delta: true,
+            include_tag,
+            filter: None,
+        };
+        let plan = repo
+            .plan_pack(&wants, &[], &ShallowUpdate::default(), &options, &mut ())
+            .unwrap();
+        let ids = plan.entries.iter().map(|(id, _)| *id).collect();
+        let mut pack = Vec::new();
+        plan.write(&mut pack, &mut ()).unwrap();
+        (ids, pack)
+    }
+
+    /// What git itself says the refs reach.
+    fn reachable(bare: &Path) -> HashSet<ObjectId> {
+        git(bare, &["rev-list", "--objects", "--branches", "--tags"])
+            .lines()
+            .map(|l| ObjectId::from_hex(&l.as_bytes()[..40]).unwrap())
+            .collect()
+    }
+
+    /// A full clone served from the stored object list sends exactly what walking sends —
+    /// the same bytes — on a repository with a merge, annotated and lightweight tags, a
+    /// deleted branch and objects both packed and loose; a push changes the key, so the
+    /// next clone walks again and is right again.
+    #[test]
+    fn full_clones_from_the_stored_list_equal_walking() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("w");
+        std::fs::create_dir(&work).unwrap();
+        git(&work, &["init", "-q", "-b", "main"]);
+        commits(&work, 0..10);
+        git(&work, &["checkout", "-q", "-b", "topic"]);
+        for i in 10..14 {
+            std::fs::write(work.join(format!("topic{i}.txt")), format!("{i}\n")).unwrap();
+            git(&work, &["add", "-A"]);
+            git(&work, &["commit", "-q", "-m", &format!("t{i}")]);
+        }
+        git(&work, &["checkout", "-q", "main"]);
+        commits(&work, 14..17);
+        git(&work, &["merge", "-q", "--no-edit", "--no-ff", "topic"]);
+        git(&work, &["tag", "-a", "-m", "first release", "v1", "HEAD~2"]);
+        git(&work, &["tag", "light", "topic"]);
+        let bare = dir.path().join("r.git");
+        git(dir.path(), &["clone", "-q", "--bare", "w", "r.git"]);
+        git(&bare, &["gc", "-q"]);
+        // A branch that is pushed and then deleted leaves objects no ref reaches.
+        git(&work, &["checkout", "-q", "-b", "gone"]);
+        commits(&work, 17..20);
+        git(
+            &work,
+            &["push", "-q", bare.to_str().unwrap(), "gone", "main"],
+        );
+        git(&bare, &["branch", "-D", "gone"]);
+        git(&work, &["checkout", "-q", "main"]);
+        commits(&work, 20..23);
+        git(&work, &["push", "-q", bare.to_str().unwrap(), "main"]);
+
+        let repo = crate::Repository::open(&bare).unwrap();
+        let list = clone_list::path(&repo.objects_dir());
+        assert!(!list.exists());
+        let (walked, walked_pack) = full_clone(&repo, true);
+        assert_eq!(walked, reachable(&bare));
+        assert!(list.exists(), "the first full clone stores its list");
+        let (listed, listed_pack) = full_clone(&repo, true);
+        assert_eq!(listed, walked);
+        assert_eq!(listed_pack, walked_pack, "byte for byte");
+
+        // Without include-tag it is another clone: walked and stored in place of the other.
+        let (no_tags, _) = full_clone(&repo, false);
+        assert_eq!(no_tags, walked);
+
+        // The stored list is what the next clone sends: proof that it is read, and why
+        // only a list stored under the clone's own key may be.
+        let wants: Vec<Oid> = repo
+            .refs()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.name.starts_with("refs/heads/") || r.name.starts_with("refs/tags/"))
+            .map(|r| r.target)
+            .collect();
+        let key = clone_list::key(&wants, None).unwrap();
+        let one: Vec<ObjectId> = walked.iter().take(1).copied().collect();
+        clone_list::write(&repo.objects_dir(), &key, one.iter(), 0).unwrap();
+        assert_eq!(full_clone(&repo, false).0.len(), 1);
+        // Another clone (with include-tag) does not take it, and replaces it.
+        assert_eq!(full_clone(&repo, true).0, walked);
+
+        // A push moves the refs: a new key, a new walk, the new objects.
+        commits(&work, 23..25);
+        git(&work, &["branch", "-D", "topic"]);
+        git(
+            &work,
+            &[
+                "push",
+                "-q",
+                bare.to_str().unwrap(),
+                "main",
+                ":topic",
+                "--force",
+            ],
+        );
+        let after = reachable(&bare);
+        assert_ne!(after, walked);
+        let (pushed, pushed_pack) = full_clone(&repo, true);
+        assert_eq!(pushed, after);
+        let (again, again_pack) = full_clone(&repo, true);
+        assert_eq!(again, after);
+        assert_eq!(again_pack, pushed_pack);
     }
 
     fn copy_dir(from: &Path, to: &Path) {

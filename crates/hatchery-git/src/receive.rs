@@ -440,15 +440,17 @@ pub(crate) fn remove_stale_quarantines(objects: &Path, age: Duration) -> Result<
 
 /// Removes what a push killed mid-way (a crash, `kill -9`) leaves in the bare repository at
 /// `repo_dir`: receive quarantines (`objects/incoming-*`) whose directory was last changed
-/// more than `age` ago. With `age` at least the longest a push may take
+/// more than `age` ago, and half-written full-clone object lists (`objects/info/
+/// hatchery-full-clone.tmp-*`) as old. With `age` at least the longest a push may take
 /// ([`ReceiveOptions::deadline`]), no running push — of this server or another one sharing
 /// the repositories — owns such a directory; those of pushes running in this process are
 /// skipped regardless. Returns how many were removed. Works on the directory alone (no
 /// repository is opened), so a broken repository is cleaned too.
 pub fn remove_crash_leftovers(repo_dir: &Path, age: Duration) -> Result<usize> {
     let objects = repo_dir.join("objects");
+    let lists = crate::clone_list::remove_stale_temporaries(&objects, age);
     match remove_stale_quarantines(&objects, age) {
-        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
-        other => other,
+        Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(lists),
+        other => other.map(|n| n + lists),
     }
 }

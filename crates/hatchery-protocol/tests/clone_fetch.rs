@@ -40,6 +40,14 @@ fn push_clone_fetch(version: u8) {
     );
     git.fsck(&bare);
     assert_eq!(git.rev(&bare, "refs/tags/v1.0"), git.rev(&src, "v1.0"));
+    // The first full clone stored its object list; the second (same refs) was sent from it,
+    // the same pack.
+    let list = server
+        .repo_path("project")
+        .join("objects/info/hatchery-full-clone");
+    assert!(list.exists());
+    let second = server.last_upload().unwrap().pack.unwrap();
+    assert_eq!((second.objects, second.bytes), (full.objects, full.bytes));
 
     // Incremental fetch after new pushes: only what is new is sent.
     for i in 0..3 {
@@ -66,6 +74,17 @@ fn push_clone_fetch(version: u8) {
     // Fetch when up to date sends nothing.
     git.run(&clone, &["fetch", "-q", "origin"]);
     git.fsck(&server.repo_path("project"));
+
+    // After the push a full clone wants other tips: it walks again and gets the new commits.
+    let after = work.path().join("after.git");
+    git.run(
+        work.path(),
+        &["clone", "-q", "--bare", &url, after.to_str().unwrap()],
+    );
+    git.fsck(&after);
+    assert_eq!(git.rev(&after, "main"), git.rev(&src, "main"));
+    let grown = server.last_upload().unwrap().pack.unwrap();
+    assert_eq!(grown.objects, full.objects + incremental.objects);
 }
 
 #[test]
