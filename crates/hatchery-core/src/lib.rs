@@ -3,6 +3,7 @@
 
 pub mod codeowners;
 pub mod gpg;
+pub mod imports;
 pub mod incubator;
 pub mod issues;
 pub mod names;

@@ -10,6 +10,7 @@ pub mod explore;
 pub mod forks;
 pub mod git_serve;
 pub mod gpg_keys;
+pub mod import;
 pub mod incubator;
 pub mod issues;
 pub mod jobs;
@@ -88,6 +89,8 @@ pub struct Forge {
     pub started: std::time::Instant,
     /// OpenID Connect providers' discovery documents and keys.
     oidc: oidc::Providers,
+    /// Imports from other forges: settings and the outbound client.
+    imports: import::ImportHub,
 }
 
 impl std::fmt::Debug for Forge {
@@ -128,6 +131,7 @@ impl Forge {
             jobs: Default::default(),
             started: std::time::Instant::now(),
             oidc: oidc::Providers::default(),
+            imports: import::ImportHub::default(),
         }
     }
 }

@@ -1165,25 +1165,55 @@ enum PreflightError {
     Transient(String),
 }
 
+/// An HTTP client for outbound calls (webhook deliveries, imports) that connects only to
+/// addresses `allowed` admits, through no proxy. `redirects` is how many it follows (each
+/// one's connection is checked the same way); `timeout` bounds connecting, and the whole
+/// request when `whole_request` (an import's asset download may take longer).
+pub(crate) fn checked_client(
+    allowed: &AllowedHosts,
+    timeout: std::time::Duration,
+    whole_request: bool,
+    redirects: usize,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let builder = || {
+        let b = reqwest::Client::builder()
+            .user_agent(concat!("Hatchery/", env!("CARGO_PKG_VERSION")))
+            .redirect(if redirects == 0 {
+                reqwest::redirect::Policy::none()
+            } else {
+                reqwest::redirect::Policy::limited(redirects)
+            })
+            .no_proxy()
+            .connect_timeout(timeout)
+            .dns_resolver(Arc::new(CheckedResolver {
+                allowed: allowed.clone(),
+            }));
+        if whole_request { b.timeout(timeout) } else { b }
+    };
+    builder().build().or_else(|e| {
+        // The system's certificate store may be unreadable: the bundled roots remain.
+        tracing::warn!(error = %e, "outbound HTTP client: system certificates unusable");
+        builder().tls_built_in_native_certs(false).build()
+    })
+}
+
+/// Checks an outbound URL as a webhook's is checked when saved: http or https, a host,
+/// and a literal address only if `allowed` admits it (names are checked at connection).
+pub(crate) fn check_outbound_url(url: &str, allowed: &AllowedHosts) -> Result<String, String> {
+    check_url(url, allowed).map_err(|e| match e {
+        HookError::Field { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
 impl WebhookWorker {
     fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        let timeout = self.settings.delivery_timeout;
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(concat!("Hatchery/", env!("CARGO_PKG_VERSION")))
-                .redirect(reqwest::redirect::Policy::none())
-                .no_proxy()
-                .timeout(timeout)
-                .connect_timeout(timeout)
-                .dns_resolver(Arc::new(CheckedResolver {
-                    allowed: self.settings.allowed_hosts.clone(),
-                }))
-        };
-        builder().build().or_else(|e| {
-            // The system's certificate store may be unreadable: the bundled roots remain.
-            tracing::warn!(error = %e, "webhook client: system certificates unusable");
-            builder().tls_built_in_native_certs(false).build()
-        })
+        checked_client(
+            &self.settings.allowed_hosts,
+            self.settings.delivery_timeout,
+            true,
+            0,
+        )
     }
 
     /// Checks the destination of `url` before sending.

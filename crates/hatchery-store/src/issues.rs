@@ -48,6 +48,13 @@ pub struct Issue {
     pub closed_at: Option<i64>,
     /// A pull request (its head and base are in [`crate::PullRequest`]).
     pub is_pull: bool,
+    /// Imported: the source's author when no local account matched (the author is then
+    /// the person who ran the import); empty otherwise.
+    pub original_author: String,
+    /// Imported: the source kind (`github`, ...) `original_author` is an account of.
+    pub original_service: String,
+    /// An imported pull request kept as an issue: how it ended on the source.
+    pub imported_pull: Option<hatchery_core::imports::PullOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +66,9 @@ pub struct Comment {
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Imported: the source's author when no local account matched; empty otherwise.
+    pub original_author: String,
+    pub original_service: String,
 }
 
 impl Comment {
@@ -192,7 +202,8 @@ macro_rules! issue_select {
     () => {
         "SELECT i.id, i.repo_id, i.number, i.title, i.body, i.is_closed, i.close_reason,
                 i.is_locked, i.milestone_id, i.comment_count, i.version, i.created_at,
-                i.updated_at, i.closed_at, p.id, p.name, p.display_name, i.is_pull
+                i.updated_at, i.closed_at, p.id, p.name, p.display_name, i.is_pull,
+                i.original_author, i.original_service, i.imported_pull
            FROM issues i LEFT JOIN accounts p ON p.id = i.author_id"
     };
 }
@@ -216,13 +227,19 @@ fn issue_at(row: &AnyRow) -> Result<Issue, sqlx::Error> {
         closed_at: row.try_get(13)?,
         author: person_at(row, 14)?,
         is_pull: row.try_get::<i64, _>(17)? != 0,
+        original_author: row.try_get(18)?,
+        original_service: row.try_get(19)?,
+        imported_pull: row
+            .try_get::<Option<String>, _>(20)?
+            .as_deref()
+            .and_then(hatchery_core::imports::PullOutcome::parse),
     })
 }
 
 macro_rules! comment_select {
     () => {
         "SELECT c.id, c.issue_id, c.body, c.version, c.created_at, c.updated_at,
-                p.id, p.name, p.display_name
+                p.id, p.name, p.display_name, c.original_author, c.original_service
            FROM issue_comments c LEFT JOIN accounts p ON p.id = c.author_id"
     };
 }
@@ -236,6 +253,8 @@ fn comment_at(row: &AnyRow) -> Result<Comment, sqlx::Error> {
         created_at: row.try_get(4)?,
         updated_at: row.try_get(5)?,
         author: person_at(row, 6)?,
+        original_author: row.try_get(9)?,
+        original_service: row.try_get(10)?,
     })
 }
 

@@ -12,6 +12,7 @@ mod error;
 mod gpg_keys;
 mod graduations;
 mod health;
+mod imports;
 mod incubator;
 mod issues;
 mod labels;
@@ -50,6 +51,9 @@ pub use error::{ConflictField, StoreError};
 pub use gpg_keys::GpgKey;
 pub use graduations::{Graduation, GraduationDecision, NewGraduation};
 pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse, PullActivity};
+pub use imports::{
+    ImportedComment, ImportedIssue, ImportedMilestone, ImportedRelease, NewImport, RepoImport,
+};
 pub use incubator::{
     AuditEntry, AuditFilter, BallotCast, ChecklistEntry, ChecklistStatus, ClosedVote, Closing,
     NamedPerson, NewAudit, NewChecklistEntry, NewProgram, NewProject, NewRosterEntry, NewVote,

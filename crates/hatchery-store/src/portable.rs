@@ -91,6 +91,8 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("pull_reviews", "id"),
     table("review_comments", "id"),
     table("review_requests", "id"),
+    table("repo_imports", "id"),
+    table("import_items", "import_id, kind, source_id"),
 ];
 
 /// Tables a dump leaves out: sign-in sessions and throttle counters, which are about the

@@ -930,6 +930,21 @@ pub async fn serve(
 /// How often every active incubator project's checklist is evaluated, besides after pushes.
 const CHECKLIST_EVERY_HOURS: u64 = 6;
 
+/// Imports without a runner — queued, or left by a server that stopped or crashed (their
+/// lease ran out) — are taken up at start and then every minute (`Forge::run_pending_imports`;
+/// each is claimed, so several servers never run one import twice).
+async fn import_loop(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match hatchery_service::Forge::run_pending_imports(state.clone()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(imports = n, "taking up unfinished imports"),
+            Err(e) => tracing::warn!(error = %e, "looking for unfinished imports failed"),
+        }
+    }
+}
+
 pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
     use hatchery_service::jobs::Job;
     use tower_sessions::ExpiredDeletion;
@@ -941,6 +956,7 @@ pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
     if !state.cfg.ldap_sync.is_zero() {
         tokio::spawn(ldap_sync_loop(state.clone()));
     }
+    tokio::spawn(import_loop(state.clone()));
     tokio::spawn(async move {
         let jobs = &forge_state.forge.jobs;
         let mut tick = tokio::time::interval(Duration::from_secs(3600));

@@ -40,6 +40,9 @@ pub struct WebConfig {
     /// `webhook.*`: allowed destinations, timeout, retries. Its `public_url` is replaced
     /// by the one above.
     pub webhook: WebhookSettings,
+    /// Imports from other forges: where they may connect, how long they wait for rate
+    /// limits.
+    pub imports: hatchery_service::import::ImportSettings,
     /// How often the LDAP sources' team sync runs (`auth.ldap_sync_minutes`; zero: never).
     pub ldap_sync: Duration,
     /// "Two-factor required" until an administrator sets it (`auth.require_two_factor`).
@@ -95,6 +98,7 @@ impl WebConfig {
             max_push: Duration::from_secs(3600),
             basic_cache: Duration::from_secs(300),
             webhook: WebhookSettings::default(),
+            imports: Default::default(),
             metrics: MetricsSettings::default(),
             rate_limit: crate::ratelimit::RateLimitSettings {
                 enabled: false,
@@ -166,6 +170,7 @@ impl AppState {
                 ..cfg.webhook.clone()
             })
             .with_credential_cache(&cfg.secret, cfg.basic_cache)
+            .with_imports(cfg.imports.clone())
             .with_releases(hatchery_service::releases::ReleaseStorage {
                 dir: cfg.releases_dir.clone(),
                 max_asset_bytes: cfg.max_release_asset_bytes,

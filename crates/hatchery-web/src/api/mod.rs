@@ -27,6 +27,7 @@ pub mod incubator_reports;
 pub mod incubator_roster;
 pub mod issues;
 pub mod keys;
+pub mod migrate;
 pub mod misc;
 pub mod paging;
 pub mod protection;
@@ -110,6 +111,7 @@ fn timed_routes() -> ApiRoutes {
         .merge(accounts::routes())
         .merge(repos::routes())
         .merge(forks::routes())
+        .merge(migrate::routes())
         .merge(hooks::routes())
         .merge(keys::routes())
         .merge(gpg_keys::routes())
@@ -270,6 +272,7 @@ pub fn expected_routes() -> &'static [(&'static str, &'static str)] {
         ("get", "/orgs/{org}/members"),
         ("get", "/orgs/{org}/teams"),
         ("get", "/repos/search"),
+        ("post", "/repos/migrate"),
         ("get", "/repos/{owner}/{repo}"),
         ("patch", "/repos/{owner}/{repo}"),
         ("delete", "/repos/{owner}/{repo}"),

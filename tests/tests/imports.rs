@@ -1,0 +1,774 @@
+//! Importing repositories from other forges (issue 16), without the internet: the Gitea
+//! importer against a second running Hatchery (which speaks Gitea's API), and the GitHub,
+//! Gitee and GitLab importers against recorded fixtures (`tests/fixtures/import/<kind>/`,
+//! in the real APIs' shapes) served by a small local server that pages them like the real
+//! forge, asks for a wait once (`Retry-After`) and fails once, so the import must be
+//! resumed — and must then finish with no duplicates. On every database.
+
+mod apisupport;
+mod gitsupport;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use apisupport::{ApiResponse, Auth, call, get, token};
+use gitsupport::Server;
+use hatchery_core::Actor;
+use hatchery_core::netpolicy::AllowedHosts;
+use hatchery_service::issues::RepoView;
+use hatchery_store::ReleaseFields;
+use hatchery_store::testing::stores;
+use serde_json::{Value, json};
+
+/// Lets the importing instance reach the test's servers on 127.0.0.1 and keeps rate-limit
+/// waits tiny.
+fn importer_config(cfg: &mut hatchery_web::WebConfig) {
+    cfg.imports.allowed_hosts = AllowedHosts::parse("loopback").expect("allowed hosts");
+    cfg.imports.max_rate_wait = Duration::from_millis(20);
+}
+
+async fn post(server: &Server, path: &str, auth: Auth<'_>, body: Value) -> ApiResponse {
+    call(server, "POST", path, auth, Some(body)).await
+}
+
+/// Polls the import's status until it is no longer queued or running.
+async fn wait_import(server: &Server, repo: &str, auth: Auth<'_>) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = get(server, &format!("/api/v1/repos/{repo}/migration"), auth).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let state = r.json["state"].as_str().unwrap_or("").to_owned();
+        if state == "done" || state == "failed" {
+            return r.json;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the import did not end: {}",
+            r.text
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+fn list(r: &ApiResponse) -> Vec<Value> {
+    r.json
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {}", r.text))
+        .clone()
+}
+
+fn by<'a>(items: &'a [Value], key: &str, value: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|v| {
+            v[key].as_str() == Some(value)
+                || v[key].as_i64().map(|n| n.to_string()).as_deref() == Some(value)
+        })
+        .unwrap_or_else(|| panic!("no item with {key} = {value} in {items:?}"))
+}
+
+fn names(v: &Value, key: &str) -> Vec<String> {
+    let mut n: Vec<String> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x[key].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    n.sort();
+    n
+}
+
+/// Who wrote an item as the Gitea API shows it: the original author when it was imported
+/// without a matching account, else the user.
+fn writer(v: &Value) -> String {
+    match v["original_author"].as_str() {
+        Some(a) if !a.is_empty() => a.to_owned(),
+        _ => v["user"]["login"].as_str().unwrap_or("").to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn a_repository_moves_between_two_instances_without_loss() {
+    let sources = stores().await;
+    let targets = stores().await;
+    for (store_a, store_b) in sources.into_iter().zip(targets) {
+        let a = Server::start(store_a, |_| {}).await;
+        let b = Server::start(store_b, importer_config).await;
+        let l = a.label().to_owned();
+
+        // Instance A: a repository with labels, milestones (one closed, one with a due
+        // date), issues with labels, milestones, comments by two people, a closed and a
+        // locked one, and releases (a draft, a pre-release, assets).
+        let ada = a.user("ada").await;
+        let bob = a.user("bob").await;
+        let repo = a.repo(&ada, "proj", false).await;
+        let ada_a = token(&a, ada.id, "ada", &["write:repository", "write:issue"]).await;
+        let bob_a = token(&a, bob.id, "bob", &["write:issue"]).await;
+        let base = "/api/v1/repos/ada/proj";
+        for (name, color, desc) in [
+            ("bug", "ee0701", "Something is broken"),
+            ("docs", "0052cc", ""),
+        ] {
+            let r = post(
+                &a,
+                &format!("{base}/labels"),
+                Auth::Token(&ada_a),
+                json!({"name": name, "color": color, "description": desc}),
+            )
+            .await;
+            assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        }
+        let r = post(
+            &a,
+            &format!("{base}/milestones"),
+            Auth::Token(&ada_a),
+            json!({"title": "1.0", "description": "First", "due_on": "2030-05-01T00:00:00Z"}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let r = post(
+            &a,
+            &format!("{base}/milestones"),
+            Auth::Token(&ada_a),
+            json!({"title": "0.9", "state": "closed"}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let labels_a = list(&get(&a, &format!("{base}/labels"), Auth::None).await);
+        let bug = by(&labels_a, "name", "bug")["id"].as_i64().expect("id");
+        let docs = by(&labels_a, "name", "docs")["id"].as_i64().expect("id");
+        let ms_a = list(&get(&a, &format!("{base}/milestones?state=all"), Auth::None).await);
+        let m1 = by(&ms_a, "title", "1.0")["id"].as_i64().expect("id");
+        let issues = [
+            (
+                Auth::Token(&ada_a),
+                "It crashes",
+                "Steps:\n1. run",
+                vec![bug],
+                Some(m1),
+            ),
+            (
+                Auth::Token(&bob_a),
+                "Explain the setup",
+                "",
+                vec![docs],
+                None,
+            ),
+            (
+                Auth::Token(&bob_a),
+                "中文标题",
+                "正文",
+                vec![bug, docs],
+                Some(m1),
+            ),
+        ];
+        for (auth, title, body, labels, milestone) in issues {
+            let r = post(
+                &a,
+                &format!("{base}/issues"),
+                auth,
+                json!({"title": title, "body": body, "labels": labels, "milestone": milestone}),
+            )
+            .await;
+            assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        }
+        for (n, auth, body) in [
+            (1, Auth::Token(&bob_a), "Me too"),
+            (1, Auth::Token(&ada_a), "Fixed on main"),
+            (3, Auth::Token(&ada_a), "谢谢"),
+        ] {
+            let r = post(
+                &a,
+                &format!("{base}/issues/{n}/comments"),
+                auth,
+                json!({"body": body}),
+            )
+            .await;
+            assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        }
+        let r = call(
+            &a,
+            "PATCH",
+            &format!("{base}/issues/1"),
+            Auth::Token(&ada_a),
+            Some(json!({"state": "closed"})),
+        )
+        .await;
+        assert!(matches!(r.status, 200 | 201), "[{l}] {}", r.text);
+        let actor = Actor::User {
+            id: ada.id,
+            site_admin: false,
+        };
+        let view = RepoView {
+            facts: a.state.forge.repo_facts(actor, &repo).await.expect("facts"),
+            repo: repo.clone(),
+            actor,
+        };
+        for (tag, title, note, draft, pre) in [
+            ("v1.0", "One", "The first", false, false),
+            ("v1.1-rc1", "Candidate", "Try it", false, true),
+            ("v2.0", "Next", "Soon", true, false),
+        ] {
+            let rel = a
+                .state
+                .store
+                .create_release(
+                    repo.id,
+                    &ReleaseFields {
+                        tag_name: tag.into(),
+                        target: "main".into(),
+                        sha: String::new(),
+                        title: title.into(),
+                        note: note.into(),
+                        is_draft: draft,
+                        is_prerelease: pre,
+                        is_candidate: false,
+                    },
+                    Some(ada.id),
+                )
+                .await
+                .expect("release");
+            if tag == "v1.0" {
+                for (name, bytes) in [
+                    ("proj.tar.gz", b"tarball bytes".as_slice()),
+                    ("SHA256SUMS", b"abc  proj.tar.gz\n"),
+                ] {
+                    let mut up = a
+                        .state
+                        .forge
+                        .begin_asset(&view, rel.id, name, "", None)
+                        .await
+                        .expect("begin");
+                    up.write(bytes).await.expect("write");
+                    a.state.forge.finish_asset(up).await.expect("finish");
+                }
+            }
+        }
+
+        // Instance B: ada (matched with the user map) imports; bob has no account there.
+        let ada_b_user = b.user("ada").await;
+        let ada_b = token(
+            &b,
+            ada_b_user.id,
+            "ada",
+            &["write:repository", "write:issue"],
+        )
+        .await;
+        let r = post(
+            &b,
+            "/api/v1/repos/migrate",
+            Auth::Token(&ada_b),
+            json!({
+                "clone_addr": format!("http://{}/ada/proj.git", a.addr),
+                "service": "gitea",
+                "auth_token": ada_a,
+                "repo_name": "moved",
+                "description": "Moved from A",
+                "labels": true, "milestones": true, "issues": true,
+                "pull_requests": true, "releases": true,
+                "user_map": {"ada": "ada"}
+            }),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        assert_eq!(r.json["full_name"], "ada/moved");
+        let status = wait_import(&b, "ada/moved", Auth::Token(&ada_b)).await;
+        assert_eq!(status["state"], "done", "[{l}] {status}");
+        assert_eq!(status["counts"]["issues"], 3, "[{l}] {status}");
+        assert_eq!(status["counts"]["comments"], 3, "[{l}] {status}");
+        assert_eq!(status["counts"]["releases"], 3, "[{l}] {status}");
+        assert_eq!(status["counts"]["assets"], 2, "[{l}] {status}");
+
+        // Every field the Gitea API shows, compared.
+        let bb = "/api/v1/repos/ada/moved";
+        let la = list(&get(&a, &format!("{base}/labels"), Auth::None).await);
+        let lb = list(&get(&b, &format!("{bb}/labels"), Auth::None).await);
+        assert_eq!(la.len(), lb.len(), "[{l}]");
+        for x in &la {
+            let y = by(&lb, "name", x["name"].as_str().unwrap_or(""));
+            for k in ["color", "description", "exclusive", "is_archived"] {
+                assert_eq!(x[k], y[k], "[{l}] label {k}");
+            }
+        }
+        let ma = list(&get(&a, &format!("{base}/milestones?state=all"), Auth::None).await);
+        let mb = list(&get(&b, &format!("{bb}/milestones?state=all"), Auth::None).await);
+        assert_eq!(ma.len(), mb.len(), "[{l}]");
+        for x in &ma {
+            let y = by(&mb, "title", x["title"].as_str().unwrap_or(""));
+            for k in [
+                "description",
+                "state",
+                "due_on",
+                "open_issues",
+                "closed_issues",
+                "created_at",
+                "closed_at",
+            ] {
+                assert_eq!(x[k], y[k], "[{l}] milestone {} {k}", x["title"]);
+            }
+        }
+        let ia = list(
+            &get(
+                &a,
+                &format!("{base}/issues?state=all&type=issues"),
+                Auth::None,
+            )
+            .await,
+        );
+        let ib = list(
+            &get(
+                &b,
+                &format!("{bb}/issues?state=all&type=issues"),
+                Auth::None,
+            )
+            .await,
+        );
+        assert_eq!(ia.len(), ib.len(), "[{l}]");
+        for x in &ia {
+            let n = x["number"].as_i64().expect("number");
+            let y = by(&ib, "number", &n.to_string());
+            for k in [
+                "title",
+                "body",
+                "state",
+                "is_locked",
+                "comments",
+                "created_at",
+                "updated_at",
+                "closed_at",
+                "state_reason",
+            ] {
+                assert_eq!(x[k], y[k], "[{l}] issue #{n} {k}");
+            }
+            assert_eq!(
+                names(&x["labels"], "name"),
+                names(&y["labels"], "name"),
+                "[{l}] #{n} labels"
+            );
+            assert_eq!(
+                x["milestone"]["title"], y["milestone"]["title"],
+                "[{l}] #{n} milestone"
+            );
+            assert_eq!(writer(x), writer(y), "[{l}] #{n} author");
+            let ca = list(&get(&a, &format!("{base}/issues/{n}/comments"), Auth::None).await);
+            let cb = list(&get(&b, &format!("{bb}/issues/{n}/comments"), Auth::None).await);
+            assert_eq!(ca.len(), cb.len(), "[{l}] #{n} comments");
+            for (c, d) in ca.iter().zip(&cb) {
+                for k in ["body", "created_at", "updated_at"] {
+                    assert_eq!(c[k], d[k], "[{l}] #{n} comment {k}");
+                }
+                assert_eq!(writer(c), writer(d), "[{l}] #{n} comment author");
+            }
+        }
+        // Bob has no account on B: his items are ada's there, "originally by bob".
+        let two = by(&ib, "number", "2");
+        assert_eq!(two["user"]["login"], "ada", "[{l}]");
+        assert_eq!(two["original_author"], "bob", "[{l}]");
+        let one = by(&ib, "number", "1");
+        assert_eq!(
+            one["original_author"], "",
+            "[{l}] mapped authors are themselves"
+        );
+        let ra = list(&get(&a, &format!("{base}/releases"), Auth::Token(&ada_a)).await);
+        let rb = list(&get(&b, &format!("{bb}/releases"), Auth::Token(&ada_b)).await);
+        assert_eq!(ra.len(), rb.len(), "[{l}] releases");
+        for x in &ra {
+            let y = by(&rb, "tag_name", x["tag_name"].as_str().unwrap_or(""));
+            for k in [
+                "name",
+                "body",
+                "draft",
+                "prerelease",
+                "target_commitish",
+                "created_at",
+                "published_at",
+            ] {
+                assert_eq!(x[k], y[k], "[{l}] release {} {k}", x["tag_name"]);
+            }
+            assert_eq!(
+                names(&x["assets"], "name"),
+                names(&y["assets"], "name"),
+                "[{l}] assets"
+            );
+            for asset in x["assets"].as_array().into_iter().flatten() {
+                let other = by(
+                    y["assets"].as_array().expect("assets"),
+                    "name",
+                    asset["name"].as_str().unwrap_or(""),
+                );
+                assert_eq!(asset["size"], other["size"], "[{l}] asset size");
+                let bytes_a = reqwest::get(asset["browser_download_url"].as_str().unwrap_or(""))
+                    .await
+                    .expect("get")
+                    .bytes()
+                    .await
+                    .expect("bytes");
+                let bytes_b = reqwest::get(other["browser_download_url"].as_str().unwrap_or(""))
+                    .await
+                    .expect("get")
+                    .bytes()
+                    .await
+                    .expect("bytes");
+                assert_eq!(bytes_a, bytes_b, "[{l}] asset content");
+            }
+        }
+        // A new issue on B continues after the imported numbers.
+        let r = post(
+            &b,
+            &format!("{bb}/issues"),
+            Auth::Token(&ada_b),
+            json!({"title": "after"}),
+        )
+        .await;
+        assert_eq!(r.json["number"], 4, "[{l}] {}", r.text);
+        a.stop().await;
+        b.stop().await;
+    }
+}
+
+// ---- fixtures ----
+
+/// Answers once with a status (and a `Retry-After`) before serving normally.
+#[derive(Clone)]
+struct Fault {
+    path_suffix: &'static str,
+    page: Option<&'static str>,
+    status: u16,
+    retry_after: Option<&'static str>,
+}
+
+#[derive(Clone)]
+struct Fixtures {
+    kind: &'static str,
+    prefix: &'static str,
+    dir: PathBuf,
+    base: Arc<Mutex<String>>,
+    faults: Arc<Mutex<Vec<Fault>>>,
+    /// Requests seen, by path and page.
+    hits: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+fn fixture_dir(kind: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/import")
+        .join(kind)
+}
+
+async fn serve_fixture(
+    axum::extract::State(f): axum::extract::State<Fixtures>,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path().to_owned();
+    let query: HashMap<String, String> = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = query.get("page").cloned().unwrap_or_else(|| "1".into());
+    *f.hits
+        .lock()
+        .expect("hits")
+        .entry(format!("{path}?{page}"))
+        .or_default() += 1;
+    // Each forge's own way of taking a token.
+    let token_ok = match f.kind {
+        "github" => {
+            headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("token secret-token")
+        }
+        "gitlab" => {
+            headers.get("private-token").and_then(|v| v.to_str().ok()) == Some("secret-token")
+        }
+        _ => query.get("access_token").map(String::as_str) == Some("secret-token"),
+    };
+    if let Some(file) = path.strip_prefix("/downloads/") {
+        let bytes = std::fs::read(fixture_dir("downloads").join(file)).unwrap_or_default();
+        return bytes.into_response();
+    }
+    if !token_ok {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            "{\"message\":\"Bad credentials\"}",
+        )
+            .into_response();
+    }
+    {
+        let mut faults = f.faults.lock().expect("faults");
+        if let Some(i) = faults
+            .iter()
+            .position(|x| path.ends_with(x.path_suffix) && x.page.is_none_or(|p| p == page))
+        {
+            let fault = faults.remove(i);
+            let mut resp = (
+                axum::http::StatusCode::from_u16(fault.status).expect("status"),
+                "{\"message\":\"try again\"}",
+            )
+                .into_response();
+            if let Some(after) = fault.retry_after {
+                resp.headers_mut()
+                    .insert("retry-after", after.parse().expect("header"));
+            }
+            return resp;
+        }
+    }
+    let Some(rest) = path.strip_prefix(f.prefix) else {
+        return (axum::http::StatusCode::NOT_FOUND, "{}").into_response();
+    };
+    let name = rest.trim_matches('/').replace('/', "_");
+    let name = if name.is_empty() {
+        "repo".to_owned()
+    } else {
+        name
+    };
+    let paged = |p: u32| f.dir.join(format!("{name}_p{p}.json"));
+    let n: u32 = page.parse().unwrap_or(1);
+    let (file, more, pages) = if paged(1).exists() {
+        let pages = (1..).take_while(|p| paged(*p).exists()).count() as u32;
+        (paged(n), paged(n + 1).exists(), pages)
+    } else {
+        (f.dir.join(format!("{name}.json")), false, 1)
+    };
+    let body = if n > pages {
+        "[]".to_owned()
+    } else {
+        match std::fs::read_to_string(&file) {
+            Ok(text) => text.replace("{base}", &f.base.lock().expect("base")),
+            Err(_) => {
+                return (
+                    axum::http::StatusCode::NOT_FOUND,
+                    "{\"message\":\"Not Found\"}",
+                )
+                    .into_response();
+            }
+        }
+    };
+    let mut resp = ([("content-type", "application/json")], body).into_response();
+    let h = resp.headers_mut();
+    match f.kind {
+        "github" if more => {
+            let link = format!(
+                "<{}{path}?page={}>; rel=\"next\"",
+                f.base.lock().expect("base"),
+                n + 1
+            );
+            h.insert("link", link.parse().expect("link"));
+        }
+        "gitlab" => {
+            let next = if more {
+                (n + 1).to_string()
+            } else {
+                String::new()
+            };
+            h.insert("x-next-page", next.parse().expect("next"));
+            h.insert("x-total-pages", pages.to_string().parse().expect("pages"));
+        }
+        "gitee" => {
+            h.insert("total_page", pages.to_string().parse().expect("pages"));
+        }
+        _ => {}
+    }
+    resp
+}
+
+async fn start_fixtures(
+    kind: &'static str,
+    prefix: &'static str,
+    faults: Vec<Fault>,
+) -> (SocketAddr, Fixtures) {
+    let f = Fixtures {
+        kind,
+        prefix,
+        dir: fixture_dir(kind),
+        base: Arc::new(Mutex::new(String::new())),
+        faults: Arc::new(Mutex::new(faults)),
+        hits: Arc::new(Mutex::new(HashMap::new())),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    *f.base.lock().expect("base") = format!("http://{addr}");
+    let app = axum::Router::new()
+        .fallback(serve_fixture)
+        .with_state(f.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, f)
+}
+
+/// What an import made, read back through the Gitea API of the importing instance.
+/// Imported pull requests are issues there (see `hatchery_store::ImportedIssue::pull`).
+struct Imported {
+    issues: Vec<Value>,
+    comments: HashMap<i64, Vec<Value>>,
+    labels: Vec<Value>,
+    milestones: Vec<Value>,
+    releases: Vec<Value>,
+}
+
+async fn read_back(b: &Server, repo: &str, auth: Auth<'_>) -> Imported {
+    let base = format!("/api/v1/repos/{repo}");
+    let issues = list(&get(b, &format!("{base}/issues?state=all&limit=50"), auth).await);
+    let mut comments = HashMap::new();
+    for i in &issues {
+        let n = i["number"].as_i64().expect("number");
+        comments.insert(
+            n,
+            list(&get(b, &format!("{base}/issues/{n}/comments"), auth).await),
+        );
+    }
+    Imported {
+        issues,
+        comments,
+        labels: list(&get(b, &format!("{base}/labels"), auth).await),
+        milestones: list(&get(b, &format!("{base}/milestones?state=all"), auth).await),
+        releases: list(&get(b, &format!("{base}/releases"), auth).await),
+    }
+}
+
+#[tokio::test]
+async fn github_fixtures_are_paged_rate_limited_and_resumed_without_duplicates() {
+    for store in stores().await {
+        let (addr, fixtures) = start_fixtures(
+            "github",
+            "/api/v3/repos/octo/hello",
+            vec![
+                // Page 2 of the issues: asked to wait once.
+                Fault {
+                    path_suffix: "/issues",
+                    page: Some("2"),
+                    status: 429,
+                    retry_after: Some("1"),
+                },
+                // The comments of #3: a failure once, which stops the import midway.
+                Fault {
+                    path_suffix: "/issues/3/comments",
+                    page: None,
+                    status: 502,
+                    retry_after: None,
+                },
+            ],
+        )
+        .await;
+        let b = Server::start(store, importer_config).await;
+        let l = b.label().to_owned();
+        let ada = b.user("ada").await;
+        let t = token(&b, ada.id, "ada", &["write:repository", "write:issue"]).await;
+        let r = post(
+            &b,
+            "/api/v1/repos/migrate",
+            Auth::Token(&t),
+            json!({
+                "clone_addr": format!("http://{addr}/octo/hello.git"),
+                "service": "github",
+                "auth_token": "secret-token",
+                "repo_name": "hello",
+                "labels": true, "milestones": true, "issues": true,
+                "pull_requests": true, "releases": true
+            }),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let status = wait_import(&b, "ada/hello", Auth::Token(&t)).await;
+        assert_eq!(status["state"], "failed", "[{l}] {status}");
+        assert!(
+            status["error"].as_str().unwrap_or("").contains("502"),
+            "[{l}] {status}"
+        );
+        assert_eq!(status["stage"], "issues", "[{l}] {status}");
+        // Waited and asked again after the 429.
+        let hits = fixtures.hits.lock().expect("hits").clone();
+        assert_eq!(
+            hits.get("/api/v3/repos/octo/hello/issues?2"),
+            Some(&2),
+            "[{l}] {hits:?}"
+        );
+
+        let r = post(
+            &b,
+            "/api/v1/repos/ada/hello/migration/resume",
+            Auth::Token(&t),
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.status, 202, "[{l}] {}", r.text);
+        let status = wait_import(&b, "ada/hello", Auth::Token(&t)).await;
+        assert_eq!(status["state"], "done", "[{l}] {status}");
+        let c = &status["counts"];
+        assert_eq!(
+            (
+                c["labels"].as_i64(),
+                c["milestones"].as_i64(),
+                c["issues"].as_i64(),
+                c["pull_requests"].as_i64(),
+                c["comments"].as_i64(),
+                c["releases"].as_i64(),
+                c["assets"].as_i64()
+            ),
+            (
+                Some(2),
+                Some(1),
+                Some(2),
+                Some(1),
+                Some(4),
+                Some(1),
+                Some(1)
+            ),
+            "[{l}] {status}"
+        );
+
+        let got = read_back(&b, "ada/hello", Auth::Token(&t)).await;
+        // Numbers as on GitHub; no duplicates after the resume.
+        let mut numbers: Vec<i64> = got
+            .issues
+            .iter()
+            .map(|i| i["number"].as_i64().unwrap_or(0))
+            .collect();
+        numbers.sort();
+        assert_eq!(numbers, vec![1, 2, 3], "[{l}]");
+        assert_eq!(
+            by(&got.issues, "number", "2")["title"],
+            "Amazing new feature",
+            "[{l}]"
+        );
+        assert_eq!(got.comments[&1].len(), 2, "[{l}]");
+        assert_eq!(got.comments[&2].len(), 1, "[{l}]");
+        assert_eq!(got.comments[&3].len(), 1, "[{l}]");
+        let one = by(&got.issues, "number", "1");
+        assert_eq!(one["title"], "Found a bug");
+        assert_eq!(one["created_at"], "2011-04-22T13:33:48Z", "[{l}]");
+        assert_eq!(one["original_author"], "octo", "[{l}]");
+        assert_eq!(one["user"]["login"], "ada", "[{l}]");
+        assert_eq!(names(&one["labels"], "name"), vec!["bug"], "[{l}]");
+        assert_eq!(one["milestone"]["title"], "v1.0", "[{l}]");
+        let three = by(&got.issues, "number", "3");
+        assert_eq!(three["state"], "closed", "[{l}]");
+        assert_eq!(three["is_locked"], true, "[{l}]");
+        assert_eq!(three["closed_at"], "2011-06-02T08:00:00Z", "[{l}]");
+        assert_eq!(got.comments[&1][1]["original_author"], "octo", "[{l}]");
+        assert_eq!(
+            got.comments[&1][1]["created_at"], "2011-04-24T10:00:00Z",
+            "[{l}]"
+        );
+        assert_eq!(got.comments[&1][0]["body"], "Me too", "[{l}]");
+        let bug = by(&got.labels, "name", "bug");
+        assert_eq!(bug["color"], "f29513", "[{l}]");
+        assert_eq!(got.milestones[0]["due_on"], "2012-10-09T23:39:01Z", "[{l}]");
+        let rel = &got.releases[0];
+        assert_eq!(rel["tag_name"], "v1.0.0", "[{l}]");
+        assert_eq!(rel["body"], "Description of the release", "[{l}]");
+        assert_eq!(rel["assets"][0]["name"], "example.zip", "[{l}]");
+        assert_eq!(rel["assets"][0]["size"], 22, "[{l}]");
+        b.stop().await;
+    }
+}
