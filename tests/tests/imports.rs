@@ -772,3 +772,128 @@ async fn github_fixtures_are_paged_rate_limited_and_resumed_without_duplicates()
         b.stop().await;
     }
 }
+
+/// Imports `octo/hello` from a fixture server of `kind` into ada's `hello` and waits.
+async fn import_fixture(b: &Server, t: &str, kind: &str, addr: SocketAddr) -> Value {
+    let r = post(
+        b,
+        "/api/v1/repos/migrate",
+        Auth::Token(t),
+        json!({
+            "clone_addr": format!("http://{addr}/octo/hello.git"),
+            "service": kind,
+            "auth_token": "secret-token",
+            "repo_name": "hello",
+            "labels": true, "milestones": true, "issues": true,
+            "pull_requests": true, "releases": true
+        }),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    wait_import(b, "ada/hello", Auth::Token(t)).await
+}
+
+#[tokio::test]
+async fn gitee_fixtures_are_imported() {
+    for store in stores().await {
+        let (addr, _fixtures) = start_fixtures(
+            "gitee",
+            "/api/v5/repos/octo/hello",
+            vec![Fault {
+                path_suffix: "/labels",
+                page: None,
+                status: 429,
+                retry_after: Some("1"),
+            }],
+        )
+        .await;
+        let b = Server::start(store, importer_config).await;
+        let l = b.label().to_owned();
+        let ada = b.user("ada").await;
+        let t = token(&b, ada.id, "ada", &["write:repository", "write:issue"]).await;
+        let status = import_fixture(&b, &t, "gitee", addr).await;
+        assert_eq!(status["state"], "done", "[{l}] {status}");
+        let got = read_back(&b, "ada/hello", Auth::Token(&t)).await;
+        // Gitee's issue numbers (I1ABCD) are not numbers: they take #1 and #2, and the
+        // pull request !1 the next free one.
+        let mut titles: Vec<(i64, String)> = got
+            .issues
+            .iter()
+            .map(|i| {
+                (
+                    i["number"].as_i64().unwrap_or(0),
+                    i["title"].as_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        titles.sort();
+        assert_eq!(
+            titles,
+            vec![
+                (1, "启动时崩溃".to_owned()),
+                (2, "Add dark mode".to_owned()),
+                (3, "修复崩溃".to_owned())
+            ],
+            "[{l}]"
+        );
+        let first = by(&got.issues, "number", "1");
+        assert_eq!(first["created_at"], "2020-03-02T01:00:00Z", "[{l}]");
+        assert_eq!(first["original_author"], "octo", "[{l}]");
+        assert_eq!(first["milestone"]["title"], "第一版", "[{l}]");
+        assert_eq!(names(&first["labels"], "name"), vec!["bug"], "[{l}]");
+        assert_eq!(
+            by(&got.issues, "number", "2")["state"],
+            "closed",
+            "[{l}] rejected is closed"
+        );
+        assert_eq!(got.comments[&1].len(), 2, "[{l}]");
+        assert_eq!(got.comments[&1][0]["body"], "我也遇到了", "[{l}]");
+        assert_eq!(got.comments[&3].len(), 1, "[{l}]");
+        assert_eq!(by(&got.labels, "name", "功能")["color"], "0e8a16", "[{l}]");
+        assert_eq!(got.milestones[0]["due_on"], "2020-06-30T00:00:00Z", "[{l}]");
+        assert_eq!(got.releases[0]["name"], "预览版", "[{l}]");
+        assert_eq!(got.releases[0]["prerelease"], true, "[{l}]");
+        assert_eq!(got.releases[0]["assets"][0]["name"], "example.zip", "[{l}]");
+        b.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn gitlab_fixtures_are_imported() {
+    for store in stores().await {
+        let (addr, _fixtures) =
+            start_fixtures("gitlab", "/api/v4/projects/octo%2Fhello", vec![]).await;
+        let b = Server::start(store, importer_config).await;
+        let l = b.label().to_owned();
+        let ada = b.user("ada").await;
+        let t = token(&b, ada.id, "ada", &["write:repository", "write:issue"]).await;
+        let status = import_fixture(&b, &t, "gitlab", addr).await;
+        assert_eq!(status["state"], "done", "[{l}] {status}");
+        let got = read_back(&b, "ada/hello", Auth::Token(&t)).await;
+        let mut numbers: Vec<i64> = got
+            .issues
+            .iter()
+            .map(|i| i["number"].as_i64().unwrap_or(0))
+            .collect();
+        numbers.sort();
+        // Issues keep their iids; merge request !1 keeps 1 as well.
+        assert_eq!(numbers, vec![1, 6, 7], "[{l}]");
+        let six = by(&got.issues, "number", "6");
+        assert_eq!(six["created_at"], "2016-01-04T15:31:51Z", "[{l}]");
+        assert_eq!(six["original_author"], "root", "[{l}]");
+        assert_eq!(six["milestone"]["title"], "10.0", "[{l}]");
+        // System notes are left out.
+        assert_eq!(got.comments[&6].len(), 2, "[{l}]");
+        assert_eq!(got.comments[&6][0]["original_author"], "jdoe", "[{l}]");
+        let seven = by(&got.issues, "number", "7");
+        assert_eq!(seven["state"], "closed", "[{l}]");
+        assert_eq!(seven["is_locked"], true, "[{l}]");
+        assert_eq!(by(&got.issues, "number", "1")["title"], "test1", "[{l}]");
+        assert_eq!(got.comments[&1].len(), 1, "[{l}]");
+        assert_eq!(by(&got.labels, "name", "bug")["color"], "d9534f", "[{l}]");
+        assert_eq!(got.milestones[0]["due_on"], "2013-11-29T00:00:00Z", "[{l}]");
+        assert_eq!(got.releases[0]["tag_name"], "v0.2", "[{l}]");
+        assert_eq!(got.releases[0]["assets"][0]["name"], "example.zip", "[{l}]");
+        b.stop().await;
+    }
+}
