@@ -120,6 +120,12 @@ async fn push_then_clone_and_fetch_on_both_protocols() {
         }
         assert!(server_repo.join("objects/info/commit-graph").exists());
         ok(&git(&server_repo, &["commit-graph", "verify"]).await);
+        // The clones stored their object list, which the upkeep keeps for the new refs.
+        assert!(
+            server_repo
+                .join("objects/info/hatchery-full-clone")
+                .exists()
+        );
 
         // /metrics counted it all: two clones and one pull per protocol, three pushes.
         let text = reqwest::get(format!("http://{}/metrics", server.addr))

@@ -32,6 +32,11 @@ pub(crate) fn path(objects_dir: &Path) -> PathBuf {
     objects_dir.join("info").join("hatchery-full-clone")
 }
 
+/// Whether a full clone of this repository has stored a list.
+pub(crate) fn exists(objects_dir: &Path) -> bool {
+    path(objects_dir).is_file()
+}
+
 /// The key of a full clone: its wants (sorted, without repeats), whether tags pointing at
 /// sent objects are added, and then the targets of the tag refs.
 pub(crate) fn key(wants: &[Oid], tags: Option<Vec<Oid>>) -> Option<ObjectId> {

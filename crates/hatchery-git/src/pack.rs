@@ -753,6 +753,49 @@ impl Repository {
     }
 }
 
+impl Repository {
+    /// The tips a plain `git clone` asks for: every branch and tag.
+    fn clone_wants(&self) -> Result<Vec<Oid>> {
+        Ok(self
+            .refs()?
+            .into_iter()
+            .filter(|r| r.name.starts_with("refs/heads/") || r.name.starts_with("refs/tags/"))
+            .map(|r| r.target)
+            .collect())
+    }
+
+    /// For the upkeep after a push: when full clones of this repository have stored an
+    /// object list (it is being cloned) and the refs have moved since, plans the full
+    /// clone of the current branches and tags now, which stores its list, so the next
+    /// clone does not walk. Repositories nobody clones cost nothing. True when it planned.
+    pub fn refresh_full_clone_list(&self) -> Result<bool> {
+        let dir = self.objects_dir();
+        if !clone_list::exists(&dir) {
+            return Ok(false);
+        }
+        let wants = self.clone_wants()?;
+        let Some(key) = clone_list::key(&wants, None) else {
+            return Ok(false);
+        };
+        if wants.is_empty() || clone_list::read(&dir, &key).is_some() {
+            return Ok(false);
+        }
+        self.plan_pack(
+            &wants,
+            &[],
+            &ShallowUpdate::default(),
+            &PackOptions {
+                thin_pack: true,
+                ofs_delta: true,
+                include_tag: false,
+                filter: None,
+            },
+            &mut (),
+        )?;
+        Ok(true)
+    }
+}
+
 /// Locates every object to send; anything missing fails now, before a header is written.
 /// Loose objects go first in the order given, then packed ones in pack order.
 fn locate_all(
@@ -1205,6 +1248,9 @@ mod tests {
         let repo = crate::Repository::open(&bare).unwrap();
         let list = clone_list::path(&repo.objects_dir());
         assert!(!list.exists());
+        // Never cloned: the upkeep prepares nothing.
+        assert!(!repo.refresh_full_clone_list().unwrap());
+        assert!(!list.exists());
         let (walked, walked_pack) = full_clone(&repo, true);
         assert_eq!(walked, reachable(&bare));
         assert!(list.exists(), "the first full clone stores its list");
@@ -1248,6 +1294,12 @@ mod tests {
         );
         let after = reachable(&bare);
         assert_ne!(after, walked);
+        // The upkeep prepares the list of a plain clone (no include-tag) of the new refs.
+        assert!(repo.refresh_full_clone_list().unwrap());
+        assert!(!repo.refresh_full_clone_list().unwrap(), "already current");
+        let fresh = clone_list::key(&repo.clone_wants().unwrap(), None).unwrap();
+        let prepared = clone_list::read(&repo.objects_dir(), &fresh).unwrap();
+        assert_eq!(prepared.ids.iter().copied().collect::<HashSet<_>>(), after);
         let (pushed, pushed_pack) = full_clone(&repo, true);
         assert_eq!(pushed, after);
         let (again, again_pack) = full_clone(&repo, true);

@@ -338,7 +338,7 @@ impl Forge {
         let done = tokio::task::spawn_blocking(move || holder.as_ref().maintain_blocking(&r))
             .await
             .map_err(ServiceError::from)??;
-        tracing::info!(admin = ?actor.user_id(), repo = %format!("{}/{}", repo.owner_name, repo.name), packs_merged = done.packs_merged, graph_commits = done.graph_commits, "upkeep run by an administrator");
+        tracing::info!(admin = ?actor.user_id(), repo = %format!("{}/{}", repo.owner_name, repo.name), packs_merged = done.packs_merged, graph_commits = done.graph_commits, clone_list = done.clone_list, "upkeep run by an administrator");
         Ok((repo, done))
     }
 

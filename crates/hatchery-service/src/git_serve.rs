@@ -258,7 +258,7 @@ impl Forge {
         let name = format!("{}/{}", repo.owner_name, repo.name);
         match tokio::task::spawn_blocking(move || holder.as_ref().maintain_blocking(&repo)).await {
             Ok(Ok(done)) if done.ran => {
-                tracing::info!(repo = %name, packs_merged = done.packs_merged, graph_commits = done.graph_commits, "repository maintained")
+                tracing::info!(repo = %name, packs_merged = done.packs_merged, graph_commits = done.graph_commits, clone_list = done.clone_list, "repository maintained")
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(repo = %name, error = %e, "repository maintenance failed"),

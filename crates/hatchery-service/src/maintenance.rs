@@ -51,11 +51,14 @@ pub struct Maintained {
     pub ran: bool,
     pub packs_merged: usize,
     pub graph_commits: usize,
+    /// The object list of a full clone was prepared for the new refs.
+    pub clone_list: bool,
 }
 
 impl Forge {
     /// Blocking: merges packs when there are many, then refreshes the commit-graph (only
-    /// new commits are decoded). Skips when another run holds this repository.
+    /// new commits are decoded) and, for a repository that is being cloned, the object
+    /// list of a full clone. Skips when another run holds this repository.
     pub fn maintain_blocking(&self, repo: &Repo) -> Result<Maintained, ServiceError> {
         let Some(_claim) = self.maintaining.claim(repo.id) else {
             return Ok(Maintained::default());
@@ -75,6 +78,7 @@ impl Forge {
             return Ok(done);
         }
         done.graph_commits = git.write_commit_graph()?.commits;
+        done.clone_list = git.refresh_full_clone_list()?;
         Ok(done)
     }
 }
