@@ -6,6 +6,7 @@ pub mod gpg;
 pub mod imports;
 pub mod incubator;
 pub mod issues;
+pub mod mirrors;
 pub mod names;
 pub mod netpolicy;
 pub mod policy;

@@ -1,4 +1,5 @@
-//! The git wire protocol, server side: bytes in, bytes out. No HTTP here.
+//! The git wire protocol, server side (and, in [`client`], the client side Hatchery uses
+//! to fetch from and push to other servers): bytes in, bytes out. No HTTP here.
 //!
 //! The web layer maps the smart-HTTP endpoints onto these functions, running them in a
 //! blocking task with a reader over the (decoded) request body and a writer that streams
@@ -17,6 +18,7 @@
 //! request header ([`ProtocolVersion::from_git_protocol_header`]).
 
 mod advertise;
+pub mod client;
 pub mod pktline;
 mod receive;
 pub mod request;

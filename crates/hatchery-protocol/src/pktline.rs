@@ -58,6 +58,11 @@ impl<R: Read> PktReader<R> {
         &mut self.inner
     }
 
+    /// The underlying reader, positioned right after the last packet returned.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
     /// Read the next packet; `Ok(None)` on a clean end of input (between packets).
     pub fn read_packet(&mut self) -> Result<Option<Packet<'_>>, ProtocolError> {
         let mut header = [0u8; 4];

@@ -49,6 +49,8 @@ pub struct GitTarget {
     pub repo: Repo,
     /// Pushes are refused ref by ref (the repository is read-only).
     pub read_only: bool,
+    /// The upstream of a pull mirror (read-only too): the refusal names it.
+    pub mirror_of: Option<String>,
     /// Whom pushed changes are attributed to (a deploy key: nobody).
     pub actor: Actor,
 }
@@ -65,6 +67,8 @@ pub enum Exchange {
 /// The words of the refusals a push hook gives, in the pusher's language.
 pub trait PushMessages: Send + Sync {
     fn read_only(&self) -> String;
+    /// A pull mirror refuses pushes: they belong upstream.
+    fn mirror(&self, upstream: &str) -> String;
     fn reserved_ref(&self) -> String;
     fn protected(&self, refused: &PushRefusal) -> String;
     fn internal(&self) -> String;
@@ -92,8 +96,10 @@ impl Forge {
                 if service == Service::ReceivePack && key_read_only {
                     return Ok(Err(GitRefusal::DeployKeyReadOnly));
                 }
+                let mirror_of = self.mirror_of(&repo, service).await?;
                 Ok(Ok(GitTarget {
                     read_only: repo.read_only,
+                    mirror_of,
                     repo,
                     actor: Actor::Anonymous,
                 }))
@@ -125,13 +131,30 @@ impl Forge {
                 {
                     return Ok(Err(GitRefusal::TokenScope(scope)));
                 }
+                let mirror_of = match read_only {
+                    true => self.mirror_of(&repo, service).await?,
+                    false => None,
+                };
                 Ok(Ok(GitTarget {
                     repo,
                     read_only,
+                    mirror_of,
                     actor,
                 }))
             }
         }
+    }
+
+    /// The upstream of a pull mirror a push goes to.
+    async fn mirror_of(
+        &self,
+        repo: &Repo,
+        service: Service,
+    ) -> Result<Option<String>, ServiceError> {
+        if service != Service::ReceivePack || !repo.read_only {
+            return Ok(None);
+        }
+        Ok(self.store.pull_mirror(repo.id).await?.map(|m| m.remote_url))
     }
 
     /// Runs receive-pack on `target` (blocking: call from a blocking thread), with the
@@ -160,6 +183,7 @@ impl Forge {
         })?;
         let mut hook = Hook {
             read_only: target.read_only,
+            mirror_of: target.mirror_of.clone(),
             rules,
             git: git.clone(),
             messages,
@@ -194,6 +218,11 @@ impl Forge {
                     .as_ref()
                     .recheck_pulls_after_push(&repo, &pushed)
                     .await;
+            });
+            // Push mirrors that follow every push.
+            let (mirrors, repo_id) = (holder.clone(), target.repo.id);
+            handle.spawn(async move {
+                mirrors.as_ref().push_mirrors_after_push(repo_id).await;
             });
             handle.spawn(Forge::maintain_in_background(
                 holder.clone(),
@@ -271,6 +300,7 @@ impl Forge {
 /// everything; reserved refs are refused; protected branches follow their rule.
 struct Hook<'a> {
     read_only: bool,
+    mirror_of: Option<String>,
     rules: PushRules,
     git: hatchery_git::Repository,
     messages: &'a dyn PushMessages,
@@ -278,6 +308,9 @@ struct Hook<'a> {
 
 impl ReceiveHook for Hook<'_> {
     fn check_update(&mut self, update: &ProposedUpdate<'_>) -> Result<(), String> {
+        if let Some(upstream) = &self.mirror_of {
+            return Err(self.messages.mirror(upstream));
+        }
         if self.read_only {
             return Err(self.messages.read_only());
         }

@@ -20,15 +20,18 @@ pub enum Job {
     Checklists,
     /// Team membership follows the LDAP sources' groups (`auth.ldap_sync_minutes`).
     LdapSync,
+    /// Pull and push mirrors that are due.
+    Mirrors,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::Webhooks,
         Job::Votes,
         Job::Upkeep,
         Job::Checklists,
         Job::LdapSync,
+        Job::Mirrors,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Job {
             Job::Upkeep => "upkeep",
             Job::Checklists => "checklists",
             Job::LdapSync => "ldap_sync",
+            Job::Mirrors => "mirrors",
         }
     }
 }

@@ -16,11 +16,14 @@ pub mod issues;
 pub mod jobs;
 pub mod ldap;
 pub mod maintenance;
+pub mod mirrors;
 pub mod oidc;
+pub mod outbound;
 pub mod password;
 pub mod protection;
 pub mod pulls;
 pub mod releases;
+pub mod remote;
 pub mod repos;
 pub mod reviews;
 pub mod signin;
@@ -91,6 +94,10 @@ pub struct Forge {
     oidc: oidc::Providers,
     /// Imports from other forges: settings and the outbound client.
     imports: import::ImportHub,
+    /// Where mirrors and imports may connect, and their HTTP client.
+    remotes: remote::Remotes,
+    /// Seals mirror passwords (from the site secret; `None` until `with_mirror_key`).
+    mirror_key: Option<std::sync::Arc<mirrors::SealKey>>,
 }
 
 impl std::fmt::Debug for Forge {
@@ -132,6 +139,8 @@ impl Forge {
             started: std::time::Instant::now(),
             oidc: oidc::Providers::default(),
             imports: import::ImportHub::default(),
+            remotes: remote::Remotes::default(),
+            mirror_key: None,
         }
     }
 }

@@ -19,7 +19,6 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,6 +43,7 @@ use sha2::Sha256;
 use tokio::sync::Notify;
 
 use crate::jobs::Job;
+use crate::outbound::{self, PreflightError, describe};
 use crate::{Forge, ServiceError};
 
 /// How deliveries are made; from the `webhook.*` settings.
@@ -216,8 +216,8 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// The host of an `http(s)` URL, checked for the settings; a literal address must be
-/// allowed by `allowed`.
+/// An `http(s)` URL, checked for the settings; a literal address must be allowed by
+/// `allowed` (names are checked at delivery).
 fn check_url(url: &str, allowed: &AllowedHosts) -> Result<String, HookError> {
     let url = url.trim();
     if url.is_empty() {
@@ -229,45 +229,15 @@ fn check_url(url: &str, allowed: &AllowedHosts) -> Result<String, HookError> {
             format!("is longer than {MAX_URL_LEN} characters"),
         ));
     }
-    let parsed =
-        reqwest::Url::parse(url).map_err(|e| field("url", format!("is not a valid URL: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(field("url", "must start with http:// or https://"));
-    }
-    match url_host(&parsed) {
-        None => return Err(field("url", "has no host")),
-        Some(UrlHost::Ip(ip)) => check_literal(ip, allowed)?,
-        Some(UrlHost::Name(_)) => {}
-    }
+    outbound::check_url(url, &policy(allowed)).map_err(|e| field("url", e))?;
     Ok(url.to_owned())
 }
 
-enum UrlHost<'a> {
-    Ip(IpAddr),
-    Name(&'a str),
-}
-
-/// The URL's host: an address (the URL parser has normalized every way of writing one)
-/// or a name.
-fn url_host(url: &reqwest::Url) -> Option<UrlHost<'_>> {
-    let host = url.host_str().filter(|h| !h.is_empty())?;
-    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        return v6.parse().ok().map(UrlHost::Ip);
-    }
-    Some(match host.parse::<std::net::Ipv4Addr>() {
-        Ok(v4) => UrlHost::Ip(IpAddr::V4(v4)),
-        Err(_) => UrlHost::Name(host),
-    })
-}
-
-fn check_literal(ip: IpAddr, allowed: &AllowedHosts) -> Result<(), HookError> {
-    if allowed.allows_ip(ip) {
-        Ok(())
-    } else {
-        Err(field(
-            "url",
-            format!("{ip} is not an allowed destination (webhook.allowed_hosts is \"{allowed}\")"),
-        ))
+/// The webhook allow list as an outbound policy.
+fn policy(allowed: &AllowedHosts) -> outbound::Policy {
+    outbound::Policy {
+        allowed: allowed.clone(),
+        setting: "webhook.allowed_hosts",
     }
 }
 
@@ -1108,145 +1078,25 @@ pub struct WebhookWorker {
     jobs: Arc<crate::jobs::JobBoard>,
 }
 
-/// A DNS resolver that returns only the addresses `allowed` admits for the name, so the
-/// client connects only to checked addresses.
-struct CheckedResolver {
-    allowed: AllowedHosts,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct Refused(String);
-
-impl reqwest::dns::Resolve for CheckedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allowed = self.allowed.clone();
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs = resolve_checked(&host, &allowed)
-                .await
-                .map_err(|e| Box::new(Refused(e)) as Box<dyn std::error::Error + Send + Sync>)?;
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
-/// The addresses `host` resolves to that `allowed` admits; an error naming the refused
-/// ones when there are none.
-async fn resolve_checked(host: &str, allowed: &AllowedHosts) -> Result<Vec<SocketAddr>, String> {
-    let found: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
-    let ok: Vec<SocketAddr> = found
-        .iter()
-        .filter(|a| allowed.allows(host, a.ip()))
-        .copied()
-        .collect();
-    if ok.is_empty() {
-        let list: Vec<String> = found.iter().map(|a| a.ip().to_string()).collect();
-        return Err(format!(
-            "refused: {host} resolves to {}, which webhook.allowed_hosts (\"{allowed}\") does not allow",
-            if list.is_empty() {
-                "nothing".to_owned()
-            } else {
-                list.join(", ")
-            }
-        ));
-    }
-    Ok(ok)
-}
-
-/// Why an attempt failed before a response arrived, and whether to try again.
-enum PreflightError {
-    /// The destination is not allowed: give up at once.
-    Refused(String),
-    /// DNS failed and the like: worth another attempt.
-    Transient(String),
-}
-
-/// An HTTP client for outbound calls (webhook deliveries, imports) that connects only to
-/// addresses `allowed` admits, through no proxy. `redirects` is how many it follows (each
-/// one's connection is checked the same way); `timeout` bounds connecting, and the whole
-/// request when `whole_request` (an import's asset download may take longer).
-pub(crate) fn checked_client(
-    allowed: &AllowedHosts,
-    timeout: std::time::Duration,
-    whole_request: bool,
-    redirects: usize,
-) -> Result<reqwest::Client, reqwest::Error> {
-    let builder = || {
-        let b = reqwest::Client::builder()
-            .user_agent(concat!("Hatchery/", env!("CARGO_PKG_VERSION")))
-            .redirect(if redirects == 0 {
-                reqwest::redirect::Policy::none()
-            } else {
-                reqwest::redirect::Policy::limited(redirects)
-            })
-            .no_proxy()
-            .connect_timeout(timeout)
-            .dns_resolver(Arc::new(CheckedResolver {
-                allowed: allowed.clone(),
-            }));
-        if whole_request { b.timeout(timeout) } else { b }
-    };
-    builder().build().or_else(|e| {
-        // The system's certificate store may be unreadable: the bundled roots remain.
-        tracing::warn!(error = %e, "outbound HTTP client: system certificates unusable");
-        builder().tls_built_in_native_certs(false).build()
-    })
-}
-
-/// Checks an outbound URL as a webhook's is checked when saved: http or https, a host,
-/// and a literal address only if `allowed` admits it (names are checked at connection).
-pub(crate) fn check_outbound_url(url: &str, allowed: &AllowedHosts) -> Result<String, String> {
-    check_url(url, allowed).map_err(|e| match e {
-        HookError::Field { message, .. } => message,
-        other => other.to_string(),
-    })
-}
-
 impl WebhookWorker {
     fn client(&self) -> Result<reqwest::Client, reqwest::Error> {
-        checked_client(
-            &self.settings.allowed_hosts,
-            self.settings.delivery_timeout,
-            true,
-            0,
+        let timeout = self.settings.delivery_timeout;
+        outbound::client(
+            &policy(&self.settings.allowed_hosts),
+            outbound::ClientOptions {
+                connect_timeout: timeout,
+                whole: Some(timeout),
+                stalled_read: None,
+                redirects: 0,
+            },
         )
     }
 
     /// Checks the destination of `url` before sending.
     async fn preflight(&self, url: &str) -> Result<(), PreflightError> {
-        let allowed = &self.settings.allowed_hosts;
         let parsed = reqwest::Url::parse(url)
             .map_err(|e| PreflightError::Refused(format!("invalid URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(PreflightError::Refused(
-                "only http and https URLs".to_owned(),
-            ));
-        }
-        let ip = match url_host(&parsed) {
-            None => return Err(PreflightError::Refused("the URL has no host".to_owned())),
-            Some(UrlHost::Ip(ip)) => ip,
-            Some(UrlHost::Name(name)) => {
-                if allowed.allows_all() || allowed.allows_name(name) {
-                    return Ok(());
-                }
-                return match resolve_checked(name, allowed).await {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.starts_with("refused") => Err(PreflightError::Refused(e)),
-                    Err(e) => Err(PreflightError::Transient(e)),
-                };
-            }
-        };
-        if allowed.allows_ip(ip) {
-            Ok(())
-        } else {
-            Err(PreflightError::Refused(format!(
-                "refused: {ip} is not allowed by webhook.allowed_hosts (\"{allowed}\")"
-            )))
-        }
+        outbound::preflight(&parsed, &policy(&self.settings.allowed_hosts)).await
     }
 
     /// Sends one claimed delivery and records the outcome.
@@ -1490,24 +1340,6 @@ impl WebhookWorker {
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        "request failed".to_owned()
-    };
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 /// Sends queued deliveries until `shutdown` resolves; deliveries in flight then finish
 /// (each is bounded by the delivery timeout). Start one per server: several servers on
 /// one database share the queue safely.
@@ -1749,31 +1581,15 @@ mod tests {
 
     #[test]
     fn urls_are_checked() {
+        // The address rules themselves are outbound's (tested there).
         let ext = AllowedHosts::default();
-        assert!(check_url("https://hooks.example.com/x", &ext).is_ok());
-        assert!(
-            check_url("http://localhost:9/x", &ext).is_ok(),
-            "names are checked when sent"
-        );
-        for bad in [
-            "",
-            "ftp://example.com/",
-            "not a url",
-            "http://127.0.0.1:8080/hook",
-            "http://[::1]/hook",
-            "http://10.0.0.1/",
-            "http://169.254.169.254/latest/meta-data",
-            "http://[::ffff:127.0.0.1]/",
-            "http://0.0.0.0/",
-            // Other spellings of 127.0.0.1, normalized by the URL parser.
-            "http://2130706433/",
-            "http://0x7f.1/",
-            "http://127.1/",
-        ] {
+        assert!(check_url(" https://hooks.example.com/x ", &ext).is_ok());
+        for bad in ["", "ftp://example.com/", "http://127.0.0.1:8080/hook"] {
             assert!(check_url(bad, &ext).is_err(), "{bad}");
         }
-        let lo = AllowedHosts::parse("loopback").unwrap();
-        assert!(check_url("http://127.0.0.1:8080/hook", &lo).is_ok());
-        assert!(check_url("http://8.8.8.8/hook", &lo).is_err());
+        let long = format!("https://example.com/{}", "a".repeat(MAX_URL_LEN));
+        assert!(check_url(&long, &ext).is_err());
+        let e = check_url("http://10.0.0.1/", &ext).unwrap_err().to_string();
+        assert!(e.contains("webhook.allowed_hosts"), "{e}");
     }
 }

@@ -80,7 +80,8 @@ impl From<sqlx::Error> for StoreError {
 /// ("UNIQUE constraint failed: accounts.lower_name"), which contain the same words. A
 /// protected-branch rule's name (`branch_protections_repo_rule_name_key`), a release's tag
 /// (`releases_repo_tag_name_key`, "releases.tag_name") and a release asset's name within its
-/// release (`release_assets_release_name_key`, "release_assets.name") are names too.
+/// release (`release_assets_release_name_key`, "release_assets.name") and a push mirror's
+/// remote name (`push_mirrors_repo_id_remote_name_key`) are names too.
 fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
     if db.kind() != ErrorKind::UniqueViolation {
         return None;
@@ -95,6 +96,7 @@ fn conflict_field(db: &dyn DatabaseError) -> Option<ConflictField> {
         || what.contains("tag_name")
         || what.contains("release_name_key")
         || what.contains("release_assets.name")
+        || what.contains("remote_name")
     {
         Some(ConflictField::Name)
     } else {

@@ -16,6 +16,7 @@ mod imports;
 mod incubator;
 mod issues;
 mod labels;
+mod mirrors;
 mod orgs;
 pub mod portable;
 mod protection;
@@ -67,6 +68,7 @@ pub use issues::{
     Revision, UserIssues, Who,
 };
 pub use labels::{Label, LabelUse, Milestone};
+pub use mirrors::{MirrorSettings, PullMirror, PushMirror};
 pub use orgs::{Org, OrgMember, Team};
 pub use protection::{AllowlistNames, CommitStatus, ProtectionRule};
 pub use pulls::{HEAD_DELETED, HeadMove, MergeCheck, Merged, NewPull, PullRequest};

@@ -93,6 +93,8 @@ pub const PORTABLE_TABLES: &[PortableTable] = &[
     table("review_requests", "id"),
     table("repo_imports", "id"),
     table("import_items", "import_id, kind, source_id"),
+    table("pull_mirrors", "repo_id"),
+    table("push_mirrors", "id"),
 ];
 
 /// Tables a dump leaves out: sign-in sessions and throttle counters, which are about the

@@ -261,6 +261,9 @@ impl PushMessages for LangMessages {
     fn read_only(&self) -> String {
         self.0.t("git.read_only").to_owned()
     }
+    fn mirror(&self, upstream: &str) -> String {
+        self.0.tf("git.mirror", &[("upstream", upstream)])
+    }
     fn reserved_ref(&self) -> String {
         self.0.t("pulls.ref_reserved").to_owned()
     }

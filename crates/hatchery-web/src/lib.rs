@@ -705,6 +705,30 @@ pub fn router(state: AppState) -> Router {
             get(pages::hooks::repo_list).post(pages::hooks::repo_create),
         )
         .route(
+            "/{owner}/{repo}/settings/mirror",
+            get(pages::mirrors::show).post(pages::mirrors::save_pull),
+        )
+        .route(
+            "/{owner}/{repo}/settings/mirror/sync",
+            post(pages::mirrors::sync_pull),
+        )
+        .route(
+            "/{owner}/{repo}/settings/mirror/stop",
+            post(pages::mirrors::stop_pull),
+        )
+        .route(
+            "/{owner}/{repo}/settings/mirror/push",
+            post(pages::mirrors::add_push),
+        )
+        .route(
+            "/{owner}/{repo}/settings/mirror/push/sync",
+            post(pages::mirrors::sync_push),
+        )
+        .route(
+            "/{owner}/{repo}/settings/mirror/push/{remote}/delete",
+            post(pages::mirrors::delete_push),
+        )
+        .route(
             "/{owner}/{repo}/settings/hooks/{id}",
             get(pages::hooks::repo_show).post(pages::hooks::repo_save),
         )

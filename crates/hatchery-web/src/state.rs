@@ -55,6 +55,8 @@ pub struct WebConfig {
     pub trusted_proxies: hatchery_core::netpolicy::AllowedHosts,
     /// `ssh.*`: where people clone from over SSH; `None` when SSH is off (no SSH URLs).
     pub ssh_clone: Option<hatchery_core::ssh::SshCloneBase>,
+    /// `migrations.allowed_hosts`: where mirrors and imports may connect.
+    pub migrations_allowed_hosts: hatchery_core::netpolicy::AllowedHosts,
 }
 
 /// `metrics.enabled` and `metrics.token`.
@@ -108,6 +110,7 @@ impl WebConfig {
             ldap_sync: Duration::ZERO,
             require_two_factor: TwoFactorRequirement::Off,
             ssh_clone: None,
+            migrations_allowed_hosts: hatchery_core::netpolicy::AllowedHosts::default(),
         }
     }
 }
@@ -137,6 +140,7 @@ impl fmt::Debug for WebConfig {
             .field("ldap_sync", &self.ldap_sync)
             .field("require_two_factor", &self.require_two_factor)
             .field("ssh_clone", &self.ssh_clone)
+            .field("migrations_allowed_hosts", &self.migrations_allowed_hosts)
             .finish()
     }
 }
@@ -171,6 +175,12 @@ impl AppState {
             })
             .with_credential_cache(&cfg.secret, cfg.basic_cache)
             .with_imports(cfg.imports.clone())
+            .with_mirror_key(&cfg.secret)
+            .with_remotes(hatchery_service::remote::RemoteSettings {
+                allowed_hosts: cfg.migrations_allowed_hosts.clone(),
+                max_pack_bytes: cfg.max_push_bytes,
+                max_duration: cfg.max_push,
+            })
             .with_releases(hatchery_service::releases::ReleaseStorage {
                 dir: cfg.releases_dir.clone(),
                 max_asset_bytes: cfg.max_release_asset_bytes,

@@ -59,6 +59,7 @@ pub struct Config {
     pub log: LogConfig,
     pub git: GitConfig,
     pub webhook: WebhookConfig,
+    pub migrations: MigrationsConfig,
     pub release: ReleaseConfig,
     pub metrics: MetricsConfig,
     pub rate_limit: RateLimitConfig,
@@ -192,6 +193,20 @@ impl WebhookConfig {
 
     pub fn retry_delays_ms(&self) -> Vec<u64> {
         hatchery_core::webhooks::parse_delays(&self.retry_delays).unwrap_or_default()
+    }
+}
+
+/// Pull and push mirrors and imports (`[migrations]`). The text is validated:
+/// [`MigrationsConfig::allowed`] parses it again without failing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationsConfig {
+    /// Where mirrors and imports may connect, in `webhook.allowed_hosts`' syntax.
+    pub allowed_hosts: String,
+}
+
+impl MigrationsConfig {
+    pub fn allowed(&self) -> hatchery_core::netpolicy::AllowedHosts {
+        hatchery_core::netpolicy::AllowedHosts::parse(&self.allowed_hosts).unwrap_or_default()
     }
 }
 
@@ -568,6 +583,7 @@ struct RawConfig {
     log: RawLog,
     git: RawGit,
     webhook: RawWebhook,
+    migrations: RawMigrations,
     release: RawRelease,
     metrics: RawMetrics,
     rate_limit: RawRateLimit,
@@ -643,6 +659,12 @@ struct RawGit {
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawMigrations {
+    allowed_hosts: String,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRelease {
     max_asset_bytes: u64,
 }
@@ -702,6 +724,9 @@ impl Default for RawConfig {
                 delivery_timeout_secs: 10,
                 max_attempts: 5,
                 retry_delays: "10s, 1m, 5m, 30m".into(),
+            },
+            migrations: RawMigrations {
+                allowed_hosts: "external".into(),
             },
             release: RawRelease {
                 max_asset_bytes: 2 << 30,
@@ -891,6 +916,9 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
     if let Err(e) = hatchery_core::netpolicy::AllowedHosts::parse(&raw.webhook.allowed_hosts) {
         bad("webhook.allowed_hosts", e.to_string());
     }
+    if let Err(e) = hatchery_core::netpolicy::AllowedHosts::parse(&raw.migrations.allowed_hosts) {
+        bad("migrations.allowed_hosts", e.to_string());
+    }
     if !(1..=600).contains(&raw.webhook.delivery_timeout_secs) {
         bad(
             "webhook.delivery_timeout_secs",
@@ -1053,6 +1081,9 @@ fn build(raw: RawConfig, figment: Option<&Figment>) -> Result<Config, ConfigErro
             delivery_timeout_secs: raw.webhook.delivery_timeout_secs,
             max_attempts: raw.webhook.max_attempts,
             retry_delays: raw.webhook.retry_delays,
+        },
+        migrations: MigrationsConfig {
+            allowed_hosts: raw.migrations.allowed_hosts,
         },
         release: ReleaseConfig {
             max_asset_bytes: raw.release.max_asset_bytes,
@@ -1778,6 +1809,17 @@ const KEYS: &[KeySpec] = &[
         Literal(r#""10s, 1m, 5m, 30m""#),
         "How long to wait after the first, second, ... failed attempt before the next, as \
          a comma-separated list of durations (ms, s, m, h); the last one repeats.",
+    ),
+    key(
+        "migrations.allowed_hosts",
+        Str,
+        Literal(r#""external""#),
+        "Where pull mirrors, push mirrors and imports may connect, in webhook.allowed_hosts' \
+         syntax (external, private, loopback, *, CIDRs, host names). Only http:// and \
+         https:// addresses are ever used (never file://, ssh:// or local paths); every \
+         address a mirror's host resolves to is checked at each connection. Gitea's \
+         [migrations] ALLOW_LOCALNETWORKS corresponds to adding private and loopback, \
+         ALLOWED_DOMAINS to host names here.",
     ),
     key(
         "release.max_asset_bytes",

@@ -92,6 +92,7 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         ldap_sync: std::time::Duration::from_secs(cfg.auth.ldap_sync_minutes * 60),
         require_two_factor: cfg.auth.require_two_factor,
         ssh_clone: ssh_clone_base(cfg),
+        migrations_allowed_hosts: cfg.migrations.allowed(),
     }
 }
 
@@ -149,6 +150,11 @@ pub fn forge(cfg: &Config, store: Store) -> hatchery_service::Forge {
         .with_releases(hatchery_service::releases::ReleaseStorage {
             dir: cfg.data_dir.join("releases"),
             max_asset_bytes: cfg.release.max_asset_bytes,
+        })
+        .with_remotes(hatchery_service::remote::RemoteSettings {
+            allowed_hosts: cfg.migrations.allowed(),
+            max_pack_bytes: cfg.git.max_push_bytes,
+            max_duration: std::time::Duration::from_secs(cfg.git.max_push_secs),
         })
 }
 
@@ -211,6 +217,16 @@ pub async fn run_with_ssh(
         })
         .await;
     });
+    // Pull and push mirrors that are due: driven from the database (a lease per mirror),
+    // safe on every server.
+    let (stop_mirrors, mirrors_stopped) = tokio::sync::oneshot::channel::<()>();
+    let mirror_state = state.clone();
+    let mirrors = tokio::spawn(async move {
+        hatchery_service::mirrors::run_mirror_job(&mirror_state.forge, async move {
+            let _ = mirrors_stopped.await;
+        })
+        .await;
+    });
     let app = hatchery_web::router(state.clone());
     let result = hatchery_web::serve(listener, app, stopped(stopping.clone())).await;
     // Should HTTP have failed, SSH stops too.
@@ -233,6 +249,9 @@ pub async fn run_with_ssh(
     // A round of closing in progress finishes (it may be moving a repository on disk).
     let _ = stop_votes.send(());
     let _ = votes.await;
+    // A sync in progress finishes (bounded by git.max_push_secs).
+    let _ = stop_mirrors.send(());
+    let _ = mirrors.await;
     state.store.close().await;
     result.context("the HTTP server failed")?;
     ssh_result

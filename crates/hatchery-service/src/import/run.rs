@@ -130,11 +130,14 @@ impl Forge {
         self.imports
             .client
             .get_or_init(|| {
-                crate::webhooks::checked_client(
-                    &self.imports.settings.allowed_hosts,
-                    self.imports.settings.timeout,
-                    false,
-                    5,
+                crate::outbound::client(
+                    &self.import_policy(),
+                    crate::outbound::ClientOptions {
+                        connect_timeout: self.imports.settings.timeout,
+                        whole: None,
+                        stalled_read: None,
+                        redirects: 5,
+                    },
                 )
                 .map_err(|e| tracing::error!(error = %e, "import HTTP client"))
                 .ok()
@@ -148,7 +151,16 @@ impl Forge {
         // TODO(mirrors): the mirror helper's `migrations.allowed_hosts` check replaces
         // this once it is on main; until then the webhook URL check with the import's
         // own allowed hosts (same semantics) stands in.
-        crate::webhooks::check_outbound_url(url, &self.imports.settings.allowed_hosts)
+        let url = url.trim();
+        crate::outbound::check_url(url, &self.import_policy()).map(|_| url.to_owned())
+    }
+
+    /// The import allow list as an outbound policy.
+    fn import_policy(&self) -> crate::outbound::Policy {
+        crate::outbound::Policy {
+            allowed: self.imports.settings.allowed_hosts.clone(),
+            setting: crate::remote::ALLOWED_HOSTS_SETTING,
+        }
     }
 
     /// Starts importing into a new repository `owner/req.repo_name`: checks the request,

@@ -28,6 +28,7 @@ pub mod incubator_roster;
 pub mod issues;
 pub mod keys;
 pub mod migrate;
+pub mod mirrors;
 pub mod misc;
 pub mod paging;
 pub mod protection;
@@ -113,6 +114,7 @@ fn timed_routes() -> ApiRoutes {
         .merge(forks::routes())
         .merge(migrate::routes())
         .merge(hooks::routes())
+        .merge(mirrors::routes())
         .merge(keys::routes())
         .merge(gpg_keys::routes())
         .merge(protection::routes())

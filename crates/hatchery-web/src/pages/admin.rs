@@ -95,6 +95,7 @@ fn job_name(ctx: &Ctx, job: Job) -> &'static str {
         Job::Upkeep => "admin.job.upkeep",
         Job::Checklists => "admin.job.checklists",
         Job::LdapSync => "admin.job.ldap_sync",
+        Job::Mirrors => "admin.job.mirrors",
     })
 }
 

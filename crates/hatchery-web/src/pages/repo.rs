@@ -154,7 +154,12 @@ pub async fn repo_header(
             active == RepoTab::Settings,
         ));
     }
-    let retired = if repo.read_only {
+    let mirror = if repo.read_only {
+        state.store.pull_mirror(repo.id).await?
+    } else {
+        None
+    };
+    let retired = if repo.read_only && mirror.is_none() {
         crate::pages::incubator::retired_notice(state, ctx, repo).await?
     } else {
         None
@@ -172,7 +177,8 @@ pub async fn repo_header(
         }
         (forked_from)
         @if !repo.description.is_empty() { p.muted { (repo.description) } }
-        @if let Some(notice) = retired { (notice) }
+        @if let Some(m) = &mirror { (crate::pages::mirrors::notice(ctx, m)) }
+        @else if let Some(notice) = retired { (notice) }
         @else if repo.read_only { div.notice role="note" id="read-only-notice" { (ctx.t("repo.read_only_notice")) } }
         (tabs(&items))
     })
@@ -500,6 +506,8 @@ async fn settings_page(
                 a href=(format!("{base}/merge")) id="merge-settings-link" { (ctx.t("prweb.settings.title")) }
                 " · "
                 a href=(format!("{base}/keys")) id="deploy-keys-link" { (ctx.t("sshkeys.deploy_title")) }
+                " · "
+                a href=(format!("{base}/mirror")) id="mirrors-link" { (ctx.t("mirrors.title")) }
             }
             section.card {
                 h2 style="margin-top:0" { (ctx.t("repo.settings.general")) }
