@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apisupport::{ApiResponse, Auth, call, get, token};
-use gitsupport::Server;
+use gitsupport::{PASSWORD, Server, fsck, git, make_work_repo, ok};
 use hatchery_core::Actor;
 use hatchery_core::netpolicy::AllowedHosts;
 use hatchery_service::issues::RepoView;
@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 /// Lets the importing instance reach the test's servers on 127.0.0.1 and keeps rate-limit
 /// waits tiny.
 fn importer_config(cfg: &mut hatchery_web::WebConfig) {
-    cfg.imports.allowed_hosts = AllowedHosts::parse("loopback").expect("allowed hosts");
+    cfg.migrations_allowed_hosts = AllowedHosts::parse("loopback").expect("allowed hosts");
     cfg.imports.max_rate_wait = Duration::from_millis(20);
 }
 
@@ -110,6 +110,24 @@ async fn a_repository_moves_between_two_instances_without_loss() {
         let ada_a = token(&a, ada.id, "ada", &["write:repository", "write:issue"]).await;
         let bob_a = token(&a, bob.id, "bob", &["write:issue"]).await;
         let base = "/api/v1/repos/ada/proj";
+        // Git data: main, dev, a topic branch and an annotated and a light tag, with
+        // `trunk` as the default branch (not the importer's default).
+        let work = make_work_repo(a.dir.path(), 4).await;
+        ok(&git(&work, &["branch", "topic/x", "HEAD~1"]).await);
+        ok(&git(&work, &["branch", "-m", "main", "trunk"]).await);
+        ok(&git(&work, &["tag", "light", "HEAD~2"]).await);
+        let push_url = a.url("ada/proj.git", Some(("ada", PASSWORD)));
+        ok(&git(&work, &["push", "-q", &push_url, "--all"]).await);
+        ok(&git(&work, &["push", "-q", &push_url, "--tags"]).await);
+        let r = call(
+            &a,
+            "PATCH",
+            base,
+            Auth::Token(&ada_a),
+            Some(json!({"default_branch": "trunk"})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "[{l}] {}", r.text);
         for (name, color, desc) in [
             ("bug", "ee0701", "Something is broken"),
             ("docs", "0052cc", ""),
@@ -284,6 +302,37 @@ async fn a_repository_moves_between_two_instances_without_loss() {
         assert_eq!(status["counts"]["releases"], 3, "[{l}] {status}");
         assert_eq!(status["counts"]["assets"], 2, "[{l}] {status}");
 
+        // The git data: every branch and tag at the same object, the same default branch,
+        // and a clone that passes fsck.
+        let refs_a = ls_remote(&a, "ada/proj.git").await;
+        let refs_b = ls_remote(&b, "ada/moved.git").await;
+        assert!(
+            refs_a.contains("ref: refs/heads/trunk\tHEAD"),
+            "[{l}] {refs_a}"
+        );
+        assert!(refs_a.contains("refs/tags/v1.0^{}"), "[{l}] {refs_a}");
+        assert_eq!(refs_a, refs_b, "[{l}] refs");
+        let clone = b.dir.path().join("moved-clone");
+        ok(&git(
+            b.dir.path(),
+            &[
+                "clone",
+                "-q",
+                "--mirror",
+                &b.url("ada/moved.git", None),
+                clone.to_str().expect("utf-8"),
+            ],
+        )
+        .await);
+        fsck(&clone).await;
+        let moved = get(&b, "/api/v1/repos/ada/moved", Auth::None).await;
+        assert_eq!(
+            moved.json["default_branch"], "trunk",
+            "[{l}] {}",
+            moved.text
+        );
+        assert_eq!(moved.json["empty"], false, "[{l}] {}", moved.text);
+
         // Every field the Gitea API shows, compared.
         let bb = "/api/v1/repos/ada/moved";
         let la = list(&get(&a, &format!("{base}/labels"), Auth::None).await);
@@ -451,6 +500,81 @@ struct Fixtures {
     faults: Arc<Mutex<Vec<Fault>>>,
     /// Requests seen, by path and page.
     hits: Arc<Mutex<HashMap<String, u32>>>,
+    /// Where git requests for `octo/hello.git` go: a repository of the importing instance
+    /// (`http://addr/owner/name.git`), as the source forge's git server.
+    git: Arc<Mutex<String>>,
+}
+
+/// Serves `/octo/hello.git/...` from the repository `git` names, after checking the
+/// token the import sends as the password of HTTP Basic.
+async fn proxy_git(
+    f: &Fixtures,
+    method: axum::http::Method,
+    uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use base64::Engine as _;
+    let password = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|up| up.split_once(':').map(|(_, p)| p.to_owned()));
+    if password.as_deref() != Some("secret-token") {
+        return (
+            axum::http::StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Basic realm=\"git\"")],
+        )
+            .into_response();
+    }
+    let tail = uri.path().trim_start_matches("/octo/hello.git");
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let upstream = format!("{}{tail}{query}", f.git.lock().expect("git"));
+    let mut request = reqwest::Client::new().request(method, upstream).body(body);
+    for name in ["content-type", "accept", "git-protocol"] {
+        if let Some(v) = headers.get(name) {
+            request = request.header(name, v.as_bytes());
+        }
+    }
+    let response = request.send().await.expect("the git server answers");
+    let status = axum::http::StatusCode::from_u16(response.status().as_u16()).expect("status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let bytes = response.bytes().await.expect("body");
+    (status, [("content-type", content_type)], bytes).into_response()
+}
+
+/// Makes `owner/source` on `b` with a few branches and tags, serves it as the fixture
+/// forge's `octo/hello.git` and returns its refs (`git ls-remote`).
+async fn git_source(b: &Server, owner: &hatchery_store::User, f: &Fixtures) -> String {
+    b.repo(owner, "source", false).await;
+    let work = make_work_repo(b.dir.path(), 3).await;
+    let push_url = b.url(
+        &format!("{}/source.git", owner.name),
+        Some((&owner.name, PASSWORD)),
+    );
+    ok(&git(&work, &["push", "-q", &push_url, "--all"]).await);
+    ok(&git(&work, &["push", "-q", &push_url, "--tags"]).await);
+    *f.git.lock().expect("git") = b.url(&format!("{}/source.git", owner.name), None);
+    ls_remote(b, &format!("{}/source.git", owner.name)).await
+}
+
+/// `git ls-remote --symref` of a repository of `server`.
+async fn ls_remote(server: &Server, path: &str) -> String {
+    let out = git(
+        server.dir.path(),
+        &["ls-remote", "--symref", &server.url(path, None)],
+    )
+    .await;
+    ok(&out);
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn fixture_dir(kind: &str) -> PathBuf {
@@ -461,11 +585,16 @@ fn fixture_dir(kind: &str) -> PathBuf {
 
 async fn serve_fixture(
     axum::extract::State(f): axum::extract::State<Fixtures>,
+    method: axum::http::Method,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let path = uri.path().to_owned();
+    if path.starts_with("/octo/hello.git/") {
+        return proxy_git(&f, method, &uri, &headers, body).await;
+    }
     let query: HashMap<String, String> = uri
         .query()
         .map(|q| {
@@ -591,6 +720,7 @@ async fn start_fixtures(
         base: Arc::new(Mutex::new(String::new())),
         faults: Arc::new(Mutex::new(faults)),
         hits: Arc::new(Mutex::new(HashMap::new())),
+        git: Arc::new(Mutex::new(String::new())),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -663,6 +793,7 @@ async fn github_fixtures_are_paged_rate_limited_and_resumed_without_duplicates()
         let b = Server::start(store, importer_config).await;
         let l = b.label().to_owned();
         let ada = b.user("ada").await;
+        let source_refs = git_source(&b, &ada, &fixtures).await;
         let t = token(&b, ada.id, "ada", &["write:repository", "write:issue"]).await;
         let r = post(
             &b,
@@ -686,6 +817,17 @@ async fn github_fixtures_are_paged_rate_limited_and_resumed_without_duplicates()
             "[{l}] {status}"
         );
         assert_eq!(status["stage"], "issues", "[{l}] {status}");
+        // The token waits for the resume sealed, never as given.
+        let hello = get(&b, "/api/v1/repos/ada/hello", Auth::Token(&t)).await;
+        let waiting = b
+            .state
+            .store
+            .import_of_repo(hello.json["id"].as_i64().expect("id"))
+            .await
+            .expect("read")
+            .expect("import");
+        assert!(waiting.auth_secret.starts_with("v1:"), "[{l}] sealed");
+        assert!(!waiting.auth_secret.contains("secret-token"), "[{l}]");
         // Waited and asked again after the 429.
         let hits = fixtures.hits.lock().expect("hits").clone();
         assert_eq!(
@@ -704,6 +846,11 @@ async fn github_fixtures_are_paged_rate_limited_and_resumed_without_duplicates()
         assert_eq!(r.status, 202, "[{l}] {}", r.text);
         let status = wait_import(&b, "ada/hello", Auth::Token(&t)).await;
         assert_eq!(status["state"], "done", "[{l}] {status}");
+        assert_eq!(
+            ls_remote(&b, "ada/hello.git").await,
+            source_refs,
+            "[{l}] git data"
+        );
         let c = &status["counts"];
         assert_eq!(
             (
@@ -749,6 +896,17 @@ async fn github_fixtures_are_paged_rate_limited_and_resumed_without_duplicates()
         assert_eq!(one["created_at"], "2011-04-22T13:33:48Z", "[{l}]");
         assert_eq!(one["original_author"], "octo", "[{l}]");
         assert_eq!(one["user"]["login"], "ada", "[{l}]");
+        // The issue's page names the source's author, not the importer.
+        let page = reqwest::get(format!("http://{}/ada/hello/issues/1", b.addr))
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("text");
+        assert!(
+            page.contains("originally by octo on GitHub"),
+            "[{l}] {page}"
+        );
         assert_eq!(names(&one["labels"], "name"), vec!["bug"], "[{l}]");
         assert_eq!(one["milestone"]["title"], "v1.0", "[{l}]");
         let three = by(&got.issues, "number", "3");
@@ -796,7 +954,7 @@ async fn import_fixture(b: &Server, t: &str, kind: &str, addr: SocketAddr) -> Va
 #[tokio::test]
 async fn gitee_fixtures_are_imported() {
     for store in stores().await {
-        let (addr, _fixtures) = start_fixtures(
+        let (addr, fixtures) = start_fixtures(
             "gitee",
             "/api/v5/repos/octo/hello",
             vec![Fault {
@@ -810,9 +968,15 @@ async fn gitee_fixtures_are_imported() {
         let b = Server::start(store, importer_config).await;
         let l = b.label().to_owned();
         let ada = b.user("ada").await;
+        let source_refs = git_source(&b, &ada, &fixtures).await;
         let t = token(&b, ada.id, "ada", &["write:repository", "write:issue"]).await;
         let status = import_fixture(&b, &t, "gitee", addr).await;
         assert_eq!(status["state"], "done", "[{l}] {status}");
+        assert_eq!(
+            ls_remote(&b, "ada/hello.git").await,
+            source_refs,
+            "[{l}] git data"
+        );
         let got = read_back(&b, "ada/hello", Auth::Token(&t)).await;
         // Gitee's issue numbers (I1ABCD) are not numbers: they take #1 and #2, and the
         // pull request !1 the next free one.
@@ -861,14 +1025,20 @@ async fn gitee_fixtures_are_imported() {
 #[tokio::test]
 async fn gitlab_fixtures_are_imported() {
     for store in stores().await {
-        let (addr, _fixtures) =
+        let (addr, fixtures) =
             start_fixtures("gitlab", "/api/v4/projects/octo%2Fhello", vec![]).await;
         let b = Server::start(store, importer_config).await;
         let l = b.label().to_owned();
         let ada = b.user("ada").await;
+        let source_refs = git_source(&b, &ada, &fixtures).await;
         let t = token(&b, ada.id, "ada", &["write:repository", "write:issue"]).await;
         let status = import_fixture(&b, &t, "gitlab", addr).await;
         assert_eq!(status["state"], "done", "[{l}] {status}");
+        assert_eq!(
+            ls_remote(&b, "ada/hello.git").await,
+            source_refs,
+            "[{l}] git data"
+        );
         let got = read_back(&b, "ada/hello", Auth::Token(&t)).await;
         let mut numbers: Vec<i64> = got
             .issues
@@ -894,6 +1064,114 @@ async fn gitlab_fixtures_are_imported() {
         assert_eq!(got.milestones[0]["due_on"], "2013-11-29T00:00:00Z", "[{l}]");
         assert_eq!(got.releases[0]["tag_name"], "v0.2", "[{l}]");
         assert_eq!(got.releases[0]["assets"][0]["name"], "example.zip", "[{l}]");
+        b.stop().await;
+    }
+}
+
+/// `mirror: true` with a plain git source: the git data comes by the import, then the
+/// repository is a pull mirror that follows the source (read-only here); the credentials
+/// are kept sealed, never as given.
+#[tokio::test]
+async fn a_mirror_import_follows_its_source() {
+    for (sa, sb) in stores().await.into_iter().zip(stores().await) {
+        let a = Server::start(sa, |_| {}).await;
+        let b = Server::start(sb, importer_config).await;
+        let l = a.label().to_owned();
+        let ada = a.user("ada").await;
+        a.repo(&ada, "up", true).await;
+        let work = make_work_repo(a.dir.path(), 3).await;
+        let up_push = a.url("ada/up.git", Some(("ada", PASSWORD)));
+        ok(&git(&work, &["push", "-q", &up_push, "--all"]).await);
+        ok(&git(&work, &["push", "-q", &up_push, "--tags"]).await);
+
+        let bob = b.user("bob").await;
+        let t = token(&b, bob.id, "bob", &["write:repository"]).await;
+        let r = post(
+            &b,
+            "/api/v1/repos/migrate",
+            Auth::Token(&t),
+            json!({
+                "clone_addr": a.url("ada/up.git", None),
+                "service": "git",
+                "auth_username": "ada",
+                "auth_password": PASSWORD,
+                "repo_name": "copy",
+                "mirror": true,
+                "mirror_interval": "10m",
+                "issues": true
+            }),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let status = wait_import(&b, "bob/copy", Auth::Token(&t)).await;
+        assert_eq!(status["state"], "done", "[{l}] {status}");
+        assert_eq!(
+            status["counts"]["issues"], 0,
+            "[{l}] a mirror brings git data only"
+        );
+        let up_refs = |a: &Server| {
+            let url = a.url("ada/up.git", Some(("ada", PASSWORD)));
+            let dir = a.dir.path().to_owned();
+            async move {
+                let out = git(&dir, &["ls-remote", "--symref", &url]).await;
+                ok(&out);
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            }
+        };
+        assert_eq!(
+            ls_remote(&b, "bob/copy.git").await,
+            up_refs(&a).await,
+            "[{l}]"
+        );
+        let repo = get(&b, "/api/v1/repos/bob/copy", Auth::Token(&t)).await;
+        assert_eq!(repo.json["mirror"], true, "[{l}] {}", repo.text);
+        let stored = b
+            .state
+            .store
+            .pull_mirror(repo.json["id"].as_i64().expect("id"))
+            .await
+            .expect("read")
+            .expect("a pull mirror");
+        assert_eq!(stored.remote_username, "ada", "[{l}]");
+        assert!(!stored.remote_password.contains(PASSWORD), "[{l}] sealed");
+        assert_eq!(stored.interval_ms, 600_000, "[{l}]");
+
+        // The source moves on; a sync brings it.
+        std::fs::write(work.join("later.txt"), "later\n").expect("write");
+        ok(&git(&work, &["add", "-A"]).await);
+        ok(&git(&work, &["commit", "-q", "-m", "later"]).await);
+        ok(&git(&work, &["push", "-q", &up_push, "main"]).await);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = post(
+                &b,
+                "/api/v1/repos/bob/copy/mirror-sync",
+                Auth::Token(&t),
+                json!({}),
+            )
+            .await;
+            assert!(matches!(r.status, 200 | 409), "[{l}] {}", r.text);
+            if ls_remote(&b, "bob/copy.git").await == up_refs(&a).await {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "[{l}] the mirror never caught up"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Read-only: a push is refused.
+        let refused = git(
+            &work,
+            &[
+                "push",
+                &b.url("bob/copy.git", Some(("bob", PASSWORD))),
+                "main:refs/heads/other",
+            ],
+        )
+        .await;
+        assert!(!refused.status.success(), "[{l}]");
+        a.stop().await;
         b.stop().await;
     }
 }

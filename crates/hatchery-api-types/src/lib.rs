@@ -190,7 +190,13 @@ pub struct ApiRepo {
     #[schema(no_recursion)]
     pub parent: Option<Box<ApiRepo>>,
     pub template: bool,
+    /// A pull mirror (read-only here, following `original_url`).
     pub mirror: bool,
+    /// A pull mirror's interval (`8h0m0s`; `0s`: on demand only); empty otherwise.
+    pub mirror_interval: String,
+    /// When a pull mirror last synced successfully; absent when never.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mirror_updated: Option<String>,
     pub size: i64,
     pub language: String,
     pub html_url: String,
@@ -198,6 +204,7 @@ pub struct ApiRepo {
     pub link: String,
     pub ssh_url: String,
     pub clone_url: String,
+    /// Where the repository was imported from, or the upstream of a pull mirror.
     pub original_url: String,
     pub website: String,
     pub stars_count: i64,
@@ -207,7 +214,8 @@ pub struct ApiRepo {
     pub open_pr_counter: i64,
     pub release_counter: i64,
     pub default_branch: String,
-    /// Read-only repositories (a retired incubator project) are reported as archived.
+    /// Read-only repositories (a retired incubator project) are reported as archived; a
+    /// pull mirror, read-only too, is a mirror instead.
     pub archived: bool,
     pub created_at: String,
     pub updated_at: String,
@@ -248,6 +256,8 @@ impl ApiRepo {
             parent: None,
             template: false,
             mirror: false,
+            mirror_interval: String::new(),
+            mirror_updated: None,
             size: 0,
             language: String::new(),
             html_url: urls.html(&full),

@@ -26,6 +26,7 @@ pub mod releases;
 pub mod remote;
 pub mod repos;
 pub mod reviews;
+pub mod seal;
 pub mod signin;
 pub mod sources;
 pub mod ssh_keys;
@@ -96,8 +97,8 @@ pub struct Forge {
     imports: import::ImportHub,
     /// Where mirrors and imports may connect, and their HTTP client.
     remotes: remote::Remotes,
-    /// Seals mirror passwords (from the site secret; `None` until `with_mirror_key`).
-    mirror_key: Option<std::sync::Arc<mirrors::SealKey>>,
+    /// Seals stored credentials (from the site secret; `None` until `with_seal_key`).
+    seal_key: Option<std::sync::Arc<seal::SealKey>>,
 }
 
 impl std::fmt::Debug for Forge {
@@ -140,7 +141,7 @@ impl Forge {
             oidc: oidc::Providers::default(),
             imports: import::ImportHub::default(),
             remotes: remote::Remotes::default(),
-            mirror_key: None,
+            seal_key: None,
         }
     }
 }

@@ -8,16 +8,15 @@
 //! Callers authorize first: every function taking a `&Repo` expects the caller to have
 //! found it with `Action::Administer` (mirror settings are the repository's settings).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use hatchery_core::mirrors::{self as rules, IntervalError};
 use hatchery_store::{MirrorSettings, PullMirror, PushMirror, Repo, StoreError, now_ms};
-use ring::aead;
 
 use crate::jobs::Job;
 use crate::remote::{Credentials, FetchOptions, FetchOutcome, PushOutcome, RemoteError, RemoteUrl};
+use crate::seal::SealError;
+pub use crate::seal::SealKey;
 use crate::{Forge, ServiceError};
 
 /// Why a mirror change or sync did not happen.
@@ -62,6 +61,12 @@ impl From<StoreError> for MirrorError {
     }
 }
 
+impl From<SealError> for MirrorError {
+    fn from(_: SealError) -> MirrorError {
+        MirrorError::Sealed
+    }
+}
+
 fn field(field: &'static str, message: impl Into<String>) -> MirrorError {
     MirrorError::Field {
         field,
@@ -71,92 +76,6 @@ fn field(field: &'static str, message: impl Into<String>) -> MirrorError {
 
 fn interval_error(e: IntervalError) -> MirrorError {
     field("interval", e.to_string())
-}
-
-/// The key mirror passwords are sealed with (AES-256-GCM), derived from the site secret
-/// with HKDF-SHA256.
-pub struct SealKey(Option<aead::LessSafeKey>);
-
-impl std::fmt::Debug for SealKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SealKey([redacted])")
-    }
-}
-
-/// Marks the format of a sealed value: version, nonce, ciphertext with tag, base64.
-const SEALED_PREFIX: &str = "v1:";
-
-impl SealKey {
-    /// The key for `secret`.
-    pub fn derive(secret: &str) -> SealKey {
-        struct Len;
-        impl ring::hkdf::KeyType for Len {
-            fn len(&self) -> usize {
-                32
-            }
-        }
-        let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"hatchery mirror credentials");
-        let prk = salt.extract(secret.as_bytes());
-        let mut bytes = [0u8; 32];
-        // Expanding 32 bytes from SHA-256's PRK cannot fail (the limit is 255 * 32), and
-        // AES-256-GCM takes any 32-byte key: `None` is never seen.
-        let key = prk
-            .expand(&[b"aes-256-gcm v1"], Len)
-            .and_then(|okm| okm.fill(&mut bytes))
-            .and_then(|()| aead::UnboundKey::new(&aead::AES_256_GCM, &bytes))
-            .ok()
-            .map(aead::LessSafeKey::new);
-        SealKey(key)
-    }
-
-    /// Seals a password: empty stays empty; otherwise a fresh random nonce each time.
-    pub fn seal(&self, plain: &str) -> Result<String, MirrorError> {
-        if plain.is_empty() {
-            return Ok(String::new());
-        }
-        let nonce: [u8; 12] = rand::random();
-        let mut data = plain.as_bytes().to_vec();
-        let key = self.0.as_ref().ok_or(MirrorError::Sealed)?;
-        key.seal_in_place_append_tag(
-            aead::Nonce::assume_unique_for_key(nonce),
-            aead::Aad::from(SEALED_PREFIX.as_bytes()),
-            &mut data,
-        )
-        .map_err(|_| MirrorError::Sealed)?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&data);
-        Ok(format!(
-            "{SEALED_PREFIX}{}",
-            base64::engine::general_purpose::STANDARD.encode(out)
-        ))
-    }
-
-    /// Opens a sealed password; [`MirrorError::Sealed`] when it was sealed with another
-    /// key or is damaged.
-    pub fn open(&self, sealed: &str) -> Result<String, MirrorError> {
-        if sealed.is_empty() {
-            return Ok(String::new());
-        }
-        let raw = sealed
-            .strip_prefix(SEALED_PREFIX)
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
-            .ok_or(MirrorError::Sealed)?;
-        if raw.len() < 12 + aead::AES_256_GCM.tag_len() {
-            return Err(MirrorError::Sealed);
-        }
-        let (nonce, body) = raw.split_at(12);
-        let nonce: [u8; 12] = nonce.try_into().map_err(|_| MirrorError::Sealed)?;
-        let mut body = body.to_vec();
-        let key = self.0.as_ref().ok_or(MirrorError::Sealed)?;
-        let plain = key
-            .open_in_place(
-                aead::Nonce::assume_unique_for_key(nonce),
-                aead::Aad::from(SEALED_PREFIX.as_bytes()),
-                &mut body,
-            )
-            .map_err(|_| MirrorError::Sealed)?;
-        String::from_utf8(plain.to_vec()).map_err(|_| MirrorError::Sealed)
-    }
 }
 
 /// What a person gives for a push mirror (Gitea's `CreatePushMirrorOption`).
@@ -191,17 +110,6 @@ const POLL_INTERVAL: Duration = Duration::from_secs(60);
 const ERROR_MAX: usize = 1000;
 
 impl Forge {
-    /// Seals mirror passwords with a key derived from the site secret; call before
-    /// sharing the forge (the web state does, with the signing secret).
-    pub fn with_mirror_key(mut self, site_secret: &str) -> Forge {
-        self.mirror_key = Some(Arc::new(SealKey::derive(site_secret)));
-        self
-    }
-
-    fn seal_key(&self) -> Result<&SealKey, MirrorError> {
-        self.mirror_key.as_deref().ok_or(MirrorError::Sealed)
-    }
-
     fn lease_until(&self, now: i64) -> i64 {
         let d = self.remote_settings().max_duration + LEASE_SLACK;
         now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2))
@@ -370,29 +278,8 @@ impl Forge {
                 },
             )
             .await?;
-        // The upstream's default branch becomes ours, once we have it.
-        if let Some(head) = &outcome.head
-            && *head != repo.default_branch
-        {
-            let full = format!("refs/heads/{head}");
-            let set = git.clone();
-            let moved = tokio::task::spawn_blocking(move || {
-                if set.find_ref(&full)?.is_some() {
-                    set.set_head(&full).map(|()| true)
-                } else {
-                    Ok(false)
-                }
-            })
-            .await
-            .map_err(ServiceError::from)?
-            .map_err(ServiceError::from)?;
-            if moved {
-                self.store
-                    .update_repo(repo.id, &repo.description, repo.is_private, head)
-                    .await
-                    .map_err(ServiceError::from)?;
-            }
-        }
+        self.adopt_remote_head(&git, repo, outcome.head.as_deref())
+            .await?;
         if !outcome.updated.is_empty() || !outcome.deleted.is_empty() {
             self.after_mirror_fetch(repo, &outcome).await;
         }
@@ -603,35 +490,5 @@ pub async fn run_mirror_job(forge: &Forge, shutdown: impl std::future::Future<Ou
             () = tokio::time::sleep(POLL_INTERVAL) => {}
             () = &mut shutdown => return,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sealing() {
-        let key = SealKey::derive("a site secret of some length 0123456789");
-        let a = key.seal("token-123").unwrap();
-        let b = key.seal("token-123").unwrap();
-        assert_ne!(a, b, "a fresh nonce each time");
-        assert!(!a.contains("token-123"));
-        assert_eq!(key.open(&a).unwrap(), "token-123");
-        assert_eq!(key.seal("").unwrap(), "");
-        assert_eq!(key.open("").unwrap(), "");
-        let other = SealKey::derive("another secret entirely, 0123456789");
-        assert!(matches!(other.open(&a), Err(MirrorError::Sealed)));
-        // One character of the ciphertext changed: the tag no longer matches.
-        let mut damaged: Vec<char> = a.chars().collect();
-        damaged[20] = if damaged[20] == 'A' { 'B' } else { 'A' };
-        let damaged: String = damaged.into_iter().collect();
-        assert!(key.open(&damaged).is_err());
-        for bad in ["v1:", "v1:@@@", "v2:AAAA", "plain"] {
-            assert!(key.open(bad).is_err(), "{bad}");
-        }
-        assert_eq!(format!("{key:?}"), "SealKey([redacted])");
-        let creds = Credentials::from_parts("ada", "hunter2").unwrap();
-        assert!(!format!("{creds:?}").contains("hunter2"));
     }
 }

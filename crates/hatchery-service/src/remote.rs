@@ -221,7 +221,7 @@ impl Forge {
         &self.remotes.settings
     }
 
-    fn remote_policy(&self) -> Policy {
+    pub(crate) fn remote_policy(&self) -> Policy {
         Policy {
             allowed: self.remotes.settings.allowed_hosts.clone(),
             setting: ALLOWED_HOSTS_SETTING,
@@ -400,6 +400,62 @@ impl Forge {
     ) -> Result<FetchOutcome, RemoteError> {
         let git = self.open_git(repo).await?;
         self.fetch_into(&git, remote, options).await
+    }
+
+    /// Makes the remote's default branch (`head`, from a fetch) the repository's, once the
+    /// repository has that branch: HEAD and the stored default branch. Without a remote
+    /// HEAD, a repository whose default branch does not exist takes `main`, `master` or
+    /// its first branch, so that its pages show code.
+    pub async fn adopt_remote_head(
+        &self,
+        git: &Repository,
+        repo: &Repo,
+        head: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let wanted = head.map(str::to_owned);
+        let current = repo.default_branch.clone();
+        let set = git.clone();
+        let chosen = tokio::task::spawn_blocking(move || {
+            let branches: Vec<String> = set
+                .refs()?
+                .into_iter()
+                .filter(|r| r.symref_target.is_none())
+                .filter_map(|r| r.name.strip_prefix("refs/heads/").map(str::to_owned))
+                .collect();
+            let has = |b: &str| branches.iter().any(|x| x == b);
+            let pick = match wanted {
+                Some(w) if has(&w) => Some(w),
+                _ if has(&current) => None,
+                _ => ["main", "master"]
+                    .into_iter()
+                    .find(|b| has(b))
+                    .map(str::to_owned)
+                    .or_else(|| branches.first().cloned()),
+            };
+            let Some(branch) = pick else {
+                return Ok::<_, hatchery_git::Error>(None);
+            };
+            let full = format!("refs/heads/{branch}");
+            let points_there = match set.head()? {
+                hatchery_git::Head::Branch { name, .. } | hatchery_git::Head::Unborn { name } => {
+                    name == full
+                }
+                hatchery_git::Head::Detached(_) => false,
+            };
+            if !points_there {
+                set.set_head(&full)?;
+            }
+            Ok(Some(branch))
+        })
+        .await??;
+        if let Some(branch) = chosen
+            && branch != repo.default_branch
+        {
+            self.store
+                .update_repo(repo.id, &repo.description, repo.is_private, &branch)
+                .await?;
+        }
+        Ok(())
     }
 
     /// [`Forge::fetch_remote`] into an opened repository.
@@ -930,4 +986,24 @@ fn percent_decode(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_print_the_password() {
+        let creds = Credentials::from_parts("ada", "hunter2").expect("given");
+        assert!(!format!("{creds:?}").contains("hunter2"));
+        assert!(Credentials::from_parts("", "").is_none());
+    }
+
+    #[test]
+    fn percent_decoding_of_url_credentials() {
+        assert_eq!(percent_decode("a%40b%3A").as_deref(), Some("a@b:"));
+        assert_eq!(percent_decode("%4").as_deref(), Some("%4"));
+        assert_eq!(percent_decode("%zz").as_deref(), Some("%zz"));
+        assert_eq!(percent_decode("%FF"), None);
+    }
 }

@@ -175,7 +175,7 @@ impl AppState {
             })
             .with_credential_cache(&cfg.secret, cfg.basic_cache)
             .with_imports(cfg.imports.clone())
-            .with_mirror_key(&cfg.secret)
+            .with_seal_key(&cfg.secret)
             .with_remotes(hatchery_service::remote::RemoteSettings {
                 allowed_hosts: cfg.migrations_allowed_hosts.clone(),
                 max_pack_bytes: cfg.max_push_bytes,

@@ -73,8 +73,6 @@ pub fn web_config(cfg: &Config, secret: String) -> WebConfig {
         max_push: std::time::Duration::from_secs(cfg.git.max_push_secs),
         basic_cache: std::time::Duration::from_secs(cfg.auth.basic_cache_secs),
         webhook: webhook_settings(cfg),
-        // TODO(mirrors): `migrations.allowed_hosts` comes with the mirror helper's network
-        // policy; until then imports may reach external hosts only (the default).
         imports: Default::default(),
         metrics: hatchery_web::MetricsSettings {
             enabled: cfg.metrics.enabled,

@@ -24,7 +24,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use hatchery_core::imports::{ImportInputError, ImportItems, SourceKind, SourceRepo};
-use hatchery_core::netpolicy::AllowedHosts;
 use serde::{Deserialize, Serialize};
 
 pub use http::SourceClient;
@@ -171,6 +170,9 @@ pub enum ImportError {
     RateLimited(u64),
     #[error("{0}")]
     Refused(String),
+    /// Fetching the git data failed (the git client's own message).
+    #[error("git data: {0}")]
+    Git(String),
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -230,14 +232,16 @@ pub struct ImportOptions {
     /// Source login -> local user name: whose items become whose.
     #[serde(default)]
     pub user_map: BTreeMap<String, String>,
+    /// A mirror import: the pull mirror's interval, made once the git data is here.
+    #[serde(default)]
+    pub mirror_interval_ms: Option<i64>,
 }
 
 /// Settings of imports (`migrations.*`).
 #[derive(Debug, Clone)]
+/// Where imports may connect is `migrations.allowed_hosts`, shared with mirrors
+/// ([`crate::remote::RemoteSettings`]).
 pub struct ImportSettings {
-    /// Where imports may connect (Gitea's `migrations.allowed_hosts` semantics; loopback
-    /// and private addresses only when listed).
-    pub allowed_hosts: AllowedHosts,
     /// The longest the import waits for a source's rate limit at once; a longer limit
     /// fails the import (to be resumed later).
     pub max_rate_wait: Duration,
@@ -250,7 +254,6 @@ pub struct ImportSettings {
 impl Default for ImportSettings {
     fn default() -> ImportSettings {
         ImportSettings {
-            allowed_hosts: AllowedHosts::default(),
             max_rate_wait: Duration::from_secs(300),
             timeout: Duration::from_secs(60),
             lease: Duration::from_secs(120),

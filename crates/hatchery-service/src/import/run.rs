@@ -17,7 +17,9 @@ use super::{
     Thread,
 };
 use crate::issues::RepoView;
+use crate::mirrors::MirrorError;
 use crate::releases::ReleaseError;
+use crate::remote::{Credentials, FetchOptions, RemoteUrl};
 use crate::repos::{CreateRepo, CreateRepoError};
 use crate::{Forge, ServiceError};
 
@@ -37,8 +39,11 @@ pub struct MigrateRequest {
     pub repo_name: String,
     pub description: String,
     pub private: bool,
-    /// Keep following the source (a pull mirror).
+    /// Keep following the source: the repository becomes a pull mirror of it once its git
+    /// data is here (issues and the rest stay at the source).
     pub mirror: bool,
+    /// The pull mirror's interval (`8h0m0s`, `10m`, `0`); empty: 8 hours.
+    pub mirror_interval: String,
     pub items: ImportItems,
     /// Source login -> local user name.
     pub user_map: std::collections::BTreeMap<String, String>,
@@ -53,9 +58,11 @@ pub enum StartError {
     BadName(String),
     #[error("description: {0}")]
     BadDescription(String),
-    /// `mirror: true` needs pull mirrors, which this server does not have yet.
-    #[error("mirror imports come with pull mirrors")]
-    MirrorUnsupported,
+    #[error("mirror_interval: {0}")]
+    BadInterval(String),
+    /// The credentials cannot be stored (no site key).
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
     /// The clone address is not an allowed destination.
     #[error("clone_addr: {0}")]
     Refused(String),
@@ -131,7 +138,7 @@ impl Forge {
             .client
             .get_or_init(|| {
                 crate::outbound::client(
-                    &self.import_policy(),
+                    &self.remote_policy(),
                     crate::outbound::ClientOptions {
                         connect_timeout: self.imports.settings.timeout,
                         whole: None,
@@ -146,21 +153,12 @@ impl Forge {
             .ok_or_else(|| ImportError::Http("the HTTP client could not be built".to_owned()))
     }
 
-    /// Checks a source address against the outbound policy for imports.
+    /// Checks a source address against the outbound policy of mirrors and imports
+    /// (`migrations.allowed_hosts`).
     pub fn check_import_address(&self, url: &str) -> Result<String, String> {
-        // TODO(mirrors): the mirror helper's `migrations.allowed_hosts` check replaces
-        // this once it is on main; until then the webhook URL check with the import's
-        // own allowed hosts (same semantics) stands in.
-        let url = url.trim();
-        crate::outbound::check_url(url, &self.import_policy()).map(|_| url.to_owned())
-    }
-
-    /// The import allow list as an outbound policy.
-    fn import_policy(&self) -> crate::outbound::Policy {
-        crate::outbound::Policy {
-            allowed: self.imports.settings.allowed_hosts.clone(),
-            setting: crate::remote::ALLOWED_HOSTS_SETTING,
-        }
+        self.check_remote_url(url, None)
+            .map(|r| r.as_str().to_owned())
+            .map_err(|e| e.to_string())
     }
 
     /// Starts importing into a new repository `owner/req.repo_name`: checks the request,
@@ -197,9 +195,13 @@ impl Forge {
             .map_err(|e| StartError::BadName(e.to_string()))?;
         let description = hatchery_core::validate::text(&req.description, DESCRIPTION_MAX)
             .map_err(|e| StartError::BadDescription(e.to_string()))?;
-        if req.mirror {
-            return Err(StartError::MirrorUnsupported);
-        }
+        let mirror_interval_ms = if req.mirror {
+            let ms = hatchery_core::mirrors::parse_interval(&req.mirror_interval)
+                .map_err(|e| StartError::BadInterval(e.to_string()))?;
+            Some(ms)
+        } else {
+            None
+        };
         self.check_import_address(&source.clone_url)
             .map_err(StartError::Refused)?;
         if let Decision::Deny(d) = authorize(actor, Action::CreateRepo, owner.resource) {
@@ -214,8 +216,14 @@ impl Forge {
             }
         }
         let options = ImportOptions {
-            items: req.items.for_kind(kind),
+            // A mirror brings the git data only: its issues and releases stay upstream.
+            items: if req.mirror {
+                ImportItems::default()
+            } else {
+                req.items.for_kind(kind)
+            },
             user_map: req.user_map.clone(),
+            mirror_interval_ms,
         };
         let options = serde_json::to_string(&options)
             .map_err(|e| ServiceError::Task(format!("import options: {e}")))?;
@@ -243,6 +251,15 @@ impl Forge {
         } else {
             ("", req.auth_token.as_str())
         };
+        let secret = match self.seal_key().and_then(|k| k.seal(secret)) {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                if let Err(cleanup) = self.delete_repo(&repo).await {
+                    tracing::error!(error = %cleanup, "removing a repository whose import could not be recorded failed");
+                }
+                return Err(e.into());
+            }
+        };
         let import = match self
             .store
             .create_import(NewImport {
@@ -251,7 +268,7 @@ impl Forge {
                 service: kind.as_str(),
                 clone_addr: &source.clone_url,
                 auth_username: username,
-                auth_secret: secret,
+                auth_secret: &secret,
                 options: &options,
             })
             .await
@@ -481,15 +498,20 @@ impl Runner<'_> {
                     .insert(login.to_lowercase(), (id, String::new()));
             }
         }
+        let secret = self
+            .forge
+            .seal_key()
+            .and_then(|k| k.open(&self.imp.auth_secret))
+            .map_err(|e| ImportError::Refused(format!("{e}; start the import again")))?;
         let auth = if self.imp.auth_username.is_empty() {
             SourceAuth {
-                token: self.imp.auth_secret.clone(),
+                token: secret,
                 ..SourceAuth::default()
             }
         } else {
             SourceAuth {
                 username: self.imp.auth_username.clone(),
-                password: self.imp.auth_secret.clone(),
+                password: secret,
                 token: String::new(),
             }
         };
@@ -526,6 +548,11 @@ impl Runner<'_> {
                 }
             }
             if stage == Stage::Done {
+                if let Some(interval_ms) = options.mirror_interval_ms {
+                    self.forge
+                        .mirror_after_import(&ctx.repo, &source.clone_url, &auth, interval_ms)
+                        .await?;
+                }
                 return Ok(());
             }
             stage = stage.next(items);
@@ -891,21 +918,85 @@ struct Ctx {
     service: SourceKind,
 }
 
+/// The source's address with the import's credentials, as the git client takes them.
+/// A token goes as the password of `oauth2`, which GitHub, GitLab, Gitea and Hatchery
+/// accept for git over HTTP.
+fn git_remote(forge: &Forge, url: &str, auth: &SourceAuth) -> Result<RemoteUrl, ImportError> {
+    let credentials = if auth.token.is_empty() {
+        Credentials::from_parts(&auth.username, &auth.password)
+    } else {
+        Credentials::from_parts("oauth2", &auth.token)
+    };
+    forge
+        .check_remote_url(url, credentials)
+        .map_err(|e| ImportError::Refused(e.to_string()))
+}
+
 impl Forge {
-    /// The git data of an import: every branch and tag of `url`.
+    /// The git data of an import: every branch and tag of `url`, through the receive
+    /// quarantine; the source's default branch becomes the repository's. Run again after
+    /// a resume, it fetches only what is missing.
     async fn import_git_data(
         &self,
         repo: &Repo,
         url: &str,
-        _auth: &SourceAuth,
+        auth: &SourceAuth,
     ) -> Result<(), ImportError> {
-        // TODO(mirrors): call the smart-HTTP fetch client (all branches and tags through
-        // the receive quarantine) once it is on main.
-        tracing::warn!(
+        let remote = git_remote(self, url, auth)?;
+        let git = self.open_git(repo).await?;
+        let outcome = self
+            .fetch_into(
+                &git,
+                &remote,
+                &FetchOptions {
+                    pull_requests: false,
+                    prune: false,
+                },
+            )
+            .await
+            .map_err(|e| ImportError::Git(e.to_string()))?;
+        if let Some((name, why)) = outcome.failed.first() {
+            return Err(ImportError::Git(format!("{name} was not imported: {why}")));
+        }
+        self.adopt_remote_head(&git, repo, outcome.head.as_deref())
+            .await?;
+        if !outcome.updated.is_empty() {
+            self.store.touch_repo_pushed(repo.id, now_ms()).await?;
+            // The commit-graph makes history and blame pages fast from the first visit.
+            let graph = git.clone();
+            if let Err(e) = tokio::task::spawn_blocking(move || graph.write_commit_graph())
+                .await
+                .map_err(ServiceError::from)?
+            {
+                tracing::warn!(error = %e, repo = repo.id, "import: writing the commit-graph failed");
+            }
+        }
+        tracing::info!(
             repo = repo.id,
-            url,
-            "import: git data not fetched (the smart-HTTP client is not on this server yet)"
+            refs = outcome.updated.len(),
+            objects = outcome.objects,
+            bytes = outcome.bytes,
+            "import: git data fetched"
         );
         Ok(())
+    }
+
+    /// Makes an imported repository the pull mirror its request asked for (once: a resumed
+    /// import finds it made).
+    async fn mirror_after_import(
+        &self,
+        repo: &Repo,
+        url: &str,
+        auth: &SourceAuth,
+        interval_ms: i64,
+    ) -> Result<(), ImportError> {
+        let remote = git_remote(self, url, auth)?;
+        match self
+            .make_pull_mirror(repo, &remote, interval_ms, false)
+            .await
+        {
+            Ok(_) | Err(MirrorError::Exists) => Ok(()),
+            Err(e) => Err(ImportError::Refused(e.to_string())),
+        }
     }
 }

@@ -50,8 +50,10 @@ pub struct MigrateRepoOptions {
     pub uid: Option<i64>,
     pub private: Option<bool>,
     pub description: Option<String>,
-    /// Keep following the source (a pull mirror): refused until pull mirrors exist.
+    /// Keep following the source: the repository becomes a pull mirror once its git data
+    /// is imported (labels, issues and the rest are not imported for a mirror).
     pub mirror: Option<bool>,
+    /// The mirror's interval (`8h0m0s`, `10m`; `0`: on demand only); 8 hours when absent.
     pub mirror_interval: Option<String>,
     pub labels: Option<bool>,
     pub milestones: Option<bool>,
@@ -187,6 +189,7 @@ pub async fn migrate(
         description: form.description.clone().unwrap_or_default(),
         private: form.private.unwrap_or(false),
         mirror: form.mirror.unwrap_or(false),
+        mirror_interval: form.mirror_interval.clone().unwrap_or_default(),
         items: ImportItems {
             labels: form.labels.unwrap_or(false),
             milestones: form.milestones.unwrap_or(false),

@@ -139,6 +139,17 @@ async fn repo_json_alone(state: &AppState, view: &RepoView) -> ApiResult<ApiRepo
     // Only the forks the caller may read are counted: a private fork is never revealed.
     let forks = state.forge.visible_forks(view.actor, &view.repo).await?;
     json.forks_count = i64::try_from(forks.len()).unwrap_or(i64::MAX);
+    if view.repo.read_only
+        && let Some(m) = state.store.pull_mirror(view.repo.id).await?
+    {
+        json.mirror = true;
+        json.archived = false;
+        json.mirror_interval = hatchery_core::mirrors::format_interval(m.interval_ms);
+        json.mirror_updated = m.last_update_at.map(hatchery_api_types::time);
+        json.original_url = m.remote_url;
+    } else if let Some(import) = state.store.import_of_repo(view.repo.id).await? {
+        json.original_url = import.clone_addr;
+    }
     Ok(json)
 }
 
