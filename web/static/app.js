@@ -162,3 +162,11 @@ document.addEventListener("change", (event) => {
     });
   });
 })();
+
+// A page showing work in progress (an import) reloads itself until the work is done.
+document.addEventListener("DOMContentLoaded", () => {
+  const el = document.querySelector("[data-reload-after]");
+  if (!el) return;
+  const ms = Number(el.getAttribute("data-reload-after"));
+  if (ms > 0) setTimeout(() => location.reload(), ms);
+});

@@ -201,6 +201,10 @@ pub fn router(state: AppState) -> Router {
             get(pages::repo::create_form).post(pages::repo::create),
         )
         .route(
+            "/repo/migrate",
+            get(pages::migrate::form).post(pages::migrate::start),
+        )
+        .route(
             "/org/create",
             get(pages::org::create_form).post(pages::org::create),
         )
@@ -703,6 +707,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/{owner}/{repo}/settings/hooks",
             get(pages::hooks::repo_list).post(pages::hooks::repo_create),
+        )
+        .route(
+            "/{owner}/{repo}/migration/resume",
+            post(pages::migrate::resume),
         )
         .route(
             "/{owner}/{repo}/settings/mirror",

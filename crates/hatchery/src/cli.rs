@@ -106,6 +106,9 @@ pub enum Admin {
     /// headers).
     #[command(subcommand)]
     Auth(Box<AdminAuth>),
+    /// Import a repository from GitHub, GitLab, Gitea/Forgejo, Gitee or a git server, with
+    /// a progress bar.
+    Migrate(Box<crate::migrate::AdminMigrate>),
 }
 
 /// Settings every kind of sign-in source has.
@@ -381,6 +384,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serv { .. } => Ok(()),
         Command::Admin(Admin::Repo(cmd)) => admin_repo(&cfg, cmd).await,
         Command::Admin(Admin::Auth(cmd)) => admin_auth(&cfg, *cmd).await,
+        Command::Admin(Admin::Migrate(cmd)) => crate::migrate::run(&cfg, *cmd).await,
     }
 }
 

@@ -1994,3 +1994,89 @@ async fn keys_and_serv_put_git_behind_openssh() {
         assert!(r.stdout.is_empty(), "[{l}]");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// admin migrate: an import run by the CLI, from another running server.
+
+#[tokio::test]
+async fn admin_migrate_imports_a_private_repository_from_another_server() {
+    for (a, b) in Site::all().await.into_iter().zip(Site::all().await) {
+        let l = a.label().to_owned();
+        a.create_user("ada", PASSWORD, false);
+        a.run(&["admin", "repo", "create", "ada/engine", "--private"], &[])
+            .assert_success(&l);
+        let server = a.serve(&[]).await;
+        let work = ssh_work_repo(&a, "engine-work");
+        let authority = server.base.trim_start_matches("http://");
+        let push = format!(
+            "http://ada:{}@{authority}/ada/engine.git",
+            PASSWORD.replace(' ', "%20")
+        );
+        hatchery_testkit::git::ok(&site_git(&a, &work, &[], &["push", "-q", &push, "main"]));
+        hatchery_testkit::git::ok(&site_git(&a, &work, &[], &["tag", "v1", "HEAD~1"]));
+        hatchery_testkit::git::ok(&site_git(&a, &work, &[], &["push", "-q", &push, "v1"]));
+
+        b.create_user("bob", PASSWORD, false);
+        let secret = b.password_file("source", PASSWORD);
+        let allow = [("HATCHERY__MIGRATIONS__ALLOWED_HOSTS", "loopback")];
+        let from = format!("{}/ada/engine.git", server.base);
+        let secret_arg = secret.display().to_string();
+        let migrate = |to: &str, extra: &[&str]| {
+            let mut args = vec![
+                "admin",
+                "migrate",
+                "--from",
+                &from,
+                "--to",
+                to,
+                "--service",
+                "gitea",
+            ];
+            args.extend_from_slice(extra);
+            b.run(&args, &allow)
+        };
+        // Without the password the private source looks missing: the import stops.
+        let r = migrate("bob/nothing", &[]);
+        r.assert_failure(&l, &["the import stopped", "--resume"]);
+
+        let r = migrate(
+            "bob/engine",
+            &[
+                "--username",
+                "ada",
+                "--password-file",
+                &secret_arg,
+                "--private",
+            ],
+        );
+        r.assert_success(&l);
+        assert!(r.stdout.contains("Imported"), "[{l}] {}", r.stdout);
+        assert!(
+            !r.stdout.contains(PASSWORD) && !r.stderr.contains(PASSWORD),
+            "[{l}]"
+        );
+        let refs = |url: &str| {
+            let out = site_git(&a, a.data.path(), &[], &["ls-remote", url]);
+            hatchery_testkit::git::ok(&out);
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let copy = b.data.path().join("repositories/bob/engine.git");
+        let copied = refs(copy.to_str().expect("utf-8"));
+        assert_eq!(copied, refs(&push), "[{l}] the same branches and tags");
+        assert!(copied.contains("refs/tags/v1"), "[{l}] {copied}");
+        let repo = b
+            .store()
+            .repo_by_name("bob", "engine")
+            .await
+            .expect("query")
+            .expect("imported");
+        assert!(repo.is_private, "[{l}]");
+        // Once more: the name is taken, a clear error.
+        let r = migrate(
+            "bob/engine",
+            &["--username", "ada", "--password-file", &secret_arg],
+        );
+        r.assert_failure(&l, &["already exists"]);
+        server.stop();
+    }
+}

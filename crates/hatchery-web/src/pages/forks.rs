@@ -8,14 +8,14 @@
 use crate::ctx::{Ctx, FlashKind, flash_redirect};
 use crate::error::{WebError, WebResult};
 use crate::form::{Field, Form, FormErrors, Input, csrf_input};
-use crate::pages::repo::{RepoTab, load, repo_header};
+use crate::pages::repo::{OwnerChoice, RepoTab, load, owner_choices, owner_options, repo_header};
 use crate::state::AppState;
 use crate::views::{date, page};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use hatchery_core::validate::{self, DESCRIPTION_MAX};
-use hatchery_core::{Action, Name, NameKind, OrgFacts, RepoFacts, Resource, authorize};
+use hatchery_core::{Action, Name, NameKind, RepoFacts, Resource, authorize};
 use hatchery_service::forks::{ForkError, ForkOwner};
 use hatchery_store::Repo;
 use maud::{Markup, html};
@@ -59,20 +59,6 @@ pub async fn header_parts(
     Ok((forked_from, button))
 }
 
-/// The accounts the signed-in person may fork into: themselves, then the organizations
-/// where the policy lets them create repositories.
-async fn owner_choices(state: &AppState, ctx: &Ctx) -> WebResult<Vec<(String, i64, Resource)>> {
-    let user = ctx.require_user()?;
-    let mut out = vec![(user.name.clone(), user.id, Resource::User { id: user.id })];
-    for (org, role) in state.store.orgs_of_user(user.id).await? {
-        let resource = Resource::Org(OrgFacts { role: Some(role) });
-        if authorize(ctx.actor(), Action::CreateRepo, resource).is_allowed() {
-            out.push((org.name, org.id, resource));
-        }
-    }
-    Ok(out)
-}
-
 #[derive(Deserialize, Default)]
 pub struct ForkForm {
     #[serde(default)]
@@ -86,14 +72,11 @@ pub struct ForkForm {
 fn form_page(
     ctx: &Ctx,
     parent: &Repo,
-    owners: &[(String, i64, Resource)],
+    owners: &[OwnerChoice],
     form: &ForkForm,
     errors: &FormErrors,
 ) -> Markup {
-    let options: Vec<(&str, &str)> = owners
-        .iter()
-        .map(|(n, _, _)| (n.as_str(), n.as_str()))
-        .collect();
+    let options = owner_options(owners);
     let action = format!("/{}/{}/fork", parent.owner_name, parent.name);
     let full = format!("{}/{}", parent.owner_name, parent.name);
     page(
@@ -136,7 +119,7 @@ pub async fn fork_form(
     let parent = parent_for_fork(&state, &ctx, &owner, &name).await?;
     let owners = owner_choices(&state, &ctx).await?;
     let form = ForkForm {
-        owner: owners.first().map(|o| o.0.clone()).unwrap_or_default(),
+        owner: owners.first().map(|o| o.name.clone()).unwrap_or_default(),
         name: parent.name.clone(),
         description: parent.description.clone(),
     };
@@ -160,7 +143,7 @@ pub async fn fork(
     let mut errors = FormErrors::default();
     let target = owners
         .iter()
-        .find(|(n, _, _)| n.eq_ignore_ascii_case(form.owner.trim()));
+        .find(|o| o.name.eq_ignore_ascii_case(form.owner.trim()));
     if target.is_none() {
         errors.add("owner", "error.repo.owner_not_allowed");
     }
@@ -168,9 +151,7 @@ pub async fn fork(
         Name::parse(NameKind::Repository, form.name.trim()).inspect_err(|e| errors.name("name", e));
     let description = validate::text(&form.description, DESCRIPTION_MAX)
         .inspect_err(|e| errors.field("description", e));
-    let (Some((owner_name, owner_id, resource)), Ok(new_name), Ok(description)) =
-        (target, new_name, description)
-    else {
+    let (Some(target), Ok(new_name), Ok(description)) = (target, new_name, description) else {
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             form_page(&ctx, &parent, &owners, &form, &errors),
@@ -183,9 +164,9 @@ pub async fn fork(
             ctx.actor(),
             &parent,
             ForkOwner {
-                id: *owner_id,
-                name: owner_name,
-                resource: *resource,
+                id: target.id,
+                name: &target.name,
+                resource: target.resource,
             },
             &new_name,
             &description,

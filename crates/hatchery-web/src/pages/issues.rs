@@ -26,7 +26,7 @@ use crate::pages::code::time_ago_ms;
 use crate::pages::labels::{IssuesNav, issues_subnav};
 use crate::pages::repo::{RepoTab, repo_header};
 use crate::state::AppState;
-use crate::views::{button_form, label_badge, page, person_link};
+use crate::views::{author_link, button_form, label_badge, page, person_link};
 
 const PER_PAGE: i64 = 25;
 
@@ -431,7 +431,7 @@ pub(crate) async fn list_page(
                                 div.muted.small {
                                     "#" (issue.number) " · "
                                     (ctx.t("issue.list.opened")) " " (time_ago_ms(ctx, issue.created_at)) " · "
-                                    (person_link(ctx, issue.author.as_ref()))
+                                    (author_link(ctx, issue.author.as_ref(), &issue.original_author, &issue.original_service))
                                     @if let Some(title) = issue.milestone_id.and_then(|m| milestone_titles.get(&m)) {
                                         " · " (ctx.t("issue.field.milestone")) ": " (title)
                                     }
@@ -891,7 +891,7 @@ pub(crate) async fn issue_page(
                 }
                 div.issue-meta {
                     @if let Some(p) = pull { (p.badge) } @else { (state_badge(ctx, issue)) } " "
-                    (person_link(ctx, issue.author.as_ref())) " "
+                    (author_link(ctx, issue.author.as_ref(), &issue.original_author, &issue.original_service)) " "
                     (ctx.t("issue.opened")) " " (time_ago_ms(ctx, issue.created_at))
                     " · " (ctx.tf(if issue.comment_count == 1 { "issue.comment_count_one" } else { "issue.comment_count" }, &[("n", &issue.comment_count.to_string())]))
                     @if may_edit { " · " a href=(format!("{url}/edit")) id="edit-issue" { (ctx.t("issue.edit")) } }
@@ -905,7 +905,7 @@ pub(crate) async fn issue_page(
                 div.timeline id="timeline" {
                     article.comment id="issue-body" {
                         header.comment-head {
-                            (person_link(ctx, issue.author.as_ref())) " " span.muted { (time_ago_ms(ctx, issue.created_at)) }
+                            (author_link(ctx, issue.author.as_ref(), &issue.original_author, &issue.original_service)) " " span.muted { (time_ago_ms(ctx, issue.created_at)) }
                             @if issue.version > 1 { " · " a.muted href=(format!("{url}/history")) { (ctx.t("issue.edited")) } }
                             @if may_comment { " · " a.muted href=(format!("{url}?quote=issue#reply")) { (ctx.t("issue.quote")) } }
                         }
@@ -920,7 +920,7 @@ pub(crate) async fn issue_page(
                                 @let html_body = comment_index.get(&c.id).and_then(|i| comment_html.get(*i)).map(String::as_str).unwrap_or("");
                                 article.comment id=(format!("comment-{}", c.id)) {
                                     header.comment-head {
-                                        (person_link(ctx, c.author.as_ref())) " "
+                                        (author_link(ctx, c.author.as_ref(), &c.original_author, &c.original_service)) " "
                                         a.muted href=(format!("#comment-{}", c.id)) { (time_ago_ms(ctx, c.created_at)) }
                                         @if c.edited() { " · " a.muted href=(format!("{url}/comments/{}/history", c.id)) { (ctx.t("issue.edited")) } }
                                         @if may_comment { " · " a.muted href=(format!("{url}?quote={}#reply", c.id)) { (ctx.t("issue.quote")) } }

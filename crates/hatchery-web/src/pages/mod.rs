@@ -16,6 +16,7 @@ pub mod issues;
 pub mod keys;
 pub mod labels;
 pub mod language;
+pub mod migrate;
 pub mod mirrors;
 pub mod oidc;
 pub mod org;

@@ -166,6 +166,13 @@ pub async fn repo_header(
     };
     let (forked_from, fork_button) =
         crate::pages::forks::header_parts(state, ctx, repo, facts).await?;
+    let import = crate::pages::migrate::progress_notice(
+        state,
+        ctx,
+        repo,
+        can(facts, ctx, Action::Administer),
+    )
+    .await?;
     Ok(html! {
         (fork_button)
         h1.repo-title {
@@ -177,6 +184,7 @@ pub async fn repo_header(
         }
         (forked_from)
         @if !repo.description.is_empty() { p.muted { (repo.description) } }
+        @if let Some(n) = import { (n) }
         @if let Some(m) = &mirror { (crate::pages::mirrors::notice(ctx, m)) }
         @else if let Some(notice) = retired { (notice) }
         @else if repo.read_only { div.notice role="note" id="read-only-notice" { (ctx.t("repo.read_only_notice")) } }
@@ -202,35 +210,51 @@ pub struct CreateForm {
     default_labels: String,
 }
 
+/// An account the signed-in person may create repositories for.
+pub(crate) struct OwnerChoice {
+    pub name: String,
+    pub id: i64,
+    /// The account as the policy sees it, for `CreateRepo`.
+    pub resource: Resource,
+}
+
 /// Accounts the signed-in person may create repositories for: themselves and the
 /// organizations where the policy allows it.
-async fn owner_choices(state: &AppState, ctx: &Ctx) -> WebResult<Vec<(String, i64)>> {
+pub(crate) async fn owner_choices(state: &AppState, ctx: &Ctx) -> WebResult<Vec<OwnerChoice>> {
     let user = ctx.require_user()?;
-    let mut out = vec![(user.name.clone(), user.id)];
+    let mut out = vec![OwnerChoice {
+        name: user.name.clone(),
+        id: user.id,
+        resource: Resource::User { id: user.id },
+    }];
     for (org, role) in state.store.orgs_of_user(user.id).await? {
-        if authorize(
-            ctx.actor(),
-            Action::CreateRepo,
-            Resource::Org(OrgFacts { role: Some(role) }),
-        )
-        .is_allowed()
-        {
-            out.push((org.name, org.id));
+        let resource = Resource::Org(OrgFacts { role: Some(role) });
+        if authorize(ctx.actor(), Action::CreateRepo, resource).is_allowed() {
+            out.push(OwnerChoice {
+                name: org.name,
+                id: org.id,
+                resource,
+            });
         }
     }
     Ok(out)
 }
 
+/// The owner select of a form that creates a repository.
+pub(crate) fn owner_options(owners: &[OwnerChoice]) -> Vec<(&str, &str)> {
+    owners
+        .iter()
+        .map(|o| (o.name.as_str(), o.name.as_str()))
+        .collect()
+}
+
 fn create_page(
     ctx: &Ctx,
-    owners: &[(String, i64)],
+    owners: &[OwnerChoice],
     form: &CreateForm,
     errors: &FormErrors,
 ) -> Markup {
-    let options: Vec<(&str, &str)> = owners
-        .iter()
-        .map(|(n, _)| (n.as_str(), n.as_str()))
-        .collect();
+    let options = owner_options(owners);
     page(
         ctx,
         ctx.t("repo.create.title"),
@@ -246,6 +270,7 @@ fn create_page(
                 (Field::new("default_labels", ctx.t("labels.add_defaults_field"), &form.default_labels).input(Input::Checkbox).hint(ctx.t("labels.add_defaults_hint")).render(ctx, errors))
                 div { button.btn.btn-primary type="submit" id="repo-create-submit" { (ctx.t("repo.create.submit")) } }
             }
+            p.muted { (ctx.t("migrate.elsewhere")) " " a href="/repo/migrate" id="migrate-link" { (ctx.t("migrate.title")) } }
         },
     )
 }
@@ -279,7 +304,8 @@ pub async fn create(
     let mut errors = FormErrors::default();
     let owner = owners
         .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(form.owner.trim()));
+        .find(|o| o.name.eq_ignore_ascii_case(form.owner.trim()))
+        .map(|o| (&o.name, &o.id));
     if owner.is_none() {
         errors.add("owner", "error.repo.owner_not_allowed");
     }

@@ -36,6 +36,28 @@ pub fn person_link(ctx: &Ctx, p: Option<&hatchery_store::Person>) -> Markup {
     }
 }
 
+/// Who wrote an issue or comment: the author's link, or for an imported item whose author
+/// has no account here, "originally by X on GitHub" (the source's name, not a link: it
+/// names an account of another forge).
+pub fn author_link(
+    ctx: &Ctx,
+    p: Option<&hatchery_store::Person>,
+    original_author: &str,
+    original_service: &str,
+) -> Markup {
+    if original_author.is_empty() {
+        return person_link(ctx, p);
+    }
+    let service = hatchery_core::imports::SourceKind::parse(original_service)
+        .map(|k| k.display_name())
+        .unwrap_or(original_service);
+    html! {
+        span.person.original-author title=(ctx.tf("issue.imported_by", &[("name", p.map(|p| p.name.as_str()).unwrap_or(""))])) {
+            (ctx.tf("issue.originally_by", &[("name", original_author), ("service", service)]))
+        }
+    }
+}
+
 /// Tabs with the current one marked.
 pub fn tabs(items: &[(&str, String, bool)]) -> Markup {
     html! {
