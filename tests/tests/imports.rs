@@ -128,6 +128,14 @@ async fn a_repository_moves_between_two_instances_without_loss() {
         )
         .await;
         assert_eq!(r.status, 200, "[{l}] {}", r.text);
+        // Two branches with work for pull requests.
+        for branch in ["feature", "idea"] {
+            ok(&git(&work, &["checkout", "-q", "-b", branch, "trunk"]).await);
+            std::fs::write(work.join(format!("{branch}.txt")), branch).expect("write");
+            ok(&git(&work, &["add", "-A"]).await);
+            ok(&git(&work, &["commit", "-q", "-m", branch]).await);
+            ok(&git(&work, &["push", "-q", &push_url, branch]).await);
+        }
         for (name, color, desc) in [
             ("bug", "ee0701", "Something is broken"),
             ("docs", "0052cc", ""),
@@ -218,6 +226,54 @@ async fn a_repository_moves_between_two_instances_without_loss() {
         )
         .await;
         assert!(matches!(r.status, 200 | 201), "[{l}] {}", r.text);
+        // Pull requests #4 (merged, with a comment by bob) and #5 (closed unmerged).
+        for (head, title) in [("feature", "Add the feature"), ("idea", "Try an idea")] {
+            let r = post(
+                &a,
+                &format!("{base}/pulls"),
+                Auth::Token(&ada_a),
+                json!({"head": head, "base": "trunk", "title": title, "body": format!("{head} body")}),
+            )
+            .await;
+            assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        }
+        let r = post(
+            &a,
+            &format!("{base}/issues/4/comments"),
+            Auth::Token(&bob_a),
+            json!({"body": "Looks good"}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "[{l}] {}", r.text);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = post(
+                &a,
+                &format!("{base}/pulls/4/merge"),
+                Auth::Token(&ada_a),
+                json!({"Do": "merge"}),
+            )
+            .await;
+            if r.status == 200 {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "[{l}] merge: {} {}",
+                r.status,
+                r.text
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let r = call(
+            &a,
+            "PATCH",
+            &format!("{base}/pulls/5"),
+            Auth::Token(&ada_a),
+            Some(json!({"state": "closed"})),
+        )
+        .await;
+        assert!(matches!(r.status, 200 | 201), "[{l}] {}", r.text);
         let actor = Actor::User {
             id: ada.id,
             site_admin: false,
@@ -298,7 +354,8 @@ async fn a_repository_moves_between_two_instances_without_loss() {
         let status = wait_import(&b, "ada/moved", Auth::Token(&ada_b)).await;
         assert_eq!(status["state"], "done", "[{l}] {status}");
         assert_eq!(status["counts"]["issues"], 3, "[{l}] {status}");
-        assert_eq!(status["counts"]["comments"], 3, "[{l}] {status}");
+        assert_eq!(status["counts"]["pull_requests"], 2, "[{l}] {status}");
+        assert_eq!(status["counts"]["comments"], 4, "[{l}] {status}");
         assert_eq!(status["counts"]["releases"], 3, "[{l}] {status}");
         assert_eq!(status["counts"]["assets"], 2, "[{l}] {status}");
 
@@ -414,6 +471,54 @@ async fn a_repository_moves_between_two_instances_without_loss() {
                 assert_eq!(writer(c), writer(d), "[{l}] #{n} comment author");
             }
         }
+        // Pull requests: records, merged or closed as on A, with their heads here.
+        let pa = list(&get(&a, &format!("{base}/pulls?state=all"), Auth::None).await);
+        let pb = list(&get(&b, &format!("{bb}/pulls?state=all"), Auth::None).await);
+        assert_eq!(pa.len(), 2, "[{l}]");
+        assert_eq!(pa.len(), pb.len(), "[{l}] {pb:?}");
+        for x in &pa {
+            let n = x["number"].as_i64().expect("number");
+            let y = by(&pb, "number", &n.to_string());
+            for k in [
+                "title",
+                "body",
+                "state",
+                "merged",
+                "merged_at",
+                "merge_commit_sha",
+                "merge_base",
+                "created_at",
+                "closed_at",
+                "comments",
+            ] {
+                assert_eq!(x[k], y[k], "[{l}] pull #{n} {k}");
+            }
+            assert_eq!(x["base"]["ref"], y["base"]["ref"], "[{l}] #{n} base");
+            assert_eq!(x["head"]["ref"], y["head"]["ref"], "[{l}] #{n} head");
+            assert_eq!(x["head"]["sha"], y["head"]["sha"], "[{l}] #{n} head sha");
+            assert_eq!(writer(x), writer(y), "[{l}] #{n} author");
+            assert_eq!(
+                x["merged_by"]["login"], y["merged_by"]["login"],
+                "[{l}] #{n} merged by"
+            );
+            let ca = list(&get(&a, &format!("{base}/issues/{n}/comments"), Auth::None).await);
+            let cb = list(&get(&b, &format!("{bb}/issues/{n}/comments"), Auth::None).await);
+            assert_eq!(ca.len(), cb.len(), "[{l}] #{n} comments");
+            for (c, d) in ca.iter().zip(&cb) {
+                assert_eq!(c["body"], d["body"], "[{l}] #{n} comment");
+                assert_eq!(writer(c), writer(d), "[{l}] #{n} comment author");
+            }
+            // The head commit came with the git data, and the pages show the request.
+            let page = reqwest::get(format!("http://{}/ada/moved/pulls/{n}/files", b.addr))
+                .await
+                .expect("page");
+            assert_eq!(page.status(), 200, "[{l}] #{n} files");
+            let page = page.text().await.expect("text");
+            let file = if n == 4 { "feature.txt" } else { "idea.txt" };
+            assert!(page.contains(file), "[{l}] #{n} files: {page}");
+        }
+        assert_eq!(by(&pb, "number", "4")["merged"], true, "[{l}]");
+        assert_eq!(by(&pb, "number", "5")["state"], "closed", "[{l}]");
         // Bob has no account on B: his items are ada's there, "originally by bob".
         let two = by(&ib, "number", "2");
         assert_eq!(two["user"]["login"], "ada", "[{l}]");
@@ -466,7 +571,7 @@ async fn a_repository_moves_between_two_instances_without_loss() {
                 assert_eq!(bytes_a, bytes_b, "[{l}] asset content");
             }
         }
-        // A new issue on B continues after the imported numbers.
+        // A new issue on B continues after the imported numbers (issues and requests).
         let r = post(
             &b,
             &format!("{bb}/issues"),
@@ -474,7 +579,7 @@ async fn a_repository_moves_between_two_instances_without_loss() {
             json!({"title": "after"}),
         )
         .await;
-        assert_eq!(r.json["number"], 4, "[{l}] {}", r.text);
+        assert_eq!(r.json["number"], 6, "[{l}] {}", r.text);
         a.stop().await;
         b.stop().await;
     }
@@ -922,6 +1027,47 @@ async fn github_fixtures_are_paged_rate_limited_and_resumed_without_duplicates()
         let bug = by(&got.labels, "name", "bug");
         assert_eq!(bug["color"], "f29513", "[{l}]");
         assert_eq!(got.milestones[0]["due_on"], "2012-10-09T23:39:01Z", "[{l}]");
+        // The pull request is a merged request record; its head commit is not here (the
+        // source's git server has no refs/pull), and its pages still answer.
+        let pr = get(&b, "/api/v1/repos/ada/hello/pulls/2", Auth::Token(&t)).await;
+        assert_eq!(pr.status, 200, "[{l}] {}", pr.text);
+        assert_eq!(pr.json["merged"], true, "[{l}]");
+        assert_eq!(pr.json["merged_at"], "2011-05-01T10:00:00Z", "[{l}]");
+        assert_eq!(pr.json["head"]["ref"], "new-topic", "[{l}]");
+        assert_eq!(
+            pr.json["merge_commit_sha"], "e5bd3914e2e596debea16f433f57875b5b90bcd6",
+            "[{l}]"
+        );
+        for tail in ["", "/files", "/commits", ".diff", ".patch"] {
+            let r = reqwest::get(format!("http://{}/ada/hello/pulls/2{tail}", b.addr))
+                .await
+                .expect("page");
+            // The pages say what they can; the raw diff of a missing commit is not found.
+            let want: &[u16] = if tail.starts_with('.') {
+                &[200, 404]
+            } else {
+                &[200]
+            };
+            assert!(
+                want.contains(&r.status().as_u16()),
+                "[{l}] pulls/2{tail}: {}",
+                r.status()
+            );
+        }
+        for api in ["", "/files", "/commits"] {
+            let r = get(
+                &b,
+                &format!("/api/v1/repos/ada/hello/pulls/2{api}"),
+                Auth::Token(&t),
+            )
+            .await;
+            assert!(
+                r.status < 500,
+                "[{l}] api pulls/2{api}: {} {}",
+                r.status,
+                r.text
+            );
+        }
         let rel = &got.releases[0];
         assert_eq!(rel["tag_name"], "v1.0.0", "[{l}]");
         assert_eq!(rel["body"], "Description of the release", "[{l}]");
@@ -1135,6 +1281,17 @@ async fn a_mirror_import_follows_its_source() {
         assert_eq!(stored.remote_username, "ada", "[{l}]");
         assert!(!stored.remote_password.contains(PASSWORD), "[{l}] sealed");
         assert_eq!(stored.interval_ms, 600_000, "[{l}]");
+        let done = b
+            .state
+            .store
+            .import_of_repo(stored.repo_id)
+            .await
+            .expect("read")
+            .expect("import");
+        assert_eq!(
+            done.auth_secret, "",
+            "[{l}] a done import forgets the password"
+        );
 
         // The source moves on; a sync brings it.
         std::fs::write(work.join("later.txt"), "later\n").expect("write");

@@ -154,8 +154,8 @@ impl From<tokio::task::JoinError> for RemoteError {
 /// Which refs a fetch brings and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FetchOptions {
-    /// Also `refs/pull/*` (GitHub's and Gitea's pull request heads), kept under the same
-    /// names.
+    /// Also `refs/pull/N/head` (GitHub's and Gitea's pull request heads), kept under the
+    /// same names.
     pub pull_requests: bool,
     /// Delete local branches and tags (and pull refs, when fetched) the remote no longer
     /// has.
@@ -490,6 +490,11 @@ impl Forge {
                 if !namespaces.iter().any(|p| r.name.starts_with(p)) {
                     continue;
                 }
+                // Of a request's refs only its head: `refs/pull/N/merge` is the remote's
+                // trial merge, which this server makes itself for its open requests.
+                if r.name.starts_with("refs/pull/") && !r.name.ends_with("/head") {
+                    continue;
+                }
                 if let Err(e) = hatchery_git::validate_ref_name(&r.name) {
                     outcome.failed.push((r.name.clone(), e.to_string()));
                     continue;
@@ -516,6 +521,7 @@ impl Forge {
                 .into_iter()
                 .filter(|r| r.symref_target.is_none())
                 .filter(|r| namespaces.iter().any(|p| r.name.starts_with(p)))
+                .filter(|r| !r.name.starts_with("refs/pull/") || r.name.ends_with("/head"))
                 .map(|r| (r.name, r.target))
                 .collect();
             if !missing.is_empty() {

@@ -70,7 +70,27 @@ pub struct ImportedIssue<'a> {
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
-    pub pull: Option<PullOutcome>,
+    /// A pull request: kept as a request record (closed or merged as on the source;
+    /// its head repository is the source's, so it has none here).
+    pub pull: Option<ImportedPull<'a>>,
+}
+
+/// The request part of an imported pull request.
+#[derive(Debug, Clone)]
+pub struct ImportedPull<'a> {
+    pub outcome: PullOutcome,
+    pub base_branch: &'a str,
+    pub head_branch: &'a str,
+    /// The head commit on the source (fetched as `refs/pull/N/head` where the source has
+    /// those refs; otherwise possibly absent here).
+    pub head_oid: &'a str,
+    /// The merge commit, when merged and the source says it.
+    pub merge_commit: &'a str,
+    /// Where the head branched off the base; empty when unknown.
+    pub merge_base: &'a str,
+    pub merged_at: Option<i64>,
+    /// The local account of who merged it, when known.
+    pub merged_by: Option<i64>,
 }
 
 /// A comment as the source had it.
@@ -518,7 +538,7 @@ impl Store {
             "INSERT INTO issues (repo_id, number, author_id, title, body, is_closed,
                  close_reason, is_locked, milestone_id, created_at, updated_at, closed_at,
                  is_pull, original_author, original_service, imported_pull)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $14, $15)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $16, $13, $14, $15)
              RETURNING id",
         )
         .bind(i.repo_id)
@@ -539,9 +559,31 @@ impl Store {
         })
         .bind(i.original_author)
         .bind(i.original_service)
-        .bind(i.pull.map(PullOutcome::as_str))
+        .bind(i.pull.as_ref().map(|p| p.outcome.as_str()))
+        .bind(i64::from(i.pull.is_some()))
         .fetch_one(&mut *tx)
         .await?;
+        if let Some(p) = &i.pull {
+            let merged_at = (p.outcome == PullOutcome::Merged)
+                .then(|| p.merged_at.or(i.closed_at).unwrap_or(i.updated_at));
+            sqlx::query(
+                "INSERT INTO pull_requests (issue_id, base_repo_id, base_branch, head_repo_id,
+                     head_branch, head_oid, merge_base, is_draft, merged_at, merge_commit,
+                     merged_by)
+                 VALUES ($1, $2, $3, NULL, $4, $5, $8, 0, $6, $7, $9)",
+            )
+            .bind(id)
+            .bind(i.repo_id)
+            .bind(p.base_branch)
+            .bind(p.head_branch)
+            .bind(p.head_oid)
+            .bind(merged_at)
+            .bind(merged_at.map(|_| p.merge_commit))
+            .bind(p.merge_base)
+            .bind(merged_at.and(p.merged_by))
+            .execute(&mut *tx)
+            .await?;
+        }
         for label in i.label_ids {
             sqlx::query(
                 "INSERT INTO issue_labels (issue_id, label_id)

@@ -53,7 +53,8 @@ pub use gpg_keys::GpgKey;
 pub use graduations::{Graduation, GraduationDecision, NewGraduation};
 pub use health::{FIRST_RESPONSES_MAX, IssueActivity, IssueResponse, PullActivity};
 pub use imports::{
-    ImportedComment, ImportedIssue, ImportedMilestone, ImportedRelease, NewImport, RepoImport,
+    ImportedComment, ImportedIssue, ImportedMilestone, ImportedPull, ImportedRelease, NewImport,
+    RepoImport,
 };
 pub use incubator::{
     AuditEntry, AuditFilter, BallotCast, ChecklistEntry, ChecklistStatus, ClosedVote, Closing,

@@ -5,8 +5,8 @@ use serde::Deserialize;
 
 use super::http::{SourceClient, link_has_next};
 use super::{
-    Answer, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue, SourceLabel,
-    SourceMilestone, SourcePull, SourceRelease, SourceUser, Thread, parse_time,
+    Answer, BranchEnd, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue,
+    SourceLabel, SourceMilestone, SourcePull, SourceRelease, SourceUser, Thread, parse_time,
 };
 use hatchery_core::imports::SourceRepo;
 
@@ -87,6 +87,12 @@ struct Issue {
     updated_at: String,
     closed_at: Option<String>,
     merged: bool,
+    merged_at: Option<String>,
+    base: Option<BranchEnd>,
+    head: Option<BranchEnd>,
+    merge_commit_sha: Option<String>,
+    merged_by: Option<User>,
+    merge_base: Option<String>,
 }
 
 impl Issue {
@@ -271,12 +277,26 @@ impl Downloader for Gitea {
             items: p
                 .items
                 .into_iter()
-                .map(|i| {
+                .map(|mut i| {
+                    let (base, head) = (i.base.take(), i.head.take());
+                    let merged_at = i.merged_at.take();
+                    let merge_commit = i.merge_commit_sha.take();
+                    let merged_by = i.merged_by.take().map(SourceUser::from);
                     let merged = i.merged;
-                    SourcePull {
-                        issue: i.into_source(),
+                    let merge_base = i.merge_base.take().filter(|m| !m.is_empty());
+                    let mut pull = SourcePull::of(
+                        i.into_source(),
                         merged,
+                        merged_at,
+                        base,
+                        head,
+                        merge_commit,
+                    );
+                    if let Some(m) = merge_base {
+                        pull.merge_base = m;
                     }
+                    pull.merged_by = merged_by;
+                    pull
                 })
                 .collect(),
         })

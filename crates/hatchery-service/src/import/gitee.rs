@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::github::{Comment, Label, Milestone, MilestoneRef, Release, User, id_text};
 use super::http::{AuthStyle, SourceClient, header_num};
 use super::{
-    Answer, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue, SourceLabel,
-    SourceMilestone, SourcePull, SourceRelease, Thread, parse_time,
+    Answer, BranchEnd, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue,
+    SourceLabel, SourceMilestone, SourcePull, SourceRelease, Thread, parse_time,
 };
 use hatchery_core::imports::SourceRepo;
 
@@ -47,6 +47,9 @@ struct Issue {
     finished_at: Option<String>,
     closed_at: Option<String>,
     merged_at: Option<String>,
+    base: Option<BranchEnd>,
+    head: Option<BranchEnd>,
+    merge_commit_sha: Option<String>,
 }
 
 impl Issue {
@@ -181,9 +184,12 @@ impl Downloader for Gitee {
             items: p
                 .items
                 .into_iter()
-                .map(|i| SourcePull {
-                    merged: i.merged_at.is_some() || i.state == "merged",
-                    issue: i.into_source(),
+                .map(|mut i| {
+                    let (base, head) = (i.base.take(), i.head.take());
+                    let merged_at = i.merged_at.take();
+                    let merge_commit = i.merge_commit_sha.take();
+                    let merged = merged_at.is_some() || i.state == "merged";
+                    SourcePull::of(i.into_source(), merged, merged_at, base, head, merge_commit)
                 })
                 .collect(),
         })

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::http::{SourceClient, link_has_next};
 use super::{
-    Answer, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue, SourceLabel,
-    SourceMilestone, SourcePull, SourceRelease, SourceUser, Thread, parse_time,
+    Answer, BranchEnd, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue,
+    SourceLabel, SourceMilestone, SourcePull, SourceRelease, SourceUser, Thread, parse_time,
 };
 use hatchery_core::imports::SourceRepo;
 
@@ -110,6 +110,10 @@ struct Issue {
     closed_at: Option<String>,
     pull_request: Option<serde_json::Value>,
     merged_at: Option<String>,
+    base: Option<BranchEnd>,
+    head: Option<BranchEnd>,
+    merge_commit_sha: Option<String>,
+    merged_by: Option<User>,
 }
 
 impl Issue {
@@ -322,9 +326,22 @@ impl Downloader for Github {
             items: p
                 .items
                 .into_iter()
-                .map(|i| SourcePull {
-                    merged: i.merged_at.is_some(),
-                    issue: i.into_source(),
+                .map(|mut i| {
+                    let (base, head) = (i.base.take(), i.head.take());
+                    let merged_at = i.merged_at.take();
+                    let merge_commit = i.merge_commit_sha.take();
+                    let merged_by = i.merged_by.take().map(SourceUser::from);
+                    SourcePull {
+                        merged_by,
+                        ..SourcePull::of(
+                            i.into_source(),
+                            merged_at.is_some(),
+                            merged_at,
+                            base,
+                            head,
+                            merge_commit,
+                        )
+                    }
                 })
                 .collect(),
         })

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::http::{AuthStyle, SourceClient};
 use super::{
-    Answer, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue, SourceLabel,
-    SourceMilestone, SourcePull, SourceRelease, SourceUser, Thread, parse_time,
+    Answer, BranchEnd, Downloader, Page, SourceAsset, SourceComment, SourceInfo, SourceIssue,
+    SourceLabel, SourceMilestone, SourcePull, SourceRelease, SourceUser, Thread, parse_time,
 };
 use hatchery_core::imports::SourceRepo;
 
@@ -88,6 +88,11 @@ struct Issue {
     updated_at: String,
     closed_at: Option<String>,
     merged_at: Option<String>,
+    target_branch: String,
+    source_branch: String,
+    sha: Option<String>,
+    merge_commit_sha: Option<String>,
+    squash_commit_sha: Option<String>,
 }
 
 impl Issue {
@@ -268,9 +273,26 @@ impl Downloader for Gitlab {
             items: p
                 .items
                 .into_iter()
-                .map(|i| SourcePull {
-                    merged: i.state == "merged",
-                    issue: i.into_source(),
+                .map(|mut i| {
+                    let base = BranchEnd {
+                        name: std::mem::take(&mut i.target_branch),
+                        sha: String::new(),
+                    };
+                    let head = BranchEnd {
+                        name: std::mem::take(&mut i.source_branch),
+                        sha: i.sha.take().unwrap_or_default(),
+                    };
+                    let merge_commit = i.merge_commit_sha.take().or(i.squash_commit_sha.take());
+                    let merged = i.state == "merged";
+                    let merged_at = i.merged_at.clone();
+                    SourcePull::of(
+                        i.into_source(),
+                        merged,
+                        merged_at,
+                        Some(base),
+                        Some(head),
+                        merge_commit,
+                    )
                 })
                 .collect(),
         })

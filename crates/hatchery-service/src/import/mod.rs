@@ -105,6 +105,55 @@ pub struct SourceIssue {
 pub struct SourcePull {
     pub issue: SourceIssue,
     pub merged: bool,
+    pub merged_at: Option<i64>,
+    /// The branch it was to be merged into, and the branch it came from (on the source,
+    /// possibly in a fork there).
+    pub base_branch: String,
+    pub head_branch: String,
+    /// The head commit; empty when the source does not say.
+    pub head_sha: String,
+    /// The merge (or squash) commit of a merged request; empty when unknown.
+    pub merge_commit: String,
+    /// Where the head branched off the base (what its diff is against); empty when
+    /// unknown.
+    pub merge_base: String,
+    /// Who merged it, when the source says.
+    pub merged_by: Option<SourceUser>,
+}
+
+impl SourcePull {
+    /// A request from the parts every API has, in its own names.
+    pub fn of(
+        issue: SourceIssue,
+        merged: bool,
+        merged_at: Option<String>,
+        base: Option<BranchEnd>,
+        head: Option<BranchEnd>,
+        merge_commit: Option<String>,
+    ) -> SourcePull {
+        let base = base.unwrap_or_default();
+        let head = head.unwrap_or_default();
+        SourcePull {
+            merged,
+            merged_at: merged_at.as_deref().and_then(parse_time),
+            base_branch: base.name,
+            head_branch: head.name,
+            head_sha: head.sha,
+            merge_commit: merge_commit.unwrap_or_default(),
+            merge_base: base.sha,
+            merged_by: None,
+            issue,
+        }
+    }
+}
+
+/// A branch end as GitHub, Gitea and Gitee describe a pull request's `base` and `head`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct BranchEnd {
+    #[serde(rename = "ref")]
+    pub name: String,
+    pub sha: String,
 }
 
 #[derive(Debug, Clone)]

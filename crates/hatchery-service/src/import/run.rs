@@ -8,8 +8,8 @@ use hatchery_core::imports::{
 };
 use hatchery_core::{Action, Actor, Decision, Denial, Name, NameKind, Resource, authorize};
 use hatchery_store::{
-    ImportedComment, ImportedIssue, ImportedMilestone, ImportedRelease, NewImport, Repo,
-    RepoImport, StoreError, now_ms,
+    ImportedComment, ImportedIssue, ImportedMilestone, ImportedPull, ImportedRelease, NewImport,
+    Repo, RepoImport, StoreError, now_ms,
 };
 
 use super::{
@@ -539,8 +539,12 @@ impl Runner<'_> {
                             // Reachable, and readable with these credentials?
                             d.repo_info().await?;
                         }
+                        // Requests' heads, where the source keeps them as `refs/pull/N/head`
+                        // under the numbers they keep here.
+                        let pull_heads = items.pull_requests
+                            && matches!(kind, SourceKind::Github | SourceKind::Gitea);
                         self.forge
-                            .import_git_data(&ctx.repo, &source.clone_url, &auth)
+                            .import_git_data(&ctx.repo, &source.clone_url, &auth, pull_heads)
                             .await?;
                     }
                     (None, _) => {}
@@ -618,14 +622,7 @@ impl Runner<'_> {
                 Stage::PullRequests => {
                     let p = d.pulls(page).await?;
                     for pr in &p.items {
-                        let outcome = if pr.merged {
-                            PullOutcome::Merged
-                        } else if pr.issue.closed {
-                            PullOutcome::Closed
-                        } else {
-                            PullOutcome::Open
-                        };
-                        self.issue(d, ctx, &pr.issue, Some(outcome)).await?;
+                        self.issue(d, ctx, &pr.issue, Some(pr)).await?;
                     }
                     p.next
                 }
@@ -678,7 +675,7 @@ impl Runner<'_> {
         d: &D,
         ctx: &Ctx,
         i: &super::SourceIssue,
-        pull: Option<PullOutcome>,
+        pull: Option<&super::SourcePull>,
     ) -> Result<(), ImportError> {
         let store = &self.forge.store;
         let labels: HashMap<String, i64> = store
@@ -703,6 +700,14 @@ impl Runner<'_> {
             .as_ref()
             .and_then(|t| milestones.get(&t.to_lowercase()).copied());
         let (author_id, original) = self.author(ctx, &i.author).await?;
+        // Who merged: only an account that is theirs here (not the importer in their place).
+        let merged_by = match pull.and_then(|p| p.merged_by.as_ref()) {
+            Some(u) => match self.author(ctx, u).await? {
+                (id, o) if o.is_empty() => Some(id),
+                _ => None,
+            },
+            None => None,
+        };
         let kind = if pull.is_some() {
             item::PULL
         } else {
@@ -740,7 +745,22 @@ impl Runner<'_> {
                     created_at: i.created_at,
                     updated_at: i.updated_at,
                     closed_at: i.closed_at,
-                    pull,
+                    pull: pull.map(|pr| ImportedPull {
+                        outcome: if pr.merged {
+                            PullOutcome::Merged
+                        } else if pr.issue.closed {
+                            PullOutcome::Closed
+                        } else {
+                            PullOutcome::Open
+                        },
+                        base_branch: &pr.base_branch,
+                        head_branch: &pr.head_branch,
+                        head_oid: &pr.head_sha,
+                        merge_commit: &pr.merge_commit,
+                        merge_base: &pr.merge_base,
+                        merged_by,
+                        merged_at: pr.merged_at,
+                    }),
                 },
             )
             .await?;
@@ -941,6 +961,7 @@ impl Forge {
         repo: &Repo,
         url: &str,
         auth: &SourceAuth,
+        pull_heads: bool,
     ) -> Result<(), ImportError> {
         let remote = git_remote(self, url, auth)?;
         let git = self.open_git(repo).await?;
@@ -949,7 +970,7 @@ impl Forge {
                 &git,
                 &remote,
                 &FetchOptions {
-                    pull_requests: false,
+                    pull_requests: pull_heads,
                     prune: false,
                 },
             )
