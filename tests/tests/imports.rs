@@ -222,7 +222,25 @@ async fn a_repository_moves_between_two_instances_without_loss() {
             "PATCH",
             &format!("{base}/issues/1"),
             Auth::Token(&ada_a),
-            Some(json!({"state": "closed"})),
+            Some(json!({"state": "closed", "assignees": ["ada"]})),
+        )
+        .await;
+        assert!(matches!(r.status, 200 | 201), "[{l}] {}", r.text);
+        let r = call(
+            &a,
+            "PUT",
+            &format!("{base}/collaborators/bob"),
+            Auth::Token(&ada_a),
+            Some(json!({"permission": "write"})),
+        )
+        .await;
+        assert!(matches!(r.status, 200 | 204), "[{l}] {}", r.text);
+        let r = call(
+            &a,
+            "PATCH",
+            &format!("{base}/issues/3"),
+            Auth::Token(&ada_a),
+            Some(json!({"assignees": ["ada", "bob"]})),
         )
         .await;
         assert!(matches!(r.status, 200 | 201), "[{l}] {}", r.text);
@@ -461,6 +479,14 @@ async fn a_repository_moves_between_two_instances_without_loss() {
                 "[{l}] #{n} milestone"
             );
             assert_eq!(writer(x), writer(y), "[{l}] #{n} author");
+            // Assignees who have an account here stay assigned; bob has none on B.
+            let mut assigned = names(&x["assignees"], "login");
+            assigned.retain(|who| who != "bob");
+            assert_eq!(
+                assigned,
+                names(&y["assignees"], "login"),
+                "[{l}] #{n} assignees"
+            );
             let ca = list(&get(&a, &format!("{base}/issues/{n}/comments"), Auth::None).await);
             let cb = list(&get(&b, &format!("{bb}/issues/{n}/comments"), Auth::None).await);
             assert_eq!(ca.len(), cb.len(), "[{l}] #{n} comments");
@@ -520,6 +546,11 @@ async fn a_repository_moves_between_two_instances_without_loss() {
         assert_eq!(by(&pb, "number", "4")["merged"], true, "[{l}]");
         assert_eq!(by(&pb, "number", "5")["state"], "closed", "[{l}]");
         // Bob has no account on B: his items are ada's there, "originally by bob".
+        assert_eq!(
+            names(&by(&ib, "number", "3")["assignees"], "login"),
+            vec!["ada"],
+            "[{l}]"
+        );
         let two = by(&ib, "number", "2");
         assert_eq!(two["user"]["login"], "ada", "[{l}]");
         assert_eq!(two["original_author"], "bob", "[{l}]");

@@ -67,6 +67,8 @@ pub struct ImportedIssue<'a> {
     pub is_locked: bool,
     pub milestone_id: Option<i64>,
     pub label_ids: &'a [i64],
+    /// Local accounts it is assigned to.
+    pub assignee_ids: &'a [i64],
     pub created_at: i64,
     pub updated_at: i64,
     pub closed_at: Option<i64>,
@@ -593,6 +595,16 @@ impl Store {
             .bind(id)
             .bind(label)
             .bind(i.repo_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for user in i.assignee_ids {
+            sqlx::query(
+                "INSERT INTO issue_assignees (issue_id, user_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(user)
             .execute(&mut *tx)
             .await?;
         }

@@ -83,6 +83,7 @@ struct Issue {
     labels: Vec<Label>,
     milestone: Option<MilestoneRef>,
     comments: Option<i64>,
+    assignees: Option<Vec<User>>,
     created_at: String,
     updated_at: String,
     closed_at: Option<String>,
@@ -121,6 +122,12 @@ impl Issue {
             labels: self.labels.into_iter().map(|l| l.name).collect(),
             milestone: self.milestone.map(|m| m.title),
             comments: self.comments,
+            assignees: self
+                .assignees
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }

@@ -42,6 +42,7 @@ struct Issue {
     labels: Vec<Label>,
     milestone: Option<MilestoneRef>,
     comments: Option<i64>,
+    assignee: Option<User>,
     created_at: String,
     updated_at: String,
     finished_at: Option<String>,
@@ -76,6 +77,7 @@ impl Issue {
             labels: self.labels.into_iter().map(|l| l.name).collect(),
             milestone: self.milestone.map(|m| m.title),
             comments: self.comments,
+            assignees: self.assignee.into_iter().map(Into::into).collect(),
         }
     }
 }

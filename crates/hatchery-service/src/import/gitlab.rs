@@ -84,6 +84,7 @@ struct Issue {
     labels: Vec<String>,
     milestone: Option<MilestoneRef>,
     user_notes_count: Option<i64>,
+    assignees: Option<Vec<User>>,
     created_at: String,
     updated_at: String,
     closed_at: Option<String>,
@@ -117,6 +118,12 @@ impl Issue {
             labels: self.labels,
             milestone: self.milestone.map(|m| m.title),
             comments: self.user_notes_count,
+            assignees: self
+                .assignees
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
         }
     }
 }

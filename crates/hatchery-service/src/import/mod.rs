@@ -99,6 +99,8 @@ pub struct SourceIssue {
     pub milestone: Option<String>,
     /// How many comments the source counts (`None`: unknown, ask).
     pub comments: Option<i64>,
+    /// Who it is assigned to (kept for those who have an account here).
+    pub assignees: Vec<SourceUser>,
 }
 
 #[derive(Debug, Clone)]

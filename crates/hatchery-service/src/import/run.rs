@@ -708,6 +708,16 @@ impl Runner<'_> {
             },
             None => None,
         };
+        // Assignees: only those who are themselves here.
+        let mut assignee_ids = Vec::new();
+        for u in &i.assignees {
+            if let (id, o) = self.author(ctx, u).await?
+                && o.is_empty()
+                && !assignee_ids.contains(&id)
+            {
+                assignee_ids.push(id);
+            }
+        }
         let kind = if pull.is_some() {
             item::PULL
         } else {
@@ -742,6 +752,7 @@ impl Runner<'_> {
                     is_locked: i.locked,
                     milestone_id,
                     label_ids: &label_ids,
+                    assignee_ids: &assignee_ids,
                     created_at: i.created_at,
                     updated_at: i.updated_at,
                     closed_at: i.closed_at,
