@@ -6,7 +6,7 @@
 // What these commands print is read by sshd and by git.
 #![allow(clippy::print_stdout)]
 
-use crate::config::{Config, Secret};
+use crate::config::Config;
 use anyhow::Context;
 use hatchery_ssh::exec::{self, EXIT_REFUSED, Prepared};
 use hatchery_web::AppState;
@@ -93,11 +93,10 @@ pub async fn serv(cfg: &Config, key: &str) -> anyhow::Result<i32> {
                 cfg.database.url_redacted()
             )
         })?;
-    // Nothing here signs anything; a throw-away secret keeps the state complete.
-    let state = AppState::new(
-        store.clone(),
-        crate::server::web_config(cfg, Secret::generate().expose().to_owned()),
-    );
+    // The site's secret: stored credentials (push mirrors that follow every push) are
+    // sealed with a key derived from it.
+    let secret = crate::server::signing_secret(cfg, &store).await?;
+    let state = AppState::new(store.clone(), crate::server::web_config(cfg, secret));
     let status = serv_with(&state, key_id, locale.as_deref()).await;
     store.close().await;
     status
