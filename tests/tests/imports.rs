@@ -1223,8 +1223,40 @@ async fn gitlab_fixtures_are_imported() {
             .map(|i| i["number"].as_i64().unwrap_or(0))
             .collect();
         numbers.sort();
-        // Issues keep their iids; merge request !1 keeps 1 as well.
-        assert_eq!(numbers, vec![1, 6, 7], "[{l}]");
+        // Issues keep their iids; merge requests !1 and !2 keep 1 and 2 as well.
+        assert_eq!(numbers, vec![1, 2, 6, 7], "[{l}]");
+        // !1 is a merged request record; !2 is still open on GitLab and open here, with
+        // its head on the source only: its pages answer, and merging it is refused
+        // cleanly (the head branch is not here).
+        let one = get(&b, "/api/v1/repos/ada/hello/pulls/1", Auth::Token(&t)).await;
+        assert_eq!(one.json["merged"], true, "[{l}] {}", one.text);
+        assert_eq!(one.json["head"]["ref"], "test1", "[{l}]");
+        let two = get(&b, "/api/v1/repos/ada/hello/pulls/2", Auth::Token(&t)).await;
+        assert_eq!(two.json["state"], "open", "[{l}] {}", two.text);
+        assert_eq!(two.json["merged"], false, "[{l}]");
+        assert_eq!(
+            two.json["head"]["sha"], "9999999999999999999999999999999999999999",
+            "[{l}]"
+        );
+        for tail in ["", "/files", "/commits"] {
+            let r = reqwest::get(format!("http://{}/ada/hello/pulls/2{tail}", b.addr))
+                .await
+                .expect("page");
+            assert_eq!(r.status(), 200, "[{l}] pulls/2{tail}");
+        }
+        let merge = post(
+            &b,
+            "/api/v1/repos/ada/hello/pulls/2/merge",
+            Auth::Token(&t),
+            json!({"Do": "merge"}),
+        )
+        .await;
+        assert!(
+            (400..500).contains(&merge.status),
+            "[{l}] merging a request whose head is elsewhere: {} {}",
+            merge.status,
+            merge.text
+        );
         let six = by(&got.issues, "number", "6");
         assert_eq!(six["created_at"], "2016-01-04T15:31:51Z", "[{l}]");
         assert_eq!(six["original_author"], "root", "[{l}]");
