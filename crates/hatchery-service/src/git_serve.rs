@@ -201,7 +201,8 @@ impl Forge {
             // Checklists walk history and read files; upkeep merges packs: both after
             // the client's request.
             let (eval, repo_id) = (holder.clone(), target.repo.id);
-            handle.spawn(async move {
+            let tasks = &forge.background;
+            tasks.spawn_on(async move {
                 if let Err(e) = eval
                     .as_ref()
                     .evaluate_projects_of_repo(repo_id, now_ms())
@@ -209,25 +210,31 @@ impl Forge {
                 {
                     tracing::warn!(error = %e, repo = repo_id, "evaluating incubator checklists after a push failed");
                 }
-            });
+            }, handle);
             // Mergeability of the requests the push touched, and their refs/pull/N/merge.
             let (recheck, repo) = (holder.clone(), target.repo.clone());
             let pushed: Vec<String> = outcome.applied().map(|u| u.name.clone()).collect();
-            handle.spawn(async move {
-                recheck
-                    .as_ref()
-                    .recheck_pulls_after_push(&repo, &pushed)
-                    .await;
-            });
+            tasks.spawn_on(
+                async move {
+                    recheck
+                        .as_ref()
+                        .recheck_pulls_after_push(&repo, &pushed)
+                        .await;
+                },
+                handle,
+            );
             // Push mirrors that follow every push.
             let (mirrors, repo_id) = (holder.clone(), target.repo.id);
-            handle.spawn(async move {
-                mirrors.as_ref().push_mirrors_after_push(repo_id).await;
-            });
-            handle.spawn(Forge::maintain_in_background(
-                holder.clone(),
-                target.repo.clone(),
-            ));
+            tasks.spawn_on(
+                async move {
+                    mirrors.as_ref().push_mirrors_after_push(repo_id).await;
+                },
+                handle,
+            );
+            tasks.spawn_on(
+                Forge::maintain_in_background(holder.clone(), target.repo.clone()),
+                handle,
+            );
         }
         Ok(outcome)
     }

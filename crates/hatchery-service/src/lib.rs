@@ -99,6 +99,10 @@ pub struct Forge {
     remotes: remote::Remotes,
     /// Seals stored credentials (from the site secret; `None` until `with_seal_key`).
     seal_key: Option<std::sync::Arc<seal::SealKey>>,
+    /// Work that follows a push after the pusher's request (upkeep, checklists, request
+    /// rechecks, push mirrors): a process that ends right after a push (`hatchery serv`)
+    /// waits for it (`background.close()`, then `wait()`).
+    pub background: tokio_util::task::TaskTracker,
 }
 
 impl std::fmt::Debug for Forge {
@@ -142,6 +146,7 @@ impl Forge {
             imports: import::ImportHub::default(),
             remotes: remote::Remotes::default(),
             seal_key: None,
+            background: tokio_util::task::TaskTracker::new(),
         }
     }
 }

@@ -7,6 +7,9 @@
 #![allow(clippy::print_stdout)]
 
 use crate::config::Config;
+
+/// The longest `serv` waits, after the git session, for the work that follows a push.
+const AFTER_PUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 use anyhow::Context;
 use hatchery_ssh::exec::{self, EXIT_REFUSED, Prepared};
 use hatchery_web::AppState;
@@ -98,6 +101,15 @@ pub async fn serv(cfg: &Config, key: &str) -> anyhow::Result<i32> {
     let secret = crate::server::signing_secret(cfg, &store).await?;
     let state = AppState::new(store.clone(), crate::server::web_config(cfg, secret));
     let status = serv_with(&state, key_id, locale.as_deref()).await;
+    // What follows a push (upkeep, push mirrors, request rechecks) would die with this
+    // process: let it finish, within reason.
+    state.forge.background.close();
+    if tokio::time::timeout(AFTER_PUSH_WAIT, state.forge.background.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("work after the push did not finish in time; the server's jobs catch up");
+    }
     store.close().await;
     status
 }

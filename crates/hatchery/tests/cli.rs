@@ -1955,6 +1955,15 @@ async fn keys_and_serv_put_git_behind_openssh() {
             .expect("query")
             .expect("repo");
         assert!(repo.pushed_at.is_some(), "[{l}]");
+        // The upkeep after the push ran before `serv` ended (it would die with the process).
+        let graph = site
+            .data
+            .path()
+            .join("repositories/ada/engine.git/objects/info/commit-graph");
+        assert!(
+            graph.exists(),
+            "[{l}] no commit-graph after a push over serv"
+        );
 
         // Refusals: one line on stderr, exit status 1.
         let serv = |key: &str, command: Option<&str>| {
