@@ -107,6 +107,13 @@ async fn the_form_refuses_what_cannot_be_imported() {
         let r = app.post_form("/repo/migrate", &f).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
         r.assert_contains("Leave credentials out of the address");
+        // A mirror with an interval under ten minutes.
+        let mut f = fields("git", "https://github.com/a/b", "fast");
+        f.push(("mirror", "on"));
+        f.push(("mirror_interval", "1m"));
+        let r = app.post_form("/repo/migrate", &f).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "[{l}]");
+        r.assert_contains("Give an interval like 8h");
         // Another user's account is not an owner ada may choose.
         let mut bob = app.new_client();
         bob.sign_up("bob").await;

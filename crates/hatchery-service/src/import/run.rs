@@ -407,6 +407,7 @@ impl Forge {
             page: 1,
             imp,
             authors: HashMap::new(),
+            names: None,
         };
         let outcome = runner.run().await;
         let error = match &outcome {
@@ -448,6 +449,9 @@ struct Runner<'f> {
     page: u32,
     /// Source login -> local author (user id, original author name).
     authors: HashMap<String, (i64, String)>,
+    /// The repository's label and milestone ids by lower-case name, read once at the first
+    /// issue (the label and milestone stages come before the issue stages).
+    names: Option<(HashMap<String, i64>, HashMap<String, i64>)>,
 }
 
 impl Runner<'_> {
@@ -677,19 +681,23 @@ impl Runner<'_> {
         i: &super::SourceIssue,
         pull: Option<&super::SourcePull>,
     ) -> Result<(), ImportError> {
-        let store = &self.forge.store;
-        let labels: HashMap<String, i64> = store
-            .label_names(ctx.repo.id)
-            .await?
-            .into_iter()
-            .map(|(id, n)| (n.to_lowercase(), id))
-            .collect();
-        let milestones: HashMap<String, i64> = store
-            .milestone_titles(ctx.repo.id)
-            .await?
-            .into_iter()
-            .map(|(id, t)| (t.to_lowercase(), id))
-            .collect();
+        if self.names.is_none() {
+            let store = &self.forge.store;
+            let labels = store
+                .label_names(ctx.repo.id)
+                .await?
+                .into_iter()
+                .map(|(id, n)| (n.to_lowercase(), id))
+                .collect();
+            let milestones = store
+                .milestone_titles(ctx.repo.id)
+                .await?
+                .into_iter()
+                .map(|(id, t)| (t.to_lowercase(), id))
+                .collect();
+            self.names = Some((labels, milestones));
+        }
+        let (labels, milestones) = self.names.as_ref().expect("read just above");
         let label_ids: Vec<i64> = i
             .labels
             .iter()
