@@ -34,7 +34,8 @@
 # repository root), MAKE_REPO, SMALL_ARGS (default none), LARGE_ARGS ("--commits 50000
 # --files 400"; empty string skips (b)), DURATION (10), WARMUP (2), CONNECTIONS (8),
 # THREADS (2), TTFB_RUNS (5), BENCH_REPOS (cache folder), NO_BUILD=1 (use the existing
-# release binary).
+# release binary), BIN (a built server binary instead, e.g. a copy of an older build to
+# compare).
 # Needs git, python3, curl and wrk (apt-get install -y wrk); peers.sh installs lighttpd and
 # cgit when they are missing.
 set -euo pipefail
@@ -62,11 +63,11 @@ done
 [[ -f $PEERS ]] || die "peers.sh not found at $PEERS (set PEERS)"
 [[ -f $MAKE_REPO ]] || die "make-repo.py not found at $MAKE_REPO (set MAKE_REPO)"
 
-if [[ -z ${NO_BUILD:-} ]]; then
+if [[ -z ${NO_BUILD:-} && -z ${BIN:-} ]]; then
     say "cargo build --release -p hatchery"
     cargo build --release -p hatchery --manifest-path "$ROOT/Cargo.toml" >&2
 fi
-BIN="$TARGET_DIR/release/hatchery"
+BIN=${BIN:-$TARGET_DIR/release/hatchery}
 [[ -x $BIN ]] || die "no release binary at $BIN"
 
 WORK=$(mktemp -d -t hatchery-pagesbench.XXXXXX)

@@ -331,3 +331,58 @@ async fn private_repositories_hide_every_code_page() {
         }
     }
 }
+
+/// The file view keeps highlighted files by blob id and extension: the second view of a
+/// file is the first one again, another blob (after a push, at an older commit) is read
+/// anew, and the same bytes under another extension are highlighted for that one.
+#[tokio::test]
+async fn file_views_come_from_the_cache_unchanged() {
+    for mut app in TestApp::all().await {
+        app.sign_up("li").await;
+        repo_with_content(&mut app, "li", "engine", false).await;
+        let code = |body: &str| {
+            let from = body.find("id=\"file-meta\"").expect("file meta");
+            let to = body[from..].find("</table>").expect("table end") + from;
+            body[from..to].to_owned()
+        };
+        let first = app.get("/li/engine/blob/main/src/main.rs").await;
+        assert_eq!(first.status, StatusCode::OK);
+        let second = app.get("/li/engine/blob/main/src/main.rs").await;
+        assert_eq!(code(&first.body), code(&second.body));
+        second.assert_contains("3 lines");
+        second.assert_contains("hello, world");
+        second.assert_contains("href=\"/li/engine/blame/main/src/main.rs\"");
+
+        // The first commit has another blob at the same path.
+        let bare = app.repos_dir.path().join("li/engine.git");
+        let work = tempfile::tempdir().expect("tempdir");
+        let w = work.path().join("w");
+        git(
+            work.path(),
+            &["clone", "-q", bare.to_str().expect("utf-8"), "w"],
+        );
+        let initial = git(&w, &["rev-parse", "main~1"]).trim().to_owned();
+        let old = app
+            .get(&format!("/li/engine/blob/{initial}/src/main.rs"))
+            .await;
+        assert_eq!(old.status, StatusCode::OK);
+        assert!(!old.body.contains("hello, world"));
+
+        // Same bytes, other names: as text, and again as Rust after a push.
+        std::fs::copy(w.join("src/main.rs"), w.join("main.txt")).expect("copy");
+        std::fs::write(w.join("src/main.rs"), "fn main() {}\n").expect("write");
+        git(&w, &["add", "-A"]);
+        git(&w, &["commit", "-q", "-m", "Copy as text"]);
+        git(&w, &["push", "-q", "origin", "main"]);
+        let text = app.get("/li/engine/blob/main/main.txt").await;
+        assert_eq!(text.status, StatusCode::OK);
+        text.assert_contains("hello, world");
+        assert!(
+            !text.body.contains(" · Rust"),
+            "a .txt file is not labelled Rust"
+        );
+        let changed = app.get("/li/engine/blob/main/src/main.rs").await;
+        changed.assert_contains("1 lines");
+        assert!(!changed.body.contains("hello, world"));
+    }
+}

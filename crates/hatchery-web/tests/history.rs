@@ -798,3 +798,52 @@ async fn private_repositories_are_404_for_others() {
         }
     }
 }
+
+/// History pages are cached by the commit they start from: a push moves the branch to a
+/// new commit and its page shows it at once, while the page of the old commit id is what
+/// it was.
+#[tokio::test]
+async fn history_follows_pushes_past_its_cache() {
+    for mut app in TestApp::all().await {
+        let fx = setup(&mut app, "moving", false).await;
+        let label = app.label().to_owned();
+        let before = app.get("/ada/moving/commits/main").await;
+        check(&before, StatusCode::OK, "history");
+        let again = app.get("/ada/moving/commits/main").await;
+        assert_eq!(
+            between(&before.body, "id=\"commit-list\"", "</ul>"),
+            between(&again.body, "id=\"commit-list\"", "</ul>"),
+            "[{label}] the cached page lists the same commits"
+        );
+
+        let bare = app.repos_dir.path().join("ada/moving.git");
+        let work = tempfile::tempdir().expect("tempdir");
+        let w = work.path().join("w");
+        git_at(
+            work.path(),
+            T0,
+            &["clone", "-q", bare.to_str().expect("utf-8"), "w"],
+        );
+        write(&w, "later.txt", b"pushed after the first view\n");
+        git_at(&w, T0 + 10_000_000, &["add", "-A"]);
+        git_at(
+            &w,
+            T0 + 10_000_000,
+            &["commit", "-q", "-m", "Pushed after the view"],
+        );
+        git_at(&w, T0 + 10_000_000, &["push", "-q", "origin", "main"]);
+
+        let after = app.get("/ada/moving/commits/main").await;
+        check(&after, StatusCode::OK, "history after the push");
+        after.assert_contains("Pushed after the view");
+        assert_eq!(count(&after.body, "class=\"commit-row\""), 50, "[{label}]");
+        let second = app.get("/ada/moving/commits/main?page=2").await;
+        assert_eq!(count(&second.body, "class=\"commit-row\""), 18, "[{label}]");
+        let old = app
+            .get(&format!("/ada/moving/commits/{}", fx.id("main")))
+            .await;
+        check(&old, StatusCode::OK, "history of the old tip");
+        assert!(!old.body.contains("Pushed after the view"), "[{label}]");
+        assert_eq!(count(&old.body, "class=\"commit-row\""), 50, "[{label}]");
+    }
+}

@@ -300,9 +300,26 @@ impl Forge {
         let Some(imp) = self.store.import_of_repo(repo.id).await? else {
             return Ok(None);
         };
+        self.progress_of(imp).await.map(Some)
+    }
+
+    /// The import of a repository while it has not finished: what its pages show in their
+    /// header. A finished import is answered from its row alone, without counting its items
+    /// (every page of the repository asks).
+    pub async fn unfinished_import(
+        &self,
+        repo: &Repo,
+    ) -> Result<Option<ImportProgress>, ServiceError> {
+        match self.store.import_of_repo(repo.id).await? {
+            Some(imp) if imp.state != ImportState::Done => self.progress_of(imp).await.map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    async fn progress_of(&self, imp: RepoImport) -> Result<ImportProgress, ServiceError> {
         let counts = self.store.import_counts(imp.id).await?;
         let options: ImportOptions = serde_json::from_str(&imp.options).unwrap_or_default();
-        Ok(Some(ImportProgress {
+        Ok(ImportProgress {
             id: imp.id,
             kind: SourceKind::parse(&imp.service).unwrap_or(SourceKind::Git),
             clone_addr: imp.clone_addr,
@@ -313,7 +330,7 @@ impl Forge {
             last_error: imp.last_error,
             created_at: imp.created_at,
             finished_at: imp.finished_at,
-        }))
+        })
     }
 
     /// Puts a failed import back to work, where it stopped (repository administrators).

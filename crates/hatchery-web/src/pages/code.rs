@@ -525,11 +525,7 @@ pub async fn highlighted(
     oid: hatchery_git::Oid,
     text: String,
 ) -> WebResult<Arc<Vec<String>>> {
-    let key = format!(
-        "hl:{}:{}",
-        oid.to_hex(),
-        name.rsplit_once('.').map_or(name, |(_, e)| e)
-    );
+    let key = format!("hl:{}:{}", oid.to_hex(), extension(name));
     if let Some(hit) = state.caches.html.get(&key) {
         return Ok(hit);
     }
@@ -543,6 +539,51 @@ pub async fn highlighted(
     Ok(lines)
 }
 
+/// A highlighted text file's view: its table of numbered lines, which depends only on the
+/// blob and the highlighting language (its extension).
+pub struct CodeView {
+    size: u64,
+    lines: usize,
+    html: String,
+}
+
+impl CodeView {
+    /// Bytes held, for the cache's bound.
+    pub fn weight(&self) -> usize {
+        self.html.len() + 64
+    }
+}
+
+/// The file name's extension, which picks the highlighting (the whole name when it has none).
+fn extension(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(_, e)| e)
+}
+
+fn code_table(lines: &[String]) -> Markup {
+    html! {
+        div.code-view.hl-code {
+            table.lines id="code" {
+                tbody {
+                    @for (i, line) in lines.iter().enumerate() {
+                        @let n = i + 1;
+                        tr id=(format!("L{n}")) {
+                            td.ln { a href=(format!("#L{n}")) data-line=(n) { (n) } }
+                            td.lc { code { (PreEscaped(line)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the file view's lookup found: a highlighted view from the cache (the blob is not
+/// read), or the blob itself.
+enum FileFound {
+    Cached(Arc<CodeView>),
+    Blob(hatchery_git::BlobView),
+}
+
 pub async fn blob(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -551,8 +592,30 @@ pub async fn blob(
 ) -> WebResult<Response> {
     let (repo, git) = open(&state, &ctx, &owner, &name).await?;
     let resolved = resolve(&git, &rest).await?;
-    let (g, commit, p) = (git.clone(), resolved.commit, resolved.path.clone());
-    let Some(blob) = blocking(move || Ok(g.blob(commit, &p, MAX_SHOWN_BYTES)?)).await? else {
+    let file_name = resolved.path.rsplit('/').next().unwrap_or("").to_owned();
+    let ext = extension(&file_name).to_owned();
+    // A highlighted file is shown from the cache when its blob id (a tree lookup) is known
+    // there: reading and inflating the blob is most of this page's git work.
+    let cacheable =
+        !(is_markdown(&file_name) && q.plain.is_none()) && image_type(&file_name).is_none();
+    let (g, st, commit, p, e) = (
+        git.clone(),
+        state.clone(),
+        resolved.commit,
+        resolved.path.clone(),
+        ext.clone(),
+    );
+    let found = blocking(move || {
+        if cacheable
+            && let Some((oid, EntryKind::File | EntryKind::Executable)) = g.entry_at(commit, &p)?
+            && let Some(view) = st.caches.code_views.get(&(oid, e))
+        {
+            return Ok(Some(FileFound::Cached(view)));
+        }
+        Ok(g.blob(commit, &p, MAX_SHOWN_BYTES)?.map(FileFound::Blob))
+    })
+    .await?;
+    let Some(found) = found else {
         let (g, p) = (git.clone(), resolved.path.clone());
         if blocking(move || Ok(g.tree(commit, &p)?)).await?.is_some() {
             return Ok(
@@ -562,7 +625,6 @@ pub async fn blob(
         }
         return Err(WebError::NotFound);
     };
-    let file_name = resolved.path.rsplit('/').next().unwrap_or("").to_owned();
     let raw = url(&repo, "raw", &resolved.rev_name, &resolved.path);
     let header = repo_header(&state, &ctx, &repo, RepoTab::Code).await?;
     let picker = ref_picker(
@@ -574,45 +636,52 @@ pub async fn blob(
         &resolved.path,
     )
     .await?;
-    let text = (!blob.is_binary).then(|| String::from_utf8_lossy(&blob.data).into_owned());
-    let line_count = text.as_ref().map(|t| t.lines().count());
-    let markdown =
-        is_markdown(&file_name) && q.plain.is_none() && !blob.truncated && text.is_some();
-    let body = if blob.kind == EntryKind::Symlink {
-        html! { p.muted { (ctx.t("code.symlink")) " " code { (text.clone().unwrap_or_default()) } } }
-    } else if let Some(mime) = image_type(&file_name) {
-        let _ = mime;
-        html! { div.image-view { img src=(raw) alt=(file_name); } }
-    } else if blob.is_binary {
-        html! { div.empty id="binary-notice" { (ctx.t("code.binary")) " " a href=(raw) { (ctx.t("code.download")) } } }
-    } else if blob.truncated {
-        html! { div.empty id="too-large-notice" { (ctx.t("code.too_large")) " " a href=(raw) { (ctx.t("code.download")) } } }
-    } else if markdown {
-        let rendered =
-            render_file_cached(&state, &git, &repo, &resolved, &resolved.path, blob.oid).await?;
-        html! { div.markdown-body.card id="rendered" { @if let Some(r) = rendered { (r) } } }
-    } else {
-        let lines = highlighted(
-            &state,
-            &file_name,
-            blob.oid,
-            text.clone().unwrap_or_default(),
-        )
-        .await?;
-        html! {
-            div.code-view.hl-code {
-                table.lines id="code" {
-                    tbody {
-                        @for (i, line) in lines.iter().enumerate() {
-                            @let n = i + 1;
-                            tr id=(format!("L{n}")) {
-                                td.ln { a href=(format!("#L{n}")) data-line=(n) { (n) } }
-                                td.lc { code { (PreEscaped(line)) } }
-                            }
-                        }
-                    }
-                }
-            }
+    let (size, line_count, is_text, markdown, body) = match found {
+        FileFound::Cached(view) => (
+            view.size,
+            Some(view.lines),
+            true,
+            false,
+            PreEscaped(view.html.clone()),
+        ),
+        FileFound::Blob(blob) => {
+            let text = (!blob.is_binary).then(|| String::from_utf8_lossy(&blob.data).into_owned());
+            let line_count = text.as_ref().map(|t| t.lines().count());
+            let markdown =
+                is_markdown(&file_name) && q.plain.is_none() && !blob.truncated && text.is_some();
+            let body = if blob.kind == EntryKind::Symlink {
+                html! { p.muted { (ctx.t("code.symlink")) " " code { (text.clone().unwrap_or_default()) } } }
+            } else if image_type(&file_name).is_some() {
+                html! { div.image-view { img src=(raw) alt=(file_name); } }
+            } else if blob.is_binary {
+                html! { div.empty id="binary-notice" { (ctx.t("code.binary")) " " a href=(raw) { (ctx.t("code.download")) } } }
+            } else if blob.truncated {
+                html! { div.empty id="too-large-notice" { (ctx.t("code.too_large")) " " a href=(raw) { (ctx.t("code.download")) } } }
+            } else if markdown {
+                let rendered =
+                    render_file_cached(&state, &git, &repo, &resolved, &resolved.path, blob.oid)
+                        .await?;
+                html! { div.markdown-body.card id="rendered" { @if let Some(r) = rendered { (r) } } }
+            } else {
+                let lines = highlighted(
+                    &state,
+                    &file_name,
+                    blob.oid,
+                    text.clone().unwrap_or_default(),
+                )
+                .await?;
+                let view = Arc::new(CodeView {
+                    size: blob.size,
+                    lines: line_count.unwrap_or(0),
+                    html: code_table(&lines).into_string(),
+                });
+                state
+                    .caches
+                    .code_views
+                    .insert((blob.oid, ext), view.clone());
+                PreEscaped(view.html.clone())
+            };
+            (blob.size, line_count, text.is_some(), markdown, body)
         }
     };
     Ok(page(
@@ -627,11 +696,11 @@ pub async fn blob(
             div.file-bar {
                 span.muted id="file-meta" {
                     @if let Some(n) = line_count { (ctx.tf("code.lines", &[("n", &n.to_string())])) " · " }
-                    (human_size(&ctx, blob.size))
+                    (human_size(&ctx, size))
                     @if let Some(lang) = hatchery_render::language_name(&file_name) { " · " (lang) }
                 }
                 span.spacer {}
-                @if is_markdown(&file_name) && text.is_some() {
+                @if is_markdown(&file_name) && is_text {
                     @if markdown {
                         a.btn.btn-small href=(format!("{}?plain=1", url(&repo, "blob", &resolved.rev_name, &resolved.path))) { (ctx.t("code.source")) }
                     } @else {
@@ -639,7 +708,7 @@ pub async fn blob(
                     }
                 }
                 a.btn.btn-small href=(raw) id="raw-link" { (ctx.t("code.raw")) }
-                @if text.is_some() { a.btn.btn-small href=(url(&repo, "blame", &resolved.rev_name, &resolved.path)) { (ctx.t("code.blame")) } }
+                @if is_text { a.btn.btn-small href=(url(&repo, "blame", &resolved.rev_name, &resolved.path)) { (ctx.t("code.blame")) } }
                 a.btn.btn-small href=(url(&repo, "commits", &resolved.rev_name, &resolved.path)) { (ctx.t("code.history")) }
             }
             (body)

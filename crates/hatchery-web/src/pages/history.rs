@@ -195,14 +195,24 @@ async fn history_page(
     page_no: u64,
 ) -> WebResult<Response> {
     let skip = usize::try_from((page_no - 1).saturating_mul(PER_PAGE as u64)).unwrap_or(usize::MAX);
-    let (g, commit, p) = (git.clone(), resolved.commit, resolved.path.clone());
-    let mut list = blocking(move || {
-        let path = (!p.is_empty()).then_some(p.as_str());
-        Ok(g.log(commit, path, skip, PER_PAGE + 1)?)
-    })
-    .await?;
-    let has_more = list.len() > PER_PAGE;
-    list.truncate(PER_PAGE);
+    let key = (repo.id, resolved.commit, resolved.path.clone(), skip);
+    let walked = match state.caches.history.get(&key) {
+        Some(hit) => hit,
+        None => {
+            let (g, commit, p) = (git.clone(), resolved.commit, resolved.path.clone());
+            let walked = Arc::new(
+                blocking(move || {
+                    let path = (!p.is_empty()).then_some(p.as_str());
+                    Ok(g.log(commit, path, skip, PER_PAGE + 1)?)
+                })
+                .await?,
+            );
+            state.caches.history.insert(key, walked.clone());
+            walked
+        }
+    };
+    let has_more = walked.len() > PER_PAGE;
+    let list = &walked[..walked.len().min(PER_PAGE)];
     let ids: Vec<String> = list.iter().map(|c| c.id.to_hex()).collect();
     let checks = state.forge.combined_statuses(repo, &ids).await?;
     let header = repo_header(state, ctx, repo, RepoTab::Commits).await?;
@@ -237,7 +247,7 @@ async fn history_page(
             div.empty id="no-more" { (ctx.t("history.no_more")) " " a href=(here) { (ctx.t("history.first_page")) } }
         } @else {
             ul.list.commit-list id="commit-list" {
-                @for c in &list { (commit_row(ctx, repo, c, &checks)) }
+                @for c in list { (commit_row(ctx, repo, c, &checks)) }
             }
         }
         @if page_no > 1 || has_more {

@@ -308,13 +308,8 @@ pub async fn progress_notice(
     repo: &Repo,
     may_administer: bool,
 ) -> WebResult<Option<Markup>> {
-    let Some(p) = state.forge.import_progress(repo).await? else {
-        return Ok(None);
-    };
-    if p.state == ImportState::Done {
-        return Ok(None);
-    }
-    Ok(Some(notice(ctx, repo, &p, may_administer)))
+    let progress = state.forge.unfinished_import(repo).await?;
+    Ok(progress.map(|p| notice(ctx, repo, &p, may_administer)))
 }
 
 fn notice(ctx: &Ctx, repo: &Repo, p: &ImportProgress, may_administer: bool) -> Markup {
