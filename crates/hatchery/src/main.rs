@@ -32,5 +32,10 @@ mod tests {
         tikv_jemalloc_ctl::epoch::advance().expect("jemalloc answers");
         assert!(tikv_jemalloc_ctl::opt::background_thread::read().expect("opt.background_thread"));
         assert!(tikv_jemalloc_ctl::background_thread::read().expect("background_thread"));
+        // .cargo/config.toml: one purging thread serves every arena.
+        assert_eq!(
+            tikv_jemalloc_ctl::max_background_threads::read().expect("max_background_threads"),
+            1
+        );
     }
 }
