@@ -33,6 +33,18 @@ pub enum ForkError {
     Other(#[from] ServiceError),
 }
 
+/// What [`Forge::header_counts`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderCounts {
+    pub open_issues: i64,
+    pub open_pulls: i64,
+    pub releases: i64,
+    /// Forks the viewer may read.
+    pub forks: i64,
+    /// Whether the repository came from an import (whose notice may still show).
+    pub imported: bool,
+}
+
 impl Forge {
     /// Fork `parent` into `owner` as `name`. The fork keeps the parent's visibility (a
     /// private parent gives a private fork, readable only by those the fork's owner lets
@@ -139,6 +151,30 @@ impl Forge {
     ) -> Result<Vec<Repo>, ServiceError> {
         let forks = self.store.forks_of(parent.id).await?;
         self.readable(actor, forks).await
+    }
+
+    /// What the header of `repo`'s pages counts for `actor`: its open issues and pull
+    /// requests, published releases and the forks the actor may read. Public forks are
+    /// readable by anyone, so only a signed-in viewer of a repository with private forks
+    /// costs more than one query.
+    pub async fn header_counts(
+        &self,
+        actor: Actor,
+        repo: &Repo,
+    ) -> Result<HeaderCounts, ServiceError> {
+        let c = self.store.repo_counts(repo.id).await?;
+        let forks = if c.private_forks > 0 && actor.user_id().is_some() {
+            i64::try_from(self.visible_forks(actor, repo).await?.len()).unwrap_or(i64::MAX)
+        } else {
+            c.public_forks
+        };
+        Ok(HeaderCounts {
+            open_issues: c.open_issues,
+            open_pulls: c.open_pulls,
+            releases: c.releases,
+            forks,
+            imported: c.imports > 0,
+        })
     }
 
     /// The repository `repo` was forked from, if it still exists and `actor` may read it.

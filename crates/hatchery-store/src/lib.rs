@@ -75,7 +75,7 @@ pub use protection::{AllowlistNames, CommitStatus, ProtectionRule};
 pub use pulls::{HEAD_DELETED, HeadMove, MergeCheck, Merged, NewPull, PullRequest};
 pub use releases::{NewAsset, Release, ReleaseAsset, ReleaseFields, ReleaseFilter};
 pub use repo_search::{RepoOrder, RepoSearch, RepoSearchPage, RepoVisibility};
-pub use repos::{Collaborator, NewRepo, Repo, RepoAccess};
+pub use repos::{Collaborator, NewRepo, Repo, RepoAccess, RepoCounts};
 pub use reviews::{NewReviewComment, Review, ReviewComment, ReviewRequest, Reviewer, Submission};
 pub use sessions::{DbSessionStore, SESSION_USER};
 pub use signin::{
@@ -190,7 +190,12 @@ impl Store {
                     first.execute(pragma).await?;
                 }
                 first.close().await?;
+                // The pool pings a connection before lending it, by default: worth it for
+                // a network connection that may have died, but a SQLite connection is a
+                // thread of this process, and the ping doubled the thread hand-offs of every
+                // query (a page makes four or five).
                 options
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             for pragma in SQLITE_PRAGMAS {

@@ -52,6 +52,19 @@ impl Repo {
     }
 }
 
+/// What [`Store::repo_counts`] counts for one repository.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepoCounts {
+    pub open_issues: i64,
+    pub open_pulls: i64,
+    /// Published releases: no drafts, no candidates waiting for their vote.
+    pub releases: i64,
+    pub public_forks: i64,
+    pub private_forks: i64,
+    /// Imports recorded for the repository, finished or not.
+    pub imports: i64,
+}
+
 #[derive(Debug)]
 pub struct NewRepo<'a> {
     /// A user or an organization.
@@ -265,6 +278,32 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.iter().map(repo_at).collect::<Result<_, _>>()?)
+    }
+
+    /// What the header of a repository's pages counts, in one query: every page of the
+    /// repository shows these, so they cost one round trip instead of one each.
+    pub async fn repo_counts(&self, repo_id: i64) -> Result<RepoCounts, StoreError> {
+        let row = sqlx::query(
+            "SELECT
+               (SELECT COUNT(*) FROM issues WHERE repo_id = $1 AND is_pull = 0 AND is_closed = 0),
+               (SELECT COUNT(*) FROM issues WHERE repo_id = $1 AND is_pull = 1 AND is_closed = 0),
+               (SELECT COUNT(*) FROM releases
+                 WHERE repo_id = $1 AND is_draft = 0 AND is_candidate = 0),
+               (SELECT COUNT(*) FROM repositories WHERE fork_id = $1 AND is_private = 0),
+               (SELECT COUNT(*) FROM repositories WHERE fork_id = $1 AND is_private <> 0),
+               (SELECT COUNT(*) FROM repo_imports WHERE repo_id = $1)",
+        )
+        .bind(repo_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(RepoCounts {
+            open_issues: row.try_get(0)?,
+            open_pulls: row.try_get(1)?,
+            releases: row.try_get(2)?,
+            public_forks: row.try_get(3)?,
+            private_forks: row.try_get(4)?,
+            imports: row.try_get(5)?,
+        })
     }
 
     /// Owner and repository names both compare case-insensitively.

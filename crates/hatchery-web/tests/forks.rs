@@ -454,3 +454,89 @@ async fn private_forks_leak_nothing_in_the_web() {
         assert!(!fork.body.contains("/ada/secret"), "[{l}]");
     }
 }
+
+/// The number in the header's fork button for a viewer.
+fn fork_count(body: &str) -> String {
+    let at = body.find("id=\"fork-count\"").expect("a fork count");
+    let rest = &body[at..];
+    let start = rest.find("<strong>").expect("its number") + "<strong>".len();
+    let end = rest[start..].find("</strong>").expect("its end") + start;
+    rest[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn the_header_counts_what_each_viewer_may_see() {
+    for mut app in TestApp::all().await {
+        let l = app.label().to_owned();
+        app.sign_up("ada").await;
+        let mut bob = app.new_client();
+        bob.sign_up("bob").await;
+        let mut carol = app.new_client();
+        carol.sign_up("carol").await;
+        let mut anon = app.new_client();
+        create_repo(&mut app, "ada", "tool", false).await;
+
+        // Bob's fork stays public; Carol makes hers private.
+        for who in [&mut bob, &mut carol] {
+            let r = api(
+                who,
+                "POST",
+                "/api/v1/repos/ada/tool/forks",
+                None,
+                Some("{}"),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::ACCEPTED, "[{l}] {}", r.body);
+        }
+        let r = api(
+            &mut carol,
+            "PATCH",
+            "/api/v1/repos/carol/tool",
+            Some("carol"),
+            Some(r#"{"private":true}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "[{l}] {}", r.body);
+
+        // Two issues, one of them closed: the tab counts the open one.
+        for title in ["first", "second"] {
+            let body = format!(r#"{{"title":"{title}"}}"#);
+            let r = api(
+                &mut app,
+                "POST",
+                "/api/v1/repos/ada/tool/issues",
+                Some("ada"),
+                Some(&body),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+        }
+        let r = api(
+            &mut app,
+            "PATCH",
+            "/api/v1/repos/ada/tool/issues/2",
+            Some("ada"),
+            Some(r#"{"state":"closed"}"#),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
+
+        // Anonymous and Ada (the parent's owner, not the private fork's) see the public
+        // fork only; Carol sees her own private one too.
+        for (who, client, forks) in [
+            ("anonymous", &mut anon, "1"),
+            ("ada", &mut app, "1"),
+            ("bob", &mut bob, "1"),
+            ("carol", &mut carol, "2"),
+        ] {
+            for page in ["/ada/tool", "/ada/tool/issues", "/ada/tool/commits/main"] {
+                let r = client.get(page).await;
+                assert_eq!(r.status, StatusCode::OK, "[{l}] {who} {page}");
+                assert_eq!(fork_count(&r.body), forks, "[{l}] {who} {page}");
+                r.assert_contains(">Issues 1<");
+                r.assert_contains(">Pull requests 0<");
+                assert!(!r.body.contains("import-progress"), "[{l}] {who} {page}");
+            }
+        }
+    }
+}

@@ -25,15 +25,15 @@ use serde::Deserialize;
 const PAGE_SIZE: usize = 50;
 
 /// The header's fork line ("forked from owner/name", only when the viewer may read the
-/// parent) and its fork button with the count of forks the viewer may see.
+/// parent) and its fork button with `count`, the forks the viewer may see.
 pub async fn header_parts(
     state: &AppState,
     ctx: &Ctx,
     repo: &Repo,
     facts: RepoFacts,
+    count: i64,
 ) -> WebResult<(Markup, Markup)> {
     let parent = state.forge.visible_parent(ctx.actor(), repo).await?;
-    let count = state.forge.visible_forks(ctx.actor(), repo).await?.len();
     let base = format!("/{}/{}", repo.owner_name, repo.name);
     let may_fork = ctx.user.is_some()
         && authorize(ctx.actor(), Action::Fork, Resource::Repo(facts)).is_allowed();

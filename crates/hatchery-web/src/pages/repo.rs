@@ -103,13 +103,11 @@ pub async fn repo_header(
         "{base}/commits/{}",
         crate::pages::code::enc(&repo.default_branch)
     );
-    let (open_issues, _) = state.store.issue_counts(repo.id).await?;
-    let issues_tab = format!("{} {open_issues}", ctx.t("repo.tab.issues"));
+    let counts = state.forge.header_counts(ctx.actor(), repo).await?;
+    let issues_tab = format!("{} {}", ctx.t("repo.tab.issues"), counts.open_issues);
     let issues_tab = issues_tab.as_str();
-    let (open_pulls, _) = state.store.pull_counts(repo.id).await?;
-    let pulls_tab = format!("{} {open_pulls}", ctx.t("pulls.tab"));
-    let releases = state.store.count_releases(repo.id, false).await?;
-    let releases_tab = format!("{} {releases}", ctx.t("release.tab"));
+    let pulls_tab = format!("{} {}", ctx.t("pulls.tab"), counts.open_pulls);
+    let releases_tab = format!("{} {}", ctx.t("release.tab"), counts.releases);
     let mut items = vec![
         (
             ctx.t("repo.tab.code"),
@@ -165,14 +163,18 @@ pub async fn repo_header(
         None
     };
     let (forked_from, fork_button) =
-        crate::pages::forks::header_parts(state, ctx, repo, facts).await?;
-    let import = crate::pages::migrate::progress_notice(
-        state,
-        ctx,
-        repo,
-        can(facts, ctx, Action::Administer),
-    )
-    .await?;
+        crate::pages::forks::header_parts(state, ctx, repo, facts, counts.forks).await?;
+    let import = if counts.imported {
+        crate::pages::migrate::progress_notice(
+            state,
+            ctx,
+            repo,
+            can(facts, ctx, Action::Administer),
+        )
+        .await?
+    } else {
+        None
+    };
     Ok(html! {
         (fork_button)
         h1.repo-title {
