@@ -23,7 +23,8 @@
 # IDLE_ONLY=1 skips the repository and the clones: it starts the server on a fresh data
 # directory, waits until it is quiet and prints its idle memory (VmRSS, RssAnon, RssFile)
 # and the resident size of each kind of mapping (the executable's code, read-only data,
-# anonymous memory), read from /proc/PID/smaps.
+# anonymous memory), read from /proc/PID/smaps; then the same IDLE_LATER (default 90)
+# seconds after start, when every background job has run.
 # Needs git, python3, curl.
 set -euo pipefail
 
@@ -93,8 +94,15 @@ if [[ -n ${IDLE_ONLY:-} ]]; then
         done
         python3 "$HELPER" settle "$SERVER_PID"
     }
+    started=$SECONDS
     start_server_idle
     echo "Idle after start ($BIN, binary $(($(stat -c %s "$BIN") / 1048576)) MiB):"
+    python3 "$HELPER" mappings "$SERVER_PID"
+    # Again once every background job has run its first round (the last starts 24 s
+    # after start) and the one-minute jobs their second.
+    sleep $((started + ${IDLE_LATER:-90} - SECONDS))
+    python3 "$HELPER" settle "$SERVER_PID"
+    echo "Idle $((SECONDS - started)) s after start:"
     python3 "$HELPER" mappings "$SERVER_PID"
     exit 0
 fi

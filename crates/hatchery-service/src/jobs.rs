@@ -6,6 +6,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// The jobs that report here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,16 +23,19 @@ pub enum Job {
     LdapSync,
     /// Pull and push mirrors that are due.
     Mirrors,
+    /// Imports left unfinished (by a restart or an error) taken up again.
+    Imports,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::Webhooks,
         Job::Votes,
         Job::Upkeep,
         Job::Checklists,
         Job::LdapSync,
         Job::Mirrors,
+        Job::Imports,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,7 +46,28 @@ impl Job {
             Job::Checklists => "checklists",
             Job::LdapSync => "ldap_sync",
             Job::Mirrors => "mirrors",
+            Job::Imports => "imports",
         }
+    }
+
+    /// How long after the server starts the job's first round waits (a job woken by new
+    /// work starts at once). The jobs begin one after another, seconds apart, rather than
+    /// all in the first instant: at once, they would make the pool open a database
+    /// connection each, which then stays open (every SQLite connection keeps its own
+    /// parsed copy of the schema, about 300 KiB), and jobs polling on the same period
+    /// would keep meeting in the same instant. The offsets differ modulo the webhook
+    /// worker's 15 s poll, so the one-minute jobs do not land on its rounds either.
+    pub fn first_round_after(self) -> Duration {
+        Duration::from_millis(match self {
+            // Deliveries queued before a restart go out first.
+            Job::Webhooks => 1_000,
+            Job::Votes => 4_000,
+            Job::Mirrors => 8_000,
+            Job::Imports => 12_000,
+            // Checklists run in the upkeep's round.
+            Job::Upkeep | Job::Checklists => 20_000,
+            Job::LdapSync => 24_000,
+        })
     }
 }
 
@@ -135,6 +160,24 @@ impl JobBoard {
         }
     }
 
+    /// Waits until `job`'s first round is due ([`Job::first_round_after`]), or until
+    /// `work_arrived` resolves if that is sooner; meanwhile the overview shows when it
+    /// will run. `now_ms` is the current time.
+    pub async fn before_first_round(
+        &self,
+        job: Job,
+        now_ms: i64,
+        work_arrived: impl std::future::Future<Output = ()>,
+    ) {
+        let after = job.first_round_after();
+        let at = now_ms.saturating_add(i64::try_from(after.as_millis()).unwrap_or(0));
+        self.with(job, |s| s.next_run = Some(at));
+        tokio::select! {
+            () = work_arrived => {}
+            () = tokio::time::sleep(after) => {}
+        }
+    }
+
     /// A round of `job` starts now.
     pub fn started(&self, job: Job, now_ms: i64) {
         self.with(job, |s| s.last_started = Some(now_ms));
@@ -185,6 +228,24 @@ impl JobBoard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_rounds_are_spread_apart_and_off_the_webhook_poll() {
+        let webhook_poll = 15_000;
+        let mut phases: Vec<u128> = Job::ALL
+            .iter()
+            .filter(|j| **j != Job::Checklists)
+            .map(|j| j.first_round_after().as_millis() % webhook_poll)
+            .collect();
+        phases.sort_unstable();
+        for pair in phases.windows(2) {
+            assert!(pair[1] - pair[0] >= 1_000, "{phases:?}");
+        }
+        assert_eq!(
+            Job::Checklists.first_round_after(),
+            Job::Upkeep.first_round_after()
+        );
+    }
 
     #[test]
     fn rounds_errors_and_next_runs_are_recorded() {

@@ -468,6 +468,13 @@ fn error_text(e: &MirrorError) -> String {
 /// Safe on every server: the store's leases keep one sync per mirror.
 pub async fn run_mirror_job(forge: &Forge, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let first = forge
+        .jobs
+        .before_first_round(Job::Mirrors, now_ms(), std::future::pending());
+    tokio::select! {
+        () = &mut shutdown => return,
+        () = first => {}
+    }
     loop {
         forge.jobs.started(Job::Mirrors, now_ms());
         let failure = match forge.sync_due_mirrors().await {

@@ -1347,6 +1347,10 @@ pub async fn run_webhook_worker(worker: WebhookWorker, shutdown: impl Future<Out
     let client = std::sync::OnceLock::new();
     let stop = std::sync::atomic::AtomicBool::new(false);
     tokio::pin!(shutdown);
+    tokio::select! {
+        () = &mut shutdown => return,
+        () = worker.jobs.before_first_round(Job::Webhooks, now_ms(), worker.wake.notified()) => {}
+    }
     let mut stopping = false;
     loop {
         worker.jobs.started(Job::Webhooks, now_ms());

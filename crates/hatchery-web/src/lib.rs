@@ -872,10 +872,16 @@ async fn log_request(
 async fn ldap_sync_loop(state: AppState) {
     use hatchery_service::jobs::Job;
     let every = state.cfg.ldap_sync;
+    let jobs = &state.forge.jobs;
+    jobs.before_first_round(
+        Job::LdapSync,
+        hatchery_store::now_ms(),
+        std::future::pending(),
+    )
+    .await;
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        let jobs = &state.forge.jobs;
         jobs.started(Job::LdapSync, hatchery_store::now_ms());
         let failure = match state.forge.sync_all_sources().await {
             Ok(_) => None,
@@ -966,14 +972,33 @@ const CHECKLIST_EVERY_HOURS: u64 = 6;
 /// lease ran out) — are taken up at start and then every minute (`Forge::run_pending_imports`;
 /// each is claimed, so several servers never run one import twice).
 async fn import_loop(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    use hatchery_service::jobs::Job;
+    const EVERY: Duration = Duration::from_secs(60);
+    let jobs = &state.forge.jobs;
+    jobs.before_first_round(
+        Job::Imports,
+        hatchery_store::now_ms(),
+        std::future::pending(),
+    )
+    .await;
+    let mut tick = tokio::time::interval(EVERY);
     loop {
         tick.tick().await;
-        match hatchery_service::Forge::run_pending_imports(state.clone()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(imports = n, "taking up unfinished imports"),
-            Err(e) => tracing::warn!(error = %e, "looking for unfinished imports failed"),
-        }
+        jobs.started(Job::Imports, hatchery_store::now_ms());
+        let failure = match hatchery_service::Forge::run_pending_imports(state.clone()).await {
+            Ok(0) => None,
+            Ok(n) => {
+                tracing::info!(imports = n, "taking up unfinished imports");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "looking for unfinished imports failed");
+                Some(format!("looking for unfinished imports failed: {e}"))
+            }
+        };
+        let now = hatchery_store::now_ms();
+        let next = now + i64::try_from(EVERY.as_millis()).unwrap_or(60_000);
+        jobs.finished(Job::Imports, now, failure, Some(next));
     }
 }
 
@@ -991,6 +1016,12 @@ pub fn spawn_background(state: &AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(import_loop(state.clone()));
     tokio::spawn(async move {
         let jobs = &forge_state.forge.jobs;
+        jobs.before_first_round(
+            Job::Upkeep,
+            hatchery_store::now_ms(),
+            std::future::pending(),
+        )
+        .await;
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         let mut hours: u64 = 0;
         loop {

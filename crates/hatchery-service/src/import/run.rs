@@ -382,7 +382,7 @@ impl Forge {
     }
 
     /// Starts a runner for every import that has none: queued ones and those whose
-    /// runner's lease ran out (a crash, a stopped server). Called at start and every
+    /// runner's lease ran out (a crash, a stopped server). Called soon after start and every
     /// minute by each server; two servers never run one import at once (the claim).
     pub async fn run_pending_imports<H>(holder: H) -> Result<usize, ServiceError>
     where

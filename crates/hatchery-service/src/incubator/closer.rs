@@ -364,6 +364,15 @@ impl Forge {
 /// [`POLL_INTERVAL`]. Start one per server; several on one database are safe.
 pub async fn run_vote_closer(forge: &Forge, shutdown: impl Future<Output = ()>) {
     tokio::pin!(shutdown);
+    let first = forge.jobs.before_first_round(
+        crate::jobs::Job::Votes,
+        now_ms(),
+        forge.incubator.wake.notified(),
+    );
+    tokio::select! {
+        () = &mut shutdown => return,
+        () = first => {}
+    }
     loop {
         // A round runs to its end even when shutdown comes meanwhile: it may be moving a
         // repository on disk, which must not be left half done.

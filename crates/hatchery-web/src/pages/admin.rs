@@ -96,6 +96,7 @@ fn job_name(ctx: &Ctx, job: Job) -> &'static str {
         Job::Checklists => "admin.job.checklists",
         Job::LdapSync => "admin.job.ldap_sync",
         Job::Mirrors => "admin.job.mirrors",
+        Job::Imports => "admin.job.imports",
     })
 }
 
