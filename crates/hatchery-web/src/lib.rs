@@ -969,7 +969,7 @@ pub async fn serve(
 const CHECKLIST_EVERY_HOURS: u64 = 6;
 
 /// Imports without a runner — queued, or left by a server that stopped or crashed (their
-/// lease ran out) — are taken up at start and then every minute (`Forge::run_pending_imports`;
+/// lease ran out) — are taken up soon after start, then every minute (`Forge::run_pending_imports`;
 /// each is claimed, so several servers never run one import twice).
 async fn import_loop(state: AppState) {
     use hatchery_service::jobs::Job;
