@@ -477,12 +477,12 @@ async fn the_header_counts_what_each_viewer_may_see() {
         create_repo(&mut app, "ada", "tool", false).await;
 
         // Bob's fork stays public; Carol makes hers private.
-        for who in [&mut bob, &mut carol] {
+        for (name, who) in [("bob", &mut bob), ("carol", &mut carol)] {
             let r = api(
                 who,
                 "POST",
                 "/api/v1/repos/ada/tool/forks",
-                None,
+                Some(name),
                 Some("{}"),
             )
             .await;
