@@ -521,11 +521,11 @@ async fn the_header_counts_what_each_viewer_may_see() {
         .await;
         assert_eq!(r.status, StatusCode::CREATED, "[{l}] {}", r.body);
 
-        // Anonymous and Ada (the parent's owner, not the private fork's) see the public
-        // fork only; Carol sees her own private one too.
+        // Anonymous and Bob see the public fork only; Carol sees her own private one too,
+        // and so does Ada, the first account and so the site's administrator.
         for (who, client, forks) in [
             ("anonymous", &mut anon, "1"),
-            ("ada", &mut app, "1"),
+            ("ada", &mut app, "2"),
             ("bob", &mut bob, "1"),
             ("carol", &mut carol, "2"),
         ] {
